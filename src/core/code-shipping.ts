@@ -1,0 +1,103 @@
+/**
+ * Code shipping. The driver bundles the module that defines a remote function (esbuild, with its npm
+ * imports inlined) and stores it at the head by content hash; workers fetch a bundle on first use,
+ * cache it on disk and import it. `shoal` itself (and apache-arrow, whose classes must be shared with
+ * the runtime) stay external: workers resolve them to their own installation.
+ */
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { BundleBuildError } from './errors.js';
+import { PACKAGE_ROOT } from './paths.js';
+import { trace } from './trace.js';
+
+/** Packages resolved on the worker from shoal's own installation rather than bundled. */
+export const SHARED_PACKAGES = ['shoal', 'apache-arrow'] as const;
+
+const BANNER = "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);";
+
+export interface BuiltBundle {
+  hash: string;
+  code: Uint8Array;
+}
+
+/** Bundles `entry` (a .js/.ts module path) into one ESM file. */
+export async function bundleModule(entry: string): Promise<BuiltBundle> {
+  const started = performance.now();
+  try {
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      write: false,
+      sourcemap: 'inline',
+      sourcesContent: false,
+      keepNames: true,
+      external: [...SHARED_PACKAGES, ...SHARED_PACKAGES.map((p) => `${p}/*`)],
+      banner: { js: BANNER },
+      logLevel: 'silent',
+    });
+    const file = result.outputFiles[0];
+    if (!file) throw new Error('esbuild produced no output');
+    const hash = createHash('sha256').update(file.contents).digest('hex').slice(0, 32);
+    trace('bundles', () => `bundled ${entry} -> ${hash} (${file.contents.byteLength} B, ${(performance.now() - started).toFixed(0)} ms)`);
+    return { hash, code: file.contents };
+  } catch (err) {
+    const e = err as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] };
+    const details = e.errors?.length
+      ? e.errors.map((m) => (m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ${m.text}` : m.text)).join('\n')
+      : String(err);
+    throw new BundleBuildError(entry, details);
+  }
+}
+
+/**
+ * A worker's on-disk bundle cache. Shared packages resolve through symlinks in the cache's own
+ * node_modules, so a bundle imports the worker's installed shoal.
+ */
+export class BundleCache {
+  constructor(readonly dir: string) {
+    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    const require = createRequire(join(PACKAGE_ROOT, 'package.json'));
+    for (const name of SHARED_PACKAGES) {
+      const link = join(dir, 'node_modules', name);
+      if (existsSync(link)) continue;
+      const target = name === 'shoal' ? PACKAGE_ROOT : packageDir(require, name);
+      try {
+        symlinkSync(target, link, 'dir');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+  }
+
+  pathOf(hash: string): string {
+    return join(this.dir, `${hash}.mjs`);
+  }
+
+  has(hash: string): boolean {
+    return existsSync(this.pathOf(hash));
+  }
+
+  write(hash: string, code: Uint8Array): string {
+    const path = this.pathOf(hash);
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, code);
+    renameSync(tmp, path);
+    return path;
+  }
+}
+
+function packageDir(require: NodeJS.Require, name: string): string {
+  let dir = dirname(require.resolve(name));
+  while (!existsSync(join(dir, 'package.json')) || !dir.includes(name)) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`cannot find the folder of package ${name}`);
+    dir = up;
+  }
+  return dir;
+}

@@ -1,0 +1,105 @@
+/**
+ * Where remote functions and actor classes are registered, on both sides of the wire.
+ *
+ * A remote function is identified by (code bundle hash, name). On the driver, `remote()` records the
+ * module that called it; the module is bundled and shipped. On a worker, importing that bundle runs
+ * the module's top level again, and each `remote()`/`actor()` call there registers its definition in
+ * the scope of the bundle being imported — so the worker finds the function by name.
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { RemoteDefinitionError } from './errors.js';
+import { PACKAGE_ROOT } from './paths.js';
+
+export interface Definition {
+  kind: 'function' | 'actor';
+  name: string;
+  /** Absolute path of the defining module, and line, for messages. */
+  file: string;
+  line: number;
+  target: (...args: any[]) => unknown;
+}
+
+let loadingScope: Map<string, Definition> | null = null;
+let loadingErrors: string[] = [];
+let importChain: Promise<unknown> = Promise.resolve();
+const loaded = new Map<string, Promise<Map<string, Definition>>>();
+
+const ownDirs = [`${PACKAGE_ROOT}/dist/src/`, `${PACKAGE_ROOT}/src/`];
+
+/** The user module (file, line) that called into shoal: the first stack frame outside shoal. */
+export function callerSite(): { file: string; line: number } {
+  const saved = Error.prepareStackTrace;
+  const savedLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 30;
+  Error.prepareStackTrace = (_e, frames) => frames;
+  const holder: { stack?: NodeJS.CallSite[] } = {};
+  Error.captureStackTrace(holder);
+  const frames = holder.stack ?? [];
+  Error.prepareStackTrace = saved;
+  Error.stackTraceLimit = savedLimit;
+  for (const f of frames) {
+    let file = f.getFileName() ?? '';
+    if (file.startsWith('file://')) file = fileURLToPath(file);
+    if (!file || file.startsWith('node:') || ownDirs.some((d) => file.startsWith(d))) continue;
+    return { file, line: f.getLineNumber() ?? 0 };
+  }
+  return { file: '', line: 0 };
+}
+
+/** True while a code bundle is being imported on a worker. */
+export function isLoadingBundle(): boolean {
+  return loadingScope !== null;
+}
+
+/** Called by `remote()` and `actor()`: registers the definition when a bundle is loading. */
+export function registerDefinition(def: Definition): void {
+  if (!loadingScope) return;
+  const prev = loadingScope.get(def.name);
+  if (prev && prev.target !== def.target) {
+    loadingErrors.push(
+      `two remote definitions are named '${def.name}' in one code bundle (${prev.file}:${prev.line} and ` +
+        `${def.file}:${def.line}); give one a distinct { name } option`,
+    );
+    return;
+  }
+  loadingScope.set(def.name, def);
+}
+
+/** Imports a bundle file once per thread and returns the definitions it registered. */
+export function importBundle(path: string): Promise<Map<string, Definition>> {
+  let p = loaded.get(path);
+  if (!p) {
+    p = importChain.then(async () => {
+      const scope = new Map<string, Definition>();
+      loadingScope = scope;
+      loadingErrors = [];
+      try {
+        await import(pathToFileURL(path).href);
+      } finally {
+        loadingScope = null;
+      }
+      if (loadingErrors.length) throw new RemoteDefinitionError(loadingErrors.join('; '), path);
+      return scope;
+    });
+    importChain = p.catch(() => undefined);
+    loaded.set(path, p);
+  }
+  return p;
+}
+
+/** Looks up a definition in a loaded bundle; the error says what the bundle does define. */
+export async function resolveDefinition(path: string, name: string, kind: Definition['kind'], definedAt: string): Promise<Definition> {
+  const defs = await importBundle(path);
+  const def = defs.get(name);
+  if (!def || def.kind !== kind) {
+    const have = [...defs.values()].filter((d) => d.kind === kind).map((d) => d.name);
+    throw new RemoteDefinitionError(
+      `${kind === 'function' ? 'remote function' : 'actor class'} '${name}' (defined at ${definedAt}) was not ` +
+        `registered when its module was loaded on the worker — remote functions and actor classes must be ` +
+        `created at the top level of a module, not inside functions or conditionals ` +
+        `(the module registered: ${have.join(', ') || 'nothing'})`,
+      definedAt,
+    );
+  }
+  return def;
+}

@@ -1,0 +1,473 @@
+/**
+ * The driver side of a session: submits tasks and actor calls to the head, keeps the state of the
+ * objects it references, ships code bundles, and counts references (a FinalizationRegistry releases
+ * an object at the head when the last ObjectRef to it in this process is collected).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { bundleModule } from './code-shipping.js';
+import { INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION } from './constants.js';
+import {
+  ConnectionError, errorFromWire, GetTimeoutError, ShoalError, type WireError,
+} from './errors.js';
+import type { Frame } from './generated/shoal/v1/Frame.js';
+import type { HeadClient } from './generated/shoal/v1/Head.js';
+import { newObjectId, returnObjectId } from './ids.js';
+import { ArgPlaceholder, ObjectRef, refHooks } from './object-ref.js';
+import { ObjectStore } from './object-store.js';
+import { addObjectTransferService, bindServer, ObjectFetcher } from './object-transfer.js';
+import { SHOAL_VERSION } from './paths.js';
+import type { ClientMsg, FunctionRef, HeadMsg, ReadyMsg, TaskSpec } from './protocol.js';
+import { deserialize, packMessage, serialize, unpackMessage } from './serialization.js';
+import {
+  channelCredentials, channelOptions, connectionFailure, loadProto, SessionChannel, tokenMetadata, type TlsOptions,
+} from './transport.js';
+
+interface DriverObject {
+  state: 'pending' | 'ready' | 'error';
+  inline?: Uint8Array | undefined;
+  address?: string | undefined;
+  size?: number | undefined;
+  error?: WireError | undefined;
+  waiters?: Array<() => void> | undefined;
+  fetching?: Promise<Uint8Array> | undefined;
+  /** Live ObjectRef instances for this id in this process. */
+  refs: number;
+  subscribed: boolean;
+}
+
+export interface ConnectOptions {
+  address: string;
+  token: string;
+  tls?: TlsOptions | undefined;
+  jobId?: string | undefined;
+  /** Where a large `put()` keeps its bytes. @default 2 GiB */
+  objectStoreBytes?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+}
+
+export class DriverRuntime {
+  readonly address: string;
+  sessionId = '';
+  jobId = '';
+  private head!: HeadClient;
+  private channel!: SessionChannel<HeadMsg, ClientMsg>;
+  private readonly objects = new Map<string, DriverObject>();
+  private readonly bundleHashes = new Map<string, Promise<string>>();
+  /** Submissions waiting for their code bundle; sent in order. */
+  private readonly outbox: Array<{ msg: ClientMsg; ready?: Promise<unknown> | undefined }> = [];
+  private outboxBusy = false;
+  private readonly registry: FinalizationRegistry<string>;
+  private releases: string[] = [];
+  private releaseScheduled = false;
+  private creatingOwn = false;
+  private store?: ObjectStore;
+  private storeAddress?: Promise<string>;
+  private objectServer?: grpc.Server;
+  private readonly fetcher: ObjectFetcher;
+  private closed = false;
+  onClose?: (err?: Error) => void;
+
+  constructor(private readonly options: ConnectOptions) {
+    this.address = options.address;
+    this.fetcher = new ObjectFetcher(options.token, options.tls);
+    this.registry = new FinalizationRegistry((id) => this.refCollected(id));
+  }
+
+  async connect(): Promise<void> {
+    const proto = loadProto();
+    this.head = new proto.shoal.v1.Head(this.address, channelCredentials(this.options.tls), channelOptions);
+    // Fail fast with a typed error when the address is not a reachable shoal head.
+    await this.control('ping', null, this.options.connectTimeoutMs ?? 10_000);
+    const stream = this.head.Session(tokenMetadata(this.options.token)) as grpc.ClientDuplexStream<Frame, Frame>;
+    await new Promise<void>((resolve, reject) => {
+      this.channel = new SessionChannel<HeadMsg, ClientMsg>(
+        stream,
+        'driver',
+        (msg) => {
+          if (msg.t === 'welcome') {
+            this.sessionId = msg.sessionId;
+            this.jobId = msg.jobId;
+            resolve();
+          } else if (msg.t === 'refused') reject(errorFromWire(msg.error));
+          else this.onMessage(msg);
+        },
+        (err) => {
+          const e = err ? connectionFailure(this.address, err) : new ConnectionError(this.address, 'the head closed the session');
+          reject(e);
+          this.connectionLost(e);
+        },
+      );
+      this.channel.send({
+        t: 'hello', role: 'driver', version: SHOAL_VERSION, protocol: PROTOCOL_VERSION, pid: process.pid,
+        hostname: hostname(), jobId: this.options.jobId, entry: process.argv[1],
+      });
+    });
+    refHooks.onCreate = (ref) => this.refCreated(ref);
+  }
+
+  private connectionLost(err: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    const wire = (err as ShoalError).toWire ? (err as ShoalError).toWire() : { name: 'ConnectionError', code: 'CONNECTION', message: err.message };
+    for (const [id, o] of this.objects) {
+      if (o.state === 'pending') this.setReady(id, o, { t: 'ready', id, error: wire });
+    }
+    this.onClose?.(err);
+  }
+
+  /** A generic control call to the head (status, named actors, placement groups, jobs). */
+  control<T = unknown>(method: string, body: unknown, timeoutMs = 30_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.head.Control(
+        { method, body: packMessage(body) },
+        tokenMetadata(this.options.token),
+        { deadline: Date.now() + timeoutMs },
+        (err, reply) => {
+          if (err) {
+            if (err.code === grpc.status.FAILED_PRECONDITION) {
+              try {
+                reject(errorFromWire(JSON.parse(err.details) as WireError));
+                return;
+              } catch {
+                /* not a shoal error body */
+              }
+            }
+            reject(connectionFailure(this.address, err));
+          } else resolve(unpackMessage<T>(reply!.body));
+        },
+      );
+    });
+  }
+
+  // ---------------- references ----------------
+
+  private refCreated(ref: ObjectRef): void {
+    const id = ref.id;
+    let o = this.objects.get(id);
+    if (!o) {
+      o = { state: 'pending', refs: 0, subscribed: false };
+      this.objects.set(id, o);
+    }
+    if (o.refs === 0 && !this.creatingOwn && !o.subscribed) {
+      // A ref we did not make (it came inside a value): tell the head we hold it too.
+      o.subscribed = true;
+      this.channel.send({ t: 'subscribe', ids: [id] });
+    }
+    o.refs++;
+    this.registry.register(ref, id);
+  }
+
+  private refCollected(id: string): void {
+    const o = this.objects.get(id);
+    if (!o) return;
+    if (--o.refs > 0) return;
+    this.objects.delete(id);
+    if (this.closed) return;
+    this.store?.delete(id);
+    this.releases.push(id);
+    if (!this.releaseScheduled) {
+      this.releaseScheduled = true;
+      setTimeout(() => {
+        this.releaseScheduled = false;
+        const ids = this.releases;
+        this.releases = [];
+        if (ids.length) this.channel.send({ t: 'release', ids });
+      }, 10).unref();
+    }
+  }
+
+  private ownRef<T>(id: string): ObjectRef<T> {
+    this.creatingOwn = true;
+    try {
+      const o: DriverObject = { state: 'pending', refs: 0, subscribed: true };
+      this.objects.set(id, o);
+      return new ObjectRef<T>(id);
+    } finally {
+      this.creatingOwn = false;
+    }
+  }
+
+  // ---------------- messages ----------------
+
+  private onMessage(msg: HeadMsg): void {
+    switch (msg.t) {
+      case 'ready': {
+        const o = this.objects.get(msg.id);
+        if (o) this.setReady(msg.id, o, msg);
+        return;
+      }
+      case 'free':
+        for (const id of msg.ids) this.store?.delete(id);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private setReady(_id: string, o: DriverObject, msg: ReadyMsg): void {
+    if (msg.error) {
+      o.state = 'error';
+      o.error = msg.error;
+    } else {
+      o.state = 'ready';
+      o.inline = msg.inline;
+      o.address = msg.address;
+      o.size = msg.size;
+    }
+    const waiters = o.waiters;
+    o.waiters = undefined;
+    if (waiters) for (const w of waiters) w();
+  }
+
+  // ---------------- submission ----------------
+
+  /** The hash of the code bundle for a defining module, built and uploaded once. */
+  bundleFor(file: string): Promise<string> {
+    let p = this.bundleHashes.get(file);
+    if (!p) {
+      p = (async () => {
+        const bundle = await bundleModule(file);
+        const meta = tokenMetadata(this.options.token);
+        const present = await new Promise<boolean>((resolve, reject) =>
+          this.head.HasBundle({ hash: bundle.hash }, meta, (err, r) => (err ? reject(connectionFailure(this.address, err)) : resolve(!!r?.present))),
+        );
+        if (!present) {
+          await new Promise<void>((resolve, reject) =>
+            this.head.PutBundle({ hash: bundle.hash, code: bundle.code }, meta, (err) => (err ? reject(connectionFailure(this.address, err)) : resolve())),
+          );
+        }
+        return bundle.hash;
+      })();
+      this.bundleHashes.set(file, p);
+      p.catch(() => this.bundleHashes.delete(file));
+    }
+    return p;
+  }
+
+  /** Serializes arguments: top-level refs become dependencies, nested refs are recorded. */
+  encodeArgs(args: unknown[]): { bytes: Uint8Array; deps: string[]; nested: string[] } {
+    const deps: string[] = [];
+    const nested: string[] = [];
+    const prepared = args.map((a) => (a instanceof ObjectRef ? placeholder(deps, a.id) : a));
+    const prev = refHooks.onSerialize;
+    refHooks.onSerialize = (ref) => nested.push(ref.id);
+    try {
+      return { bytes: serialize(prepared, { label: 'arguments' }), deps, nested };
+    } finally {
+      refHooks.onSerialize = prev;
+    }
+  }
+
+  /**
+   * Submits a task spec whose function lives in `file` (or no function, for actor calls). Returns
+   * the ref of its result at once; the spec is sent when its bundle is at the head.
+   */
+  submit<T>(spec: Omit<TaskSpec, 'fn'>, fn?: { file: string; name: string; definedAt: string }): ObjectRef<T> {
+    this.ensureOpen();
+    const ref = this.ownRef<T>(returnObjectId(spec.taskId));
+    if (!fn) {
+      this.enqueue({ t: 'submit', specs: [spec as TaskSpec] });
+      return ref;
+    }
+    const hash = this.bundleFor(fn.file);
+    const full = spec as TaskSpec;
+    const ready = hash.then(
+      (h) => {
+        full.fn = { bundle: h, name: fn.name, definedAt: fn.definedAt } satisfies FunctionRef;
+      },
+      (err: Error) => {
+        const o = this.objects.get(ref.id);
+        const wire = err instanceof ShoalError ? err.toWire() : { name: err.name, code: 'ERROR', message: err.message };
+        if (o) this.setReady(ref.id, o, { t: 'ready', id: ref.id, error: wire });
+        throw err;
+      },
+    );
+    this.enqueue({ t: 'submit', specs: [full] }, ready);
+    return ref;
+  }
+
+  private enqueue(msg: ClientMsg, ready?: Promise<unknown>): void {
+    if (!ready && this.outbox.length === 0) {
+      this.channel.send(msg);
+      return;
+    }
+    this.outbox.push({ msg, ready });
+    if (!this.outboxBusy) void this.drainOutbox();
+  }
+
+  private async drainOutbox(): Promise<void> {
+    this.outboxBusy = true;
+    while (this.outbox.length) {
+      const item = this.outbox[0]!;
+      let ok = true;
+      if (item.ready) {
+        try {
+          await item.ready;
+        } catch {
+          ok = false;
+        }
+      }
+      this.outbox.shift();
+      if (ok) this.channel.send(item.msg);
+    }
+    this.outboxBusy = false;
+  }
+
+  send(msg: ClientMsg): void {
+    this.ensureOpen();
+    this.enqueue(msg);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new ConnectionError(this.address, 'this driver is disconnected (shutdown() was called or the head went away)');
+  }
+
+  // ---------------- objects ----------------
+
+  put<T>(value: T): ObjectRef<T> {
+    this.ensureOpen();
+    const id = newObjectId();
+    const nested: string[] = [];
+    const prev = refHooks.onSerialize;
+    refHooks.onSerialize = (ref) => nested.push(ref.id);
+    let bytes: Uint8Array;
+    try {
+      bytes = serialize(value, { label: 'the value given to put()', shared: true });
+    } finally {
+      refHooks.onSerialize = prev;
+    }
+    const ref = this.ownRef<T>(id);
+    const o = this.objects.get(id)!;
+    o.state = 'ready';
+    o.size = bytes.byteLength;
+    if (bytes.byteLength <= INLINE_OBJECT_MAX_BYTES) {
+      o.inline = bytes;
+      this.enqueue({ t: 'put', id, inline: bytes, size: bytes.byteLength, nested });
+    } else {
+      const store = this.ensureStore();
+      store.put(id, bytes);
+      const address = this.storeAddress!;
+      this.enqueue({ t: 'put', id, size: bytes.byteLength, nested }, address.then((a) => {
+        const msg = this.outbox.find((m) => m.msg.t === 'put' && m.msg.id === id);
+        if (msg && msg.msg.t === 'put') msg.msg.address = a;
+      }));
+    }
+    return ref;
+  }
+
+  private ensureStore(): ObjectStore {
+    if (!this.store) {
+      this.store = new ObjectStore({
+        capacityBytes: this.options.objectStoreBytes ?? 2 * 1024 ** 3,
+        spillDir: join(tmpdir(), `shoal-driver-spill-${process.pid}`),
+      });
+      this.objectServer = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+      addObjectTransferService(this.objectServer, this.store, this.options.token);
+      const host = this.address.slice(0, this.address.lastIndexOf(':'));
+      const bindHost = host === 'localhost' || host.startsWith('127.') ? '127.0.0.1' : '0.0.0.0';
+      this.storeAddress = bindServer(this.objectServer, `${bindHost}:0`, this.options.tls).then(
+        (port) => `${bindHost === '0.0.0.0' ? hostname() : bindHost}:${port}`,
+      );
+    }
+    return this.store;
+  }
+
+  private entry(id: string): DriverObject {
+    let o = this.objects.get(id);
+    if (!o) {
+      // Known only through a ref created elsewhere; refCreated normally made the entry.
+      o = { state: 'pending', refs: 0, subscribed: false };
+      this.objects.set(id, o);
+    }
+    if (o.state === 'pending' && !o.subscribed) {
+      o.subscribed = true;
+      this.channel.send({ t: 'subscribe', ids: [id] });
+    }
+    return o;
+  }
+
+  private async bytesOf(id: string, o: DriverObject): Promise<Uint8Array> {
+    if (o.state === 'error') throw errorFromWire(o.error!);
+    if (o.inline) return o.inline;
+    const local = this.store?.get(id);
+    if (local) return local;
+    if (!o.fetching) {
+      o.fetching = this.fetcher.fetch(o.address!, id);
+      o.fetching.catch(() => (o.fetching = undefined));
+    }
+    return o.fetching;
+  }
+
+  /** Waits until every object is ready (or failed). Rejects with GetTimeoutError past the deadline. */
+  private waitReady(objs: DriverObject[], timeoutMs: number | undefined, count = objs.length): Promise<void> {
+    const isDone = (o: DriverObject) => o.state !== 'pending';
+    let done = objs.filter(isDone).length;
+    if (done >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let finished = false;
+      const check = (): void => {
+        if (finished) return;
+        done++;
+        if (done >= count) {
+          finished = true;
+          if (timer) clearTimeout(timer);
+          resolve();
+        }
+      };
+      for (const o of objs) if (!isDone(o)) (o.waiters ??= []).push(check);
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          finished = true;
+          reject(new GetTimeoutError(timeoutMs, objs.filter((o) => !isDone(o)).length));
+        }, timeoutMs);
+      }
+    });
+  }
+
+  async get(refs: ObjectRef[], timeoutMs?: number): Promise<unknown[]> {
+    const objs = refs.map((r) => this.entry(r.id));
+    await this.waitReady(objs, timeoutMs);
+    const values: unknown[] = new Array(refs.length);
+    for (let i = 0; i < refs.length; i++) {
+      const o = objs[i]!;
+      const bytes = o.state === 'ready' && o.inline ? o.inline : await this.bytesOf(refs[i]!.id, o);
+      values[i] = deserialize(bytes);
+    }
+    return values;
+  }
+
+  async wait(refs: ObjectRef[], numReturns: number, timeoutMs?: number): Promise<{ ready: ObjectRef[]; notReady: ObjectRef[] }> {
+    const objs = refs.map((r) => this.entry(r.id));
+    try {
+      await this.waitReady(objs, timeoutMs, Math.min(numReturns, refs.length));
+    } catch (err) {
+      if (!(err instanceof GetTimeoutError)) throw err;
+    }
+    const ready: ObjectRef[] = [];
+    const notReady: ObjectRef[] = [];
+    refs.forEach((r, i) => (objs[i]!.state !== 'pending' && ready.length < numReturns ? ready : notReady).push(r));
+    return { ready, notReady };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Let queued submissions and releases go out first.
+    while (this.outboxBusy) await new Promise((r) => setTimeout(r, 5));
+    this.closed = true;
+    if (refHooks.onCreate) refHooks.onCreate = undefined;
+    this.channel?.end();
+    this.fetcher.close();
+    this.objectServer?.forceShutdown();
+    this.store?.clear();
+    this.head?.close();
+  }
+}
+
+function placeholder(deps: string[], id: string): unknown {
+  deps.push(id);
+  return new ArgPlaceholder(deps.length - 1);
+}

@@ -1,0 +1,296 @@
+/**
+ * Errors of the core runtime. Each class has a stable `code`, readonly context, and survives a trip
+ * across threads and processes: `toWire()` flattens it, `errorFromWire()` rebuilds the same class by
+ * name on the far side (keeping the remote stack), and `instanceof` works across realms through a
+ * `Symbol.for` marker.
+ */
+
+const MARK = Symbol.for('shoal/ShoalError');
+
+export interface WireError {
+  name: string;
+  code: string;
+  message: string;
+  stack?: string | undefined;
+  /** Class-specific context (task name, object id, ...). */
+  context?: Record<string, unknown> | undefined;
+}
+
+/** Base class of every error shoal throws on purpose. */
+export class ShoalError extends Error {
+  readonly code: string = 'SHOAL_ERROR';
+  readonly [MARK] = true;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === ShoalError) return typeof value === 'object' && value !== null && MARK in value;
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
+  /** Context fields that travel with the error. */
+  context(): Record<string, unknown> {
+    return {};
+  }
+
+  toWire(): WireError {
+    return { name: this.name, code: this.code, message: this.message, stack: this.stack, context: this.context() };
+  }
+}
+
+/** Thrown by `get()` when the task that makes the object threw. Carries the remote error. */
+export class TaskError extends ShoalError {
+  override readonly code = 'TASK_FAILED';
+  constructor(
+    readonly taskName: string,
+    readonly taskId: string,
+    /** Class name of the error the task threw (e.g. `TypeError`). */
+    readonly causeName: string,
+    readonly causeMessage: string,
+    readonly remoteStack: string,
+    /** Extra fields of the original error (its `code`, ...), when serializable. */
+    readonly causeCode?: string,
+  ) {
+    super(`task ${taskName} failed: ${causeName}: ${causeMessage}\n--- remote stack ---\n${remoteStack}`);
+  }
+  override context() {
+    return {
+      taskName: this.taskName,
+      taskId: this.taskId,
+      causeName: this.causeName,
+      causeMessage: this.causeMessage,
+      remoteStack: this.remoteStack,
+      causeCode: this.causeCode,
+    };
+  }
+}
+
+/** A task ran out of memory (its thread hit the worker_threads resource limit). The worker lives on. */
+export class OutOfMemoryError extends ShoalError {
+  override readonly code = 'OUT_OF_MEMORY';
+  constructor(readonly taskName: string, readonly limitMb: number) {
+    super(`task ${taskName} ran out of memory (limit ${limitMb} MB); its thread was replaced, the worker lives on`);
+  }
+  override context() {
+    return { taskName: this.taskName, limitMb: this.limitMb };
+  }
+}
+
+/** The worker process running a task died, and the task's retries (`maxRetries`) are used up. */
+export class WorkerDiedError extends ShoalError {
+  override readonly code = 'WORKER_DIED';
+  constructor(readonly taskName: string, readonly nodeId: string, readonly attempts: number) {
+    super(`task ${taskName} failed: worker ${nodeId} died while running it (attempts: ${attempts})`);
+  }
+  override context() {
+    return { taskName: this.taskName, nodeId: this.nodeId, attempts: this.attempts };
+  }
+}
+
+/** The actor is dead (killed, crashed, or its node was lost) and the call cannot be served. */
+export class ActorDiedError extends ShoalError {
+  override readonly code = 'ACTOR_DIED';
+  constructor(readonly actorId: string, readonly actorName: string, readonly reason: string) {
+    super(`actor ${actorName} (${actorId}) died: ${reason}`);
+  }
+  override context() {
+    return { actorId: this.actorId, actorName: this.actorName, reason: this.reason };
+  }
+}
+
+/** `getActor(name)` found no live actor of that name. */
+export class ActorNotFoundError extends ShoalError {
+  override readonly code = 'ACTOR_NOT_FOUND';
+  constructor(readonly actorName: string) {
+    super(`no actor named '${actorName}' exists in this cluster`);
+  }
+  override context() {
+    return { actorName: this.actorName };
+  }
+}
+
+/** A method was called that the actor's class does not define. */
+export class ActorMethodNotFoundError extends ShoalError {
+  override readonly code = 'ACTOR_METHOD_NOT_FOUND';
+  constructor(readonly actorName: string, readonly method: string, readonly methods: readonly string[]) {
+    super(`actor ${actorName} has no method '${method}' (it has: ${methods.join(', ') || 'none'})`);
+  }
+  override context() {
+    return { actorName: this.actorName, method: this.method, methods: this.methods };
+  }
+}
+
+/** The object was freed (explicitly, or because no reference remained) before it was read. */
+export class ObjectFreedError extends ShoalError {
+  override readonly code = 'OBJECT_FREED';
+  constructor(readonly objectId: string) {
+    super(`object ${objectId} was freed and can no longer be read`);
+  }
+  override context() {
+    return { objectId: this.objectId };
+  }
+}
+
+/** Every copy of the object was lost and it cannot be recomputed. */
+export class ObjectLostError extends ShoalError {
+  override readonly code = 'OBJECT_LOST';
+  constructor(readonly objectId: string, readonly reason: string) {
+    super(`object ${objectId} was lost: ${reason}`);
+  }
+  override context() {
+    return { objectId: this.objectId, reason: this.reason };
+  }
+}
+
+/** `get()` or `wait()` did not finish within `timeoutMs`. */
+export class GetTimeoutError extends ShoalError {
+  override readonly code = 'GET_TIMEOUT';
+  constructor(readonly timeoutMs: number, readonly pending: number) {
+    super(`get timed out after ${timeoutMs} ms with ${pending} object(s) not ready`);
+  }
+  override context() {
+    return { timeoutMs: this.timeoutMs, pending: this.pending };
+  }
+}
+
+/** The task was cancelled with `cancel()` before it finished. */
+export class TaskCancelledError extends ShoalError {
+  override readonly code = 'TASK_CANCELLED';
+  constructor(readonly taskName: string, readonly taskId: string) {
+    super(`task ${taskName} (${taskId}) was cancelled`);
+  }
+  override context() {
+    return { taskName: this.taskName, taskId: this.taskId };
+  }
+}
+
+/** A value cannot be serialized (a function, a socket, a cycle, ...). `path` says where it sits. */
+export class SerializationError extends ShoalError {
+  override readonly code = 'SERIALIZATION';
+  constructor(readonly path: string, readonly reason: string) {
+    super(`cannot serialize ${path}: ${reason}`);
+  }
+  override context() {
+    return { path: this.path, reason: this.reason };
+  }
+}
+
+/** A remote function or actor class was defined where workers cannot load it. */
+export class RemoteDefinitionError extends ShoalError {
+  override readonly code = 'REMOTE_DEFINITION';
+  constructor(message: string, readonly definition: string) {
+    super(`${message} (see README: "Where to define remote functions")`);
+  }
+  override context() {
+    return { definition: this.definition };
+  }
+}
+
+/** The job's code could not be bundled for shipping to workers. */
+export class BundleBuildError extends ShoalError {
+  override readonly code = 'BUNDLE_BUILD';
+  constructor(readonly entry: string, readonly details: string) {
+    super(`could not bundle ${entry} for the workers:\n${details}`);
+  }
+  override context() {
+    return { entry: this.entry, details: this.details };
+  }
+}
+
+/** The address does not answer as a shoal head, or the connection was lost. */
+export class ConnectionError extends ShoalError {
+  override readonly code = 'CONNECTION';
+  constructor(readonly address: string, reason: string, options?: { cause?: unknown }) {
+    super(`cannot reach a shoal head at ${address}: ${reason}`, options);
+  }
+  override context() {
+    return { address: this.address };
+  }
+}
+
+/** The cluster token was missing or wrong. */
+export class AuthenticationError extends ShoalError {
+  override readonly code = 'UNAUTHENTICATED';
+  constructor(readonly address: string) {
+    super(`the head at ${address} rejected the cluster token (missing or wrong); pass the token from the head's token file`);
+  }
+  override context() {
+    return { address: this.address };
+  }
+}
+
+/** Options failed validation; the message names the option and the rule. */
+export class InvalidOptionsError extends ShoalError {
+  override readonly code = 'INVALID_OPTIONS';
+}
+
+/** An API that needs a cluster was called before `init()`. */
+export class NotInitializedError extends ShoalError {
+  override readonly code = 'NOT_INITIALIZED';
+  constructor(what: string) {
+    super(`${what} needs a cluster: call init() first`);
+  }
+}
+
+/** A process of another shoal version tried to join. */
+export class VersionMismatchError extends ShoalError {
+  override readonly code = 'VERSION_MISMATCH';
+  constructor(readonly localVersion: string, readonly remoteVersion: string) {
+    super(`shoal version mismatch: this process runs ${localVersion}, the head runs ${remoteVersion}`);
+  }
+  override context() {
+    return { localVersion: this.localVersion, remoteVersion: this.remoteVersion };
+  }
+}
+
+/** A task asked for resources no node in the cluster has, or a placement group cannot be placed. */
+export class InfeasibleError extends ShoalError {
+  override readonly code = 'INFEASIBLE';
+}
+
+type Rebuild = (w: WireError, c: Record<string, any>) => ShoalError;
+const rebuilders: Record<string, Rebuild> = {
+  TaskError: (_w, c) => new TaskError(c.taskName, c.taskId, c.causeName, c.causeMessage, c.remoteStack, c.causeCode),
+  OutOfMemoryError: (_w, c) => new OutOfMemoryError(c.taskName, c.limitMb),
+  WorkerDiedError: (_w, c) => new WorkerDiedError(c.taskName, c.nodeId, c.attempts),
+  ActorDiedError: (_w, c) => new ActorDiedError(c.actorId, c.actorName, c.reason),
+  ActorNotFoundError: (_w, c) => new ActorNotFoundError(c.actorName),
+  ActorMethodNotFoundError: (_w, c) => new ActorMethodNotFoundError(c.actorName, c.method, c.methods),
+  ObjectFreedError: (_w, c) => new ObjectFreedError(c.objectId),
+  ObjectLostError: (_w, c) => new ObjectLostError(c.objectId, c.reason),
+  GetTimeoutError: (_w, c) => new GetTimeoutError(c.timeoutMs, c.pending),
+  TaskCancelledError: (_w, c) => new TaskCancelledError(c.taskName, c.taskId),
+  SerializationError: (_w, c) => new SerializationError(c.path, c.reason),
+  RemoteDefinitionError: (w, c) => new RemoteDefinitionError(w.message.replace(/ \(see README.*$/, ''), c.definition),
+  BundleBuildError: (_w, c) => new BundleBuildError(c.entry, c.details),
+  InvalidOptionsError: (w) => new InvalidOptionsError(w.message),
+  InfeasibleError: (w) => new InfeasibleError(w.message),
+};
+
+/** Flattens any thrown value for the wire. Non-shoal errors keep their class name and message. */
+export function errorToWire(err: unknown): WireError {
+  if (err instanceof ShoalError) return err.toWire();
+  if (err instanceof Error) {
+    const code = typeof (err as { code?: unknown }).code === 'string' ? (err as unknown as { code: string }).code : 'ERROR';
+    return { name: err.name || err.constructor?.name || 'Error', code, message: err.message, stack: err.stack };
+  }
+  return { name: 'NonErrorThrown', code: 'ERROR', message: `a non-Error value was thrown: ${String(err)}` };
+}
+
+/** Rebuilds the error class named on the wire; the remote stack is kept below the local one. */
+export function errorFromWire(w: WireError): Error {
+  const rebuild = rebuilders[w.name];
+  if (rebuild) {
+    const e = rebuild(w, w.context ?? {});
+    if (w.stack && e.name !== 'TaskError') e.stack = `${e.stack}\n--- remote ---\n${w.stack}`;
+    return e;
+  }
+  const e = new ShoalError(w.message);
+  e.name = w.name;
+  (e as { code: string }).code = w.code;
+  if (w.stack) e.stack = w.stack;
+  return e;
+}

@@ -1,0 +1,351 @@
+/**
+ * The head process: control plane of a cluster. Serves the Head gRPC service (sessions, code
+ * bundles, control calls, job logs) and an HTTP endpoint for metrics; every call needs the token.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { BundleCache } from './code-shipping.js';
+import { HEARTBEAT_INTERVAL_MS, NODE_DEATH_TIMEOUT_MS, PROTOCOL_VERSION } from './constants.js';
+import { errorToWire, InvalidOptionsError, VersionMismatchError } from './errors.js';
+import type { Bundle } from './generated/shoal/v1/Bundle.js';
+import type { BundleRef__Output } from './generated/shoal/v1/BundleRef.js';
+import type { ControlRequest__Output } from './generated/shoal/v1/ControlRequest.js';
+import type { Frame } from './generated/shoal/v1/Frame.js';
+import type { LogRequest__Output } from './generated/shoal/v1/LogRequest.js';
+import type { LogChunk } from './generated/shoal/v1/LogChunk.js';
+import { HeadState, type SessionHandle } from './head-state.js';
+import { SqliteHeadStore, type HeadStore } from './head-store.js';
+import { newId } from './ids.js';
+import { JobManager } from './job-manager.js';
+import { log } from './log.js';
+import { createMetrics } from './metrics.js';
+import { bindServer } from './object-transfer.js';
+import { SHOAL_VERSION } from './paths.js';
+import type { ClientMsg, HeadMsg, HelloMsg, Resources } from './protocol.js';
+import type { PlacementStrategy } from './scheduling-policy.js';
+import { packMessage, unpackMessage } from './serialization.js';
+import { checkToken, loadProto, SessionChannel, unauthenticated, type TlsOptions } from './transport.js';
+
+export interface HeadOptions {
+  /** Interface to bind. @default '127.0.0.1' */
+  host?: string;
+  /** gRPC port; 0 picks a free one. @default 6380 */
+  port?: number;
+  /** HTTP port for /metrics; 0 picks a free one, -1 disables. @default 0 */
+  metricsPort?: number;
+  /** Folder for the head's state (token, bundles, store, job logs). */
+  dir: string;
+  /** Use this token instead of generating one. */
+  token?: string;
+  tls?: TlsOptions;
+  /** Declare a node dead after this much silence. @default 5000 */
+  nodeTimeoutMs?: number;
+}
+
+export interface HeadInfo {
+  address: string;
+  port: number;
+  metricsPort: number;
+  tokenFile: string;
+  dir: string;
+}
+
+/** Reads the token in `dir/token`, or makes one (mode 0600). */
+export function ensureToken(dir: string, token?: string): { token: string; tokenFile: string } {
+  mkdirSync(dir, { recursive: true });
+  const tokenFile = join(dir, 'token');
+  if (token) writeFileSync(tokenFile, token, { mode: 0o600 });
+  else if (existsSync(tokenFile)) token = readFileSync(tokenFile, 'utf8').trim();
+  else {
+    token = randomBytes(24).toString('base64url');
+    writeFileSync(tokenFile, token, { mode: 0o600 });
+  }
+  return { token, tokenFile };
+}
+
+export class Head {
+  readonly state = new HeadState();
+  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  private http?: HttpServer;
+  private token = '';
+  private store!: HeadStore;
+  private jobs!: JobManager;
+  private bundles!: BundleCache;
+  private healthTimer?: NodeJS.Timeout;
+  info!: HeadInfo;
+
+  constructor(private readonly options: HeadOptions) {}
+
+  async start(): Promise<HeadInfo> {
+    const o = this.options;
+    const host = o.host ?? '127.0.0.1';
+    const { token, tokenFile } = ensureToken(o.dir, o.token);
+    this.token = token;
+    this.bundles = new BundleCache(join(o.dir, 'bundles'));
+    this.store = new SqliteHeadStore(join(o.dir, 'head.sqlite'));
+    this.state.onEvent = (event, fields) => log.info({ event, ...fields }, event);
+
+    const proto = loadProto();
+    this.server.addService(proto.shoal.v1.Head.service, {
+      Session: (call: grpc.ServerDuplexStream<Frame, Frame>) => this.onSession(call),
+      HasBundle: (call: grpc.ServerUnaryCall<BundleRef__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (!this.authed(call, 'HasBundle', cb)) return;
+        cb(null, { present: this.bundles.has(call.request.hash) });
+      },
+      PutBundle: (call: grpc.ServerUnaryCall<Bundle, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (!this.authed(call, 'PutBundle', cb)) return;
+        const { hash, code } = call.request;
+        const bytes = code as Uint8Array;
+        const actual = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
+        if (!hash || actual !== hash) {
+          cb({ code: grpc.status.INVALID_ARGUMENT, details: `bundle content does not match its hash ${hash}` });
+          return;
+        }
+        this.bundles.write(hash, bytes);
+        cb(null, { present: true });
+      },
+      GetBundle: (call: grpc.ServerUnaryCall<BundleRef__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (!this.authed(call, 'GetBundle', cb)) return;
+        const hash = call.request.hash;
+        if (!/^[0-9a-f]{32}$/.test(hash) || !this.bundles.has(hash)) {
+          cb({ code: grpc.status.NOT_FOUND, details: `no bundle ${hash}` });
+          return;
+        }
+        cb(null, { hash, code: readFileSync(this.bundles.pathOf(hash)) });
+      },
+      Control: (call: grpc.ServerUnaryCall<ControlRequest__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (!this.authed(call, `Control.${call.request.method}`, cb)) return;
+        this.control(call.request.method, unpackMessage(call.request.body))
+          .then((reply) => cb(null, { body: packMessage(reply ?? null) }))
+          .catch((err) => cb({ code: grpc.status.FAILED_PRECONDITION, details: JSON.stringify(errorToWire(err)) }));
+      },
+      JobLogs: (call: grpc.ServerWritableStream<LogRequest__Output, LogChunk>) => this.onJobLogs(call),
+    });
+    const port = await bindServer(this.server, `${host}:${o.port ?? 6380}`, o.tls);
+    const address = `${host}:${port}`;
+
+    this.jobs = new JobManager(this.store, join(o.dir, 'jobs'), () => ({
+      SHOAL_ADDRESS: address,
+      SHOAL_TOKEN_FILE: tokenFile,
+    }));
+
+    let metricsPort = -1;
+    if ((o.metricsPort ?? 0) >= 0) metricsPort = await this.startHttp(host, o.metricsPort ?? 0);
+
+    const timeout = o.nodeTimeoutMs ?? NODE_DEATH_TIMEOUT_MS;
+    this.healthTimer = setInterval(() => this.state.checkNodeHealth(Date.now(), timeout), HEARTBEAT_INTERVAL_MS);
+    this.healthTimer.unref();
+    this.info = { address, port, metricsPort, tokenFile, dir: o.dir };
+    log.info(this.info, 'head started');
+    return this.info;
+  }
+
+  private authed(call: grpc.ServerUnaryCall<unknown, unknown>, what: string, cb: grpc.sendUnaryData<unknown>): boolean {
+    if (checkToken(call.metadata, this.token)) return true;
+    log.warn({ peer: call.getPeer(), call: what }, 'rejected call with a missing or wrong token');
+    cb(unauthenticated(what));
+    return false;
+  }
+
+  private onSession(call: grpc.ServerDuplexStream<Frame, Frame>): void {
+    if (!checkToken(call.metadata, this.token)) {
+      log.warn({ peer: call.getPeer(), call: 'Session' }, 'rejected session with a missing or wrong token');
+      call.emit('error', unauthenticated('Session'));
+      return;
+    }
+    let session: SessionHandle | undefined;
+    const channel: SessionChannel<ClientMsg, HeadMsg> = new SessionChannel<ClientMsg, HeadMsg>(
+      call,
+      'head',
+      (msg) => {
+        if (!session) {
+          if (msg.t !== 'hello') return;
+          session = this.welcome(msg, channel);
+          return;
+        }
+        try {
+          this.state.handle(msg, session);
+        } catch (err) {
+          log.error({ err, msg: msg.t }, 'error handling message');
+        }
+      },
+      () => {
+        if (session) {
+          log.info({ sessionId: session.id, role: session.role }, 'session closed');
+          this.state.sessionClosed(session.id);
+        }
+      },
+    );
+  }
+
+  private welcome(hello: HelloMsg, channel: SessionChannel<ClientMsg, HeadMsg>): SessionHandle | undefined {
+    if (hello.version !== SHOAL_VERSION || hello.protocol !== PROTOCOL_VERSION) {
+      const err = new VersionMismatchError(`${hello.version} (protocol ${hello.protocol})`, `${SHOAL_VERSION} (protocol ${PROTOCOL_VERSION})`);
+      log.warn({ version: hello.version, pid: hello.pid, host: hello.hostname }, 'refused a process of another shoal version');
+      channel.send({ t: 'refused', error: err.toWire() });
+      channel.end();
+      return undefined;
+    }
+    const id = newId('s');
+    const session: SessionHandle = {
+      id,
+      role: hello.role,
+      jobId: hello.jobId ?? newId('j'),
+      nodeId: hello.nodeId,
+      send: (m) => channel.send(m),
+    };
+    this.state.addSession(session);
+    if (hello.role === 'worker' && hello.nodeId) {
+      this.state.addNode(session, {
+        nodeId: hello.nodeId,
+        resources: hello.resources ?? {},
+        address: hello.objectAddress ?? '',
+        hostname: hello.hostname,
+      });
+    }
+    log.info({ sessionId: id, role: hello.role, pid: hello.pid, host: hello.hostname }, 'session opened');
+    channel.send({ t: 'welcome', sessionId: id, jobId: session.jobId, nodeId: hello.nodeId, version: SHOAL_VERSION });
+    return session;
+  }
+
+  private async control(method: string, body: any): Promise<unknown> {
+    switch (method) {
+      case 'ping':
+        return { version: SHOAL_VERSION, address: this.info.address };
+      case 'status':
+        return { ...this.state.status(), jobs: this.jobs.list(), head: { ...this.info, version: SHOAL_VERSION, hostname: hostname() } };
+      case 'get-actor':
+        return this.state.getActor(String(body.name));
+      case 'pg-create':
+        this.state.createPlacementGroup(body.id, body.bundles as Resources[], body.strategy as PlacementStrategy, body.sessionId);
+        return null;
+      case 'pg-ready':
+        await this.state.placementGroupReady(body.id);
+        return null;
+      case 'pg-remove':
+        this.state.removePlacementGroup(body.id);
+        return null;
+      case 'job-submit': {
+        const hash = String(body.bundle);
+        if (!this.bundles.has(hash)) throw new InvalidOptionsError(`job bundle ${hash} was not uploaded`);
+        return this.jobs.submit({ scriptPath: this.bundles.pathOf(hash), args: body.args ?? [], env: body.env ?? {}, entrypoint: body.entrypoint });
+      }
+      case 'job-list':
+        return this.jobs.list();
+      case 'job-get':
+        return this.jobs.get(String(body.id));
+      case 'job-stop':
+        return this.jobs.stop(String(body.id));
+      default:
+        throw new InvalidOptionsError(`unknown control method '${method}'`);
+    }
+  }
+
+  private onJobLogs(call: grpc.ServerWritableStream<LogRequest__Output, LogChunk>): void {
+    if (!checkToken(call.metadata, this.token)) {
+      log.warn({ peer: call.getPeer(), call: 'JobLogs' }, 'rejected call with a missing or wrong token');
+      call.emit('error', unauthenticated('JobLogs'));
+      return;
+    }
+    let job;
+    try {
+      job = this.jobs.get(call.request.jobId);
+    } catch (err) {
+      call.emit('error', { code: grpc.status.NOT_FOUND, details: (err as Error).message });
+      return;
+    }
+    const file = job.logFile;
+    let offset = Number(call.request.offset) || 0;
+    const pump = (then: () => void): void => {
+      const size = existsSync(file) ? statSync(file).size : 0;
+      if (size <= offset) return then();
+      const stream = createReadStream(file, { start: offset, end: size - 1 });
+      stream.on('data', (d) => call.write({ data: d as Buffer }));
+      stream.on('end', () => {
+        offset = size;
+        then();
+      });
+    };
+    if (!call.request.follow) {
+      pump(() => call.end());
+      return;
+    }
+    let watcher: ReturnType<typeof watch> | undefined;
+    let busy = false;
+    const tick = (): void => {
+      if (busy) return;
+      busy = true;
+      pump(() => {
+        busy = false;
+        if (!this.jobs.isRunning(job.id)) {
+          // Final read after exit, then close.
+          pump(() => {
+            watcher?.close();
+            clearInterval(timer);
+            call.end();
+          });
+        }
+      });
+    };
+    const timer = setInterval(tick, 250);
+    try {
+      watcher = watch(file, tick);
+    } catch {
+      /* the interval covers it */
+    }
+    call.on('cancelled', () => {
+      watcher?.close();
+      clearInterval(timer);
+    });
+    tick();
+  }
+
+  private async startHttp(host: string, port: number): Promise<number> {
+    const registry = createMetrics(this.state);
+    this.http = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const md = new grpc.Metadata();
+      md.set('authorization', auth);
+      if (!checkToken(md, this.token)) {
+        log.warn({ peer: req.socket.remoteAddress, path: req.url }, 'rejected HTTP request with a missing or wrong token');
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
+        res.end('missing or wrong cluster token\n');
+        return;
+      }
+      if (req.url === '/metrics') {
+        registry.metrics().then((text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        }, (err) => {
+          res.writeHead(500);
+          res.end(String(err));
+        });
+        return;
+      }
+      if (req.url === '/api/status') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ...this.state.status(), jobs: this.jobs.list() }));
+        return;
+      }
+      res.writeHead(404);
+      res.end('not found\n');
+    });
+    return new Promise((resolve, reject) => {
+      this.http!.once('error', reject);
+      this.http!.listen(port, host, () => resolve((this.http!.address() as { port: number }).port));
+    });
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.healthTimer);
+    this.jobs?.stopAll();
+    this.http?.close();
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    this.server.forceShutdown();
+    this.store?.close();
+  }
+}

@@ -1,0 +1,29 @@
+/** Public surface of the core runtime. */
+export {
+  init, shutdown, isInitialized, isMain, remote, actor, get, wait, put, cancel, free, getActor, kill,
+  placementGroup, inPlacementGroup, clusterStatus, shoalHome,
+} from './api.js';
+export type {
+  InitOptions, ClusterInfo, RemoteFunction, RemoteArgs, ActorHandle, ActorClass, GetOptions, WaitOptions,
+  PlacementGroup, PlacementGroupOptions, NodeStatus,
+} from './api.js';
+export type { TaskOptions, ActorOptions, SchedulingStrategyOption } from './options.js';
+export { ObjectRef } from './object-ref.js';
+export { serialize, deserialize } from './serialization.js';
+export {
+  ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
+  ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
+  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
+  InvalidOptionsError, NotInitializedError, VersionMismatchError, InfeasibleError,
+} from './errors.js';
+export { startLocalCluster, stopProcess } from './local-cluster.js';
+export type { LocalCluster, LocalClusterOptions } from './local-cluster.js';
+export { Head, ensureToken } from './head.js';
+export type { HeadOptions, HeadInfo } from './head.js';
+export { WorkerNode } from './worker.js';
+export type { WorkerOptions } from './worker.js';
+export { DriverRuntime } from './driver.js';
+export type { TlsOptions } from './transport.js';
+export type { Resources } from './protocol.js';
+export { SHOAL_VERSION, PACKAGE_ROOT } from './paths.js';
+export { bundleModule } from './code-shipping.js';

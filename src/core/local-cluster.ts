@@ -1,0 +1,129 @@
+/**
+ * Starting clusters of real processes on this host: what `init()` does with no address (a head and
+ * a worker using all cores, tied to the driver's life), what `shoal start` does (detached), and what
+ * the tests' TestCluster builds on.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync } from 'node:fs';
+import { availableParallelism, freemem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HeadInfo, HeadOptions } from './head.js';
+import { runtimeEntry } from './paths.js';
+import { encodeConfig } from './process-entry.js';
+import type { Resources } from './protocol.js';
+import type { TlsOptions } from './transport.js';
+
+export interface ClusterProcess {
+  child: ChildProcess;
+  info: Record<string, unknown>;
+}
+
+export interface SpawnOptions {
+  /** Kill the process when this one exits (stdin pipe). */
+  attached: boolean;
+  logFile: string;
+  env?: Record<string, string>;
+}
+
+/** Spawns a runtime entry and waits for its SHOAL_READY line. */
+export function spawnEntry(entry: string, config: unknown, opts: SpawnOptions): Promise<ClusterProcess> {
+  mkdirSync(join(opts.logFile, '..'), { recursive: true });
+  const errFd = openSync(opts.logFile.replace(/\.log$/, '.err'), 'a');
+  const child = spawn(process.execPath, [runtimeEntry(entry), encodeConfig(config)], {
+    stdio: [opts.attached ? 'pipe' : 'ignore', 'pipe', errFd],
+    detached: !opts.attached,
+    env: { ...process.env, SHOAL_LOG_FILE: opts.logFile, ...opts.env },
+  });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer): void => {
+      buf += d.toString();
+      const m = /SHOAL_READY (.*)\n/.exec(buf);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        if (!opts.attached) {
+          child.stdout!.destroy();
+          child.unref();
+        }
+        resolve({ child, info: JSON.parse(m[1]!) });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${entry} exited with code ${code} before it was ready; see ${opts.logFile.replace(/\.log$/, '.err')}`)));
+    child.once('error', reject);
+  });
+}
+
+export interface LocalClusterOptions {
+  /** CPUs of each worker process. @default all cores */
+  numCpus?: number;
+  /** Worker processes to start. @default 1 */
+  numWorkers?: number;
+  /** Object store memory per worker, bytes. @default 30% of free memory */
+  objectStoreBytes?: number;
+  /** Custom resources of every worker. */
+  resources?: Resources;
+  /** Folder for logs, token and state. @default a new temp folder */
+  dir?: string;
+  host?: string;
+  port?: number;
+  tls?: TlsOptions;
+  /** Tie the processes to this one's life. @default true */
+  attached?: boolean;
+  headOptions?: Partial<HeadOptions>;
+}
+
+export interface LocalCluster {
+  head: HeadInfo;
+  dir: string;
+  processes: ClusterProcess[];
+  addWorker(options?: { numCpus?: number; resources?: Resources; objectStoreBytes?: number }): Promise<ClusterProcess>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'shoal-'));
+  mkdirSync(dir, { recursive: true });
+  const attached = options.attached ?? true;
+  const headConfig: HeadOptions & { watchParent: boolean } = {
+    dir, host: options.host ?? '127.0.0.1', port: options.port ?? 0, tls: options.tls, watchParent: attached,
+    ...options.headOptions,
+  };
+  const headProc = await spawnEntry('head-main.js', headConfig, { attached, logFile: join(dir, 'logs', 'head.log') });
+  const head = headProc.info as unknown as HeadInfo;
+  const processes: ClusterProcess[] = [headProc];
+  let workerIndex = 0;
+  const addWorker = async (w: { numCpus?: number; resources?: Resources; objectStoreBytes?: number } = {}): Promise<ClusterProcess> => {
+    const index = workerIndex++;
+    const numCpus = w.numCpus ?? options.numCpus ?? availableParallelism();
+    const p = await spawnEntry('worker-main.js', {
+      headAddress: head.address, tokenFile: head.tokenFile, tls: options.tls, host: options.host ?? '127.0.0.1',
+      numCpus, memoryBytes: Math.round(freemem() * 0.7), resources: w.resources ?? options.resources,
+      dir: join(dir, 'worker'), objectStoreBytes: w.objectStoreBytes ?? options.objectStoreBytes ?? Math.round(freemem() * 0.3),
+      watchParent: attached,
+    }, { attached, logFile: join(dir, 'logs', `worker-${index}.log`) });
+    processes.push(p);
+    return p;
+  };
+  const n = options.numWorkers ?? 1;
+  for (let i = 0; i < n; i++) await addWorker();
+  return {
+    head, dir, processes, addWorker,
+    async stop() {
+      await Promise.all(processes.map((p) => stopProcess(p.child)));
+    },
+  };
+}
+
+export function stopProcess(child: ChildProcess, graceMs = 2000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * Peer-to-peer object transfer: every process with an object store serves its objects in chunks
+ * over the ObjectTransfer service, so bulk data never passes through the head and no message
+ * size cap applies.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { OBJECT_CHUNK_BYTES } from './constants.js';
+import { ObjectLostError } from './errors.js';
+import type { ObjectTransferClient } from './generated/shoal/v1/ObjectTransfer.js';
+import type { ObjectChunk, ObjectChunk__Output } from "./generated/shoal/v1/ObjectChunk.js";
+import type { ObjectStore } from './object-store.js';
+import {
+  channelCredentials, channelOptions, checkToken, loadProto, serverCredentials, tokenMetadata,
+  unauthenticated, type TlsOptions,
+} from './transport.js';
+import { trace } from './trace.js';
+import { log } from './log.js';
+
+export function addObjectTransferService(server: grpc.Server, store: ObjectStore, token: string): void {
+  const proto = loadProto();
+  server.addService(proto.shoal.v1.ObjectTransfer.service, {
+    Fetch(call: grpc.ServerWritableStream<{ objectId: string }, ObjectChunk>) {
+      if (!checkToken(call.metadata, token)) {
+        log.warn({ peer: call.getPeer() }, 'rejected unauthenticated object fetch');
+        call.emit('error', unauthenticated('ObjectTransfer.Fetch'));
+        return;
+      }
+      const id = call.request.objectId;
+      const bytes = store.get(id);
+      if (!bytes) {
+        call.emit('error', { code: grpc.status.NOT_FOUND, details: `object ${id} is not in this store` });
+        return;
+      }
+      trace('objects', () => `serving ${id} (${bytes.byteLength} B) to ${call.getPeer()}`);
+      const n = bytes.byteLength;
+      let offset = 0;
+      const writeMore = (): void => {
+        while (offset < n) {
+          const end = Math.min(offset + OBJECT_CHUNK_BYTES, n);
+          const data = Buffer.from(bytes.buffer, bytes.byteOffset + offset, end - offset);
+          const ok = call.write({ size: offset === 0 ? n : 0, data });
+          offset = end;
+          if (!ok && offset < n) {
+            call.once('drain', writeMore);
+            return;
+          }
+        }
+        call.end();
+      };
+      writeMore();
+    },
+  });
+}
+
+export async function bindServer(server: grpc.Server, address: string, tls?: TlsOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, serverCredentials(tls), (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+/** Fetches objects from peers' stores; one cached channel per address. */
+export class ObjectFetcher {
+  private readonly clients = new Map<string, ObjectTransferClient>();
+
+  constructor(private readonly token: string, private readonly tls?: TlsOptions) {}
+
+  private client(address: string): ObjectTransferClient {
+    let c = this.clients.get(address);
+    if (!c) {
+      const proto = loadProto();
+      c = new proto.shoal.v1.ObjectTransfer(address, channelCredentials(this.tls), channelOptions);
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+
+  /** Reads a whole object into a SharedArrayBuffer-backed array. */
+  fetch(address: string, id: string): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      const call = this.client(address).Fetch({ objectId: id }, tokenMetadata(this.token));
+      let out: Uint8Array | undefined;
+      let offset = 0;
+      call.on('data', (chunk: ObjectChunk__Output) => {
+        if (!out) out = new Uint8Array(new SharedArrayBuffer(Number(chunk.size)));
+        out.set(chunk.data, offset);
+        offset += chunk.data.byteLength;
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        reject(new ObjectLostError(id, `fetch from ${address} failed: ${err.details || err.message}`));
+      });
+      call.on('end', () => {
+        if (!out) reject(new ObjectLostError(id, `fetch from ${address} returned no data`));
+        else resolve(out);
+      });
+    });
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

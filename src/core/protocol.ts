@@ -1,0 +1,129 @@
+/**
+ * Messages on the session streams (driver ⇄ head, worker ⇄ head). Each frame carries a batch of
+ * these, packed with msgpack. Discriminated by `t`.
+ */
+import type { WireError } from './errors.js';
+
+export type Resources = Record<string, number>;
+
+/** Where a task may run. */
+export type SchedulingStrategy =
+  | 'DEFAULT'
+  | 'SPREAD'
+  | 'PACK'
+  | { nodeId: string; soft: boolean }
+  | { placementGroupId: string; bundleIndex: number };
+
+export interface FunctionRef {
+  /** Content hash of the code bundle that defines the function or class. */
+  bundle: string;
+  /** Registered name inside the bundle. */
+  name: string;
+  /** Where it was defined, for error messages. */
+  definedAt: string;
+}
+
+export interface ActorCreateOptions {
+  name?: string | undefined;
+  maxConcurrency: number;
+  maxRestarts: number;
+  maxTaskRetries: number;
+  detached: boolean;
+  methods: string[];
+}
+
+export type TaskKind = 'task' | 'actor-create' | 'actor-call';
+
+export interface TaskSpec {
+  taskId: string;
+  jobId: string;
+  kind: TaskKind;
+  /** Human-readable name: function name, `Class.method`, or the `name` option. */
+  name: string;
+  fn?: FunctionRef | undefined;
+  actorId?: string | undefined;
+  method?: string | undefined;
+  /** Serialized argument array; top-level refs appear as ArgPlaceholder(i) → deps[i]. */
+  args: Uint8Array;
+  deps: string[];
+  /** Ids of refs nested in the arguments (pinned while the task is pending). */
+  nested: string[];
+  resources: Resources;
+  maxRetries: number;
+  strategy: SchedulingStrategy;
+  actor?: ActorCreateOptions | undefined;
+}
+
+/** How a worker gets a dependency: inline bytes, or the address of a node that holds it. */
+export type DepSource = { inline: Uint8Array } | { address: string; size: number };
+
+// ---------- client → head ----------
+export interface HelloMsg {
+  t: 'hello';
+  role: 'driver' | 'worker';
+  version: string;
+  protocol: number;
+  pid: number;
+  hostname: string;
+  /** Worker: its node id, resources and object-transfer address. */
+  nodeId?: string;
+  resources?: Resources;
+  objectAddress?: string;
+  /** Driver: the job it belongs to (set when started by `shoal submit`). */
+  jobId?: string;
+  entry?: string;
+}
+export interface SubmitMsg { t: 'submit'; specs: TaskSpec[] }
+export interface PutMsg { t: 'put'; id: string; inline?: Uint8Array; size: number; nested: string[]; address?: string }
+export interface SubscribeMsg { t: 'subscribe'; ids: string[] }
+export interface ReleaseMsg { t: 'release'; ids: string[] }
+export interface HoldMsg { t: 'hold'; ids: string[] }
+export interface FreeMsg { t: 'free'; ids: string[] }
+export interface CancelMsg { t: 'cancel'; id: string; force: boolean }
+export interface KillActorMsg { t: 'kill-actor'; actorId: string; noRestart: boolean }
+export interface HeartbeatMsg { t: 'heartbeat'; usage?: NodeUsage }
+export interface TaskDoneMsg {
+  t: 'done';
+  taskId: string;
+  /** Result: inline bytes, or the size of the object kept in the worker's store. */
+  inline?: Uint8Array;
+  size?: number;
+  nested?: string[];
+  error?: WireError;
+  /** The failure is the system's (thread/worker died), not the task's: retry if allowed. */
+  system?: boolean;
+}
+export interface ActorDiedMsg { t: 'actor-died'; actorId: string; reason: string }
+export interface ObjectLocationMsg { t: 'object-location'; id: string; size: number; removed?: boolean }
+
+export interface NodeUsage {
+  objectStoreBytes: number;
+  spilledBytes: number;
+  objects: number;
+  runningTasks: number;
+  queuedTasks: number;
+  actors: number;
+  rssBytes: number;
+}
+
+// ---------- head → client ----------
+export interface WelcomeMsg { t: 'welcome'; sessionId: string; jobId: string; nodeId?: string; version: string }
+export interface RefusedMsg { t: 'refused'; error: WireError }
+export interface ReadyMsg {
+  t: 'ready';
+  id: string;
+  inline?: Uint8Array;
+  address?: string;
+  size?: number;
+  error?: WireError;
+}
+export interface ExecuteMsg { t: 'execute'; spec: TaskSpec; deps: Record<string, DepSource>; attempt: number }
+export interface CancelTaskMsg { t: 'cancel-task'; taskId: string; force: boolean }
+export interface KillActorOnNodeMsg { t: 'kill-actor'; actorId: string }
+export interface FreeObjectsMsg { t: 'free'; ids: string[] }
+
+export type ClientMsg =
+  | HelloMsg | SubmitMsg | PutMsg | SubscribeMsg | ReleaseMsg | HoldMsg | FreeMsg | CancelMsg
+  | KillActorMsg | HeartbeatMsg | TaskDoneMsg | ObjectLocationMsg | ActorDiedMsg;
+export type HeadMsg =
+  | WelcomeMsg | RefusedMsg | ReadyMsg | ExecuteMsg | CancelTaskMsg | KillActorOnNodeMsg | FreeObjectsMsg;

@@ -1,0 +1,26 @@
+/**
+ * Entry of the piscina threads that run tasks. Each call receives a batch of tasks (the worker
+ * batches to amortize the per-message cost of thread hand-off) and runs them one after another.
+ */
+import { resolveDefinition } from './definitions.js';
+import { runCall, type ThreadResult, type ThreadTask } from './execution.js';
+
+process.setSourceMapsEnabled(true);
+process.env.SHOAL_IN_WORKER = '1';
+
+export default async function runBatch(batch: ThreadTask[]): Promise<ThreadResult[]> {
+  const results: ThreadResult[] = [];
+  for (const task of batch) {
+    let fn: (...args: unknown[]) => unknown;
+    try {
+      fn = (await resolveDefinition(task.bundlePath, task.fnName, 'function', task.definedAt)).target;
+    } catch (err) {
+      results.push(await runCall(task, () => {
+        throw err;
+      }));
+      continue;
+    }
+    results.push(await runCall(task, (args) => fn(...args)));
+  }
+  return results;
+}

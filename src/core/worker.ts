@@ -1,0 +1,404 @@
+/**
+ * A worker process: one per host by default. Runs tasks on a piscina thread pool (threads = its
+ * CPUs), each actor on a thread of its own, holds the node's object store and serves its objects
+ * to peers. Talks to the head over one session stream.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Worker as ThreadWorker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { BundleCache } from './code-shipping.js';
+import { HEARTBEAT_INTERVAL_MS, INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION, THREAD_BATCH_MAX } from './constants.js';
+import { ActorDiedError, OutOfMemoryError, TaskCancelledError, errorToWire, type WireError } from './errors.js';
+import type { ThreadResult, ThreadTask } from './execution.js';
+import type { Frame } from './generated/shoal/v1/Frame.js';
+import type { HeadClient } from './generated/shoal/v1/Head.js';
+import { newNodeId, returnObjectId } from './ids.js';
+import { log } from './log.js';
+import { ObjectStore } from './object-store.js';
+import { addObjectTransferService, bindServer, ObjectFetcher } from './object-transfer.js';
+import { runtimeEntry, SHOAL_VERSION } from './paths.js';
+import type { ClientMsg, ExecuteMsg, HeadMsg, Resources, TaskSpec } from './protocol.js';
+import { channelCredentials, channelOptions, loadProto, SessionChannel, tokenMetadata, type TlsOptions } from './transport.js';
+import { trace } from './trace.js';
+import type { ActorThreadIn, ActorThreadOut } from './actor-thread.js';
+
+export interface WorkerOptions {
+  headAddress: string;
+  token: string;
+  tls?: TlsOptions | undefined;
+  /** Interface the object server binds. @default '127.0.0.1' */
+  host?: string | undefined;
+  /** Address peers use to reach this node's objects. @default host */
+  advertiseHost?: string | undefined;
+  numCpus: number;
+  memoryBytes: number;
+  resources?: Resources | undefined;
+  /** Folder for bundles and spilled objects. */
+  dir: string;
+  objectStoreBytes: number;
+  nodeId?: string | undefined;
+}
+
+interface QueuedTask {
+  spec: TaskSpec;
+  thread: ThreadTask;
+  memoryMb: number;
+  abort?: AbortController | undefined;
+}
+
+interface ActorSlot {
+  thread: ThreadWorker;
+  pending: Map<string, TaskSpec>;
+  chain: Promise<unknown>;
+  dead: boolean;
+}
+
+export class WorkerNode {
+  readonly nodeId: string;
+  private readonly store: ObjectStore;
+  private readonly fetcher: ObjectFetcher;
+  private readonly bundles: BundleCache;
+  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  private head!: HeadClient;
+  private channel!: SessionChannel<HeadMsg, ClientMsg>;
+  private readonly pools = new Map<number, Piscina>();
+  private readonly queue: QueuedTask[] = [];
+  private readonly running = new Map<string, QueuedTask>();
+  private runningBatches = 0;
+  private readonly actors = new Map<string, ActorSlot>();
+  private readonly bundleFetches = new Map<string, Promise<string>>();
+  private readonly objectFetches = new Map<string, Promise<Uint8Array>>();
+  private heartbeat?: NodeJS.Timeout;
+  private objectAddress = '';
+  onExit: (code: number) => void = (code) => process.exit(code);
+
+  constructor(private readonly options: WorkerOptions) {
+    this.nodeId = options.nodeId ?? newNodeId();
+    mkdirSync(options.dir, { recursive: true });
+    this.store = new ObjectStore({ capacityBytes: options.objectStoreBytes, spillDir: join(options.dir, 'spill', this.nodeId) });
+    this.fetcher = new ObjectFetcher(options.token, options.tls);
+    this.bundles = new BundleCache(join(options.dir, 'bundles'));
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    addObjectTransferService(this.server, this.store, o.token);
+    const host = o.host ?? '127.0.0.1';
+    const port = await bindServer(this.server, `${host}:0`, o.tls);
+    this.objectAddress = `${o.advertiseHost ?? host}:${port}`;
+
+    const proto = loadProto();
+    this.head = new proto.shoal.v1.Head(o.headAddress, channelCredentials(o.tls), channelOptions);
+    const stream = this.head.Session(tokenMetadata(o.token)) as grpc.ClientDuplexStream<Frame, Frame>;
+    const welcomed = new Promise<void>((resolve, reject) => {
+      this.channel = new SessionChannel<HeadMsg, ClientMsg>(
+        stream,
+        `worker ${this.nodeId}`,
+        (msg) => {
+          if (msg.t === 'welcome') return resolve();
+          if (msg.t === 'refused') return reject(new Error(msg.error.message));
+          this.onMessage(msg);
+        },
+        (err) => {
+          reject(err ?? new Error('head closed the session'));
+          log.warn({ err: err?.message }, 'lost the head; exiting');
+          void this.stop().then(() => this.onExit(1));
+        },
+      );
+    });
+    this.channel.send({
+      t: 'hello', role: 'worker', version: SHOAL_VERSION, protocol: PROTOCOL_VERSION, pid: process.pid,
+      hostname: hostname(), nodeId: this.nodeId, objectAddress: this.objectAddress,
+      resources: { CPU: o.numCpus, memory: o.memoryBytes, ...(o.resources ?? {}) },
+    });
+    await welcomed;
+    this.pool(0);
+    this.heartbeat = setInterval(() => this.sendHeartbeat(), HEARTBEAT_INTERVAL_MS);
+    log.info({ nodeId: this.nodeId, objectAddress: this.objectAddress, cpus: o.numCpus }, 'worker started');
+  }
+
+  private sendHeartbeat(): void {
+    const s = this.store.stats();
+    this.channel.send({
+      t: 'heartbeat',
+      usage: {
+        objectStoreBytes: s.memoryBytes, spilledBytes: s.spilledBytes, objects: s.objects,
+        runningTasks: this.running.size, queuedTasks: this.queue.length, actors: this.actors.size,
+        rssBytes: process.memoryUsage.rss(),
+      },
+    });
+  }
+
+  private pool(memoryMb: number): Piscina {
+    let p = this.pools.get(memoryMb);
+    if (!p) {
+      const threads = Math.max(1, Math.ceil(this.options.numCpus));
+      p = new Piscina({
+        filename: runtimeEntry('task-thread.js'),
+        minThreads: memoryMb ? 0 : threads,
+        maxThreads: memoryMb ? 1 : threads,
+        idleTimeout: memoryMb ? 10_000 : 60_000,
+        concurrentTasksPerWorker: 1,
+        atomics: 'disabled',
+        ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.max(4, Math.min(64, memoryMb / 4)) } } : {}),
+      });
+      this.pools.set(memoryMb, p);
+    }
+    return p;
+  }
+
+  private onMessage(msg: HeadMsg): void {
+    switch (msg.t) {
+      case 'execute':
+        void this.execute(msg);
+        return;
+      case 'cancel-task':
+        this.cancelTask(msg.taskId);
+        return;
+      case 'kill-actor':
+        this.killActor(msg.actorId);
+        return;
+      case 'free':
+        for (const id of msg.ids) this.store.delete(id);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private done(taskId: string, r: { bytes?: Uint8Array | undefined; nested?: string[] | undefined; error?: WireError | undefined; system?: boolean | undefined }): void {
+    if (r.error) {
+      this.channel.send({ t: 'done', taskId, error: r.error, system: r.system });
+      return;
+    }
+    const bytes = r.bytes!;
+    if (bytes.byteLength <= INLINE_OBJECT_MAX_BYTES) {
+      this.channel.send({ t: 'done', taskId, inline: bytes, nested: r.nested });
+    } else {
+      this.store.put(returnObjectId(taskId), bytes);
+      this.channel.send({ t: 'done', taskId, size: bytes.byteLength, nested: r.nested });
+    }
+  }
+
+  private ensureBundle(hash: string): Promise<string> {
+    if (this.bundles.has(hash)) return Promise.resolve(this.bundles.pathOf(hash));
+    let p = this.bundleFetches.get(hash);
+    if (!p) {
+      p = new Promise<string>((resolve, reject) => {
+        this.head.GetBundle({ hash }, tokenMetadata(this.options.token), (err, reply) => {
+          this.bundleFetches.delete(hash);
+          if (err || !reply) reject(new Error(`cannot fetch code bundle ${hash} from the head: ${err?.details ?? 'no reply'}`));
+          else resolve(this.bundles.write(hash, reply.code));
+        });
+      });
+      this.bundleFetches.set(hash, p);
+    }
+    return p;
+  }
+
+  private async resolveDeps(msg: ExecuteMsg): Promise<Record<string, Uint8Array>> {
+    const out: Record<string, Uint8Array> = {};
+    const waits: Promise<void>[] = [];
+    for (const id of msg.spec.deps) {
+      const local = this.store.get(id);
+      if (local) {
+        out[id] = local;
+        continue;
+      }
+      const src = msg.deps[id];
+      if (!src) throw new Error(`no source for dependency ${id}`);
+      if ('inline' in src) {
+        out[id] = src.inline;
+        continue;
+      }
+      let f = this.objectFetches.get(id);
+      if (!f) {
+        f = this.fetcher.fetch(src.address, id).then((bytes) => {
+          this.store.put(id, bytes);
+          this.channel.send({ t: 'object-location', id, size: bytes.byteLength });
+          return bytes;
+        });
+        f.finally(() => this.objectFetches.delete(id)).catch(() => undefined);
+        this.objectFetches.set(id, f);
+      }
+      waits.push(f.then((bytes) => void (out[id] = bytes)));
+    }
+    if (waits.length) await Promise.all(waits);
+    return out;
+  }
+
+  private async prepare(msg: ExecuteMsg): Promise<ThreadTask> {
+    const spec = msg.spec;
+    const [bundlePath, deps] = await Promise.all([
+      spec.fn ? this.ensureBundle(spec.fn.bundle) : Promise.resolve(''),
+      this.resolveDeps(msg),
+    ]);
+    return {
+      taskId: spec.taskId, resultId: returnObjectId(spec.taskId), name: spec.name, bundlePath,
+      fnName: spec.fn?.name ?? '', definedAt: spec.fn?.definedAt ?? '', method: spec.method,
+      args: spec.args, depIds: spec.deps, deps,
+    };
+  }
+
+  private async execute(msg: ExecuteMsg): Promise<void> {
+    const spec = msg.spec;
+    trace('worker', () => `execute ${spec.kind} ${spec.name} ${spec.taskId}`);
+    if (spec.kind === 'actor-call') return this.actorCall(msg);
+    let thread: ThreadTask;
+    try {
+      thread = await this.prepare(msg);
+    } catch (err) {
+      // Inputs could not be fetched (a peer died): a system failure the head may retry.
+      this.done(spec.taskId, { error: errorToWire(err), system: true });
+      return;
+    }
+    if (spec.kind === 'actor-create') return this.createActor(spec, thread);
+    const memoryMb = spec.resources.memory ? Math.max(16, Math.ceil(spec.resources.memory / (1024 * 1024))) : 0;
+    this.queue.push({ spec, thread, memoryMb });
+    this.dispatch();
+  }
+
+  /** Hands queued tasks to threads in batches; limited-memory tasks go alone to their own pool. */
+  private dispatch(): void {
+    const threads = Math.max(1, Math.ceil(this.options.numCpus));
+    while (this.queue.length && this.runningBatches < threads * 2) {
+      const first = this.queue[0]!;
+      let n = 1;
+      if (first.memoryMb === 0) {
+        n = Math.min(THREAD_BATCH_MAX, Math.max(1, Math.ceil(this.queue.length / threads)));
+        let k = 1;
+        while (k < n && this.queue[k]!.memoryMb === 0) k++;
+        n = k;
+      }
+      const batch = this.queue.splice(0, n);
+      void this.runBatch(batch);
+    }
+  }
+
+  private async runBatch(batch: QueuedTask[]): Promise<void> {
+    this.runningBatches++;
+    const abort = new AbortController();
+    for (const q of batch) {
+      q.abort = abort;
+      this.running.set(q.spec.taskId, q);
+    }
+    const memoryMb = batch[0]!.memoryMb;
+    try {
+      const results: ThreadResult[] = await this.pool(memoryMb).run(batch.map((q) => q.thread), { signal: abort.signal });
+      for (const r of results) {
+        if (!this.running.delete(r.taskId)) continue;
+        this.done(r.taskId, r);
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const live = batch.filter((q) => this.running.has(q.spec.taskId));
+      for (const q of live) this.running.delete(q.spec.taskId);
+      if (batch.length > 1) {
+        // One task took the thread down (or the batch was aborted to cancel one): run the others
+        // alone, so a failure is attributed to its own task.
+        for (const q of live) void this.runBatch([{ ...q, abort: undefined }]);
+      } else if (live[0]) {
+        const q = live[0];
+        if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
+          this.done(q.spec.taskId, { error: new OutOfMemoryError(q.spec.name, memoryMb || Math.round(this.options.memoryBytes / 2 ** 20)).toWire() });
+        } else {
+          this.done(q.spec.taskId, { error: errorToWire(err), system: true });
+        }
+      }
+    } finally {
+      this.runningBatches--;
+      this.dispatch();
+    }
+  }
+
+  private cancelTask(taskId: string): void {
+    const i = this.queue.findIndex((q) => q.spec.taskId === taskId);
+    if (i >= 0) {
+      const [q] = this.queue.splice(i, 1);
+      this.done(taskId, { error: new TaskCancelledError(q!.spec.name, taskId).toWire() });
+      return;
+    }
+    const q = this.running.get(taskId);
+    if (q) {
+      this.running.delete(taskId);
+      q.abort?.abort();
+      this.done(taskId, { error: new TaskCancelledError(q.spec.name, taskId).toWire() });
+    }
+  }
+
+  // ---------------- actors ----------------
+
+  private createActor(spec: TaskSpec, task: ThreadTask): void {
+    const opts = spec.actor!;
+    const memoryMb = spec.resources.memory ? Math.max(16, Math.ceil(spec.resources.memory / (1024 * 1024))) : 0;
+    const thread = new ThreadWorker(runtimeEntry('actor-thread.js'), {
+      workerData: { maxConcurrency: opts.maxConcurrency, actorName: opts.name ?? spec.name },
+      ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
+    });
+    const slot: ActorSlot = { thread, pending: new Map([[spec.taskId, spec]]), chain: Promise.resolve(), dead: false };
+    this.actors.set(spec.actorId!, slot);
+    thread.on('message', (msg: ActorThreadOut) => {
+      const s = slot.pending.get(msg.result.taskId);
+      if (!s) return;
+      slot.pending.delete(msg.result.taskId);
+      this.done(msg.result.taskId, msg.result);
+    });
+    const died = (reason: string): void => {
+      if (slot.dead) return;
+      slot.dead = true;
+      this.actors.delete(spec.actorId!);
+      const err = new ActorDiedError(spec.actorId!, opts.name ?? spec.name, reason).toWire();
+      const createPending = slot.pending.has(spec.taskId);
+      for (const id of slot.pending.keys()) this.done(id, { error: err, system: id === spec.taskId });
+      slot.pending.clear();
+      if (!createPending) this.channel.send({ t: 'actor-died', actorId: spec.actorId!, reason });
+    };
+    thread.on('error', (err) => died(`its thread crashed: ${err.message}`));
+    thread.on('exit', (code) => died(`its thread exited (code ${code})`));
+    thread.postMessage({ type: 'create', task } satisfies ActorThreadIn);
+  }
+
+  private actorCall(msg: ExecuteMsg): void {
+    const spec = msg.spec;
+    const slot = this.actors.get(spec.actorId!);
+    if (!slot) {
+      this.done(spec.taskId, { error: new ActorDiedError(spec.actorId!, spec.name, 'the actor is not on this node').toWire() });
+      return;
+    }
+    slot.pending.set(spec.taskId, spec);
+    // Chained so calls reach the actor in the order they arrived, even when fetching arguments.
+    slot.chain = slot.chain.then(async () => {
+      try {
+        const task = await this.prepare(msg);
+        if (!slot.dead) slot.thread.postMessage({ type: 'call', task } satisfies ActorThreadIn);
+      } catch (err) {
+        slot.pending.delete(spec.taskId);
+        this.done(spec.taskId, { error: errorToWire(err) });
+      }
+    });
+  }
+
+  private killActor(actorId: string): void {
+    const slot = this.actors.get(actorId);
+    if (!slot) return;
+    slot.dead = true;
+    this.actors.delete(actorId);
+    slot.pending.clear();
+    void slot.thread.terminate();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const slot of this.actors.values()) await slot.thread.terminate();
+    this.actors.clear();
+    await Promise.all([...this.pools.values()].map((p) => p.destroy()));
+    this.pools.clear();
+    this.channel?.end();
+    this.fetcher.close();
+    this.server.forceShutdown();
+    this.store.clear();
+  }
+}

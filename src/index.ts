@@ -1,0 +1,33 @@
+/**
+ * shoal — a distributed compute framework for TypeScript: tasks, actors and objects on a cluster of
+ * processes over gRPC, and the ML platform built on it.
+ *
+ * @example
+ * ```ts
+ * // square.ts
+ * import { remote } from 'shoal';
+ * export const square = remote(function square(x: number) { return x * x; });
+ *
+ * // main.ts
+ * import { init, get, shutdown } from 'shoal';
+ * import { square } from './square.js';
+ * await init();                                   // starts a local cluster
+ * console.log(await get([1, 2, 3].map((x) => square.remote(x)))); // [1, 4, 9]
+ * await shutdown();
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  init, shutdown, isInitialized, isMain, remote, actor, get, wait, put, cancel, free, getActor, kill,
+  placementGroup, inPlacementGroup, clusterStatus, ObjectRef, serialize, deserialize,
+  ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
+  ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
+  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
+  InvalidOptionsError, NotInitializedError, VersionMismatchError, InfeasibleError, startLocalCluster, SHOAL_VERSION,
+} from './core/index.js';
+export type {
+  InitOptions, ClusterInfo, RemoteFunction, RemoteArgs, ActorHandle, ActorClass, GetOptions, WaitOptions,
+  PlacementGroup, PlacementGroupOptions, NodeStatus, TaskOptions, ActorOptions, SchedulingStrategyOption,
+  LocalCluster, LocalClusterOptions, TlsOptions, Resources,
+} from './core/index.js';
