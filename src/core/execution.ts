@@ -69,7 +69,7 @@ export async function runCall(task: ThreadTask, call: (args: unknown[]) => unkno
   try {
     const args = decodeArgs(task);
     let value = call(args);
-    if (value && typeof (value as Promise<unknown>).then === 'function') value = await value;
+    if (value && typeof (value as Promise<unknown>).then === 'function') value = await (value as Promise<unknown>);
     const { bytes, nested } = encodeResult(value);
     return { taskId: task.taskId, bytes, nested, durationMs: performance.now() - started };
   } catch (err) {

@@ -527,11 +527,11 @@ export class HeadState {
     this.schedule();
   }
 
-  /** Coalesces scheduling passes: at most one per turn of the event loop. */
+  /** Coalesces scheduling passes: one after the current burst of messages is handled. */
   schedule(): void {
     if (this.schedulePending) return;
     this.schedulePending = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.schedulePending = false;
       this.schedulePass();
     });

@@ -26,7 +26,7 @@ export function onSignals(stop: () => Promise<void>): void {
   const handler = (): void => {
     if (stopping) return;
     stopping = true;
-    stop().finally(() => process.exit(0));
+    void stop().finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();
   };
   process.on('SIGTERM', handler);

@@ -11,6 +11,6 @@ export function traceEnabled(module: string): boolean {
 
 export function trace(module: string, message: () => string): void {
   if (all || enabled.has(module)) {
-    process.stderr.write(`${new Date().toISOString()} [shoal:${module}] pid=${process.pid} ${message()}\n`);
+    process.stderr.write(`${(performance.timeOrigin + performance.now()).toFixed(3)} [shoal:${module}] pid=${process.pid} ${message()}\n`);
   }
 }

@@ -122,7 +122,10 @@ export class SessionChannel<In, Out> {
     this.queue.push(msg);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flush);
+      // A microtask, not setImmediate: everything sent in one synchronous burst (a loop of
+      // submissions, the handling of one incoming frame) still leaves as one frame, without
+      // waiting for another turn of the event loop.
+      queueMicrotask(this.flush);
     }
   }
 
