@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/core/generated/**', '.scratch/**', 'bench/results/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/core/generated/**', '.scratch/**', 'bench/results/**', 'coverage/**', '**/*.js', '**/*.mjs', 'vitest.config.ts'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],

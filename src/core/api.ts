@@ -157,6 +157,8 @@ interface DefinitionSite {
   file: string;
   line: number;
   name: string;
+  /** Set once the file was found to be a shippable module. */
+  shippable?: boolean;
 }
 
 function defineSite(kind: 'function' | 'actor', target: (...a: any[]) => unknown, explicitName: string | undefined): DefinitionSite {
@@ -174,6 +176,7 @@ function defineSite(kind: 'function' | 'actor', target: (...a: any[]) => unknown
 }
 
 function checkShippable(site: DefinitionSite, kind: string): void {
+  if (site.shippable) return;
   if (!site.file || !/\.(m?[jt]s|cjs|cts|jsx|tsx)$/.test(site.file) || !existsSync(site.file)) {
     throw new RemoteDefinitionError(
       `${kind} '${site.name}' was defined outside a module file (${site.file || 'unknown location'}), so its code cannot ` +
@@ -181,6 +184,7 @@ function checkShippable(site: DefinitionSite, kind: string): void {
       site.file,
     );
   }
+  site.shippable = true;
 }
 
 /**

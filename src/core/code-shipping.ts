@@ -16,7 +16,15 @@ import { trace } from './trace.js';
 /** Packages resolved on the worker from shoal's own installation rather than bundled. */
 export const SHARED_PACKAGES = ['shoal', 'apache-arrow'] as const;
 
-const BANNER = "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);";
+/**
+ * Lets CommonJS dependencies inside an ESM bundle call `require`. The import's name is unique per
+ * entry so that bundling a bundle again (a submitted job's driver defines remote functions) does not
+ * declare it twice.
+ */
+const banner = (entry: string): string => {
+  const tag = createHash('sha256').update(entry).digest('hex').slice(0, 8);
+  return `import { createRequire as __shoalCreateRequire_${tag} } from 'node:module'; const require = __shoalCreateRequire_${tag}(import.meta.url);`;
+};
 
 export interface BuiltBundle {
   hash: string;
@@ -38,7 +46,7 @@ export async function bundleModule(entry: string): Promise<BuiltBundle> {
       sourcesContent: false,
       keepNames: true,
       external: [...SHARED_PACKAGES, ...SHARED_PACKAGES.map((p) => `${p}/*`)],
-      banner: { js: BANNER },
+      banner: { js: banner(entry) },
       logLevel: 'silent',
     });
     const file = result.outputFiles[0];
@@ -75,12 +83,19 @@ export class BundleCache {
     }
   }
 
+  /** Bundles known to be on disk, with their paths. */
+  private readonly known = new Map<string, string>();
+
   pathOf(hash: string): string {
-    return join(this.dir, `${hash}.mjs`);
+    return this.known.get(hash) ?? join(this.dir, `${hash}.mjs`);
   }
 
   has(hash: string): boolean {
-    return existsSync(this.pathOf(hash));
+    if (this.known.has(hash)) return true;
+    const path = this.pathOf(hash);
+    if (!existsSync(path)) return false;
+    this.known.set(hash, path);
+    return true;
   }
 
   write(hash: string, code: Uint8Array): string {
@@ -88,6 +103,7 @@ export class BundleCache {
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, code);
     renameSync(tmp, path);
+    this.known.set(hash, path);
     return path;
   }
 }

@@ -87,8 +87,13 @@ export function importBundle(path: string): Promise<Map<string, Definition>> {
   return p;
 }
 
+const resolved = new Map<string, Definition>();
+
 /** Looks up a definition in a loaded bundle; the error says what the bundle does define. */
 export async function resolveDefinition(path: string, name: string, kind: Definition['kind'], definedAt: string): Promise<Definition> {
+  const key = `${path}#${name}`;
+  const hit = resolved.get(key);
+  if (hit && hit.kind === kind) return hit;
   const defs = await importBundle(path);
   const def = defs.get(name);
   if (!def || def.kind !== kind) {
@@ -101,5 +106,6 @@ export async function resolveDefinition(path: string, name: string, kind: Defini
       definedAt,
     );
   }
+  resolved.set(key, def);
   return def;
 }

@@ -38,6 +38,12 @@ interface DriverObject {
   subscribed: boolean;
 }
 
+interface OutboxItem {
+  msg: ClientMsg;
+  state: 'waiting' | 'ok' | 'failed';
+  ready?: Promise<unknown> | undefined;
+}
+
 export interface ConnectOptions {
   address: string;
   token: string;
@@ -57,7 +63,7 @@ export class DriverRuntime {
   private readonly objects = new Map<string, DriverObject>();
   private readonly bundleHashes = new Map<string, Promise<string>>();
   /** Submissions waiting for their code bundle; sent in order. */
-  private readonly outbox: Array<{ msg: ClientMsg; ready?: Promise<unknown> | undefined }> = [];
+  private readonly outbox: OutboxItem[] = [];
   private outboxBusy = false;
   private readonly registry: FinalizationRegistry<string>;
   private releases: string[] = [];
@@ -294,25 +300,27 @@ export class DriverRuntime {
       this.channel.send(msg);
       return;
     }
-    this.outbox.push({ msg, ready });
+    const item: OutboxItem = { msg, state: ready ? 'waiting' : 'ok', ready };
+    ready?.then(() => (item.state = 'ok'), () => (item.state = 'failed'));
+    this.outbox.push(item);
     if (!this.outboxBusy) void this.drainOutbox();
   }
 
   private async drainOutbox(): Promise<void> {
     this.outboxBusy = true;
-    while (this.outbox.length) {
-      const item = this.outbox[0]!;
-      let ok = true;
-      if (item.ready) {
-        try {
-          await item.ready;
-        } catch {
-          ok = false;
-        }
+    // Index-based: the outbox can hold many thousands of submissions waiting on one bundle upload.
+    // Settled items go out without an await, so a burst leaves as one frame.
+    let i = 0;
+    while (i < this.outbox.length) {
+      const item = this.outbox[i]!;
+      if (item.state === 'waiting') {
+        await item.ready!.catch(() => undefined);
+        continue;
       }
-      this.outbox.shift();
-      if (ok) this.channel.send(item.msg);
+      i++;
+      if (item.state === 'ok') this.channel.send(item.msg);
     }
+    this.outbox.length = 0;
     this.outboxBusy = false;
   }
 

@@ -5,7 +5,8 @@
  */
 import { errorToWire, ShoalError, TaskError, type WireError } from './errors.js';
 import { ArgPlaceholder, ObjectRef, refHooks } from './object-ref.js';
-import { deserialize, serialize } from './serialization.js';
+import { INLINE_OBJECT_MAX_BYTES } from './constants.js';
+import { deserialize, packMessage, serialize, unpackMessage } from './serialization.js';
 
 /** A task as a thread sees it. */
 export interface ThreadTask {
@@ -51,7 +52,9 @@ export function encodeResult(value: unknown): { bytes: Uint8Array; nested: strin
   const prev = refHooks.onSerialize;
   refHooks.onSerialize = (ref: ObjectRef) => nested.push(ref.id);
   try {
-    return { bytes: serialize(value, { shared: true, label: 'the return value' }), nested };
+    // Large results go to shared memory (the worker's store keeps them without a copy); small ones
+    // travel inline and are cheaper as ordinary buffers.
+    return { bytes: serialize(value, { shared: true, sharedAbove: INLINE_OBJECT_MAX_BYTES, label: 'the return value' }), nested };
   } finally {
     refHooks.onSerialize = prev;
   }
@@ -75,4 +78,54 @@ export async function runCall(task: ThreadTask, call: (args: unknown[]) => unkno
   } catch (err) {
     return { taskId: task.taskId, error: describeFailure(err, task), durationMs: performance.now() - started };
   }
+}
+
+/**
+ * A batch as it crosses to a thread: small fields packed into one transferred buffer (a structured
+ * clone of many small objects costs more than msgpack), shared-memory byte arrays beside it (they
+ * are shared, not copied, by postMessage).
+ */
+export interface PackedBatch {
+  packed: Uint8Array;
+  shared: Array<[index: number, key: string, bytes: Uint8Array]>;
+}
+
+const isShared = (b: Uint8Array | undefined): b is Uint8Array => !!b && b.buffer instanceof SharedArrayBuffer;
+
+export function packTasks(tasks: ThreadTask[]): PackedBatch {
+  const shared: PackedBatch['shared'] = [];
+  const plain = tasks.map((t, i) => {
+    let deps = t.deps;
+    for (const id in t.deps) {
+      if (isShared(t.deps[id])) {
+        if (deps === t.deps) deps = { ...t.deps };
+        shared.push([i, id, t.deps[id]!]);
+        delete deps[id];
+      }
+    }
+    return deps === t.deps ? t : { ...t, deps };
+  });
+  return { packed: Uint8Array.prototype.slice.call(packMessage(plain)), shared };
+}
+
+export function unpackTasks(batch: PackedBatch): ThreadTask[] {
+  const tasks = unpackMessage<ThreadTask[]>(batch.packed);
+  for (const [i, id, bytes] of batch.shared) tasks[i]!.deps[id] = bytes;
+  return tasks;
+}
+
+export function packResults(results: ThreadResult[]): PackedBatch {
+  const shared: PackedBatch['shared'] = [];
+  const plain = results.map((r, i) => {
+    if (!isShared(r.bytes)) return r;
+    shared.push([i, 'bytes', r.bytes]);
+    return { ...r, bytes: undefined };
+  });
+  return { packed: Uint8Array.prototype.slice.call(packMessage(plain)), shared };
+}
+
+export function unpackResults(batch: PackedBatch): ThreadResult[] {
+  const results = unpackMessage<ThreadResult[]>(batch.packed);
+  for (const [i, , bytes] of batch.shared) results[i]!.bytes = bytes;
+  return results;
 }

@@ -158,7 +158,7 @@ export class HeadState {
       hostname: info.hostname,
       sessionId: s.id,
       lastSeen: Date.now(),
-      avgTaskMs: 1000,
+      avgTaskMs: 100,
       startedAt: Date.now(),
       dispatched: new Set(),
     };
@@ -540,6 +540,7 @@ export class HeadState {
   private schedulePass(): void {
     this.placePendingGroups();
     const nodes = [...this.nodes.values()].filter((n) => n.alive);
+    trace('scheduler', () => `pass: ${nodes.map((n) => `${n.id} inflight ${n.inflightTasks} cpu ${n.inflightCpu}/${n.cpuLimit} avg ${n.avgTaskMs.toFixed(2)}ms`).join('; ')}`);
     for (const [key, q] of this.classQueues) {
       let i = 0;
       while (i < q.length) {
@@ -664,8 +665,9 @@ export class HeadState {
       node?.dispatched.delete(t.spec.taskId);
     } else if (t.spec.kind === 'task') {
       this.releaseResources(t, node);
-      if (node && t.startedAt) {
-        node.avgTaskMs = node.avgTaskMs * 0.9 + (Date.now() - t.startedAt) * 0.1;
+      if (node && msg.ms !== undefined) {
+        // Run time in the thread (not the round trip, which grows with the queue it measures).
+        node.avgTaskMs = node.avgTaskMs * 0.9 + msg.ms * 0.1;
         // Pipeline short tasks deeply; keep long tasks to one per CPU so nodes stay balanced.
         const cpus = node.total.CPU ?? 0;
         node.cpuLimit = node.avgTaskMs < 10 ? cpus * 64 : cpus;

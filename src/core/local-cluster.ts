@@ -29,7 +29,9 @@ export interface SpawnOptions {
 export function spawnEntry(entry: string, config: unknown, opts: SpawnOptions): Promise<ClusterProcess> {
   mkdirSync(join(opts.logFile, '..'), { recursive: true });
   const errFd = openSync(opts.logFile.replace(/\.log$/, '.err'), 'a');
-  const child = spawn(process.execPath, [runtimeEntry(entry), encodeConfig(config)], {
+  // SHOAL_NODE_ARGS passes extra flags to the runtime processes (e.g. `--cpu-prof` for profiling).
+  const nodeArgs = (process.env.SHOAL_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, runtimeEntry(entry), encodeConfig(config)], {
     stdio: [opts.attached ? 'pipe' : 'ignore', 'pipe', errFd],
     detached: !opts.attached,
     env: { ...process.env, SHOAL_LOG_FILE: opts.logFile, ...opts.env },

@@ -92,6 +92,8 @@ export interface TaskDoneMsg {
   error?: WireError;
   /** The failure is the system's (thread/worker died), not the task's: retry if allowed. */
   system?: boolean;
+  /** Time the task ran in its thread. */
+  ms?: number;
 }
 export interface ActorDiedMsg { t: 'actor-died'; actorId: string; reason: string }
 export interface ObjectLocationMsg { t: 'object-location'; id: string; size: number; removed?: boolean }

@@ -66,8 +66,10 @@ TYPED_ARRAYS.forEach((Ctor, i) => {
     },
     unpack(payload: Uint8Array) {
       if (!decodeCtx) {
-        if (Ctor === Uint8Array) return payload;
-        const copy = payload.slice();
+        // A copy: a view would keep the whole received frame alive (held by the head, or cloned
+        // whole when posted to a thread).
+        const copy = Uint8Array.prototype.slice.call(payload);
+        if (Ctor === Uint8Array) return copy;
         return new Ctor(copy.buffer, 0, copy.byteLength / Ctor.BYTES_PER_ELEMENT);
       }
       const index = payload[0]! | (payload[1]! << 8) | (payload[2]! << 16) | (payload[3]! << 24);
@@ -155,6 +157,8 @@ function check(value: unknown, path: string, stack: Set<object>): void {
 export interface SerializeOptions {
   /** Allocate the result in a SharedArrayBuffer (object stores share it with threads). */
   shared?: boolean;
+  /** With `shared`, use shared memory only for results larger than this many bytes. @default 0 */
+  sharedAbove?: number;
   /** Name used in error messages for the value's root (e.g. `argument 0`). */
   label?: string;
 }
@@ -184,7 +188,8 @@ export function serialize(value: unknown, options: SerializeOptions = {}): Uint8
     cursor = align(cursor + b.byteLength);
   }
   const total = cursor;
-  const out = options.shared ? new Uint8Array(new SharedArrayBuffer(total)) : new Uint8Array(total);
+  const shared = options.shared && total > (options.sharedAbove ?? 0);
+  const out = shared ? new Uint8Array(new SharedArrayBuffer(total)) : new Uint8Array(total);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, n, true);

@@ -3,14 +3,14 @@
  * batches to amortize the per-message cost of thread hand-off) and runs them one after another.
  */
 import { resolveDefinition } from './definitions.js';
-import { runCall, type ThreadResult, type ThreadTask } from './execution.js';
+import { packResults, runCall, unpackTasks, type PackedBatch, type ThreadResult } from './execution.js';
 
 process.setSourceMapsEnabled(true);
 process.env.SHOAL_IN_WORKER = '1';
 
-export default async function runBatch(batch: ThreadTask[]): Promise<ThreadResult[]> {
+export default async function runBatch(batch: PackedBatch): Promise<PackedBatch> {
   const results: ThreadResult[] = [];
-  for (const task of batch) {
+  for (const task of unpackTasks(batch)) {
     let fn: (...args: unknown[]) => unknown;
     try {
       fn = (await resolveDefinition(task.bundlePath, task.fnName, 'function', task.definedAt)).target;
@@ -22,5 +22,6 @@ export default async function runBatch(batch: ThreadTask[]): Promise<ThreadResul
     }
     results.push(await runCall(task, (args) => fn(...args)));
   }
-  return results;
+  // One buffer of packed results (plus any shared-memory results beside it).
+  return packResults(results);
 }

@@ -112,7 +112,15 @@ export class SessionChannel<In, Out> {
       this.closed = true;
       onClose(err);
     };
-    stream.on('end', () => finish());
+    stream.on('end', () => {
+      // The peer is done: end our side too, so the call completes and neither process is held open.
+      try {
+        stream.end();
+      } catch {
+        /* already ended */
+      }
+      finish();
+    });
     stream.on('error', (err: Error) => finish(err));
     stream.on('close', () => finish());
   }

@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import { BundleCache } from './code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION, THREAD_BATCH_MAX } from './constants.js';
 import { ActorDiedError, OutOfMemoryError, TaskCancelledError, errorToWire, type WireError } from './errors.js';
-import type { ThreadResult, ThreadTask } from './execution.js';
+import { packTasks, unpackResults, type PackedBatch, type ThreadTask } from './execution.js';
 import type { Frame } from './generated/shoal/v1/Frame.js';
 import type { HeadClient } from './generated/shoal/v1/Head.js';
 import { newNodeId, returnObjectId } from './ids.js';
@@ -68,6 +68,7 @@ export class WorkerNode {
   private readonly queue: QueuedTask[] = [];
   private readonly running = new Map<string, QueuedTask>();
   private runningBatches = 0;
+  private dispatchScheduled = false;
   private readonly actors = new Map<string, ActorSlot>();
   private readonly bundleFetches = new Map<string, Promise<string>>();
   private readonly objectFetches = new Map<string, Promise<Uint8Array>>();
@@ -169,17 +170,18 @@ export class WorkerNode {
     }
   }
 
-  private done(taskId: string, r: { bytes?: Uint8Array | undefined; nested?: string[] | undefined; error?: WireError | undefined; system?: boolean | undefined }): void {
+  private done(taskId: string, r: { bytes?: Uint8Array | undefined; nested?: string[] | undefined; error?: WireError | undefined; system?: boolean | undefined; durationMs?: number | undefined }): void {
+    const ms = r.durationMs;
     if (r.error) {
-      this.channel.send({ t: 'done', taskId, error: r.error, system: r.system });
+      this.channel.send({ t: 'done', taskId, error: r.error, system: r.system, ms });
       return;
     }
     const bytes = r.bytes!;
     if (bytes.byteLength <= INLINE_OBJECT_MAX_BYTES) {
-      this.channel.send({ t: 'done', taskId, inline: bytes, nested: r.nested });
+      this.channel.send({ t: 'done', taskId, inline: bytes, nested: r.nested?.length ? r.nested : undefined, ms });
     } else {
       this.store.put(returnObjectId(taskId), bytes);
-      this.channel.send({ t: 'done', taskId, size: bytes.byteLength, nested: r.nested });
+      this.channel.send({ t: 'done', taskId, size: bytes.byteLength, nested: r.nested?.length ? r.nested : undefined, ms });
     }
   }
 
@@ -230,7 +232,30 @@ export class WorkerNode {
     return out;
   }
 
+  /** The thread's view of a task, at once when its bundle is cached and its inputs are at hand. */
+  private prepareNow(msg: ExecuteMsg): ThreadTask | undefined {
+    const spec = msg.spec;
+    if (spec.fn && !this.bundles.has(spec.fn.bundle)) return undefined;
+    const deps: Record<string, Uint8Array> = {};
+    for (const id of spec.deps) {
+      const local = this.store.get(id);
+      if (local) deps[id] = local;
+      else {
+        const src = msg.deps[id];
+        if (src && 'inline' in src) deps[id] = src.inline;
+        else return undefined;
+      }
+    }
+    return {
+      taskId: spec.taskId, resultId: returnObjectId(spec.taskId), name: spec.name,
+      bundlePath: spec.fn ? this.bundles.pathOf(spec.fn.bundle) : '', fnName: spec.fn?.name ?? '',
+      definedAt: spec.fn?.definedAt ?? '', method: spec.method, args: spec.args, depIds: spec.deps, deps,
+    };
+  }
+
   private async prepare(msg: ExecuteMsg): Promise<ThreadTask> {
+    const ready = this.prepareNow(msg);
+    if (ready) return ready;
     const spec = msg.spec;
     const [bundlePath, deps] = await Promise.all([
       spec.fn ? this.ensureBundle(spec.fn.bundle) : Promise.resolve(''),
@@ -247,9 +272,9 @@ export class WorkerNode {
     const spec = msg.spec;
     trace('worker', () => `execute ${spec.kind} ${spec.name} ${spec.taskId}`);
     if (spec.kind === 'actor-call') return this.actorCall(msg);
-    let thread: ThreadTask;
+    let thread: ThreadTask | undefined = this.prepareNow(msg);
     try {
-      thread = await this.prepare(msg);
+      thread ??= await this.prepare(msg);
     } catch (err) {
       // Inputs could not be fetched (a peer died): a system failure the head may retry.
       this.done(spec.taskId, { error: errorToWire(err), system: true });
@@ -258,22 +283,33 @@ export class WorkerNode {
     if (spec.kind === 'actor-create') return this.createActor(spec, thread);
     const memoryMb = spec.resources.memory ? Math.max(16, Math.ceil(spec.resources.memory / (1024 * 1024))) : 0;
     this.queue.push({ spec, thread, memoryMb });
-    this.dispatch();
+    // After the whole incoming frame is queued, so that its tasks are batched together.
+    if (!this.dispatchScheduled) {
+      this.dispatchScheduled = true;
+      queueMicrotask(() => {
+        this.dispatchScheduled = false;
+        this.dispatch();
+      });
+    }
   }
 
   /** Hands queued tasks to threads in batches; limited-memory tasks go alone to their own pool. */
   private dispatch(): void {
     const threads = Math.max(1, Math.ceil(this.options.numCpus));
-    while (this.queue.length && this.runningBatches < threads * 2) {
+    while (this.queue.length && this.runningBatches < threads) {
       const first = this.queue[0]!;
       let n = 1;
       if (first.memoryMb === 0) {
-        n = Math.min(THREAD_BATCH_MAX, Math.max(1, Math.ceil(this.queue.length / threads)));
+        // One batch per thread: while every thread is busy, arriving tasks queue up here and leave
+        // as one large batch when a thread frees (a burst is split evenly over free threads).
+        const slots = threads - this.runningBatches;
+        n = Math.min(THREAD_BATCH_MAX, Math.max(1, Math.ceil(this.queue.length / slots)));
         let k = 1;
         while (k < n && this.queue[k]!.memoryMb === 0) k++;
         n = k;
       }
       const batch = this.queue.splice(0, n);
+      trace("worker", () => `batch of ${batch.length} (queued ${this.queue.length}, running batches ${this.runningBatches})`);
       void this.runBatch(batch);
     }
   }
@@ -287,7 +323,9 @@ export class WorkerNode {
     }
     const memoryMb = batch[0]!.memoryMb;
     try {
-      const results: ThreadResult[] = await this.pool(memoryMb).run(batch.map((q) => q.thread), { signal: abort.signal });
+      const input = packTasks(batch.map((q) => q.thread));
+      const output: PackedBatch = await this.pool(memoryMb).run(input, { signal: abort.signal, transferList: [input.packed.buffer as ArrayBuffer] });
+      const results = unpackResults(output);
       for (const r of results) {
         if (!this.running.delete(r.taskId)) continue;
         this.done(r.taskId, r);
