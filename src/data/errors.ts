@@ -1,0 +1,130 @@
+/**
+ * Errors thrown by the data layer. Each class carries a stable `code` that callers (and the far side
+ * of a task boundary) can match on, readonly context fields, and the underlying `cause`.
+ * `instanceof` works across realms through a `Symbol.for` marker, so errors rebuilt after crossing a
+ * worker thread still match.
+ */
+
+const DATA_ERROR_MARKER = Symbol.for('shoal/data/DataError');
+
+/** Base class of every data-layer error. */
+export class DataError extends Error {
+  /** Stable machine-readable code, e.g. `DATA_UNKNOWN_COLUMN`. */
+  readonly code: string = 'DATA_ERROR';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    Object.defineProperty(this, DATA_ERROR_MARKER, { value: true });
+  }
+
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    if (typeof instance !== 'object' || instance === null) return false;
+    if (this === DataError) return (instance as Record<symbol, unknown>)[DATA_ERROR_MARKER] === true;
+    return Function.prototype[Symbol.hasInstance].call(this, instance);
+  }
+}
+
+/** Thrown when an expression or kernel names a column the table does not have. */
+export class UnknownColumnError extends DataError {
+  override readonly code = 'DATA_UNKNOWN_COLUMN';
+  constructor(
+    readonly column: string,
+    readonly available: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`unknown column "${column}"; available columns: ${available.map((c) => `"${c}"`).join(', ') || '(none)'}`, options);
+  }
+}
+
+/** Thrown when an expression is applied to operands of a type it does not accept. */
+export class ExpressionTypeError extends DataError {
+  override readonly code = 'DATA_EXPRESSION_TYPE';
+  constructor(
+    message: string,
+    readonly expression: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${message} in expression ${expression}`, options);
+  }
+}
+
+/** Thrown when a serialized expression tree is malformed (unknown op, missing fields). */
+export class InvalidExpressionError extends DataError {
+  override readonly code = 'DATA_INVALID_EXPRESSION';
+}
+
+/** Thrown when an Arrow column has a type the data layer cannot process. */
+export class UnsupportedTypeError extends DataError {
+  override readonly code = 'DATA_UNSUPPORTED_TYPE';
+  constructor(
+    readonly column: string,
+    readonly arrowType: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`column "${column}" has unsupported Arrow type ${arrowType}`, options);
+  }
+}
+
+/** Thrown when tables that must share a schema do not. */
+export class SchemaMismatchError extends DataError {
+  override readonly code = 'DATA_SCHEMA_MISMATCH';
+  constructor(
+    message: string,
+    readonly column: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Thrown when a kernel or reader receives an invalid option. */
+export class InvalidOptionError extends DataError {
+  override readonly code = 'DATA_INVALID_OPTION';
+  constructor(
+    readonly option: string,
+    rule: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${option} ${rule}`, options);
+  }
+}
+
+/** Thrown by readers in `failfast` mode on a malformed record. `line` is 1-based. */
+export class MalformedRecordError extends DataError {
+  override readonly code = 'DATA_MALFORMED_RECORD';
+  constructor(
+    reason: string,
+    readonly file: string,
+    readonly line: number,
+    readonly column?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`malformed record at ${file}:${line}${column !== undefined ? ` (column "${column}")` : ''}: ${reason}`, options);
+  }
+}
+
+/** Thrown when reading or writing Parquet fails. */
+export class ParquetError extends DataError {
+  override readonly code = 'DATA_PARQUET';
+  constructor(
+    message: string,
+    readonly file: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${message} (file ${file})`, options);
+  }
+}
+
+/** Thrown when a PostgreSQL read or write fails; `sql` is the statement that failed. */
+export class PostgresError extends DataError {
+  override readonly code = 'DATA_POSTGRES';
+  constructor(
+    message: string,
+    readonly sql: string | undefined,
+    readonly table?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

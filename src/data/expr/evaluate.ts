@@ -1,0 +1,239 @@
+/**
+ * Column-at-a-time expression evaluation over an Arrow table or record batch. The tree is type-checked
+ * first (output-type.ts); each node then produces a whole column over flat typed arrays, with SQL null
+ * semantics: nulls propagate through operators and functions, AND/OR are three-valued.
+ */
+import * as arrow from 'apache-arrow';
+import { UnknownColumnError } from '../errors.js';
+import { type Column, columnFromVector, columnToVector, constantColumn, storageFor } from '../types/column.js';
+import { compareNumbers, compareStrings } from '../types/compare.js';
+import { type LogicalType, isNumericType } from '../types/logical-type.js';
+import { andValid, validCopy, widen } from './coerce.js';
+import { castColumn } from './evaluate-cast.js';
+import { evaluateCall } from './evaluate-functions.js';
+import type { BinaryFn, ExprNode } from './expr-node.js';
+import { type ExprInput, toNode } from './expr.js';
+import { commonType, inferType, type SchemaTypes, schemaTypes } from './output-type.js';
+
+export type TableLike = arrow.Table | arrow.RecordBatch;
+
+interface EvalContext {
+  readonly source: TableLike;
+  readonly types: SchemaTypes;
+  readonly length: number;
+  readonly cache: Map<string, Column>;
+}
+
+/** Evaluates `expr` over every row of `source`, returning an Arrow vector of `outputType(expr)`. */
+export function evaluate(expr: ExprInput, source: TableLike): arrow.Vector {
+  const node = toNode(expr);
+  const bare = node.op === 'alias' ? node.arg : node;
+  if (bare.op === 'col') {
+    const v = source.getChild(bare.name);
+    if (v === null) throw new UnknownColumnError(bare.name, source.schema.fields.map((f) => f.name));
+    return v as arrow.Vector;
+  }
+  return columnToVector(evaluateColumn(node, source));
+}
+
+/** Evaluates to the internal column form (used by kernels that consume the result directly). */
+export function evaluateColumn(expr: ExprInput, source: TableLike, types?: SchemaTypes): Column {
+  const node = toNode(expr);
+  const ctx: EvalContext = { source, types: types ?? schemaTypes(source.schema), length: source.numRows, cache: new Map() };
+  inferType(node, ctx.types);
+  return evalNode(node, ctx);
+}
+
+function evalNode(node: ExprNode, ctx: EvalContext): Column {
+  const n = ctx.length;
+  switch (node.op) {
+    case 'col': {
+      let c = ctx.cache.get(node.name);
+      if (c === undefined) {
+        const v = ctx.source.getChild(node.name);
+        if (v === null) throw new UnknownColumnError(node.name, [...ctx.types.keys()]);
+        c = columnFromVector(v as arrow.Vector, node.name);
+        ctx.cache.set(node.name, c);
+      }
+      return c;
+    }
+    case 'lit':
+      return constantColumn(node.type, node.value, n);
+    case 'alias':
+      return evalNode(node.arg, ctx);
+    case 'cast':
+      return castColumn(evalNode(node.arg, ctx), node.to);
+    case 'unary': {
+      const a = evalNode(node.arg, ctx);
+      switch (node.fn) {
+        case 'isNull':
+        case 'isNotNull': {
+          const out = new Uint8Array(n);
+          const want = node.fn === 'isNull' ? 0 : 1;
+          for (let i = 0; i < n; i++) out[i] = (a.valid === null ? 1 : a.valid[i]!) === want ? 1 : 0;
+          return { type: 'bool', length: n, values: out, valid: null };
+        }
+        case 'not': {
+          const src = a.values as Uint8Array;
+          const out = new Uint8Array(n);
+          for (let i = 0; i < n; i++) out[i] = src[i] === 1 ? 0 : 1;
+          return { type: 'bool', length: n, values: out, valid: a.type === 'null' ? new Uint8Array(n) : a.valid };
+        }
+        case 'neg': {
+          const t = a.type === 'null' ? 'int32' : a.type;
+          const src = widen(a, t).values as Int32Array | Float64Array;
+          const out = storageFor(t, n) as Int32Array | Float64Array;
+          for (let i = 0; i < n; i++) out[i] = -src[i]!;
+          return { type: t, length: n, values: out, valid: a.type === 'null' ? new Uint8Array(n) : a.valid };
+        }
+      }
+      break;
+    }
+    case 'binary':
+      return evalBinary(node.fn, evalNode(node.left, ctx), evalNode(node.right, ctx), inferType(node, ctx.types), n);
+    case 'case': {
+      const outType = inferType(node, ctx.types);
+      const out = storageFor(outType, n);
+      const valid = new Uint8Array(n);
+      const done = new Uint8Array(n);
+      const setFrom = (c: Column, i: number): void => {
+        done[i] = 1;
+        if (c.valid !== null && c.valid[i] !== 1) return;
+        valid[i] = 1;
+        (out as unknown[])[i] = (c.values as unknown[])[i];
+      };
+      for (const b of node.branches) {
+        const cond = evalNode(b.when, ctx);
+        const value = widen(evalNode(b.then, ctx), outType);
+        const cv = cond.values as Uint8Array;
+        for (let i = 0; i < n; i++) if (done[i] === 0 && cv[i] === 1 && (cond.valid === null || cond.valid[i] === 1)) setFrom(value, i);
+      }
+      if (node.otherwise !== null) {
+        const value = widen(evalNode(node.otherwise, ctx), outType);
+        for (let i = 0; i < n; i++) if (done[i] === 0) setFrom(value, i);
+      }
+      return { type: outType, length: n, values: out, valid };
+    }
+    case 'call': {
+      const outType = inferType(node, ctx.types);
+      const args = node.args.map((a) => evalNode(a, ctx));
+      if (node.fn !== 'coalesce' && args.some((a) => a.type === 'null')) return constantColumn(outType, null, n);
+      return evaluateCall(node.fn, args, outType, n);
+    }
+  }
+  throw new Error('internal: unreachable');
+}
+
+function evalBinary(fn: BinaryFn, l: Column, r: Column, outType: LogicalType, n: number): Column {
+  if (fn === 'and' || fn === 'or') return evalLogical(fn, l, r, n);
+  if (l.type === 'null' || r.type === 'null') return constantColumn(outType, null, n);
+  const valid = andValid(l.valid, r.valid, n);
+  if (fn === 'eq' || fn === 'ne' || fn === 'lt' || fn === 'le' || fn === 'gt' || fn === 'ge') {
+    const t = commonType(l.type, r.type)!;
+    const a = widen(l, t).values;
+    const b = widen(r, t).values;
+    const out = new Uint8Array(n);
+    if (t === 'utf8') {
+      const as = a as string[];
+      const bs = b as string[];
+      for (let i = 0; i < n; i++) {
+        if (valid !== null && valid[i] !== 1) continue;
+        out[i] = testOrder(fn, compareStrings(as[i]!, bs[i]!));
+      }
+    } else {
+      compareNumericInto(fn, a as Float64Array, b as Float64Array, out, n);
+    }
+    return { type: 'bool', length: n, values: out, valid };
+  }
+  // Arithmetic: compute in the output type (float64 for div/pow).
+  const t = outType;
+  const a = widen(l, t).values as Int32Array | Float64Array;
+  const b = widen(r, t).values as Int32Array | Float64Array;
+  const out = storageFor(t, n) as Int32Array | Float64Array;
+  const isInt = t !== 'float64' && isNumericType(t);
+  switch (fn) {
+    case 'add':
+      for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+      break;
+    case 'sub':
+      for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
+      break;
+    case 'mul':
+      if (t === 'int32') for (let i = 0; i < n; i++) out[i] = Math.imul(a[i]!, b[i]!);
+      else for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
+      break;
+    case 'pow':
+      for (let i = 0; i < n; i++) out[i] = Math.pow(a[i]!, b[i]!);
+      break;
+    case 'div':
+    case 'mod': {
+      const v = validCopy(valid, n);
+      for (let i = 0; i < n; i++) {
+        if (b[i] === 0) {
+          v[i] = 0;
+          continue;
+        }
+        out[i] = fn === 'div' ? a[i]! / b[i]! : isInt ? Math.trunc(a[i]! % b[i]!) : a[i]! % b[i]!;
+      }
+      return { type: t, length: n, values: out, valid: v };
+    }
+  }
+  return { type: t, length: n, values: out, valid };
+}
+
+/** SQL three-valued AND / OR. */
+function evalLogical(fn: 'and' | 'or', l: Column, r: Column, n: number): Column {
+  const lv = l.values as Uint8Array;
+  const rv = r.values as Uint8Array;
+  const lnull = l.type === 'null';
+  const rnull = r.type === 'null';
+  const out = new Uint8Array(n);
+  const valid = new Uint8Array(n);
+  const dominant = fn === 'and' ? 0 : 1;
+  for (let i = 0; i < n; i++) {
+    const lok = !lnull && (l.valid === null || l.valid[i] === 1);
+    const rok = !rnull && (r.valid === null || r.valid[i] === 1);
+    if ((lok && lv[i] === dominant) || (rok && rv[i] === dominant)) {
+      out[i] = dominant;
+      valid[i] = 1;
+    } else if (lok && rok) {
+      out[i] = 1 - dominant;
+      valid[i] = 1;
+    }
+  }
+  return { type: 'bool', length: n, values: out, valid };
+}
+
+function testOrder(fn: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge', c: number): number {
+  return (fn === 'eq' ? c === 0 : fn === 'ne' ? c !== 0 : fn === 'lt' ? c < 0 : fn === 'le' ? c <= 0 : fn === 'gt' ? c > 0 : c >= 0) ? 1 : 0;
+}
+
+/** Numeric comparison loops; plain operators are right except when NaN is involved (NaN = NaN, NaN > all). */
+function compareNumericInto(fn: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge', a: ArrayLike<number>, b: ArrayLike<number>, out: Uint8Array, n: number): void {
+  switch (fn) {
+    case 'eq':
+      for (let i = 0; i < n; i++) out[i] = a[i] === b[i] ? 1 : 0;
+      break;
+    case 'ne':
+      for (let i = 0; i < n; i++) out[i] = a[i] !== b[i] ? 1 : 0;
+      break;
+    case 'lt':
+      for (let i = 0; i < n; i++) out[i] = a[i]! < b[i]! ? 1 : 0;
+      break;
+    case 'le':
+      for (let i = 0; i < n; i++) out[i] = a[i]! <= b[i]! ? 1 : 0;
+      break;
+    case 'gt':
+      for (let i = 0; i < n; i++) out[i] = a[i]! > b[i]! ? 1 : 0;
+      break;
+    case 'ge':
+      for (let i = 0; i < n; i++) out[i] = a[i]! >= b[i]! ? 1 : 0;
+      break;
+  }
+  // Fix up rows where either side is NaN (x !== x).
+  for (let i = 0; i < n; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== x || y !== y) out[i] = testOrder(fn, compareNumbers(x, y));
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Reads column-chunk statistics (min, max, null count) from a Parquet footer. parquet-wasm 0.8 does
+ * not expose them, so this decodes the footer's Thrift compact-protocol FileMetaData directly —
+ * only the fields needed, skipping everything else generically.
+ */
+
+const enum CT {
+  Stop = 0,
+  True = 1,
+  False = 2,
+  Byte = 3,
+  I16 = 4,
+  I32 = 5,
+  I64 = 6,
+  Double = 7,
+  Binary = 8,
+  List = 9,
+  Set = 10,
+  Map = 11,
+  Struct = 12,
+}
+
+class CompactReader {
+  pos = 0;
+  constructor(private readonly buf: Uint8Array) {}
+
+  byte(): number {
+    if (this.pos >= this.buf.length) throw new Error('truncated Parquet footer');
+    return this.buf[this.pos++]!;
+  }
+  varint(): bigint {
+    let shift = 0n;
+    let result = 0n;
+    for (;;) {
+      const b = this.byte();
+      result |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return result;
+      shift += 7n;
+    }
+  }
+  zigzag(): bigint {
+    const v = this.varint();
+    return (v >> 1n) ^ -(v & 1n);
+  }
+  int(): number {
+    return Number(this.zigzag());
+  }
+  binary(): Uint8Array {
+    const len = Number(this.varint());
+    const out = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+  /** Iterates a struct's fields, calling `onField(id, type)`; the callback must consume or skip the value. */
+  struct(onField: (id: number, type: number) => void): void {
+    let last = 0;
+    for (;;) {
+      const header = this.byte();
+      const type = header & 0x0f;
+      if (type === CT.Stop) return;
+      const delta = header >> 4;
+      const id = delta === 0 ? this.int() : last + delta;
+      last = id;
+      onField(id, type);
+    }
+  }
+  list(onElem: (type: number) => void): void {
+    const header = this.byte();
+    let size = header >> 4;
+    const type = header & 0x0f;
+    if (size === 15) size = Number(this.varint());
+    for (let i = 0; i < size; i++) onElem(type);
+  }
+  skip(type: number): void {
+    switch (type) {
+      case CT.True:
+      case CT.False:
+        return;
+      case CT.Byte:
+        this.pos++;
+        return;
+      case CT.I16:
+      case CT.I32:
+      case CT.I64:
+        this.varint();
+        return;
+      case CT.Double:
+        this.pos += 8;
+        return;
+      case CT.Binary:
+        this.binary();
+        return;
+      case CT.List:
+      case CT.Set:
+        this.list((t) => this.skip(t));
+        return;
+      case CT.Map: {
+        const size = Number(this.varint());
+        if (size === 0) return;
+        const kv = this.byte();
+        for (let i = 0; i < size; i++) {
+          this.skip(kv >> 4);
+          this.skip(kv & 0x0f);
+        }
+        return;
+      }
+      case CT.Struct:
+        this.struct((_, t) => this.skip(t));
+        return;
+      default:
+        throw new Error(`unknown Thrift compact type ${type}`);
+    }
+  }
+}
+
+export type ParquetStatValue = number | bigint | string | boolean | Uint8Array;
+
+export interface ColumnChunkStats {
+  readonly column: string;
+  /** Minimum non-null value, decoded by physical type (UTF-8 byte arrays as strings), if recorded. */
+  readonly min?: ParquetStatValue;
+  readonly max?: ParquetStatValue;
+  readonly nullCount?: number;
+}
+
+/** Physical type ids from parquet.thrift. */
+const PHYSICAL = { BOOLEAN: 0, INT32: 1, INT64: 2, INT96: 3, FLOAT: 4, DOUBLE: 5, BYTE_ARRAY: 6, FIXED_LEN_BYTE_ARRAY: 7 } as const;
+
+function decodeStat(bytes: Uint8Array, physical: number, utf8: boolean): ParquetStatValue {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (physical) {
+    case PHYSICAL.BOOLEAN:
+      return bytes[0] === 1;
+    case PHYSICAL.INT32:
+      return dv.getInt32(0, true);
+    case PHYSICAL.INT64:
+      return dv.getBigInt64(0, true);
+    case PHYSICAL.FLOAT:
+      return dv.getFloat32(0, true);
+    case PHYSICAL.DOUBLE:
+      return dv.getFloat64(0, true);
+    case PHYSICAL.BYTE_ARRAY:
+      return utf8 ? new TextDecoder().decode(bytes) : bytes.slice();
+    default:
+      return bytes.slice();
+  }
+}
+
+/** The footer's statistics per row group, per column chunk. `utf8Columns` names byte-array columns holding text. */
+export function readFooterStats(file: Uint8Array, utf8Columns: ReadonlySet<string>): ColumnChunkStats[][] {
+  const n = file.length;
+  const magic = String.fromCharCode(...file.subarray(n - 4));
+  if (n < 12 || magic !== 'PAR1') throw new Error('not a Parquet file (missing PAR1 footer magic)');
+  const len = new DataView(file.buffer, file.byteOffset + n - 8, 4).getUint32(0, true);
+  const r = new CompactReader(file.subarray(n - 8 - len, n - 8));
+  const rowGroups: ColumnChunkStats[][] = [];
+  r.struct((id, type) => {
+    if (id !== 4 || type !== CT.List) return r.skip(type);
+    r.list(() => {
+      const chunks: ColumnChunkStats[] = [];
+      r.struct((rgId, rgType) => {
+        if (rgId !== 1 || rgType !== CT.List) return r.skip(rgType);
+        r.list(() => {
+          let stats: ColumnChunkStats | undefined;
+          r.struct((ccId, ccType) => {
+            if (ccId !== 3 || ccType !== CT.Struct) return r.skip(ccType);
+            let physical = -1;
+            let path: string[] = [];
+            let min: Uint8Array | undefined;
+            let max: Uint8Array | undefined;
+            let legacyMin: Uint8Array | undefined;
+            let legacyMax: Uint8Array | undefined;
+            let nullCount: number | undefined;
+            r.struct((mId, mType) => {
+              if (mId === 1 && mType === CT.I32) physical = r.int();
+              else if (mId === 3 && mType === CT.List) {
+                path = [];
+                r.list(() => path.push(new TextDecoder().decode(r.binary())));
+              } else if (mId === 12 && mType === CT.Struct) {
+                r.struct((sId, sType) => {
+                  if (sId === 1 && sType === CT.Binary) legacyMax = r.binary();
+                  else if (sId === 2 && sType === CT.Binary) legacyMin = r.binary();
+                  else if (sId === 3 && sType === CT.I64) nullCount = r.int();
+                  else if (sId === 5 && sType === CT.Binary) max = r.binary();
+                  else if (sId === 6 && sType === CT.Binary) min = r.binary();
+                  else r.skip(sType);
+                });
+              } else r.skip(mType);
+            });
+            const column = path.join('.');
+            const utf8 = utf8Columns.has(column);
+            const lo = min ?? legacyMin;
+            const hi = max ?? legacyMax;
+            stats = {
+              column,
+              ...(lo !== undefined ? { min: decodeStat(lo, physical, utf8) } : {}),
+              ...(hi !== undefined ? { max: decodeStat(hi, physical, utf8) } : {}),
+              ...(nullCount !== undefined ? { nullCount } : {}),
+            };
+          });
+          if (stats !== undefined) chunks.push(stats);
+        });
+      });
+      rowGroups.push(chunks);
+    });
+  });
+  return rowGroups;
+}

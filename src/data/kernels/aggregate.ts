@@ -1,0 +1,403 @@
+/**
+ * Two-phase grouped aggregation for distributed execution:
+ *
+ *   partialAggregate(partition)  → state table (keys + state columns), one row per group
+ *   hashPartition(states, keys)  → route each group's states to one reducer
+ *   mergeAggregates(states[])    → state table, one row per group (associative, commutative)
+ *   finalizeAggregates(state)    → result table
+ *
+ * States are ordinary Arrow tables so they shuffle like any other partition. Per aggregate the state is:
+ * count → n; sum → sum + non-null count; mean → sum + n; min/max → the value (input type);
+ * stddev → n, mean, M2 (Welford, merged with Chan et al.); countDistinct → list of distinct values;
+ * collectList → list of values. Sums are accumulated in float64 (exact for integers up to 2^53).
+ * With no keys the result has exactly one row, even for empty input (SQL global aggregate).
+ */
+import * as arrow from 'apache-arrow';
+import { InvalidOptionError, SchemaMismatchError } from '../errors.js';
+import { type Column, columnFromValues, columnFromVector, columnToVector } from '../types/column.js';
+import { compareNumbers, compareValues } from '../types/compare.js';
+import { type LogicalType, isListType, isNumericType, typeToString } from '../types/logical-type.js';
+import { concatTables } from './concat.js';
+import { encodeKeys, groupRows, keyColumns } from './row-key.js';
+import { requireColumn } from './table-util.js';
+import { tableFromVectors, takeVector } from './take.js';
+
+export type AggOp = 'count' | 'sum' | 'mean' | 'min' | 'max' | 'countDistinct' | 'stddev' | 'collectList';
+
+export interface AggSpec {
+  readonly op: AggOp;
+  /** Input column; omit for `count` to count rows (`count(*)`). */
+  readonly column?: string;
+  /** Output column name. @default `${op}(${column ?? '*'})` */
+  readonly as?: string;
+}
+
+/** Builders for aggregate specs: `agg.sum('price', 'total')`. */
+export const agg = {
+  count: (column?: string, as?: string): AggSpec => ({ op: 'count', ...(column !== undefined ? { column } : {}), ...(as !== undefined ? { as } : {}) }),
+  sum: (column: string, as?: string): AggSpec => ({ op: 'sum', column, ...(as !== undefined ? { as } : {}) }),
+  mean: (column: string, as?: string): AggSpec => ({ op: 'mean', column, ...(as !== undefined ? { as } : {}) }),
+  min: (column: string, as?: string): AggSpec => ({ op: 'min', column, ...(as !== undefined ? { as } : {}) }),
+  max: (column: string, as?: string): AggSpec => ({ op: 'max', column, ...(as !== undefined ? { as } : {}) }),
+  countDistinct: (column: string, as?: string): AggSpec => ({ op: 'countDistinct', column, ...(as !== undefined ? { as } : {}) }),
+  stddev: (column: string, as?: string): AggSpec => ({ op: 'stddev', column, ...(as !== undefined ? { as } : {}) }),
+  collectList: (column: string, as?: string): AggSpec => ({ op: 'collectList', column, ...(as !== undefined ? { as } : {}) }),
+} as const;
+
+export function aggOutputName(spec: AggSpec): string {
+  return spec.as ?? `${spec.op}(${spec.column ?? '*'})`;
+}
+
+const STATE_PARTS: Record<AggOp, readonly string[]> = {
+  count: ['n'],
+  sum: ['sum', 'n'],
+  mean: ['sum', 'n'],
+  min: ['v'],
+  max: ['v'],
+  countDistinct: ['set'],
+  stddev: ['n', 'mean', 'm2'],
+  collectList: ['list'],
+};
+
+function stateName(spec: AggSpec, part: string): string {
+  return `${aggOutputName(spec)}$${part}`;
+}
+
+function validateSpecs(keys: readonly string[], aggs: readonly AggSpec[]): void {
+  const names = new Set(keys);
+  for (const a of aggs) {
+    if (!(a.op in STATE_PARTS)) throw new InvalidOptionError('aggs[].op', `must be one of ${Object.keys(STATE_PARTS).join(', ')}; got ${String(a.op)}`);
+    if (a.column === undefined && a.op !== 'count') throw new InvalidOptionError(`aggs[${aggOutputName(a)}].column`, `is required for ${a.op}`);
+    const name = aggOutputName(a);
+    if (names.has(name)) throw new InvalidOptionError('aggs[].as', `must be unique and differ from key names; "${name}" repeats`);
+    names.add(name);
+  }
+}
+
+/** Per-group accumulators over float64 arrays, shared by both phases. */
+class Groups {
+  constructor(
+    readonly groupOf: Int32Array,
+    readonly numGroups: number,
+  ) {}
+}
+
+function isValid(c: Column, i: number): boolean {
+  return c.valid === null || c.valid[i] === 1;
+}
+
+function f64(n: number): Float64Array {
+  return new Float64Array(n);
+}
+
+function f64Vector(values: Float64Array, valid?: Uint8Array): arrow.Vector {
+  return columnToVector({ type: 'float64', length: values.length, values, valid: valid ?? null });
+}
+
+function groupKeys(table: arrow.Table, keys: readonly string[]): { groups: Groups; keyVectors: arrow.Vector[] } {
+  const n = table.numRows;
+  if (keys.length === 0) return { groups: new Groups(new Int32Array(n), 1), keyVectors: [] };
+  const { keys: encoded } = encodeKeys(keyColumns(table, keys), n);
+  const { groupOf, firstRows } = groupRows(encoded);
+  const first = Int32Array.from(firstRows);
+  const keyVectors = keys.map((k) => takeVector(requireColumn(table, k), first));
+  return { groups: new Groups(groupOf, firstRows.length), keyVectors };
+}
+
+/** Index of the min/max row per group (-1 when the group has no non-null value). */
+function extremeRows(c: Column, g: Groups, wantMax: boolean): Int32Array {
+  const best = new Int32Array(g.numGroups).fill(-1);
+  const exact = c.exact;
+  const cmp: (a: number, b: number) => number =
+    exact !== undefined
+      ? (a, b) => (exact[a]! < exact[b]! ? -1 : exact[a]! > exact[b]! ? 1 : 0)
+      : c.type === 'utf8' || c.type === 'bool' || isListType(c.type)
+      ? (a, b) => compareValues((c.values as unknown[])[a] ?? (c.values as Uint8Array)[a], (c.values as unknown[])[b] ?? (c.values as Uint8Array)[b])
+      : (a, b) => compareNumbers((c.values as Float64Array)[a]!, (c.values as Float64Array)[b]!);
+  for (let i = 0; i < c.length; i++) {
+    if (!isValid(c, i)) continue;
+    const grp = g.groupOf[i]!;
+    const cur = best[grp]!;
+    if (cur < 0) best[grp] = i;
+    else {
+      const r = cmp(i, cur);
+      if (wantMax ? r > 0 : r < 0) best[grp] = i;
+    }
+  }
+  return best;
+}
+
+function listState(c: Column, g: Groups, distinctValues: boolean, fromState: boolean): Column {
+  const lists: unknown[][] = Array.from({ length: g.numGroups }, () => []);
+  const seen = distinctValues ? Array.from({ length: g.numGroups }, () => new Set<string>()) : null;
+  const elemType: LogicalType = fromState ? (c.type as { list: LogicalType }).list : c.type;
+  const push = (grp: number, v: unknown): void => {
+    if (v === null) return;
+    if (seen !== null) {
+      const k = typeof v === 'number' && v === 0 ? '0' : typeof v === 'string' ? `s${v}` : JSON.stringify(v);
+      if (seen[grp]!.has(k)) return;
+      seen[grp]!.add(k);
+    }
+    lists[grp]!.push(v);
+  };
+  for (let i = 0; i < c.length; i++) {
+    if (!isValid(c, i)) continue;
+    const grp = g.groupOf[i]!;
+    if (fromState) for (const v of (c.values as unknown[][])[i]!) push(grp, v);
+    else push(grp, c.type === 'bool' ? (c.values as Uint8Array)[i] === 1 : (c.values as unknown[])[i]);
+  }
+  return columnFromValues({ list: elemType }, lists);
+}
+
+function inputColumn(table: arrow.Table, spec: AggSpec): Column {
+  const name = spec.column!;
+  const c = columnFromVector(requireColumn(table, name), name);
+  if ((spec.op === 'sum' || spec.op === 'mean' || spec.op === 'stddev') && !isNumericType(c.type) && c.type !== 'null') {
+    throw new SchemaMismatchError(`${spec.op}(${name}) needs a numeric column, but "${name}" is ${typeToString(c.type)}`, name);
+  }
+  return c;
+}
+
+/** Phase 1: aggregates one partition into a state table (keys + state columns, one row per group). */
+export function partialAggregate(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[]): arrow.Table {
+  validateSpecs(keys, aggs);
+  const { groups: g, keyVectors } = groupKeys(table, keys);
+  const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
+  const vectors: arrow.Vector[] = [...keyVectors];
+  const G = g.numGroups;
+  const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
+    fields.push(new arrow.Field(stateName(spec, part), v.type as arrow.DataType, true));
+    vectors.push(v);
+  };
+  for (const spec of aggs) {
+    if (spec.op === 'count') {
+      const n = f64(G);
+      if (spec.column === undefined) for (let i = 0; i < table.numRows; i++) n[g.groupOf[i]!]!++;
+      else {
+        const c = columnFromVector(requireColumn(table, spec.column), spec.column);
+        for (let i = 0; i < c.length; i++) if (isValid(c, i) && c.type !== 'null') n[g.groupOf[i]!]!++;
+      }
+      out(spec, 'n', f64Vector(n));
+      continue;
+    }
+    const c = inputColumn(table, spec);
+    switch (spec.op) {
+      case 'sum':
+      case 'mean': {
+        const s = f64(G);
+        const n = f64(G);
+        const vals = c.values as Float64Array;
+        if (c.type !== 'null') {
+          for (let i = 0; i < c.length; i++) {
+            if (!isValid(c, i)) continue;
+            const grp = g.groupOf[i]!;
+            s[grp]! += vals[i]!;
+            n[grp]!++;
+          }
+        }
+        const sumVec = spec.op === 'sum' && (c.type === 'int32' || c.type === 'int64') ? columnToVector({ type: 'int64', length: G, values: s, valid: null }) : f64Vector(s);
+        out(spec, 'sum', sumVec);
+        out(spec, 'n', f64Vector(n));
+        break;
+      }
+      case 'min':
+      case 'max':
+        out(spec, 'v', takeVector(requireColumn(table, spec.column!), extremeRows(c, g, spec.op === 'max')));
+        break;
+      case 'stddev': {
+        const n = f64(G);
+        const mean = f64(G);
+        const m2 = f64(G);
+        const vals = c.values as Float64Array;
+        if (c.type !== 'null') {
+          for (let i = 0; i < c.length; i++) {
+            if (!isValid(c, i)) continue;
+            const grp = g.groupOf[i]!;
+            const x = vals[i]!;
+            const k = ++n[grp]!;
+            const d = x - mean[grp]!;
+            mean[grp]! += d / k;
+            m2[grp]! += d * (x - mean[grp]!);
+          }
+        }
+        out(spec, 'n', f64Vector(n));
+        out(spec, 'mean', f64Vector(mean));
+        out(spec, 'm2', f64Vector(m2));
+        break;
+      }
+      case 'countDistinct':
+      case 'collectList': {
+        const part = spec.op === 'countDistinct' ? 'set' : 'list';
+        out(spec, part, columnToVector(listState(c, g, spec.op === 'countDistinct', false)));
+        break;
+      }
+    }
+  }
+  return tableFromVectors(fields, vectors, G);
+}
+
+function stateColumn(table: arrow.Table, spec: AggSpec, part: string): Column {
+  const name = stateName(spec, part);
+  return columnFromVector(requireColumn(table, name), name);
+}
+
+/** Phase 2: combines state tables (from any number of partials or earlier merges) into one row per group. */
+export function mergeAggregates(partials: readonly arrow.Table[], keys: readonly string[], aggs: readonly AggSpec[]): arrow.Table {
+  validateSpecs(keys, aggs);
+  const nonEmpty = partials.filter((p) => p.numRows > 0);
+  if (partials.length === 0) throw new InvalidOptionError('partials', 'must contain at least one state table');
+  if (nonEmpty.length === 0) return partials[0]!;
+  const table = concatTables(nonEmpty);
+  const { groups: g, keyVectors } = groupKeys(table, keys);
+  const G = g.numGroups;
+  const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
+  const vectors: arrow.Vector[] = [...keyVectors];
+  const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
+    fields.push(new arrow.Field(stateName(spec, part), v.type as arrow.DataType, true));
+    vectors.push(v);
+  };
+  const sumPart = (spec: AggSpec, part: string): Float64Array => {
+    const c = stateColumn(table, spec, part);
+    const s = f64(G);
+    const vals = c.values as Float64Array;
+    for (let i = 0; i < c.length; i++) s[g.groupOf[i]!]! += vals[i]!;
+    return s;
+  };
+  for (const spec of aggs) {
+    switch (spec.op) {
+      case 'count':
+        out(spec, 'n', f64Vector(sumPart(spec, 'n')));
+        break;
+      case 'sum':
+      case 'mean': {
+        const sumType = stateColumn(table, spec, 'sum').type;
+        const s = sumPart(spec, 'sum');
+        out(spec, 'sum', sumType === 'int64' ? columnToVector({ type: 'int64', length: G, values: s, valid: null }) : f64Vector(s));
+        out(spec, 'n', f64Vector(sumPart(spec, 'n')));
+        break;
+      }
+      case 'min':
+      case 'max': {
+        const name = stateName(spec, 'v');
+        const c = stateColumn(table, spec, 'v');
+        out(spec, 'v', takeVector(requireColumn(table, name), extremeRows(c, g, spec.op === 'max')));
+        break;
+      }
+      case 'stddev': {
+        const nc = stateColumn(table, spec, 'n').values as Float64Array;
+        const mc = stateColumn(table, spec, 'mean').values as Float64Array;
+        const qc = stateColumn(table, spec, 'm2').values as Float64Array;
+        const n = f64(G);
+        const mean = f64(G);
+        const m2 = f64(G);
+        for (let i = 0; i < table.numRows; i++) {
+          const nb = nc[i]!;
+          if (nb === 0) continue;
+          const grp = g.groupOf[i]!;
+          const na = n[grp]!;
+          const total = na + nb;
+          const delta = mc[i]! - mean[grp]!;
+          mean[grp]! += (delta * nb) / total;
+          m2[grp]! += qc[i]! + (delta * delta * na * nb) / total;
+          n[grp] = total;
+        }
+        out(spec, 'n', f64Vector(n));
+        out(spec, 'mean', f64Vector(mean));
+        out(spec, 'm2', f64Vector(m2));
+        break;
+      }
+      case 'countDistinct':
+      case 'collectList': {
+        const part = spec.op === 'countDistinct' ? 'set' : 'list';
+        out(spec, part, columnToVector(listState(stateColumn(table, spec, part), g, spec.op === 'countDistinct', true)));
+        break;
+      }
+    }
+  }
+  return tableFromVectors(fields, vectors, G);
+}
+
+/** Phase 3: turns a merged state table into the result: keys, then one column per aggregate. */
+export function finalizeAggregates(state: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[]): arrow.Table {
+  validateSpecs(keys, aggs);
+  const G = state.numRows;
+  const fields: arrow.Field[] = [];
+  const vectors: arrow.Vector[] = [];
+  for (const k of keys) {
+    const v = requireColumn(state, k);
+    fields.push(new arrow.Field(k, v.type as arrow.DataType, true));
+    vectors.push(v);
+  }
+  const out = (spec: AggSpec, v: arrow.Vector): void => {
+    fields.push(new arrow.Field(aggOutputName(spec), v.type as arrow.DataType, true));
+    vectors.push(v);
+  };
+  for (const spec of aggs) {
+    switch (spec.op) {
+      case 'count':
+        out(spec, columnToVector({ type: 'int64', length: G, values: stateColumn(state, spec, 'n').values, valid: null }));
+        break;
+      case 'sum': {
+        const s = stateColumn(state, spec, 'sum');
+        const n = stateColumn(state, spec, 'n').values as Float64Array;
+        const valid = new Uint8Array(G);
+        for (let i = 0; i < G; i++) valid[i] = n[i]! > 0 ? 1 : 0;
+        out(spec, columnToVector({ type: s.type, length: G, values: s.values, valid }));
+        break;
+      }
+      case 'mean': {
+        const s = stateColumn(state, spec, 'sum').values as Float64Array;
+        const n = stateColumn(state, spec, 'n').values as Float64Array;
+        const m = f64(G);
+        const valid = new Uint8Array(G);
+        for (let i = 0; i < G; i++) {
+          if (n[i]! > 0) {
+            m[i] = s[i]! / n[i]!;
+            valid[i] = 1;
+          }
+        }
+        out(spec, f64Vector(m, valid));
+        break;
+      }
+      case 'min':
+      case 'max':
+        out(spec, requireColumn(state, stateName(spec, 'v')));
+        break;
+      case 'stddev': {
+        const n = stateColumn(state, spec, 'n').values as Float64Array;
+        const m2 = stateColumn(state, spec, 'm2').values as Float64Array;
+        const sd = f64(G);
+        const valid = new Uint8Array(G);
+        for (let i = 0; i < G; i++) {
+          if (n[i]! >= 2) {
+            sd[i] = Math.sqrt(Math.max(0, m2[i]!) / (n[i]! - 1));
+            valid[i] = 1;
+          }
+        }
+        out(spec, f64Vector(sd, valid));
+        break;
+      }
+      case 'countDistinct': {
+        const c = stateColumn(state, spec, 'set');
+        const counts = f64(G);
+        for (let i = 0; i < G; i++) counts[i] = ((c.values as unknown[][])[i] ?? []).length;
+        out(spec, columnToVector({ type: 'int64', length: G, values: counts, valid: null }));
+        break;
+      }
+      case 'collectList':
+        out(spec, requireColumn(state, stateName(spec, 'list')));
+        break;
+    }
+  }
+  return tableFromVectors(fields, vectors, G);
+}
+
+/** Single-partition group-by: partial, merge and finalize in one call. */
+export function aggregate(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[]): arrow.Table {
+  return finalizeAggregates(mergeAggregates([partialAggregate(table, keys, aggs)], keys, aggs), keys, aggs);
+}
+
+/** Names of the state columns `partialAggregate` produces for `aggs` (after the key columns). */
+export function aggregateStateColumns(aggs: readonly AggSpec[]): string[] {
+  return aggs.flatMap((a) => STATE_PARTS[a.op].map((p) => stateName(a, p)));
+}

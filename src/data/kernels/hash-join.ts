@@ -1,0 +1,149 @@
+/**
+ * Hash join of two partitions (the caller co-partitions both sides with `hashPartition` on the join
+ * keys first). The right side is built into a hash table, the left side probes it. SQL semantics:
+ * a null in any key column never matches anything, so such rows appear only as unmatched rows of
+ * outer joins and in anti joins.
+ */
+import * as arrow from 'apache-arrow';
+import { InvalidOptionError, SchemaMismatchError } from '../errors.js';
+import { widen } from '../expr/coerce.js';
+import { commonType } from '../expr/output-type.js';
+import { columnFromVector, columnToVector } from '../types/column.js';
+import { typeToString } from '../types/logical-type.js';
+import { encodeKeys, keyColumns } from './row-key.js';
+import { requireColumn } from './table-util.js';
+import { tableFromVectors, takeVector } from './take.js';
+
+export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
+
+/** Join keys: column names present on both sides, or separate lists per side. */
+export type JoinOn = string | readonly string[] | { readonly left: readonly string[]; readonly right: readonly string[] };
+
+export interface HashJoinOptions {
+  /** Appended to right-side column names that collide with left-side names. @default '_right' */
+  readonly suffix?: string;
+}
+
+const JOIN_TYPES: readonly JoinType[] = ['inner', 'left', 'right', 'full', 'semi', 'anti'];
+
+/**
+ * Joins `left` and `right`. When `on` names the same columns on both sides the key columns appear
+ * once (coalesced from both sides, like Spark's `join(df, on=[...])`), followed by the left then the
+ * right non-key columns. With `{left, right}` keys every column of both sides is kept. `semi` and
+ * `anti` return left columns only.
+ */
+export function hashJoin(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType = 'inner', options: HashJoinOptions = {}): arrow.Table {
+  if (!JOIN_TYPES.includes(how)) throw new InvalidOptionError('how', `must be one of ${JOIN_TYPES.join(', ')}; got ${String(how)}`);
+  const suffix = options.suffix ?? '_right';
+  const shared = typeof on === 'string' || Array.isArray(on);
+  const leftKeys: readonly string[] = typeof on === 'string' ? [on] : Array.isArray(on) ? (on as readonly string[]) : (on as { left: readonly string[] }).left;
+  const rightKeys: readonly string[] = typeof on === 'string' ? [on] : Array.isArray(on) ? (on as readonly string[]) : (on as { right: readonly string[] }).right;
+  if (leftKeys.length === 0 || leftKeys.length !== rightKeys.length) throw new InvalidOptionError('on', 'must name the same non-zero number of key columns on both sides');
+
+  const lk = keyColumns(left, leftKeys);
+  const rk = keyColumns(right, rightKeys);
+  lk.forEach((c, i) => {
+    const t = commonType(c.type, rk[i]!.type);
+    // Compare dates with timestamps as timestamps (numbers of any width already compare by value).
+    if (t === 'timestamp') {
+      lk[i] = widen(c, t);
+      rk[i] = widen(rk[i]!, t);
+    }
+    if (t === undefined) throw new SchemaMismatchError(`join key "${leftKeys[i]}" is ${typeToString(c.type)} on the left but "${rightKeys[i]}" is ${typeToString(rk[i]!.type)} on the right`, leftKeys[i]);
+  });
+  const L = encodeKeys(lk, left.numRows);
+  const R = encodeKeys(rk, right.numRows);
+
+  // Build: key → right rows, chained through `next` so each key costs one Map entry.
+  const head = new Map<unknown, number>();
+  const next = new Int32Array(right.numRows).fill(-1);
+  for (let j = right.numRows - 1; j >= 0; j--) {
+    if (R.anyNull[j] === 1) continue;
+    const k = R.keys[j]!;
+    const h = head.get(k);
+    if (h !== undefined) next[j] = h;
+    head.set(k, j);
+  }
+
+  const li: number[] = [];
+  const ri: number[] = [];
+  const rightMatched = how === 'right' || how === 'full' ? new Uint8Array(right.numRows) : null;
+  for (let i = 0; i < left.numRows; i++) {
+    const first = L.anyNull[i] === 1 ? undefined : head.get(L.keys[i]!);
+    if (how === 'semi' || how === 'anti') {
+      if ((first !== undefined) === (how === 'semi')) li.push(i);
+      continue;
+    }
+    if (first === undefined) {
+      if (how === 'left' || how === 'full') {
+        li.push(i);
+        ri.push(-1);
+      }
+      continue;
+    }
+    for (let j = first; j >= 0; j = next[j]!) {
+      li.push(i);
+      ri.push(j);
+      if (rightMatched !== null) rightMatched[j] = 1;
+    }
+  }
+  if (rightMatched !== null) {
+    for (let j = 0; j < right.numRows; j++) {
+      if (rightMatched[j] === 0) {
+        li.push(-1);
+        ri.push(j);
+      }
+    }
+  }
+  const lIdx = Int32Array.from(li);
+  if (how === 'semi' || how === 'anti') {
+    const vectors = left.schema.fields.map((_, c) => takeVector(left.getChildAt(c) as arrow.Vector, lIdx));
+    return tableFromVectors(left.schema.fields, vectors, lIdx.length);
+  }
+  const rIdx = Int32Array.from(ri);
+  const leftNullable = how === 'right' || how === 'full';
+  const rightNullable = how === 'left' || how === 'full';
+  const fields: arrow.Field[] = [];
+  const vectors: arrow.Vector[] = [];
+  const used = new Set<string>();
+  const add = (f: arrow.Field, v: arrow.Vector, nullable: boolean): void => {
+    let name = f.name;
+    while (used.has(name)) name += suffix;
+    used.add(name);
+    fields.push(new arrow.Field(name, v.type as arrow.DataType, nullable || f.nullable, f.metadata));
+    vectors.push(v);
+  };
+  if (shared) {
+    leftKeys.forEach((name, k) => {
+      const lv = requireColumn(left, name);
+      const rv = requireColumn(right, rightKeys[k]!);
+      add(left.schema.fields.find((f) => f.name === name)!, coalesceTake(lv, rv, lIdx, rIdx, name), false);
+    });
+  }
+  left.schema.fields.forEach((f, c) => {
+    if (shared && leftKeys.includes(f.name)) return;
+    add(f, takeVector(left.getChildAt(c) as arrow.Vector, lIdx), leftNullable);
+  });
+  right.schema.fields.forEach((f, c) => {
+    if (shared && rightKeys.includes(f.name)) return;
+    add(f, takeVector(right.getChildAt(c) as arrow.Vector, rIdx), rightNullable);
+  });
+  return tableFromVectors(fields, vectors, lIdx.length);
+}
+
+/** The key value from the left row when there is one, else from the right row. */
+function coalesceTake(lv: arrow.Vector, rv: arrow.Vector, lIdx: Int32Array, rIdx: Int32Array, name: string): arrow.Vector {
+  let l = lv;
+  let r = rv;
+  if (String(lv.type) !== String(rv.type)) {
+    const lc = columnFromVector(lv, name);
+    const rc = columnFromVector(rv, name);
+    const t = commonType(lc.type, rc.type)!;
+    l = columnToVector(widen(lc, t));
+    r = columnToVector(widen(rc, t));
+  }
+  const both = new arrow.Vector([...(l.data as arrow.Data[]), ...(r.data as arrow.Data[])]);
+  const idx = new Int32Array(lIdx.length);
+  for (let i = 0; i < idx.length; i++) idx[i] = lIdx[i]! >= 0 ? lIdx[i]! : rIdx[i]! >= 0 ? l.length + rIdx[i]! : -1;
+  return takeVector(both, idx);
+}

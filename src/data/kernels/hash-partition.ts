@@ -1,0 +1,32 @@
+import type * as arrow from 'apache-arrow';
+import { InvalidOptionError } from '../errors.js';
+import { hashRows, keyColumns } from './row-key.js';
+import { takeTable } from './take.js';
+
+/**
+ * Splits a table into `numPartitions` tables by a stable hash of the key columns (nulls hash to a fixed
+ * partition). The same key values always go to the same partition, across calls and processes, and
+ * regardless of whether a number is stored as int32, int64 or float64. Row order within a partition
+ * follows the input.
+ */
+export function hashPartition(table: arrow.Table, keyColumnNames: readonly string[], numPartitions: number): arrow.Table[] {
+  if (!Number.isInteger(numPartitions) || numPartitions < 1) throw new InvalidOptionError('numPartitions', `must be a positive integer; got ${numPartitions}`);
+  if (keyColumnNames.length === 0) throw new InvalidOptionError('keyColumns', 'must name at least one column');
+  const n = table.numRows;
+  const hashes = hashRows(keyColumns(table, keyColumnNames), n);
+  const part = new Int32Array(n);
+  const counts = new Int32Array(numPartitions);
+  for (let i = 0; i < n; i++) {
+    const p = hashes[i]! % numPartitions;
+    part[i] = p;
+    counts[p]!++;
+  }
+  const indices = Array.from(counts, (c) => new Int32Array(c));
+  const fill = new Int32Array(numPartitions);
+  for (let i = 0; i < n; i++) {
+    const p = part[i]!;
+    indices[p]![fill[p]!++] = i;
+  }
+  return indices.map((idx) => takeTable(table, idx));
+}
+

@@ -1,0 +1,16 @@
+/** Resolving column names with useful errors. */
+import type * as arrow from 'apache-arrow';
+import { UnknownColumnError } from '../errors.js';
+
+/** Looks up a column, throwing UnknownColumnError that lists the available names. */
+export function requireColumn(table: arrow.Table, name: string): arrow.Vector {
+  const v = table.getChild(name);
+  if (v === null) throw new UnknownColumnError(name, table.schema.fields.map((f) => f.name));
+  return v as arrow.Vector;
+}
+
+export function requireField(schema: arrow.Schema, name: string): arrow.Field {
+  const f = schema.fields.find((x) => x.name === name);
+  if (f === undefined) throw new UnknownColumnError(name, schema.fields.map((x) => x.name));
+  return f;
+}
