@@ -1,0 +1,23 @@
+/** `shoal logs JOB`: a job's output so far; with `--follow`, until the job ends. */
+import { Command } from 'commander';
+import type { CliContext } from '../cli-context.js';
+import { followJob } from '../job-follow.js';
+import { withHead } from '../with-head.js';
+
+export function logsCommand(ctx: CliContext): Command {
+  return new Command('logs')
+    .description("print a job's output (stdout and stderr)")
+    .argument('<job>', 'job id (see `shoal jobs`)')
+    .option('-f, --follow', 'keep printing until the job ends')
+    .option('--address <host:port>', 'head to ask (default: SHOAL_ADDRESS, else the recorded cluster)')
+    .option('--token-file <file>', 'file holding the cluster token')
+    .action(async (jobId: string, flags: { follow?: boolean; address?: string; tokenFile?: string }) => {
+      await withHead(flags, async (head) => {
+        if (flags.follow) {
+          await followJob(ctx, head, jobId);
+          return;
+        }
+        await head.jobLogs(jobId, { follow: false }, (chunk) => ctx.io.stdout(chunk.toString('utf8')));
+      });
+    });
+}

@@ -1,0 +1,53 @@
+/**
+ * Errors of the `shoal` command. Each names what is wrong and what to do; `main()` prints the
+ * message of any {@link ShoalError} as one line and exits with code 1 (no stack: these are the
+ * user's to fix, not bugs).
+ */
+import { AuthenticationError, ShoalError } from '../core/index.js';
+
+/** No cluster address could be found (no --address, no SHOAL_ADDRESS, no cluster.json). */
+export class NoClusterError extends ShoalError {
+  override readonly code = 'NO_CLUSTER';
+}
+
+/** `shoal start --head` asked for a port something else already listens on. */
+export class PortInUseError extends ShoalError {
+  override readonly code = 'PORT_IN_USE';
+  constructor(readonly host: string, readonly port: number, options?: { cause?: unknown }) {
+    super(
+      `port ${port} on ${host} is already in use (another shoal head or another program listens there); ` +
+        `stop it, or pick another port with --port (--port 0 picks a free one)`,
+      options,
+    );
+  }
+  override context() {
+    return { host: this.host, port: this.port };
+  }
+}
+
+/** A head or worker process exited, or never said it was ready, while `shoal start` waited for it. */
+export class ProcessStartError extends ShoalError {
+  override readonly code = 'PROCESS_START';
+  constructor(readonly role: string, readonly reason: string, readonly errFile: string) {
+    super(`the shoal ${role} failed to start: ${reason} (see ${errFile})`);
+  }
+  override context() {
+    return { role: this.role, reason: this.reason, errFile: this.errFile };
+  }
+}
+
+/** `shoal start` found processes of an earlier `shoal start` still running in SHOAL_HOME. */
+export class ClusterRunningError extends ShoalError {
+  override readonly code = 'CLUSTER_RUNNING';
+}
+
+/** The head rejected the token; says where the token came from so it can be fixed. */
+export class TokenRejectedError extends AuthenticationError {
+  constructor(address: string, readonly tokenSource: string) {
+    super(address);
+    this.message = `${this.message} (the token given came from ${tokenSource})`;
+  }
+  override context() {
+    return { ...super.context(), tokenSource: this.tokenSource };
+  }
+}
