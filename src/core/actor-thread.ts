@@ -26,7 +26,7 @@ function reply(result: ThreadResult): void {
 async function create(task: ThreadTask): Promise<void> {
   let Cls: new (...args: unknown[]) => Record<string, unknown>;
   try {
-    Cls = (await resolveDefinition(task.bundlePath, task.fnName, 'actor', task.definedAt)).target as unknown as typeof Cls;
+    Cls = (await resolveDefinition(task.bundlePath, task.fnName, 'actor', task.definedAt, task.builtin)).target as unknown as typeof Cls;
   } catch (err) {
     reply(await runCall(task, () => {
       throw err;

@@ -5,10 +5,10 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { callerSite, isLoadingBundle, registerDefinition } from './definitions.js';
+import { builtinModule, callerSite, isLoadingBundle, registerDefinition } from './definitions.js';
 import { DriverRuntime } from './driver.js';
 import {
-  ActorMethodNotFoundError, ConnectionError, InvalidOptionsError, NotInitializedError, RemoteDefinitionError,
+  ActorMethodNotFoundError, ConnectionError, InfeasibleError, InvalidOptionsError, NotInitializedError, RemoteDefinitionError,
 } from './errors.js';
 import { newActorId, newId, newTaskId } from './ids.js';
 import { startLocalCluster, type LocalCluster } from './local-cluster.js';
@@ -159,6 +159,8 @@ interface DefinitionSite {
   name: string;
   /** Set once the file was found to be a shippable module. */
   shippable?: boolean;
+  /** Defined inside shoal itself: workers import this module from their own installation. */
+  builtin?: string | undefined;
 }
 
 function defineSite(kind: 'function' | 'actor', target: (...a: any[]) => unknown, explicitName: string | undefined): DefinitionSite {
@@ -172,11 +174,11 @@ function defineSite(kind: 'function' | 'actor', target: (...a: any[]) => unknown
     );
   }
   registerDefinition({ kind, name, file: site.file, line: site.line, target });
-  return { ...site, name };
+  return { ...site, name, builtin: builtinModule(site.file) };
 }
 
 function checkShippable(site: DefinitionSite, kind: string): void {
-  if (site.shippable) return;
+  if (site.shippable || site.builtin) return;
   if (!site.file || !/\.(m?[jt]s|cjs|cts|jsx|tsx)$/.test(site.file) || !existsSync(site.file)) {
     throw new RemoteDefinitionError(
       `${kind} '${site.name}' was defined outside a module file (${site.file || 'unknown location'}), so its code cannot ` +
@@ -214,7 +216,7 @@ function makeRemoteFunction<A extends unknown[], R>(site: DefinitionSite, raw: T
           taskId: newTaskId(), jobId: rt.jobId, kind: 'task', name: compiled.name ?? site.name, args: bytes, deps, nested,
           resources: compiled.resources, maxRetries: compiled.maxRetries, strategy: compiled.strategy,
         },
-        { file: site.file, name: site.name, definedAt: `${site.file}:${site.line}` },
+        { file: site.file, name: site.name, definedAt: `${site.file}:${site.line}`, module: site.builtin },
       );
     },
     options(options: TaskOptions): RemoteFunction<A, R> {
@@ -276,7 +278,7 @@ export function cancel(ref: ObjectRef, options: { force?: boolean } = {}): void 
 /** Frees objects now, whoever still references them; a later `get()` throws ObjectFreedError. */
 export function free(refs: ObjectRef | ObjectRef[]): void {
   const list = Array.isArray(refs) ? refs : [refs];
-  current('free()').send({ t: 'free', ids: list.map((r) => r.id) });
+  current('free()').free(list.map((r) => r.id));
 }
 
 // ---------------- actors ----------------
@@ -326,7 +328,8 @@ function makeHandle<T>(state: ActorHandleState): ActorHandle<T> {
           if (target.readyRef) await get(target.readyRef);
         };
       }
-      if (prop === 'then' || prop === 'toJSON' || prop === 'constructor') return undefined;
+      if (prop === 'constructor') return ActorHandleState;
+      if (prop === 'then' || prop === 'toJSON') return undefined;
       if (!target.methods.includes(prop)) throw new ActorMethodNotFoundError(target.actorName, prop, target.methods);
       return {
         remote: (...args: unknown[]) => {
@@ -345,7 +348,7 @@ function makeHandle<T>(state: ActorHandleState): ActorHandle<T> {
 
 registerCodecClass({
   Class: ActorHandleState,
-  type: 0x62,
+  type: 0x23,
   write: (s: ActorHandleState) => [s.actorId, s.actorName, s.className, s.methods, s.maxTaskRetries],
   read: ([id, name, cls, methods, retries]: [string, string, string, string[], number]) =>
     makeHandle(new ActorHandleState(id, name, cls, methods, retries)) as unknown as ActorHandleState,
@@ -398,7 +401,7 @@ function makeActorClass<C extends new (...args: any[]) => any>(site: DefinitionS
             maxTaskRetries: compiled.maxTaskRetries, detached: compiled.detached, methods,
           },
         },
-        { file: site.file, name: site.name, definedAt: `${site.file}:${site.line}` },
+        { file: site.file, name: site.name, definedAt: `${site.file}:${site.line}`, module: site.builtin },
       );
       return makeHandle(new ActorHandleState(actorId, actorName, site.name, methods, compiled.maxTaskRetries, readyRef));
     },
@@ -411,6 +414,8 @@ function makeActorClass<C extends new (...args: any[]) => any>(site: DefinitionS
 /** Finds a named actor anywhere in the cluster. Throws ActorNotFoundError. */
 export async function getActor<T = Record<string, Method>>(name: string): Promise<ActorHandle<T>> {
   const rt = current('getActor()');
+  // A creation submitted just before may still wait for its code bundle: let it reach the head first.
+  await rt.flushed();
   const a = await rt.control<{ actorId: string; className: string; methods: string[]; name: string }>('get-actor', { name });
   return makeHandle<T>(new ActorHandleState(a.actorId, a.name, a.className, a.methods, 0));
 }
@@ -464,7 +469,15 @@ export function placementGroup(bundles: Array<{ CPU?: number; memory?: number; [
     bundles: clean,
     async ready(o: { timeoutMs?: number } = {}) {
       await created;
-      await rt.control('pg-ready', { id }, o.timeoutMs ?? 24 * 3600_000);
+      const timeoutMs = o.timeoutMs ?? 24 * 3600_000;
+      try {
+        await rt.control('pg-ready', { id }, timeoutMs);
+      } catch (err) {
+        if (err instanceof ConnectionError && /deadline/i.test(err.message)) {
+          throw new InfeasibleError(`placement group ${id} was not placed within ${timeoutMs} ms: no set of nodes has room for bundles ${JSON.stringify(clean)} (strategy ${strategy}) now`);
+        }
+        throw err;
+      }
     },
     async remove() {
       await created;

@@ -6,6 +6,7 @@
  * the module's top level again, and each `remote()`/`actor()` call there registers its definition in
  * the scope of the bundle being imported — so the worker finds the function by name.
  */
+import { findSourceMap } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RemoteDefinitionError } from './errors.js';
 import { PACKAGE_ROOT } from './paths.js';
@@ -24,7 +25,24 @@ let loadingErrors: string[] = [];
 let importChain: Promise<unknown> = Promise.resolve();
 const loaded = new Map<string, Promise<Map<string, Definition>>>();
 
-const ownDirs = [`${PACKAGE_ROOT}/dist/src/`, `${PACKAGE_ROOT}/src/`];
+// Frames inside the core runtime are skipped; other layers of shoal (data, train, ...) define
+// built-in remote functions, which workers import from their own installation.
+const coreDirs = [`${PACKAGE_ROOT}/dist/src/core/`, `${PACKAGE_ROOT}/src/core/`];
+const builtinPrefixes = [`${PACKAGE_ROOT}/dist/src/`, `${PACKAGE_ROOT}/src/`];
+
+/** Every registration in this realm, by `file#name` (built-ins are found here). */
+const allDefinitions = new Map<string, Definition>();
+
+/**
+ * For a definition site inside shoal's own package: the compiled module's path relative to the
+ * package root (`dist/src/data/tasks.js`), also when the caller runs from TypeScript sources.
+ */
+export function builtinModule(file: string): string | undefined {
+  const prefix = builtinPrefixes.find((p) => file.startsWith(p));
+  if (!prefix) return undefined;
+  const rel = file.slice(prefix.length).replace(/\.ts$/, '.js');
+  return `dist/src/${rel}`;
+}
 
 /** The user module (file, line) that called into shoal: the first stack frame outside shoal. */
 export function callerSite(): { file: string; line: number } {
@@ -40,8 +58,18 @@ export function callerSite(): { file: string; line: number } {
   for (const f of frames) {
     let file = f.getFileName() ?? '';
     if (file.startsWith('file://')) file = fileURLToPath(file);
-    if (!file || file.startsWith('node:') || ownDirs.some((d) => file.startsWith(d))) continue;
-    return { file, line: f.getLineNumber() ?? 0 };
+    if (!file || file.startsWith('node:') || coreDirs.some((d) => file.startsWith(d))) continue;
+    const line = f.getLineNumber() ?? 0;
+    // Inside a code bundle on a worker, report the user's module, not the cached bundle file
+    // (built-in modules of shoal keep their compiled path: it is their identity).
+    const mapped = process.env.SHOAL_IN_WORKER && !builtinPrefixes.some((p) => file.startsWith(p));
+    const entry = mapped ? findSourceMap(file)?.findEntry(line - 1, (f.getColumnNumber() ?? 1) - 1) : undefined;
+    const original = entry as { originalSource?: string; originalLine?: number } | undefined;
+    if (original?.originalSource) {
+      const src = original.originalSource.startsWith('file://') ? fileURLToPath(original.originalSource) : original.originalSource;
+      return { file: src, line: (original.originalLine ?? 0) + 1 };
+    }
+    return { file, line };
   }
   return { file: '', line: 0 };
 }
@@ -53,6 +81,7 @@ export function isLoadingBundle(): boolean {
 
 /** Called by `remote()` and `actor()`: registers the definition when a bundle is loading. */
 export function registerDefinition(def: Definition): void {
+  allDefinitions.set(`${def.file}#${def.name}`, def);
   if (!loadingScope) return;
   const prev = loadingScope.get(def.name);
   if (prev && prev.target !== def.target) {
@@ -90,10 +119,19 @@ export function importBundle(path: string): Promise<Map<string, Definition>> {
 const resolved = new Map<string, Definition>();
 
 /** Looks up a definition in a loaded bundle; the error says what the bundle does define. */
-export async function resolveDefinition(path: string, name: string, kind: Definition['kind'], definedAt: string): Promise<Definition> {
+export async function resolveDefinition(path: string, name: string, kind: Definition['kind'], definedAt: string, builtin = false): Promise<Definition> {
   const key = `${path}#${name}`;
   const hit = resolved.get(key);
   if (hit && hit.kind === kind) return hit;
+  if (builtin) {
+    await import(pathToFileURL(path).href);
+    const def = allDefinitions.get(key);
+    if (!def || def.kind !== kind) {
+      throw new RemoteDefinitionError(`built-in ${kind} '${name}' is not defined by ${path}`, definedAt);
+    }
+    resolved.set(key, def);
+    return def;
+  }
   const defs = await importBundle(path);
   const def = defs.get(name);
   if (!def || def.kind !== kind) {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { bundleModule } from './code-shipping.js';
 import { INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION } from './constants.js';
 import {
-  ConnectionError, errorFromWire, GetTimeoutError, ShoalError, type WireError,
+  ConnectionError, errorFromWire, GetTimeoutError, ObjectFreedError, ShoalError, type WireError,
 } from './errors.js';
 import type { Frame } from './generated/shoal/v1/Frame.js';
 import type { HeadClient } from './generated/shoal/v1/Head.js';
@@ -271,10 +271,11 @@ export class DriverRuntime {
    * Submits a task spec whose function lives in `file` (or no function, for actor calls). Returns
    * the ref of its result at once; the spec is sent when its bundle is at the head.
    */
-  submit<T>(spec: Omit<TaskSpec, 'fn'>, fn?: { file: string; name: string; definedAt: string }): ObjectRef<T> {
+  submit<T>(spec: Omit<TaskSpec, 'fn'>, fn?: { file: string; name: string; definedAt: string; module?: string | undefined }): ObjectRef<T> {
     this.ensureOpen();
     const ref = this.ownRef<T>(returnObjectId(spec.taskId));
-    if (!fn) {
+    if (!fn || fn.module) {
+      if (fn) (spec as TaskSpec).fn = { bundle: '', module: fn.module, name: fn.name, definedAt: fn.definedAt };
       this.enqueue({ t: 'submit', specs: [spec as TaskSpec] });
       return ref;
     }
@@ -327,6 +328,26 @@ export class DriverRuntime {
   send(msg: ClientMsg): void {
     this.ensureOpen();
     this.enqueue(msg);
+  }
+
+  /** Frees objects cluster-wide; this process's copies fail from now on too. */
+  free(ids: string[]): void {
+    this.ensureOpen();
+    for (const id of ids) {
+      const o = this.objects.get(id);
+      this.store?.delete(id);
+      if (o) {
+        o.inline = undefined;
+        o.address = undefined;
+        this.setReady(id, o, { t: 'ready', id, error: new ObjectFreedError(id).toWire() });
+      }
+    }
+    this.enqueue({ t: 'free', ids });
+  }
+
+  /** Resolves once everything queued before now has been handed to the session stream. */
+  async flushed(): Promise<void> {
+    while (this.outboxBusy) await new Promise((r) => setTimeout(r, 1));
   }
 
   private ensureOpen(): void {

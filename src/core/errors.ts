@@ -82,11 +82,11 @@ export class OutOfMemoryError extends ShoalError {
 /** The worker process running a task died, and the task's retries (`maxRetries`) are used up. */
 export class WorkerDiedError extends ShoalError {
   override readonly code = 'WORKER_DIED';
-  constructor(readonly taskName: string, readonly nodeId: string, readonly attempts: number) {
-    super(`task ${taskName} failed: worker ${nodeId} died while running it (attempts: ${attempts})`);
+  constructor(readonly taskName: string, readonly nodeId: string, readonly attempts: number, readonly reason = 'the worker process died') {
+    super(`task ${taskName} failed on node ${nodeId}: ${reason} (attempts: ${attempts})`);
   }
   override context() {
-    return { taskName: this.taskName, nodeId: this.nodeId, attempts: this.attempts };
+    return { taskName: this.taskName, nodeId: this.nodeId, attempts: this.attempts, reason: this.reason };
   }
 }
 
@@ -251,23 +251,12 @@ export class InfeasibleError extends ShoalError {
   override readonly code = 'INFEASIBLE';
 }
 
-type Rebuild = (w: WireError, c: Record<string, any>) => ShoalError;
-const rebuilders: Record<string, Rebuild> = {
-  TaskError: (_w, c) => new TaskError(c.taskName, c.taskId, c.causeName, c.causeMessage, c.remoteStack, c.causeCode),
-  OutOfMemoryError: (_w, c) => new OutOfMemoryError(c.taskName, c.limitMb),
-  WorkerDiedError: (_w, c) => new WorkerDiedError(c.taskName, c.nodeId, c.attempts),
-  ActorDiedError: (_w, c) => new ActorDiedError(c.actorId, c.actorName, c.reason),
-  ActorNotFoundError: (_w, c) => new ActorNotFoundError(c.actorName),
-  ActorMethodNotFoundError: (_w, c) => new ActorMethodNotFoundError(c.actorName, c.method, c.methods),
-  ObjectFreedError: (_w, c) => new ObjectFreedError(c.objectId),
-  ObjectLostError: (_w, c) => new ObjectLostError(c.objectId, c.reason),
-  GetTimeoutError: (_w, c) => new GetTimeoutError(c.timeoutMs, c.pending),
-  TaskCancelledError: (_w, c) => new TaskCancelledError(c.taskName, c.taskId),
-  SerializationError: (_w, c) => new SerializationError(c.path, c.reason),
-  RemoteDefinitionError: (w, c) => new RemoteDefinitionError(w.message.replace(/ \(see README.*$/, ''), c.definition),
-  BundleBuildError: (_w, c) => new BundleBuildError(c.entry, c.details),
-  InvalidOptionsError: (w) => new InvalidOptionsError(w.message),
-  InfeasibleError: (w) => new InfeasibleError(w.message),
+/** Classes rebuilt by name on the far side of the wire. */
+const wireClasses: Record<string, new (...args: any[]) => ShoalError> = {
+  TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError, ActorMethodNotFoundError,
+  ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError, SerializationError, RemoteDefinitionError,
+  BundleBuildError, ConnectionError, AuthenticationError, InvalidOptionsError, NotInitializedError,
+  VersionMismatchError, InfeasibleError,
 };
 
 /** Flattens any thrown value for the wire. Non-shoal errors keep their class name and message. */
@@ -280,12 +269,23 @@ export function errorToWire(err: unknown): WireError {
   return { name: 'NonErrorThrown', code: 'ERROR', message: `a non-Error value was thrown: ${String(err)}` };
 }
 
-/** Rebuilds the error class named on the wire; the remote stack is kept below the local one. */
+/**
+ * Rebuilds the error class named on the wire, with its message, code and context fields (no
+ * constructor runs). The remote stack is kept below the local one.
+ */
 export function errorFromWire(w: WireError): Error {
-  const rebuild = rebuilders[w.name];
-  if (rebuild) {
-    const e = rebuild(w, w.context ?? {});
-    if (w.stack && e.name !== 'TaskError') e.stack = `${e.stack}\n--- remote ---\n${w.stack}`;
+  const Cls = wireClasses[w.name];
+  const local = new Error(w.message).stack ?? '';
+  if (Cls) {
+    const e = Object.create(Cls.prototype) as ShoalError & Record<string | symbol, unknown>;
+    Object.assign(e, w.context ?? {});
+    Object.defineProperties(e, {
+      message: { value: w.message, writable: true, configurable: true },
+      name: { value: w.name, writable: true, configurable: true },
+      code: { value: w.code, writable: true, configurable: true },
+      [MARK]: { value: true },
+      stack: { value: w.stack ? `${local}\n--- remote ---\n${w.stack}` : local, writable: true, configurable: true },
+    });
     return e;
   }
   const e = new ShoalError(w.message);

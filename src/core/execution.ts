@@ -14,6 +14,8 @@ export interface ThreadTask {
   resultId: string;
   name: string;
   bundlePath: string;
+  /** The function is built into shoal (bundlePath is a module of the installed package). */
+  builtin?: boolean | undefined;
   fnName: string;
   definedAt: string;
   method?: string | undefined;

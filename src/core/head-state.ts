@@ -676,7 +676,11 @@ export class HeadState {
       if (node && node.dispatched.delete(t.spec.taskId)) node.inflightTasks = Math.max(0, node.inflightTasks - 1);
     }
     if (msg.error && msg.system) {
-      this.retryOrFail(t, msg.error);
+      const e = msg.error;
+      const err = e.name === 'WorkerDiedError'
+        ? new WorkerDiedError(t.spec.name, nodeId, t.attempts, String(e.context?.reason ?? e.message)).toWire()
+        : e;
+      this.retryOrFail(t, err);
     } else {
       this.finishTask(t, msg);
     }

@@ -4,7 +4,7 @@
  * the tests' TestCluster builds on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HeadInfo, HeadOptions } from './head.js';
@@ -84,8 +84,27 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * A fresh folder for a local cluster's logs and state under <tmp>/shoal/. Logs outlive the cluster
+ * (history lost with the cluster is a common complaint about Ray); sessions older than a day go.
+ */
+function newSessionDir(): string {
+  const base = join(tmpdir(), 'shoal');
+  mkdirSync(base, { recursive: true });
+  const cutoff = Date.now() - 24 * 3600_000;
+  for (const name of readdirSync(base)) {
+    const path = join(base, name);
+    try {
+      if (name.startsWith('session-') && statSync(path).mtimeMs < cutoff) rmSync(path, { recursive: true, force: true });
+    } catch {
+      /* raced with another process */
+    }
+  }
+  return mkdtempSync(join(base, 'session-'));
+}
+
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'shoal-'));
+  const dir = options.dir ?? newSessionDir();
   mkdirSync(dir, { recursive: true });
   const attached = options.attached ?? true;
   const headConfig: HeadOptions & { watchParent: boolean } = {

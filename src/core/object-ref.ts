@@ -39,7 +39,7 @@ export const refHooks: {
 
 registerCodecClass({
   Class: ObjectRef,
-  type: 0x60,
+  type: 0x21,
   write: (ref: ObjectRef) => {
     refHooks.onSerialize?.(ref);
     return ref.id;
@@ -57,7 +57,7 @@ export class ArgPlaceholder {
 
 registerCodecClass({
   Class: ArgPlaceholder,
-  type: 0x61,
+  type: 0x22,
   write: (p: ArgPlaceholder) => p.index,
   read: (index: number) => new ArgPlaceholder(index),
 });

@@ -15,8 +15,11 @@ export type SchedulingStrategy =
   | { placementGroupId: string; bundleIndex: number };
 
 export interface FunctionRef {
-  /** Content hash of the code bundle that defines the function or class. */
+  /** Content hash of the code bundle that defines the function or class ('' for built-ins). */
   bundle: string;
+  /** Built-in (defined inside shoal itself, e.g. the data layer): module path relative to the
+   *  package root, imported from the worker's own installation. */
+  module?: string | undefined;
   /** Registered name inside the bundle. */
   name: string;
   /** Where it was defined, for error messages. */

@@ -56,7 +56,8 @@ function bufferView(index: number): { bytes: Uint8Array; byteOffset: number; byt
 TYPED_ARRAYS.forEach((Ctor, i) => {
   addExtension({
     Class: Ctor,
-    type: 0x40 + i,
+    // 0x10–0x1a: clear of msgpackr's own extension types (0x42 BigInt, 0x62, 0x65, 0x69, 0x70, 0x73, 0x74, 0x78).
+    type: 0x10 + i,
     pack(a: InstanceType<TypedArrayCtor>) {
       const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
       if (!encodeCtx) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -84,7 +85,7 @@ TYPED_ARRAYS.forEach((Ctor, i) => {
 
 addExtension({
   Class: Table,
-  type: 0x50,
+  type: 0x20,
   write(t: Table) {
     return outOfBand(tableToIPC(t, 'stream'));
   },
@@ -125,16 +126,15 @@ function check(value: unknown, path: string, stack: Set<object>): void {
   const obj = value as object;
   if (ArrayBuffer.isView(obj) || obj instanceof Table || obj instanceof Date || obj instanceof RegExp) return;
   if (stack.has(obj)) throw new SerializationError(path, 'the value contains a reference cycle');
-  const proto = Object.getPrototypeOf(obj);
+  // Registered classes (ObjectRef, actor handles, ...) encode themselves; don't probe them.
+  if (knownClasses.has(obj.constructor) && !(obj instanceof Map) && !(obj instanceof Set)) return;
   if (obj instanceof Promise) throw new SerializationError(path, 'a Promise cannot be serialized (await it first)');
   if (obj instanceof WeakMap || obj instanceof WeakSet) throw new SerializationError(path, `${describe(obj)} cannot be serialized`);
   if (typeof (obj as { on?: unknown }).on === 'function' && typeof (obj as { emit?: unknown }).emit === 'function') {
     throw new SerializationError(path, `${describe(obj)} (an event emitter: socket, stream, server, ...) cannot be serialized`);
   }
-  if (proto !== null && proto !== Object.prototype && proto !== Array.prototype && !knownClasses.has(obj.constructor) && !(obj instanceof Error)) {
-    // Instances of user classes travel as their enumerable fields; that is fine for plain records,
-    // but a class holding native handles is caught above.
-  }
+  // Instances of user classes travel as their enumerable fields (fine for plain records; classes
+  // holding native handles are caught above).
   stack.add(obj);
   if (Array.isArray(obj)) {
     for (let i = 0; i < obj.length; i++) {

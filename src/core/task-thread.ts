@@ -13,7 +13,7 @@ export default async function runBatch(batch: PackedBatch): Promise<PackedBatch>
   for (const task of unpackTasks(batch)) {
     let fn: (...args: unknown[]) => unknown;
     try {
-      fn = (await resolveDefinition(task.bundlePath, task.fnName, 'function', task.definedAt)).target;
+      fn = (await resolveDefinition(task.bundlePath, task.fnName, 'function', task.definedAt, task.builtin)).target;
     } catch (err) {
       results.push(await runCall(task, () => {
         throw err;

@@ -11,7 +11,7 @@ import { Worker as ThreadWorker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { BundleCache } from './code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION, THREAD_BATCH_MAX } from './constants.js';
-import { ActorDiedError, OutOfMemoryError, TaskCancelledError, errorToWire, type WireError } from './errors.js';
+import { ActorDiedError, OutOfMemoryError, TaskCancelledError, WorkerDiedError, errorToWire, type WireError } from './errors.js';
 import { packTasks, unpackResults, type PackedBatch, type ThreadTask } from './execution.js';
 import type { Frame } from './generated/shoal/v1/Frame.js';
 import type { HeadClient } from './generated/shoal/v1/Head.js';
@@ -19,7 +19,7 @@ import { newNodeId, returnObjectId } from './ids.js';
 import { log } from './log.js';
 import { ObjectStore } from './object-store.js';
 import { addObjectTransferService, bindServer, ObjectFetcher } from './object-transfer.js';
-import { runtimeEntry, SHOAL_VERSION } from './paths.js';
+import { PACKAGE_ROOT, runtimeEntry, SHOAL_VERSION } from './paths.js';
 import type { ClientMsg, ExecuteMsg, HeadMsg, Resources, TaskSpec } from './protocol.js';
 import { channelCredentials, channelOptions, loadProto, SessionChannel, tokenMetadata, type TlsOptions } from './transport.js';
 import { trace } from './trace.js';
@@ -232,10 +232,16 @@ export class WorkerNode {
     return out;
   }
 
+  /** The module that defines a task's function: a cached bundle, or a built-in module of shoal. */
+  private codePath(spec: TaskSpec): string {
+    if (!spec.fn) return '';
+    return spec.fn.module ? join(PACKAGE_ROOT, spec.fn.module) : this.bundles.pathOf(spec.fn.bundle);
+  }
+
   /** The thread's view of a task, at once when its bundle is cached and its inputs are at hand. */
   private prepareNow(msg: ExecuteMsg): ThreadTask | undefined {
     const spec = msg.spec;
-    if (spec.fn && !this.bundles.has(spec.fn.bundle)) return undefined;
+    if (spec.fn && !spec.fn.module && !this.bundles.has(spec.fn.bundle)) return undefined;
     const deps: Record<string, Uint8Array> = {};
     for (const id of spec.deps) {
       const local = this.store.get(id);
@@ -248,7 +254,7 @@ export class WorkerNode {
     }
     return {
       taskId: spec.taskId, resultId: returnObjectId(spec.taskId), name: spec.name,
-      bundlePath: spec.fn ? this.bundles.pathOf(spec.fn.bundle) : '', fnName: spec.fn?.name ?? '',
+      bundlePath: this.codePath(spec), builtin: !!spec.fn?.module, fnName: spec.fn?.name ?? '',
       definedAt: spec.fn?.definedAt ?? '', method: spec.method, args: spec.args, depIds: spec.deps, deps,
     };
   }
@@ -258,11 +264,11 @@ export class WorkerNode {
     if (ready) return ready;
     const spec = msg.spec;
     const [bundlePath, deps] = await Promise.all([
-      spec.fn ? this.ensureBundle(spec.fn.bundle) : Promise.resolve(''),
+      spec.fn && !spec.fn.module ? this.ensureBundle(spec.fn.bundle) : Promise.resolve(this.codePath(spec)),
       this.resolveDeps(msg),
     ]);
     return {
-      taskId: spec.taskId, resultId: returnObjectId(spec.taskId), name: spec.name, bundlePath,
+      taskId: spec.taskId, resultId: returnObjectId(spec.taskId), name: spec.name, bundlePath, builtin: !!spec.fn?.module,
       fnName: spec.fn?.name ?? '', definedAt: spec.fn?.definedAt ?? '', method: spec.method,
       args: spec.args, depIds: spec.deps, deps,
     };
@@ -343,7 +349,10 @@ export class WorkerNode {
         if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
           this.done(q.spec.taskId, { error: new OutOfMemoryError(q.spec.name, memoryMb || Math.round(this.options.memoryBytes / 2 ** 20)).toWire() });
         } else {
-          this.done(q.spec.taskId, { error: errorToWire(err), system: true });
+          // The thread died under the task (process.exit, a native crash): a system failure the
+          // head retries up to maxRetries, then reports as WorkerDiedError.
+          const reason = `its thread exited while running it (${(err as Error).message})`;
+          this.done(q.spec.taskId, { error: new WorkerDiedError(q.spec.name, this.nodeId, 1, reason).toWire(), system: true });
         }
       }
     } finally {

@@ -1,0 +1,77 @@
+/** Every validation message of task and actor options, asserted once (piscina option-validation style). */
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionsError } from '../../../src/core/errors.js';
+import { compileActorOptions, compileStrategy, compileTaskOptions, type ActorOptions, type TaskOptions } from '../../../src/core/options.js';
+
+const task = (o: unknown) => () => compileTaskOptions(o as TaskOptions);
+const act = (o: unknown) => () => compileActorOptions(o as ActorOptions);
+
+describe('task options', () => {
+  it.each<[string, unknown, string]>([
+    ['numCpus negative', { numCpus: -1 }, 'options.numCpus must be a non-negative number (got -1)'],
+    ['numCpus NaN', { numCpus: NaN }, 'options.numCpus must be a non-negative number (got NaN)'],
+    ['memory zero', { memory: 0 }, 'options.memory must be a positive number of bytes (got 0)'],
+    ['unknown key', { numCPUs: 1 }, "task options has an unknown option 'numCPUs' (known: numCpus, memory, resources, maxRetries, name, schedulingStrategy)"],
+    ['maxRetries fractional', { maxRetries: 1.5 }, 'options.maxRetries must be a non-negative integer (got 1.5)'],
+    ['maxRetries negative', { maxRetries: -1 }, 'options.maxRetries must be a non-negative integer (got -1)'],
+    ['name empty', { name: '' }, 'options.name must be a non-empty string'],
+    ['resources with CPU', { resources: { CPU: 2 } }, "options.resources must not contain 'CPU'; use options.numCpus"],
+    ['resources with memory', { resources: { memory: 2 } }, "options.resources must not contain 'memory'; use options.memory"],
+    ['resource negative', { resources: { GPU: -1 } }, 'options.resources.GPU must be a non-negative number (got -1)'],
+    ['resources not an object', { resources: null }, 'options.resources must be an object of name → amount'],
+    ['schedulingStrategy bad string', { schedulingStrategy: 'RANDOM' }, `options.schedulingStrategy must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? } (got "RANDOM")`],
+    ['schedulingStrategy bad object', { schedulingStrategy: { node: 'x' } }, `options.schedulingStrategy must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? } (got {"node":"x"})`],
+    ['bundleIndex negative', { schedulingStrategy: { placementGroup: { id: 'pg1' }, bundleIndex: -2 } }, 'options.schedulingStrategy.bundleIndex must be a non-negative integer'],
+  ])('%s', (_label, options, message) => {
+    expect(task(options)).toThrow(InvalidOptionsError);
+    expect(task(options)).toThrow(message);
+  });
+
+  it('options that are not an object', () => {
+    expect(task(null)).toThrow('task options must be an object');
+  });
+
+  it('compiles defaults and units', () => {
+    expect(compileTaskOptions({})).toEqual({ resources: { CPU: 1 }, maxRetries: 3, name: undefined, strategy: 'DEFAULT' });
+    expect(compileTaskOptions({ numCpus: 0.5, memory: 2 ** 20, resources: { GPU: 1 }, maxRetries: 0, name: 'n', schedulingStrategy: { nodeId: 'n1' } }))
+      .toEqual({ resources: { CPU: 0.5, memory: 2 ** 20, GPU: 1 }, maxRetries: 0, name: 'n', strategy: { nodeId: 'n1', soft: false } });
+  });
+});
+
+describe('actor options', () => {
+  it.each<[string, unknown, string]>([
+    ['maxConcurrency 0', { maxConcurrency: 0 }, 'options.maxConcurrency must be an integer ≥ 1 (got 0)'],
+    ['maxRestarts negative', { maxRestarts: -1 }, 'options.maxRestarts must be an integer ≥ 0 (got -1)'],
+    ['maxTaskRetries fractional', { maxTaskRetries: 0.5 }, 'options.maxTaskRetries must be an integer ≥ 0 (got 0.5)'],
+    ['lifetime bad', { lifetime: 'forever' }, "options.lifetime must be 'job' or 'detached' (got forever)"],
+    ['name empty', { name: '' }, 'options.name must be a non-empty string'],
+    ['unknown key', { concurrency: 2 }, "actor options has an unknown option 'concurrency' (known: name, numCpus, memory, resources, maxConcurrency, maxRestarts, maxTaskRetries, lifetime, schedulingStrategy)"],
+    ['numCpus negative', { numCpus: -2 }, 'options.numCpus must be a non-negative number (got -2)'],
+    ['resources with CPU', { resources: { CPU: 1 } }, "options.resources must not contain 'CPU'; use options.numCpus"],
+    ['schedulingStrategy bad', { schedulingStrategy: 42 }, 'options.schedulingStrategy must be'],
+  ])('%s', (_label, options, message) => {
+    expect(act(options)).toThrow(InvalidOptionsError);
+    expect(act(options)).toThrow(message);
+  });
+
+  it('options that are not an object', () => {
+    expect(act('x')).toThrow('actor options must be an object');
+  });
+
+  it('compiles defaults: no CPU reserved, one call at a time, job lifetime', () => {
+    expect(compileActorOptions({})).toEqual({
+      name: undefined, resources: { CPU: 0 }, maxConcurrency: 1, maxRestarts: 0, maxTaskRetries: 0, detached: false, strategy: 'DEFAULT',
+    });
+    expect(compileActorOptions({ lifetime: 'detached' }).detached).toBe(true);
+  });
+});
+
+describe('scheduling strategies', () => {
+  it('compiles every form', () => {
+    expect(compileStrategy(undefined, 'o')).toBe('DEFAULT');
+    expect(compileStrategy('SPREAD', 'o')).toBe('SPREAD');
+    expect(compileStrategy({ nodeId: 'n', soft: true }, 'o')).toEqual({ nodeId: 'n', soft: true });
+    expect(compileStrategy({ placementGroup: { id: 'pg' } }, 'o')).toEqual({ placementGroupId: 'pg', bundleIndex: -1 });
+    expect(compileStrategy({ placementGroup: { id: 'pg' }, bundleIndex: 1 }, 'o')).toEqual({ placementGroupId: 'pg', bundleIndex: 1 });
+  });
+});
