@@ -31,3 +31,10 @@ export type {
   PlacementGroup, PlacementGroupOptions, NodeStatus, TaskOptions, ActorOptions, SchedulingStrategyOption,
   LocalCluster, LocalClusterOptions, TlsOptions, Resources,
 } from './core/index.js';
+
+// ---- data layer (src/data) ----
+export {
+  col, lit, when, Expr, DataError, UnknownColumnError, ExpressionTypeError, SchemaMismatchError, MalformedRecordError,
+} from './data/index.js';
+
+// ---- train layer (src/train) ----
