@@ -3,7 +3,7 @@
  * message of any {@link ShoalError} as one line and exits with code 1 (no stack: these are the
  * user's to fix, not bugs).
  */
-import { AuthenticationError, ShoalError } from '../core/index.js';
+import { ShoalError } from '../core/index.js';
 
 /** No cluster address could be found (no --address, no SHOAL_ADDRESS, no cluster.json). */
 export class NoClusterError extends ShoalError {
@@ -41,13 +41,3 @@ export class ClusterRunningError extends ShoalError {
   override readonly code = 'CLUSTER_RUNNING';
 }
 
-/** The head rejected the token; says where the token came from so it can be fixed. */
-export class TokenRejectedError extends AuthenticationError {
-  constructor(address: string, readonly tokenSource: string) {
-    super(address);
-    this.message = `${this.message} (the token given came from ${tokenSource})`;
-  }
-  override context() {
-    return { ...super.context(), tokenSource: this.tokenSource };
-  }
-}

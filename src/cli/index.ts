@@ -24,7 +24,7 @@ import { stopCommand } from './commands/stop.js';
 import { submitCommand } from './commands/submit.js';
 
 export type { CliIo } from './cli-context.js';
-export { NoClusterError, PortInUseError, ProcessStartError, ClusterRunningError, TokenRejectedError } from './errors.js';
+export { NoClusterError, PortInUseError, ProcessStartError, ClusterRunningError } from './errors.js';
 
 const EXAMPLES = `
 Examples:

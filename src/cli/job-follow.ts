@@ -5,7 +5,7 @@
  */
 import type { CliContext } from './cli-context.js';
 import type { JobInfo } from './cluster-types.js';
-import type { HeadClient } from './head-client.js';
+import type { HeadClient } from '../core/index.js';
 import { sleep } from './process-control.js';
 
 /** Wait before reading a finished job's log once more. */

@@ -9,7 +9,7 @@ import { InvalidOptionsError } from '../core/index.js';
 import { parseAddress } from './cli-options.js';
 import { clusterRecordPath, readClusterRecord } from './cluster-record.js';
 import { NoClusterError } from './errors.js';
-import type { HeadTarget } from './head-client.js';
+import type { HeadTarget } from '../core/index.js';
 import { isAlive } from './process-control.js';
 
 export interface TargetFlags {

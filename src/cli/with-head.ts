@@ -1,4 +1,4 @@
-import { HeadClient } from './head-client.js';
+import { HeadClient } from '../core/index.js';
 import { resolveTarget, type TargetFlags } from './target.js';
 
 /** Runs `fn` with a client of the cluster the flags and environment point to, then closes it. */

@@ -5,22 +5,34 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { resolveDefinition } from './definitions.js';
 import { ActorMethodNotFoundError } from './errors.js';
-import { runCall, type ThreadResult, type ThreadTask } from './execution.js';
+import { packResults, runCall, unpackTasks, type PackedBatch, type ThreadResult, type ThreadTask } from './execution.js';
 
 process.setSourceMapsEnabled(true);
 process.env.SHOAL_IN_WORKER = '1';
 
-export type ActorThreadIn = { type: 'create'; task: ThreadTask } | { type: 'call'; task: ThreadTask };
-export type ActorThreadOut = { type: 'result'; result: ThreadResult };
+/** Calls arrive in batches, results leave in batches: per-message cost dominates small calls. */
+export type ActorThreadIn = { type: 'create'; task: ThreadTask } | { type: 'calls'; batch: PackedBatch };
+export type ActorThreadOut = { type: 'results'; batch: PackedBatch };
 
 const { maxConcurrency, actorName } = workerData as { maxConcurrency: number; actorName: string };
 let instance: Record<string, unknown> | undefined;
 const queue: ThreadTask[] = [];
 let running = 0;
 
+let outbox: ThreadResult[] = [];
+let flushScheduled = false;
+
 function reply(result: ThreadResult): void {
-  const transfer: ArrayBuffer[] = [];
-  parentPort!.postMessage({ type: 'result', result } satisfies ActorThreadOut, transfer);
+  outbox.push(result);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  // After this turn's other calls finish too, so their results leave together.
+  setImmediate(() => {
+    flushScheduled = false;
+    const batch = packResults(outbox);
+    outbox = [];
+    parentPort!.postMessage({ type: 'results', batch } satisfies ActorThreadOut, [batch.packed.buffer as ArrayBuffer]);
+  });
 }
 
 async function create(task: ThreadTask): Promise<void> {
@@ -62,7 +74,7 @@ function pump(): void {
 parentPort!.on('message', (msg: ActorThreadIn) => {
   if (msg.type === 'create') void create(msg.task);
   else {
-    queue.push(msg.task);
+    for (const task of unpackTasks(msg.batch)) queue.push(task);
     pump();
   }
 });

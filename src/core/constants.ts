@@ -1,7 +1,7 @@
 /** Wire and runtime constants. Units are in the names. */
 
 /** Protocol version; a worker or driver of another version is refused at hello. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Objects up to this size travel inline with control messages and live at the head. */
 export const INLINE_OBJECT_MAX_BYTES = 100 * 1024;
@@ -11,7 +11,7 @@ export const OBJECT_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export const HEARTBEAT_INTERVAL_MS = 1_000;
 /** A node silent for this long is declared dead (stream close is noticed at once). */
-export const NODE_DEATH_TIMEOUT_MS = 5_000;
+export const NODE_DEATH_TIMEOUT_MS = 10_000;
 
 /** Default retries of a task after a system failure (worker died, node lost). */
 export const DEFAULT_TASK_MAX_RETRIES = 3;

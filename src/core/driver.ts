@@ -12,18 +12,15 @@ import { INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION } from './constants.js';
 import {
   ConnectionError, errorFromWire, GetTimeoutError, ObjectFreedError, ShoalError, type WireError,
 } from './errors.js';
-import type { Frame } from './generated/shoal/v1/Frame.js';
-import type { HeadClient } from './generated/shoal/v1/Head.js';
+import { HeadClient } from './head-client.js';
 import { newObjectId, returnObjectId } from './ids.js';
 import { ArgPlaceholder, ObjectRef, refHooks } from './object-ref.js';
 import { ObjectStore } from './object-store.js';
 import { addObjectTransferService, bindServer, ObjectFetcher } from './object-transfer.js';
 import { SHOAL_VERSION } from './paths.js';
 import type { ClientMsg, FunctionRef, HeadMsg, ReadyMsg, TaskSpec } from './protocol.js';
-import { deserialize, packMessage, serialize, unpackMessage } from './serialization.js';
-import {
-  channelCredentials, channelOptions, connectionFailure, loadProto, SessionChannel, tokenMetadata, type TlsOptions,
-} from './transport.js';
+import { deserialize, serialize } from './serialization.js';
+import { connectionFailure, SessionChannel, type TlsOptions } from './transport.js';
 
 interface DriverObject {
   state: 'pending' | 'ready' | 'error';
@@ -83,11 +80,10 @@ export class DriverRuntime {
   }
 
   async connect(): Promise<void> {
-    const proto = loadProto();
-    this.head = new proto.shoal.v1.Head(this.address, channelCredentials(this.options.tls), channelOptions);
+    this.head = new HeadClient({ address: this.address, token: this.options.token, tls: this.options.tls });
     // Fail fast with a typed error when the address is not a reachable shoal head.
     await this.control('ping', null, this.options.connectTimeoutMs ?? 10_000);
-    const stream = this.head.Session(tokenMetadata(this.options.token)) as grpc.ClientDuplexStream<Frame, Frame>;
+    const stream = this.head.session();
     await new Promise<void>((resolve, reject) => {
       this.channel = new SessionChannel<HeadMsg, ClientMsg>(
         stream,
@@ -124,28 +120,9 @@ export class DriverRuntime {
     this.onClose?.(err);
   }
 
-  /** A generic control call to the head (status, named actors, placement groups, jobs). */
+  /** A control call to the head (status, named actors, placement groups, jobs). */
   control<T = unknown>(method: string, body: unknown, timeoutMs = 30_000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.head.Control(
-        { method, body: packMessage(body) },
-        tokenMetadata(this.options.token),
-        { deadline: Date.now() + timeoutMs },
-        (err, reply) => {
-          if (err) {
-            if (err.code === grpc.status.FAILED_PRECONDITION) {
-              try {
-                reject(errorFromWire(JSON.parse(err.details) as WireError));
-                return;
-              } catch {
-                /* not a shoal error body */
-              }
-            }
-            reject(connectionFailure(this.address, err));
-          } else resolve(unpackMessage<T>(reply!.body));
-        },
-      );
-    });
+    return this.head.control<T>(method, body, timeoutMs);
   }
 
   // ---------------- references ----------------
@@ -172,7 +149,7 @@ export class DriverRuntime {
     if (--o.refs > 0) return;
     this.objects.delete(id);
     if (this.closed) return;
-    this.store?.delete(id);
+    // The store's copy stays until the head says 'free': pending tasks may still need it.
     this.releases.push(id);
     if (!this.releaseScheduled) {
       this.releaseScheduled = true;
@@ -236,15 +213,7 @@ export class DriverRuntime {
     if (!p) {
       p = (async () => {
         const bundle = await bundleModule(file);
-        const meta = tokenMetadata(this.options.token);
-        const present = await new Promise<boolean>((resolve, reject) =>
-          this.head.HasBundle({ hash: bundle.hash }, meta, (err, r) => (err ? reject(connectionFailure(this.address, err)) : resolve(!!r?.present))),
-        );
-        if (!present) {
-          await new Promise<void>((resolve, reject) =>
-            this.head.PutBundle({ hash: bundle.hash, code: bundle.code }, meta, (err) => (err ? reject(connectionFailure(this.address, err)) : resolve())),
-          );
-        }
+        await this.head.uploadBundle(bundle.hash, bundle.code);
         return bundle.hash;
       })();
       this.bundleHashes.set(file, p);

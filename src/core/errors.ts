@@ -214,11 +214,14 @@ export class ConnectionError extends ShoalError {
 /** The cluster token was missing or wrong. */
 export class AuthenticationError extends ShoalError {
   override readonly code = 'UNAUTHENTICATED';
-  constructor(readonly address: string) {
-    super(`the head at ${address} rejected the cluster token (missing or wrong); pass the token from the head's token file`);
+  constructor(readonly address: string, readonly tokenSource?: string) {
+    super(
+      `the head at ${address} rejected the cluster token (missing or wrong); pass the token from the head's token file` +
+        (tokenSource ? ` (the token given came from ${tokenSource})` : ''),
+    );
   }
   override context() {
-    return { address: this.address };
+    return { address: this.address, tokenSource: this.tokenSource };
   }
 }
 

@@ -25,6 +25,8 @@ export interface SessionHandle {
   role: 'driver' | 'worker';
   jobId: string;
   nodeId?: string | undefined;
+  /** A worker's registration, kept to re-admit it after a false death. */
+  nodeInfo?: { nodeId: string; resources: Resources; address: string; hostname: string } | undefined;
   send(msg: HeadMsg): void;
 }
 
@@ -168,9 +170,19 @@ export class HeadState {
     this.schedule();
   }
 
-  heartbeat(nodeId: string, usage?: NodeUsage): void {
+  heartbeat(nodeId: string, usage?: NodeUsage, s?: SessionHandle): void {
     const n = this.nodes.get(nodeId);
-    if (!n) return;
+    if (!n) {
+      // Declared dead while only silent (a stall, an overloaded host): its work was already retried
+      // elsewhere, so it drops everything and is admitted again as a fresh node.
+      if (s?.nodeInfo) {
+        log.warn({ nodeId }, 'a node declared dead is alive again; resetting it and admitting it afresh');
+        s.send({ t: 'reset', reason: 'the head declared this node dead after a silence' });
+        this.onEvent('node-rejoined', { nodeId });
+        this.addNode(s, s.nodeInfo);
+      }
+      return;
+    }
     n.lastSeen = Date.now();
     if (usage) n.usage = usage;
   }
@@ -979,7 +991,7 @@ export class HeadState {
       case 'free': return this.free(msg.ids);
       case 'cancel': return this.cancel(msg.id, msg.force);
       case 'kill-actor': return this.killActor(msg.actorId, msg.noRestart);
-      case 'heartbeat': if (s.nodeId) this.heartbeat(s.nodeId, msg.usage); return;
+      case 'heartbeat': if (s.nodeId) this.heartbeat(s.nodeId, msg.usage, s); return;
       case 'done': if (s.nodeId) this.taskDone(msg, s.nodeId); return;
       case 'object-location': if (s.nodeId) this.objectLocation(s.nodeId, msg.id, msg.size, msg.removed ?? false); return;
       case 'actor-died': {

@@ -200,12 +200,13 @@ export class Head {
     };
     this.state.addSession(session);
     if (hello.role === 'worker' && hello.nodeId) {
-      this.state.addNode(session, {
+      session.nodeInfo = {
         nodeId: hello.nodeId,
         resources: hello.resources ?? {},
         address: hello.objectAddress ?? '',
         hostname: hello.hostname,
-      });
+      };
+      this.state.addNode(session, session.nodeInfo);
     }
     log.info({ sessionId: id, role: hello.role, pid: hello.pid, host: hello.hostname }, 'session opened');
     channel.send({ t: 'welcome', sessionId: id, jobId: session.jobId, nodeId: hello.nodeId, version: SHOAL_VERSION });

@@ -126,9 +126,11 @@ export interface ExecuteMsg { t: 'execute'; spec: TaskSpec; deps: Record<string,
 export interface CancelTaskMsg { t: 'cancel-task'; taskId: string; force: boolean }
 export interface KillActorOnNodeMsg { t: 'kill-actor'; actorId: string }
 export interface FreeObjectsMsg { t: 'free'; ids: string[] }
+/** The head had declared this node dead (silent too long): drop all work and state; it rejoins fresh. */
+export interface ResetMsg { t: 'reset'; reason: string }
 
 export type ClientMsg =
   | HelloMsg | SubmitMsg | PutMsg | SubscribeMsg | ReleaseMsg | HoldMsg | FreeMsg | CancelMsg
   | KillActorMsg | HeartbeatMsg | TaskDoneMsg | ObjectLocationMsg | ActorDiedMsg;
 export type HeadMsg =
-  | WelcomeMsg | RefusedMsg | ReadyMsg | ExecuteMsg | CancelTaskMsg | KillActorOnNodeMsg | FreeObjectsMsg;
+  | WelcomeMsg | RefusedMsg | ReadyMsg | ExecuteMsg | CancelTaskMsg | KillActorOnNodeMsg | FreeObjectsMsg | ResetMsg;

@@ -74,13 +74,33 @@ export const unauthenticated = (what: string): grpc.ServiceError =>
 export const channelOptions = { ...GRPC_CHANNEL_OPTIONS };
 
 /** Turns a failed call into the typed error a user should see. */
-export function connectionFailure(address: string, err: grpc.ServiceError | Error): Error {
-  const code = (err as grpc.ServiceError).code;
-  if (code === grpc.status.UNAUTHENTICATED) return new AuthenticationError(address);
-  if (code === grpc.status.UNIMPLEMENTED) {
-    return new ConnectionError(address, 'the server there is not a shoal head (it does not implement shoal.v1.Head)', { cause: err });
+export function connectionFailure(address: string, err: grpc.ServiceError | Error, tokenSource?: string): Error {
+  const e = err as grpc.ServiceError;
+  switch (e.code) {
+    case grpc.status.UNAUTHENTICATED:
+      return new AuthenticationError(address, tokenSource);
+    case grpc.status.UNIMPLEMENTED:
+      return new ConnectionError(address, 'the server there is not a shoal head (it does not implement shoal.v1.Head)', { cause: err });
+    case grpc.status.UNAVAILABLE:
+      return new ConnectionError(address, `nothing answers there (${unavailableReason(e.details ?? '')}); is the head running? (\`shoal start --head\` starts one)`, { cause: err });
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new ConnectionError(address, 'the call timed out (deadline exceeded)', { cause: err });
+    case grpc.status.INTERNAL:
+      if (/protocol error|parse/i.test(e.details ?? '')) {
+        return new ConnectionError(address, `the server there is not a shoal head (it does not speak gRPC: ${e.details})`, { cause: err });
+      }
+      return new ConnectionError(address, e.details || err.message, { cause: err });
+    default:
+      return new ConnectionError(address, e.details || err.message, { cause: err });
   }
-  return new ConnectionError(address, (err as grpc.ServiceError).details || err.message, { cause: err });
+}
+
+/** The useful part of grpc-js's UNAVAILABLE details ("No connection established. Last error: ..."). */
+function unavailableReason(details: string): string {
+  const code = /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN)\b/.exec(details)?.[1];
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code) return code;
+  return details.replace(/\s*Resolution note:\s*$/, '') || 'unavailable';
 }
 
 type Duplex = grpc.ClientDuplexStream<Frame, Frame> | grpc.ServerDuplexStream<Frame, Frame>;

@@ -13,15 +13,14 @@ import { BundleCache } from './code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION, THREAD_BATCH_MAX } from './constants.js';
 import { ActorDiedError, OutOfMemoryError, TaskCancelledError, WorkerDiedError, errorToWire, type WireError } from './errors.js';
 import { packTasks, unpackResults, type PackedBatch, type ThreadTask } from './execution.js';
-import type { Frame } from './generated/shoal/v1/Frame.js';
-import type { HeadClient } from './generated/shoal/v1/Head.js';
+import { HeadClient } from './head-client.js';
 import { newNodeId, returnObjectId } from './ids.js';
 import { log } from './log.js';
 import { ObjectStore } from './object-store.js';
 import { addObjectTransferService, bindServer, ObjectFetcher } from './object-transfer.js';
 import { PACKAGE_ROOT, runtimeEntry, SHOAL_VERSION } from './paths.js';
 import type { ClientMsg, ExecuteMsg, HeadMsg, Resources, TaskSpec } from './protocol.js';
-import { channelCredentials, channelOptions, loadProto, SessionChannel, tokenMetadata, type TlsOptions } from './transport.js';
+import { SessionChannel, type TlsOptions } from './transport.js';
 import { trace } from './trace.js';
 import type { ActorThreadIn, ActorThreadOut } from './actor-thread.js';
 
@@ -52,7 +51,11 @@ interface QueuedTask {
 interface ActorSlot {
   thread: ThreadWorker;
   pending: Map<string, TaskSpec>;
+  /** Calls whose inputs are being fetched, in order. */
   chain: Promise<unknown>;
+  preparing: number;
+  /** Calls to post to the thread at the end of this turn, as one batch. */
+  outbox: ThreadTask[];
   dead: boolean;
 }
 
@@ -91,9 +94,8 @@ export class WorkerNode {
     const port = await bindServer(this.server, `${host}:0`, o.tls);
     this.objectAddress = `${o.advertiseHost ?? host}:${port}`;
 
-    const proto = loadProto();
-    this.head = new proto.shoal.v1.Head(o.headAddress, channelCredentials(o.tls), channelOptions);
-    const stream = this.head.Session(tokenMetadata(o.token)) as grpc.ClientDuplexStream<Frame, Frame>;
+    this.head = new HeadClient({ address: o.headAddress, token: o.token, tls: o.tls });
+    const stream = this.head.session();
     const welcomed = new Promise<void>((resolve, reject) => {
       this.channel = new SessionChannel<HeadMsg, ClientMsg>(
         stream,
@@ -165,6 +167,9 @@ export class WorkerNode {
       case 'free':
         for (const id of msg.ids) this.store.delete(id);
         return;
+      case 'reset':
+        this.reset(msg.reason);
+        return;
       default:
         return;
     }
@@ -189,13 +194,13 @@ export class WorkerNode {
     if (this.bundles.has(hash)) return Promise.resolve(this.bundles.pathOf(hash));
     let p = this.bundleFetches.get(hash);
     if (!p) {
-      p = new Promise<string>((resolve, reject) => {
-        this.head.GetBundle({ hash }, tokenMetadata(this.options.token), (err, reply) => {
-          this.bundleFetches.delete(hash);
-          if (err || !reply) reject(new Error(`cannot fetch code bundle ${hash} from the head: ${err?.details ?? 'no reply'}`));
-          else resolve(this.bundles.write(hash, reply.code));
-        });
-      });
+      p = this.head.downloadBundle(hash).then(
+        (code) => this.bundles.write(hash, code),
+        (err: Error) => {
+          throw new Error(`cannot fetch code bundle ${hash} from the head: ${err.message}`);
+        },
+      );
+      p.finally(() => this.bundleFetches.delete(hash)).catch(() => undefined);
       this.bundleFetches.set(hash, p);
     }
     return p;
@@ -385,13 +390,13 @@ export class WorkerNode {
       workerData: { maxConcurrency: opts.maxConcurrency, actorName: opts.name ?? spec.name },
       ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
     });
-    const slot: ActorSlot = { thread, pending: new Map([[spec.taskId, spec]]), chain: Promise.resolve(), dead: false };
+    const slot: ActorSlot = { thread, pending: new Map([[spec.taskId, spec]]), chain: Promise.resolve(), preparing: 0, outbox: [], dead: false };
     this.actors.set(spec.actorId!, slot);
     thread.on('message', (msg: ActorThreadOut) => {
-      const s = slot.pending.get(msg.result.taskId);
-      if (!s) return;
-      slot.pending.delete(msg.result.taskId);
-      this.done(msg.result.taskId, msg.result);
+      for (const result of unpackResults(msg.batch)) {
+        if (!slot.pending.delete(result.taskId)) continue;
+        this.done(result.taskId, result);
+      }
     });
     const died = (reason: string): void => {
       if (slot.dead) return;
@@ -416,16 +421,47 @@ export class WorkerNode {
       return;
     }
     slot.pending.set(spec.taskId, spec);
-    // Chained so calls reach the actor in the order they arrived, even when fetching arguments.
+    // Calls must reach the actor in arrival order: one whose inputs are at hand goes straight to the
+    // outbox unless an earlier call is still fetching; otherwise it waits in the chain.
+    const ready = slot.preparing === 0 ? this.prepareNow(msg) : undefined;
+    if (ready) {
+      this.postToActor(slot, ready);
+      return;
+    }
+    slot.preparing++;
     slot.chain = slot.chain.then(async () => {
       try {
-        const task = await this.prepare(msg);
-        if (!slot.dead) slot.thread.postMessage({ type: 'call', task } satisfies ActorThreadIn);
+        this.postToActor(slot, await this.prepare(msg));
       } catch (err) {
         slot.pending.delete(spec.taskId);
         this.done(spec.taskId, { error: errorToWire(err) });
+      } finally {
+        slot.preparing--;
       }
     });
+  }
+
+  private postToActor(slot: ActorSlot, task: ThreadTask): void {
+    if (slot.dead) return;
+    slot.outbox.push(task);
+    if (slot.outbox.length > 1) return;
+    queueMicrotask(() => {
+      const tasks = slot.outbox;
+      slot.outbox = [];
+      if (slot.dead || tasks.length === 0) return;
+      const batch = packTasks(tasks);
+      slot.thread.postMessage({ type: 'calls', batch } satisfies ActorThreadIn, [batch.packed.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Drops all work and state: the head retried it elsewhere while it thought this node dead. */
+  private reset(reason: string): void {
+    log.warn({ nodeId: this.nodeId, reason }, 'resetting: dropping queued and running tasks, actors and objects');
+    this.queue.length = 0;
+    for (const q of this.running.values()) q.abort?.abort();
+    this.running.clear();
+    for (const id of [...this.actors.keys()]) this.killActor(id);
+    this.store.clear();
   }
 
   private killActor(actorId: string): void {

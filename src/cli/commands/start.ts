@@ -15,7 +15,7 @@ import { parseAddress, parseBytes, parseCount, parsePort, parseResources } from 
 import { clusterRecordPath, readClusterRecord, removeClusterRecord, writeClusterRecord, type ClusterRecord, type RecordedProcess } from '../cluster-record.js';
 import { ClusterRunningError, PortInUseError } from '../errors.js';
 import { formatBytes } from '../format.js';
-import { HeadClient } from '../head-client.js';
+import { HeadClient } from '../../core/index.js';
 import { isAlive, stopRecordedProcesses } from '../process-control.js';
 import { spawnRuntime, type StartedProcess } from '../runtime-process.js';
 import { resolveToken } from '../target.js';

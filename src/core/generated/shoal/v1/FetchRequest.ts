@@ -4,8 +4,10 @@
 
 export interface FetchRequest {
   'objectId'?: (string);
+  'hostId'?: (string);
 }
 
 export interface FetchRequest__Output {
   'objectId': (string);
+  'hostId': (string);
 }

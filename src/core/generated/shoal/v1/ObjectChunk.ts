@@ -6,9 +6,11 @@ import type { Long } from '@grpc/proto-loader';
 export interface ObjectChunk {
   'size'?: (number | string | Long);
   'data'?: (Buffer | Uint8Array | string);
+  'shmPath'?: (string);
 }
 
 export interface ObjectChunk__Output {
   'size': (string);
   'data': (Buffer);
+  'shmPath': (string);
 }
