@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BundleCache } from './code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, NODE_DEATH_TIMEOUT_MS, PROTOCOL_VERSION } from './constants.js';
 import { errorToWire, InvalidOptionsError, VersionMismatchError } from './errors.js';
@@ -18,7 +18,7 @@ import type { Frame } from './generated/shoal/v1/Frame.js';
 import type { LogRequest__Output } from './generated/shoal/v1/LogRequest.js';
 import type { LogChunk } from './generated/shoal/v1/LogChunk.js';
 import { HeadState, type SessionHandle } from './head-state.js';
-import { SqliteHeadStore, type HeadStore } from './head-store.js';
+import { SqliteHeadStore, type HeadStore, type JobRecord } from './head-store.js';
 import { newId } from './ids.js';
 import { JobManager } from './job-manager.js';
 import { log } from './log.js';
@@ -29,6 +29,9 @@ import type { ClientMsg, HeadMsg, HelloMsg, Resources } from './protocol.js';
 import type { PlacementStrategy } from './scheduling-policy.js';
 import { packMessage, unpackMessage } from './serialization.js';
 import { checkToken, loadProto, SessionChannel, unauthenticated, type TlsOptions } from './transport.js';
+
+/** Process logs `shoal logs` can read besides jobs. */
+const PROCESS_LOG = /^(head|worker-\d+)$/;
 
 export interface HeadOptions {
   /** Interface to bind. @default '127.0.0.1' */
@@ -252,14 +255,30 @@ export class Head {
       call.emit('error', unauthenticated('JobLogs'));
       return;
     }
-    let job;
-    try {
-      job = this.jobs.get(call.request.jobId);
-    } catch (err) {
-      call.emit('error', { code: grpc.status.NOT_FOUND, details: (err as Error).message });
-      return;
+    // A job's output, or a process log of this host's cluster folder (`head`, `worker-0`, ...).
+    let file: string;
+    let live: () => boolean;
+    const processLog = PROCESS_LOG.test(call.request.jobId) && process.env.SHOAL_LOG_FILE
+      ? join(dirname(process.env.SHOAL_LOG_FILE), `${call.request.jobId}.log`)
+      : undefined;
+    if (processLog) {
+      if (!existsSync(processLog)) {
+        call.emit('error', { code: grpc.status.NOT_FOUND, details: `no log ${call.request.jobId} on the head's host` });
+        return;
+      }
+      file = processLog;
+      live = () => true;
+    } else {
+      let job: JobRecord;
+      try {
+        job = this.jobs.get(call.request.jobId);
+      } catch (err) {
+        call.emit('error', { code: grpc.status.NOT_FOUND, details: (err as Error).message });
+        return;
+      }
+      file = job.logFile;
+      live = () => this.jobs.isRunning(job.id);
     }
-    const file = job.logFile;
     let offset = Number(call.request.offset) || 0;
     const pump = (then: () => void): void => {
       const size = existsSync(file) ? statSync(file).size : 0;
@@ -282,7 +301,7 @@ export class Head {
       busy = true;
       pump(() => {
         busy = false;
-        if (!this.jobs.isRunning(job.id)) {
+        if (!live()) {
           // Final read after exit, then close.
           pump(() => {
             watcher?.close();

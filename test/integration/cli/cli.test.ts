@@ -156,6 +156,16 @@ describe('shoal command with a cluster', () => {
     expect(missing.stderr).toContain("no job with id 'jnope'");
   });
 
+  it('logs reads the structured logs of the head and the worker', async () => {
+    const head = await home.run(['logs', 'head']);
+    expect(head.code).toBe(0);
+    const first = JSON.parse(head.stdout.split('\n')[0]!) as { role: string; msg: string };
+    expect(first).toMatchObject({ role: 'head', msg: 'head started' });
+    expect((await home.run(['logs', 'worker-0'])).stdout).toContain('"msg":"worker started"');
+    const missing = await home.run(['logs', 'worker-9']);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining("no log worker-9 on the head's host") });
+  });
+
   it('submit of a failing job exits 1 and reports FAILED', async () => {
     const r = await home.run(['submit', '--', 'node', 'test/fixtures/cli/failing-job.mjs']);
     expect(r.code).toBe(1);
