@@ -9,6 +9,8 @@ export default defineConfig({
     // makes them compete for CPU. Files run in parallel only up to this cap.
     maxWorkers: 2,
     pool: 'forks',
+    // Reference counting is tested by collecting a driver's ObjectRefs (global.gc).
+    execArgv: ['--expose-gc'],
     // CI (.ci/run) reads the JSON report to print its `N passed, N failed` line.
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.ci/results.json' }]] : ['default'],
   },

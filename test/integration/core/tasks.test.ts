@@ -35,7 +35,7 @@ describe('results', () => {
   });
 
   it('keeps Map, Set, Date, BigInt and nested structures', async () => {
-    // BigInts beyond 64 bits are covered (and broken) in test/unit/core/serialization.test.ts.
+    // BigInts beyond 64 bits are covered in test/unit/core/serialization.test.ts.
     const v = { m: new Map([['a', 1]]), s: new Set([1, 2]), d: new Date(1_700_000_000_000), b: -(2n ** 60n), deep: [{ x: [1, { y: 'z' }] }] };
     expect(await get(echo.remote(v))).toEqual(v);
   });
