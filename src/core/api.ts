@@ -5,8 +5,10 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinModule, callerSite, isLoadingBundle, registerDefinition } from './definitions.js';
+import { builtinModule, callerSite, isLoadingBundle, loadingBundleHash, registerDefinition } from './definitions.js';
 import { DriverRuntime } from './driver.js';
+import { afterCall, executionContext } from './execution.js';
+import { BroadcastChannel } from 'node:worker_threads';
 import {
   ActorMethodNotFoundError, ConnectionError, InfeasibleError, InvalidOptionsError, NotInitializedError, RemoteDefinitionError,
 } from './errors.js';
@@ -56,10 +58,37 @@ export const shoalHome = (): string => process.env.SHOAL_HOME ?? join(homedir(),
 
 function current(what: string): DriverRuntime {
   if (runtime) return runtime;
-  if (process.env.SHOAL_IN_WORKER) {
-    throw new NotInitializedError(`${what} inside a task or actor is not supported yet: pass ObjectRefs as top-level arguments (they arrive resolved) and return values; ${what}`);
+  if (process.env.SHOAL_IN_WORKER && process.env.SHOAL_THREAD_HEAD && !isLoadingBundle()) {
+    runtime = threadRuntime(process.env.SHOAL_THREAD_HEAD);
+    return runtime;
   }
   throw new NotInitializedError(what);
+}
+
+/** Inside a task: lets what the task sent through its thread's session reach the head first. */
+export async function settleThreadRuntime(): Promise<void> {
+  if (runtime && process.env.SHOAL_IN_WORKER) await runtime.settled();
+}
+
+/**
+ * Inside a task or actor, the API works through a driver session of the thread's own, opened on
+ * first use. While a task waits in get()/wait(), its CPU is lent out (to the head's scheduler and
+ * to the worker's thread pool), so a parent waiting on its children cannot starve them.
+ */
+function threadRuntime(address: string): DriverRuntime {
+  afterCall.settle = settleThreadRuntime;
+  const tls = process.env.SHOAL_THREAD_TLS ? (JSON.parse(process.env.SHOAL_THREAD_TLS) as TlsOptions) : undefined;
+  const rt = new DriverRuntime({ address, token: process.env.SHOAL_THREAD_TOKEN ?? '', tls });
+  const pool = new BroadcastChannel(`shoal-worker-${process.pid}`);
+  pool.unref();
+  rt.onBlocked = (blocked) => {
+    const taskId = executionContext.taskId;
+    if (!taskId) return;
+    rt.send({ t: 'blocked', taskId, blocked });
+    pool.postMessage(blocked ? 1 : -1);
+  };
+  rt.connect().catch((err: Error) => rt.fail(err));
+  return rt;
 }
 
 /**
@@ -161,6 +190,8 @@ interface DefinitionSite {
   shippable?: boolean;
   /** Defined inside shoal itself: workers import this module from their own installation. */
   builtin?: string | undefined;
+  /** Defined by a code bundle a worker loaded: calls from inside tasks reuse that bundle. */
+  bundle?: string | undefined;
 }
 
 function defineSite(kind: 'function' | 'actor', target: (...a: any[]) => unknown, explicitName: string | undefined): DefinitionSite {
@@ -174,11 +205,11 @@ function defineSite(kind: 'function' | 'actor', target: (...a: any[]) => unknown
     );
   }
   registerDefinition({ kind, name, file: site.file, line: site.line, target });
-  return { ...site, name, builtin: builtinModule(site.file) };
+  return { ...site, name, builtin: builtinModule(site.file), bundle: loadingBundleHash() };
 }
 
 function checkShippable(site: DefinitionSite, kind: string): void {
-  if (site.shippable || site.builtin) return;
+  if (site.shippable || site.builtin || site.bundle) return;
   if (!site.file || !/\.(m?[jt]s|cjs|cts|jsx|tsx)$/.test(site.file) || !existsSync(site.file)) {
     throw new RemoteDefinitionError(
       `${kind} '${site.name}' was defined outside a module file (${site.file || 'unknown location'}), so its code cannot ` +
@@ -216,7 +247,7 @@ function makeRemoteFunction<A extends unknown[], R>(site: DefinitionSite, raw: T
           taskId: newTaskId(), jobId: rt.jobId, kind: 'task', name: compiled.name ?? site.name, args: bytes, deps, nested,
           resources: compiled.resources, maxRetries: compiled.maxRetries, strategy: compiled.strategy,
         },
-        { file: site.file, name: site.name, definedAt: `${site.file}:${site.line}`, module: site.builtin },
+        { file: site.file, name: site.name, definedAt: `${site.file}:${site.line}`, module: site.builtin, bundle: site.bundle },
       );
     },
     options(options: TaskOptions): RemoteFunction<A, R> {
@@ -401,7 +432,7 @@ function makeActorClass<C extends new (...args: any[]) => any>(site: DefinitionS
             maxTaskRetries: compiled.maxTaskRetries, detached: compiled.detached, methods,
           },
         },
-        { file: site.file, name: site.name, definedAt: `${site.file}:${site.line}`, module: site.builtin },
+        { file: site.file, name: site.name, definedAt: `${site.file}:${site.line}`, module: site.builtin, bundle: site.bundle },
       );
       return makeHandle(new ActorHandleState(actorId, actorName, site.name, methods, compiled.maxTaskRetries, readyRef));
     },

@@ -21,6 +21,7 @@ export interface Definition {
 }
 
 let loadingScope: Map<string, Definition> | null = null;
+let loadingPath: string | null = null;
 let loadingErrors: string[] = [];
 let importChain: Promise<unknown> = Promise.resolve();
 const loaded = new Map<string, Promise<Map<string, Definition>>>();
@@ -74,6 +75,12 @@ export function callerSite(): { file: string; line: number } {
   return { file: '', line: 0 };
 }
 
+/** The content hash of the code bundle being imported on a worker (its file is `<hash>.mjs`). */
+export function loadingBundleHash(): string | undefined {
+  const m = loadingPath ? /([0-9a-f]{32})\.mjs$/.exec(loadingPath) : null;
+  return m?.[1];
+}
+
 /** True while a code bundle is being imported on a worker. */
 export function isLoadingBundle(): boolean {
   return loadingScope !== null;
@@ -101,11 +108,13 @@ export function importBundle(path: string): Promise<Map<string, Definition>> {
     p = importChain.then(async () => {
       const scope = new Map<string, Definition>();
       loadingScope = scope;
+      loadingPath = path;
       loadingErrors = [];
       try {
         await import(pathToFileURL(path).href);
       } finally {
         loadingScope = null;
+        loadingPath = null;
       }
       if (loadingErrors.length) throw new RemoteDefinitionError(loadingErrors.join('; '), path);
       return scope;

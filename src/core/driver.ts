@@ -71,15 +71,38 @@ export class DriverRuntime {
   private objectServer?: grpc.Server;
   private readonly fetcher: ObjectFetcher;
   private closed = false;
+  private connected = false;
+  private readonly unsent: ClientMsg[] = [];
   onClose?: (err?: Error) => void;
+  /**
+   * Inside a task: called when get()/wait() starts and stops waiting on objects, so the cluster
+   * can lend the task's CPU to others meanwhile (a parent waiting on its children must not
+   * starve them).
+   */
+  onBlocked?: (blocked: boolean) => void;
 
   constructor(private readonly options: ConnectOptions) {
     this.address = options.address;
+    this.jobId = options.jobId ?? '';
     this.fetcher = new ObjectFetcher(options.token, options.tls);
     this.registry = new FinalizationRegistry((id) => this.refCollected(id));
+    refHooks.onCreate = (ref) => this.refCreated(ref);
   }
 
-  async connect(): Promise<void> {
+  private opening?: Promise<void>;
+
+  /** Resolves once the session is open and everything submitted so far was handed to it. */
+  async settled(): Promise<void> {
+    await this.opening?.catch(() => undefined);
+    await this.flushed();
+  }
+
+  connect(): Promise<void> {
+    this.opening ??= this.open();
+    return this.opening;
+  }
+
+  private async open(): Promise<void> {
     this.head = new HeadClient({ address: this.address, token: this.options.token, tls: this.options.tls });
     // Fail fast with a typed error when the address is not a reachable shoal head.
     await this.control('ping', null, this.options.connectTimeoutMs ?? 10_000);
@@ -92,6 +115,8 @@ export class DriverRuntime {
           if (msg.t === 'welcome') {
             this.sessionId = msg.sessionId;
             this.jobId = msg.jobId;
+            this.connected = true;
+            for (const m of this.unsent.splice(0)) this.channel.send(m);
             resolve();
           } else if (msg.t === 'refused') reject(errorFromWire(msg.error));
           else this.onMessage(msg);
@@ -108,6 +133,17 @@ export class DriverRuntime {
       });
     });
     refHooks.onCreate = (ref) => this.refCreated(ref);
+  }
+
+  /** Sends on the session, or holds the message until the session is open (lazy connects). */
+  private post(msg: ClientMsg): void {
+    if (this.connected) this.channel.send(msg);
+    else this.unsent.push(msg);
+  }
+
+  /** Fails every pending object: the session could not be opened or was lost. */
+  fail(err: Error): void {
+    this.connectionLost(err);
   }
 
   private connectionLost(err: Error): void {
@@ -137,7 +173,7 @@ export class DriverRuntime {
     if (o.refs === 0 && !this.creatingOwn && !o.subscribed) {
       // A ref we did not make (it came inside a value): tell the head we hold it too.
       o.subscribed = true;
-      this.channel.send({ t: 'subscribe', ids: [id] });
+      this.post({ t: 'subscribe', ids: [id] });
     }
     o.refs++;
     this.registry.register(ref, id);
@@ -157,7 +193,7 @@ export class DriverRuntime {
         this.releaseScheduled = false;
         const ids = this.releases;
         this.releases = [];
-        if (ids.length) this.channel.send({ t: 'release', ids });
+        if (ids.length) this.post({ t: 'release', ids });
       }, 10).unref();
     }
   }
@@ -240,11 +276,15 @@ export class DriverRuntime {
    * Submits a task spec whose function lives in `file` (or no function, for actor calls). Returns
    * the ref of its result at once; the spec is sent when its bundle is at the head.
    */
-  submit<T>(spec: Omit<TaskSpec, 'fn'>, fn?: { file: string; name: string; definedAt: string; module?: string | undefined }): ObjectRef<T> {
+  submit<T>(
+    spec: Omit<TaskSpec, 'fn'>,
+    fn?: { file: string; name: string; definedAt: string; module?: string | undefined; bundle?: string | undefined },
+  ): ObjectRef<T> {
     this.ensureOpen();
     const ref = this.ownRef<T>(returnObjectId(spec.taskId));
-    if (!fn || fn.module) {
-      if (fn) (spec as TaskSpec).fn = { bundle: '', module: fn.module, name: fn.name, definedAt: fn.definedAt };
+    if (!fn || fn.module || fn.bundle) {
+      // Built-ins and code from a bundle the head already has need no bundling.
+      if (fn) (spec as TaskSpec).fn = { bundle: fn.bundle ?? '', module: fn.module, name: fn.name, definedAt: fn.definedAt };
       this.enqueue({ t: 'submit', specs: [spec as TaskSpec] });
       return ref;
     }
@@ -267,7 +307,7 @@ export class DriverRuntime {
 
   private enqueue(msg: ClientMsg, ready?: Promise<unknown>): void {
     if (!ready && this.outbox.length === 0) {
-      this.channel.send(msg);
+      this.post(msg);
       return;
     }
     const item: OutboxItem = { msg, state: ready ? 'waiting' : 'ok', ready };
@@ -288,7 +328,7 @@ export class DriverRuntime {
         continue;
       }
       i++;
-      if (item.state === 'ok') this.channel.send(item.msg);
+      if (item.state === 'ok') this.post(item.msg);
     }
     this.outbox.length = 0;
     this.outboxBusy = false;
@@ -382,7 +422,7 @@ export class DriverRuntime {
     }
     if (o.state === 'pending' && !o.subscribed) {
       o.subscribed = true;
-      this.channel.send({ t: 'subscribe', ids: [id] });
+      this.post({ t: 'subscribe', ids: [id] });
     }
     return o;
   }
@@ -426,9 +466,21 @@ export class DriverRuntime {
     });
   }
 
+  /** waitReady, telling onBlocked while it actually waits. */
+  private async blockingWait(objs: DriverObject[], timeoutMs: number | undefined, count = objs.length): Promise<void> {
+    const wait = this.waitReady(objs, timeoutMs, count);
+    if (!this.onBlocked || objs.filter((o) => o.state !== 'pending').length >= count) return wait;
+    this.onBlocked(true);
+    try {
+      await wait;
+    } finally {
+      this.onBlocked(false);
+    }
+  }
+
   async get(refs: ObjectRef[], timeoutMs?: number): Promise<unknown[]> {
     const objs = refs.map((r) => this.entry(r.id));
-    await this.waitReady(objs, timeoutMs);
+    await this.blockingWait(objs, timeoutMs);
     const values: unknown[] = new Array(refs.length);
     for (let i = 0; i < refs.length; i++) {
       const o = objs[i]!;
@@ -441,7 +493,7 @@ export class DriverRuntime {
   async wait(refs: ObjectRef[], numReturns: number, timeoutMs?: number): Promise<{ ready: ObjectRef[]; notReady: ObjectRef[] }> {
     const objs = refs.map((r) => this.entry(r.id));
     try {
-      await this.waitReady(objs, timeoutMs, Math.min(numReturns, refs.length));
+      await this.blockingWait(objs, timeoutMs, Math.min(numReturns, refs.length));
     } catch (err) {
       if (!(err instanceof GetTimeoutError)) throw err;
     }

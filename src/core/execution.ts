@@ -35,6 +35,12 @@ export interface ThreadResult {
   durationMs: number;
 }
 
+/** Set by the API layer: waits until what a call sent through the thread's own session left. */
+export const afterCall: { settle: () => Promise<void> | void } = { settle: () => undefined };
+
+/** The pool task this thread is running now (tasks of a batch run one after another). */
+export const executionContext: { taskId?: string | undefined } = {};
+
 export function decodeArgs(task: ThreadTask): unknown[] {
   const args = deserialize<unknown[]>(task.args);
   for (let i = 0; i < args.length; i++) {
@@ -75,6 +81,7 @@ export async function runCall(task: ThreadTask, call: (args: unknown[]) => unkno
     const args = decodeArgs(task);
     let value = call(args);
     if (value && typeof (value as Promise<unknown>).then === 'function') value = await (value as Promise<unknown>);
+    await afterCall.settle();
     const { bytes, nested } = encodeResult(value);
     return { taskId: task.taskId, bytes, nested, durationMs: performance.now() - started };
   } catch (err) {

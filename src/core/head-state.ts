@@ -77,6 +77,8 @@ interface TaskRecord {
   bundle?: { pg: string; index: number } | undefined;
   classKey: string;
   startedAt?: number;
+  /** Waiting in get()/wait(): its CPU is lent out. */
+  blocked?: boolean;
 }
 
 type ActorState = 'pending' | 'alive' | 'restarting' | 'dead';
@@ -319,7 +321,9 @@ export class HeadState {
   }
 
   private pin(id: string): void {
-    const o = this.objects.get(id);
+    // A ref to an object the head has not heard of yet — put by a task's thread on its own
+    // session, which may arrive after the task's result — is expected: hold a place for it.
+    const o = this.objects.get(id) ?? (this.freed.has(id) ? undefined : this.newObject(id, undefined));
     if (o) o.pins++;
   }
 
@@ -377,7 +381,9 @@ export class HeadState {
   }
 
   put(msg: PutMsg, sessionId: string): void {
-    const o = this.newObject(msg.id, sessionId);
+    const placeholder = this.objects.get(msg.id);
+    const o = placeholder && placeholder.state === 'pending' ? placeholder : this.newObject(msg.id, undefined);
+    this.hold(msg.id, sessionId);
     o.nested = msg.nested;
     for (const n of msg.nested) this.pin(n);
     if (msg.inline) o.inline = msg.inline;
@@ -662,9 +668,21 @@ export class HeadState {
     } else if (t.deducted) {
       if (node) add(node.available, t.deducted);
       t.deducted = undefined;
-    } else if (node && t.spec.kind === 'task') {
+    } else if (node && t.spec.kind === 'task' && !t.blocked) {
       node.inflightCpu = Math.max(0, node.inflightCpu - (t.spec.resources.CPU ?? 0));
     }
+    t.blocked = false;
+  }
+
+  /** A running plain task waits on objects: lend its CPU out until it stops waiting. */
+  private taskBlocked(taskId: string, blocked: boolean): void {
+    const t = this.tasks.get(taskId);
+    if (!t || t.state !== 'running' || !t.plain || t.spec.kind !== 'task' || !t.nodeId) return;
+    const node = this.nodes.get(t.nodeId);
+    if (!node || (t.blocked ?? false) === blocked) return;
+    t.blocked = blocked;
+    node.inflightCpu += (blocked ? -1 : 1) * (t.spec.resources.CPU ?? 0);
+    if (blocked) this.schedule();
   }
 
   taskDone(msg: TaskDoneMsg, nodeId: string): void {
@@ -999,6 +1017,7 @@ export class HeadState {
         if (a && a.state === 'alive' && a.nodeId === s.nodeId) this.actorLost(a, msg.reason);
         return;
       }
+      case 'blocked': return this.taskBlocked(msg.taskId, msg.blocked);
       case 'hello': return;
       default: {
         const never: never = msg;

@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync, unlink, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { OBJECT_CHUNK_BYTES } from './constants.js';
@@ -163,11 +163,8 @@ function readShared(path: string, size: number): Uint8Array {
     }
   } finally {
     closeSync(fd);
-    try {
-      unlinkSync(path);
-    } catch {
-      /* already gone */
-    }
+    // Off the critical path: freeing 100 MB of tmpfs pages takes ~10 ms.
+    unlink(path, () => undefined);
   }
   return out;
 }

@@ -99,6 +99,8 @@ export interface TaskDoneMsg {
   ms?: number;
 }
 export interface ActorDiedMsg { t: 'actor-died'; actorId: string; reason: string }
+/** A task waits in get()/wait() (blocked) or stopped waiting: its CPU is lent out meanwhile. */
+export interface TaskBlockedMsg { t: 'blocked'; taskId: string; blocked: boolean }
 export interface ObjectLocationMsg { t: 'object-location'; id: string; size: number; removed?: boolean }
 
 export interface NodeUsage {
@@ -131,6 +133,6 @@ export interface ResetMsg { t: 'reset'; reason: string }
 
 export type ClientMsg =
   | HelloMsg | SubmitMsg | PutMsg | SubscribeMsg | ReleaseMsg | HoldMsg | FreeMsg | CancelMsg
-  | KillActorMsg | HeartbeatMsg | TaskDoneMsg | ObjectLocationMsg | ActorDiedMsg;
+  | KillActorMsg | HeartbeatMsg | TaskDoneMsg | ObjectLocationMsg | ActorDiedMsg | TaskBlockedMsg;
 export type HeadMsg =
   | WelcomeMsg | RefusedMsg | ReadyMsg | ExecuteMsg | CancelTaskMsg | KillActorOnNodeMsg | FreeObjectsMsg | ResetMsg;

@@ -3,7 +3,7 @@
  * batches to amortize the per-message cost of thread hand-off) and runs them one after another.
  */
 import { resolveDefinition } from './definitions.js';
-import { packResults, runCall, unpackTasks, type PackedBatch, type ThreadResult } from './execution.js';
+import { executionContext, packResults, runCall, unpackTasks, type PackedBatch, type ThreadResult } from './execution.js';
 
 process.setSourceMapsEnabled(true);
 process.env.SHOAL_IN_WORKER = '1';
@@ -20,7 +20,12 @@ export default async function runBatch(batch: PackedBatch): Promise<PackedBatch>
       }));
       continue;
     }
-    results.push(await runCall(task, (args) => fn(...args)));
+    executionContext.taskId = task.taskId;
+    try {
+      results.push(await runCall(task, (args) => fn(...args)));
+    } finally {
+      executionContext.taskId = undefined;
+    }
   }
   // One buffer of packed results (plus any shared-memory results beside it).
   return packResults(results);

@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Worker as ThreadWorker } from 'node:worker_threads';
+import { BroadcastChannel, Worker as ThreadWorker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { BundleCache } from './code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION, THREAD_BATCH_MAX } from './constants.js';
@@ -71,6 +71,9 @@ export class WorkerNode {
   private readonly queue: QueuedTask[] = [];
   private readonly running = new Map<string, QueuedTask>();
   private runningBatches = 0;
+  /** Threads whose task waits in get()/wait(): that many more batches may run meanwhile. */
+  private blockedThreads = 0;
+  private readonly blockedChannel = new BroadcastChannel(`shoal-worker-${process.pid}`);
   private dispatchScheduled = false;
   private readonly actors = new Map<string, ActorSlot>();
   private readonly bundleFetches = new Map<string, Promise<string>>();
@@ -118,6 +121,14 @@ export class WorkerNode {
       resources: { CPU: o.numCpus, memory: o.memoryBytes, ...(o.resources ?? {}) },
     });
     await welcomed;
+    // Threads inherit these: the API inside a task or actor opens its own session with them.
+    process.env.SHOAL_THREAD_HEAD = o.headAddress;
+    process.env.SHOAL_THREAD_TOKEN = o.token;
+    if (o.tls) process.env.SHOAL_THREAD_TLS = JSON.stringify(o.tls);
+    this.blockedChannel.onmessage = (e: unknown) => {
+      this.blockedThreads = Math.max(0, this.blockedThreads + Number((e as { data: unknown }).data));
+      this.dispatch();
+    };
     this.pool(0);
     this.heartbeat = setInterval(() => this.sendHeartbeat(), HEARTBEAT_INTERVAL_MS);
     log.info({ nodeId: this.nodeId, objectAddress: this.objectAddress, cpus: o.numCpus }, 'worker started');
@@ -142,7 +153,8 @@ export class WorkerNode {
       p = new Piscina({
         filename: runtimeEntry('task-thread.js'),
         minThreads: memoryMb ? 0 : threads,
-        maxThreads: memoryMb ? 1 : threads,
+        // Beyond `threads` only while tasks are blocked in get()/wait() (see blockedThreads).
+        maxThreads: memoryMb ? 1 : threads + 32,
         idleTimeout: memoryMb ? 10_000 : 60_000,
         concurrentTasksPerWorker: 1,
         atomics: 'disabled',
@@ -307,13 +319,13 @@ export class WorkerNode {
   /** Hands queued tasks to threads in batches; limited-memory tasks go alone to their own pool. */
   private dispatch(): void {
     const threads = Math.max(1, Math.ceil(this.options.numCpus));
-    while (this.queue.length && this.runningBatches < threads) {
+    while (this.queue.length && this.runningBatches < threads + this.blockedThreads) {
       const first = this.queue[0]!;
       let n = 1;
       if (first.memoryMb === 0) {
         // One batch per thread: while every thread is busy, arriving tasks queue up here and leave
         // as one large batch when a thread frees (a burst is split evenly over free threads).
-        const slots = threads - this.runningBatches;
+        const slots = threads + this.blockedThreads - this.runningBatches;
         n = Math.min(THREAD_BATCH_MAX, Math.max(1, Math.ceil(this.queue.length / slots)));
         let k = 1;
         while (k < n && this.queue[k]!.memoryMb === 0) k++;
@@ -475,6 +487,7 @@ export class WorkerNode {
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
+    this.blockedChannel.close();
     for (const slot of this.actors.values()) await slot.thread.terminate();
     this.actors.clear();
     await Promise.all([...this.pools.values()].map((p) => p.destroy()));
