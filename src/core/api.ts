@@ -130,7 +130,7 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
     if (!tokenFile) throw new InvalidOptionsError(`no token for ${address}: pass options.token or options.tokenFile, or set SHOAL_TOKEN / SHOAL_TOKEN_FILE`);
     token = readFileSync(tokenFile, 'utf8').trim();
   }
-  const rt = new DriverRuntime({ address, token, tls: options.tls, jobId: process.env.SHOAL_JOB_ID });
+  const rt = new DriverRuntime({ address, token, tls: options.tls, jobId: process.env.SHOAL_JOB_ID, directResults: true });
   try {
     await rt.connect();
   } catch (err) {

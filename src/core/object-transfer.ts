@@ -13,7 +13,10 @@ import { ObjectLostError } from './errors.js';
 import type { ObjectTransferClient } from './generated/shoal/v1/ObjectTransfer.js';
 import type { FetchRequest__Output } from "./generated/shoal/v1/FetchRequest.js";
 import type { ObjectChunk, ObjectChunk__Output } from "./generated/shoal/v1/ObjectChunk.js";
+import type { Frame, Frame__Output } from './generated/shoal/v1/Frame.js';
 import type { ObjectStore } from './object-store.js';
+import type { ReadyMsg } from './protocol.js';
+import { packMessage, unpackMessage } from './serialization.js';
 import {
   channelCredentials, channelOptions, checkToken, loadProto, serverCredentials, tokenMetadata,
   unauthenticated, type TlsOptions,
@@ -48,9 +51,28 @@ export const HOST_ID =
         .digest('hex')
         .slice(0, 16);
 
-export function addObjectTransferService(server: grpc.Server, store: ObjectStore, token: string): void {
+export function addObjectTransferService(
+  server: grpc.Server,
+  store: ObjectStore,
+  token: string,
+  onDeliver?: (msgs: ReadyMsg[]) => void,
+): void {
   const proto = loadProto();
   server.addService(proto.shoal.v1.ObjectTransfer.service, {
+    Deliver(call: grpc.ServerReadableStream<Frame__Output, Frame>, callback: grpc.sendUnaryData<Frame>) {
+      if (!checkToken(call.metadata, token)) {
+        log.warn({ peer: call.getPeer() }, 'rejected unauthenticated result delivery');
+        callback(unauthenticated('ObjectTransfer.Deliver'));
+        return;
+      }
+      if (!onDeliver) {
+        callback({ code: grpc.status.UNIMPLEMENTED, details: 'this process takes no deliveries' });
+        return;
+      }
+      call.on('data', (frame: Frame__Output) => onDeliver(unpackMessage<ReadyMsg[]>(frame.payload)));
+      call.on('end', () => callback(null, { payload: new Uint8Array(0) }));
+      call.on('error', () => undefined);
+    },
     Fetch(call: grpc.ServerWritableStream<FetchRequest__Output, ObjectChunk>) {
       if (!checkToken(call.metadata, token)) {
         log.warn({ peer: call.getPeer() }, 'rejected unauthenticated object fetch');
@@ -167,4 +189,46 @@ function readShared(path: string, size: number): Uint8Array {
     unlink(path, () => undefined);
   }
   return out;
+}
+
+/**
+ * Sends small task results straight to their owners (drivers), batching per owner: one long-lived
+ * client stream each, frames flushed at the end of the turn.
+ */
+export class ResultDeliverer {
+  private readonly streams = new Map<string, { call: grpc.ClientWritableStream<Frame>; queue: ReadyMsg[] }>();
+  private readonly clients = new Map<string, ObjectTransferClient>();
+
+  constructor(private readonly token: string, private readonly tls?: TlsOptions) {}
+
+  send(address: string, msg: ReadyMsg): void {
+    let s = this.streams.get(address);
+    if (!s) {
+      let client = this.clients.get(address);
+      if (!client) {
+        client = new (loadProto().shoal.v1.ObjectTransfer)(address, channelCredentials(this.tls), channelOptions);
+        this.clients.set(address, client);
+      }
+      const call = client.Deliver(tokenMetadata(this.token), () => undefined);
+      // A driver that went away: forget the stream (results still reach it through the head).
+      call.on('error', () => this.streams.delete(address));
+      s = { call, queue: [] };
+      this.streams.set(address, s);
+    }
+    const entry = s;
+    entry.queue.push(msg);
+    if (entry.queue.length > 1) return;
+    queueMicrotask(() => {
+      const batch = entry.queue;
+      entry.queue = [];
+      if (batch.length) entry.call.write({ payload: packMessage(batch) });
+    });
+  }
+
+  close(): void {
+    for (const s of this.streams.values()) s.call.end();
+    this.streams.clear();
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
 }

@@ -55,6 +55,8 @@ export interface TaskSpec {
   maxRetries: number;
   strategy: SchedulingStrategy;
   actor?: ActorCreateOptions | undefined;
+  /** Where the submitting driver takes small results directly (ObjectTransfer.Deliver). */
+  owner?: string | undefined;
 }
 
 /** How a worker gets a dependency: inline bytes, or the address of a node that holds it. */
@@ -97,6 +99,8 @@ export interface TaskDoneMsg {
   system?: boolean;
   /** Time the task ran in its thread. */
   ms?: number;
+  /** The result was also delivered straight to the owner (the head need not forward it). */
+  delivered?: boolean;
 }
 export interface ActorDiedMsg { t: 'actor-died'; actorId: string; reason: string }
 /** A task waits in get()/wait() (blocked) or stopped waiting: its CPU is lent out meanwhile. */

@@ -17,7 +17,7 @@ import { HeadClient } from './head-client.js';
 import { newNodeId, returnObjectId } from './ids.js';
 import { log } from './log.js';
 import { ObjectStore } from './object-store.js';
-import { addObjectTransferService, bindServer, ObjectFetcher } from './object-transfer.js';
+import { addObjectTransferService, bindServer, ObjectFetcher, ResultDeliverer } from './object-transfer.js';
 import { PACKAGE_ROOT, runtimeEntry, SHOAL_VERSION } from './paths.js';
 import type { ClientMsg, ExecuteMsg, HeadMsg, Resources, TaskSpec } from './protocol.js';
 import { SessionChannel, type TlsOptions } from './transport.js';
@@ -63,6 +63,7 @@ export class WorkerNode {
   readonly nodeId: string;
   private readonly store: ObjectStore;
   private readonly fetcher: ObjectFetcher;
+  private readonly deliverer: ResultDeliverer;
   private readonly bundles: BundleCache;
   private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
   private head!: HeadClient;
@@ -87,6 +88,7 @@ export class WorkerNode {
     mkdirSync(options.dir, { recursive: true });
     this.store = new ObjectStore({ capacityBytes: options.objectStoreBytes, spillDir: join(options.dir, 'spill', this.nodeId) });
     this.fetcher = new ObjectFetcher(options.token, options.tls);
+    this.deliverer = new ResultDeliverer(options.token, options.tls);
     this.bundles = new BundleCache(join(options.dir, 'bundles'));
   }
 
@@ -187,15 +189,23 @@ export class WorkerNode {
     }
   }
 
-  private done(taskId: string, r: { bytes?: Uint8Array | undefined; nested?: string[] | undefined; error?: WireError | undefined; system?: boolean | undefined; durationMs?: number | undefined }): void {
+  private done(
+    taskId: string,
+    r: { bytes?: Uint8Array | undefined; nested?: string[] | undefined; error?: WireError | undefined; system?: boolean | undefined; durationMs?: number | undefined },
+    spec?: TaskSpec,
+  ): void {
     const ms = r.durationMs;
     if (r.error) {
       this.channel.send({ t: 'done', taskId, error: r.error, system: r.system, ms });
       return;
     }
     const bytes = r.bytes!;
+    const nested = r.nested?.length ? r.nested : undefined;
     if (bytes.byteLength <= INLINE_OBJECT_MAX_BYTES) {
-      this.channel.send({ t: 'done', taskId, inline: bytes, nested: r.nested?.length ? r.nested : undefined, ms });
+      // A small result without nested refs goes straight to its driver too (one hop sooner).
+      const direct = !!spec?.owner && !nested;
+      if (direct) this.deliverer.send(spec.owner!, { t: 'ready', id: returnObjectId(taskId), inline: bytes, size: bytes.byteLength });
+      this.channel.send({ t: 'done', taskId, inline: bytes, nested, ms, delivered: direct || undefined });
     } else {
       this.store.put(returnObjectId(taskId), bytes);
       this.channel.send({ t: 'done', taskId, size: bytes.byteLength, nested: r.nested?.length ? r.nested : undefined, ms });
@@ -350,8 +360,10 @@ export class WorkerNode {
       const output: PackedBatch = await this.pool(memoryMb).run(input, { signal: abort.signal, transferList: [input.packed.buffer as ArrayBuffer] });
       const results = unpackResults(output);
       for (const r of results) {
-        if (!this.running.delete(r.taskId)) continue;
-        this.done(r.taskId, r);
+        const q = this.running.get(r.taskId);
+        if (!q) continue;
+        this.running.delete(r.taskId);
+        this.done(r.taskId, r, q.spec);
       }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -406,8 +418,10 @@ export class WorkerNode {
     this.actors.set(spec.actorId!, slot);
     thread.on('message', (msg: ActorThreadOut) => {
       for (const result of unpackResults(msg.batch)) {
-        if (!slot.pending.delete(result.taskId)) continue;
-        this.done(result.taskId, result);
+        const call = slot.pending.get(result.taskId);
+        if (!call) continue;
+        slot.pending.delete(result.taskId);
+        this.done(result.taskId, result, call);
       }
     });
     const died = (reason: string): void => {
@@ -494,6 +508,7 @@ export class WorkerNode {
     this.pools.clear();
     this.channel?.end();
     this.fetcher.close();
+    this.deliverer.close();
     this.server.forceShutdown();
     this.store.clear();
   }

@@ -4,9 +4,19 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { FetchRequest as _shoal_v1_FetchRequest, FetchRequest__Output as _shoal_v1_FetchRequest__Output } from '../../shoal/v1/FetchRequest.js';
+import type { Frame as _shoal_v1_Frame, Frame__Output as _shoal_v1_Frame__Output } from '../../shoal/v1/Frame.js';
 import type { ObjectChunk as _shoal_v1_ObjectChunk, ObjectChunk__Output as _shoal_v1_ObjectChunk__Output } from '../../shoal/v1/ObjectChunk.js';
 
 export interface ObjectTransferClient extends grpc.Client {
+  Deliver(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_shoal_v1_Frame__Output>): grpc.ClientWritableStream<_shoal_v1_Frame>;
+  Deliver(metadata: grpc.Metadata, callback: grpc.requestCallback<_shoal_v1_Frame__Output>): grpc.ClientWritableStream<_shoal_v1_Frame>;
+  Deliver(options: grpc.CallOptions, callback: grpc.requestCallback<_shoal_v1_Frame__Output>): grpc.ClientWritableStream<_shoal_v1_Frame>;
+  Deliver(callback: grpc.requestCallback<_shoal_v1_Frame__Output>): grpc.ClientWritableStream<_shoal_v1_Frame>;
+  deliver(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_shoal_v1_Frame__Output>): grpc.ClientWritableStream<_shoal_v1_Frame>;
+  deliver(metadata: grpc.Metadata, callback: grpc.requestCallback<_shoal_v1_Frame__Output>): grpc.ClientWritableStream<_shoal_v1_Frame>;
+  deliver(options: grpc.CallOptions, callback: grpc.requestCallback<_shoal_v1_Frame__Output>): grpc.ClientWritableStream<_shoal_v1_Frame>;
+  deliver(callback: grpc.requestCallback<_shoal_v1_Frame__Output>): grpc.ClientWritableStream<_shoal_v1_Frame>;
+  
   Fetch(argument: _shoal_v1_FetchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_shoal_v1_ObjectChunk__Output>;
   Fetch(argument: _shoal_v1_FetchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_shoal_v1_ObjectChunk__Output>;
   fetch(argument: _shoal_v1_FetchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_shoal_v1_ObjectChunk__Output>;
@@ -15,10 +25,13 @@ export interface ObjectTransferClient extends grpc.Client {
 }
 
 export interface ObjectTransferHandlers extends grpc.UntypedServiceImplementation {
+  Deliver: grpc.handleClientStreamingCall<_shoal_v1_Frame__Output, _shoal_v1_Frame>;
+  
   Fetch: grpc.handleServerStreamingCall<_shoal_v1_FetchRequest__Output, _shoal_v1_ObjectChunk>;
   
 }
 
 export interface ObjectTransferDefinition extends grpc.ServiceDefinition {
+  Deliver: MethodDefinition<_shoal_v1_Frame, _shoal_v1_Frame, _shoal_v1_Frame__Output, _shoal_v1_Frame__Output>
   Fetch: MethodDefinition<_shoal_v1_FetchRequest, _shoal_v1_ObjectChunk, _shoal_v1_FetchRequest__Output, _shoal_v1_ObjectChunk__Output>
 }
