@@ -35,6 +35,12 @@ export type {
 // ---- data layer (src/data) ----
 export {
   col, lit, when, Expr, DataError, UnknownColumnError, ExpressionTypeError, SchemaMismatchError, MalformedRecordError,
+  agg, coalesce, Dataset, GroupedDataset, fromArrow, fromRows, range, readCsv, readJson, readParquet, readPostgres,
+  InvalidOptionError as DataInvalidOptionError, InvalidPlanError, ParquetError, PostgresError, SourceNotFoundError, SourceSchemaMismatchError,
+} from './data/index.js';
+export type {
+  AggSpec, BatchFunction, ExecutionOptions, ExecutionReport, IterBatchesOptions, JoinOn, JoinType, ReadCsvOptions, ReadJsonOptions,
+  ReadParquetOptions, ReadPostgresOptions, SortKey, WriteFilesOptions, WritePostgresOptions, WriteResult,
 } from './data/index.js';
 
 // ---- train layer (src/train) ----

@@ -128,3 +128,35 @@ export class PostgresError extends DataError {
     super(message, options);
   }
 }
+
+/** Thrown when a Dataset source path, directory or glob matches no readable file. */
+export class SourceNotFoundError extends DataError {
+  override readonly code = 'DATA_SOURCE_NOT_FOUND';
+  constructor(
+    readonly path: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot read ${path}: ${reason}`, options);
+  }
+}
+
+/**
+ * Thrown when the files (or partitions) of one Dataset source do not share a schema and `mergeSchema`
+ * is off: names the file and the column that differ.
+ */
+export class SourceSchemaMismatchError extends SchemaMismatchError {
+  constructor(
+    readonly file: string,
+    column: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`schema of ${file} differs at column "${column}": ${detail} (pass { mergeSchema: true } to unify the files' schemas)`, column, options);
+  }
+}
+
+/** Thrown when a Dataset plan is invalid before anything runs (e.g. union of incompatible schemas). */
+export class InvalidPlanError extends DataError {
+  override readonly code = 'DATA_INVALID_PLAN';
+}

@@ -1,16 +1,21 @@
 /**
- * shoal data layer — partition-level engine. Pure functions over Arrow tables that distributed
- * Dataset operators run inside tasks: expressions, kernels (project/filter/shuffle/aggregate/join/
- * sort), and readers/writers producing Arrow.
+ * shoal data layer. Two levels:
+ *
+ * - **Dataset** (`dataset/`): the lazy distributed DataFrame. Sources, transformations and actions
+ *   build and run a plan of partition tasks on the cluster (fusion, projection and predicate pushdown,
+ *   shuffles through the object store).
+ * - **Partition kernels**: pure functions over Arrow tables that those tasks run — expressions,
+ *   project/filter/shuffle/aggregate/join/sort, and readers/writers producing Arrow.
  *
  * @example
  * ```ts
- * import { col, filter, project, partialAggregate, mergeAggregates, finalizeAggregates, agg } from './data/index.js';
- * const cheap = filter(listings, col('price').lt(100).and(col('room_type').eq('Private room')));
- * const withTax = project(cheap, [col('id'), col('price').mul(1.1).alias('gross')]);
- * const aggs = [agg.count(), agg.mean('gross', 'avg_gross')];
- * const state = partialAggregate(withTax, [], aggs);
- * const result = finalizeAggregates(mergeAggregates([state], [], aggs), [], aggs);
+ * import { init, readCsv, readParquet, col, agg } from 'shoal';
+ * await init();
+ * const listings = readCsv('listings.csv').filter(col('price_usd').lt(100));
+ * const reviews = readParquet('reviews/', { columns: ['listing_id', 'date'] }).rename({ listing_id: 'id' });
+ * const perRoom = listings.join(reviews, 'id').groupBy('room_type').agg(agg.count(), agg.mean('price_usd', 'avg_price'));
+ * await perRoom.explain();   // logical and optimized plans
+ * await perRoom.show();      // runs it
  * ```
  */
 
@@ -19,10 +24,13 @@ export {
   ExpressionTypeError,
   InvalidExpressionError,
   InvalidOptionError,
+  InvalidPlanError,
   MalformedRecordError,
   ParquetError,
   PostgresError,
   SchemaMismatchError,
+  SourceNotFoundError,
+  SourceSchemaMismatchError,
   UnknownColumnError,
   UnsupportedTypeError,
 } from './errors.js';
@@ -78,3 +86,21 @@ export type { PgWriteMode, PgWriteOptions, PgWriteResult } from './io/pg-writer.
 export { pgTypeFor, writePostgresTable } from './io/pg-writer.js';
 export type { ExportedSnapshot } from './io/pg-snapshot.js';
 export { exportSnapshot } from './io/pg-snapshot.js';
+
+export type { CsvWriteOptions } from './io/csv-writer.js';
+export { formatCsv } from './io/csv-writer.js';
+
+export type {
+  BatchFunction,
+  ExecutionOptions,
+  ExecutionReport,
+  IterBatchesOptions,
+  ReadCsvOptions,
+  ReadJsonOptions,
+  ReadParquetOptions,
+  ReadPostgresOptions,
+  WriteFilesOptions,
+  WritePostgresOptions,
+  WriteResult,
+} from './dataset/index.js';
+export { Dataset, GroupedDataset, formatTable, fromArrow, fromRows, range, readCsv, readJson, readParquet, readPostgres } from './dataset/index.js';

@@ -1,0 +1,512 @@
+/**
+ * The lazy distributed Dataset (Spark DataFrame / Ray Data for TypeScript). Transformations only
+ * build a logical plan; an action (count, collect, take, show, iterBatches, write*) checks the plan
+ * against the sources' schemas, optimizes it (fusion, projection and predicate pushdown) and runs it
+ * as stages of partition tasks on the cluster, keeping intermediate partitions in the object store.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import * as arrow from 'apache-arrow';
+import { get, type ObjectRef } from '../../core/index.js';
+import { InvalidOptionError, UnknownColumnError } from '../errors.js';
+import { col, toNode, type Expr, type ExprInput } from '../expr/expr.js';
+import { agg as aggBuilders, type AggSpec } from '../kernels/aggregate.js';
+import { concatTables } from '../kernels/concat.js';
+import type { JoinOn, JoinType } from '../kernels/hash-join.js';
+import type { SortKey } from '../kernels/sort.js';
+import { plainValue } from '../kernels/take.js';
+import { logicalTypeOf, isNumericType } from '../types/logical-type.js';
+import { compileExecutionOptions, type ExecutionOptions } from './execution-options.js';
+import { Executor, type Stage } from './execution/executor.js';
+import { rowCountTask, writeFilesTask, writePostgresTask, type FileWriteSpec } from './execution/partition-tasks.js';
+import { Progress } from './execution/progress.js';
+import { optimize } from './optimizer/optimize.js';
+import { planToString } from './plan/explain.js';
+import { newNodeId, type BatchFunction, type PlanNode } from './plan/logical-plan.js';
+import type { NarrowOp } from './plan/narrow-ops.js';
+import { schemaOf } from './plan/plan-schema.js';
+import { stagePostgresWrite, validateWritePostgres, type WritePostgresOptions, type WriteResult } from './postgres-write.js';
+import { validatePostgresOptions } from './sources/postgres-source.js';
+import { resolveSource } from './sources/resolve-source.js';
+import type { ReadCsvOptions, ReadJsonOptions, ReadParquetOptions, ReadPostgresOptions, SourceSpec } from './sources/source-options.js';
+
+type TableRef = ObjectRef<arrow.Table>;
+
+export interface WriteFilesOptions {
+  /** Hive-style `col=value/` directories by these columns (the columns are not stored in the files). */
+  readonly partitionBy?: readonly string[];
+  /** What to do when `dir` already holds files. @default 'error' */
+  readonly mode?: 'error' | 'overwrite' | 'append';
+}
+
+export interface IterBatchesOptions {
+  /** Partitions computed ahead of the consumer. @default the dataset's maxTasksInFlight */
+  readonly prefetch?: number;
+}
+
+/** What the last action of a Dataset decided (join strategies, pruned partitions, pushed SQL). */
+export interface ExecutionReport {
+  readonly events: readonly string[];
+}
+
+export class Dataset {
+  private report: ExecutionReport = { events: [] };
+
+  /** @internal use the source functions (readParquet, fromArrow, range, ...) */
+  constructor(
+    readonly plan: PlanNode,
+    private readonly execOptions: ExecutionOptions = {},
+  ) {
+    compileExecutionOptions(execOptions);
+  }
+
+  private derive(plan: PlanNode): Dataset {
+    return new Dataset(plan, this.execOptions);
+  }
+
+  private narrow(op: NarrowOp): Dataset {
+    return this.derive({ kind: 'narrow', id: newNodeId(), input: this.plan, ops: [op] });
+  }
+
+  /** The same dataset with other execution options (tasks in flight, shuffle partitions, broadcast threshold, progress). */
+  withOptions(options: ExecutionOptions): Dataset {
+    return new Dataset(this.plan, { ...this.execOptions, ...options });
+  }
+
+  // ---------------- transformations (lazy) ----------------
+
+  /** Keeps these columns or expressions (strings are column names). */
+  select(...columns: (string | Expr)[]): Dataset {
+    return this.narrow({ op: 'select', exprs: columns.map((c) => (typeof c === 'string' ? col(c).node : toNode(c))) });
+  }
+
+  /** Adds or replaces a column. */
+  withColumn(name: string, expr: ExprInput): Dataset {
+    return this.narrow({ op: 'withColumn', name, expr: toNode(expr) });
+  }
+
+  /** Keeps rows where `predicate` is true (false and null drop the row). */
+  filter(predicate: ExprInput): Dataset {
+    return this.narrow({ op: 'filter', predicate: toNode(predicate) });
+  }
+
+  /** Alias of filter. */
+  where(predicate: ExprInput): Dataset {
+    return this.filter(predicate);
+  }
+
+  drop(...columns: string[]): Dataset {
+    return this.narrow({ op: 'drop', columns });
+  }
+
+  /** Renames columns: `rename({ old: 'new' })` or `rename('old', 'new')`. */
+  rename(mapping: Readonly<Record<string, string>> | string, to?: string): Dataset {
+    const pairs: [string, string][] = typeof mapping === 'string' ? [[mapping, to ?? '']] : Object.entries(mapping);
+    for (const [, b] of pairs) if (b === '') throw new InvalidOptionError('rename', 'needs a non-empty new name');
+    return this.narrow({ op: 'rename', mapping: pairs });
+  }
+
+  /** The first `n` rows (in partition order). */
+  limit(n: number): Dataset {
+    if (!Number.isInteger(n) || n < 0) throw new InvalidOptionError('limit(n)', `n must be a non-negative integer; got ${n}`);
+    return this.derive({ kind: 'limit', id: newNodeId(), input: this.plan, n });
+  }
+
+  /** Rows of this dataset followed by the others' (same columns, order and types; duplicates kept). */
+  union(...others: Dataset[]): Dataset {
+    return this.derive({ kind: 'union', id: newNodeId(), inputs: [this.plan, ...others.map((o) => o.plan)] });
+  }
+
+  /** Removes duplicate rows; with columns, compares only those (Spark dropDuplicates). */
+  distinct(...columns: string[]): Dataset {
+    return this.derive({ kind: 'distinct', id: newNodeId(), input: this.plan, columns: columns.length > 0 ? columns : null });
+  }
+
+  /** Globally sorted by the keys (range-partitioned; partitions come out in order). */
+  sort(...keys: (string | SortKey)[]): Dataset {
+    if (keys.length === 0) throw new InvalidOptionError('sort()', 'needs at least one key');
+    return this.derive({ kind: 'sort', id: newNodeId(), input: this.plan, keys: keys.map((k) => (typeof k === 'string' ? { column: k } : k)) });
+  }
+
+  /** Alias of sort. */
+  orderBy(...keys: (string | SortKey)[]): Dataset {
+    return this.sort(...keys);
+  }
+
+  /** `n` partitions: by hash of `columns`, or evenly (round robin by slices) without them. */
+  repartition(n: number, ...columns: string[]): Dataset {
+    if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError('repartition(n)', `n must be a positive integer; got ${n}`);
+    return this.derive({ kind: 'repartition', id: newNodeId(), input: this.plan, n, columns: columns.length > 0 ? columns : null });
+  }
+
+  /** Bernoulli sample: each row kept with probability `fraction`, reproducibly for a seed. */
+  sample(fraction: number, seed = 0): Dataset {
+    if (!(fraction >= 0 && fraction <= 1)) throw new InvalidOptionError('sample(fraction)', `fraction must be between 0 and 1; got ${fraction}`);
+    if (!Number.isInteger(seed)) throw new InvalidOptionError('sample(seed)', `seed must be an integer; got ${seed}`);
+    return this.narrow({ op: 'sample', lo: 0, hi: fraction, seed });
+  }
+
+  /**
+   * Splits rows at random into disjoint datasets with sizes proportional to `weights` (every row lands
+   * in exactly one). Each split re-reads the input, so the input must be deterministic (files, tables,
+   * range — not a live table that changes between actions).
+   */
+  randomSplit(weights: readonly number[], seed = 0): Dataset[] {
+    if (weights.length === 0 || weights.some((w) => !(w >= 0)) || weights.every((w) => w === 0)) {
+      throw new InvalidOptionError('randomSplit(weights)', 'must be non-negative numbers, not all zero');
+    }
+    const total = weights.reduce((a, b) => a + b, 0);
+    let acc = 0;
+    return weights.map((w, i) => {
+      const lo = acc / total;
+      acc += w;
+      const hi = i === weights.length - 1 ? 1.0000001 : acc / total;
+      return this.narrow({ op: 'sample', lo, hi, seed });
+    });
+  }
+
+  /** Groups by key columns; finish with `.agg(...)` or `.count()`. */
+  groupBy(...keys: string[]): GroupedDataset {
+    return new GroupedDataset(this, keys);
+  }
+
+  /** Global aggregate: one row. */
+  agg(...aggs: AggSpec[]): Dataset {
+    return this.groupBy().agg(...aggs);
+  }
+
+  /** @internal */
+  aggregate(keys: readonly string[], aggs: readonly AggSpec[]): Dataset {
+    if (aggs.length === 0) throw new InvalidOptionError('agg()', 'needs at least one aggregate');
+    return this.derive({ kind: 'aggregate', id: newNodeId(), input: this.plan, keys, aggs });
+  }
+
+  /**
+   * Joins with `other` on shared column names (or `{ left, right }` key lists). The small side is
+   * broadcast when it has at most `broadcastThresholdRows` rows; otherwise both sides are
+   * hash-shuffled into the same number of partitions.
+   */
+  join(other: Dataset, on: JoinOn, how: JoinType = 'inner'): Dataset {
+    if (!['inner', 'left', 'right', 'full', 'semi', 'anti'].includes(how)) throw new InvalidOptionError('join(how)', `must be inner, left, right, full, semi or anti; got ${String(how)}`);
+    return this.derive({ kind: 'join', id: newNodeId(), left: this.plan, right: other.plan, on, how });
+  }
+
+  /**
+   * Runs `fn` on every partition (one Arrow table in, one out). `fn` must be a remote function made
+   * with `remote()` at the top level of a module (its module is shipped to the workers).
+   */
+  mapBatches(fn: BatchFunction): Dataset {
+    if (fn === null || typeof fn !== 'object' || typeof fn.remote !== 'function') {
+      throw new InvalidOptionError('mapBatches(fn)', 'must be a remote function: export const f = remote(function f(t: Table) { ... }) at the top level of a module');
+    }
+    return this.derive({ kind: 'mapBatches', id: newNodeId(), input: this.plan, fn });
+  }
+
+  // ---------------- actions ----------------
+
+  /** The output schema (checks the plan; may read file footers or infer CSV types). */
+  schema(): Promise<arrow.Schema> {
+    return schemaOf(this.plan);
+  }
+
+  private async run<T>(body: (exec: Executor, physical: PlanNode) => Promise<T>): Promise<T> {
+    const options = compileExecutionOptions(this.execOptions);
+    const progress = new Progress(options.progress);
+    const exec = new Executor(options, progress);
+    try {
+      const physical = await optimize(this.plan);
+      return await body(exec, physical);
+    } finally {
+      progress.finish();
+      this.report = { events: [...exec.events] };
+    }
+  }
+
+  /** What the last action decided (join strategies, skipped partitions, pushed SQL). */
+  lastExecution(): ExecutionReport {
+    return this.report;
+  }
+
+  /** Number of rows. */
+  async count(): Promise<number> {
+    return this.run(async (exec, physical) => {
+      // Row counts known from planning (Arrow tables, range, Parquet footers) need no task.
+      if (physical.kind === 'scan' && physical.ops.length === 0 && physical.pushed.length === 0 && ['arrow', 'range', 'parquet'].includes(physical.source.type)) {
+        const resolved = await resolveSource(physical.source);
+        if (resolved.partitions.every((p) => p.rows !== undefined)) {
+          exec.events.push('count: from source metadata');
+          return resolved.partitions.reduce((s, p) => s + (p.rows ?? 0), 0);
+        }
+      }
+      const refs = await exec.partitions(physical);
+      const counts = await get(refs.map((r) => rowCountTask.remote(r)));
+      return counts.reduce((a, b) => a + b, 0);
+    });
+  }
+
+  /** Every row as one Arrow table (partitions in order). */
+  async toArrow(): Promise<arrow.Table> {
+    const schema = await this.schema();
+    return this.run(async (exec, physical) => {
+      const refs = await exec.partitions(physical);
+      const tables = await get(refs);
+      exec.progress.addRows(tables.reduce((s, t) => s + t.numRows, 0));
+      const nonEmpty = tables.filter((t) => t.numRows > 0);
+      if (nonEmpty.length === 0) return tables[0]?.schema.fields.length === schema.fields.length ? tables[0]! : new arrow.Table(schema);
+      return concatTables(nonEmpty);
+    });
+  }
+
+  /** Alias of toArrow. */
+  collect(): Promise<arrow.Table> {
+    return this.toArrow();
+  }
+
+  /** The first `n` rows as plain objects. */
+  async take(n: number): Promise<Record<string, unknown>[]> {
+    const t = await this.limit(n).toArrow();
+    return tableRows(t);
+  }
+
+  /** Prints the first `n` rows as a text table (and returns the text). */
+  async show(n = 20): Promise<string> {
+    const t = await this.limit(n).toArrow();
+    const text = formatTable(t);
+    console.log(text);
+    return text;
+  }
+
+  /** count, mean, stddev, min and max of every numeric column: one row per statistic. */
+  async describe(): Promise<arrow.Table> {
+    const schema = await this.schema();
+    const numeric = schema.fields.filter((f) => isNumericType(logicalTypeOf(f.type, f.name))).map((f) => f.name);
+    const stats = ['count', 'mean', 'stddev', 'min', 'max'] as const;
+    const specs = numeric.flatMap((c) => [aggBuilders.count(c, `count:${c}`), aggBuilders.mean(c, `mean:${c}`), aggBuilders.stddev(c, `stddev:${c}`), aggBuilders.min(c, `min:${c}`), aggBuilders.max(c, `max:${c}`)]);
+    const row = specs.length === 0 ? {} : (await this.agg(...specs).take(1))[0]!;
+    const columns: Record<string, arrow.Vector> = { summary: arrow.vectorFromArray([...stats], new arrow.Utf8()) };
+    for (const c of numeric) {
+      columns[c] = arrow.vectorFromArray(
+        stats.map((s) => {
+          const v = row[`${s}:${c}`];
+          return v === null || v === undefined ? null : Number(v);
+        }),
+        new arrow.Float64(),
+      );
+    }
+    return new arrow.Table(columns);
+  }
+
+  /** The logical plan and the optimized physical plan, as text (also printed). */
+  async explain(options: { print?: boolean } = {}): Promise<string> {
+    const physical = await optimize(this.plan);
+    const text = `== Logical plan ==\n${planToString(this.plan)}\n== Optimized plan ==\n${planToString(physical)}`;
+    if (options.print ?? true) console.log(text);
+    return text;
+  }
+
+  /**
+   * Streams the result partition by partition, in order, computing at most `prefetch` partitions ahead
+   * of the consumer (earlier stages run to completion first; their partitions stay in the object store).
+   */
+  async *iterBatches(options: IterBatchesOptions = {}): AsyncGenerator<arrow.Table, void, undefined> {
+    const compiled = compileExecutionOptions(this.execOptions);
+    const prefetch = options.prefetch ?? compiled.maxTasksInFlight;
+    if (!Number.isInteger(prefetch) || prefetch < 1) throw new InvalidOptionError('options.prefetch', `must be a positive integer; got ${prefetch}`);
+    const exec = new Executor(compiled, new Progress(compiled.progress));
+    const stage: Stage = await exec.build(await optimize(this.plan));
+    const refs: (TableRef | undefined)[] = [];
+    let next = 0;
+    try {
+      for (let i = 0; i < stage.numPartitions; i++) {
+        while (next < stage.numPartitions && next < i + prefetch) refs[next] = stage.submit(next++);
+        const t = await get(refs[i]!);
+        refs[i] = undefined;
+        yield t;
+      }
+    } finally {
+      await stage.cleanup?.();
+      this.report = { events: [...exec.events] };
+    }
+  }
+
+  private async writeFiles(dir: string, format: 'parquet' | 'csv', options: WriteFilesOptions): Promise<WriteResult> {
+    const path = resolve(dir);
+    const mode = options.mode ?? 'error';
+    if (!['error', 'overwrite', 'append'].includes(mode)) throw new InvalidOptionError('options.mode', `must be error, overwrite or append; got ${String(mode)}`);
+    const partitionBy = [...(options.partitionBy ?? [])];
+    const schema = await this.schema();
+    for (const c of partitionBy) if (!schema.fields.some((f) => f.name === c)) throw new UnknownColumnError(c, schema.fields.map((f) => f.name));
+    if (existsSync(path) && readdirSync(path).length > 0) {
+      if (mode === 'error') throw new InvalidOptionError('options.mode', `is 'error' and ${path} is not empty (pass mode: 'overwrite' or 'append')`);
+      if (mode === 'overwrite') await rm(path, { recursive: true, force: true });
+    }
+    const jobId = randomUUID().slice(0, 8);
+    return this.run(async (exec, physical) => {
+      const refs = await exec.partitions(physical);
+      const done = await exec.materialize({
+        label: `write ${format}`,
+        numPartitions: refs.length,
+        submit: (i) => writeFilesTask.remote(refs[i]!, { dir: path, format, partitionBy, partition: i, jobId } satisfies FileWriteSpec) as unknown as TableRef,
+      });
+      const counts = (await get(done)) as unknown as number[];
+      return { rowsWritten: counts.reduce((a, b) => a + b, 0) };
+    });
+  }
+
+  /** Writes Parquet files under `dir` (one per partition, or per partition and `partitionBy` value). */
+  writeParquet(dir: string, options: WriteFilesOptions = {}): Promise<WriteResult> {
+    return this.writeFiles(dir, 'parquet', options);
+  }
+
+  /** Writes CSV files (with a header) under `dir`. */
+  writeCsv(dir: string, options: WriteFilesOptions = {}): Promise<WriteResult> {
+    return this.writeFiles(dir, 'csv', options);
+  }
+
+  /** Writes to PostgreSQL with COPY through a staging table, published in one transaction. */
+  async writePostgres(options: WritePostgresOptions): Promise<WriteResult> {
+    const schema = await this.schema();
+    validateWritePostgres(options, schema);
+    const staged = await stagePostgresWrite(options, schema);
+    try {
+      const result = await this.run(async (exec, physical) => {
+        const refs = await exec.partitions(physical);
+        const done = await exec.materialize({
+          label: 'write postgres',
+          numPartitions: refs.length,
+          submit: (i) => writePostgresTask.remote(refs[i]!, options.url, staged.staging) as unknown as TableRef,
+        });
+        const counts = (await get(done)) as unknown as number[];
+        return { rowsWritten: counts.reduce((a, b) => a + b, 0) };
+      });
+      await staged.commit();
+      return result;
+    } catch (err) {
+      await staged.abort();
+      throw err;
+    }
+  }
+}
+
+/** `groupBy(...)` awaiting its aggregates. */
+export class GroupedDataset {
+  constructor(
+    private readonly dataset: Dataset,
+    readonly keys: readonly string[],
+  ) {}
+
+  /** Aggregates per group: `agg(agg.sum('price', 'total'), agg.count())`. */
+  agg(...aggs: AggSpec[]): Dataset {
+    return this.dataset.aggregate(this.keys, aggs);
+  }
+
+  /** Rows per group, as column `count`. */
+  count(): Dataset {
+    return this.agg(aggBuilders.count(undefined, 'count'));
+  }
+}
+
+function tableRows(t: arrow.Table): Record<string, unknown>[] {
+  const names = t.schema.fields.map((f) => f.name);
+  const cols = names.map((_, i) => t.getChildAt(i)!);
+  const out: Record<string, unknown>[] = [];
+  for (let r = 0; r < t.numRows; r++) {
+    const row: Record<string, unknown> = {};
+    names.forEach((n, i) => (row[n] = plainValue(cols[i]!.get(r))));
+    out.push(row);
+  }
+  return out;
+}
+
+function cellText(v: unknown, type: arrow.DataType): string {
+  if (v === null || v === undefined) return 'null';
+  const t = String(type);
+  if (t.startsWith('Date')) return new Date(Number(v)).toISOString().slice(0, 10);
+  if (t.startsWith('Timestamp')) return new Date(Number(v)).toISOString().replace('T', ' ').replace('Z', '');
+  if (Array.isArray(v)) return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x));
+  return String(v);
+}
+
+/** A boxed text table, Spark `show()` style; cells longer than 20 characters are truncated. */
+export function formatTable(t: arrow.Table): string {
+  const names = t.schema.fields.map((f) => f.name);
+  const rows = tableRows(t).map((r) =>
+    t.schema.fields.map((f) => {
+      const s = cellText(r[f.name], f.type);
+      return [...s].length > 20 ? `${[...s].slice(0, 17).join('')}...` : s;
+    }),
+  );
+  const widths = names.map((n, i) => Math.max([...n].length, ...rows.map((r) => [...r[i]!].length)));
+  const pad = (s: string, w: number): string => ' '.repeat(w - [...s].length) + s;
+  const line = `+${widths.map((w) => '-'.repeat(w)).join('+')}+`;
+  const out = [line, `|${names.map((n, i) => pad(n, widths[i]!)).join('|')}|`, line];
+  for (const r of rows) out.push(`|${r.map((c, i) => pad(c, widths[i]!)).join('|')}|`);
+  out.push(line);
+  return out.join('\n');
+}
+
+// ---------------- sources ----------------
+
+function source(spec: SourceSpec, options?: ExecutionOptions): Dataset {
+  return new Dataset({ kind: 'source', id: newNodeId(), source: spec }, options);
+}
+
+/** A dataset over Arrow tables (one partition each), or one table split into `numPartitions`. */
+export function fromArrow(tables: arrow.Table | readonly arrow.Table[], options: { numPartitions?: number } = {}): Dataset {
+  let list: arrow.Table[];
+  if (tables instanceof arrow.Table) {
+    const n = options.numPartitions ?? 1;
+    if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError('options.numPartitions', `must be a positive integer; got ${String(n)}`);
+    const size = Math.ceil(tables.numRows / n);
+    list = Array.from({ length: n }, (_, i) => tables.slice(Math.min(tables.numRows, i * size), Math.min(tables.numRows, (i + 1) * size)));
+  } else list = [...tables];
+  if (list.length === 0) throw new InvalidOptionError('fromArrow(tables)', 'needs at least one table');
+  return source({ type: 'arrow', partitions: list });
+}
+
+/** A dataset from plain row objects (types inferred by Arrow: numbers become float64). */
+export function fromRows(rows: readonly Record<string, unknown>[], options: { numPartitions?: number } = {}): Dataset {
+  return fromArrow(arrow.tableFromJSON(rows as Record<string, unknown>[]), options);
+}
+
+/** Rows 0..n-1 in an int64 column `id`. */
+export function range(n: number, options: { numPartitions?: number } = {}): Dataset {
+  if (!Number.isInteger(n) || n < 0) throw new InvalidOptionError('range(n)', `n must be a non-negative integer; got ${n}`);
+  const p = options.numPartitions ?? 1;
+  if (!Number.isInteger(p) || p < 1) throw new InvalidOptionError('options.numPartitions', `must be a positive integer; got ${String(p)}`);
+  return source({ type: 'range', n, numPartitions: p });
+}
+
+/** CSV files: a path, a list, a directory or a `*` glob; one partition per file. */
+export function readCsv(paths: string | readonly string[], options: ReadCsvOptions = {}): Dataset {
+  return source({ type: 'csv', paths, options });
+}
+
+/** JSON-lines files; one partition per file. */
+export function readJson(paths: string | readonly string[], options: ReadJsonOptions = {}): Dataset {
+  return source({ type: 'json', paths, options });
+}
+
+/**
+ * Parquet files (a path, list, directory with Hive `key=value/` partitions, or glob); one partition
+ * per row group. `columns` and `filter` are pushed into the read tasks; row groups and partitions
+ * that statistics rule out are never read.
+ */
+export function readParquet(paths: string | readonly string[], options: ReadParquetOptions = {}): Dataset {
+  let ds = source({ type: 'parquet', paths, mergeSchema: options.mergeSchema ?? false });
+  if (options.filter !== undefined) ds = ds.filter(options.filter);
+  if (options.columns !== undefined) ds = ds.select(...options.columns);
+  return ds;
+}
+
+/**
+ * A PostgreSQL table or query, range-partitioned on `partitionColumn` into `numPartitions` queries
+ * read in parallel, all from one exported snapshot (a consistent view even while others write).
+ */
+export function readPostgres(options: ReadPostgresOptions): Dataset {
+  validatePostgresOptions(options);
+  return source({ type: 'postgres', options });
+}
+

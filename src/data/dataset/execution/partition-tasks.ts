@@ -1,0 +1,115 @@
+/**
+ * The remote functions every Dataset stage runs. They are shoal built-ins: defined at the top level of
+ * a module inside the package, so workers import this compiled module from their own installation
+ * (no bundling). Keep this module free of side effects beyond the `remote()` definitions.
+ *
+ * Tasks cannot call get/put/remote yet, so a shuffle is: map tasks return an array of bucket tables
+ * (one object per map task), and reduce task i takes every map output as a top-level argument and
+ * picks bucket i.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as arrow from 'apache-arrow';
+import pg from 'pg';
+import { remote } from '../../../core/index.js';
+import { formatCsv } from '../../io/csv-writer.js';
+import { writeParquetFile } from '../../io/parquet.js';
+import { writePostgresTable } from '../../io/pg-writer.js';
+import { applyOps, type NarrowOp } from '../plan/narrow-ops.js';
+import type { ReadSpec } from '../sources/read-spec.js';
+import { readPartition } from './read-partition.js';
+import { joinPieces, shuffleMap, shuffleReduce, sortSample, type JoinSpec, type ShuffleMap, type ShuffleReduce } from './shuffle-kernels.js';
+import { splitByPartitionValues } from './write-layout.js';
+import type { SortKey } from '../../kernels/sort.js';
+
+/** Reads one partition of a source and runs the fused narrow operators over it. */
+export const readTask = remote(async function shoalDataRead(
+  spec: ReadSpec,
+  template: arrow.Table | null,
+  mergeSchema: boolean,
+  columns: string[] | null,
+  ops: NarrowOp[],
+  partition: number,
+): Promise<arrow.Table> {
+  return applyOps(await readPartition(spec, template, mergeSchema, columns), ops, partition);
+});
+
+/** Runs fused narrow operators over one partition. */
+export const mapTask = remote(function shoalDataMap(table: arrow.Table, ops: NarrowOp[], partition: number): arrow.Table {
+  return applyOps(table, ops, partition);
+});
+
+/** Schema of one file: reads it and returns its empty slice (CSV and JSON lines type inference). */
+export const inferSchemaTask = remote(async function shoalDataInferSchema(spec: ReadSpec): Promise<arrow.Table> {
+  return (await readPartition(spec, null, false, null)).slice(0, 0);
+});
+
+/** Rows of a partition (or of all buckets of a shuffle map output). */
+export const rowCountTask = remote(function shoalDataRowCount(table: arrow.Table | arrow.Table[]): number {
+  return Array.isArray(table) ? table.reduce((s, t) => s + t.numRows, 0) : table.numRows;
+});
+
+export const sliceTask = remote(function shoalDataSlice(table: arrow.Table, start: number, end: number): arrow.Table {
+  return table.slice(start, end);
+});
+
+export const sortSampleTask = remote(function shoalDataSortSample(table: arrow.Table, keys: SortKey[], maxRows: number): arrow.Table {
+  return sortSample(table, keys, maxRows);
+});
+
+/** Shuffle map side: one array of `n` bucket tables. */
+export const shuffleMapTask = remote(function shoalDataShuffleMap(table: arrow.Table, spec: ShuffleMap, n: number, boundaries: arrow.Table | null): arrow.Table[] {
+  return shuffleMap(table, spec, n, boundaries);
+});
+
+/** Shuffle reduce side: bucket `bucket` of every map output, combined. */
+export const shuffleReduceTask = remote(function shoalDataShuffleReduce(spec: ShuffleReduce, bucket: number, ...mapOutputs: arrow.Table[][]): arrow.Table {
+  return shuffleReduce(
+    mapOutputs.map((m) => m[bucket]!),
+    spec,
+  );
+});
+
+/** Shuffle-hash join: bucket `bucket` of the first `numLeft` map outputs (left) with the rest (right). */
+export const shuffleJoinTask = remote(function shoalDataShuffleJoin(spec: JoinSpec, bucket: number, numLeft: number, ...mapOutputs: arrow.Table[][]): arrow.Table {
+  const pieces = mapOutputs.map((m) => m[bucket]!);
+  return joinPieces(pieces.slice(0, numLeft), pieces.slice(numLeft), spec);
+});
+
+/** Broadcast join: one partition of the big side with every partition of the small side. */
+export const broadcastJoinTask = remote(function shoalDataBroadcastJoin(spec: JoinSpec, bigIsLeft: boolean, big: arrow.Table, ...small: arrow.Table[]): arrow.Table {
+  return bigIsLeft ? joinPieces([big], small, spec) : joinPieces(small, [big], spec);
+});
+
+export interface FileWriteSpec {
+  readonly dir: string;
+  readonly format: 'parquet' | 'csv';
+  readonly partitionBy: string[];
+  readonly partition: number;
+  readonly jobId: string;
+}
+
+/** Writes one partition as files under `dir` (Hive layout with partitionBy); returns rows written. */
+export const writeFilesTask = remote(async function shoalDataWriteFiles(table: arrow.Table, spec: FileWriteSpec): Promise<number> {
+  const groups = spec.partitionBy.length > 0 ? splitByPartitionValues(table, spec.partitionBy) : [{ subdir: '', table }];
+  const name = `part-${String(spec.partition).padStart(5, '0')}-${spec.jobId}.${spec.format}`;
+  for (const g of groups) {
+    const dir = g.subdir === '' ? spec.dir : join(spec.dir, g.subdir);
+    await mkdir(dir, { recursive: true });
+    if (spec.format === 'parquet') await writeParquetFile(join(dir, name), g.table);
+    else await writeFile(join(dir, name), formatCsv(g.table));
+  }
+  return table.numRows;
+});
+
+/** COPYs one partition into a (staging) table; returns rows written. */
+export const writePostgresTask = remote(async function shoalDataWritePostgres(table: arrow.Table, url: string, target: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await writePostgresTable(client, table, { table: target, mode: 'append', createTable: false });
+    return table.numRows;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+});

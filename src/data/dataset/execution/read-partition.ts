@@ -1,0 +1,116 @@
+/**
+ * Runs inside a read task: reads one partition (a range, a file, a Parquet row group, a PostgreSQL
+ * range query), adds Hive partition columns, checks or conforms the result to the source's schema,
+ * and projects the columns the plan needs.
+ */
+import * as arrow from 'apache-arrow';
+import pg from 'pg';
+import { SourceSchemaMismatchError } from '../../errors.js';
+import { readCsvPartition } from '../../io/csv-reader.js';
+import { readJsonLines } from '../../io/json-lines.js';
+import { readParquetFile } from '../../io/parquet.js';
+import { readPostgresPartition } from '../../io/pg-reader.js';
+import { buildVector, parseText, INVALID } from '../../io/text-values.js';
+import { evaluate } from '../../expr/evaluate.js';
+import { tableFromVectors } from '../../kernels/take.js';
+import { col } from '../../expr/expr.js';
+import { logicalTypeOf, isScalarTypeName, typeToString } from '../../types/logical-type.js';
+import type { ReadSpec } from '../sources/read-spec.js';
+
+function rangeTable(start: number, end: number, column: string): arrow.Table {
+  const n = Math.max(0, end - start);
+  const data = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) data[i] = BigInt(start + i);
+  const v = new arrow.Vector([arrow.makeData({ type: new arrow.Int64(), length: n, nullCount: 0, data })]);
+  return tableFromVectors([new arrow.Field(column, new arrow.Int64(), false)], [v], n);
+}
+
+async function readRaw(spec: ReadSpec): Promise<arrow.Table> {
+  switch (spec.type) {
+    case 'range':
+      return rangeTable(spec.start, spec.end, spec.column);
+    case 'csv':
+      return readCsvPartition(spec.path, { ...spec.settings, header: spec.settings.header ?? true, ...(Object.keys(spec.schema).length > 0 ? { schema: spec.schema } : {}) });
+    case 'json':
+      return readJsonLines(spec.path, { ...(Object.keys(spec.schema).length > 0 ? { schema: spec.schema } : {}), ...(spec.settings.mode ? { mode: spec.settings.mode } : {}), ...(spec.settings.gzip !== undefined ? { gzip: spec.settings.gzip } : {}) });
+    case 'parquet': {
+      let t = await readParquetFile(spec.path, spec.rowGroups === null ? {} : { rowGroups: spec.rowGroups });
+      const pv = spec.partitionValues;
+      if (pv !== null) {
+        const fields = t.schema.fields.slice();
+        const vectors = fields.map((_, i) => t.getChildAt(i) as arrow.Vector);
+        pv.names.forEach((name, i) => {
+          const raw = pv.values[i];
+          const parsed = raw === null || raw === undefined ? null : parseText(pv.types[i]!, raw);
+          const v = buildVector(pv.types[i]!, new Array<unknown>(t.numRows).fill(parsed === INVALID ? null : parsed));
+          fields.push(new arrow.Field(name, v.type as arrow.DataType, true));
+          vectors.push(v);
+        });
+        t = tableFromVectors(fields, vectors, t.numRows);
+      }
+      return t;
+    }
+    case 'postgres': {
+      const client = new pg.Client({ connectionString: spec.url });
+      await client.connect();
+      try {
+        return await readPostgresPartition(client, spec.sql, { fetchSize: spec.fetchSize, ...(spec.snapshot !== null ? { snapshot: spec.snapshot } : {}) });
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+  }
+}
+
+function fileOf(spec: ReadSpec): string {
+  return spec.type === 'postgres' ? spec.sql : spec.type === 'range' ? 'range' : spec.path;
+}
+
+/**
+ * Makes `table` have exactly the template's columns, in its order and types. Missing columns become
+ * nulls and differing scalar types are cast when `merge` is set; otherwise any difference is a
+ * SourceSchemaMismatchError naming the file and column.
+ */
+export function conformToTemplate(table: arrow.Table, template: arrow.Schema, merge: boolean, file: string): arrow.Table {
+  const have = new Map(table.schema.fields.map((f) => [f.name, f]));
+  if (!merge) {
+    for (const f of table.schema.fields) {
+      if (!template.fields.some((t) => t.name === f.name)) throw new SourceSchemaMismatchError(file, f.name, 'the column is not in the schema of the other files');
+    }
+  }
+  let same = table.schema.fields.length === template.fields.length;
+  const fields: arrow.Field[] = [];
+  const vectors: arrow.Vector[] = [];
+  template.fields.forEach((tf, i) => {
+    const f = have.get(tf.name);
+    const tType = logicalTypeOf(tf.type, tf.name);
+    if (f === undefined) {
+      if (!merge) throw new SourceSchemaMismatchError(file, tf.name, 'the file has no such column');
+      same = false;
+      fields.push(tf.clone({ nullable: true }));
+      vectors.push(arrow.vectorFromArray(new Array(table.numRows).fill(null), tf.type) as arrow.Vector);
+      return;
+    }
+    const fType = logicalTypeOf(f.type, f.name);
+    if (typeToString(fType) !== typeToString(tType)) {
+      if (!merge || !isScalarTypeName(tType)) throw new SourceSchemaMismatchError(file, tf.name, `type is ${typeToString(fType)} here but ${typeToString(tType)} in the other files`);
+      same = false;
+      const v = evaluate(col(tf.name).cast(tType), table);
+      fields.push(new arrow.Field(tf.name, v.type as arrow.DataType, true));
+      vectors.push(v);
+      return;
+    }
+    if (table.schema.fields[i]?.name !== tf.name) same = false;
+    fields.push(f);
+    vectors.push(table.getChild(tf.name) as arrow.Vector);
+  });
+  return same ? table : tableFromVectors(fields, vectors, table.numRows);
+}
+
+/** Reads one partition; conforms it to `template` (the source's schema) and keeps `columns` when given. */
+export async function readPartition(spec: ReadSpec, template: arrow.Table | null, mergeSchema: boolean, columns: readonly string[] | null): Promise<arrow.Table> {
+  let t = await readRaw(spec);
+  if (template !== null) t = conformToTemplate(t, template.schema, mergeSchema, fileOf(spec));
+  if (columns !== null) t = t.select([...columns]);
+  return t;
+}

@@ -1,0 +1,110 @@
+/**
+ * The per-partition halves of every shuffle, as pure functions over Arrow tables. A map side splits
+ * one input partition into `n` bucket tables; a reduce side combines bucket `i` of every map output.
+ * The remote wrappers in partition-tasks.ts run these on workers.
+ */
+import * as arrow from 'apache-arrow';
+import { finalizeAggregates, mergeAggregates, partialAggregate, type AggSpec } from '../../kernels/aggregate.js';
+import { concatTables } from '../../kernels/concat.js';
+import { distinct } from '../../kernels/distinct.js';
+import { hashJoin, type JoinOn, type JoinType } from '../../kernels/hash-join.js';
+import { hashPartition } from '../../kernels/hash-partition.js';
+import { sortIndices, sortTable, type SortKey } from '../../kernels/sort.js';
+import { takeTable } from '../../kernels/take.js';
+
+export type ShuffleMap =
+  | { readonly kind: 'hash'; readonly columns: readonly string[] }
+  | { readonly kind: 'roundRobin' }
+  | { readonly kind: 'aggregate'; readonly keys: readonly string[]; readonly aggs: readonly AggSpec[] }
+  | { readonly kind: 'distinct'; readonly columns: readonly string[] | null }
+  /** Range partitioning by sort keys; the boundary rows come as a separate table argument. */
+  | { readonly kind: 'range'; readonly keys: readonly SortKey[] };
+
+export type ShuffleReduce =
+  | { readonly kind: 'concat' }
+  | { readonly kind: 'aggregate'; readonly keys: readonly string[]; readonly aggs: readonly AggSpec[] }
+  | { readonly kind: 'distinct'; readonly columns: readonly string[] | null }
+  | { readonly kind: 'sort'; readonly keys: readonly SortKey[] };
+
+export interface JoinSpec {
+  readonly on: JoinOn;
+  readonly how: JoinType;
+}
+
+function sliceEvenly(table: arrow.Table, n: number): arrow.Table[] {
+  const out: arrow.Table[] = [];
+  const size = Math.ceil(table.numRows / n);
+  for (let i = 0; i < n; i++) out.push(table.slice(Math.min(i * size, table.numRows), Math.min((i + 1) * size, table.numRows)));
+  return out;
+}
+
+/**
+ * Range partitioning: bucket of a row = number of boundary rows that sort at or before it. Boundary
+ * rows and partition rows are sorted together (stable, boundaries first), so ties go to the same
+ * bucket in every partition.
+ */
+export function rangePartition(table: arrow.Table, keys: readonly SortKey[], boundaries: arrow.Table): arrow.Table[] {
+  const n = boundaries.numRows + 1;
+  if (n === 1) return [table];
+  const cols = keys.map((k) => k.column);
+  const both = concatTables([boundaries.select(cols), table.select(cols)]);
+  const order = sortIndices(both, keys);
+  const bucketOf = new Int32Array(table.numRows);
+  let seen = 0;
+  for (const j of order) {
+    if (j < boundaries.numRows) seen++;
+    else bucketOf[j - boundaries.numRows] = seen;
+  }
+  const counts = new Int32Array(n);
+  for (const b of bucketOf) counts[b]!++;
+  const idx = Array.from(counts, (c) => new Int32Array(c));
+  const fill = new Int32Array(n);
+  for (let i = 0; i < bucketOf.length; i++) idx[bucketOf[i]!]![fill[bucketOf[i]!]!++] = i;
+  return idx.map((ix) => takeTable(table, ix));
+}
+
+export function shuffleMap(table: arrow.Table, spec: ShuffleMap, n: number, boundaries: arrow.Table | null): arrow.Table[] {
+  switch (spec.kind) {
+    case 'hash':
+      return hashPartition(table, spec.columns, n);
+    case 'roundRobin':
+      return sliceEvenly(table, n);
+    case 'aggregate': {
+      const state = partialAggregate(table, spec.keys, spec.aggs);
+      return spec.keys.length === 0 ? [state] : hashPartition(state, spec.keys, n);
+    }
+    case 'distinct': {
+      const local = distinct(table, spec.columns ?? undefined);
+      const cols = spec.columns ?? local.schema.fields.map((f) => f.name);
+      return cols.length === 0 ? sliceEvenly(local, n) : hashPartition(local, cols, n);
+    }
+    case 'range':
+      return rangePartition(table, spec.keys, boundaries!);
+  }
+}
+
+export function shuffleReduce(pieces: readonly arrow.Table[], spec: ShuffleReduce): arrow.Table {
+  switch (spec.kind) {
+    case 'concat':
+      return concatTables(pieces);
+    case 'aggregate':
+      return finalizeAggregates(mergeAggregates(pieces, spec.keys, spec.aggs), spec.keys, spec.aggs);
+    case 'distinct':
+      return distinct(concatTables(pieces), spec.columns ?? undefined);
+    case 'sort':
+      return sortTable(concatTables(pieces), spec.keys);
+  }
+}
+
+export function joinPieces(left: readonly arrow.Table[], right: readonly arrow.Table[], spec: JoinSpec): arrow.Table {
+  return hashJoin(concatTables(left), concatTables(right), spec.on, spec.how);
+}
+
+/** A sample of the sort-key columns of one partition (every k-th row), for range boundaries. */
+export function sortSample(table: arrow.Table, keys: readonly SortKey[], maxRows: number): arrow.Table {
+  const cols = table.select(keys.map((k) => k.column));
+  if (table.numRows <= maxRows) return cols;
+  const step = table.numRows / maxRows;
+  const idx = Int32Array.from({ length: maxRows }, (_, i) => Math.floor(i * step));
+  return takeTable(cols, idx);
+}
