@@ -44,3 +44,11 @@ export type {
 } from './data/index.js';
 
 // ---- train layer (src/train) ----
+export {
+  ALS, ALSModel, referenceALS, compileALSOptions, ALS_MODEL_FORMAT, ALS_MODEL_VERSION,
+  TrainError, InvalidTrainOptionError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
+} from './train/index.js';
+export type {
+  ALSOptions, CompiledALSOptions, ALSFitStats, ALSModelParams, FactorMatrix, ColdStartStrategy, FactorExchange, ALSSolver, RatingsInput,
+  ArrowConvertible, ReferenceALSResult,
+} from './train/index.js';

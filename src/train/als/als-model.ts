@@ -1,0 +1,253 @@
+/**
+ * A fitted ALS model: factor matrices keyed by the original ids, predictions (`transform`), top-k
+ * recommendations computed in tasks by blocked matrix multiply, and save/load.
+ */
+import {
+  Field, Float32, List, makeData, makeVector, Struct, Table, tableFromJSON, vectorFromArray, type DataType, type Vector,
+} from 'apache-arrow';
+import { get, isInitialized, put } from '../../core/index.js';
+import { InvalidTrainOptionError } from '../errors.js';
+import { lookupIds, materialize, readRatingColumns, type RatingsInput } from './als-data.js';
+import { readALSModel, writeALSModel } from './als-model-io.js';
+import type { ColdStartStrategy } from './als-options.js';
+import { topKTask } from './als-tasks.js';
+import { topK } from './kernels.js';
+
+/** What a model needs to know about how it was trained (column names, cold start). */
+export interface ALSModelParams {
+  userCol: string;
+  itemCol: string;
+  ratingCol: string;
+  predictionCol: string;
+  coldStartStrategy: ColdStartStrategy;
+  /** Training parameters, for reference. */
+  [key: string]: unknown;
+}
+
+/** Factors of one side as plain arrays: `factors` is ids.length × rank, row-major, rows in ascending id order. */
+export interface FactorMatrix {
+  ids: Float64Array;
+  factors: Float32Array;
+  rank: number;
+}
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/** Ids as an Int32 vector when they fit, else Int64. */
+function idVector(ids: ArrayLike<number>): Vector {
+  let fits = true;
+  for (let i = 0; i < ids.length; i++) if (ids[i]! < INT32_MIN || ids[i]! > INT32_MAX) fits = false;
+  if (fits) return makeVector(Int32Array.from(ids));
+  return makeVector(BigInt64Array.from(Array.from(ids, (x) => BigInt(x))));
+}
+
+function factorTable(m: FactorMatrix): Table {
+  const n = m.ids.length;
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i <= n; i++) offsets[i] = i * m.rank;
+  const child = makeData({ type: new Float32(), length: n * m.rank, data: m.factors });
+  const list = makeData({ type: new List(new Field('element', new Float32(), false)), length: n, nullCount: 0, valueOffsets: offsets, child });
+  return new Table({ id: idVector(m.ids), features: makeVector(list) });
+}
+
+function filterRows(table: Table, keep: Uint8Array): Table {
+  const columns: Record<string, Vector> = {};
+  for (const field of table.schema.fields) {
+    const v = table.getChild(field.name)!;
+    const values: unknown[] = [];
+    for (let i = 0; i < table.numRows; i++) if (keep[i]) values.push(v.get(i));
+    columns[field.name] = vectorFromArray(values, field.type as DataType);
+  }
+  return new Table(columns);
+}
+
+export class ALSModel {
+  constructor(
+    /** Latent factors per user and item. */
+    readonly rank: number,
+    /** User factors as arrays (rows in ascending id order). */
+    readonly userFactorMatrix: FactorMatrix,
+    /** Item factors as arrays (rows in ascending id order). */
+    readonly itemFactorMatrix: FactorMatrix,
+    readonly params: ALSModelParams,
+  ) {}
+
+  /** User factors as an Arrow table: `id` (Int32, or Int64 when an id does not fit) and `features` (List<Float32>). */
+  get userFactors(): Table {
+    return factorTable(this.userFactorMatrix);
+  }
+
+  /** Item factors as an Arrow table: `id` and `features` (List<Float32>). */
+  get itemFactors(): Table {
+    return factorTable(this.itemFactorMatrix);
+  }
+
+  /** Predicted rating of one (user, item) pair; NaN when either is unknown. */
+  predict(user: number, item: number): number {
+    const [u] = lookupIds(this.userFactorMatrix.ids, Float64Array.of(user));
+    const [i] = lookupIds(this.itemFactorMatrix.ids, Float64Array.of(item));
+    return this.dot(u!, i!);
+  }
+
+  private dot(u: number, i: number): number {
+    if (u < 0 || i < 0) return NaN;
+    const r = this.rank;
+    const U = this.userFactorMatrix.factors;
+    const V = this.itemFactorMatrix.factors;
+    let s = 0;
+    for (let f = 0; f < r; f++) s += U[u * r + f]! * V[i * r + f]!;
+    return Math.fround(s);
+  }
+
+  /**
+   * Adds the prediction column (`predictionCol`, Float32) to a table of (user, item) rows. Pairs with
+   * a user or item unseen in training get NaN, or are dropped with `coldStartStrategy: 'drop'`.
+   * Runs on the driver: a dot product per row against factors the model holds.
+   */
+  async transform(input: RatingsInput, options: { coldStartStrategy?: ColdStartStrategy } = {}): Promise<Table> {
+    const strategy = options.coldStartStrategy ?? this.params.coldStartStrategy;
+    if (strategy !== 'nan' && strategy !== 'drop') {
+      throw new InvalidTrainOptionError('coldStartStrategy', `options.coldStartStrategy must be 'nan' or 'drop' (got ${JSON.stringify(strategy)})`);
+    }
+    const m = await materialize(input);
+    const table = Array.isArray(m) ? tableFromJSON(m as Record<string, unknown>[]) : (m as Table);
+    const cols = await readRatingColumns(table, this.params.userCol, this.params.itemCol, undefined);
+    const u = lookupIds(this.userFactorMatrix.ids, cols.users);
+    const it = lookupIds(this.itemFactorMatrix.ids, cols.items);
+    const pred = new Float32Array(cols.numRows);
+    const keep = new Uint8Array(cols.numRows);
+    let kept = 0;
+    for (let k = 0; k < cols.numRows; k++) {
+      pred[k] = this.dot(u[k]!, it[k]!);
+      if (!Number.isNaN(pred[k]!)) {
+        keep[k] = 1;
+        kept++;
+      }
+    }
+    const withPred = table.assign(new Table({ [this.params.predictionCol]: makeVector(pred) }));
+    return strategy === 'drop' && kept < cols.numRows ? filterRows(withPred, keep) : withPred;
+  }
+
+  /** Top `k` items for every user: `[userCol]`, `recommendations` (List<Struct<[itemCol], rating>>), like Spark. */
+  recommendForAllUsers(k: number): Promise<Table> {
+    return this.recommend('users', undefined, k);
+  }
+
+  /** Top `k` items for the given users (ids, or a table/Dataset with the user column); unknown users are skipped. */
+  async recommendForUserSubset(users: ArrayLike<number> | RatingsInput, k: number): Promise<Table> {
+    return this.recommend('users', await this.subsetIndices(users, this.params.userCol, this.userFactorMatrix.ids), k);
+  }
+
+  /** Top `k` users for every item: `[itemCol]`, `recommendations` (List<Struct<[userCol], rating>>). */
+  recommendForAllItems(k: number): Promise<Table> {
+    return this.recommend('items', undefined, k);
+  }
+
+  /** Top `k` users for the given items; unknown items are skipped. */
+  async recommendForItemSubset(items: ArrayLike<number> | RatingsInput, k: number): Promise<Table> {
+    return this.recommend('items', await this.subsetIndices(items, this.params.itemCol, this.itemFactorMatrix.ids), k);
+  }
+
+  private async subsetIndices(sel: ArrayLike<number> | RatingsInput, col: string, ids: Float64Array): Promise<Int32Array> {
+    let raw: Float64Array;
+    if (sel instanceof Float64Array || sel instanceof Int32Array || (Array.isArray(sel) && sel.every((x) => typeof x === 'number'))) {
+      raw = Float64Array.from(sel as ArrayLike<number>);
+    } else {
+      const m = await materialize(sel as RatingsInput);
+      const t = Array.isArray(m) ? tableFromJSON(m as Record<string, unknown>[]) : (m as Table);
+      raw = (await readRatingColumns(t, col, col, undefined)).users;
+    }
+    const idx = lookupIds(ids, raw);
+    const seen = new Set<number>();
+    const out: number[] = [];
+    for (const i of idx) if (i >= 0 && !seen.has(i)) (seen.add(i), out.push(i));
+    return Int32Array.from(out);
+  }
+
+  private async recommend(side: 'users' | 'items', subset: Int32Array | undefined, k: number): Promise<Table> {
+    if (!Number.isInteger(k) || k < 1) throw new InvalidTrainOptionError('k', `k must be a positive integer (got ${String(k)})`);
+    const rank = this.rank;
+    const q = side === 'users' ? this.userFactorMatrix : this.itemFactorMatrix;
+    const t = side === 'users' ? this.itemFactorMatrix : this.userFactorMatrix;
+    let rows: Int32Array;
+    let queries: Float32Array;
+    if (subset) {
+      rows = subset;
+      queries = new Float32Array(rows.length * rank);
+      rows.forEach((r, i) => queries.set(q.factors.subarray(r * rank, (r + 1) * rank), i * rank));
+    } else {
+      rows = Int32Array.from({ length: q.ids.length }, (_, i) => i);
+      queries = q.factors;
+    }
+    const numQ = rows.length;
+    const indices: Int32Array[] = [];
+    const scores: Float32Array[] = [];
+    let kk = Math.min(k, t.ids.length);
+    if (isInitialized() && numQ > 0) {
+      // Blocked matrix multiply in tasks: the targets once in the object store, query rows in chunks.
+      const targetRef = put(t.factors);
+      const numChunks = Math.max(1, Math.min(numQ, Math.ceil((numQ * t.ids.length * rank) / 5e7), 64));
+      const refs = [];
+      for (let c = 0; c < numChunks; c++) {
+        const r0 = Math.floor((c * numQ) / numChunks);
+        const r1 = Math.floor(((c + 1) * numQ) / numChunks);
+        refs.push(topKTask.remote(queries.slice(r0 * rank, r1 * rank), rank, k, targetRef));
+      }
+      for (const r of await get(refs)) {
+        indices.push(r.indices);
+        scores.push(r.scores);
+        kk = r.k;
+      }
+    } else {
+      const r = topK(queries.subarray(0, numQ * rank), [t.factors], rank, k);
+      indices.push(r.indices);
+      scores.push(r.scores);
+      kk = r.k;
+    }
+    const idxAll = new Int32Array(numQ * kk);
+    const scoreAll = new Float32Array(numQ * kk);
+    let at = 0;
+    for (let c = 0; c < indices.length; c++) {
+      idxAll.set(indices[c]!, at);
+      scoreAll.set(scores[c]!, at);
+      at += indices[c]!.length;
+    }
+    const qCol = side === 'users' ? this.params.userCol : this.params.itemCol;
+    const tCol = side === 'users' ? this.params.itemCol : this.params.userCol;
+    const targetIds = new Float64Array(numQ * kk);
+    for (let j = 0; j < idxAll.length; j++) targetIds[j] = t.ids[idxAll[j]!]!;
+    const tIdVec = idVector(targetIds);
+    const structType = new Struct([new Field(tCol, tIdVec.type as DataType, false), new Field('rating', new Float32(), false)]);
+    const structData = makeData({
+      type: structType, length: numQ * kk, nullCount: 0,
+      children: [tIdVec.data[0]!, makeData({ type: new Float32(), length: numQ * kk, data: scoreAll })],
+    });
+    const offsets = Int32Array.from({ length: numQ + 1 }, (_, i) => i * kk);
+    const list = makeData({ type: new List(new Field('element', structType, false)), length: numQ, nullCount: 0, valueOffsets: offsets, child: structData });
+    const qIds = Float64Array.from(rows, (r) => q.ids[r]!);
+    return new Table({ [qCol]: idVector(qIds), recommendations: makeVector(list) });
+  }
+
+  /** Writes the model to `dir`: metadata.json (versioned, with checksums) and binary Float32/Float64 arrays. */
+  async save(dir: string): Promise<void> {
+    await writeALSModel(dir, {
+      rank: this.rank, params: this.params,
+      userIds: this.userFactorMatrix.ids, userFactors: this.userFactorMatrix.factors,
+      itemIds: this.itemFactorMatrix.ids, itemFactors: this.itemFactorMatrix.factors,
+    });
+  }
+
+  /** Reads a model saved with `save()`. Throws ModelFormatError (missing, truncated, corrupt) or ModelVersionError (newer format). */
+  static async load(dir: string): Promise<ALSModel> {
+    const m = await readALSModel(dir);
+    const p = m.params;
+    const str = (k: string, d: string): string => (typeof p[k] === 'string' ? (p[k] as string) : d);
+    const params: ALSModelParams = {
+      ...p,
+      userCol: str('userCol', 'user'), itemCol: str('itemCol', 'item'), ratingCol: str('ratingCol', 'rating'),
+      predictionCol: str('predictionCol', 'prediction'), coldStartStrategy: p.coldStartStrategy === 'drop' ? 'drop' : 'nan',
+    };
+    return new ALSModel(m.rank, { ids: m.userIds, factors: m.userFactors, rank: m.rank }, { ids: m.itemIds, factors: m.itemFactors, rank: m.rank }, params);
+  }
+}

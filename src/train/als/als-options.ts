@@ -1,0 +1,174 @@
+/**
+ * ALS options: what users pass (`ALSOptions`, every field optional, Spark MLlib's names and
+ * defaults) and the complete, validated form the trainer runs on (`CompiledALSOptions`). Validation
+ * happens once, here, with messages that name the option and the rule.
+ */
+import { InvalidTrainOptionError } from '../errors.js';
+
+export type ColdStartStrategy = 'nan' | 'drop';
+/**
+ * How factor rows reach the solve tasks of the other side each half-iteration:
+ * - `'whole'`: each solve task receives the whole factor blocks it touches (on one node they are
+ *   zero-copy views of the object store, so nothing is copied);
+ * - `'gather'`: Spark's out-blocks — one small task per (source block, destination block) copies
+ *   just the rows the destination needs, so only those cross the network;
+ * - `'auto'`: `'whole'` on a one-node cluster, `'gather'` on more.
+ */
+export type FactorExchange = 'auto' | 'whole' | 'gather';
+
+/** Solver of the per-row normal equations (see `ALSOptions.solver`). */
+export type ALSSolver = 'cholesky' | 'cg';
+
+export interface ALSOptions {
+  /** Number of latent factors. @default 10 */
+  rank?: number;
+  /** Iterations (each solves items, then users, like Spark). @default 10 */
+  maxIter?: number;
+  /** Regularization λ, scaled per row by its number of ratings (ALS-WR, like Spark). @default 0.1 */
+  regParam?: number;
+  /** Implicit feedback (Hu–Koren–Volinsky confidence weighting). @default false */
+  implicitPrefs?: boolean;
+  /** Confidence scale of implicit feedback: c = 1 + alpha·|r|. @default 1.0 */
+  alpha?: number;
+  /** Constrain factors to be ≥ 0 (NNLS solves). @default false */
+  nonnegative?: boolean;
+  /** Predictions for users or items unseen in training: NaN, or drop the row. @default 'nan' */
+  coldStartStrategy?: ColdStartStrategy;
+  /** Seed of the factor initialization. @default 0 */
+  seed?: number;
+  /** Blocks users are split into (one solve task each; capped at the number of users). @default 10 */
+  numUserBlocks?: number;
+  /** Blocks items are split into (capped at the number of items). @default 10 */
+  numItemBlocks?: number;
+  /** Write factors to `checkpointDir` every this many iterations (only when `checkpointDir` is set). @default 10 */
+  checkpointInterval?: number;
+  /** Folder of factor checkpoints (`iter-<n>/`, loadable with `ALSModel.load`). @default none */
+  checkpointDir?: string;
+  /** @default 'user' */
+  userCol?: string;
+  /** @default 'item' */
+  itemCol?: string;
+  /** @default 'rating' */
+  ratingCol?: string;
+  /** @default 'prediction' */
+  predictionCol?: string;
+  /** See {@link FactorExchange}. @default 'auto' */
+  factorExchange?: FactorExchange;
+  /**
+   * How each row's normal equations are solved: `'cholesky'` exactly (Spark's solver), or `'cg'`
+   * approximately by `cgSteps` conjugate-gradient steps warm-started from the previous factors
+   * (benfred/implicit's solver; several times faster at large rank, not with `nonnegative`). @default 'cholesky'
+   */
+  solver?: ALSSolver;
+  /** Conjugate-gradient steps per row and half-iteration with `solver: 'cg'`. @default 3 */
+  cgSteps?: number;
+  /** Per-iteration progress callback (driver side). */
+  onIteration?: (info: { iteration: number; durationMs: number }) => void;
+}
+
+export interface CompiledALSOptions {
+  rank: number;
+  maxIter: number;
+  regParam: number;
+  implicitPrefs: boolean;
+  alpha: number;
+  nonnegative: boolean;
+  coldStartStrategy: ColdStartStrategy;
+  seed: number;
+  numUserBlocks: number;
+  numItemBlocks: number;
+  checkpointInterval: number;
+  checkpointDir: string | undefined;
+  userCol: string;
+  itemCol: string;
+  ratingCol: string;
+  predictionCol: string;
+  factorExchange: FactorExchange;
+  solver: ALSSolver;
+  cgSteps: number;
+  onIteration: ((info: { iteration: number; durationMs: number }) => void) | undefined;
+}
+
+const KNOWN = new Set([
+  'rank', 'maxIter', 'regParam', 'implicitPrefs', 'alpha', 'nonnegative', 'coldStartStrategy', 'seed', 'numUserBlocks',
+  'numItemBlocks', 'checkpointInterval', 'checkpointDir', 'userCol', 'itemCol', 'ratingCol', 'predictionCol', 'factorExchange',
+  'solver', 'cgSteps', 'onIteration',
+]);
+
+function fail(option: string, rule: string, value: unknown): never {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'function' ? 'a function' : String(value);
+  throw new InvalidTrainOptionError(option, `options.${option} ${rule} (got ${shown})`);
+}
+
+function positiveInt(o: ALSOptions, key: keyof ALSOptions, dflt: number): number {
+  const v = o[key] ?? dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(key, 'must be a positive integer', v);
+  return v;
+}
+
+function nonNegativeNumber(o: ALSOptions, key: keyof ALSOptions, dflt: number): number {
+  const v = o[key] ?? dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(key, 'must be a finite number ≥ 0', v);
+  return v;
+}
+
+function bool(o: ALSOptions, key: keyof ALSOptions, dflt: boolean): boolean {
+  const v = o[key] ?? dflt;
+  if (typeof v !== 'boolean') fail(key, 'must be a boolean', v);
+  return v;
+}
+
+function column(o: ALSOptions, key: keyof ALSOptions, dflt: string): string {
+  const v = o[key] ?? dflt;
+  if (typeof v !== 'string' || v.length === 0) fail(key, 'must be a non-empty column name', v);
+  return v;
+}
+
+/** Validates `options` and fills in defaults. Throws InvalidTrainOptionError naming the option. */
+export function compileALSOptions(options: ALSOptions = {}): CompiledALSOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidTrainOptionError('options', `ALS options must be an object (got ${options === null ? 'null' : typeof options})`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!KNOWN.has(k)) throw new InvalidTrainOptionError(k, `options.${k} is not an ALS option (known: ${[...KNOWN].join(', ')})`);
+  }
+  const coldStartStrategy = options.coldStartStrategy ?? 'nan';
+  if (coldStartStrategy !== 'nan' && coldStartStrategy !== 'drop') fail('coldStartStrategy', "must be 'nan' or 'drop'", coldStartStrategy);
+  const factorExchange = options.factorExchange ?? 'auto';
+  if (!['auto', 'whole', 'gather'].includes(factorExchange)) fail('factorExchange', "must be 'auto', 'whole' or 'gather'", factorExchange);
+  const solver = options.solver ?? 'cholesky';
+  if (solver !== 'cholesky' && solver !== 'cg') fail('solver', "must be 'cholesky' or 'cg'", solver);
+  if (solver === 'cg' && options.nonnegative === true) fail('solver', "must be 'cholesky' when options.nonnegative is true", solver);
+  const seed = options.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) fail('seed', 'must be a safe integer', seed);
+  const checkpointDir = options.checkpointDir;
+  if (checkpointDir !== undefined && (typeof checkpointDir !== 'string' || checkpointDir.length === 0)) {
+    fail('checkpointDir', 'must be a non-empty path', checkpointDir);
+  }
+  if (options.onIteration !== undefined && typeof options.onIteration !== 'function') fail('onIteration', 'must be a function', options.onIteration);
+  const compiled: CompiledALSOptions = {
+    rank: positiveInt(options, 'rank', 10),
+    maxIter: positiveInt(options, 'maxIter', 10),
+    regParam: nonNegativeNumber(options, 'regParam', 0.1),
+    implicitPrefs: bool(options, 'implicitPrefs', false),
+    alpha: nonNegativeNumber(options, 'alpha', 1.0),
+    nonnegative: bool(options, 'nonnegative', false),
+    coldStartStrategy,
+    seed,
+    numUserBlocks: positiveInt(options, 'numUserBlocks', 10),
+    numItemBlocks: positiveInt(options, 'numItemBlocks', 10),
+    checkpointInterval: positiveInt(options, 'checkpointInterval', 10),
+    checkpointDir,
+    userCol: column(options, 'userCol', 'user'),
+    itemCol: column(options, 'itemCol', 'item'),
+    ratingCol: column(options, 'ratingCol', 'rating'),
+    predictionCol: column(options, 'predictionCol', 'prediction'),
+    factorExchange,
+    solver,
+    cgSteps: positiveInt(options, 'cgSteps', 3),
+    onIteration: options.onIteration,
+  };
+  if (compiled.numUserBlocks > 65535) fail('numUserBlocks', 'must be at most 65535', compiled.numUserBlocks);
+  if (compiled.numItemBlocks > 65535) fail('numItemBlocks', 'must be at most 65535', compiled.numItemBlocks);
+  return compiled;
+}

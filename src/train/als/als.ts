@@ -1,0 +1,178 @@
+/**
+ * Distributed block ALS (Spark MLlib's algorithm and parameters). The driver indexes ids, splits
+ * users and items into contiguous blocks, and puts each block's ratings in the object store once
+ * (CSR by user block and by item block). Each iteration is two half-steps — items from user
+ * factors, then users from item factors — of one solve task per destination block, which receives
+ * its ratings block and the source factor parts as top-level refs (tasks cannot call get/put yet,
+ * so the driver orchestrates; dependencies chain inside the runtime, the driver only waits once
+ * per iteration to free the previous factors).
+ */
+import { clusterStatus, free, get, isInitialized, NotInitializedError, put, wait, type ObjectRef } from '../../core/index.js';
+import { InvalidTrainingDataError } from '../errors.js';
+import { blockBounds, blockRatings, buildCsr, indexIds, readRatingColumns, type RatingsInput } from './als-data.js';
+import { ALSModel } from './als-model.js';
+import { writeALSModel } from './als-model-io.js';
+import { compileALSOptions, type ALSOptions, type CompiledALSOptions } from './als-options.js';
+import { gatherRowsTask, solveBlockTask, type SolveTaskParams } from './als-tasks.js';
+import { gram, initFactors, type FactorPart, type RatingsBlock } from './kernels.js';
+
+/** One side's blocked state on the cluster. */
+interface Side {
+  bounds: Int32Array;
+  /** Ratings by this side's blocks (rows = this side's entities). */
+  blocks: ObjectRef<RatingsBlock>[];
+  /** Gather mode: gather[d][s] = rows of the other side's block s that block d needs. */
+  gather: ObjectRef<Int32Array>[][] | undefined;
+}
+
+/** Timing of one fit, for benchmarks and logs. */
+export interface ALSFitStats {
+  prepareMs: number;
+  iterationMs: number[];
+  factorExchange: 'whole' | 'gather';
+  numUserBlocks: number;
+  numItemBlocks: number;
+}
+
+/**
+ * Alternating least squares for collaborative filtering, distributed over the cluster.
+ *
+ * @example
+ * ```ts
+ * const model = await new ALS({ rank: 10, maxIter: 10, regParam: 0.1 }).fit(ratings); // Arrow Table, rows or Dataset
+ * const scored = await model.transform(test);           // adds `prediction`
+ * const top = await model.recommendForAllUsers(10);
+ * ```
+ */
+export class ALS {
+  readonly options: CompiledALSOptions;
+  /** Timings of the last `fit()`. */
+  lastFitStats: ALSFitStats | undefined;
+
+  constructor(options: ALSOptions = {}) {
+    this.options = compileALSOptions(options);
+  }
+
+  /** Trains on (user, item, rating) rows. Needs a cluster (`init()`). */
+  async fit(input: RatingsInput): Promise<ALSModel> {
+    if (!isInitialized()) throw new NotInitializedError('ALS.fit()');
+    const o = this.options;
+    const started = performance.now();
+    const cols = await readRatingColumns(input, o.userCol, o.itemCol, o.ratingCol);
+    if (cols.numRows === 0) throw new InvalidTrainingDataError('ALS needs at least one rating (the input is empty)');
+    const users = indexIds(cols.users);
+    const items = indexIds(cols.items);
+    const numUsers = users.ids.length;
+    const numItems = items.ids.length;
+    const uBounds = blockBounds(numUsers, Math.min(o.numUserBlocks, numUsers));
+    const iBounds = blockBounds(numItems, Math.min(o.numItemBlocks, numItems));
+    let exchange: 'whole' | 'gather';
+    if (o.factorExchange === 'auto') {
+      const status = await clusterStatus();
+      exchange = status.nodes.filter((n) => n.alive).length > 1 ? 'gather' : 'whole';
+    } else exchange = o.factorExchange;
+
+    const ratings = cols.ratings!;
+    const userSide = this.placeSide(buildCsr(users.index, items.index, ratings, numUsers), uBounds, iBounds, exchange);
+    const itemSide = this.placeSide(buildCsr(items.index, users.index, ratings, numItems), iBounds, uBounds, exchange);
+
+    const params: SolveTaskParams = {
+      rank: o.rank, regParam: o.regParam, implicitPrefs: o.implicitPrefs, alpha: o.alpha, nonnegative: o.nonnegative,
+      computeGram: o.implicitPrefs, cgSteps: o.solver === 'cg' ? o.cgSteps : 0,
+    };
+    // Items are solved first (like Spark), so only the user factors need an initial value.
+    const userInit = initFactors(numUsers, o.rank, o.seed, 'user');
+    let userParts: ObjectRef<FactorPart>[] = [];
+    for (let b = 0; b + 1 < uBounds.length; b++) {
+      const factors = userInit.slice(uBounds[b]! * o.rank, uBounds[b + 1]! * o.rank);
+      userParts.push(put(o.implicitPrefs ? { factors, gram: gram(factors, o.rank) } : { factors }));
+    }
+    let itemParts: ObjectRef<FactorPart>[] = [];
+    const prepareMs = performance.now() - started;
+    const iterationMs: number[] = [];
+    try {
+      for (let iter = 1; iter <= o.maxIter; iter++) {
+        const t0 = performance.now();
+        const nextItems = this.halfStep(itemSide, userParts, params, itemParts);
+        const nextUsers = this.halfStep(userSide, nextItems.parts, params, userParts);
+        await wait(nextUsers.parts, { numReturns: nextUsers.parts.length });
+        // Surface a failed solve here, with its typed error.
+        await get(nextUsers.parts.length ? [nextUsers.parts[0]!] : []);
+        free([...userParts, ...itemParts, ...nextItems.temporary, ...nextUsers.temporary]);
+        userParts = nextUsers.parts;
+        itemParts = nextItems.parts;
+        const durationMs = performance.now() - t0;
+        iterationMs.push(durationMs);
+        o.onIteration?.({ iteration: iter, durationMs });
+        if (o.checkpointDir && iter % o.checkpointInterval === 0 && iter < o.maxIter) {
+          await writeALSModel(`${o.checkpointDir}/iter-${iter}`, await this.collect(users.ids, items.ids, userParts, itemParts, iter));
+        }
+      }
+      const saved = await this.collect(users.ids, items.ids, userParts, itemParts, o.maxIter);
+      if (o.checkpointDir && o.maxIter % o.checkpointInterval === 0) await writeALSModel(`${o.checkpointDir}/iter-${o.maxIter}`, saved);
+      this.lastFitStats = { prepareMs, iterationMs, factorExchange: exchange, numUserBlocks: uBounds.length - 1, numItemBlocks: iBounds.length - 1 };
+      return new ALSModel(
+        o.rank,
+        { ids: users.ids, factors: saved.userFactors, rank: o.rank },
+        { ids: items.ids, factors: saved.itemFactors, rank: o.rank },
+        saved.params as ALSModel['params'],
+      );
+    } finally {
+      free([...userParts, ...itemParts, ...userSide.blocks, ...itemSide.blocks, ...(userSide.gather ?? []).flat(), ...(itemSide.gather ?? []).flat()]);
+    }
+  }
+
+  private placeSide(csr: ReturnType<typeof buildCsr>, bounds: Int32Array, otherBounds: Int32Array, exchange: 'whole' | 'gather'): Side {
+    const blocked = blockRatings(csr, bounds, otherBounds, exchange === 'gather');
+    return {
+      bounds,
+      blocks: blocked.blocks.map((b) => put(b)),
+      gather: blocked.gather?.map((perSrc) => perSrc.map((rows) => put(rows))),
+    };
+  }
+
+  /** Submits one solve task per block of `dst` against the source parts; returns the new parts. */
+  private halfStep(dst: Side, srcParts: ObjectRef<FactorPart>[], params: SolveTaskParams, prevParts: ObjectRef<FactorPart>[]): { parts: ObjectRef<FactorPart>[]; temporary: ObjectRef<FactorPart>[] } {
+    const temporary: ObjectRef<FactorPart>[] = [];
+    const parts = dst.blocks.map((block, d) => {
+      let inputs = srcParts;
+      if (dst.gather) {
+        inputs = srcParts.map((part, s) => gatherRowsTask.remote(part, dst.gather![d]![s]!, params.rank));
+        temporary.push(...inputs);
+      }
+      // CG warm-starts from the block's previous factors; exact solves do not need them.
+      const prev = params.cgSteps > 0 ? (prevParts[d] ?? null) : null;
+      return solveBlockTask.remote(block, params, prev, ...inputs);
+    });
+    return { parts, temporary };
+  }
+
+  private async collect(userIds: Float64Array, itemIds: Float64Array, userParts: ObjectRef<FactorPart>[], itemParts: ObjectRef<FactorPart>[], iteration: number) {
+    const o = this.options;
+    const concat = (parts: FactorPart[], n: number): Float32Array => {
+      const out = new Float32Array(n * o.rank);
+      let at = 0;
+      for (const p of parts) {
+        out.set(p.factors, at);
+        at += p.factors.length;
+      }
+      return out;
+    };
+    const [u, i] = await Promise.all([get(userParts), get(itemParts)]);
+    return {
+      rank: o.rank,
+      params: modelParams(o, iteration),
+      userIds, itemIds,
+      userFactors: concat(u, userIds.length),
+      itemFactors: concat(i, itemIds.length),
+    };
+  }
+}
+
+function modelParams(o: CompiledALSOptions, iteration: number): Record<string, unknown> {
+  return {
+    userCol: o.userCol, itemCol: o.itemCol, ratingCol: o.ratingCol, predictionCol: o.predictionCol, coldStartStrategy: o.coldStartStrategy,
+    rank: o.rank, maxIter: o.maxIter, iteration, regParam: o.regParam, implicitPrefs: o.implicitPrefs, alpha: o.alpha,
+    nonnegative: o.nonnegative, seed: o.seed, solver: o.solver, ...(o.solver === 'cg' ? { cgSteps: o.cgSteps } : {}),
+  };
+}

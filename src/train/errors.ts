@@ -1,0 +1,85 @@
+/**
+ * Errors thrown by the train layer. Each class carries a stable `code` callers can match on,
+ * readonly context fields, and the underlying `cause`. `instanceof` works across realms through a
+ * `Symbol.for` marker, so an error rebuilt after crossing a thread or process still matches.
+ */
+
+const TRAIN_ERROR_MARKER = Symbol.for('shoal/train/TrainError');
+
+/** Base class of every train-layer error. */
+export class TrainError extends Error {
+  /** Stable machine-readable code, e.g. `TRAIN_INVALID_OPTION`. */
+  readonly code: string = 'TRAIN_ERROR';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    Object.defineProperty(this, TRAIN_ERROR_MARKER, { value: true });
+  }
+
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    if (typeof instance !== 'object' || instance === null) return false;
+    if (this === TrainError) return (instance as Record<symbol, unknown>)[TRAIN_ERROR_MARKER] === true;
+    return Function.prototype[Symbol.hasInstance].call(this, instance);
+  }
+}
+
+/** Thrown when an option of a trainer or model call breaks its rule (`options.rank must be a positive integer`). */
+export class InvalidTrainOptionError extends TrainError {
+  override readonly code = 'TRAIN_INVALID_OPTION';
+  constructor(readonly option: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Thrown when training input is unusable: empty, a missing column, a non-numeric or NaN rating. */
+export class InvalidTrainingDataError extends TrainError {
+  override readonly code: string = 'TRAIN_INVALID_DATA';
+  constructor(
+    message: string,
+    /** Column at fault, when one is. */
+    readonly column?: string | undefined,
+    /** Row at fault (0-based), when one is. */
+    readonly row?: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Thrown when a user or item id is not an integer (ALS ids must be integers, like Spark's). */
+export class InvalidIdError extends InvalidTrainingDataError {
+  override readonly code = 'TRAIN_INVALID_ID';
+  constructor(column: string, row: number, readonly value: unknown) {
+    super(`${column} at row ${row} must be an integer id (got ${describe(value)})`, column, row);
+  }
+}
+
+/** Thrown by a numeric kernel when its input has no solution it can compute (a matrix not positive definite). */
+export class NumericalError extends TrainError {
+  override readonly code = 'TRAIN_NUMERICAL';
+}
+
+/** Thrown when loading a saved model whose files are missing, truncated, altered or not a model at all. */
+export class ModelFormatError extends TrainError {
+  override readonly code = 'TRAIN_MODEL_FORMAT';
+  constructor(readonly path: string, message: string, options?: { cause?: unknown }) {
+    super(`${path}: ${message}`, options);
+  }
+}
+
+/** Thrown when loading a model saved by a newer format version than this build understands. */
+export class ModelVersionError extends TrainError {
+  override readonly code = 'TRAIN_MODEL_VERSION';
+  constructor(readonly path: string, readonly found: number, readonly supported: number) {
+    super(`${path}: model format version ${found} is newer than this build of shoal supports (${supported}); upgrade shoal to load it`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'number') return String(v);
+  return typeof v;
+}

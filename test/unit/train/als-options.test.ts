@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidTrainOptionError } from '../../../src/train/errors.js';
+import { compileALSOptions, type ALSOptions } from '../../../src/train/als/als-options.js';
+
+describe('compileALSOptions', () => {
+  it("has Spark MLlib's defaults", () => {
+    const o = compileALSOptions();
+    expect(o).toMatchObject({
+      rank: 10, maxIter: 10, regParam: 0.1, implicitPrefs: false, alpha: 1.0, nonnegative: false, coldStartStrategy: 'nan',
+      numUserBlocks: 10, numItemBlocks: 10, checkpointInterval: 10, userCol: 'user', itemCol: 'item', ratingCol: 'rating',
+      predictionCol: 'prediction', factorExchange: 'auto', solver: 'cholesky', cgSteps: 3, seed: 0,
+    });
+  });
+
+  const cases: Array<[ALSOptions, string]> = [
+    [{ rank: -1 }, 'options.rank must be a positive integer (got -1)'],
+    [{ rank: 0 }, 'options.rank must be a positive integer (got 0)'],
+    [{ maxIter: 1.5 }, 'options.maxIter must be a positive integer (got 1.5)'],
+    [{ regParam: -0.1 }, 'options.regParam must be a finite number ≥ 0 (got -0.1)'],
+    [{ alpha: Number.NaN }, 'options.alpha must be a finite number ≥ 0 (got NaN)'],
+    [{ implicitPrefs: 'yes' as unknown as boolean }, 'options.implicitPrefs must be a boolean (got "yes")'],
+    [{ nonnegative: 1 as unknown as boolean }, 'options.nonnegative must be a boolean (got 1)'],
+    [{ coldStartStrategy: 'zero' as 'nan' }, `options.coldStartStrategy must be 'nan' or 'drop' (got "zero")`],
+    [{ seed: 0.5 }, 'options.seed must be a safe integer (got 0.5)'],
+    [{ numUserBlocks: 0 }, 'options.numUserBlocks must be a positive integer (got 0)'],
+    [{ numItemBlocks: 70000 }, 'options.numItemBlocks must be at most 65535 (got 70000)'],
+    [{ checkpointInterval: 0 }, 'options.checkpointInterval must be a positive integer (got 0)'],
+    [{ checkpointDir: '' }, 'options.checkpointDir must be a non-empty path (got "")'],
+    [{ userCol: '' }, 'options.userCol must be a non-empty column name (got "")'],
+    [{ itemCol: 3 as unknown as string }, 'options.itemCol must be a non-empty column name (got 3)'],
+    [{ ratingCol: '' }, 'options.ratingCol must be a non-empty column name (got "")'],
+    [{ predictionCol: '' }, 'options.predictionCol must be a non-empty column name (got "")'],
+    [{ factorExchange: 'all' as 'auto' }, `options.factorExchange must be 'auto', 'whole' or 'gather' (got "all")`],
+    [{ solver: 'lu' as 'cg' }, `options.solver must be 'cholesky' or 'cg' (got "lu")`],
+    [{ solver: 'cg', nonnegative: true }, `options.solver must be 'cholesky' when options.nonnegative is true (got "cg")`],
+    [{ cgSteps: 0 }, 'options.cgSteps must be a positive integer (got 0)'],
+    [{ onIteration: 5 as unknown as () => void }, 'options.onIteration must be a function (got 5)'],
+  ];
+  it.each(cases)('rejects %j', (options, message) => {
+    let err: unknown;
+    try {
+      compileALSOptions(options);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidTrainOptionError);
+    expect((err as Error).message).toBe(message);
+    expect((err as InvalidTrainOptionError).code).toBe('TRAIN_INVALID_OPTION');
+  });
+
+  it('rejects unknown options by name', () => {
+    expect(() => compileALSOptions({ ranks: 3 } as ALSOptions)).toThrow(/options.ranks is not an ALS option/);
+  });
+});
