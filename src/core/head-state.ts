@@ -370,6 +370,8 @@ export class HeadState {
       const o = this.objects.get(id);
       if (!o) continue;
       this.freed.add(id);
+      // Remember recent frees only (for the error message of a late get): oldest first out.
+      if (this.freed.size > 100_000) this.freed.delete(this.freed.values().next().value!);
       const err = new ObjectFreedError(id).toWire();
       for (const s of o.subscribers) this.sessions.get(s)?.send({ t: 'ready', id, error: err });
       for (const h of o.holders) this.sessionHolds.get(h)?.delete(id);
