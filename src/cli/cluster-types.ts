@@ -1,22 +1,8 @@
-/**
- * Shapes of the head's control replies the CLI reads (`status`, `job-*`). Core exports NodeStatus
- * but not its job record, so the fields used here are declared here.
- */
-import type { NodeStatus } from '../core/index.js';
+/** Shapes of the head's control replies the CLI reads (`status`, `job-*`). */
+import type { JobRecord, NodeStatus } from '../core/index.js';
 
-export type JobStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'STOPPED';
-
-export interface JobInfo {
-  id: string;
-  status: JobStatus;
-  entrypoint: string;
-  submittedAt: number;
-  startedAt?: number | undefined;
-  endedAt?: number | undefined;
-  exitCode?: number | undefined;
-  message?: string | undefined;
-  pid?: number | undefined;
-}
+export type JobStatus = JobRecord['status'];
+export type JobInfo = JobRecord;
 
 export interface ActorInfo {
   id: string;
