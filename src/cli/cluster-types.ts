@@ -1,5 +1,5 @@
 /** Shapes of the head's control replies the CLI reads (`status`, `job-*`). */
-import type { JobRecord, NodeStatus } from '../core/index.js';
+import type { AutoscalerDecision, AutoscalerOptions, JobRecord, NodeStatus } from '../core/index.js';
 
 export type JobStatus = JobRecord['status'];
 export type JobInfo = JobRecord;
@@ -19,6 +19,7 @@ export interface StatusReply {
   actors: ActorInfo[];
   jobs: JobInfo[];
   head?: { address: string; version: string; hostname: string; dir: string; metricsPort: number } | undefined;
+  autoscaler?: { provider: string; options: AutoscalerOptions; decisions: AutoscalerDecision[] } | undefined;
 }
 
 export const isFinished = (job: JobInfo): boolean => job.endedAt !== undefined || job.status === 'SUCCEEDED' || job.status === 'FAILED';

@@ -974,6 +974,35 @@ export class HeadState {
     }
   }
 
+  // ---------------- autoscaling inputs ----------------
+
+  /** Resource shapes waiting because no node can take them now (tasks, actors, placement groups). */
+  unmetDemand(): Array<{ resources: Resources; count: number; what: string }> {
+    const out: Array<{ resources: Resources; count: number; what: string }> = [];
+    for (const q of this.classQueues.values()) {
+      const head = q.find((t) => t.state === 'queued');
+      if (!head) continue;
+      const s = head.spec.strategy;
+      if (typeof s === 'object' && ('placementGroupId' in s || !s.soft)) continue; // bound to a place
+      out.push({ resources: head.spec.resources, count: q.length, what: head.spec.kind === 'actor-create' ? 'actor' : 'task' });
+    }
+    for (const pg of this.placementGroups.values()) {
+      if (pg.state !== 'pending') continue;
+      for (const b of pg.bundles) out.push({ resources: b, count: 1, what: `placement group ${pg.id}` });
+    }
+    return out;
+  }
+
+  /** Whether a node runs anything or holds anything: tasks, actors, placement bundles, objects. */
+  nodeBusy(nodeId: string): boolean {
+    const n = this.nodes.get(nodeId);
+    if (!n) return false;
+    if (n.inflightTasks > 0 || n.dispatched.size > 0 || (n.usage?.objects ?? 0) > 0) return true;
+    for (const a of this.actors.values()) if (a.nodeId === nodeId && a.state !== 'dead') return true;
+    for (const pg of this.placementGroups.values()) if (pg.state === 'created' && pg.nodes.includes(nodeId)) return true;
+    return false;
+  }
+
   // ---------------- views ----------------
 
   status(): {

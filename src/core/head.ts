@@ -8,6 +8,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, watch,
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Autoscaler, LocalProcessProvider, type AutoscalerOptions } from './autoscaler.js';
 import { BundleCache } from './code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, NODE_DEATH_TIMEOUT_MS, PROTOCOL_VERSION } from './constants.js';
 import { errorToWire, InvalidOptionsError, VersionMismatchError } from './errors.js';
@@ -45,8 +46,10 @@ export interface HeadOptions {
   /** Use this token instead of generating one. */
   token?: string;
   tls?: TlsOptions;
-  /** Declare a node dead after this much silence. @default 5000 */
+  /** Declare a node dead after this much silence. @default 10000 */
   nodeTimeoutMs?: number;
+  /** Launch and remove workers with demand (local processes on the head's host). @default off */
+  autoscaler?: AutoscalerOptions;
 }
 
 export interface HeadInfo {
@@ -79,6 +82,7 @@ export class Head {
   private jobs!: JobManager;
   private bundles!: BundleCache;
   private healthTimer?: NodeJS.Timeout;
+  private autoscaler?: Autoscaler;
   info!: HeadInfo;
 
   constructor(private readonly options: HeadOptions) {}
@@ -143,6 +147,14 @@ export class Head {
     this.healthTimer = setInterval(() => this.state.checkNodeHealth(Date.now(), timeout), HEARTBEAT_INTERVAL_MS);
     this.healthTimer.unref();
     this.info = { address, port, metricsPort, tokenFile, dir: o.dir };
+    if (o.autoscaler) {
+      const provider = new LocalProcessProvider(
+        { address, tokenFile, dir: o.dir, host },
+        { resources: o.autoscaler.workerResources ?? { CPU: 1 }, objectStoreBytes: o.autoscaler.workerObjectStoreBytes ?? 1024 ** 3 },
+      );
+      this.autoscaler = new Autoscaler(this.state, provider, o.autoscaler);
+      this.autoscaler.start();
+    }
     log.info(this.info, 'head started');
     return this.info;
   }
@@ -221,7 +233,12 @@ export class Head {
       case 'ping':
         return { version: SHOAL_VERSION, address: this.info.address };
       case 'status':
-        return { ...this.state.status(), jobs: this.jobs.list(), head: { ...this.info, version: SHOAL_VERSION, hostname: hostname() } };
+        return {
+          ...this.state.status(), jobs: this.jobs.list(), head: { ...this.info, version: SHOAL_VERSION, hostname: hostname() },
+          autoscaler: this.autoscaler
+            ? { provider: this.autoscaler.provider.name, options: this.options.autoscaler, decisions: this.autoscaler.decisions.slice(-20) }
+            : undefined,
+        };
       case 'get-actor':
         return this.state.getActor(String(body.name));
       case 'pg-create':
@@ -362,6 +379,7 @@ export class Head {
 
   async stop(): Promise<void> {
     clearInterval(this.healthTimer);
+    await this.autoscaler?.stop();
     this.jobs?.stopAll();
     this.http?.close();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));

@@ -23,6 +23,8 @@ export type { HeadOptions, HeadInfo } from './head.js';
 export { WorkerNode } from './worker.js';
 export type { WorkerOptions } from './worker.js';
 export { DriverRuntime } from './driver.js';
+export { Autoscaler, LocalProcessProvider } from './autoscaler.js';
+export type { AutoscalerOptions, AutoscalerDecision, NodeProvider } from './autoscaler.js';
 export { HeadClient, CONTROL_TIMEOUT_MS } from './head-client.js';
 export type { HeadTarget } from './head-client.js';
 export { spawnEntry } from './local-cluster.js';

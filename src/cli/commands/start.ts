@@ -40,6 +40,10 @@ interface StartFlags {
   tokenFile?: string;
   dir?: string;
   block?: boolean;
+  autoscaleMax?: number;
+  autoscaleMin?: number;
+  idleTimeout?: number;
+  workerCpus?: number;
 }
 
 /** Options of one worker process, complete and validated. */
@@ -64,6 +68,10 @@ export function startCommand(ctx: CliContext): Command {
     .option('--token-file <file>', 'with --address: file holding the cluster token (default: SHOAL_TOKEN, SHOAL_TOKEN_FILE)')
     .option('--dir <dir>', 'folder for state and logs (default: $SHOAL_HOME/sessions/<time>)')
     .option('--block', 'stay in the foreground; stop what was started on Ctrl-C or SIGTERM')
+    .option('--autoscale-max <n>', 'with --head: launch up to N more workers on this host when work waits (off by default)', (v) => parseCount('--autoscale-max', v))
+    .option('--autoscale-min <n>', 'with --autoscale-max: workers kept even when idle (default: 0)', (v) => parseCount('--autoscale-min', v))
+    .option('--idle-timeout <s>', 'with --autoscale-max: remove a launched worker idle this many seconds (default: 60)', (v) => parseCount('--idle-timeout', v))
+    .option('--worker-cpus <n>', 'with --autoscale-max: CPUs of each launched worker (default: 1)', (v) => parseCount('--worker-cpus', v))
     .addHelpText('after', `
 Examples:
   $ shoal start --head                      # head on 127.0.0.1:${DEFAULT_HEAD_PORT} and a worker with all cores
@@ -135,7 +143,16 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
   if (port !== 0) await assertPortFree(host, port);
   const dir = resolve(flags.dir ?? join(shoalHome(), 'sessions', sessionName()));
 
-  const head = await spawnRuntime('head', { dir, host, port, watchParent: false }, {
+  const autoscaler = flags.autoscaleMax !== undefined
+    ? {
+        maxWorkers: flags.autoscaleMax, minWorkers: flags.autoscaleMin ?? 0, idleTimeoutS: flags.idleTimeout ?? 60,
+        workerResources: { CPU: flags.workerCpus ?? 1 }, workerObjectStoreBytes: worker.objectStoreBytes,
+      }
+    : undefined;
+  if (autoscaler && autoscaler.minWorkers > autoscaler.maxWorkers) {
+    throw new InvalidOptionsError(`--autoscale-min (${autoscaler.minWorkers}) must not exceed --autoscale-max (${autoscaler.maxWorkers})`);
+  }
+  const head = await spawnRuntime('head', { dir, host, port, watchParent: false, autoscaler }, {
     logFile: join(dir, 'logs', 'head.log'),
     bind: { host, port },
   });

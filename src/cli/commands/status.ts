@@ -71,6 +71,13 @@ export function renderStatus(s: StatusReply): string {
     out.push(table([['ACTOR', 'NAME', 'CLASS', 'STATE', 'NODE', 'RESTARTS'], ...s.actors.map((a) => [a.id, a.name || '-', a.className ?? '-', a.state, a.nodeId ?? '-', String(a.restarts ?? 0)])]));
   }
 
+  if (s.autoscaler) {
+    const a = s.autoscaler;
+    out.push('', `Autoscaler (${a.provider}, ${a.options.minWorkers ?? 0}..${a.options.maxWorkers ?? '?'} workers, idle timeout ${a.options.idleTimeoutS ?? 60} s): last decisions`);
+    if (a.decisions.length === 0) out.push('  none yet');
+    for (const d of a.decisions.slice(-10)) out.push(`  ${new Date(d.at).toISOString().slice(11, 19)}  ${d.action.padEnd(9)} ${d.nodeId ?? ''}  ${d.reason}`);
+  }
+
   out.push('', `Jobs: ${s.jobs.length}`);
   if (s.jobs.length) {
     out.push(table([['JOB', 'STATUS', 'ENTRYPOINT', 'START'], ...s.jobs.map((j) => [j.id, j.status, j.entrypoint, formatTime(j.startedAt ?? j.submittedAt)])]));
