@@ -10,8 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { get, init, isMain, put, shutdown, type ObjectRef } from 'shoal';
-import { parseCsv } from './csv.js';
+import { get, init, isMain, put, readCsv, shutdown, type ObjectRef } from 'shoal';
 import { calendarStats, parsePrice, parseReviews, ReviewAggregatorActor, reviewStats } from './stats-tasks.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -65,8 +64,14 @@ export async function main(): Promise<void> {
   const calendarRef = put(new Uint8Array(readFileSync(join(dataDir, 'calendar.csv.gz'))));
   const calendar = calendarStats.remote(calendarRef);
 
-  // Listings: parsed on the driver, joined with the review counts from the actor.
-  const listings = parseCsv(readFileSync(join(dataDir, 'listings.csv'), 'utf8'));
+  // Listings: read with the data layer (quoted multi-line fields), joined with the actor's counts.
+  const listingTable = await readCsv(join(dataDir, 'listings.csv'))
+    .select('id', 'name', 'room_type', 'neighbourhood_cleansed', 'price')
+    .collect();
+  const listings = listingTable.toArray().map((r) => {
+    const row = r.toJSON() as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)])) as Record<string, string>;
+  });
   await get(merges);
   const [reviews, top, cal] = await Promise.all([get(aggregator.summary.remote()), get(aggregator.topListings.remote(5)), get(calendar)]);
 
@@ -85,7 +90,7 @@ export async function main(): Promise<void> {
   for (const l of listings) {
     const h = hood.get(l.neighbourhood_cleansed!) ?? { listings: 0, reviews: 0 };
     h.listings++;
-    h.reviews += reviews.perListing[String(Number(l.id))] ?? 0;
+    h.reviews += reviews.perListing[l.id!] ?? 0;
     hood.set(l.neighbourhood_cleansed!, h);
   }
   table('Neighbourhoods by reviews', ['neighbourhood', 'listings', 'reviews'],
@@ -98,7 +103,7 @@ export async function main(): Promise<void> {
     MONTHS.map((m, i) => [m, reviews.perMonth[i]!, ((100 * cal.available[i]!) / Math.max(1, cal.nights[i]!)).toFixed(1),
       cal.priced[i] ? (cal.priceSum[i]! / cal.priced[i]!).toFixed(0) : '-']));
 
-  const names = new Map(listings.map((l) => [String(Number(l.id)), l.name ?? '']));
+  const names = new Map(listings.map((l) => [l.id!, l.name ?? '']));
   table('Most reviewed listings', ['listing', 'reviews'], top.map(([id, n]) => [`${id} ${(names.get(id) ?? '').slice(0, 40)}`, n]));
 
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s`);

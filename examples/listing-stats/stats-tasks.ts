@@ -5,9 +5,9 @@
 import { gunzipSync } from 'node:zlib';
 import { actor, remote } from 'shoal';
 
-/** Reviews of one chunk as columns: listing id and days since 1970 of each review. */
+/** Reviews of one chunk as columns: listing id (exact: ids exceed 2^53) and days since 1970. */
 export interface ReviewColumns {
-  listing: Float64Array;
+  listing: BigInt64Array;
   day: Int32Array;
 }
 
@@ -15,11 +15,11 @@ export interface ReviewColumns {
 export const parseReviews = remote(function parseReviews(text: string): ReviewColumns {
   // The file has CRLF line ends; a malformed date becomes NaN and is skipped by reviewStats.
   const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
-  const listing = new Float64Array(lines.length);
+  const listing = new BigInt64Array(lines.length);
   const day = new Int32Array(lines.length);
   lines.forEach((line, i) => {
     const [, id, date] = line.split(',');
-    listing[i] = Number(id);
+    listing[i] = /^\d+$/.test(id ?? '') ? BigInt(id!) : 0n;
     day[i] = Math.floor(Date.parse(`${date?.trim()}T00:00:00Z`) / 86_400_000) || 0;
   });
   return { listing, day };
@@ -42,7 +42,7 @@ export const reviewStats = remote(function reviewStats(cols: ReviewColumns): Rev
   let firstDay = Infinity;
   let lastDay = -Infinity;
   for (let i = 0; i < cols.day.length; i++) {
-    if (!Number.isFinite(cols.listing[i]) || cols.day[i] === 0) continue;
+    if (cols.listing[i] === 0n || cols.day[i] === 0) continue;
     const d = new Date(cols.day[i]! * 86_400_000);
     const y = String(d.getUTCFullYear());
     perYear[y] = (perYear[y] ?? 0) + 1;
