@@ -20,7 +20,7 @@ import { addObjectTransferService, bindServer, ObjectFetcher } from './object-tr
 import { SHOAL_VERSION } from './paths.js';
 import type { ClientMsg, FunctionRef, HeadMsg, ReadyMsg, TaskSpec } from './protocol.js';
 import { deserialize, serialize } from './serialization.js';
-import { connectionFailure, SessionChannel, type TlsOptions } from './transport.js';
+import { connectionFailure, localAddressTowards, SessionChannel, type TlsOptions } from './transport.js';
 
 interface DriverObject {
   state: 'pending' | 'ready' | 'error';
@@ -419,9 +419,12 @@ export class DriverRuntime {
       });
       const host = this.address.slice(0, this.address.lastIndexOf(':'));
       const bindHost = host === 'localhost' || host.startsWith('127.') ? '127.0.0.1' : '0.0.0.0';
-      this.storeAddress = bindServer(this.objectServer, `${bindHost}:0`, this.options.tls).then(
-        (port) => `${bindHost === '0.0.0.0' ? hostname() : bindHost}:${port}`,
-      );
+      const headPort = Number(this.address.slice(this.address.lastIndexOf(':') + 1));
+      this.storeAddress = bindServer(this.objectServer, `${bindHost}:0`, this.options.tls).then(async (port) => {
+        // Advertise the address peers reach us at: the interface that routes to the head.
+        const advertised = bindHost === '0.0.0.0' ? await localAddressTowards(host, headPort) : bindHost;
+        return `${advertised}:${port}`;
+      });
     }
     return this.store;
   }

@@ -592,8 +592,28 @@ export class HeadState {
     this.onEvent('infeasible', { task: t.spec.name, resources: need });
   }
 
+  /**
+   * Sends a queued task back to waiting when an input is pending again (its only copy was lost and
+   * it is being recomputed). Returns true when the task must wait.
+   */
+  private awaitPendingDeps(t: TaskRecord): boolean {
+    let pending = 0;
+    for (const dep of t.spec.deps) {
+      const d = this.objects.get(dep);
+      if (d?.state === 'pending') {
+        pending++;
+        this.addDepWaiter(dep, t);
+      }
+    }
+    if (pending === 0) return false;
+    t.state = 'waiting';
+    t.pendingDeps = pending;
+    return true;
+  }
+
   private tryDispatch(t: TaskRecord, nodes: NodeState[]): boolean {
     const spec = t.spec;
+    if (this.awaitPendingDeps(t)) return true;
     const strategy = spec.strategy;
     let node: NodeState | undefined;
     if (typeof strategy === 'object' && 'placementGroupId' in strategy) {
@@ -680,6 +700,22 @@ export class HeadState {
     t.blocked = false;
   }
 
+  /**
+   * A worker could not fetch an input from `address`: forget that copy (its node may be dying
+   * before the head has noticed), so the retry goes to another copy or waits for a recompute.
+   */
+  private copyUnreachable(id: string, address: string): void {
+    const o = this.objects.get(id);
+    if (!o) return;
+    for (const loc of o.locations) {
+      if (this.addressOf(loc) === address) {
+        o.locations.delete(loc);
+        log.warn({ objectId: id, address }, 'a copy could not be fetched; dropping it');
+      }
+    }
+    this.locationLost(o);
+  }
+
   /** A running plain task waits on objects: lend its CPU out until it stops waiting. */
   private taskBlocked(taskId: string, blocked: boolean): void {
     const t = this.tasks.get(taskId);
@@ -712,6 +748,7 @@ export class HeadState {
       if (node && node.dispatched.delete(t.spec.taskId)) node.inflightTasks = Math.max(0, node.inflightTasks - 1);
     }
     if (msg.delivered && !msg.error) this.deliveredTo = t.owner;
+    if (msg.lostInput) this.copyUnreachable(msg.lostInput.id, msg.lostInput.address);
     if (msg.error && msg.system) {
       const e = msg.error;
       const err = e.name === 'WorkerDiedError'

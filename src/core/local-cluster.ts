@@ -34,7 +34,7 @@ export function spawnEntry(entry: string, config: unknown, opts: SpawnOptions): 
   const child = spawn(process.execPath, [...nodeArgs, runtimeEntry(entry), encodeConfig(config)], {
     stdio: [opts.attached ? 'pipe' : 'ignore', 'pipe', errFd],
     detached: !opts.attached,
-    env: { ...process.env, SHOAL_LOG_FILE: opts.logFile, ...opts.env },
+    env: { ...process.env, SHOAL_LOG_FILE: opts.logFile, SHOAL_ROLE: entry.replace(/-main\.js$/, ''), ...opts.env },
   });
   return new Promise((resolve, reject) => {
     let buf = '';

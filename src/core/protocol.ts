@@ -101,6 +101,8 @@ export interface TaskDoneMsg {
   ms?: number;
   /** The result was also delivered straight to the owner (the head need not forward it). */
   delivered?: boolean;
+  /** The task could not start: this input's copy at this address could not be fetched. */
+  lostInput?: { id: string; address: string };
 }
 export interface ActorDiedMsg { t: 'actor-died'; actorId: string; reason: string }
 /** A task waits in get()/wait() (blocked) or stopped waiting: its CPU is lent out meanwhile. */

@@ -5,6 +5,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { timingSafeEqual } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GRPC_CHANNEL_OPTIONS, TOKEN_METADATA_KEY } from './constants.js';
@@ -72,6 +74,26 @@ export const unauthenticated = (what: string): grpc.ServiceError =>
   });
 
 export const channelOptions = { ...GRPC_CHANNEL_OPTIONS };
+
+/**
+ * The local address this host uses to reach `host` (a connected UDP socket sends nothing): what
+ * a process bound to 0.0.0.0 should advertise to peers that live where the head lives.
+ */
+export function localAddressTowards(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const fallback = (): void => {
+      sock.close();
+      resolve(hostname());
+    };
+    sock.once('error', fallback);
+    sock.connect(port, host, () => {
+      const address = sock.address().address;
+      sock.close();
+      resolve(address);
+    });
+  });
+}
 
 /** Turns a failed call into the typed error a user should see. */
 export function connectionFailure(address: string, err: grpc.ServiceError | Error, tokenSource?: string): Error {

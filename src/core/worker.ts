@@ -11,7 +11,7 @@ import { BroadcastChannel, Worker as ThreadWorker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { BundleCache } from './code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION, THREAD_BATCH_MAX } from './constants.js';
-import { ActorDiedError, OutOfMemoryError, TaskCancelledError, WorkerDiedError, errorToWire, type WireError } from './errors.js';
+import { ActorDiedError, ObjectLostError, OutOfMemoryError, TaskCancelledError, WorkerDiedError, errorToWire, type WireError } from './errors.js';
 import { packTasks, unpackResults, type PackedBatch, type ThreadTask } from './execution.js';
 import { HeadClient } from './head-client.js';
 import { newNodeId, returnObjectId } from './ids.js';
@@ -238,14 +238,16 @@ export class WorkerNode {
         continue;
       }
       const src = msg.deps[id];
-      if (!src) throw new Error(`no source for dependency ${id}`);
+      if (!src) throw new ObjectLostError(id, `the head sent task ${msg.spec.name} without a source for this input`);
       if ('inline' in src) {
         out[id] = src.inline;
         continue;
       }
       let f = this.objectFetches.get(id);
       if (!f) {
-        f = this.fetcher.fetch(src.address, id).then((bytes) => {
+        f = this.fetcher.fetch(src.address, id).catch((err: Error) => {
+          throw Object.assign(err, { lostInput: { id, address: src.address } });
+        }).then((bytes) => {
           this.store.put(id, bytes);
           this.channel.send({ t: 'object-location', id, size: bytes.byteLength });
           return bytes;
@@ -309,8 +311,10 @@ export class WorkerNode {
     try {
       thread ??= await this.prepare(msg);
     } catch (err) {
-      // Inputs could not be fetched (a peer died): a system failure the head may retry.
-      this.done(spec.taskId, { error: errorToWire(err), system: true });
+      // Inputs could not be fetched (a peer died): a system failure the head may retry, after it
+      // drops the unreachable copy.
+      const lostInput = (err as { lostInput?: { id: string; address: string } }).lostInput;
+      this.channel.send({ t: 'done', taskId: spec.taskId, error: errorToWire(err), system: true, lostInput });
       return;
     }
     if (spec.kind === 'actor-create') return this.createActor(spec, thread);

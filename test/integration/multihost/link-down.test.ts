@@ -53,4 +53,19 @@ describeMultihost('a host lost (link down) mid-job', () => {
     const was = (before as unknown as { counters?: { objectsReconstructed?: number } }).counters?.objectsReconstructed ?? 0;
     expect((counters?.objectsReconstructed ?? 0) - was).toBeGreaterThanOrEqual(lost.length);
   });
+
+  it('a job submitted the moment a host goes dark still completes (its copies there are dropped, not retried)', async () => {
+    // Regression: retries were spent fetching from the dark host before the head declared it dead,
+    // and a queued task could be sent without an input that had gone back to pending.
+    nc.linkUp(3);
+    await waitFor('host 3 back', async () => ((await nc.status()).nodes.some((n) => n.id === nc.nodeId(3) && n.alive) ? true : undefined), 20_000, 100);
+    const on = (host: number, soft: boolean) => ({ schedulingStrategy: { nodeId: nc.nodeId(host), soft } });
+    const lost = Array.from({ length: 4 }, (_, i) => block.options(on(3, true)).remote(20 + i, KB, 100));
+    const kept = Array.from({ length: 4 }, (_, i) => block.options(on(2, true)).remote(30 + i, KB, 100));
+    await wait([...lost, ...kept], { numReturns: 8, timeoutMs: 20_000 });
+    nc.linkDown(3);
+    const sums = lost.map((b, i) => sumBlocks.options(on(2, false)).remote(b, kept[i]!));
+    const results = await get(sums, { timeoutMs: 60_000 });
+    expect(results).toEqual([0, 1, 2, 3].map((i) => ({ sum: localBlockSum(20 + i, KB) + localBlockSum(30 + i, KB), address: hostAddress(2) })));
+  });
 });
