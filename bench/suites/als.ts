@@ -5,14 +5,15 @@
  * in the same invocation. Anchor: Spark ALS needs 12.3 s per iteration on an 8-core desktop
  * (../shared/ANCHORS.md); target ≤ 12 s here.
  *
- * Size: `SHOAL_BENCH_ALS_SIZE` (bench/run.ts rejects unknown flags), or `--size` when this file is
- * run directly: `node --expose-gc dist/bench/suites/als.js --size 20m`. Sizes: a number of ratings
+ * Size: `SHOAL_BENCH_ALS_SIZE` (default 2m; bench/run.ts rejects unknown flags), or `--size` when this
+ * file is run directly: `node --expose-gc dist/bench/suites/als.js --size 20m`. Sizes: a number of ratings
  * (`2m`, `500k`, `20000000`); users scale with it at ML-20M's ratings per user, items stay 26,744.
  * The reference solver (exact, one thread) is measured at min(size, 2M) — at 20M it would take
- * minutes per iteration; the distributed trainer is measured at both sizes.
+ * minutes per iteration; the distributed trainer is measured at both sizes (at the large one with
+ * the CG solver unless `--only cholesky-full`).
  */
 import { tableFromArrays, type Table } from 'apache-arrow';
-import { ALS, init, isMain, referenceALS, shutdown, type ALSOptions } from 'shoal';
+import { ALS, clusterStatus, init, isMain, referenceALS, shutdown, type ALSOptions } from 'shoal';
 import type { BenchContext } from '../lib/context.js';
 import { makeResult, type BenchResult } from '../lib/result.js';
 import { forceGc } from '../lib/timing.js';
@@ -59,6 +60,14 @@ export function syntheticImplicit(numRatings: number, seed = 1): { table: Table;
   return { table: tableFromArrays({ user: u, item: it, rating: r }), users, items };
 }
 
+async function logStoreUsage(ctx: BenchContext, when: string): Promise<void> {
+  const status = await clusterStatus();
+  for (const n of status.nodes) {
+    const u = n.usage;
+    if (u) ctx.log(`    ${when}: node ${n.hostname} rss ${(u.rssBytes / 2 ** 20).toFixed(0)} MiB, store ${(u.objectStoreBytes / 2 ** 20).toFixed(0)} MiB in ${u.objects} objects, spilled ${(u.spilledBytes / 2 ** 20).toFixed(0)} MiB`);
+  }
+}
+
 async function timeDistributed(ctx: BenchContext, table: Table, iterations: number, extra: ALSOptions): Promise<number[]> {
   const times: number[] = [];
   const als = new ALS({ rank: RANK, maxIter: iterations, implicitPrefs: true, alpha: 1, regParam: 0.1, numUserBlocks: 8, numItemBlocks: 8, ...extra,
@@ -68,12 +77,13 @@ async function timeDistributed(ctx: BenchContext, table: Table, iterations: numb
     } });
   await als.fit(table);
   ctx.log(`    prepare (index, block, put): ${((als.lastFitStats?.prepareMs ?? 0) / 1000).toFixed(2)} s, exchange ${als.lastFitStats?.factorExchange}`);
+  await logStoreUsage(ctx, 'after fit');
   return times;
 }
 
 async function timeReference(ctx: BenchContext, table: Table, iterations: number): Promise<number[]> {
   const times: number[] = [];
-  await referenceALS(table, { rank: RANK, maxIter: iterations, implicitPrefs: true, alpha: 1, regParam: 0.1,
+  await referenceALS(table, { rank: RANK, maxIter: iterations, implicitPrefs: true, alpha: 1, regParam: 0.1, solver: 'cholesky',
     onIteration: ({ iteration, durationMs }) => {
       times.push(durationMs / 1000);
       ctx.log(`    reference iteration ${iteration}: ${(durationMs / 1000).toFixed(2)} s`);
@@ -81,8 +91,19 @@ async function timeReference(ctx: BenchContext, table: Table, iterations: number
   return times;
 }
 
+const VARIANTS: Array<[string, ALSOptions, string]> = [
+  ['cholesky', { solver: 'cholesky' }, 'exact Cholesky per row (Spark\'s solver)'],
+  ['cg', { solver: 'cg', cgSteps: 3 }, '3 CG steps per row warm-started from the previous factors (benfred/implicit\'s solver; A never formed)'],
+];
+
+/**
+ * Default (`npm run bench -- als`, a few minutes): at 2M ratings, the reference solver (baseline) and
+ * the distributed trainer with both solvers. With `SHOAL_BENCH_ALS_SIZE=20m` (or `--size 20m`), also
+ * the distributed trainer at that size — CG only (exact Cholesky at 20M takes minutes per
+ * iteration; add it with `--only cholesky-full`).
+ */
 export async function run(ctx: BenchContext, sizeArg?: string): Promise<BenchResult[]> {
-  const size = parseSize(sizeArg ?? process.env.SHOAL_BENCH_ALS_SIZE ?? '20m');
+  const size = parseSize(sizeArg ?? process.env.SHOAL_BENCH_ALS_SIZE ?? '2m');
   const refSize = Math.min(size, REFERENCE_MAX_RATINGS);
   // Each "run" is one ALS iteration (an iteration at 20M takes tens of seconds).
   const iterations = Math.max(2, Math.min(ctx.runs, 3));
@@ -93,31 +114,30 @@ export async function run(ctx: BenchContext, sizeArg?: string): Promise<BenchRes
     const small = syntheticImplicit(refSize);
     const refTimes = await timeReference(ctx, small.table, iterations);
     forceGc();
-    const variants: Array<[string, ALSOptions]> = [['cholesky', { solver: 'cholesky' }], ['cg', { solver: 'cg', cgSteps: 3 }]];
-    for (const [name, extra] of variants) {
+    for (const [name, extra, how] of VARIANTS) {
       if (!ctx.enabled(`${name}-small`) && !ctx.enabled(name)) continue;
       ctx.log(`[als ${name}] ${refSize.toLocaleString()} ratings, distributed`);
       const t = await timeDistributed(ctx, small.table, iterations, extra);
       results.push(makeResult({
         metric: `ALS implicit rank ${RANK}, ${name}, ${(refSize / 1e6).toFixed(1)}M ratings (${small.users} users × ${small.items} items), s/iteration`,
         unit: 's', better: 'lower', samples: t, baseline: 'reference solver (exact Cholesky, 1 thread, same data, same run)', baselineSamples: refTimes,
-        notes: `local cluster init({ numCpus: 2 }), 8×8 blocks, each sample one iteration (items then users); ${name === 'cg' ? '3 CG steps warm-started (benfred/implicit solver, approximate)' : 'exact Cholesky per row (Spark\'s solver)'}`,
+        notes: `local cluster init({ numCpus: 2 }), 8×8 blocks, each sample one iteration (items then users); ${how}`,
       }));
       forceGc();
     }
     if (size > refSize) {
       ctx.log(`[als] generating ${size.toLocaleString()} ratings`);
       const big = syntheticImplicit(size);
-      for (const [name, extra] of variants) {
-        if (!ctx.enabled(`${name}-full`) && !ctx.enabled(name)) continue;
+      for (const [name, extra, how] of VARIANTS) {
+        if (name === 'cholesky' ? !ctx.only?.test(`${name}-full`) : !ctx.enabled(`${name}-full`) && !ctx.enabled(name)) continue;
         ctx.log(`[als ${name}] ${size.toLocaleString()} ratings, distributed`);
         const t = await timeDistributed(ctx, big.table, iterations, extra);
         results.push(makeResult({
           metric: `ALS implicit rank ${RANK}, ${name}, ${(size / 1e6).toFixed(1)}M ratings (${big.users} users × ${big.items} items), s/iteration`,
           unit: 's', better: 'lower', target: 12, samples: t,
-          baseline: `reference solver at ${(refSize / 1e6).toFixed(1)}M ratings scaled ×${(size / refSize).toFixed(1)} (too slow to run at full size)`,
+          baseline: `reference solver (exact Cholesky) at ${(refSize / 1e6).toFixed(1)}M ratings scaled ×${(size / refSize).toFixed(1)} (too slow to run at full size)`,
           baselineSamples: refTimes.map((x) => (x * size) / refSize),
-          notes: `Spark anchor 12.3 s/iteration on 8 cores (benfred/implicit benchmark, ML-20M, rank 64); this machine has 2 cores; ${name === 'cg' ? '3 CG steps (approximate)' : 'exact Cholesky per row'}`,
+          notes: `target 12 s: Spark anchor 12.3 s/iteration on 8 cores (ML-20M, rank 64); this machine has 2 cores; local cluster init({ numCpus: 2 }), 8×8 blocks; ${how}`,
         }));
         forceGc();
       }

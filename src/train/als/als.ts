@@ -58,24 +58,10 @@ export class ALS {
     if (!isInitialized()) throw new NotInitializedError('ALS.fit()');
     const o = this.options;
     const started = performance.now();
-    const cols = await readRatingColumns(input, o.userCol, o.itemCol, o.ratingCol);
-    if (cols.numRows === 0) throw new InvalidTrainingDataError('ALS needs at least one rating (the input is empty)');
-    const users = indexIds(cols.users);
-    const items = indexIds(cols.items);
-    const numUsers = users.ids.length;
-    const numItems = items.ids.length;
-    const uBounds = blockBounds(numUsers, Math.min(o.numUserBlocks, numUsers));
-    const iBounds = blockBounds(numItems, Math.min(o.numItemBlocks, numItems));
-    let exchange: 'whole' | 'gather';
-    if (o.factorExchange === 'auto') {
-      const status = await clusterStatus();
-      exchange = status.nodes.filter((n) => n.alive).length > 1 ? 'gather' : 'whole';
-    } else exchange = o.factorExchange;
-
-    const ratings = cols.ratings!;
-    const userSide = this.placeSide(buildCsr(users.index, items.index, ratings, numUsers), uBounds, iBounds, exchange);
-    const itemSide = this.placeSide(buildCsr(items.index, users.index, ratings, numItems), iBounds, uBounds, exchange);
-
+    // The raw columns, id indices and CSRs (tens of bytes per rating) live only inside prepare():
+    // once the blocks are in the object store, the driver keeps just the ids and the refs.
+    const { userIds, itemIds, uBounds, iBounds, userSide, itemSide, exchange } = await this.prepare(input);
+    const numUsers = userIds.length;
     const params: SolveTaskParams = {
       rank: o.rank, regParam: o.regParam, implicitPrefs: o.implicitPrefs, alpha: o.alpha, nonnegative: o.nonnegative,
       computeGram: o.implicitPrefs, cgSteps: o.solver === 'cg' ? o.cgSteps : 0,
@@ -105,21 +91,43 @@ export class ALS {
         iterationMs.push(durationMs);
         o.onIteration?.({ iteration: iter, durationMs });
         if (o.checkpointDir && iter % o.checkpointInterval === 0 && iter < o.maxIter) {
-          await writeALSModel(`${o.checkpointDir}/iter-${iter}`, await this.collect(users.ids, items.ids, userParts, itemParts, iter));
+          await writeALSModel(`${o.checkpointDir}/iter-${iter}`, await this.collect(userIds, itemIds, userParts, itemParts, iter));
         }
       }
-      const saved = await this.collect(users.ids, items.ids, userParts, itemParts, o.maxIter);
+      const saved = await this.collect(userIds, itemIds, userParts, itemParts, o.maxIter);
       if (o.checkpointDir && o.maxIter % o.checkpointInterval === 0) await writeALSModel(`${o.checkpointDir}/iter-${o.maxIter}`, saved);
       this.lastFitStats = { prepareMs, iterationMs, factorExchange: exchange, numUserBlocks: uBounds.length - 1, numItemBlocks: iBounds.length - 1 };
       return new ALSModel(
         o.rank,
-        { ids: users.ids, factors: saved.userFactors, rank: o.rank },
-        { ids: items.ids, factors: saved.itemFactors, rank: o.rank },
+        { ids: userIds, factors: saved.userFactors, rank: o.rank },
+        { ids: itemIds, factors: saved.itemFactors, rank: o.rank },
         saved.params as ALSModel['params'],
       );
     } finally {
       free([...userParts, ...itemParts, ...userSide.blocks, ...itemSide.blocks, ...(userSide.gather ?? []).flat(), ...(itemSide.gather ?? []).flat()]);
     }
+  }
+
+  /** Reads, indexes and blocks the ratings and puts each side's blocks in the object store once. */
+  private async prepare(input: RatingsInput) {
+    const o = this.options;
+    const cols = await readRatingColumns(input, o.userCol, o.itemCol, o.ratingCol);
+    if (cols.numRows === 0) throw new InvalidTrainingDataError('ALS needs at least one rating (the input is empty)');
+    const users = indexIds(cols.users);
+    const items = indexIds(cols.items);
+    const numUsers = users.ids.length;
+    const numItems = items.ids.length;
+    const uBounds = blockBounds(numUsers, Math.min(o.numUserBlocks, numUsers));
+    const iBounds = blockBounds(numItems, Math.min(o.numItemBlocks, numItems));
+    let exchange: 'whole' | 'gather';
+    if (o.factorExchange === 'auto') {
+      const status = await clusterStatus();
+      exchange = status.nodes.filter((n) => n.alive).length > 1 ? 'gather' : 'whole';
+    } else exchange = o.factorExchange;
+    const ratings = cols.ratings!;
+    const userSide = this.placeSide(buildCsr(users.index, items.index, ratings, numUsers), uBounds, iBounds, exchange);
+    const itemSide = this.placeSide(buildCsr(items.index, users.index, ratings, numItems), iBounds, uBounds, exchange);
+    return { userIds: users.ids, itemIds: items.ids, uBounds, iBounds, userSide, itemSide, exchange };
   }
 
   private placeSide(csr: ReturnType<typeof buildCsr>, bounds: Int32Array, otherBounds: Int32Array, exchange: 'whole' | 'gather'): Side {

@@ -162,19 +162,41 @@ export interface SolveParams {
   nonnegative: boolean;
 }
 
-/** YᵀY of numRows × rank factors (full symmetric rank × rank, float64). */
+/**
+ * YᵀY of numRows × rank factors (full symmetric rank × rank, float64): a blocked SYRK that
+ * accumulates the upper triangle 4 factor rows at a time (each entry of G is loaded and stored once
+ * per 4 rows), then mirrors it.
+ */
 export function gram(factors: Float32Array, rank: number): Float64Array {
   const g = new Float64Array(rank * rank);
   const rows = factors.length / rank;
-  const y = new Float64Array(rank);
-  for (let r = 0; r < rows; r++) {
-    const off = r * rank;
-    for (let f = 0; f < rank; f++) y[f] = factors[off + f]!;
+  const y0 = new Float64Array(rank);
+  const y1 = new Float64Array(rank);
+  const y2 = new Float64Array(rank);
+  const y3 = new Float64Array(rank);
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const o = r * rank;
+    for (let f = 0; f < rank; f++) {
+      y0[f] = factors[o + f]!;
+      y1[f] = factors[o + rank + f]!;
+      y2[f] = factors[o + 2 * rank + f]!;
+      y3[f] = factors[o + 3 * rank + f]!;
+    }
     for (let i = 0; i < rank; i++) {
-      const yi = y[i]!;
+      const a0 = y0[i]!, a1 = y1[i]!, a2 = y2[i]!, a3 = y3[i]!;
+      const row = i * rank;
+      for (let j = i; j < rank; j++) g[row + j] = g[row + j]! + (a0 * y0[j]! + a1 * y1[j]!) + (a2 * y2[j]! + a3 * y3[j]!);
+    }
+  }
+  for (; r < rows; r++) {
+    const off = r * rank;
+    for (let f = 0; f < rank; f++) y0[f] = factors[off + f]!;
+    for (let i = 0; i < rank; i++) {
+      const yi = y0[i]!;
       if (yi === 0) continue;
       const row = i * rank;
-      for (let j = i; j < rank; j++) g[row + j]! += yi * y[j]!;
+      for (let j = i; j < rank; j++) g[row + j] = g[row + j]! + yi * y0[j]!;
     }
   }
   symmetrize(g, rank);
@@ -440,11 +462,88 @@ export function initFactors(numRows: number, rank: number, seed: number, side: '
 }
 
 /**
+ * Reusable float64 scratch of the CG solver: one set per thread, grown on demand, so a block solve
+ * allocates nothing but its output.
+ */
+let cgScratch: { rank: number; x: Float64Array; r: Float64Array; d: Float64Array; ad: Float64Array } | undefined;
+
+function cgBuffers(rank: number): NonNullable<typeof cgScratch> {
+  if (!cgScratch || cgScratch.rank !== rank) {
+    cgScratch = { rank, x: new Float64Array(rank), r: new Float64Array(rank), d: new Float64Array(rank), ad: new Float64Array(rank) };
+  }
+  return cgScratch;
+}
+
+/** res = (S + λI)·v for a full symmetric rank × rank S (row-major), 4 rows at a time. */
+function symMatVec(s: Float64Array, lambda: number, v: Float64Array, res: Float64Array, rank: number): void {
+  let i = 0;
+  for (; i + 4 <= rank; i += 4) {
+    const r0 = i * rank, r1 = r0 + rank, r2 = r1 + rank, r3 = r2 + rank;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let j = 0; j < rank; j++) {
+      const vj = v[j]!;
+      s0 += s[r0 + j]! * vj;
+      s1 += s[r1 + j]! * vj;
+      s2 += s[r2 + j]! * vj;
+      s3 += s[r3 + j]! * vj;
+    }
+    res[i] = s0 + lambda * v[i]!;
+    res[i + 1] = s1 + lambda * v[i + 1]!;
+    res[i + 2] = s2 + lambda * v[i + 2]!;
+    res[i + 3] = s3 + lambda * v[i + 3]!;
+  }
+  for (; i < rank; i++) {
+    const row = i * rank;
+    let acc = 0;
+    for (let j = 0; j < rank; j++) acc += s[row + j]! * v[j]!;
+    res[i] = acc + lambda * v[i]!;
+  }
+}
+
+/** y·v for the factor row at `off` of `y` (8 accumulators so the adds pipeline). */
+function dotRow(y: Float32Array, off: number, v: Float64Array, rank: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  let f = 0;
+  for (; f + 8 <= rank; f += 8) {
+    const o = off + f;
+    s0 += y[o]! * v[f]!;
+    s1 += y[o + 1]! * v[f + 1]!;
+    s2 += y[o + 2]! * v[f + 2]!;
+    s3 += y[o + 3]! * v[f + 3]!;
+    s4 += y[o + 4]! * v[f + 4]!;
+    s5 += y[o + 5]! * v[f + 5]!;
+    s6 += y[o + 6]! * v[f + 6]!;
+    s7 += y[o + 7]! * v[f + 7]!;
+  }
+  for (; f < rank; f++) s0 += y[off + f]! * v[f]!;
+  return (s0 + s1) + (s2 + s3) + ((s4 + s5) + (s6 + s7));
+}
+
+/** res += w·y for the factor row at `off` of `y`. */
+function axpyRow(w: number, y: Float32Array, off: number, res: Float64Array, rank: number): void {
+  let f = 0;
+  for (; f + 8 <= rank; f += 8) {
+    const o = off + f;
+    res[f] = res[f]! + w * y[o]!;
+    res[f + 1] = res[f + 1]! + w * y[o + 1]!;
+    res[f + 2] = res[f + 2]! + w * y[o + 2]!;
+    res[f + 3] = res[f + 3]! + w * y[o + 3]!;
+    res[f + 4] = res[f + 4]! + w * y[o + 4]!;
+    res[f + 5] = res[f + 5]! + w * y[o + 5]!;
+    res[f + 6] = res[f + 6]! + w * y[o + 6]!;
+    res[f + 7] = res[f + 7]! + w * y[o + 7]!;
+  }
+  for (; f < rank; f++) res[f] = res[f]! + w * y[off + f]!;
+}
+
+/**
  * Like `solveBlock`, but each row's normal equations are solved approximately by `steps` steps of
  * conjugate gradient started from the row's previous factors (`prev`; zeros without them) — the
- * solver of Takács et al. and benfred/implicit. A is never formed: A·v = YᵀY·v + Σ c·(y·v)·y + λn·v,
- * so a row costs O(steps·(rank² + n·rank)) instead of O(n·rank² + rank³). Not an exact solve: the
- * factors differ from Spark's Cholesky solves; use it for speed on large implicit data.
+ * solver of Takács et al. and benfred/implicit. A is never formed: A·v = YᵀY·v + Σ c₁·(y·v)·y + λn·v,
+ * so a row costs O(steps·(rank² + n·rank)) instead of O(n·rank² + rank³): the residual b − A·x
+ * takes one pass over the row's ratings (Σ (b_w − c₁·(y·x))·y), and each step one more (Σ c₁·(y·d)·y).
+ * Not an exact solve: the factors differ from Spark's Cholesky solves; use it for speed on large
+ * implicit data. `referenceSolveRowCG` is the same algorithm written plainly.
  */
 export function solveBlockCG(
   block: RatingsBlock, parts: readonly Float32Array[], yty: Float64Array | undefined, p: SolveParams, prev: Float32Array | undefined, steps: number,
@@ -452,79 +551,70 @@ export function solveBlockCG(
   const { rank } = p;
   const { rowPtr, colPart, colRow, ratings } = block;
   const out = new Float32Array(block.numRows * rank);
-  const x = new Float64Array(rank);
-  const r = new Float64Array(rank);
-  const d = new Float64Array(rank);
-  const ad = new Float64Array(rank);
   if (p.implicitPrefs && !yty) throw new NumericalError('implicit feedback needs YᵀY of the source factors');
-  // out = A·v for the current row.
-  const apply = (k0: number, k1: number, lambda: number, v: Float64Array, res: Float64Array): void => {
-    if (yty) {
-      for (let i = 0; i < rank; i++) {
-        let s = 0;
-        const row = i * rank;
-        for (let j = 0; j < rank; j++) s += yty[row + j]! * v[j]!;
-        res[i] = s + lambda * v[i]!;
-      }
-    } else for (let i = 0; i < rank; i++) res[i] = lambda * v[i]!;
-    for (let k = k0; k < k1; k++) {
-      const w = p.implicitPrefs ? p.alpha * Math.abs(ratings[k]!) : 1;
-      if (w === 0) continue;
-      const src = parts[colPart[k]!]!;
-      const off = colRow[k]! * rank;
-      let dot = 0;
-      for (let f = 0; f < rank; f++) dot += src[off + f]! * v[f]!;
-      dot *= w;
-      for (let f = 0; f < rank; f++) res[f]! += dot * src[off + f]!;
-    }
-  };
+  const s = yty ?? new Float64Array(rank * rank);
+  const { x, r, d, ad } = cgBuffers(rank);
+  const implicit = p.implicitPrefs;
+  const alpha = p.alpha;
+  // A single source part (the usual case with 'whole' exchange and one block, or per-block arrays) still goes through parts[].
   for (let row = 0; row < block.numRows; row++) {
     const k0 = rowPtr[row]!;
     const k1 = rowPtr[row + 1]!;
+    const o = row * rank;
+    if (prev) for (let f = 0; f < rank; f++) x[f] = prev[o + f]!;
+    else x.fill(0);
     let numExplicit = 0;
-    for (let f = 0; f < rank; f++) x[f] = prev ? prev[row * rank + f]! : 0;
-    // r = b − A·x
-    apply(k0, k1, 0, x, ad);
-    r.fill(0);
+    for (let k = k0; k < k1; k++) if (!implicit || ratings[k]! > 0) numExplicit++;
+    const lambda = p.regParam * numExplicit;
+    // r = b − A·x = −(YᵀY + λI)·x + Σ (b_w − a_w·(y·x))·y
+    symMatVec(s, lambda, x, r, rank);
+    for (let f = 0; f < rank; f++) r[f] = -r[f]!;
     for (let k = k0; k < k1; k++) {
       const rating = ratings[k]!;
-      let bw: number;
-      if (p.implicitPrefs) {
-        bw = rating > 0 ? 1 + p.alpha * Math.abs(rating) : 0;
-        if (rating > 0) numExplicit++;
+      let aw: number, bw: number;
+      if (implicit) {
+        aw = alpha * Math.abs(rating);
+        bw = rating > 0 ? 1 + aw : 0;
       } else {
+        aw = 1;
         bw = rating;
-        numExplicit++;
       }
-      if (bw === 0) continue;
+      if (aw === 0 && bw === 0) continue;
       const src = parts[colPart[k]!]!;
       const off = colRow[k]! * rank;
-      for (let f = 0; f < rank; f++) r[f]! += bw * src[off + f]!;
+      const w = bw - aw * dotRow(src, off, x, rank);
+      axpyRow(w, src, off, r, rank);
     }
-    const lambda = p.regParam * numExplicit;
     let rs = 0;
     for (let f = 0; f < rank; f++) {
-      r[f] = r[f]! - ad[f]! - lambda * x[f]!;
       d[f] = r[f]!;
       rs += r[f]! * r[f]!;
     }
     for (let it = 0; it < steps && rs > 1e-20; it++) {
-      apply(k0, k1, lambda, d, ad);
+      // ad = A·d
+      symMatVec(s, lambda, d, ad, rank);
+      for (let k = k0; k < k1; k++) {
+        const aw = implicit ? alpha * Math.abs(ratings[k]!) : 1;
+        if (aw === 0) continue;
+        const src = parts[colPart[k]!]!;
+        const off = colRow[k]! * rank;
+        axpyRow(aw * dotRow(src, off, d, rank), src, off, ad, rank);
+      }
       let dad = 0;
       for (let f = 0; f < rank; f++) dad += d[f]! * ad[f]!;
       if (!(dad > 0)) break;
       const a = rs / dad;
       let rsNew = 0;
       for (let f = 0; f < rank; f++) {
-        x[f]! += a * d[f]!;
-        r[f]! -= a * ad[f]!;
-        rsNew += r[f]! * r[f]!;
+        x[f] = x[f]! + a * d[f]!;
+        const rf = r[f]! - a * ad[f]!;
+        r[f] = rf;
+        rsNew += rf * rf;
       }
       const beta = rsNew / rs;
       for (let f = 0; f < rank; f++) d[f] = r[f]! + beta * d[f]!;
       rs = rsNew;
     }
-    const o = row * rank;
     for (let f = 0; f < rank; f++) out[o + f] = x[f]!;
   }
   return out;

@@ -65,9 +65,13 @@ describe('distributed ALS matches the reference solver', () => {
     ['explicit, 1×1 blocks', rows, { numUserBlocks: 1, numItemBlocks: 1 }],
     ['explicit, 3×4 blocks, gather', rows, { numUserBlocks: 3, numItemBlocks: 4, factorExchange: 'gather' }],
     ['explicit, more blocks than users and items', rows, { numUserBlocks: 50, numItemBlocks: 40 }],
-    ['implicit, 2×3 blocks', implicitRows, { implicitPrefs: true, alpha: 2, numUserBlocks: 2, numItemBlocks: 3 }],
-    ['implicit, 7×5 blocks, gather', implicitRows, { implicitPrefs: true, numUserBlocks: 7, numItemBlocks: 5, factorExchange: 'gather' }],
+    ['implicit Cholesky, 2×3 blocks', implicitRows, { implicitPrefs: true, solver: 'cholesky', alpha: 2, numUserBlocks: 2, numItemBlocks: 3 }],
+    ['implicit Cholesky, 7×5 blocks, gather', implicitRows, { implicitPrefs: true, solver: 'cholesky', numUserBlocks: 7, numItemBlocks: 5, factorExchange: 'gather' }],
+    ['implicit, default solver (CG), 2×3 blocks', implicitRows, { implicitPrefs: true, alpha: 2, numUserBlocks: 2, numItemBlocks: 3 }],
     ['explicit nonnegative, 4×4 blocks', rows, { nonnegative: true, numUserBlocks: 4, numItemBlocks: 4 }],
+    ['implicit CG, 3×2 blocks', implicitRows, { implicitPrefs: true, alpha: 2, solver: 'cg', cgSteps: 3, numUserBlocks: 3, numItemBlocks: 2 }],
+    ['implicit CG, 4×5 blocks, gather', implicitRows, { implicitPrefs: true, solver: 'cg', cgSteps: 2, numUserBlocks: 4, numItemBlocks: 5, factorExchange: 'gather' }],
+    ['explicit CG, 2×2 blocks', rows, { solver: 'cg', cgSteps: 4, numUserBlocks: 2, numItemBlocks: 2 }],
   ];
   it.each(cases)('%s: factors and predictions within 1e-4 after the same iterations', async (_name, data, extra) => {
     const options: ALSOptions = { rank: 4, maxIter: 6, regParam: 0.05, seed: 17, ...extra };
@@ -254,7 +258,7 @@ describe('model API', () => {
   });
 
   it("solver 'cg' approaches the exact solution", async () => {
-    const exact = await referenceALS(rows, { rank: 3, maxIter: 8, implicitPrefs: true });
+    const exact = await referenceALS(rows, { rank: 3, maxIter: 8, implicitPrefs: true, solver: 'cholesky' });
     const cg = await new ALS({ rank: 3, maxIter: 8, implicitPrefs: true, solver: 'cg', cgSteps: 3, numUserBlocks: 2, numItemBlocks: 2 }).fit(rows);
     const a = Array.from(rows.slice(0, 40), (r) => cg.predict(r.user, r.item));
     const uI = (u: number): number => exact.userIds.indexOf(u);

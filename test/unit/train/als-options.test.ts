@@ -12,6 +12,13 @@ describe('compileALSOptions', () => {
     });
   });
 
+  it("defaults to the CG solver for implicit feedback (not with nonnegative), Cholesky otherwise", () => {
+    expect(compileALSOptions({ implicitPrefs: true }).solver).toBe('cg');
+    expect(compileALSOptions({ implicitPrefs: true, nonnegative: true }).solver).toBe('cholesky');
+    expect(compileALSOptions({ implicitPrefs: true, solver: 'cholesky' }).solver).toBe('cholesky');
+    expect(compileALSOptions({ implicitPrefs: false }).solver).toBe('cholesky');
+  });
+
   const cases: Array<[ALSOptions, string]> = [
     [{ rank: -1 }, 'options.rank must be a positive integer (got -1)'],
     [{ rank: 0 }, 'options.rank must be a positive integer (got 0)'],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NumericalError } from '../../../src/train/errors.js';
-import { choleskySolve, gatherRows, gram, initFactors, nnls, SeededRandom, solveBlock, symmetrize, topK } from '../../../src/train/als/kernels.js';
+import { choleskySolve, gatherRows, gram, initFactors, nnls, SeededRandom, solveBlock, solveBlockCG, symmetrize, topK } from '../../../src/train/als/kernels.js';
 
 function randomSpd(n: number, rng: SeededRandom): Float64Array {
   const m = new Float64Array(n * n).map(() => rng.gaussian());
@@ -210,5 +210,86 @@ describe('topK', () => {
     const a = Float64Array.of(1, 2, 0, 3);
     symmetrize(a, 2);
     expect(Array.from(a)).toEqual([1, 2, 2, 3]);
+  });
+});
+
+describe('solveBlockCG (implicit CG, A never formed)', () => {
+  /** A random block of `rows` rows over `numSrc` source rows in two parts, with counts 0–4 (some ≤ 0). */
+  function randomBlock(rank: number, rows: number, numSrc: number, seed: number) {
+    const rng = new SeededRandom(seed);
+    const half = Math.floor(numSrc / 2);
+    const parts = [
+      Float32Array.from({ length: half * rank }, () => rng.gaussian() * 0.5),
+      Float32Array.from({ length: (numSrc - half) * rank }, () => rng.gaussian() * 0.5),
+    ];
+    const rowPtr = new Int32Array(rows + 1);
+    const colPart: number[] = [], colRow: number[] = [], ratings: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const n = 1 + Math.floor(rng.next() * 9);
+      for (let k = 0; k < n; k++) {
+        const c = Math.floor(rng.next() * numSrc);
+        colPart.push(c < half ? 0 : 1);
+        colRow.push(c < half ? c : c - half);
+        ratings.push(Math.floor(rng.next() * 6) - 1);
+      }
+      rowPtr[r + 1] = ratings.length;
+    }
+    const block = { numRows: rows, rowPtr, colPart: Uint16Array.from(colPart), colRow: Int32Array.from(colRow), ratings: Float32Array.from(ratings) };
+    const yty = new Float64Array(rank * rank);
+    for (const p of parts) gram(p, rank).forEach((v, i) => (yty[i]! += v));
+    return { block, parts, yty };
+  }
+
+  it.each([[5], [8], [13]])('with ≥ rank steps it converges to the exact Cholesky solve (rank %i)', (rank) => {
+    const { block, parts, yty } = randomBlock(rank, 12, 23, rank);
+    const p = { rank, regParam: 0.1, implicitPrefs: true, alpha: 2, nonnegative: false };
+    const exact = solveBlock(block, parts, yty, p);
+    const prev = Float32Array.from({ length: 12 * rank }, (_, i) => Math.sin(i));
+    const cg = solveBlockCG(block, parts, yty, p, prev, 4 * rank);
+    for (let k = 0; k < exact.length; k++) expect(cg[k]).toBeCloseTo(exact[k]!, 4);
+  });
+
+  it('explicit feedback too (no YᵀY), from zeros', () => {
+    const rank = 6;
+    const { block, parts } = randomBlock(rank, 9, 20, 3);
+    const p = { rank, regParam: 0.2, implicitPrefs: false, alpha: 1, nonnegative: false };
+    const exact = solveBlock(block, parts, undefined, p);
+    const cg = solveBlockCG(block, parts, undefined, p, undefined, 4 * rank);
+    for (let k = 0; k < exact.length; k++) expect(cg[k]).toBeCloseTo(exact[k]!, 4);
+  });
+
+  it('a few warm-started steps reduce the error of the previous factors', () => {
+    const rank = 16;
+    const { block, parts, yty } = randomBlock(rank, 20, 60, 9);
+    const p = { rank, regParam: 0.1, implicitPrefs: true, alpha: 1, nonnegative: false };
+    const exact = solveBlock(block, parts, yty, p);
+    const prev = Float32Array.from(exact, (v, i) => v + 0.1 * Math.cos(i));
+    const cg = solveBlockCG(block, parts, yty, p, prev, 3);
+    const err = (x: Float32Array): number => Math.hypot(...Array.from(x, (v, i) => v - exact[i]!));
+    expect(err(cg)).toBeLessThan(0.5 * err(prev));
+  });
+
+  it('reuses its scratch safely across ranks', () => {
+    for (const rank of [7, 3, 7]) {
+      const { block, parts, yty } = randomBlock(rank, 4, 10, 1);
+      const p = { rank, regParam: 0.1, implicitPrefs: true, alpha: 1, nonnegative: false };
+      const exact = solveBlock(block, parts, yty, p);
+      const cg = solveBlockCG(block, parts, yty, p, undefined, 4 * rank);
+      for (let k = 0; k < exact.length; k++) expect(cg[k]).toBeCloseTo(exact[k]!, 4);
+    }
+  });
+});
+
+describe('gram (blocked SYRK)', () => {
+  it.each([[1], [3], [4], [9], [17]])('equals the plain sum of outer products for %i rows', (rows) => {
+    const rng = new SeededRandom(rows);
+    const rank = 5;
+    const y = Float32Array.from({ length: rows * rank }, () => rng.gaussian());
+    const g = gram(y, rank);
+    for (let i = 0; i < rank; i++) for (let j = 0; j < rank; j++) {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += y[r * rank + i]! * y[r * rank + j]!;
+      expect(g[i * rank + j]).toBeCloseTo(s, 10);
+    }
   });
 });

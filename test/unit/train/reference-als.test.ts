@@ -62,6 +62,15 @@ describe('referenceALS', () => {
     expect(inS / inN).toBeGreaterThan(outS / outN + 0.3);
   });
 
+  it("solver 'cg' with enough steps reproduces the exact implicit solves", async () => {
+    const rows = lowRank(25, 20, 2, 0.4, 0, 8).map((x, k) => ({ ...x, rating: (k % 4) + 1 }));
+    const base = { rank: 3, implicitPrefs: true, alpha: 2, maxIter: 4, seed: 2 } as const;
+    const exact = await referenceALS(rows, { ...base, solver: 'cholesky' });
+    const cg = await referenceALS(rows, { ...base, solver: 'cg', cgSteps: 12 });
+    for (let k = 0; k < exact.userFactors.length; k++) expect(cg.userFactors[k]).toBeCloseTo(exact.userFactors[k]!, 4);
+    for (let k = 0; k < exact.itemFactors.length; k++) expect(cg.itemFactors[k]).toBeCloseTo(exact.itemFactors[k]!, 4);
+  });
+
   it('nonnegative keeps every factor ≥ 0', async () => {
     const r = await referenceALS(lowRank(20, 15, 2, 0.5, 0.1, 6), { rank: 3, nonnegative: true, maxIter: 5 });
     expect(r.userFactors.every((v) => v >= 0) && r.itemFactors.every((v) => v >= 0)).toBe(true);
