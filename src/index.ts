@@ -47,8 +47,10 @@ export type {
 export {
   ALS, ALSModel, referenceALS, compileALSOptions, ALS_MODEL_FORMAT, ALS_MODEL_VERSION,
   TrainError, InvalidTrainOptionError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
+  TuneError, ModelBuildError, TrainingFailedError, tune, grid, choice, uniform, loguniform, randint, Trainer, trainLocal, ringAllreduceMean, butterflyAllreduceMean, Mailbox,
 } from './train/index.js';
 export type {
   ALSOptions, CompiledALSOptions, ALSFitStats, ALSModelParams, FactorMatrix, ColdStartStrategy, FactorExchange, ALSSolver, RatingsInput,
-  ArrowConvertible, ReferenceALSResult,
+  ArrowConvertible, ReferenceALSResult, Trainable, StepTrainable, TrialMetrics, TrialResult, TuneResult, TuneOptions, SearchSpace, TrialConfig,
+  TrainerResult, TrainerOptions, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent, ReplicaState, RingTransport, AllreduceAlgorithm,
 } from './train/index.js';

@@ -83,3 +83,27 @@ function describe(v: unknown): string {
   if (typeof v === 'number') return String(v);
   return typeof v;
 }
+
+/** Thrown by `tune()` when no trial produced the searched metric (every trial failed or none reported it). */
+export class TuneError extends TrainError {
+  override readonly code = 'TRAIN_TUNE_FAILED';
+  constructor(message: string, readonly trialErrors: readonly string[] = [], options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Thrown by the TensorFlow.js `Trainer` when the user's model-building function throws or returns no model. */
+export class ModelBuildError extends TrainError {
+  override readonly code = 'TRAIN_MODEL_BUILD';
+  constructor(readonly builder: string, message: string, options?: { cause?: unknown }) {
+    super(`model-building function '${builder}': ${message}`, options);
+  }
+}
+
+/** Thrown by the TensorFlow.js `Trainer` when workers failed more times than `maxFailures` allows. */
+export class TrainingFailedError extends TrainError {
+  override readonly code = 'TRAIN_FAILED';
+  constructor(message: string, readonly failures: number, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -1,6 +1,9 @@
 /**
  * shoal train layer: distributed training on the core runtime. So far: block ALS with Spark MLlib
- * parity (explicit and implicit feedback, NNLS, cold start, top-k recommendations, save/load).
+ * parity (explicit and implicit feedback, NNLS, cold start, top-k recommendations, save/load);
+ * hyperparameter search (`tune`: grid/random search, FIFO/ASHA scheduling); data-parallel
+ * TensorFlow.js training (`Trainer`: placement-group gang scheduling, ring allreduce among workers,
+ * checkpoints and restart after a worker is lost).
  *
  * @example
  * ```ts
@@ -13,6 +16,7 @@
  */
 export {
   TrainError, InvalidTrainOptionError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
+  TuneError, ModelBuildError, TrainingFailedError,
 } from './errors.js';
 export { ALS } from './als/als.js';
 export type { ALSFitStats } from './als/als.js';
@@ -24,3 +28,13 @@ export type { RatingsInput, ArrowConvertible } from './als/als-data.js';
 export { referenceALS } from './als/reference-als.js';
 export type { ReferenceALSResult } from './als/reference-als.js';
 export { ALS_MODEL_FORMAT, ALS_MODEL_VERSION } from './als/als-model-io.js';
+export { tune, compileTuneOptions, grid, choice, uniform, loguniform, randint, generateConfigs, AshaScheduler, FifoScheduler } from './tune/index.js';
+export type {
+  Trainable, StepTrainable, TrialMetrics, TrialResult, TuneResult, TuneOptions, CompiledTuneOptions, Domain, SearchSpace, TrialConfig,
+  TrialScheduler, TrialDecision, AshaParams,
+} from './tune/index.js';
+export { Trainer, trainLocal, compileTrainerOptions, ringAllreduceMean, butterflyAllreduceMean, Mailbox } from './tfjs/index.js';
+export type {
+  TrainerResult, TrainerOptions, CompiledTrainerOptions, AllreduceAlgorithm, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent,
+  ReplicaState, RingTransport,
+} from './tfjs/index.js';

@@ -1,0 +1,153 @@
+/**
+ * The data-parallel worker: a built-in actor class (workers import this compiled module from their
+ * own installation, so it only defines; tfjs loads inside `setup()`). Each worker trains one replica
+ * on its shard and, every N steps, averages weights and optimizer slots with a ring allreduce over
+ * its peers: it sends chunks to its successor with actor calls (`deliver`) and receives through a
+ * mailbox — so it runs with maxConcurrency > 1: `deliver` runs while `trainEpoch` awaits.
+ */
+import { actor, get, type ActorHandle } from '../../core/index.js';
+import { writeCheckpoint } from './checkpoint.js';
+import { butterflyAllreduceMean, Mailbox, ringAllreduceMean } from './ring-allreduce.js';
+import { Replica, type ReplicaSpec, type ReplicaState } from './tfjs-replica.js';
+import type { DenseShard } from './training-data.js';
+import type { AllreduceAlgorithm } from './trainer-options.js';
+
+export interface WorkerSpec extends ReplicaSpec {
+  worldSize: number;
+  syncEveryNSteps: number;
+  checkpointEvery: number;
+  checkpointDir: string;
+  runId: string;
+  allreduce: AllreduceAlgorithm;
+}
+
+/** Buffers up to this size use the butterfly (latency-bound) when the worker count is a power of two, under `allreduce: 'auto'`. */
+export const BUTTERFLY_MAX_BYTES = 1 << 20;
+
+/** What one worker reports for one epoch (or the part of it after a resume). */
+export interface WorkerEpochReport {
+  rank: number;
+  fromStep: number;
+  /** Global (averaged over workers) loss of each step run, from `fromStep`. */
+  losses: number[];
+  computeMs: number;
+  commMs: number;
+  /** Part of commMs spent moving chunks between workers (the rest: reading and writing back the state). */
+  ringMs: number;
+  syncs: number;
+  valLoss: number | undefined;
+  globalStep: number;
+}
+
+export class TfjsTrainWorker {
+  private replica: Replica | undefined;
+  private peers: ActorHandle<TfjsTrainWorker>[] = [];
+  private readonly mailbox = new Mailbox();
+  private globalStep = 0;
+  private ringMs = 0;
+  /** This worker's losses since the last sync; they ride along in the allreduce to become global. */
+  private pending: number[] = [];
+  /** Global losses of this epoch's steps, from the step it started at. */
+  private epochLosses: number[] = [];
+  private readonly shard: DenseShard;
+  private readonly validation: DenseShard | null;
+
+  constructor(readonly spec: WorkerSpec, shard: DenseShard, validation: DenseShard | null) {
+    // Own copies: arguments may be views on object-store memory.
+    this.shard = { ...shard, x: shard.x.slice(), y: shard.y.slice() };
+    this.validation = validation ? { ...validation, x: validation.x.slice(), y: validation.y.slice() } : null;
+  }
+
+  async setup(): Promise<{ backend: string; stepsPerEpoch: number }> {
+    this.replica = await Replica.create(this.spec, this.shard, this.validation);
+    return { backend: this.replica.backend, stepsPerEpoch: this.replica.stepsPerEpoch };
+  }
+
+  setPeers(peers: ActorHandle<TfjsTrainWorker>[]): number {
+    this.peers = peers;
+    return peers.length;
+  }
+
+  getState(): Promise<ReplicaState> {
+    return this.ready().getState();
+  }
+
+  async load(state: ReplicaState, globalStep: number): Promise<void> {
+    await this.ready().setState(state);
+    this.globalStep = globalStep;
+  }
+
+  /** A chunk from the predecessor in the ring. */
+  deliver(key: string, chunk: Float32Array): void {
+    this.mailbox.put(key, chunk.slice());
+  }
+
+  /** Runs steps `fromStep`.. of `epoch`; `priorLosses` are the global losses of steps 0..fromStep−1 (kept in checkpoints). */
+  async trainEpoch(epoch: number, fromStep: number, priorLosses: number[] = []): Promise<WorkerEpochReport> {
+    const r = this.ready();
+    const { spec } = this;
+    const steps = r.stepsPerEpoch;
+    const order = r.order(epoch);
+    this.pending = [];
+    this.epochLosses = [];
+    let computeMs = 0;
+    let commMs = 0;
+    let syncs = 0;
+    this.ringMs = 0;
+    for (let s = fromStep; s < steps; s++) {
+      const t0 = performance.now();
+      this.pending.push(r.trainStep(order, s));
+      computeMs += performance.now() - t0;
+      this.globalStep++;
+      const last = s === steps - 1;
+      const checkpoint = last || (spec.checkpointEvery > 0 && this.globalStep % spec.checkpointEvery === 0);
+      if (checkpoint || this.globalStep % spec.syncEveryNSteps === 0) {
+        const t1 = performance.now();
+        await this.sync();
+        commMs += performance.now() - t1;
+        syncs++;
+      }
+      if (checkpoint && spec.rank === 0) {
+        const next = last ? { epoch: epoch + 1, step: 0 } : { epoch, step: s + 1 };
+        const epochLosses = last ? [] : [...priorLosses, ...this.epochLosses];
+        await writeCheckpoint(spec.checkpointDir, { ...next, globalStep: this.globalStep, runId: spec.runId, epochLosses }, await r.getState());
+      }
+    }
+    return { rank: spec.rank, fromStep, losses: this.epochLosses, computeMs, commMs, ringMs: this.ringMs, syncs, valLoss: spec.rank === 0 ? r.validationLoss() : undefined, globalStep: this.globalStep };
+  }
+
+  private async sync(): Promise<void> {
+    const { worldSize, rank } = this.spec;
+    const losses = this.pending;
+    this.pending = [];
+    if (worldSize === 1) {
+      this.epochLosses.push(...losses);
+      return;
+    }
+    const r = this.ready();
+    const state = await r.flatState();
+    const buf = new Float32Array(state.length + losses.length);
+    buf.set(state);
+    buf.set(losses, state.length);
+    const t0 = performance.now();
+    const powerOfTwo = (worldSize & (worldSize - 1)) === 0;
+    const algorithm = this.spec.allreduce === 'auto' ? (powerOfTwo && buf.byteLength <= BUTTERFLY_MAX_BYTES ? 'butterfly' : 'ring') : this.spec.allreduce;
+    const allreduce = algorithm === 'butterfly' ? butterflyAllreduceMean : ringAllreduceMean;
+    await allreduce(buf, rank, worldSize, `g${this.globalStep}`, {
+      send: async (to, key, chunk) => {
+        await get(this.peers[to]!.deliver.remote(key, chunk));
+      },
+      receive: (key) => this.mailbox.take(key),
+    });
+    this.ringMs += performance.now() - t0;
+    await r.setFlatState(buf.subarray(0, state.length));
+    for (const l of buf.subarray(state.length)) this.epochLosses.push(l);
+  }
+
+  private ready(): Replica {
+    if (!this.replica) throw new Error('TfjsTrainWorker: setup() was not called');
+    return this.replica;
+  }
+}
+
+export const TfjsTrainWorkerActor = actor(TfjsTrainWorker, { maxConcurrency: 4 });
