@@ -153,7 +153,9 @@ export async function shutdown(): Promise<void> {
   await lc?.stop();
 }
 
-export const isInitialized = (): boolean => runtime !== undefined;
+/** True when the API can be used: after `init()`, and always inside a task or actor. */
+export const isInitialized = (): boolean =>
+  runtime !== undefined || (!!process.env.SHOAL_IN_WORKER && !!process.env.SHOAL_THREAD_HEAD);
 
 /**
  * True when `meta` is the module Node was started with — the guard for driver code in a module

@@ -137,8 +137,6 @@ export class HeadState {
   private readonly placementGroups = new Map<string, PlacementGroupRecord>();
   private readonly sessionHolds = new Map<string, Set<string>>();
   private schedulePending = false;
-  /** The owner that already got the result being finished straight from the worker. */
-  private deliveredTo: string | undefined;
   private readonly warnedInfeasible = new Set<string>();
   readonly counters: HeadCounters = { tasksSubmitted: 0, tasksFinished: 0, tasksFailed: 0, tasksRetried: 0, objectsReconstructed: 0 };
   /** Called for every autoscaling-relevant or notable decision. */
@@ -446,12 +444,12 @@ export class HeadState {
 
   private objectReady(o: ObjectEntry): void {
     if (o.subscribers.size) {
+      // The owner may have had the result straight from the worker already; this copy is what
+      // guarantees delivery (a direct stream can break), and the driver ignores a second one.
       const msg = this.readyMessage(o);
-      const skip = this.deliveredTo;
-      for (const s of o.subscribers) if (s !== skip) this.sessions.get(s)?.send(msg);
+      for (const s of o.subscribers) this.sessions.get(s)?.send(msg);
       o.subscribers.clear();
     }
-    this.deliveredTo = undefined;
     const waiters = this.depWaiters.get(o.id);
     if (waiters) {
       this.depWaiters.delete(o.id);
@@ -747,7 +745,6 @@ export class HeadState {
     } else {
       if (node && node.dispatched.delete(t.spec.taskId)) node.inflightTasks = Math.max(0, node.inflightTasks - 1);
     }
-    if (msg.delivered && !msg.error) this.deliveredTo = t.owner;
     if (msg.lostInput) this.copyUnreachable(msg.lostInput.id, msg.lostInput.address);
     if (msg.error && msg.system) {
       const e = msg.error;
@@ -758,7 +755,6 @@ export class HeadState {
     } else {
       this.finishTask(t, msg);
     }
-    this.deliveredTo = undefined;
     this.schedule();
   }
 

@@ -99,8 +99,6 @@ export interface TaskDoneMsg {
   system?: boolean;
   /** Time the task ran in its thread. */
   ms?: number;
-  /** The result was also delivered straight to the owner (the head need not forward it). */
-  delivered?: boolean;
   /** The task could not start: this input's copy at this address could not be fetched. */
   lostInput?: { id: string; address: string };
 }

@@ -205,7 +205,7 @@ export class WorkerNode {
       // A small result without nested refs goes straight to its driver too (one hop sooner).
       const direct = !!spec?.owner && !nested;
       if (direct) this.deliverer.send(spec.owner!, { t: 'ready', id: returnObjectId(taskId), inline: bytes, size: bytes.byteLength });
-      this.channel.send({ t: 'done', taskId, inline: bytes, nested, ms, delivered: direct || undefined });
+      this.channel.send({ t: 'done', taskId, inline: bytes, nested, ms });
     } else {
       this.store.put(returnObjectId(taskId), bytes);
       this.channel.send({ t: 'done', taskId, size: bytes.byteLength, nested: r.nested?.length ? r.nested : undefined, ms });
