@@ -20,7 +20,7 @@ import { plainValue } from '../kernels/take.js';
 import { logicalTypeOf, isNumericType } from '../types/logical-type.js';
 import { compileExecutionOptions, type ExecutionOptions } from './execution-options.js';
 import { Executor, type Stage } from './execution/executor.js';
-import { rowCountTask, writeFilesTask, writePostgresTask, type FileWriteSpec } from './execution/partition-tasks.js';
+import { writeFilesTask, writePostgresTask, type FileWriteSpec } from './execution/partition-tasks.js';
 import { Progress } from './execution/progress.js';
 import { optimize } from './optimizer/optimize.js';
 import { planToString } from './plan/explain.js';
@@ -240,8 +240,7 @@ export class Dataset {
           return resolved.partitions.reduce((s, p) => s + (p.rows ?? 0), 0);
         }
       }
-      const refs = await exec.partitions(physical);
-      const counts = await get(refs.map((r) => rowCountTask.remote(r)));
+      const counts = await exec.partitionRowCounts(physical);
       return counts.reduce((a, b) => a + b, 0);
     });
   }

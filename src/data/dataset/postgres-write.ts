@@ -8,7 +8,7 @@
 import type * as arrow from 'apache-arrow';
 import type pg from 'pg';
 import { InvalidOptionError, PostgresError, UnknownColumnError } from '../errors.js';
-import { quoteIdent } from '../io/pg-partition-queries.js';
+import { quoteColumn, quoteIdent } from '../io/pg-partition-queries.js';
 import { pgTypeFor, type PgWriteMode } from '../io/pg-writer.js';
 import { connectPostgres } from './sources/postgres-source.js';
 
@@ -65,9 +65,9 @@ export async function stagePostgresWrite(o: WritePostgresOptions, schema: arrow.
   const stagingBase = `${base.slice(0, 30)}_shoal_stage_${process.pid}_${Date.now().toString(36)}`;
   const staging = `${schemaPrefix}${stagingBase}`;
   const target = quoteIdent(o.table);
-  const cols = schema.fields.map((f) => quoteIdent(f.name)).join(', ');
-  const columnDefs = schema.fields.map((f) => `${quoteIdent(f.name)} ${pgTypeFor(f.type, f.name)}${keys.includes(f.name) ? ' NOT NULL' : ''}`).join(', ');
-  const pk = keys.length > 0 ? `, PRIMARY KEY (${keys.map(quoteIdent).join(', ')})` : '';
+  const cols = schema.fields.map((f) => quoteColumn(f.name)).join(', ');
+  const columnDefs = schema.fields.map((f) => `${quoteColumn(f.name)} ${pgTypeFor(f.type, f.name)}${keys.includes(f.name) ? ' NOT NULL' : ''}`).join(', ');
+  const pk = keys.length > 0 ? `, PRIMARY KEY (${keys.map(quoteColumn).join(', ')})` : '';
   try {
     const exists = (await q(client, `SELECT to_regclass('${target.replace(/'/g, "''")}') IS NOT NULL AS e`, o.table)).rows[0].e as boolean;
     if (exists) await q(client, `CREATE TABLE ${quoteIdent(staging)} (LIKE ${target} INCLUDING ${mode === 'overwrite' ? 'ALL' : 'DEFAULTS'})`, o.table);
@@ -92,8 +92,8 @@ export async function stagePostgresWrite(o: WritePostgresOptions, schema: arrow.
         await q(client, `DROP TABLE ${quoteIdent(staging)}`, o.table);
       } else {
         await q(client, `CREATE TABLE IF NOT EXISTS ${target} (${columnDefs}${pk})`, o.table);
-        const keyList = keys.map(quoteIdent).join(', ');
-        const updates = schema.fields.filter((f) => !keys.includes(f.name)).map((f) => `${quoteIdent(f.name)} = EXCLUDED.${quoteIdent(f.name)}`);
+        const keyList = keys.map(quoteColumn).join(', ');
+        const updates = schema.fields.filter((f) => !keys.includes(f.name)).map((f) => `${quoteColumn(f.name)} = EXCLUDED.${quoteColumn(f.name)}`);
         await q(
           client,
           `INSERT INTO ${target} (${cols}) SELECT DISTINCT ON (${keyList}) ${cols} FROM ${quoteIdent(staging)} ORDER BY ${keyList}, ctid DESC ` +

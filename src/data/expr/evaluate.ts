@@ -5,7 +5,7 @@
  */
 import * as arrow from 'apache-arrow';
 import { UnknownColumnError } from '../errors.js';
-import { type Column, columnFromVector, columnToVector, constantColumn, storageFor } from '../types/column.js';
+import { type Column, columnFromVector, columnToVector, constantColumn, storageFor, validityOf } from '../types/column.js';
 import { compareNumbers, compareStrings } from '../types/compare.js';
 import { type LogicalType, isNumericType } from '../types/logical-type.js';
 import { andValid, validCopy, widen } from './coerce.js';
@@ -64,6 +64,18 @@ function evalNode(node: ExprNode, ctx: EvalContext): Column {
     case 'cast':
       return castColumn(evalNode(node.arg, ctx), node.to);
     case 'unary': {
+      if ((node.fn === 'isNull' || node.fn === 'isNotNull') && node.arg.op === 'col' && !ctx.cache.has(node.arg.name)) {
+        // Validity only: a column reference is not converted (no string decoding for `s IS NOT NULL`).
+        const v = ctx.source.getChild(node.arg.name);
+        if (v === null) throw new UnknownColumnError(node.arg.name, [...ctx.types.keys()]);
+        const valid = validityOf(v as arrow.Vector);
+        const out = new Uint8Array(n);
+        if (node.fn === 'isNull') {
+          if (valid !== null) for (let i = 0; i < n; i++) out[i] = 1 - valid[i]!;
+        } else if (valid === null) out.fill(1);
+        else out.set(valid);
+        return { type: 'bool', length: n, values: out, valid: null };
+      }
       const a = evalNode(node.arg, ctx);
       switch (node.fn) {
         case 'isNull':
@@ -89,8 +101,15 @@ function evalNode(node: ExprNode, ctx: EvalContext): Column {
       }
       break;
     }
-    case 'binary':
-      return evalBinary(node.fn, evalNode(node.left, ctx), evalNode(node.right, ctx), inferType(node, ctx.types), n);
+    case 'binary': {
+      const outType = inferType(node, ctx.types);
+      const r = node.right;
+      if (r.op === 'lit' && typeof r.value === 'number' && ARITHMETIC.has(node.fn) && isNumericType(outType)) {
+        const l = evalNode(node.left, ctx);
+        if (l.type !== 'null') return evalArithmeticScalar(node.fn, l, r.value, outType, n);
+      }
+      return evalBinary(node.fn, evalNode(node.left, ctx), evalNode(r, ctx), outType, n);
+    }
     case 'case': {
       const outType = inferType(node, ctx.types);
       const out = storageFor(outType, n);
@@ -167,18 +186,67 @@ function evalBinary(fn: BinaryFn, l: Column, r: Column, outType: LogicalType, n:
       break;
     case 'div':
     case 'mod': {
-      const v = validCopy(valid, n);
-      for (let i = 0; i < n; i++) {
-        if (b[i] === 0) {
-          v[i] = 0;
-          continue;
+      let zeros = false;
+      for (let i = 0; i < n; i++) if (b[i] === 0) zeros = true;
+      const v = zeros ? validCopy(valid, n) : valid;
+      if (fn === 'div') for (let i = 0; i < n; i++) out[i] = a[i]! / b[i]!;
+      else if (isInt) {
+        // Integer remainder without fmod: exact for |a| <= 2^53 (a non-integral quotient a/b is more than
+        // its rounding error away from the next integer, so trunc(a/b) is exact).
+        for (let i = 0; i < n; i++) {
+          const x = a[i]!;
+          const y = b[i]!;
+          out[i] = x <= 9007199254740992 && x >= -9007199254740992 ? x - Math.trunc(x / y) * y : Math.trunc(x % y);
         }
-        out[i] = fn === 'div' ? a[i]! / b[i]! : isInt ? Math.trunc(a[i]! % b[i]!) : a[i]! % b[i]!;
+      } else for (let i = 0; i < n; i++) out[i] = a[i]! % b[i]!;
+      if (zeros) {
+        for (let i = 0; i < n; i++) {
+          if (b[i] === 0) {
+            v![i] = 0;
+            out[i] = 0;
+          }
+        }
       }
       return { type: t, length: n, values: out, valid: v };
     }
   }
   return { type: t, length: n, values: out, valid };
+}
+
+const ARITHMETIC = new Set<BinaryFn>(['add', 'sub', 'mul', 'div', 'mod', 'pow']);
+
+/** `column op literal` without materializing the literal as a column (same results as evalBinary). */
+function evalArithmeticScalar(fn: BinaryFn, l: Column, y: number, t: LogicalType, n: number): Column {
+  const a = widen(l, t).values as Int32Array | Float64Array;
+  const out = storageFor(t, n) as Int32Array | Float64Array;
+  const isInt = t !== 'float64';
+  switch (fn) {
+    case 'add':
+      for (let i = 0; i < n; i++) out[i] = a[i]! + y;
+      break;
+    case 'sub':
+      for (let i = 0; i < n; i++) out[i] = a[i]! - y;
+      break;
+    case 'mul':
+      if (t === 'int32') for (let i = 0; i < n; i++) out[i] = Math.imul(a[i]!, y);
+      else for (let i = 0; i < n; i++) out[i] = a[i]! * y;
+      break;
+    case 'pow':
+      for (let i = 0; i < n; i++) out[i] = Math.pow(a[i]!, y);
+      break;
+    case 'div':
+    case 'mod':
+      if (y === 0) return { type: t, length: n, values: out, valid: new Uint8Array(n) };
+      if (fn === 'div') for (let i = 0; i < n; i++) out[i] = a[i]! / y;
+      else if (isInt) {
+        for (let i = 0; i < n; i++) {
+          const x = a[i]!;
+          out[i] = x <= 9007199254740992 && x >= -9007199254740992 ? x - Math.trunc(x / y) * y : Math.trunc(x % y);
+        }
+      } else for (let i = 0; i < n; i++) out[i] = a[i]! % y;
+      break;
+  }
+  return { type: t, length: n, values: out, valid: l.valid === null ? null : l.valid.slice() };
 }
 
 /** SQL three-valued AND / OR. */

@@ -25,12 +25,20 @@ export interface PgPartitionOptions {
   readonly numPartitions?: number;
 }
 
-/** Quotes an identifier, splitting `schema.table` on dots. */
+/**
+ * Quotes a table name, splitting `schema.table` on dots; every part is double-quoted with embedded
+ * quotes doubled, so no name can end the identifier early (no injection).
+ */
 export function quoteIdent(name: string): string {
   return name
     .split('.')
     .map((p) => `"${p.replace(/"/g, '""')}"`)
     .join('.');
+}
+
+/** Quotes a column name as one identifier (a dot is part of the name; quotes are doubled). */
+export function quoteColumn(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 function literal(v: bigint | number, isDate: boolean): string {
@@ -42,7 +50,7 @@ function literal(v: bigint | number, isDate: boolean): string {
 export function pgPartitionQueries(options: PgPartitionOptions): string[] {
   const { table, query } = options;
   if ((table === undefined) === (query === undefined)) throw new InvalidOptionError('options.table/options.query', 'exactly one must be given');
-  const cols = options.columns === undefined || options.columns.length === 0 ? '*' : options.columns.map(quoteIdent).join(', ');
+  const cols = options.columns === undefined || options.columns.length === 0 ? '*' : options.columns.map(quoteColumn).join(', ');
   const from = table !== undefined ? quoteIdent(table) : `(${query!.trim().replace(/;\s*$/, '')}) AS shoal_partition_source`;
   const base = `SELECT ${cols} FROM ${from}`;
   const requested = options.numPartitions ?? 1;
@@ -67,7 +75,7 @@ export function pgPartitionQueries(options: PgPartitionOptions): string[] {
     hi = Number(hi);
   }
   if (lo > hi) throw new InvalidOptionError('options.lowerBound', `must not exceed upperBound; got ${String(lowerBound)} > ${String(upperBound)}`);
-  const c = quoteIdent(options.partitionColumn);
+  const c = quoteColumn(options.partitionColumn);
   let n = requested;
   if (integral && BigInt(hi) - BigInt(lo) < BigInt(n)) n = Math.max(1, Number(BigInt(hi) - BigInt(lo)));
   if (n === 1 || lo === hi) return [base];

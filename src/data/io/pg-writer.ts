@@ -14,7 +14,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { InvalidOptionError, PostgresError, UnknownColumnError, UnsupportedTypeError } from '../errors.js';
 import { MS_PER_DAY } from '../types/column.js';
 import { formatDate, formatTimestamp } from '../types/temporal.js';
-import { quoteIdent } from './pg-partition-queries.js';
+import { quoteColumn, quoteIdent } from './pg-partition-queries.js';
 
 export type PgWriteMode = 'append' | 'overwrite' | 'upsert';
 
@@ -149,7 +149,7 @@ async function exec(client: ClientBase, sql: string, table: string): Promise<voi
 }
 
 async function copyInto(client: ClientBase, target: string, table: arrow.Table, chunkRows: number, tableName: string): Promise<void> {
-  const cols = table.schema.fields.map((f) => quoteIdent(f.name)).join(', ');
+  const cols = table.schema.fields.map((f) => quoteColumn(f.name)).join(', ');
   const sql = `COPY ${target} (${cols}) FROM STDIN WITH (FORMAT csv)`;
   try {
     await pipeline(Readable.from(csvChunks(table, chunkRows)), client.query(copyFrom(sql)));
@@ -169,8 +169,8 @@ export async function writePostgresTable(client: ClientBase, table: arrow.Table,
   if (mode === 'upsert' && keys.length === 0) throw new InvalidOptionError('options.keyColumns', 'must name at least one column for upsert');
   for (const k of keys) if (!names.includes(k)) throw new UnknownColumnError(k, names);
   const target = quoteIdent(options.table);
-  const columnDefs = table.schema.fields.map((f) => `${quoteIdent(f.name)} ${pgTypeFor(f.type, f.name)}${keys.includes(f.name) ? ' NOT NULL' : ''}`);
-  const pk = keys.length > 0 ? `, PRIMARY KEY (${keys.map(quoteIdent).join(', ')})` : '';
+  const columnDefs = table.schema.fields.map((f) => `${quoteColumn(f.name)} ${pgTypeFor(f.type, f.name)}${keys.includes(f.name) ? ' NOT NULL' : ''}`);
+  const pk = keys.length > 0 ? `, PRIMARY KEY (${keys.map(quoteColumn).join(', ')})` : '';
   await exec(client, 'BEGIN', options.table);
   try {
     if (options.createTable ?? true) await exec(client, `CREATE TABLE IF NOT EXISTS ${target} (${columnDefs.join(', ')}${pk})`, options.table);
@@ -179,9 +179,9 @@ export async function writePostgresTable(client: ClientBase, table: arrow.Table,
       const tmp = `shoal_upsert_${process.pid}_${Date.now().toString(36)}`;
       await exec(client, `CREATE TEMP TABLE ${tmp} (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`, options.table);
       await copyInto(client, tmp, table, chunkRows, options.table);
-      const cols = names.map(quoteIdent).join(', ');
-      const keyList = keys.map(quoteIdent).join(', ');
-      const updates = names.filter((n) => !keys.includes(n)).map((n) => `${quoteIdent(n)} = EXCLUDED.${quoteIdent(n)}`);
+      const cols = names.map(quoteColumn).join(', ');
+      const keyList = keys.map(quoteColumn).join(', ');
+      const updates = names.filter((n) => !keys.includes(n)).map((n) => `${quoteColumn(n)} = EXCLUDED.${quoteColumn(n)}`);
       await exec(
         client,
         `INSERT INTO ${target} (${cols}) SELECT DISTINCT ON (${keyList}) ${cols} FROM ${tmp} ORDER BY ${keyList}, ctid DESC ` +

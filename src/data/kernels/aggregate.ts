@@ -18,7 +18,7 @@ import { type Column, columnFromValues, columnFromVector, columnToVector } from 
 import { compareNumbers, compareValues } from '../types/compare.js';
 import { type LogicalType, isListType, isNumericType, typeToString } from '../types/logical-type.js';
 import { concatTables } from './concat.js';
-import { encodeKeys, groupRows, keyColumns } from './row-key.js';
+import { groupIds, keyColumns } from './row-key.js';
 import { requireColumn } from './table-util.js';
 import { tableFromVectors, takeVector } from './take.js';
 
@@ -97,11 +97,9 @@ function f64Vector(values: Float64Array, valid?: Uint8Array): arrow.Vector {
 function groupKeys(table: arrow.Table, keys: readonly string[]): { groups: Groups; keyVectors: arrow.Vector[] } {
   const n = table.numRows;
   if (keys.length === 0) return { groups: new Groups(new Int32Array(n), 1), keyVectors: [] };
-  const { keys: encoded } = encodeKeys(keyColumns(table, keys), n);
-  const { groupOf, firstRows } = groupRows(encoded);
-  const first = Int32Array.from(firstRows);
-  const keyVectors = keys.map((k) => takeVector(requireColumn(table, k), first));
-  return { groups: new Groups(groupOf, firstRows.length), keyVectors };
+  const { groupOf, firstRows, numGroups } = groupIds(keyColumns(table, keys), n);
+  const keyVectors = keys.map((k) => takeVector(requireColumn(table, k), firstRows));
+  return { groups: new Groups(groupOf, numGroups), keyVectors };
 }
 
 /** Index of the min/max row per group (-1 when the group has no non-null value). */
@@ -172,7 +170,7 @@ export function partialAggregate(table: arrow.Table, keys: readonly string[], ag
   for (const spec of aggs) {
     if (spec.op === 'count') {
       const n = f64(G);
-      if (spec.column === undefined) for (let i = 0; i < table.numRows; i++) n[g.groupOf[i]!]!++;
+      if (spec.column === undefined) for (let i = 0, iEnd = table.numRows; i < iEnd; i++) n[g.groupOf[i]!]!++;
       else {
         const c = columnFromVector(requireColumn(table, spec.column), spec.column);
         for (let i = 0; i < c.length; i++) if (isValid(c, i) && c.type !== 'null') n[g.groupOf[i]!]!++;
@@ -290,7 +288,7 @@ export function mergeAggregates(partials: readonly arrow.Table[], keys: readonly
         const n = f64(G);
         const mean = f64(G);
         const m2 = f64(G);
-        for (let i = 0; i < table.numRows; i++) {
+        for (let i = 0, iEnd = table.numRows; i < iEnd; i++) {
           const nb = nc[i]!;
           if (nb === 0) continue;
           const grp = g.groupOf[i]!;

@@ -1,5 +1,5 @@
 import type * as arrow from 'apache-arrow';
-import { encodeKeys, keyColumns } from './row-key.js';
+import { groupIds, keyColumns } from './row-key.js';
 import { takeTable } from './take.js';
 
 /**
@@ -9,16 +9,7 @@ import { takeTable } from './take.js';
 export function distinct(table: arrow.Table, columns?: readonly string[]): arrow.Table {
   const names = columns ?? table.schema.fields.map((f) => f.name);
   if (names.length === 0) return table.slice(0, Math.min(1, table.numRows));
-  const { keys } = encodeKeys(keyColumns(table, names), table.numRows);
-  const seen = new Set<unknown>();
-  const keep: number[] = [];
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (!seen.has(k)) {
-      seen.add(k);
-      keep.push(i);
-    }
-  }
+  const keep = groupIds(keyColumns(table, names), table.numRows).firstRows;
   if (keep.length === table.numRows) return table;
-  return takeTable(table, Int32Array.from(keep));
+  return takeTable(table, keep);
 }

@@ -10,7 +10,7 @@ import { widen } from '../expr/coerce.js';
 import { commonType } from '../expr/output-type.js';
 import { columnFromVector, columnToVector } from '../types/column.js';
 import { typeToString } from '../types/logical-type.js';
-import { encodeKeys, keyColumns } from './row-key.js';
+import { KeyIndex, anyNullRows, hashRows, keyColumns } from './row-key.js';
 import { requireColumn } from './table-util.js';
 import { tableFromVectors, takeVector } from './take.js';
 
@@ -51,30 +51,21 @@ export function hashJoin(left: arrow.Table, right: arrow.Table, on: JoinOn, how:
     }
     if (t === undefined) throw new SchemaMismatchError(`join key "${leftKeys[i]}" is ${typeToString(c.type)} on the left but "${rightKeys[i]}" is ${typeToString(rk[i]!.type)} on the right`, leftKeys[i]);
   });
-  const L = encodeKeys(lk, left.numRows);
-  const R = encodeKeys(rk, right.numRows);
+  const lNull = anyNullRows(lk, left.numRows);
+  const index = new KeyIndex(rk, right.numRows, anyNullRows(rk, right.numRows));
+  const next = index.next;
+  const lHash = hashRows(lk, left.numRows);
 
-  // Build: key → right rows, chained through `next` so each key costs one Map entry.
-  const head = new Map<unknown, number>();
-  const next = new Int32Array(right.numRows).fill(-1);
-  for (let j = right.numRows - 1; j >= 0; j--) {
-    if (R.anyNull[j] === 1) continue;
-    const k = R.keys[j]!;
-    const h = head.get(k);
-    if (h !== undefined) next[j] = h;
-    head.set(k, j);
-  }
-
-  const li: number[] = [];
-  const ri: number[] = [];
+  const li = new IndexBuffer(left.numRows);
+  const ri = new IndexBuffer(left.numRows);
   const rightMatched = how === 'right' || how === 'full' ? new Uint8Array(right.numRows) : null;
-  for (let i = 0; i < left.numRows; i++) {
-    const first = L.anyNull[i] === 1 ? undefined : head.get(L.keys[i]!);
+  for (let i = 0, iEnd = left.numRows; i < iEnd; i++) {
+    const first = lNull[i] === 1 ? -1 : index.find(lk, i, lHash[i]!);
     if (how === 'semi' || how === 'anti') {
-      if ((first !== undefined) === (how === 'semi')) li.push(i);
+      if (first >= 0 === (how === 'semi')) li.push(i);
       continue;
     }
-    if (first === undefined) {
+    if (first < 0) {
       if (how === 'left' || how === 'full') {
         li.push(i);
         ri.push(-1);
@@ -88,19 +79,19 @@ export function hashJoin(left: arrow.Table, right: arrow.Table, on: JoinOn, how:
     }
   }
   if (rightMatched !== null) {
-    for (let j = 0; j < right.numRows; j++) {
+    for (let j = 0, jEnd = right.numRows; j < jEnd; j++) {
       if (rightMatched[j] === 0) {
         li.push(-1);
         ri.push(j);
       }
     }
   }
-  const lIdx = Int32Array.from(li);
+  const lIdx = li.toArray();
   if (how === 'semi' || how === 'anti') {
     const vectors = left.schema.fields.map((_, c) => takeVector(left.getChildAt(c) as arrow.Vector, lIdx));
     return tableFromVectors(left.schema.fields, vectors, lIdx.length);
   }
-  const rIdx = Int32Array.from(ri);
+  const rIdx = ri.toArray();
   const leftNullable = how === 'right' || how === 'full';
   const rightNullable = how === 'left' || how === 'full';
   const fields: arrow.Field[] = [];
@@ -146,4 +137,27 @@ function coalesceTake(lv: arrow.Vector, rv: arrow.Vector, lIdx: Int32Array, rIdx
   const idx = new Int32Array(lIdx.length);
   for (let i = 0; i < idx.length; i++) idx[i] = lIdx[i]! >= 0 ? lIdx[i]! : rIdx[i]! >= 0 ? l.length + rIdx[i]! : -1;
   return takeVector(both, idx);
+}
+
+/** A growable Int32Array of row indices. */
+class IndexBuffer {
+  private buf: Int32Array;
+  private n = 0;
+
+  constructor(initial: number) {
+    this.buf = new Int32Array(Math.max(16, initial));
+  }
+
+  push(v: number): void {
+    if (this.n === this.buf.length) {
+      const bigger = new Int32Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.n++] = v;
+  }
+
+  toArray(): Int32Array {
+    return this.buf.subarray(0, this.n);
+  }
 }

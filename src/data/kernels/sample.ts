@@ -20,6 +20,6 @@ export function sampleTable(table: arrow.Table, fraction: number, seed: number):
   if (!(fraction >= 0 && fraction <= 1)) throw new InvalidOptionError('fraction', `must be between 0 and 1; got ${fraction}`);
   if (!Number.isInteger(seed)) throw new InvalidOptionError('seed', `must be an integer; got ${seed}`);
   const keep: number[] = [];
-  for (let i = 0; i < table.numRows; i++) if (uniform(seed, i) < fraction) keep.push(i);
+  for (let i = 0, iEnd = table.numRows; i < iEnd; i++) if (uniform(seed, i) < fraction) keep.push(i);
   return takeTable(table, Int32Array.from(keep));
 }

@@ -40,6 +40,8 @@ export function takeVector(vector: arrow.Vector, indices: Int32Array): arrow.Vec
   const type = vector.type as arrow.DataType;
   const n = indices.length;
   const chunks = chunksOf(vector);
+  const fast = chunks.length === 1 ? gatherFixedWidth(chunks[0]!.data, type, indices) : chunks.length > 1 ? gatherFixedWidth(flattenFixedWidth(chunks, type), type, indices) : null;
+  if (fast !== null) return fast;
   const multi = chunks.length > 1;
   // Resolve (chunk, local index) once; -1 chunk = null row (negative index or null value).
   const chunkOf = new Int32Array(n);
@@ -144,6 +146,61 @@ export function takeVector(vector: arrow.Vector, indices: Int32Array): arrow.Vec
     b.append(chunkOf[i]! < 0 ? null : plainValue(vector.get(idx)));
   }
   return b.finish().toVector();
+}
+
+/**
+ * Fast path of `takeVector` for one chunk of a fixed-width type with no nulls and no -1 indices: a
+ * straight gather (64-bit integers as pairs of 32-bit words, so no BigInt per value). Null when
+ * the path does not apply.
+ */
+function gatherFixedWidth(data: arrow.Data | undefined, type: arrow.DataType, indices: Int32Array): arrow.Vector | null {
+  if (data === undefined || data.nullCount > 0 || !FIXED_WIDTH.has(type.typeId) || data.stride !== 1) return null;
+  const src = data.values as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number; BYTES_PER_ELEMENT: number } | undefined;
+  if (src === undefined || type.ArrayType === undefined) return null;
+  const n = indices.length;
+  const out = new (type.ArrayType as unknown as new (n: number) => { buffer: ArrayBuffer; BYTES_PER_ELEMENT: number })(n);
+  if (src.BYTES_PER_ELEMENT === 8) {
+    const s32 = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
+    const o32 = new Int32Array(out.buffer);
+    for (let i = 0; i < n; i++) {
+      const j = indices[i]!;
+      if (j < 0) return null;
+      o32[2 * i] = s32[2 * j]!;
+      o32[2 * i + 1] = s32[2 * j + 1]!;
+    }
+  } else {
+    const s = src as unknown as AnyTypedArray;
+    const o = out as unknown as AnyTypedArray;
+    for (let i = 0; i < n; i++) {
+      const j = indices[i]!;
+      if (j < 0) return null;
+      o[i] = s[j]!;
+    }
+  }
+  return new arrow.Vector([arrow.makeData({ type, length: n, nullCount: 0, nullBitmap: new Uint8Array(0), data: out } as never)]);
+}
+
+/**
+ * The chunks of a fixed-width column without nulls copied into one Data (one memcpy per chunk), so a
+ * gather over a concatenation (shuffle pieces) is one indexed loop. Undefined when that does not apply.
+ */
+function flattenFixedWidth(chunks: readonly Chunk[], type: arrow.DataType): arrow.Data | undefined {
+  if (!FIXED_WIDTH.has(type.typeId) || type.ArrayType === undefined) return undefined;
+  let length = 0;
+  for (const c of chunks) {
+    if (c.data.nullCount > 0 || c.data.stride !== 1 || c.data.values === undefined) return undefined;
+    length += c.data.length;
+  }
+  const out = new (type.ArrayType as unknown as new (n: number) => { buffer: ArrayBuffer; BYTES_PER_ELEMENT: number })(length);
+  const bytes = new Uint8Array(out.buffer);
+  let at = 0;
+  for (const c of chunks) {
+    const v = c.data.values as unknown as { buffer: ArrayBuffer; byteOffset: number };
+    const size = c.data.length * out.BYTES_PER_ELEMENT;
+    bytes.set(new Uint8Array(v.buffer, v.byteOffset, size), at);
+    at += size;
+  }
+  return arrow.makeData({ type, length, nullCount: 0, nullBitmap: new Uint8Array(0), data: out } as never) as arrow.Data;
 }
 
 function strideOf(type: arrow.DataType): number {

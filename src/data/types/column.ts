@@ -103,8 +103,39 @@ export function normalizeArrowValue(type: LogicalType, v: unknown): unknown {
   }
 }
 
+/** The byte-per-row validity of a vector (1 = valid), or null when no row is null; values are not converted. */
+export function validityOf(vector: arrow.Vector): Uint8Array | null {
+  if (vector.type.typeId === arrow.Type.Null) return new Uint8Array(vector.length);
+  if (vector.nullCount === 0) return null;
+  const valid = new Uint8Array(vector.length);
+  let base = 0;
+  for (const data of vector.data as arrow.Data[]) {
+    const bm = data.nullBitmap;
+    if (data.nullCount === 0 || bm === undefined || bm.length === 0) valid.fill(1, base, base + data.length);
+    else for (let i = 0; i < data.length; i++) valid[base + i] = bitAt(bm, data.offset + i);
+    base += data.length;
+  }
+  return valid;
+}
+
+/**
+ * Column forms of single-chunk Arrow data already converted in this thread (by `columnFromVector`, or
+ * made by `columnToVector`), so a chain of kernels over one partition converts each column once.
+ * Columns are never modified after they are made, so sharing them is safe.
+ */
+const columnCache = new WeakMap<arrow.Data, Column>();
+
 /** Flattens an Arrow vector into a Column. `name` is used in error messages only. */
 export function columnFromVector(vector: arrow.Vector, name: string): Column {
+  const single = vector.data.length === 1 ? (vector.data[0] as arrow.Data) : undefined;
+  const cached = single !== undefined ? columnCache.get(single) : undefined;
+  if (cached !== undefined && cached.length === vector.length) return cached;
+  const col = convertVector(vector, name);
+  if (single !== undefined) columnCache.set(single, col);
+  return col;
+}
+
+function convertVector(vector: arrow.Vector, name: string): Column {
   const type = logicalTypeOf(vector.type as arrow.DataType, name);
   const length = vector.length;
   const values = storageFor(type, length);
@@ -169,11 +200,10 @@ function fillChunk(type: LogicalType, data: arrow.Data, out: ColumnValues, base:
     case 'float64':
       (out as Int32Array | Float64Array).set((src as Int32Array | Float64Array).subarray(0, n), base);
       return;
-    case 'int64': {
-      const o = out as Float64Array;
-      for (let i = 0; i < n; i++) o[base + i] = Number(src![i]!);
+    case 'int64':
+      if (src instanceof BigInt64Array || src instanceof BigUint64Array) int64WordsToFloat(src, n, out as Float64Array, base, src instanceof BigUint64Array);
+      else for (let i = 0; i < n; i++) (out as Float64Array)[base + i] = Number(src![i]!);
       return;
-    }
     case 'date': {
       const o = out as Int32Array;
       if ((dt as arrow.Date_).unit === arrow.DateUnit.DAY) o.set((src as Int32Array).subarray(0, n), base);
@@ -183,7 +213,8 @@ function fillChunk(type: LogicalType, data: arrow.Data, out: ColumnValues, base:
     case 'timestamp': {
       const o = out as Float64Array;
       const div = timestampDivisor((dt as arrow.Timestamp).unit);
-      if (div === 1) for (let i = 0; i < n; i++) o[base + i] = Number(src![i]!);
+      if (div === 1 && src instanceof BigInt64Array) int64WordsToFloat(src, n, o, base, false);
+      else if (div === 1) for (let i = 0; i < n; i++) o[base + i] = Number(src![i]!);
       else for (let i = 0; i < n; i++) o[base + i] = Math.floor(Number(src![i]!) / div);
       return;
     }
@@ -198,6 +229,38 @@ function fillChunk(type: LogicalType, data: arrow.Data, out: ColumnValues, base:
     default:
       throw new UnsupportedTypeError(name, String(dt));
   }
+}
+
+const TWO_32 = 4294967296;
+
+/**
+ * 64-bit integers to float64 without a BigInt per value: reads the two 32-bit words of each value
+ * (little-endian, as every platform Node runs on). Exact up to ±2^53; beyond that it rounds, and
+ * `columnFromVector` then keeps the exact values too.
+ */
+function int64WordsToFloat(src: BigInt64Array | BigUint64Array, n: number, out: Float64Array, base: number, unsigned: boolean): void {
+  const lo = new Uint32Array(src.buffer, src.byteOffset, n * 2);
+  const hi = unsigned ? lo : new Int32Array(src.buffer, src.byteOffset, n * 2);
+  for (let i = 0; i < n; i++) out[base + i] = hi[2 * i + 1]! * TWO_32 + lo[2 * i]!;
+}
+
+/**
+ * Integral float64 values to int64 words without a BigInt per value (values beyond ±2^63 and
+ * non-finite ones are written as 0, like the BigInt path). Rows where `valid` is 0 are left 0.
+ */
+function floatToInt64Words(src: Float64Array, valid: Uint8Array | null, length: number): BigInt64Array {
+  const data = new BigInt64Array(length);
+  const words = new Int32Array(data.buffer);
+  for (let i = 0; i < length; i++) {
+    if (valid !== null && valid[i] !== 1) continue;
+    const v = Math.trunc(src[i]!);
+    if (v >= -9007199254740992 && v <= 9007199254740992) {
+      const hi = Math.floor(v / TWO_32);
+      words[2 * i] = (v - hi * TWO_32) | 0;
+      words[2 * i + 1] = hi;
+    } else if (Number.isFinite(v) && Math.abs(v) < 9223372036854775808) data[i] = BigInt(v);
+  }
+  return data;
 }
 
 function packBits(valid: Uint8Array, length: number): { bitmap: Uint8Array; nullCount: number } {
@@ -257,6 +320,26 @@ function toBuilderValue(type: LogicalType, v: unknown): unknown {
 
 /** Builds an Arrow vector from a Column. */
 export function columnToVector(col: Column): arrow.Vector {
+  const v = buildVector(col);
+  if (v.data.length === 1 && !isListType(col.type) && roundTrips(col)) columnCache.set(v.data[0] as arrow.Data, col);
+  return v;
+}
+
+/** True when converting the built vector back would give `col` again (int64/timestamp: integral values within ±2^53). */
+function roundTrips(col: Column): boolean {
+  if (col.type !== 'int64' && col.type !== 'timestamp') return true;
+  if (col.exact !== undefined) return false;
+  const v = col.values as Float64Array;
+  for (let i = 0; i < col.length; i++) {
+    const x = v[i]!;
+    if (x !== Math.trunc(x) || x > Number.MAX_SAFE_INTEGER || x < -Number.MAX_SAFE_INTEGER) {
+      if (col.valid === null || col.valid[i] === 1 || x !== x) return false;
+    }
+  }
+  return true;
+}
+
+function buildVector(col: Column): arrow.Vector {
   const { type, length } = col;
   const arrowType = arrowTypeOf(type);
   if (type === 'null') return new arrow.Vector([arrow.makeData({ type: new arrow.Null(), length })]);
@@ -275,12 +358,7 @@ export function columnToVector(col: Column): arrow.Vector {
       return new arrow.Vector([arrow.makeData({ type: new arrow.Float64(), length, nullCount, nullBitmap, data: col.values as Float64Array })]);
     case 'int64':
     case 'timestamp': {
-      const src = col.values as Float64Array;
-      const data = new BigInt64Array(length);
-      for (let i = 0; i < length; i++) {
-        const v = src[i]!;
-        if (Number.isFinite(v) && isValidAt(col, i)) data[i] = BigInt(Math.trunc(v));
-      }
+      const data = col.exact !== undefined && col.exact.length === length ? col.exact : floatToInt64Words(col.values as Float64Array, col.valid, length);
       return type === 'int64'
         ? new arrow.Vector([arrow.makeData({ type: new arrow.Int64(), length, nullCount, nullBitmap, data })])
         : new arrow.Vector([arrow.makeData({ type: new arrow.TimestampMillisecond(), length, nullCount, nullBitmap, data })]);

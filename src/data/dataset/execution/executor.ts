@@ -20,10 +20,10 @@ import { connectPostgres, withPushedWhere } from '../sources/postgres-source.js'
 import type { ReadSpec } from '../sources/read-spec.js';
 import { resolveSource } from '../sources/resolve-source.js';
 import {
-  broadcastJoinTask, mapTask, readTask, rowCountTask, shuffleJoinTask, shuffleMapTask, shuffleReduceTask, sliceTask, sortSampleTask,
+  broadcastJoinFusedTask, broadcastJoinTask, mapFusedTask, mapTask, readFusedTask, readTask, shuffleJoinFusedTask, shuffleReduceFusedTask, rowCountTask, shuffleJoinTask, shuffleMapTask, shuffleReduceTask, sliceTask, sortSampleTask,
 } from './partition-tasks.js';
 import type { Progress } from './progress.js';
-import type { ShuffleMap, ShuffleReduce } from './shuffle-kernels.js';
+import type { FusedOutput, ShuffleMap, ShuffleReduce } from './shuffle-kernels.js';
 
 type TableRef = ObjectRef<arrow.Table>;
 
@@ -34,6 +34,11 @@ export interface Stage {
   submit(i: number): TableRef;
   /** Runs once every partition task of the stage has finished (e.g. releases a PostgreSQL snapshot). */
   cleanup?: () => Promise<void>;
+  /**
+   * Partition i's task fused with what consumes its table (the map side of a shuffle, or a row
+   * count), so the table itself is never written to the object store. Absent when the stage cannot fuse.
+   */
+  fuse?: (i: number, out: FusedOutput) => ObjectRef<arrow.Table[] | number>;
 }
 
 const MAX_SHUFFLE_PARTITIONS = 64;
@@ -98,6 +103,57 @@ export class Executor {
     return this.options.shufflePartitions ?? Math.max(1, Math.min(inputs, MAX_SHUFFLE_PARTITIONS));
   }
 
+  /**
+   * Map side of a shuffle over the partitions of `input` (fused into the input's own tasks when the
+   * stage allows it), then a lazy reduce stage of `n` buckets.
+   */
+  private async shuffleStage(label: string, input: Stage, map: ShuffleMap, reduce: ShuffleReduce, n: number): Promise<Stage> {
+    const fuse = input.fuse;
+    if (fuse === undefined) return this.shuffle(label, await this.materialize(input), map, reduce, n);
+    const out: FusedOutput = { kind: 'shuffleMap', map, n };
+    const maps = await this.materialize({
+      label: `${input.label} + ${label} (map)`,
+      numPartitions: input.numPartitions,
+      submit: (i) => fuse(i, out) as unknown as TableRef,
+      ...(input.cleanup !== undefined ? { cleanup: input.cleanup } : {}),
+    });
+    const mapRefs = maps as unknown as ObjectRef<arrow.Table[]>[];
+    return this.reduceStage(label, reduce, n, mapRefs);
+  }
+
+  private reduceStage(label: string, reduce: ShuffleReduce, n: number, mapRefs: ObjectRef<arrow.Table[]>[]): Stage {
+    return {
+      label: `${label} (reduce)`,
+      numPartitions: n,
+      submit: (b) => shuffleReduceTask.remote(reduce, b, ...mapRefs),
+      fuse: (b, out) => shuffleReduceFusedTask.remote(reduce, out, b, ...mapRefs),
+    };
+  }
+
+  /** Row count of every partition of `node`, fused into the partition tasks when the last stage allows it. */
+  async partitionRowCounts(node: PlanNode): Promise<number[]> {
+    const stage = await this.build(node);
+    const fuse = stage.fuse;
+    if (fuse === undefined) return get((await this.materialize(stage)).map((r) => rowCountTask.remote(r)));
+    // Counts come back with get() a window at a time: a run of wait() calls on small (directly
+    // delivered) results can stall (seen with long Parquet read tasks; see the report of issue 4).
+    const n = stage.numPartitions;
+    const counts: number[] = [];
+    this.progress.startStage(`${stage.label} + count`, n);
+    try {
+      for (let start = 0; start < n; start += this.options.maxTasksInFlight) {
+        const window: ObjectRef<number>[] = [];
+        for (let i = start; i < Math.min(n, start + this.options.maxTasksInFlight); i++) window.push(fuse(i, { kind: 'count' }) as ObjectRef<number>);
+        const got = await get(window);
+        for (const c of got) this.progress.partitionDone(c);
+        counts.push(...got);
+      }
+    } finally {
+      await stage.cleanup?.();
+    }
+    return counts;
+  }
+
   /** Map side of a shuffle over `input`, then a lazy reduce stage of `n` buckets. */
   private async shuffle(label: string, input: TableRef[], map: ShuffleMap, reduce: ShuffleReduce, n: number, boundaries: arrow.Table | null = null): Promise<Stage> {
     const maps = await this.materialize({
@@ -106,7 +162,7 @@ export class Executor {
       submit: (i) => shuffleMapTask.remote(input[i]!, map, n, boundaries) as unknown as TableRef,
     });
     const mapRefs = maps as unknown as ObjectRef<arrow.Table[]>[];
-    return { label: `${label} (reduce)`, numPartitions: n, submit: (b) => shuffleReduceTask.remote(reduce, b, ...mapRefs) };
+    return this.reduceStage(label, reduce, n, mapRefs);
   }
 
   private async rowCounts(refs: TableRef[]): Promise<number[]> {
@@ -119,7 +175,13 @@ export class Executor {
         return this.scan(node);
       case 'map': {
         const input = await this.partitions(node.input);
-        return { label: 'map', numPartitions: input.length, submit: (i) => mapTask.remote(input[i]!, [...node.ops], i) };
+        const ops = [...node.ops];
+        return {
+          label: 'map',
+          numPartitions: input.length,
+          submit: (i) => mapTask.remote(input[i]!, ops, i),
+          fuse: (i, out) => mapFusedTask.remote(input[i]!, ops, i, out),
+        };
       }
       case 'mapBatches': {
         const input = await this.partitions(node.input);
@@ -133,20 +195,20 @@ export class Executor {
         return this.fixed('union', all);
       }
       case 'repartition': {
-        const input = await this.partitions(node.input);
+        const input = await this.build(node.input);
         const map: ShuffleMap = node.columns ? { kind: 'hash', columns: [...node.columns] } : { kind: 'roundRobin' };
-        return this.shuffle('repartition', input, map, { kind: 'concat' }, node.n);
+        return this.shuffleStage('repartition', input, map, { kind: 'concat' }, node.n);
       }
       case 'distinct': {
-        const input = await this.partitions(node.input);
+        const input = await this.build(node.input);
         const columns = node.columns ? [...node.columns] : null;
-        return this.shuffle('distinct', input, { kind: 'distinct', columns }, { kind: 'distinct', columns }, this.shuffleCount(input.length));
+        return this.shuffleStage('distinct', input, { kind: 'distinct', columns }, { kind: 'distinct', columns }, this.shuffleCount(input.numPartitions));
       }
       case 'aggregate': {
-        const input = await this.partitions(node.input);
+        const input = await this.build(node.input);
         const spec = { keys: [...node.keys], aggs: [...node.aggs] };
-        const n = node.keys.length === 0 ? 1 : this.shuffleCount(input.length);
-        return this.shuffle('aggregate', input, { kind: 'aggregate', ...spec }, { kind: 'aggregate', ...spec }, n);
+        const n = node.keys.length === 0 ? 1 : this.shuffleCount(input.numPartitions);
+        return this.shuffleStage('aggregate', input, { kind: 'aggregate', ...spec }, { kind: 'aggregate', ...spec }, n);
       }
       case 'sort': {
         const input = await this.partitions(node.input);
@@ -221,7 +283,12 @@ export class Executor {
       const big = bigIsLeft ? left : right;
       const small = bigIsLeft ? right : left;
       this.events.push(`join ${node.how}: broadcast ${bigIsLeft ? 'right' : 'left'} side (${bigIsLeft ? rRows : lRows} rows)`);
-      return { label: `join ${node.how} (broadcast)`, numPartitions: big.length, submit: (i) => broadcastJoinTask.remote(spec, bigIsLeft, big[i]!, ...small) };
+      return {
+        label: `join ${node.how} (broadcast)`,
+        numPartitions: big.length,
+        submit: (i) => broadcastJoinTask.remote(spec, bigIsLeft, big[i]!, ...small),
+        fuse: (i, out) => broadcastJoinFusedTask.remote(spec, out, bigIsLeft, big[i]!, ...small),
+      };
     }
     const on = node.on;
     const leftKeys = typeof on === 'string' ? [on] : Array.isArray(on) ? [...(on as readonly string[])] : [...(on as { left: readonly string[] }).left];
@@ -233,7 +300,12 @@ export class Executor {
       this.materialize({ label: 'join right (map)', numPartitions: right.length, submit: (i) => shuffleMapTask.remote(right[i]!, { kind: 'hash', columns: rightKeys }, n, null) as unknown as TableRef }),
     ]);
     const maps = [...lm, ...rm] as unknown as ObjectRef<arrow.Table[]>[];
-    return { label: `join ${node.how} (shuffle)`, numPartitions: n, submit: (b) => shuffleJoinTask.remote(spec, b, lm.length, ...maps) };
+    return {
+      label: `join ${node.how} (shuffle)`,
+      numPartitions: n,
+      submit: (b) => shuffleJoinTask.remote(spec, b, lm.length, ...maps),
+      fuse: (b, out) => shuffleJoinFusedTask.remote(spec, out, b, lm.length, ...maps),
+    };
   }
 
   private async scan(node: Extract<PlanNode, { kind: 'scan' }>): Promise<Stage> {
@@ -245,7 +317,7 @@ export class Executor {
       // Put per action (not cached on the source): a ref must not outlive the cluster it was made in.
       const base = resolved.tables.map((t) => put(t));
       if (ops.length === 0) return this.fixed(label, base);
-      return { label, numPartitions: base.length, submit: (i) => mapTask.remote(base[i]!, ops, i) };
+      return { label, numPartitions: base.length, submit: (i) => mapTask.remote(base[i]!, ops, i), fuse: (i, out) => mapFusedTask.remote(base[i]!, ops, i, out) };
     }
     if (resolved.postgres !== undefined) {
       const where = postgresWhere(node.pushed, resolved.schema);
@@ -266,6 +338,7 @@ export class Executor {
         label: `${label} (${queries.length} partitions, snapshot ${snap.snapshotId})`,
         numPartitions: queries.length,
         submit: (i) => readTask.remote({ type: 'postgres', url: opts.url, sql: queries[i]!, fetchSize, snapshot: snap.snapshotId }, null, false, null, ops, i),
+        fuse: (i, out) => readFusedTask.remote({ type: 'postgres', url: opts.url, sql: queries[i]!, fetchSize, snapshot: snap.snapshotId }, null, false, null, ops, i, out),
         cleanup: async () => {
           await snap.release().catch(() => undefined);
           await client.end().catch(() => undefined);
@@ -283,6 +356,7 @@ export class Executor {
       label,
       numPartitions: parts.length,
       submit: (i) => readTask.remote(parts[i]!.spec as ReadSpec, template, resolved.mergeSchema, columns, ops, i),
+      fuse: (i, out) => readFusedTask.remote(parts[i]!.spec as ReadSpec, template, resolved.mergeSchema, columns, ops, i, out),
     };
   }
 }

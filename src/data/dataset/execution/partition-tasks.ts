@@ -18,7 +18,7 @@ import { writePostgresTable } from '../../io/pg-writer.js';
 import { applyOps, type NarrowOp } from '../plan/narrow-ops.js';
 import type { ReadSpec } from '../sources/read-spec.js';
 import { readPartition } from './read-partition.js';
-import { joinPieces, shuffleMap, shuffleReduce, sortSample, type JoinSpec, type ShuffleMap, type ShuffleReduce } from './shuffle-kernels.js';
+import { finishFused, joinPieces, shuffleMap, shuffleReduce, sortSample, type FusedOutput, type JoinSpec, type ShuffleMap, type ShuffleReduce } from './shuffle-kernels.js';
 import { splitByPartitionValues } from './write-layout.js';
 import type { SortKey } from '../../kernels/sort.js';
 
@@ -44,8 +44,9 @@ export const inferSchemaTask = remote(async function shoalDataInferSchema(spec: 
   return (await readPartition(spec, null, false, null)).slice(0, 0);
 });
 
-/** Rows of a partition (or of all buckets of a shuffle map output). */
-export const rowCountTask = remote(function shoalDataRowCount(table: arrow.Table | arrow.Table[]): number {
+/** Rows of a partition (or of all buckets of a shuffle map output; a fused count task's result is the count). */
+export const rowCountTask = remote(function shoalDataRowCount(table: arrow.Table | arrow.Table[] | number): number {
+  if (typeof table === 'number') return table;
   return Array.isArray(table) ? table.reduce((s, t) => s + t.numRows, 0) : table.numRows;
 });
 
@@ -55,6 +56,46 @@ export const sliceTask = remote(function shoalDataSlice(table: arrow.Table, star
 
 export const sortSampleTask = remote(function shoalDataSortSample(table: arrow.Table, keys: SortKey[], maxRows: number): arrow.Table {
   return sortSample(table, keys, maxRows);
+});
+
+/** A read and its narrow operators fused with what consumes the partition (see FusedOutput). */
+export const readFusedTask = remote(async function shoalDataReadFused(
+  spec: ReadSpec,
+  template: arrow.Table | null,
+  mergeSchema: boolean,
+  columns: string[] | null,
+  ops: NarrowOp[],
+  partition: number,
+  out: FusedOutput,
+): Promise<arrow.Table[] | number> {
+  return finishFused(applyOps(await readPartition(spec, template, mergeSchema, columns), ops, partition), out);
+});
+
+/** Fused narrow operators followed by what consumes the partition, in one task. */
+export const mapFusedTask = remote(function shoalDataMapFused(table: arrow.Table, ops: NarrowOp[], partition: number, out: FusedOutput): arrow.Table[] | number {
+  return finishFused(applyOps(table, ops, partition), out);
+});
+
+/** A shuffle reduce fused with what consumes its result. */
+export const shuffleReduceFusedTask = remote(function shoalDataShuffleReduceFused(spec: ShuffleReduce, out: FusedOutput, bucket: number, ...mapOutputs: arrow.Table[][]): arrow.Table[] | number {
+  return finishFused(
+    shuffleReduce(
+      mapOutputs.map((m) => m[bucket]!),
+      spec,
+    ),
+    out,
+  );
+});
+
+/** A shuffle-hash join fused with what consumes its result. */
+export const shuffleJoinFusedTask = remote(function shoalDataShuffleJoinFused(spec: JoinSpec, out: FusedOutput, bucket: number, numLeft: number, ...mapOutputs: arrow.Table[][]): arrow.Table[] | number {
+  const pieces = mapOutputs.map((m) => m[bucket]!);
+  return finishFused(joinPieces(pieces.slice(0, numLeft), pieces.slice(numLeft), spec), out);
+});
+
+/** A broadcast join fused with what consumes its result. */
+export const broadcastJoinFusedTask = remote(function shoalDataBroadcastJoinFused(spec: JoinSpec, out: FusedOutput, bigIsLeft: boolean, big: arrow.Table, ...small: arrow.Table[]): arrow.Table[] | number {
+  return finishFused(bigIsLeft ? joinPieces([big], small, spec) : joinPieces(small, [big], spec), out);
 });
 
 /** Shuffle map side: one array of `n` bucket tables. */

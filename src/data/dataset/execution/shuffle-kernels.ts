@@ -108,3 +108,14 @@ export function sortSample(table: arrow.Table, keys: readonly SortKey[], maxRows
   const idx = Int32Array.from({ length: maxRows }, (_, i) => Math.floor(i * step));
   return takeTable(cols, idx);
 }
+
+/**
+ * What a fused partition task does with its result instead of returning the table: the map side of
+ * the shuffle that consumes it, or just its row count (`count()`), so the table never goes through
+ * the object store.
+ */
+export type FusedOutput = { readonly kind: 'shuffleMap'; readonly map: ShuffleMap; readonly n: number } | { readonly kind: 'count' };
+
+export function finishFused(table: arrow.Table, out: FusedOutput): arrow.Table[] | number {
+  return out.kind === 'count' ? table.numRows : shuffleMap(table, out.map, out.n, null);
+}

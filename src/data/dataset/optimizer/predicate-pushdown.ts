@@ -7,7 +7,7 @@
 import type * as arrow from 'apache-arrow';
 import { evaluateColumn } from '../../expr/evaluate.js';
 import type { ExprNode } from '../../expr/expr-node.js';
-import { quoteIdent } from '../../io/pg-partition-queries.js';
+import { quoteColumn } from '../../io/pg-partition-queries.js';
 import { logicalTypeOf } from '../../types/logical-type.js';
 import type { ResolvedPartition } from '../sources/resolved-source.js';
 import { exprColumns } from './optimize.js';
@@ -100,7 +100,7 @@ export function postgresWhere(pushed: readonly ExprNode[], schema: arrow.Schema)
   const translated: ExprNode[] = [];
   for (const e of pushed) {
     if (e.op === 'unary' && (e.fn === 'isNull' || e.fn === 'isNotNull') && e.arg.op === 'col' && schema.fields.some((f) => f.name === (e.arg as { name: string }).name)) {
-      parts.push(`${quoteIdent(e.arg.name)} IS ${e.fn === 'isNull' ? '' : 'NOT '}NULL`);
+      parts.push(`${quoteColumn(e.arg.name)} IS ${e.fn === 'isNull' ? '' : 'NOT '}NULL`);
       translated.push(e);
       continue;
     }
@@ -113,7 +113,7 @@ export function postgresWhere(pushed: readonly ExprNode[], schema: arrow.Schema)
     const equality = (c.fn === 'eq' || c.fn === 'ne') && ((t === 'utf8' && typeof c.value === 'string') || (t === 'bool' && typeof c.value === 'boolean'));
     // Floats: PostgreSQL orders NaN above every number, the evaluator compares NaN as false; keep those in the task.
     if (!(numeric && t !== 'float64') && !equality) continue;
-    parts.push(`${quoteIdent(c.column)} ${SQL_OP[c.fn]} ${sqlLiteral(c.value)}`);
+    parts.push(`${quoteColumn(c.column)} ${SQL_OP[c.fn]} ${sqlLiteral(c.value)}`);
     translated.push(e);
   }
   return { sql: parts.length > 0 ? parts.map((p) => `(${p})`).join(' AND ') : undefined, translated };

@@ -61,7 +61,7 @@ export function applyOp(table: arrow.Table, op: NarrowOp, partition: number): ar
     }
     case 'sample': {
       const keep: number[] = [];
-      for (let i = 0; i < table.numRows; i++) {
+      for (let i = 0, iEnd = table.numRows; i < iEnd; i++) {
         const u = uniformDraw(op.seed, partition, i);
         if (u >= op.lo && u < op.hi) keep.push(i);
       }

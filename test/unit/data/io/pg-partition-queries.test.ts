@@ -27,4 +27,10 @@ describe('pgPartitionQueries', () => {
     expect(() => pgPartitionQueries({ table: 't', partitionColumn: 'k', lowerBound: 5, upperBound: 1, numPartitions: 2 })).toThrow(/must not exceed upperBound/);
     expect(() => pgPartitionQueries({ table: 't', numPartitions: 2 })).toThrow(/partitionColumn is required/);
   });
+
+  it('quotes hostile table and column names as identifiers (no SQL injection through names)', () => {
+    const evil = 'x"; DROP TABLE users; --';
+    const [q] = pgPartitionQueries({ table: evil, columns: [evil, 'a.b'], partitionColumn: evil, lowerBound: 0, upperBound: 10, numPartitions: 2 });
+    expect(q).toBe('SELECT "x""; DROP TABLE users; --", "a.b" FROM "x""; DROP TABLE users; --" WHERE "x""; DROP TABLE users; --" < 5 OR "x""; DROP TABLE users; --" IS NULL');
+  });
 });

@@ -96,6 +96,28 @@ describe.skipIf(client === undefined)('PostgreSQL I/O', () => {
     expect((await db.query(`SELECT count(*)::int AS c FROM "${name}"`)).rows[0].c).toBe(15);
   });
 
+  it('writes and reads tables and columns whose names need quoting (quotes, dots, semicolons) without injection', async () => {
+    const name = `${uniqueTable('shoal_q')}"; DROP TABLE x; --`;
+    tables.push(name.replace(/"/g, '""'));
+    const evilCol = 'v"); DROP TABLE y; --';
+    const table = toArrow([
+      { name: 'a.b', type: 'int32', values: [1, 2, 3] },
+      { name: evilCol, type: 'utf8', values: ['x', null, "it's"] },
+    ]);
+    await writePostgresTable(db, table, { table: name, mode: 'upsert', keyColumns: ['a.b'] });
+    await writePostgresTable(db, table, { table: name, mode: 'upsert', keyColumns: ['a.b'] });
+    const queries = pgPartitionQueries({ table: name, columns: ['a.b', evilCol], partitionColumn: 'a.b', lowerBound: 1, upperBound: 3, numPartitions: 2 });
+    const parts: arrow.Table[] = [];
+    for (const q of queries) parts.push(await readPostgresPartition(db, q));
+    const back = sortTable(concatTables(parts), [{ column: 'a.b' }]);
+    expect(back.schema.fields.map((f) => f.name)).toEqual(['a.b', evilCol]);
+    expect(arrowRows(back)).toEqual([
+      [1, 'x'],
+      [2, null],
+      [3, "it's"],
+    ]);
+  });
+
   it('upsert inserts new keys and updates existing ones (last duplicate wins)', async () => {
     const name = uniqueTable('shoal_up');
     tables.push(name);
