@@ -18,55 +18,6 @@ export function keyColumns(table: arrow.Table, names: readonly string[]): Column
   return names.map((n) => columnFromVector(requireColumn(table, n), n));
 }
 
-function encodeValue(col: Column, i: number): string {
-  if (col.valid !== null && col.valid[i] !== 1) return '\u0000';
-  const t = col.type;
-  if (t === 'utf8') {
-    const s = (col.values as string[])[i]!;
-    return `s${s.length}:${s}`;
-  }
-  if (t === 'bool') return (col.values as Uint8Array)[i] === 1 ? 'T' : 'F';
-  if (isListType(t) || t === 'null') return `l${JSON.stringify((col.values as unknown[])[i])}`;
-  if (col.exact !== undefined) return `n${col.exact[i]!}`;
-  const v = (col.values as Int32Array | Float64Array)[i]!;
-  const prefix = t === 'date' ? 'd' : t === 'timestamp' ? 't' : 'n';
-  return prefix + (v === 0 ? '0' : String(v));
-}
-
-export type RowKey = string | number | bigint | boolean | null;
-
-export interface EncodedKeys {
-  /** One Map key per row. */
-  readonly keys: RowKey[];
-  /** 1 where any key value of the row is null. */
-  readonly anyNull: Uint8Array;
-}
-
-export function encodeKeys(cols: readonly Column[], n: number): EncodedKeys {
-  const keys = new Array<RowKey>(n);
-  const anyNull = new Uint8Array(n);
-  for (const c of cols) if (c.valid !== null) for (let i = 0; i < n; i++) if (c.valid[i] !== 1) anyNull[i] = 1;
-  const only = cols.length === 1 ? cols[0]! : undefined;
-  if (only !== undefined && !isListType(only.type) && only.type !== 'null') {
-    const values = only.values as ArrayLike<unknown>;
-    const exact = only.exact;
-    for (let i = 0; i < n; i++) {
-      if (anyNull[i] === 1) keys[i] = null;
-      else {
-        const v = values[i] as string | number;
-        // Unsafe int64 values key by their exact BigInt; safe ones as numbers, matching int32/float64 keys.
-        keys[i] = exact !== undefined && !Number.isSafeInteger(v) ? exact[i]! : v === 0 ? 0 : v; // -0 → 0
-      }
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      let k = '';
-      for (let j = 0; j < cols.length; j++) k += (j === 0 ? '' : '|') + encodeValue(cols[j]!, i);
-      keys[i] = k;
-    }
-  }
-  return { keys, anyNull };
-}
 
 function fmix32(h: number): number {
   h ^= h >>> 16;
@@ -256,23 +207,6 @@ export function groupIds(cols: readonly Column[], n: number): GroupIds {
   return { groupOf, firstRows: firstRows.subarray(0, numGroups), numGroups };
 }
 
-/** Assigns each row a dense group id in order of first appearance. */
-export function groupRows(keys: readonly RowKey[]): { groupOf: Int32Array; firstRows: number[] } {
-  const ids = new Map<RowKey, number>();
-  const groupOf = new Int32Array(keys.length);
-  const firstRows: number[] = [];
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    let g = ids.get(k);
-    if (g === undefined) {
-      g = firstRows.length;
-      ids.set(k, g);
-      firstRows.push(i);
-    }
-    groupOf[i] = g;
-  }
-  return { groupOf, firstRows };
-}
 
 /**
  * Rows of one table indexed by key for lookups from another table's rows (the build side of a hash
