@@ -1,0 +1,61 @@
+/**
+ * The rental recommendations job (issue 7, first version):
+ *
+ *   node dist/examples/rental-recs/main.js [--synthetic N] [--seed S] [--database-url URL] [--schema S] [--load-albany] [--out DIR]
+ *
+ * Starts a local cluster (or joins SHOAL_ADDRESS), reads ratings from PostgreSQL when DATABASE_URL
+ * (or --database-url) is set, otherwise from Parquet files under examples/rental-recs/data/ (the
+ * Albany data is loaded into them on first run), tunes and trains ALS, evaluates it against a
+ * most-popular baseline, writes the top-5 per user and prints a report (+ HTML).
+ */
+import { join } from 'node:path';
+import { init, isMain, shutdown } from 'shoal';
+import { EXAMPLE_DIR, runJob, type JobOptions } from './job.js';
+import { textReport, writeHtmlReport } from './report.js';
+
+export function parseArgs(argv: string[]): JobOptions & { outDir: string } {
+  const o: JobOptions & { outDir: string } = { databaseUrl: process.env.DATABASE_URL || undefined, outDir: join(EXAMPLE_DIR, 'out') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    const count = (s: string): number => {
+      const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s);
+      if (!m) throw new Error(`${flag} needs a number like 10000, 500k or 10m (got ${s})`);
+      return Math.round(Number(m[1]) * (m[2]?.toLowerCase() === 'm' ? 1e6 : m[2]?.toLowerCase() === 'k' ? 1e3 : 1));
+    };
+    if (flag === '--synthetic') o.synthetic = count(value());
+    else if (flag === '--seed') o.seed = Number(value());
+    else if (flag === '--database-url') o.databaseUrl = value();
+    else if (flag === '--schema') o.pgSchema = value();
+    else if (flag === '--load-albany') o.loadAlbany = true;
+    else if (flag === '--data-dir') o.dataDir = value();
+    else if (flag === '--out') o.outDir = value();
+    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --load-albany, --data-dir DIR, --out DIR)`);
+  }
+  return o;
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  const options = parseArgs(argv);
+  const cluster = await init();
+  console.log(`shoal cluster at ${cluster.address}`);
+  try {
+    const result = await runJob(options);
+    const html = writeHtmlReport(result, options.outDir);
+    console.log(textReport(result, html));
+  } finally {
+    await shutdown();
+  }
+}
+
+if (isMain(import.meta)) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,113 @@
+/** The job's report: a short text summary, and a self-contained HTML page with inline SVG charts. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JobResult } from './job.js';
+
+const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const f4 = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(4));
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+function table(header: string[], rows: string[][]): string[] {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => '  ' + r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  return [line(header), '  ' + w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)];
+}
+
+export function metricsHeader(r: JobResult): string[] {
+  return ['model', `HR@${r.k}`, `NDCG@${r.k}`, `Recall@${r.k}`, ...(r.feedback === 'explicit' ? ['RMSE'] : []), 'users'];
+}
+
+export function metricsRows(r: JobResult): string[][] {
+  return r.metrics.map((m) => [m.model, f4(m.hr), f4(m.ndcg), f4(m.recall), ...(r.feedback === 'explicit' ? [f4(m.rmse)] : []), String(m.users)]);
+}
+
+export function textReport(r: JobResult, htmlPath?: string): string {
+  const total = r.stages.reduce((s, x) => s + x.ms, 0);
+  const out = [
+    '',
+    `rental-recs report (${r.feedback} feedback; data: ${r.target})`,
+    '',
+    'Data',
+    ...table(['table / set', 'rows'], Object.entries(r.sizes).map(([k, v]) => [k, v.toLocaleString('en-US')])),
+    '',
+    'Time per stage',
+    ...table(['stage', 'time'], [...r.stages.map((s) => [s.name, secs(s.ms)]), ['total', secs(total)]]),
+    '',
+    `Grid search (validation ${r.gridMetric}; best: rank ${r.best.rank}, regParam ${r.best.regParam}, maxIter ${r.best.maxIter})`,
+    ...table(['rank', 'regParam', 'maxIter', r.gridMetric, 'time'], r.grid.map((g) => [String(g.rank), String(g.regParam), String(g.maxIter), f4(g.metric), secs(g.ms)])),
+    '',
+    `Test metrics (leave-last-out, full catalogue ranking, rated listings excluded)`,
+    ...table(metricsHeader(r), metricsRows(r)),
+    '',
+    `Recommendations: ${r.recommendations.rows.toLocaleString('en-US')} rows (top ${r.recommendations.rows / Math.max(1, r.recommendations.users)} for ${r.recommendations.users.toLocaleString('en-US')} users) → ${r.recommendations.where}`,
+    ...(htmlPath ? [`HTML report: ${htmlPath}`] : []),
+    ...r.notes.map((n) => `note: ${n}`),
+  ];
+  return out.join('\n');
+}
+
+const COLORS = ['#2f6fb3', '#e08a2c', '#3a9a5b', '#9b59b6'];
+
+/** Grouped bars: one group per metric, one bar per model. */
+function metricsSvg(r: JobResult): string {
+  const names = [`HR@${r.k}`, `NDCG@${r.k}`, `Recall@${r.k}`];
+  const values = r.metrics.map((m) => [m.hr, m.ndcg, m.recall]);
+  const max = Math.max(0.01, ...values.flat());
+  const W = 560;
+  const H = 240;
+  const groupW = (W - 60) / names.length;
+  const barW = (groupW - 30) / Math.max(1, r.metrics.length);
+  const bars: string[] = [];
+  names.forEach((name, g) => {
+    r.metrics.forEach((_m, k) => {
+      const v = values[k]![g]!;
+      const h = ((H - 60) * v) / max;
+      const x = 50 + g * groupW + k * barW;
+      bars.push(`<rect x="${x.toFixed(1)}" y="${(H - 30 - h).toFixed(1)}" width="${(barW - 4).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[k % COLORS.length]}"><title>${esc(r.metrics[k]!.model)} ${name} ${v.toFixed(4)}</title></rect>`);
+      bars.push(`<text x="${(x + barW / 2 - 2).toFixed(1)}" y="${(H - 34 - h).toFixed(1)}" font-size="10" text-anchor="middle">${v.toFixed(3)}</text>`);
+    });
+    bars.push(`<text x="${(50 + g * groupW + (groupW - 30) / 2).toFixed(1)}" y="${H - 12}" font-size="12" text-anchor="middle">${name}</text>`);
+  });
+  const legend = r.metrics.map((m, k) => `<rect x="${60 + k * 200}" y="6" width="10" height="10" fill="${COLORS[k % COLORS.length]}"/><text x="${74 + k * 200}" y="15" font-size="11">${esc(m.model)}</text>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="metrics"><line x1="45" y1="${H - 30}" x2="${W}" y2="${H - 30}" stroke="#999"/>${legend}${bars.join('')}</svg>`;
+}
+
+/** Horizontal bars of stage timings. */
+function stagesSvg(r: JobResult): string {
+  const max = Math.max(1, ...r.stages.map((s) => s.ms));
+  const rowH = 22;
+  const W = 560;
+  const H = r.stages.length * rowH + 10;
+  const rows = r.stages.map((s, i) => {
+    const w = ((W - 260) * s.ms) / max;
+    const y = 5 + i * rowH;
+    return `<text x="170" y="${y + 14}" font-size="11" text-anchor="end">${esc(s.name)}</text><rect x="176" y="${y + 3}" width="${w.toFixed(1)}" height="14" fill="#2f6fb3"/><text x="${(180 + w).toFixed(1)}" y="${y + 14}" font-size="11">${secs(s.ms)}</text>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="stage timings">${rows.join('')}</svg>`;
+}
+
+function htmlTable(header: string[], rows: string[][]): string {
+  return `<table><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+}
+
+export function htmlReport(r: JobResult): string {
+  const total = r.stages.reduce((s, x) => s + x.ms, 0);
+  return `<!doctype html><html><head><meta charset="utf-8"><title>rental-recs report</title><style>
+body{font-family:system-ui,sans-serif;margin:2em;max-width:900px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}h2{margin-top:1.4em}</style></head><body>
+<h1>Rental recommendations</h1><p>${esc(r.feedback)} feedback · data: ${esc(r.target)} · total ${secs(total)}</p>
+<h2>Metrics (test, leave-last-out, full catalogue)</h2>${metricsSvg(r)}${htmlTable(metricsHeader(r), metricsRows(r))}
+<h2>Stage timings</h2>${stagesSvg(r)}
+<h2>Grid search (validation ${esc(r.gridMetric)})</h2><p>best: rank ${r.best.rank}, regParam ${r.best.regParam}, maxIter ${r.best.maxIter}</p>
+${htmlTable(['rank', 'regParam', 'maxIter', r.gridMetric, 'time'], r.grid.map((g) => [String(g.rank), String(g.regParam), String(g.maxIter), f4(g.metric), secs(g.ms)]))}
+<h2>Data</h2>${htmlTable(['table / set', 'rows'], Object.entries(r.sizes).map(([k, v]) => [k, v.toLocaleString('en-US')]))}
+<h2>Output</h2><p>${r.recommendations.rows.toLocaleString('en-US')} recommendations → ${esc(r.recommendations.where)}</p>
+<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}<li>Training curves: not reported yet (ALS exposes per-iteration timing only; the neural model's curves belong to its stage).</li></ul>
+</body></html>`;
+}
+
+export function writeHtmlReport(r: JobResult, outDir: string): string {
+  mkdirSync(outDir, { recursive: true });
+  const path = join(outDir, 'report.html');
+  writeFileSync(path, htmlReport(r));
+  return path;
+}
