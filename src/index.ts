@@ -54,3 +54,21 @@ export type {
   ArrowConvertible, ReferenceALSResult, Trainable, StepTrainable, TrialMetrics, TrialResult, TuneResult, TuneOptions, SearchSpace, TrialConfig,
   TrainerResult, TrainerOptions, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent, ReplicaState, RingTransport, AllreduceAlgorithm,
 } from './train/index.js';
+
+// ---- features layer (src/features) ----
+export {
+  ColumnTypeError, CorruptedPipelineError, EmptyDatasetError, FeatureError, FeatureOptionError, InvalidValueError, PipelineVersionError, UnknownModelClassError,
+  FeatureModel, isFeatureModel, isFeaturizer, modelFromJSON, registerFeatureModel, registeredFeatureModels, rowsToTable, tableToRows,
+  MinMaxScaler, MinMaxScalerModel, StandardScaler, StandardScalerModel, Imputer, ImputerModel,
+  CategoryMapModel, FrequencyEncoder, OneHotEncoder, OneHotEncoderModel, StringIndexer, StringIndexerModel, TargetEncoder,
+  Bucketizer, BucketizerModel, QuantileDiscretizer, QuantileSummary, sketchK,
+  FeatureHasher, FeatureHasherModel, HashingTF, HashingTFModel, IDF, IDFModel, Tokenizer, TokenizerModel,
+  MultiHotEncoder, MultiHotEncoderModel, VectorAssembler, VectorAssemblerModel, TIME_FEATURES, TimeFeatures, TimeFeaturesModel, isUsFederalHoliday, usFederalHolidays,
+  trailingWindowFeatures, trailingWindowKernel, asOfJoin, asOfKernel, PIPELINE_FORMAT, PIPELINE_FORMAT_VERSION, Pipeline, PipelineModel,
+} from './features/index.js';
+export type {
+  FeatureErrorContext, FeatureRow, Featurizer, SavedStage, StageConfig, HandleInvalid, MinMaxScalerOptions, StandardScalerOptions, ImputerOptions,
+  ImputerStrategy, FrequencyEncoderOptions, OneHotEncoderOptions, StringIndexerOptions, TargetEncoderOptions, BucketizerOptions,
+  QuantileDiscretizerOptions, FeatureHasherOptions, HashingTFOptions, IDFOptions, TokenizerOptions, VectorAssemblerOptions, TimeFeature,
+  TimeFeaturesOptions, TrailingWindowOptions, AsOfJoinOptions, MultiHotEncoderOptions,
+} from './features/index.js';

@@ -1,0 +1,27 @@
+/** Parameters of the per-partition kernels the features layer runs through `mapWithPayload`. */
+import type { SavedStage } from './featurizer.js';
+
+export interface TrailingWindowSpec {
+  readonly key: readonly string[];
+  readonly timestamp: string;
+  readonly windowsMs: readonly { readonly name: string; readonly ms: number }[];
+  readonly aggs: readonly { readonly column: string; readonly op: 'mean' | 'sum' | 'count'; readonly as: string }[];
+}
+
+export interface AsOfSpec {
+  readonly on: readonly string[];
+  readonly entityTimestamp: string;
+  readonly featureTimestamp: string;
+  readonly ttlMs: number | null;
+  readonly sideColumn: string;
+  readonly entityColumns: readonly string[];
+  readonly featureColumns: readonly string[];
+}
+
+export type KernelPayload =
+  | { readonly kind: 'stages'; readonly stages: readonly SavedStage[] }
+  | { readonly kind: 'quantileSketch'; readonly columns: readonly string[]; readonly k: number }
+  | { readonly kind: 'docFreq'; readonly column: string }
+  | { readonly kind: 'itemCounts'; readonly column: string }
+  | { readonly kind: 'trailing'; readonly spec: TrailingWindowSpec }
+  | { readonly kind: 'asof'; readonly spec: AsOfSpec };

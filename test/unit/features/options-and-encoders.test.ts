@@ -1,0 +1,95 @@
+import * as arrow from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import {
+  Bucketizer, FeatureHasher, FeatureOptionError, HashingTF, Imputer, MultiHotEncoderModel, OneHotEncoder, Pipeline, QuantileDiscretizer, StandardScaler,
+  StringIndexer, TargetEncoder, TimeFeatures, VectorAssembler, FeatureError, InvalidValueError, ColumnTypeError,
+} from '../../../src/features/index.js';
+
+describe('option validation names the option and the rule', () => {
+  const cases: [string, () => unknown, string][] = [
+    ['inputCols', () => new StandardScaler({ inputCols: [] }), 'options.inputCols must be a non-empty column name or list of column names'],
+    ['outputCols', () => new StandardScaler({ inputCols: ['a', 'b'], outputCols: ['x'] }), 'options.outputCols must have one name per input column (2); got 1'],
+    ['strategy', () => new Imputer({ inputCols: 'a', strategy: 'max' as 'mean' }), 'options.strategy must be one of mean, median, mode; got max'],
+    ['handleInvalid', () => new StringIndexer({ inputCol: 'a', handleInvalid: 'drop' as 'skip' }), 'options.handleInvalid must be one of error, skip, keep; got drop'],
+    ['OneHot handleInvalid', () => new OneHotEncoder({ inputCol: 'a', handleInvalid: 'skip' as 'keep' }), 'options.handleInvalid must be one of error, keep; got skip'],
+    ['numBuckets', () => new QuantileDiscretizer({ inputCol: 'a', numBuckets: 0 }), 'options.numBuckets must be a positive integer; got 0'],
+    ['relativeError', () => new QuantileDiscretizer({ inputCol: 'a', relativeError: 2 }), 'options.relativeError must be in (0, 1); got 2'],
+    ['splits', () => new Bucketizer({ inputCol: 'a', splits: [0, 1] }), 'options.splits must be at least 3 strictly increasing numbers'],
+    ['numFeatures', () => new HashingTF({ inputCol: 'a', numFeatures: 1.5 }), 'options.numFeatures must be a positive integer; got 1.5'],
+    ['FeatureHasher numFeatures', () => new FeatureHasher({ inputCols: ['a'], numFeatures: -1 }), 'options.numFeatures must be a positive integer; got -1'],
+    ['smoothing', () => new TargetEncoder({ inputCol: 'a', targetCol: 'y', smoothing: -1 }), 'options.smoothing must be a non-negative finite number; got -1'],
+    ['features', () => new TimeFeatures({ inputCol: 'd', features: ['hour' as 'month'] }), 'options.features must only contain'],
+    ['referenceDate', () => new TimeFeatures({ inputCol: 'd', referenceDate: 'yesterday' }), 'options.referenceDate must be an ISO date'],
+    ['VectorAssembler handleInvalid', () => new VectorAssembler({ inputCols: ['a'], handleInvalid: 'x' as 'keep' }), 'options.handleInvalid must be one of error, skip, keep; got x'],
+    ['stages', () => new Pipeline([]), 'stages must not be empty'],
+    ['stages[0]', () => new Pipeline([{} as never]), 'stages[0] must be a featurizer'],
+  ];
+  for (const [name, make, message] of cases) {
+    it(name, () => {
+      let err: unknown;
+      try {
+        make();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(FeatureOptionError);
+      expect((err as Error).message).toContain(message);
+      expect((err as FeatureOptionError).code).toBe('FEATURE_INVALID_OPTION');
+    });
+  }
+});
+
+describe('errors', () => {
+  it('instanceof works by marker and codes are stable', () => {
+    const e = new InvalidValueError('bad', { stage: 'S', column: 'c', value: 1 });
+    expect(e).toBeInstanceOf(FeatureError);
+    expect(e).toBeInstanceOf(InvalidValueError);
+    expect(e).not.toBeInstanceOf(ColumnTypeError);
+    expect(e.message).toBe('stage S, column "c": bad');
+    expect(e.code).toBe('FEATURE_INVALID_VALUE');
+    // A plain object from another realm with the marker and prototype name still matches.
+    const foreign = Object.assign(Object.create({ constructor: { name: 'InvalidValueError' } }) as object, { [Symbol.for('shoal/FeatureError')]: true });
+    expect(foreign).toBeInstanceOf(InvalidValueError);
+  });
+});
+
+describe('MultiHotEncoder', () => {
+  const m = new MultiHotEncoderModel('amenities', 'mh', ['Wifi', 'Kitchen', 'TV']);
+  it('parses JSON lists and Arrow lists; bad JSON, null and non-arrays are the empty set; unseen items are ignored', () => {
+    const out = m.transformBatch([{ amenities: '["Wifi", "Pool", "TV"]' }, { amenities: 'not json' }, { amenities: null }, { amenities: '{"a":1}' }]);
+    expect(out.map((r) => r['mh'])).toEqual([[1, 0, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+    const t = new arrow.Table({ amenities: arrow.vectorFromArray([['Kitchen', 'Kitchen']], new arrow.List(new arrow.Field('item', new arrow.Utf8(), true))) });
+    expect([...(m.transformTable(t).getChild('mh')!.get(0) as Iterable<number>)]).toEqual([0, 1, 0]);
+  });
+});
+
+describe('FeatureHasher', () => {
+  it('numeric columns add their value; categorical add 1 at hash(name=value); deterministic', () => {
+    const m = new FeatureHasher({ inputCols: ['n', 's'], numFeatures: 64 }).model;
+    const [a] = m.transformBatch([{ n: 2.5, s: 'x' }]);
+    const [b] = m.transformBatch([{ n: 2.5, s: 'x' }]);
+    const v = a!['features'] as number[];
+    expect(v).toEqual(b!['features']);
+    expect(v.reduce((x, y) => x + y, 0)).toBeCloseTo(3.5, 6);
+  });
+});
+
+describe('skip policies drop rows the same way in batches and rows', () => {
+  it('Bucketizer skip', () => {
+    const m = new Bucketizer({ inputCol: 'x', splits: [0, 1, 2], handleInvalid: 'skip' }).model;
+    expect(m.transformBatch([{ x: 0.5 }, { x: 5 }, { x: null }, { x: 2 }]).map((r) => r['x_bucket'])).toEqual([0, 1]);
+    expect(m.transformRow({ x: 9 })).toBeNull();
+    expect(() => new Bucketizer({ inputCol: 'x', splits: [0, 1, 2] }).model.transformRow({ x: 9 })).toThrow(/outside the splits/);
+  });
+});
+
+describe('Pipeline.fit dependencies', () => {
+  it('reads each featurizer input columns (target included)', async () => {
+    const { featurizerInputs } = await import('../../../src/features/pipeline.js');
+    expect(featurizerInputs(new StandardScaler({ inputCols: ['a', 'b'] }))).toEqual(['a', 'b']);
+    expect(featurizerInputs(new TargetEncoder({ inputCol: 'c', targetCol: 'y' }))).toEqual(['c', 'y']);
+    expect(featurizerInputs(new QuantileDiscretizer({ inputCol: 'q' }))).toEqual(['q']);
+    expect(featurizerInputs(new HashingTF({ inputCol: 'w' }))).toEqual(['w']);
+    expect(featurizerInputs({ className: 'Opaque', fit: () => Promise.reject(new Error('unused')) })).toBeNull();
+  });
+});
