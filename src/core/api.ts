@@ -153,9 +153,12 @@ export async function shutdown(): Promise<void> {
   await lc?.stop();
 }
 
-/** True when the API can be used: after `init()`, and always inside a task or actor. */
+/**
+ * True when the API can be used: after `init()`, and inside a running task or actor — but not while
+ * a worker imports a module to find a remote function (its top-level driver code must not run).
+ */
 export const isInitialized = (): boolean =>
-  runtime !== undefined || (!!process.env.SHOAL_IN_WORKER && !!process.env.SHOAL_THREAD_HEAD);
+  runtime !== undefined || (!!process.env.SHOAL_IN_WORKER && !!process.env.SHOAL_THREAD_HEAD && !isLoadingBundle());
 
 /**
  * True when `meta` is the module Node was started with — the guard for driver code in a module

@@ -135,11 +135,14 @@ describe('death', () => {
   });
 
   it('kill() frees the resources the actor reserved', async () => {
+    const free = async () => (await tc.status()).nodes[0]!.available.CPU;
+    // Earlier tests' tasks and actors may still be finishing: start from an idle node.
+    await waitFor('no CPU in use', async () => ((await free()) === 2 ? true : undefined));
     const s = Slow.options({ numCpus: 1 }).remote();
     await s.ready();
-    await waitFor('1 CPU reserved', async () => (await tc.status()).nodes[0]!.available.CPU === 1);
+    await waitFor('1 CPU reserved', async () => ((await free()) === 1 ? true : undefined));
     kill(s);
-    await waitFor('2 CPUs free again', async () => (await tc.status()).nodes[0]!.available.CPU === 2);
+    await waitFor('2 CPUs free again', async () => ((await free()) === 2 ? true : undefined));
   });
 
   it('a constructor that throws fails ready() and every call with ActorDiedError naming the error', async () => {
