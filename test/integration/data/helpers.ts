@@ -8,8 +8,7 @@ import type { ColSpec } from '../../unit/data/helpers/oracle.js';
 
 // eslint-disable-next-line no-restricted-imports -- the shared DuckDB test oracle (test code, not a src layer's internals)
 export { Duck, arrowRows, expectSameRows, toArrow } from '../../unit/data/helpers/oracle.js';
-// eslint-disable-next-line no-restricted-imports -- the shared PostgreSQL test connection (test code, not a src layer's internals)
-export { connectTestPostgres, uniqueTable } from '../../unit/data/helpers/postgres.js';
+export { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
 
 const WORDS = ['', 'a', 'A', 'abc', 'émile', 'Ünïcödé', '日本語', '😀 smile', 'ß', 'x,y', 'quote"d', "it's", ' pad '];
 

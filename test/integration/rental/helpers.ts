@@ -6,25 +6,9 @@
 import pg from 'pg';
 import { expect } from 'vitest';
 
-export async function connectTestPostgres(): Promise<pg.Client | undefined> {
-  const errors: string[] = [];
-  for (const user of [process.env.PGUSER, 'postgres', 'root'].filter((u): u is string => u !== undefined)) {
-    const client = new pg.Client({ host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), user, database: process.env.PGDATABASE ?? 'test', connectionTimeoutMillis: 3000 });
-    try {
-      await client.connect();
-      return client;
-    } catch (e) {
-      errors.push(`${user}: ${(e as Error).message}`);
-      await client.end().catch(() => undefined);
-    }
-  }
-  if (process.env.CI) throw new Error(`PostgreSQL is required in CI but unreachable: ${errors.join('; ')}`);
-  return undefined;
-}
-
 export const urlOf = (c: pg.Client): string => `postgres://${encodeURIComponent(c.user ?? 'postgres')}@${c.host}:${c.port}/${c.database ?? 'test'}`;
 
-export const uniqueName = (prefix: string): string => `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+export { connectTestPostgres, uniqueTable as uniqueName } from '../../harness/postgres.js';
 
 export interface RecRow {
   user_id: bigint | number | string;

@@ -13,7 +13,7 @@ import {
   writePostgresTable,
 } from '../../../../src/data/index.js';
 import { arrowRows, toArrow } from '../helpers/oracle.js';
-import { connectTestPostgres, uniqueTable } from '../helpers/postgres.js';
+import { connectTestPostgres, uniqueTable } from '../../../harness/postgres.js';
 
 const client = await connectTestPostgres();
 const clients: pg.Client[] = [];
