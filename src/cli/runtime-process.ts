@@ -1,10 +1,10 @@
 /**
  * Starting a head or worker as a detached background process that outlives the `shoal` command.
  *
- * This mirrors core's `spawnEntry` (local-cluster.ts), which the core index does not export: the
- * entry gets its config as base64url JSON in argv[2] and prints `SHOAL_READY {json}` on stdout once
- * it serves. Unlike spawnEntry it gives up after a timeout and turns a failure into a typed error
- * that quotes the process's stderr (EADDRINUSE becomes a PortInUseError naming the port).
+ * Same convention as core's `spawnEntry` (config as base64url JSON in argv[2], `SHOAL_READY {json}`
+ * on stdout once it serves), but it gives up after a timeout and turns a failure into a typed error
+ * that quotes the process's stderr (EADDRINUSE becomes a PortInUseError naming the port). Folding
+ * these into `spawnEntry` is open work.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
