@@ -37,10 +37,13 @@ export {
   col, lit, when, Expr, DataError, UnknownColumnError, ExpressionTypeError, SchemaMismatchError, MalformedRecordError,
   agg, coalesce, Dataset, GroupedDataset, fromArrow, fromRows, range, readCsv, readJson, readParquet, readPostgres,
   InvalidOptionError as DataInvalidOptionError, InvalidPlanError, ParquetError, PostgresError, SourceNotFoundError, SourceSchemaMismatchError,
+  InvalidWindowError, window, WindowSpec, WindowFunction, WindowColumn, rowNumber, rank, denseRank, lag, lead, sum, mean, avg, min, max, count,
+  unboundedPreceding, unboundedFollowing, currentRow,
 } from './data/index.js';
 export type {
   AggSpec, BatchFunction, ExecutionOptions, ExecutionReport, IterBatchesOptions, JoinOn, JoinType, ReadCsvOptions, ReadJsonOptions,
   ReadParquetOptions, ReadPostgresOptions, SortKey, WriteFilesOptions, WritePostgresOptions, WriteResult,
+  Duration, FrameBound, FrameExclusion, WindowSpecData,
 } from './data/index.js';
 
 // ---- train layer (src/train) ----

@@ -160,3 +160,21 @@ export class SourceSchemaMismatchError extends SchemaMismatchError {
 export class InvalidPlanError extends DataError {
   override readonly code = 'DATA_INVALID_PLAN';
 }
+
+/**
+ * Thrown when a window function or window specification is invalid: a window function used without
+ * `over()`, `orderBy` missing where the function or frame needs it, a range frame over a column that is
+ * neither numeric nor temporal, bad frame offsets. `fn` names the function (e.g. `rank()`), `column`
+ * the column involved when there is one.
+ */
+export class InvalidWindowError extends DataError {
+  override readonly code = 'DATA_INVALID_WINDOW';
+  constructor(
+    readonly fn: string,
+    rule: string,
+    readonly column?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${fn}: ${rule}`, options);
+  }
+}

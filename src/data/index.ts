@@ -25,6 +25,7 @@ export {
   InvalidExpressionError,
   InvalidOptionError,
   InvalidPlanError,
+  InvalidWindowError,
   MalformedRecordError,
   ParquetError,
   PostgresError,
@@ -43,6 +44,27 @@ export { exprToString, outputName, validateExprNode } from './expr/expr-node.js'
 export type { DateTruncUnit, ExprInput } from './expr/expr.js';
 export { CaseExpr, Expr, coalesce, col, dateDiff, lit, pow, when } from './expr/expr.js';
 export { outputType, schemaTypes } from './expr/output-type.js';
+export type { Duration, FrameBound, FrameExclusion, WindowAggOp, WindowColumnSpec, WindowFnData, WindowFrame, WindowSpecData } from './expr/window.js';
+export {
+  WindowColumn,
+  WindowFunction,
+  WindowSpec,
+  avg,
+  count,
+  currentRow,
+  denseRank,
+  lag,
+  lead,
+  max,
+  mean,
+  min,
+  rank,
+  rowNumber,
+  sum,
+  unboundedFollowing,
+  unboundedPreceding,
+  window,
+} from './expr/window.js';
 export type { TableLike } from './expr/evaluate.js';
 export { evaluate } from './expr/evaluate.js';
 
@@ -57,6 +79,7 @@ export { sortIndices, sortTable } from './kernels/sort.js';
 export { hashPartition } from './kernels/hash-partition.js';
 export { hashBigInt, hashNumber, hashString } from './kernels/row-key.js';
 export { takeTable } from './kernels/take.js';
+export { windowTable } from './kernels/window.js';
 export type { HashJoinOptions, JoinOn, JoinType } from './kernels/hash-join.js';
 export { hashJoin } from './kernels/hash-join.js';
 export type { AggOp, AggSpec } from './kernels/aggregate.js';

@@ -10,8 +10,9 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { get, type ObjectRef } from '../../core/index.js';
-import { InvalidOptionError, UnknownColumnError } from '../errors.js';
+import { InvalidOptionError, InvalidWindowError, UnknownColumnError } from '../errors.js';
 import { col, toNode, type Expr, type ExprInput } from '../expr/expr.js';
+import { WindowColumn, WindowFunction } from '../expr/window.js';
 import { agg as aggBuilders, type AggSpec } from '../kernels/aggregate.js';
 import { concatTables } from '../kernels/concat.js';
 import type { JoinOn, JoinType } from '../kernels/hash-join.js';
@@ -77,14 +78,36 @@ export class Dataset {
 
   // ---------------- transformations (lazy) ----------------
 
-  /** Keeps these columns or expressions (strings are column names). */
-  select(...columns: (string | Expr)[]): Dataset {
-    return this.narrow({ op: 'select', exprs: columns.map((c) => (typeof c === 'string' ? col(c).node : toNode(c))) });
+  /** Keeps these columns or expressions (strings are column names); window columns need `.alias(name)`. */
+  select(...columns: (string | Expr | WindowColumn)[]): Dataset {
+    let ds: Dataset = this;
+    const exprs = columns.map((c) => {
+      if (c instanceof WindowColumn) {
+        if (c.name === undefined) throw new InvalidWindowError(String(c), 'needs .alias(name) to be used in select()');
+        ds = ds.withColumn(c.name, c);
+        return col(c.name).node;
+      }
+      return typeof c === 'string' ? col(c).node : toNode(rejectWindowFunction(c));
+    });
+    return ds.narrow({ op: 'select', exprs });
   }
 
-  /** Adds or replaces a column. */
-  withColumn(name: string, expr: ExprInput): Dataset {
-    return this.narrow({ op: 'withColumn', name, expr: toNode(expr) });
+  /** Adds or replaces a column: an expression, or a window function over a window (`rank().over(window().orderBy('x'))`). */
+  withColumn(name: string, expr: ExprInput | WindowColumn): Dataset {
+    if (expr instanceof WindowColumn) return this.withWindowColumn(name, expr);
+    return this.narrow({ op: 'withColumn', name, expr: toNode(rejectWindowFunction(expr)) });
+  }
+
+  /** Window columns with the same partitioning added one after another share one window node (one shuffle). */
+  private withWindowColumn(name: string, w: WindowColumn): Dataset {
+    if (name === '') throw new InvalidOptionError('withColumn(name)', 'must be a non-empty column name');
+    const column = { name, fn: w.fn, spec: w.spec };
+    const prev = this.plan;
+    const sameKeys = prev.kind === 'window' && prev.partitionBy.join('\u0000') === w.spec.partitionBy.join('\u0000');
+    if (sameKeys && !prev.columns.some((c) => prev.partitionBy.includes(c.name))) {
+      return this.derive({ ...prev, id: newNodeId(), columns: [...prev.columns, column] });
+    }
+    return this.derive({ kind: 'window', id: newNodeId(), input: prev, partitionBy: [...w.spec.partitionBy], columns: [column] });
   }
 
   /** Keeps rows where `predicate` is true (false and null drop the row). */
@@ -405,6 +428,12 @@ export class GroupedDataset {
   count(): Dataset {
     return this.agg(aggBuilders.count(undefined, 'count'));
   }
+}
+
+/** A window function used without `.over(window)` is an error naming the function, not a literal. */
+function rejectWindowFunction<T>(e: T): T {
+  if (e instanceof WindowFunction) throw new InvalidWindowError(String(e), 'is a window function: use it as fn.over(window().partitionBy(...).orderBy(...))');
+  return e;
 }
 
 function tableRows(t: arrow.Table): Record<string, unknown>[] {

@@ -13,7 +13,7 @@ export interface SortKey {
   readonly nullsFirst?: boolean;
 }
 
-function comparatorFor(col: Column, ascending: boolean, nullsFirst: boolean): (a: number, b: number) => number {
+export function comparatorFor(col: Column, ascending: boolean, nullsFirst: boolean): (a: number, b: number) => number {
   const dir = ascending ? 1 : -1;
   const nullDir = nullsFirst ? -1 : 1;
   const valid = col.valid;

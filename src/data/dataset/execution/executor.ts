@@ -210,6 +210,14 @@ export class Executor {
         const n = node.keys.length === 0 ? 1 : this.shuffleCount(input.numPartitions);
         return this.shuffleStage('aggregate', input, { kind: 'aggregate', ...spec }, { kind: 'aggregate', ...spec }, n);
       }
+      case 'window': {
+        // One shuffle for every window column of the node; without partition keys, one partition.
+        const input = await this.build(node.input);
+        const keyed = node.partitionBy.length > 0;
+        const map: ShuffleMap = keyed ? { kind: 'hash', columns: [...node.partitionBy] } : { kind: 'roundRobin' };
+        const reduce: ShuffleReduce = { kind: 'window', partitionBy: [...node.partitionBy], columns: [...node.columns] };
+        return this.shuffleStage('window', input, map, reduce, keyed ? this.shuffleCount(input.numPartitions) : 1);
+      }
       case 'sort': {
         const input = await this.partitions(node.input);
         const keys = [...node.keys];

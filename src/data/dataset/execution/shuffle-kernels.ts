@@ -11,6 +11,8 @@ import { hashJoin, type JoinOn, type JoinType } from '../../kernels/hash-join.js
 import { hashPartition } from '../../kernels/hash-partition.js';
 import { sortIndices, sortTable, type SortKey } from '../../kernels/sort.js';
 import { takeTable } from '../../kernels/take.js';
+import { windowTable } from '../../kernels/window.js';
+import type { WindowColumnSpec } from '../../expr/window.js';
 
 export type ShuffleMap =
   | { readonly kind: 'hash'; readonly columns: readonly string[] }
@@ -24,7 +26,8 @@ export type ShuffleReduce =
   | { readonly kind: 'concat' }
   | { readonly kind: 'aggregate'; readonly keys: readonly string[]; readonly aggs: readonly AggSpec[] }
   | { readonly kind: 'distinct'; readonly columns: readonly string[] | null }
-  | { readonly kind: 'sort'; readonly keys: readonly SortKey[] };
+  | { readonly kind: 'sort'; readonly keys: readonly SortKey[] }
+  | { readonly kind: 'window'; readonly partitionBy: readonly string[]; readonly columns: readonly WindowColumnSpec[] };
 
 export interface JoinSpec {
   readonly on: JoinOn;
@@ -93,6 +96,8 @@ export function shuffleReduce(pieces: readonly arrow.Table[], spec: ShuffleReduc
       return distinct(concatTables(pieces), spec.columns ?? undefined);
     case 'sort':
       return sortTable(concatTables(pieces), spec.keys);
+    case 'window':
+      return windowTable(concatTables(pieces), spec.partitionBy, spec.columns);
   }
 }
 

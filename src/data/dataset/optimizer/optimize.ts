@@ -116,6 +116,21 @@ function backward(ops: readonly NarrowOp[], required: Required): Required {
   return needed;
 }
 
+/** Columns a window node's input must provide: its keys, order columns and arguments, and what passes through. */
+function windowInputColumns(node: Extract<PlanNode, { kind: 'window' }>, required: Required): Required {
+  if (required === null) return null;
+  const needed = new Set(required);
+  for (let i = node.columns.length - 1; i >= 0; i--) {
+    const c = node.columns[i]!;
+    needed.delete(c.name);
+    for (const k of c.spec.orderBy) needed.add(k.column);
+    const arg = (c.fn as { arg?: ExprNode | null }).arg;
+    if (arg) exprColumns(arg, needed);
+  }
+  for (const k of node.partitionBy) needed.add(k);
+  return needed;
+}
+
 const union = (a: Required, more: Iterable<string>): Required => (a === null ? null : new Set([...a, ...more]));
 
 async function prune(node: PlanNode, required: Required): Promise<PlanNode> {
@@ -140,6 +155,8 @@ async function prune(node: PlanNode, required: Required): Promise<PlanNode> {
       return { ...node, input: await prune(node.input, new Set([...node.keys, ...node.aggs.flatMap((a) => (a.column ? [a.column] : []))])) };
     case 'sort':
       return { ...node, input: await prune(node.input, union(required, node.keys.map((k) => k.column))) };
+    case 'window':
+      return { ...node, input: await prune(node.input, windowInputColumns(node, required)) };
     case 'limit':
       return { ...node, input: await prune(node.input, required) };
     case 'repartition':

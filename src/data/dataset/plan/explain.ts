@@ -1,5 +1,6 @@
 /** Text rendering of plans for `Dataset.explain()`. */
 import { exprToString } from '../../expr/expr-node.js';
+import { windowFnText, windowSpecText } from '../../expr/window.js';
 import { aggOutputName } from '../../kernels/aggregate.js';
 import type { SourceSpec } from '../sources/source-options.js';
 import { children, type PlanNode } from './logical-plan.js';
@@ -57,6 +58,8 @@ function nodeText(n: PlanNode): string {
       return `Repartition(${n.n}${n.columns ? `, hash(${n.columns.join(', ')})` : ', round robin'})`;
     case 'aggregate':
       return `Aggregate(keys=[${n.keys.join(', ')}], ${n.aggs.map(aggOutputName).join(', ')})`;
+    case 'window':
+      return `Window(partitionBy=[${n.partitionBy.join(', ')}], ${n.columns.map((c) => `${c.name} = ${windowFnText(c.fn)} OVER (${windowSpecText(c.spec)})`).join(', ')})`;
     case 'join':
       return `Join(${n.how}, on=${JSON.stringify(n.on)})`;
     case 'scan':

@@ -9,6 +9,7 @@ import type { AggSpec } from '../../kernels/aggregate.js';
 import type { JoinOn, JoinType } from '../../kernels/hash-join.js';
 import type { SortKey } from '../../kernels/sort.js';
 import type { ExprNode } from '../../expr/expr-node.js';
+import type { WindowColumnSpec } from '../../expr/window.js';
 import type { SourceSpec } from '../sources/source-options.js';
 import type { NarrowOp } from './narrow-ops.js';
 
@@ -29,6 +30,8 @@ export type PlanNode =
   | { readonly kind: 'repartition'; readonly id: number; readonly input: PlanNode; readonly n: number; readonly columns: readonly string[] | null }
   | { readonly kind: 'aggregate'; readonly id: number; readonly input: PlanNode; readonly keys: readonly string[]; readonly aggs: readonly AggSpec[] }
   | { readonly kind: 'join'; readonly id: number; readonly left: PlanNode; readonly right: PlanNode; readonly on: JoinOn; readonly how: JoinType }
+  /** Window columns sharing one partitioning: hash-shuffled by `partitionBy`, then computed per partition. */
+  | { readonly kind: 'window'; readonly id: number; readonly input: PlanNode; readonly partitionBy: readonly string[]; readonly columns: readonly WindowColumnSpec[] }
   /** Physical: a source read with fused operators, pushed-down columns and filters. */
   | {
       readonly kind: 'scan';

@@ -11,6 +11,7 @@ import { distinct } from '../../kernels/distinct.js';
 import { hashJoin } from '../../kernels/hash-join.js';
 import { hashPartition } from '../../kernels/hash-partition.js';
 import { sortTable } from '../../kernels/sort.js';
+import { windowTable } from '../../kernels/window.js';
 import { logicalTypeOf, typeToString } from '../../types/logical-type.js';
 import { resolveSource } from '../sources/resolve-source.js';
 import type { PlanNode } from './logical-plan.js';
@@ -57,6 +58,8 @@ async function compute(node: PlanNode): Promise<arrow.Schema> {
     }
     case 'aggregate':
       return aggregate(emptyTable(await schemaOf(node.input)), node.keys, node.aggs).schema;
+    case 'window':
+      return windowTable(emptyTable(await schemaOf(node.input)), node.partitionBy, node.columns).schema;
     case 'join': {
       const [l, r] = await Promise.all([schemaOf(node.left), schemaOf(node.right)]);
       return hashJoin(emptyTable(l), emptyTable(r), node.on, node.how).schema;
