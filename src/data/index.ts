@@ -83,7 +83,8 @@ export { windowTable } from './kernels/window.js';
 export type { HashJoinOptions, JoinOn, JoinType } from './kernels/hash-join.js';
 export { hashJoin } from './kernels/hash-join.js';
 export type { AggOp, AggSpec } from './kernels/aggregate.js';
-export { agg, aggOutputName, aggregate, aggregateStateColumns, finalizeAggregates, mergeAggregates, partialAggregate } from './kernels/aggregate.js';
+export { QuantileSummary, sketchK, sketchSorted } from './kernels/quantile-sketch.js';
+export { DEFAULT_QUANTILE_RELATIVE_ERROR, agg, aggOutputName, aggregate, aggregateStateColumns, finalizeAggregates, mergeAggregates, partialAggregate } from './kernels/aggregate.js';
 
 export type { CsvReadOptions, ReadMode, TextSchema } from './io/csv-reader.js';
 export { readCsvPartition } from './io/csv-reader.js';

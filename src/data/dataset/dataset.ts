@@ -200,6 +200,24 @@ export class Dataset {
     return this.groupBy().agg(...aggs);
   }
 
+  /**
+   * Approximate quantiles of numeric column(s), like Spark's `approxQuantile`: one pass with a
+   * mergeable sketch (partial per partition, merged after the shuffle). The value returned for
+   * probability q has a rank within relativeError·N + 1 of q·N among the N non-null values (0 = exact).
+   * Returns [] for a column without values.
+   */
+  approxQuantile(column: string, probabilities: readonly number[], relativeError: number): Promise<number[]>;
+  approxQuantile(columns: readonly string[], probabilities: readonly number[], relativeError: number): Promise<number[][]>;
+  async approxQuantile(columns: string | readonly string[], probabilities: readonly number[], relativeError: number): Promise<number[] | number[][]> {
+    const list = typeof columns === 'string' ? [columns] : [...columns];
+    if (list.length === 0) throw new InvalidOptionError('approxQuantile(columns)', 'needs at least one column');
+    if (!Array.isArray(probabilities) || probabilities.length === 0) throw new InvalidOptionError('approxQuantile(probabilities)', 'must be a non-empty list of numbers in [0, 1]');
+    const specs = list.map((c, i) => aggBuilders.approxQuantile(c, probabilities, { relativeError, as: `q${i}` }));
+    const row = (await this.agg(...specs).take(1))[0]!;
+    const out = list.map((_, i) => (row[`q${i}`] as number[] | null) ?? []);
+    return typeof columns === 'string' ? out[0]! : out;
+  }
+
   /** @internal */
   aggregate(keys: readonly string[], aggs: readonly AggSpec[]): Dataset {
     if (aggs.length === 0) throw new InvalidOptionError('agg()', 'needs at least one aggregate');

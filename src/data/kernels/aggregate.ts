@@ -18,11 +18,12 @@ import { type Column, columnFromValues, columnFromVector, columnToVector } from 
 import { compareNumbers, compareValues } from '../types/compare.js';
 import { type LogicalType, isListType, isNumericType, typeToString } from '../types/logical-type.js';
 import { concatTables } from './concat.js';
+import { quantileStateFinal, quantileStateMerge, quantileStatePartial, sketchK } from './quantile-sketch.js';
 import { groupIds, keyColumns } from './row-key.js';
 import { requireColumn } from './table-util.js';
 import { tableFromVectors, takeVector } from './take.js';
 
-export type AggOp = 'count' | 'sum' | 'mean' | 'min' | 'max' | 'countDistinct' | 'stddev' | 'collectList';
+export type AggOp = 'count' | 'sum' | 'mean' | 'min' | 'max' | 'countDistinct' | 'stddev' | 'collectList' | 'approxQuantile';
 
 export interface AggSpec {
   readonly op: AggOp;
@@ -30,7 +31,14 @@ export interface AggSpec {
   readonly column?: string;
   /** Output column name. @default `${op}(${column ?? '*'})` */
   readonly as?: string;
+  /** approxQuantile: the quantile(s) in [0, 1]; one gives a float64 column, a list a list<float64> column. */
+  readonly probability?: number | readonly number[];
+  /** approxQuantile: rank error as a fraction of the group's values (see quantile-sketch.ts); 0 = exact. @default 0.0001 */
+  readonly relativeError?: number;
 }
+
+/** Default approxQuantile rank error (Spark's default accuracy 10000). */
+export const DEFAULT_QUANTILE_RELATIVE_ERROR = 1e-4;
 
 /** Builders for aggregate specs: `agg.sum('price', 'total')`. */
 export const agg = {
@@ -42,6 +50,18 @@ export const agg = {
   countDistinct: (column: string, as?: string): AggSpec => ({ op: 'countDistinct', column, ...(as !== undefined ? { as } : {}) }),
   stddev: (column: string, as?: string): AggSpec => ({ op: 'stddev', column, ...(as !== undefined ? { as } : {}) }),
   collectList: (column: string, as?: string): AggSpec => ({ op: 'collectList', column, ...(as !== undefined ? { as } : {}) }),
+  /** Approximate quantile(s) of a numeric column from a mergeable sketch (rank within relativeError·N + 1 of q·N). */
+  approxQuantile: (column: string, probability: number | readonly number[], options: { relativeError?: number; as?: string } = {}): AggSpec => {
+    const spec: AggSpec = {
+      op: 'approxQuantile',
+      column,
+      probability,
+      ...(options.relativeError !== undefined ? { relativeError: options.relativeError } : {}),
+      ...(options.as !== undefined ? { as: options.as } : {}),
+    };
+    validateQuantileSpec(spec);
+    return spec;
+  },
 } as const;
 
 export function aggOutputName(spec: AggSpec): string {
@@ -57,6 +77,7 @@ const STATE_PARTS: Record<AggOp, readonly string[]> = {
   countDistinct: ['set'],
   stddev: ['n', 'mean', 'm2'],
   collectList: ['list'],
+  approxQuantile: ['values', 'weights'],
 };
 
 function stateName(spec: AggSpec, part: string): string {
@@ -68,10 +89,20 @@ function validateSpecs(keys: readonly string[], aggs: readonly AggSpec[]): void 
   for (const a of aggs) {
     if (!(a.op in STATE_PARTS)) throw new InvalidOptionError('aggs[].op', `must be one of ${Object.keys(STATE_PARTS).join(', ')}; got ${String(a.op)}`);
     if (a.column === undefined && a.op !== 'count') throw new InvalidOptionError(`aggs[${aggOutputName(a)}].column`, `is required for ${a.op}`);
+    if (a.op === 'approxQuantile') validateQuantileSpec(a);
     const name = aggOutputName(a);
     if (names.has(name)) throw new InvalidOptionError('aggs[].as', `must be unique and differ from key names; "${name}" repeats`);
     names.add(name);
   }
+}
+
+function validateQuantileSpec(a: AggSpec): void {
+  const name = aggOutputName(a);
+  const ps = typeof a.probability === 'number' ? [a.probability] : a.probability;
+  if (ps === undefined || !Array.isArray(ps) || ps.length === 0) throw new InvalidOptionError(`${name} probability`, 'is required: a number or a non-empty list of numbers in [0, 1]');
+  for (const p of ps) if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new InvalidOptionError(`${name} probability`, `must be in [0, 1]; got ${String(p)}`);
+  const e = a.relativeError ?? DEFAULT_QUANTILE_RELATIVE_ERROR;
+  if (typeof e !== 'number' || !(e >= 0 && e < 1)) throw new InvalidOptionError(`${name} relativeError`, `must be in [0, 1); got ${String(e)}`);
 }
 
 /** Per-group accumulators over float64 arrays, shared by both phases. */
@@ -150,7 +181,7 @@ function listState(c: Column, g: Groups, distinctValues: boolean, fromState: boo
 function inputColumn(table: arrow.Table, spec: AggSpec): Column {
   const name = spec.column!;
   const c = columnFromVector(requireColumn(table, name), name);
-  if ((spec.op === 'sum' || spec.op === 'mean' || spec.op === 'stddev') && !isNumericType(c.type) && c.type !== 'null') {
+  if ((spec.op === 'sum' || spec.op === 'mean' || spec.op === 'stddev' || spec.op === 'approxQuantile') && !isNumericType(c.type) && c.type !== 'null') {
     throw new SchemaMismatchError(`${spec.op}(${name}) needs a numeric column, but "${name}" is ${typeToString(c.type)}`, name);
   }
   return c;
@@ -227,6 +258,12 @@ export function partialAggregate(table: arrow.Table, keys: readonly string[], ag
       case 'collectList': {
         const part = spec.op === 'countDistinct' ? 'set' : 'list';
         out(spec, part, columnToVector(listState(c, g, spec.op === 'countDistinct', false)));
+        break;
+      }
+      case 'approxQuantile': {
+        const s = quantileStatePartial(c, g.groupOf, G, sketchK(spec.relativeError ?? DEFAULT_QUANTILE_RELATIVE_ERROR));
+        out(spec, 'values', columnToVector(s.values));
+        out(spec, 'weights', columnToVector(s.weights));
         break;
       }
     }
@@ -310,6 +347,12 @@ export function mergeAggregates(partials: readonly arrow.Table[], keys: readonly
         out(spec, part, columnToVector(listState(stateColumn(table, spec, part), g, spec.op === 'countDistinct', true)));
         break;
       }
+      case 'approxQuantile': {
+        const s = quantileStateMerge({ values: stateColumn(table, spec, 'values'), weights: stateColumn(table, spec, 'weights') }, g.groupOf, G);
+        out(spec, 'values', columnToVector(s.values));
+        out(spec, 'weights', columnToVector(s.weights));
+        break;
+      }
     }
   }
   return tableFromVectors(fields, vectors, G);
@@ -384,6 +427,9 @@ export function finalizeAggregates(state: arrow.Table, keys: readonly string[], 
       }
       case 'collectList':
         out(spec, requireColumn(state, stateName(spec, 'list')));
+        break;
+      case 'approxQuantile':
+        out(spec, columnToVector(quantileStateFinal({ values: stateColumn(state, spec, 'values'), weights: stateColumn(state, spec, 'weights') }, spec.probability!)));
         break;
     }
   }
