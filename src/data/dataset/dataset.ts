@@ -450,7 +450,7 @@ export class GroupedDataset {
 
 /** A window function used without `.over(window)` is an error naming the function, not a literal. */
 function rejectWindowFunction<T>(e: T): T {
-  if (e instanceof WindowFunction) throw new InvalidWindowError(String(e), 'is a window function: use it as fn.over(window().partitionBy(...).orderBy(...))');
+  if (e instanceof WindowFunction) throw new InvalidWindowError(String(e), 'is a window function used without over(); write fn.over(window().partitionBy(...).orderBy(...))');
   return e;
 }
 
