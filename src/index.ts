@@ -37,7 +37,7 @@ export {
   col, lit, when, Expr, DataError, UnknownColumnError, ExpressionTypeError, SchemaMismatchError, MalformedRecordError,
   agg, coalesce, Dataset, GroupedDataset, fromArrow, fromRows, range, readCsv, readJson, readParquet, readPostgres,
   InvalidOptionError as DataInvalidOptionError, InvalidPlanError, ParquetError, PostgresError, SourceNotFoundError, SourceSchemaMismatchError,
-  InvalidWindowError, window, WindowSpec, WindowFunction, WindowColumn, rowNumber, rank, denseRank, lag, lead, sum, mean, avg, min, max, count,
+  InvalidWindowError, window, Window, WindowSpec, WindowFunction, WindowColumn, rowNumber, rank, denseRank, lag, lead, sum, mean, avg, min, max, count,
   unboundedPreceding, unboundedFollowing, currentRow,
 } from './data/index.js';
 export type {

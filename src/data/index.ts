@@ -48,6 +48,7 @@ export type { Duration, FrameBound, FrameExclusion, WindowAggOp, WindowColumnSpe
 export {
   WindowColumn,
   WindowFunction,
+  Window,
   WindowSpec,
   avg,
   count,

@@ -162,6 +162,15 @@ export function window(): WindowSpec {
   return new WindowSpec();
 }
 
+/** Spark-style entry points: `Window.partitionBy('k').orderBy('t').rowsBetween(Window.unboundedPreceding, Window.currentRow)`. */
+export const Window = {
+  partitionBy: (...columns: string[]): WindowSpec => window().partitionBy(...columns),
+  orderBy: (...keys: (string | SortKey)[]): WindowSpec => window().orderBy(...keys),
+  unboundedPreceding,
+  unboundedFollowing,
+  currentRow,
+} as const;
+
 function frameNeedsOrder(frame: WindowFrame): boolean {
   return frame.type === 'range' && ![frame.start, frame.end].every((b) => b === null || b === 0);
 }

@@ -132,9 +132,10 @@ function computeFrames(table: arrow.Table, L: Layout, c: WindowColumnSpec, fnNam
       const dir = key.ascending === false ? -1 : 1;
       const vals = oc.values as Float64Array | Int32Array;
       const valid = oc.valid;
-      const isNull = (p: number): boolean => oc.type === 'null' || (valid !== null && valid[order[p]!] !== 1);
+      // Nulls and NaN (which sorts above every number) have no distance to other rows: their frame is their peers.
+      const isNull = (p: number): boolean => oc.type === 'null' || (valid !== null && valid[order[p]!] !== 1) || Number.isNaN(vals[order[p]!]);
       const keyAt = (p: number): number => dir * vals[order[p]!]!;
-      // Non-null positions of the segment form one contiguous run (nulls sort to one end).
+      // Other positions of the segment form one contiguous run (nulls sort to one end, NaN next to them or to the other end).
       let p = 0;
       while (p < n) {
         const s = segStart[p]!;

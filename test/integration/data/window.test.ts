@@ -23,6 +23,7 @@ import {
   rowNumber,
   sum,
   window,
+  Window,
   type Dataset,
 } from 'shoal';
 import { TestCluster } from '../../harness/test-cluster.js';
@@ -88,8 +89,7 @@ describe('window functions on a cluster', () => {
     const d = ds
       .withColumn('rn', rowNumber().over(window().partitionBy('s').orderBy({ column: 'x', ascending: false }, 'id')))
       .withColumn('m', max('i').over(window().partitionBy('s')))
-      .withColumn('g', rank().over(window().orderBy('s')))
-      .select('id', 'rn', 'm', 'g');
+      .select('id', 'rn', 'm', rank().over(Window.orderBy('s')).alias('g'));
     expectSameRows(
       await rows(d),
       await duck.rows(`SELECT id, row_number() OVER (PARTITION BY s ORDER BY x DESC NULLS LAST, id), max(i) OVER (PARTITION BY s),

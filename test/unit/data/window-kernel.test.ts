@@ -197,6 +197,17 @@ describe('window kernel vs DuckDB (property)', () => {
     expectSameValues(kernelValues(cols, sum('v').over(w)), await duckValues(cols, sql), sql);
   });
 
+  it('range frames: NaN and null order values only see their peers (like DuckDB)', async () => {
+    const cols: ColSpec[] = [
+      { name: 'id', type: 'int32', values: [0, 1, 2, 3, 4, 5] },
+      { name: 'o', type: 'float64', values: [1, Number.NaN, Number.NaN, 2, null, null] },
+    ];
+    for (const [a, b, sa] of [[-1, 1, '1 PRECEDING AND 1 FOLLOWING'], [null, 1, 'UNBOUNDED PRECEDING AND 1 FOLLOWING'], [-1, null, '1 PRECEDING AND UNBOUNDED FOLLOWING']] as const) {
+      const sql = `count(*) OVER (ORDER BY o ASC NULLS FIRST RANGE BETWEEN ${sa})`;
+      expectSameValues(kernelValues(cols, count().over(window().orderBy('o').rangeBetween(a, b))), await duckValues(cols, sql), sql);
+    }
+  });
+
   it('ties: rank and denseRank share values, rowNumber does not', () => {
     const cols: ColSpec[] = [
       { name: 'id', type: 'int32', values: [0, 1, 2, 3, 4] },
