@@ -32,27 +32,34 @@ interface Layout {
   readonly peerEnd: Int32Array;
 }
 
-function orderRows(table: arrow.Table, groupOf: Int32Array, spec: WindowSpecData): { order: Int32Array; same: (a: number, b: number) => boolean } {
+/** Rows sorted by (partition, order keys, row); with `presorted` the table already is, and only the peer test is built. */
+function orderRows(table: arrow.Table, groupOf: Int32Array, spec: WindowSpecData, presorted = false): { order: Int32Array; same: (a: number, b: number) => boolean } {
   const comparators = spec.orderBy.map((k) => {
     const ascending = k.ascending ?? true;
     return comparatorFor(columnFromVector(requireColumn(table, k.column), k.column), ascending, k.nullsFirst ?? ascending);
   });
+  const one = comparators.length === 1 ? comparators[0]! : undefined;
+  const same =
+    comparators.length === 0 ? (): boolean => true : one !== undefined ? (a: number, b: number): boolean => one(a, b) === 0 : (a: number, b: number): boolean => comparators.every((c) => c(a, b) === 0);
+  if (presorted) return { order: Int32Array.from({ length: table.numRows }, (_, i) => i), same };
   const idx = Array.from({ length: table.numRows }, (_, i) => i);
-  idx.sort((a, b) => {
-    const g = groupOf[a]! - groupOf[b]!;
-    if (g !== 0) return g;
-    for (const c of comparators) {
-      const r = c(a, b);
-      if (r !== 0) return r;
-    }
-    return a - b;
-  });
-  return { order: Int32Array.from(idx), same: (a, b) => comparators.every((c) => c(a, b) === 0) };
+  if (one !== undefined) idx.sort((a, b) => groupOf[a]! - groupOf[b]! || one(a, b) || a - b);
+  else
+    idx.sort((a, b) => {
+      const g = groupOf[a]! - groupOf[b]!;
+      if (g !== 0) return g;
+      for (const c of comparators) {
+        const r = c(a, b);
+        if (r !== 0) return r;
+      }
+      return a - b;
+    });
+  return { order: Int32Array.from(idx), same };
 }
 
-function layout(table: arrow.Table, groupOf: Int32Array, spec: WindowSpecData): Layout {
+function layout(table: arrow.Table, groupOf: Int32Array, spec: WindowSpecData, presorted: boolean): Layout {
   const n = table.numRows;
-  const { order, same } = orderRows(table, groupOf, spec);
+  const { order, same } = orderRows(table, groupOf, spec, presorted);
   const segStart = new Int32Array(n);
   const segEnd = new Int32Array(n);
   const peerStart = new Int32Array(n);
@@ -134,7 +141,8 @@ function computeFrames(table: arrow.Table, L: Layout, c: WindowColumnSpec, fnNam
       const valid = oc.valid;
       // Nulls and NaN (which sorts above every number) have no distance to other rows: their frame is their peers.
       const isNull = (p: number): boolean => oc.type === 'null' || (valid !== null && valid[order[p]!] !== 1) || Number.isNaN(vals[order[p]!]);
-      const keyAt = (p: number): number => dir * vals[order[p]!]!;
+      const keys = new Float64Array(n);
+      for (let q = 0; q < n; q++) keys[q] = dir * vals[order[q]!]!;
       // Other positions of the segment form one contiguous run (nulls sort to one end, NaN next to them or to the other end).
       let p = 0;
       while (p < n) {
@@ -144,38 +152,27 @@ function computeFrames(table: arrow.Table, L: Layout, c: WindowColumnSpec, fnNam
         while (a <= e && isNull(a)) a++;
         let b = e;
         while (b >= a && isNull(b)) b--;
+        // keys rise along [a, b], so both frame ends only move forward: two pointers, O(segment)
+        let lo = a;
+        let hi = a;
         for (let q = s; q <= e; q++) {
-          if (isNull(q)) {
+          if (q < a || q > b) {
             fs[q] = frame.start === null ? s : peerStart[q]!;
             fe[q] = frame.end === null ? e : peerEnd[q]!;
             continue;
           }
-          const v = keyAt(q);
+          const v = keys[q]!;
           if (frame.start === null) fs[q] = s;
           else {
             // first position in [a, b] with key >= v + so
-            const target = v + so;
-            let l = a;
-            let h = b + 1;
-            while (l < h) {
-              const m = (l + h) >> 1;
-              if (keyAt(m) >= target) h = m;
-              else l = m + 1;
-            }
-            fs[q] = l;
+            while (lo <= b && keys[lo]! < v + so) lo++;
+            fs[q] = lo;
           }
           if (frame.end === null) fe[q] = e;
           else {
             // last position in [a, b] with key <= v + eo
-            const target = v + eo;
-            let l = a;
-            let h = b + 1;
-            while (l < h) {
-              const m = (l + h) >> 1;
-              if (keyAt(m) > target) h = m;
-              else l = m + 1;
-            }
-            fe[q] = l - 1;
+            while (hi <= b && keys[hi]! <= v + eo) hi++;
+            fe[q] = hi - 1;
           }
         }
         p = e + 1;
@@ -379,9 +376,8 @@ function withVector(table: arrow.Table, name: string, v: arrow.Vector): arrow.Ta
   return tableFromVectors(fields, vectors, table.numRows);
 }
 
-function windowColumn(table: arrow.Table, groupOf: Int32Array, c: WindowColumnSpec): arrow.Vector {
+function windowColumn(table: arrow.Table, L: Layout, c: WindowColumnSpec): arrow.Vector {
   const fnName = windowFnText(c.fn);
-  const L = layout(table, groupOf, c.spec);
   switch (c.fn.fn) {
     case 'rowNumber':
     case 'rank':
@@ -409,9 +405,23 @@ export function windowTable(table: arrow.Table, partitionBy: readonly string[], 
   }
   const n = table.numRows;
   const groups = partitionBy.length > 0 ? groupIds(keyColumns(table, partitionBy), n).groupOf : new Int32Array(n);
+  const first = columns[0]!.spec.orderBy;
   const { order } = orderRows(table, groups, columns[0]!.spec);
   let t = takeTable(table, order);
   const groupOf = Int32Array.from(order, (r) => groups[r]!);
-  for (const c of columns) t = withVector(t, c.name, windowColumn(t, groupOf, c));
+  // Columns ordered alike share one layout; the first order is the table's own after the permutation.
+  const layouts = new Map<string, { keys: readonly string[]; layout: Layout }>();
+  for (const c of columns) {
+    const key = JSON.stringify(c.spec.orderBy);
+    let entry = layouts.get(key);
+    if (entry === undefined) {
+      const presorted = JSON.stringify(first) === key && !columns.slice(0, columns.indexOf(c)).some((p) => first.some((k) => k.column === p.name));
+      entry = { keys: c.spec.orderBy.map((k) => k.column), layout: layout(t, groupOf, c.spec, presorted) };
+      layouts.set(key, entry);
+    }
+    t = withVector(t, c.name, windowColumn(t, entry.layout, c));
+    // a column that replaces an order key invalidates the layouts sorted by it
+    for (const [k, e] of layouts) if (e.keys.includes(c.name)) layouts.delete(k);
+  }
   return t;
 }

@@ -208,6 +208,32 @@ describe('window kernel vs DuckDB (property)', () => {
     }
   });
 
+  it('several columns in one operator: later columns read earlier ones, also when one replaces an order key', async () => {
+    const vals = [5, null, 3, 3, 9, -1, 0, 7, null, 2];
+    const cols: ColSpec[] = [
+      { name: 'id', type: 'int32', values: vals.map((_, i) => i) },
+      { name: 'k', type: 'utf8', values: vals.map((_, i) => (i % 3 === 0 ? 'ß' : '日本語')) },
+      { name: 'x', type: 'int32', values: vals },
+    ];
+    const byX = window().partitionBy('k').orderBy('x', 'id');
+    const byId = window().partitionBy('k').orderBy('id');
+    const specs = [
+      ['rn', rowNumber().over(byX)],
+      ['run', sum('x').over(byX)],
+      ['x', lag('x', 1, 100).over(byId)],
+      ['rn2', rowNumber().over(byX)],
+      ['run2', sum('x').over(byX)],
+    ] as const;
+    const out = windowTable(toArrow(cols), ['k'], specs.map(([name, c]) => ({ name, fn: c.fn, spec: c.spec })));
+    const got = arrowRows(out.select(['id', 'rn', 'run', 'x', 'rn2', 'run2']));
+    await duck.load('t', cols);
+    const w1 = 'PARTITION BY k ORDER BY x ASC NULLS FIRST, id';
+    const want = await duck.rows(`SELECT id, rn, run, x, row_number() OVER (${w1}), sum(x) OVER (${w1}) FROM (
+      SELECT id, k, row_number() OVER (${w1}) AS rn, sum(x) OVER (${w1}) AS run, lag(x, 1, 100) OVER (PARTITION BY k ORDER BY id) AS x FROM t)`);
+    const key = (r: unknown[]): number => r[0] as number;
+    expect(got.sort((a, b) => key(a) - key(b))).toEqual(want.sort((a, b) => key(a) - key(b)));
+  });
+
   it('ties: rank and denseRank share values, rowNumber does not', () => {
     const cols: ColSpec[] = [
       { name: 'id', type: 'int32', values: [0, 1, 2, 3, 4] },
