@@ -287,6 +287,8 @@ describe('window bad input', () => {
     })();
     expect(err).toBeInstanceOf(InvalidWindowError);
     expect(err!.column).toBe('s');
+    expect(err!.fn).toBe('sum(x)');
+    expect(err!.code).toBe('DATA_INVALID_WINDOW');
     expect(err!.message).toMatch(/sum\(x\): a range frame with offsets needs a numeric, date or timestamp orderBy column; "s" is utf8/);
     expect(() => run(sum('x').over(window().orderBy('x').rangeBetween({ days: -1 }, 0)))).toThrow(/duration frame bound needs a date or timestamp orderBy column; "x" is float64/);
   });
