@@ -74,8 +74,8 @@ describe('Arrow tables', () => {
       a,
       new Table([...a.slice(0, 1).batches, ...a.slice(1).batches]),
       a.slice(1, 3),
-      tableFromArrays({ d: vectorFromArray(['u', 'v', 'u', null], new Dictionary(new Utf8(), new Int32())) }),
-      tableFromArrays({ list: vectorFromArray([[1, 2], null, [3]], new List(new Field('item', new Int32(), true))) }),
+      new Table({ d: vectorFromArray(['u', 'v', 'u', null], new Dictionary(new Utf8(), new Int32())) }),
+      new Table({ list: vectorFromArray([[1, 2], null, [3]], new List(new Field('item', new Int32(), true))) }),
       a.slice(0, 0),
     ];
     for (const t of tables) {
