@@ -10,14 +10,15 @@
  *   msgpack bytes | pad to 8 | buffer 0 | pad | buffer 1 | ...
  */
 import { addExtension, Packr } from 'msgpackr';
-import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { RecordBatchStreamWriter, Table, tableFromIPC } from 'apache-arrow';
 import { SerializationError } from './errors.js';
 
 const MAGIC = 0x53484c31; // 'SHL1'
 const ALIGN = 8;
 
 interface EncodeContext {
-  buffers: Uint8Array[];
+  /** Out-of-band buffers; one given as several pieces is laid out as their concatenation. */
+  buffers: (Uint8Array | Uint8Array[])[];
 }
 interface DecodeContext {
   bytes: Uint8Array;
@@ -38,7 +39,7 @@ type TypedArrayCtor = (typeof TYPED_ARRAYS)[number];
 /** Known classes that travel as themselves; everything else must be plain data. */
 const knownClasses = new Set<unknown>([Date, RegExp, Map, Set, Table, ArrayBuffer, ...TYPED_ARRAYS]);
 
-function outOfBand(bytes: Uint8Array): number {
+function outOfBand(bytes: Uint8Array | Uint8Array[]): number {
   if (!encodeCtx) throw new Error('out-of-band buffer outside serialize()');
   encodeCtx.buffers.push(bytes);
   return encodeCtx.buffers.length - 1;
@@ -83,11 +84,34 @@ TYPED_ARRAYS.forEach((Ctor, i) => {
   } as Parameters<typeof addExtension>[0]);
 });
 
+/**
+ * An Arrow IPC stream writer that keeps the pieces it writes (message headers, padding, and the
+ * column buffers themselves) instead of joining them, so `serialize` copies each column buffer once,
+ * straight into its output.
+ */
+class IpcPieces extends RecordBatchStreamWriter {
+  readonly pieces: Uint8Array[] = [];
+
+  protected override _write(chunk: unknown): this {
+    if (this._started && ArrayBuffer.isView(chunk) && chunk.byteLength > 0) {
+      this.pieces.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      this._position += chunk.byteLength;
+    }
+    return this;
+  }
+}
+
+function ipcPieces(t: Table): Uint8Array[] {
+  const w = new IpcPieces();
+  w.writeAll(t);
+  return w.pieces;
+}
+
 addExtension({
   Class: Table,
   type: 0x20,
   write(t: Table) {
-    return outOfBand(tableToIPC(t, 'stream'));
+    return outOfBand(ipcPieces(t));
   },
   read(index: number) {
     const { bytes, byteOffset, byteLength } = bufferView(index);
@@ -183,9 +207,10 @@ export function serialize(value: unknown, options: SerializeOptions = {}): Uint8
   const headerBytes = 16 + 16 * n;
   let cursor = align(headerBytes + packed.byteLength);
   const offsets: number[] = [];
-  for (const b of ctx.buffers) {
+  const lengths = ctx.buffers.map((b) => (Array.isArray(b) ? b.reduce((sum, p) => sum + p.byteLength, 0) : b.byteLength));
+  for (const length of lengths) {
     offsets.push(cursor);
-    cursor = align(cursor + b.byteLength);
+    cursor = align(cursor + length);
   }
   const total = cursor;
   const shared = options.shared && total > (options.sharedAbove ?? 0);
@@ -196,10 +221,20 @@ export function serialize(value: unknown, options: SerializeOptions = {}): Uint8
   view.setFloat64(8, packed.byteLength, true);
   for (let i = 0; i < n; i++) {
     view.setFloat64(16 + 16 * i, offsets[i]!, true);
-    view.setFloat64(24 + 16 * i, ctx.buffers[i]!.byteLength, true);
+    view.setFloat64(24 + 16 * i, lengths[i]!, true);
   }
   out.set(packed, headerBytes);
-  for (let i = 0; i < n; i++) out.set(ctx.buffers[i]!, offsets[i]!);
+  for (let i = 0; i < n; i++) {
+    const b = ctx.buffers[i]!;
+    if (!Array.isArray(b)) out.set(b, offsets[i]!);
+    else {
+      let at = offsets[i]!;
+      for (const p of b) {
+        out.set(p, at);
+        at += p.byteLength;
+      }
+    }
+  }
   return out;
 }
 

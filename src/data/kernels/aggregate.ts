@@ -18,8 +18,9 @@ import { type Column, columnFromValues, columnFromVector, columnToVector } from 
 import { compareNumbers, compareValues } from '../types/compare.js';
 import { type LogicalType, isListType, isNumericType, typeToString } from '../types/logical-type.js';
 import { concatTables } from './concat.js';
+import { partitionByHashes } from './hash-partition.js';
 import { quantileStateFinal, quantileStateMerge, quantileStatePartial, sketchK } from './quantile-sketch.js';
-import { groupIds, keyColumns } from './row-key.js';
+import { groupIds, hashRows, keyColumns } from './row-key.js';
 import { requireColumn } from './table-util.js';
 import { tableFromVectors, takeVector } from './take.js';
 
@@ -125,12 +126,12 @@ function f64Vector(values: Float64Array, valid?: Uint8Array): arrow.Vector {
   return columnToVector({ type: 'float64', length: values.length, values, valid: valid ?? null });
 }
 
-function groupKeys(table: arrow.Table, keys: readonly string[]): { groups: Groups; keyVectors: arrow.Vector[] } {
+function groupKeys(table: arrow.Table, keys: readonly string[]): { groups: Groups; keyVectors: arrow.Vector[]; hashes: Uint32Array | null } {
   const n = table.numRows;
-  if (keys.length === 0) return { groups: new Groups(new Int32Array(n), 1), keyVectors: [] };
-  const { groupOf, firstRows, numGroups } = groupIds(keyColumns(table, keys), n);
+  if (keys.length === 0) return { groups: new Groups(new Int32Array(n), 1), keyVectors: [], hashes: null };
+  const { groupOf, firstRows, numGroups, groupHash } = groupIds(keyColumns(table, keys), n);
   const keyVectors = keys.map((k) => takeVector(requireColumn(table, k), firstRows));
-  return { groups: new Groups(groupOf, numGroups), keyVectors };
+  return { groups: new Groups(groupOf, numGroups), keyVectors, hashes: groupHash };
 }
 
 /** Index of the min/max row per group (-1 when the group has no non-null value). */
@@ -190,7 +191,109 @@ function inputColumn(table: arrow.Table, spec: AggSpec): Column {
 /** Phase 1: aggregates one partition into a state table (keys + state columns, one row per group). */
 export function partialAggregate(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[]): arrow.Table {
   validateSpecs(keys, aggs);
-  const { groups: g, keyVectors } = groupKeys(table, keys);
+  return groupedStates(table, keys, aggs).state;
+}
+
+/**
+ * Phase 1 followed by the shuffle's routing: the state table of one partition split into
+ * `numPartitions` tables by the hash of the keys (as `hashPartition` would split it), reusing the
+ * hashes computed while grouping. When the keys barely repeat (more than half of a sample of rows are
+ * distinct keys) grouping would not shrink the data, so each row becomes its own state row instead
+ * (`rowStates`) — the merge phase groups them; the result is the same.
+ */
+export function partialAggregatePartitioned(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[], numPartitions: number): arrow.Table[] {
+  validateSpecs(keys, aggs);
+  if (keys.length === 0) return [groupedStates(table, keys, aggs).state];
+  const { state, hashes } = mostlyDistinct(table, keys, aggs) ? rowStates(table, keys, aggs) : groupedStates(table, keys, aggs);
+  return partitionByHashes(state, hashes!, numPartitions);
+}
+
+/** Rows sampled to decide whether to group before a shuffle. */
+const DISTINCT_SAMPLE_ROWS = 16_384;
+
+/** Aggregates with a one-row state (`rowStates`); others (lists of values, sketches) always group first. */
+const ROW_STATE_OPS: ReadonlySet<AggOp> = new Set<AggOp>(['count', 'sum', 'mean', 'min', 'max', 'stddev']);
+
+/** True when more than half of the first rows of a large partition have distinct keys. */
+function mostlyDistinct(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[]): boolean {
+  if (table.numRows < 2 * DISTINCT_SAMPLE_ROWS || !aggs.every((a) => ROW_STATE_OPS.has(a.op))) return false;
+  return groupIds(keyColumns(table, keys), DISTINCT_SAMPLE_ROWS).numGroups * 2 > DISTINCT_SAMPLE_ROWS;
+}
+
+function identity(n: number): Int32Array {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  return idx;
+}
+
+/** 1 for valid rows, 0 for nulls, as float64 (a count state). */
+function validCounts(c: Column): Float64Array {
+  const n = f64(c.length);
+  if (c.type === 'null') return n;
+  if (c.valid === null) return n.fill(1);
+  for (let i = 0; i < c.length; i++) n[i] = c.valid[i]!;
+  return n;
+}
+
+/** The values of a numeric column as float64, nulls as 0 (a sum state); always a fresh array. */
+function valuesOrZero(c: Column): Float64Array {
+  const s = f64(c.length);
+  if (c.type === 'null') return s;
+  s.set(c.values as Float64Array | Int32Array);
+  if (c.valid !== null) for (let i = 0; i < c.length; i++) if (c.valid[i] !== 1) s[i] = 0;
+  return s;
+}
+
+/**
+ * The state table that treats every row as its own group (same columns and types as
+ * `groupedStates`), with the row hashes of the keys. Only for aggregates in ROW_STATE_OPS.
+ */
+function rowStates(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[]): { state: arrow.Table; hashes: Uint32Array } {
+  const n = table.numRows;
+  const keyVectors = keys.map((k) => requireColumn(table, k));
+  const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
+  const vectors: arrow.Vector[] = [...keyVectors];
+  const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
+    fields.push(new arrow.Field(stateName(spec, part), v.type as arrow.DataType, true));
+    vectors.push(v);
+  };
+  for (const spec of aggs) {
+    if (spec.op === 'count') {
+      out(spec, 'n', f64Vector(spec.column === undefined ? f64(n).fill(1) : validCounts(columnFromVector(requireColumn(table, spec.column), spec.column))));
+      continue;
+    }
+    const c = inputColumn(table, spec);
+    switch (spec.op) {
+      case 'sum':
+      case 'mean': {
+        const s = valuesOrZero(c);
+        out(spec, 'sum', spec.op === 'sum' && (c.type === 'int32' || c.type === 'int64') ? columnToVector({ type: 'int64', length: n, values: s, valid: null }) : f64Vector(s));
+        out(spec, 'n', f64Vector(validCounts(c)));
+        break;
+      }
+      case 'min':
+      case 'max': {
+        // The input vector itself, copied when a key or another state already holds it: the IPC
+        // writer mishandles a batch holding the same buffers twice (see unshareColumns).
+        const v = requireColumn(table, spec.column!);
+        out(spec, 'v', vectors.some((u) => u.data.length === 1 && u.data[0] === v.data[0]) ? takeVector(v, identity(n)) : v);
+        break;
+      }
+      case 'stddev':
+        out(spec, 'n', f64Vector(validCounts(c)));
+        out(spec, 'mean', f64Vector(valuesOrZero(c)));
+        out(spec, 'm2', f64Vector(f64(n)));
+        break;
+      default:
+        throw new Error(`internal: ${spec.op} has no one-row state`);
+    }
+  }
+  return { state: tableFromVectors(fields, vectors, n), hashes: hashRows(keyColumns(table, keys), n) };
+}
+
+/** Groups one partition and aggregates each group into its state row; `hashes` are the groups' key hashes (null without keys). */
+function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[]): { state: arrow.Table; hashes: Uint32Array | null } {
+  const { groups: g, keyVectors, hashes } = groupKeys(table, keys);
   const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
   const vectors: arrow.Vector[] = [...keyVectors];
   const G = g.numGroups;
@@ -268,7 +371,7 @@ export function partialAggregate(table: arrow.Table, keys: readonly string[], ag
       }
     }
   }
-  return tableFromVectors(fields, vectors, G);
+  return { state: tableFromVectors(fields, vectors, G), hashes };
 }
 
 function stateColumn(table: arrow.Table, spec: AggSpec, part: string): Column {

@@ -10,7 +10,7 @@ import { widen } from '../expr/coerce.js';
 import { commonType } from '../expr/output-type.js';
 import { columnFromVector, columnToVector } from '../types/column.js';
 import { typeToString } from '../types/logical-type.js';
-import { KeyIndex, anyNullRows, hashRows, keyColumns } from './row-key.js';
+import { type KeyMatches, keyColumns, matchKeys } from './row-key.js';
 import { requireColumn } from './table-util.js';
 import { tableFromVectors, takeVector } from './take.js';
 
@@ -33,34 +33,15 @@ const JOIN_TYPES: readonly JoinType[] = ['inner', 'left', 'right', 'full', 'semi
  * `anti` return left columns only.
  */
 export function hashJoin(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType = 'inner', options: HashJoinOptions = {}): arrow.Table {
-  if (!JOIN_TYPES.includes(how)) throw new InvalidOptionError('how', `must be one of ${JOIN_TYPES.join(', ')}; got ${String(how)}`);
   const suffix = options.suffix ?? '_right';
   const shared = typeof on === 'string' || Array.isArray(on);
-  const leftKeys: readonly string[] = typeof on === 'string' ? [on] : Array.isArray(on) ? (on as readonly string[]) : (on as { left: readonly string[] }).left;
-  const rightKeys: readonly string[] = typeof on === 'string' ? [on] : Array.isArray(on) ? (on as readonly string[]) : (on as { right: readonly string[] }).right;
-  if (leftKeys.length === 0 || leftKeys.length !== rightKeys.length) throw new InvalidOptionError('on', 'must name the same non-zero number of key columns on both sides');
-
-  const lk = keyColumns(left, leftKeys);
-  const rk = keyColumns(right, rightKeys);
-  lk.forEach((c, i) => {
-    const t = commonType(c.type, rk[i]!.type);
-    // Compare dates with timestamps as timestamps (numbers of any width already compare by value).
-    if (t === 'timestamp') {
-      lk[i] = widen(c, t);
-      rk[i] = widen(rk[i]!, t);
-    }
-    if (t === undefined) throw new SchemaMismatchError(`join key "${leftKeys[i]}" is ${typeToString(c.type)} on the left but "${rightKeys[i]}" is ${typeToString(rk[i]!.type)} on the right`, leftKeys[i]);
-  });
-  const lNull = anyNullRows(lk, left.numRows);
-  const index = new KeyIndex(rk, right.numRows, anyNullRows(rk, right.numRows));
-  const next = index.next;
-  const lHash = hashRows(lk, left.numRows);
+  const { leftKeys, rightKeys, first: firstMatch, next } = joinMatches(left, right, on, how);
 
   const li = new IndexBuffer(left.numRows);
   const ri = new IndexBuffer(left.numRows);
   const rightMatched = how === 'right' || how === 'full' ? new Uint8Array(right.numRows) : null;
   for (let i = 0, iEnd = left.numRows; i < iEnd; i++) {
-    const first = lNull[i] === 1 ? -1 : index.find(lk, i, lHash[i]!);
+    const first = firstMatch[i]!;
     if (how === 'semi' || how === 'anti') {
       if (first >= 0 === (how === 'semi')) li.push(i);
       continue;
@@ -122,6 +103,59 @@ export function hashJoin(left: arrow.Table, right: arrow.Table, on: JoinOn, how:
   return tableFromVectors(fields, vectors, lIdx.length);
 }
 
+/** Validated key names of both sides and the matches of every left row among the right rows. */
+function joinMatches(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType): KeyMatches & { leftKeys: readonly string[]; rightKeys: readonly string[] } {
+  if (!JOIN_TYPES.includes(how)) throw new InvalidOptionError('how', `must be one of ${JOIN_TYPES.join(', ')}; got ${String(how)}`);
+  const leftKeys: readonly string[] = typeof on === 'string' ? [on] : Array.isArray(on) ? (on as readonly string[]) : (on as { left: readonly string[] }).left;
+  const rightKeys: readonly string[] = typeof on === 'string' ? [on] : Array.isArray(on) ? (on as readonly string[]) : (on as { right: readonly string[] }).right;
+  if (leftKeys.length === 0 || leftKeys.length !== rightKeys.length) throw new InvalidOptionError('on', 'must name the same non-zero number of key columns on both sides');
+  const lk = keyColumns(left, leftKeys);
+  const rk = keyColumns(right, rightKeys);
+  lk.forEach((c, i) => {
+    const t = commonType(c.type, rk[i]!.type);
+    // Compare dates with timestamps as timestamps (numbers of any width already compare by value).
+    if (t === 'timestamp') {
+      lk[i] = widen(c, t);
+      rk[i] = widen(rk[i]!, t);
+    }
+    if (t === undefined) throw new SchemaMismatchError(`join key "${leftKeys[i]}" is ${typeToString(c.type)} on the left but "${rightKeys[i]}" is ${typeToString(rk[i]!.type)} on the right`, leftKeys[i]);
+  });
+  return { leftKeys, rightKeys, ...matchKeys(lk, left.numRows, rk, right.numRows) };
+}
+
+/**
+ * The number of rows `hashJoin(left, right, on, how)` returns, without gathering any column (for a
+ * join whose result is only counted).
+ */
+export function hashJoinCount(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType = 'inner'): number {
+  const { first, next } = joinMatches(left, right, on, how);
+  const nl = left.numRows;
+  const nr = right.numRows;
+  // Rows in the chain from each right row to the end of its key's chain (chains run in row order).
+  const chain = new Int32Array(nr);
+  for (let j = nr - 1; j >= 0; j--) chain[j] = 1 + (next[j]! >= 0 ? chain[next[j]!]! : 0);
+  let rows = 0;
+  const matched = how === 'right' || how === 'full' ? new Uint8Array(nr) : null;
+  for (let i = 0; i < nl; i++) {
+    const f = first[i]!;
+    if (how === 'semi') rows += f >= 0 ? 1 : 0;
+    else if (how === 'anti') rows += f >= 0 ? 0 : 1;
+    else if (f >= 0) {
+      rows += chain[f]!;
+      if (matched !== null) matched[f] = 1;
+    } else if (how === 'left' || how === 'full') rows++;
+  }
+  if (matched !== null) {
+    // A chain's head marks its whole chain matched; the unmatched right rows are output once each.
+    for (let j = 0; j < nr; j++) {
+      if (matched[j] === 1) {
+        if (next[j]! >= 0) matched[next[j]!] = 1;
+      } else rows++;
+    }
+  }
+  return rows;
+}
+
 /** The key value from the left row when there is one, else from the right row. */
 function coalesceTake(lv: arrow.Vector, rv: arrow.Vector, lIdx: Int32Array, rIdx: Int32Array, name: string): arrow.Vector {
   let l = lv;
@@ -133,6 +167,8 @@ function coalesceTake(lv: arrow.Vector, rv: arrow.Vector, lIdx: Int32Array, rIdx
     l = columnToVector(widen(lc, t));
     r = columnToVector(widen(rc, t));
   }
+  // Every output row has a left row (inner and left joins): the left key column alone suffices.
+  if (l === lv && !lIdx.includes(-1)) return takeVector(lv, lIdx);
   const both = new arrow.Vector([...(l.data as arrow.Data[]), ...(r.data as arrow.Data[])]);
   const idx = new Int32Array(lIdx.length);
   for (let i = 0; i < idx.length; i++) idx[i] = lIdx[i]! >= 0 ? lIdx[i]! : rIdx[i]! >= 0 ? l.length + rIdx[i]! : -1;

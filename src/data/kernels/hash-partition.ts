@@ -12,12 +12,24 @@ import { takeTable } from './take.js';
 export function hashPartition(table: arrow.Table, keyColumnNames: readonly string[], numPartitions: number): arrow.Table[] {
   if (!Number.isInteger(numPartitions) || numPartitions < 1) throw new InvalidOptionError('numPartitions', `must be a positive integer; got ${numPartitions}`);
   if (keyColumnNames.length === 0) throw new InvalidOptionError('keyColumns', 'must name at least one column');
+  return partitionByHashes(table, hashRows(keyColumns(table, keyColumnNames), table.numRows), numPartitions);
+}
+
+/**
+ * Splits a table into `numPartitions` tables by precomputed row hashes (`hashRows` of the key columns,
+ * or hashes carried from an earlier pass over the same key values): row i goes to `hashes[i] % n`.
+ */
+export function partitionByHashes(table: arrow.Table, hashes: Uint32Array, numPartitions: number): arrow.Table[] {
   const n = table.numRows;
-  const hashes = hashRows(keyColumns(table, keyColumnNames), n);
+  if (hashes.length !== n) throw new InvalidOptionError('hashes', `must have one hash per row (${n}); got ${hashes.length}`);
+  if (numPartitions === 1) return [table];
   const part = new Int32Array(n);
   const counts = new Int32Array(numPartitions);
+  // hash % numPartitions in 32-bit integer arithmetic (a uint32 above 2^31 would make `%` a float op).
+  const small = numPartitions <= 32768;
   for (let i = 0; i < n; i++) {
-    const p = hashes[i]! % numPartitions;
+    const h = hashes[i]!;
+    const p = small ? ((((h >>> 16) % numPartitions) << 16) | (h & 0xffff)) % numPartitions : h % numPartitions;
     part[i] = p;
     counts[p]!++;
   }
@@ -29,4 +41,3 @@ export function hashPartition(table: arrow.Table, keyColumnNames: readonly strin
   }
   return indices.map((idx) => takeTable(table, idx));
 }
-

@@ -134,6 +134,31 @@ export interface GroupIds {
   /** Row of each group's first appearance. */
   readonly firstRows: Int32Array;
   readonly numGroups: number;
+  /** Each group's row hash (`hashRows` of its key values), e.g. to route groups to partitions. */
+  readonly groupHash: Uint32Array;
+}
+
+/**
+ * Values of a single numeric key column as a typed array, when it can be hashed and compared by value
+ * straight from that array (int32/int64/float64/date/timestamp without exact 64-bit values); else null.
+ */
+export function numericKeyValues(c: Column): Float64Array | Int32Array | null {
+  if (c.exact !== undefined) return null;
+  return c.values instanceof Float64Array || c.values instanceof Int32Array ? c.values : null;
+}
+
+/**
+ * `hashNumber` specialised for integral values, and equal to what `hashColumn` gives for an int32,
+ * int64 or float64 holding `x` (so rows partitioned by these hashes meet those partitioned by
+ * `hashRows`). Small enough for V8 to inline into the grouping and probe loops.
+ */
+function hashNumeric(x: number): number {
+  if (x === Math.floor(x) && x <= Number.MAX_SAFE_INTEGER && x >= -Number.MAX_SAFE_INTEGER) {
+    const hi = Math.floor(x / 4294967296);
+    const lo = x - hi * 4294967296;
+    return fmix32((lo ^ Math.imul(hi === 0 ? HI_ZERO : hi === -1 ? HI_NEG : fmix32(hi | 0), 0x27d4eb2d)) >>> 0);
+  }
+  return hashNumber(x);
 }
 
 /**
@@ -141,16 +166,102 @@ export interface GroupIds {
  * grouping as `groupRows(encodeKeys(...).keys)`, without building a string or Map entry per row.
  */
 export function groupIds(cols: readonly Column[], n: number): GroupIds {
+  const single = cols.length === 1 ? numericKeyValues(cols[0]!) : null;
+  return single !== null ? groupIdsNumeric(single, cols[0]!.valid, n) : groupIdsGeneric(cols, n);
+}
+
+/** Growable per-group arrays (first row and hash), shared by both grouping paths. */
+class GroupList {
+  firstRows: Int32Array;
+  hashes: Uint32Array;
+  size = 0;
+
+  constructor(private readonly maxGroups: number) {
+    this.firstRows = new Int32Array(Math.min(maxGroups, 1024));
+    this.hashes = new Uint32Array(this.firstRows.length);
+  }
+
+  add(row: number, h: number): number {
+    const g = this.size++;
+    if (g === this.firstRows.length) {
+      const firstRows = new Int32Array(Math.min(this.maxGroups, g * 2));
+      firstRows.set(this.firstRows);
+      this.firstRows = firstRows;
+      const hashes = new Uint32Array(firstRows.length);
+      hashes.set(this.hashes);
+      this.hashes = hashes;
+    }
+    this.firstRows[g] = row;
+    this.hashes[g] = h;
+    return g;
+  }
+
+  result(groupOf: Int32Array): GroupIds {
+    return { groupOf, firstRows: this.firstRows.subarray(0, this.size), numGroups: this.size, groupHash: this.hashes.subarray(0, this.size) };
+  }
+}
+
+/**
+ * One numeric key column: the table keeps each slot's key value next to its group id, so a probe
+ * compares numbers (NaN equals NaN, -0 equals 0) without touching the rows. Nulls form one group
+ * outside the table.
+ */
+function groupIdsNumeric(vals: Float64Array | Int32Array, valid: Uint8Array | null, n: number): GroupIds {
+  const groupOf = new Int32Array(n);
+  const groups = new GroupList(n);
+  let cap = 1024;
+  let mask = cap - 1;
+  let slotGroup = new Int32Array(cap).fill(-1);
+  let slotKey = new Float64Array(cap);
+  let nullGroup = -1;
+  for (let i = 0; i < n; i++) {
+    if (valid !== null && valid[i] !== 1) {
+      if (nullGroup < 0) nullGroup = groups.add(i, NULL_HASH);
+      groupOf[i] = nullGroup;
+      continue;
+    }
+    const x = vals[i]!;
+    const h = hashNumeric(x);
+    let s = h & mask;
+    let g: number;
+    for (;;) {
+      g = slotGroup[s]!;
+      if (g < 0) break;
+      const k = slotKey[s]!;
+      if (k === x || (k !== k && x !== x)) break;
+      s = (s + 1) & mask;
+    }
+    if (g < 0) {
+      g = groups.add(i, h);
+      slotGroup[s] = g;
+      slotKey[s] = x;
+      if (groups.size * 2 > cap) {
+        cap *= 2;
+        mask = cap - 1;
+        slotGroup = new Int32Array(cap).fill(-1);
+        slotKey = new Float64Array(cap);
+        const { firstRows, hashes } = groups;
+        for (let k = 0; k < groups.size; k++) {
+          if (k === nullGroup) continue;
+          let t = hashes[k]! & mask;
+          while (slotGroup[t]! >= 0) t = (t + 1) & mask;
+          slotGroup[t] = k;
+          slotKey[t] = vals[firstRows[k]!]!;
+        }
+      }
+    }
+    groupOf[i] = g;
+  }
+  return groups.result(groupOf);
+}
+
+function groupIdsGeneric(cols: readonly Column[], n: number): GroupIds {
   const hashes = hashRows(cols, n);
   const groupOf = new Int32Array(n);
-  let firstRows = new Int32Array(Math.min(n, 1024));
-  let groupHash = new Uint32Array(firstRows.length);
+  const groups = new GroupList(n);
   let cap = 1024;
   let mask = cap - 1;
   let slots = new Int32Array(cap).fill(-1);
-  let numGroups = 0;
-  const single = cols.length === 1 ? cols[0]! : undefined;
-  const fastVals = single !== undefined && single.valid === null && single.exact === undefined && (single.values instanceof Float64Array || single.values instanceof Int32Array) ? single.values : null;
   for (let i = 0; i < n; i++) {
     const h = hashes[i]!;
     let s = h & mask;
@@ -158,45 +269,26 @@ export function groupIds(cols: readonly Column[], n: number): GroupIds {
     for (;;) {
       const cand = slots[s]!;
       if (cand < 0) break;
-      if (groupHash[cand] === h) {
-        const r = firstRows[cand]!;
-        if (fastVals !== null) {
-          const p = fastVals[r]!;
-          const q = fastVals[i]!;
-          if (p === q || (p !== p && q !== q)) {
-            g = cand;
-            break;
-          }
-        } else {
-          let eq = true;
-          for (let j = 0; j < cols.length && eq; j++) eq = keyValuesEqual(cols[j]!, r, cols[j]!, i);
-          if (eq) {
-            g = cand;
-            break;
-          }
+      if (groups.hashes[cand] === h) {
+        const r = groups.firstRows[cand]!;
+        let eq = true;
+        for (let j = 0; j < cols.length && eq; j++) eq = keyValuesEqual(cols[j]!, r, cols[j]!, i);
+        if (eq) {
+          g = cand;
+          break;
         }
       }
       s = (s + 1) & mask;
     }
     if (g < 0) {
-      g = numGroups++;
-      if (g >= firstRows.length) {
-        const bigger = new Int32Array(Math.min(n, firstRows.length * 2));
-        bigger.set(firstRows);
-        firstRows = bigger;
-        const bh = new Uint32Array(bigger.length);
-        bh.set(groupHash);
-        groupHash = bh;
-      }
-      firstRows[g] = i;
-      groupHash[g] = h;
+      g = groups.add(i, h);
       slots[s] = g;
-      if (numGroups * 2 > cap) {
-        cap *= 4;
+      if (groups.size * 2 > cap) {
+        cap *= 2;
         mask = cap - 1;
         slots = new Int32Array(cap).fill(-1);
-        for (let k = 0; k < numGroups; k++) {
-          let t = groupHash[k]! & mask;
+        for (let k = 0; k < groups.size; k++) {
+          let t = groups.hashes[k]! & mask;
           while (slots[t]! >= 0) t = (t + 1) & mask;
           slots[t] = k;
         }
@@ -204,9 +296,8 @@ export function groupIds(cols: readonly Column[], n: number): GroupIds {
     }
     groupOf[i] = g;
   }
-  return { groupOf, firstRows: firstRows.subarray(0, numGroups), numGroups };
+  return groups.result(groupOf);
 }
-
 
 /**
  * Rows of one table indexed by key for lookups from another table's rows (the build side of a hash
@@ -268,6 +359,106 @@ export class KeyIndex {
       s = (s + 1) & this.mask;
     }
   }
+}
+
+/**
+ * The build side of a hash join over one numeric key column: like `KeyIndex`, but each slot keeps its
+ * key value, so building and probing compare numbers (NaN equals NaN, -0 equals 0) instead of rows.
+ */
+class NumericKeyIndex {
+  readonly next: Int32Array;
+  private readonly slotRow: Int32Array;
+  private readonly slotKey: Float64Array;
+  private readonly mask: number;
+
+  constructor(vals: Float64Array | Int32Array, n: number, anyNull: Uint8Array) {
+    let cap = 16;
+    while (cap < n * 2) cap *= 2;
+    this.mask = cap - 1;
+    const mask = this.mask;
+    const slotRow = (this.slotRow = new Int32Array(cap).fill(-1));
+    const slotKey = (this.slotKey = new Float64Array(cap));
+    const next = (this.next = new Int32Array(n).fill(-1));
+    const tail = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (anyNull[i] === 1) continue;
+      const x = vals[i]!;
+      let s = hashNumeric(x) & mask;
+      for (;;) {
+        const head = slotRow[s]!;
+        if (head < 0) {
+          slotRow[s] = i;
+          slotKey[s] = x;
+          tail[i] = i;
+          break;
+        }
+        const k = slotKey[s]!;
+        if (k === x || (k !== k && x !== x)) {
+          next[tail[head]!] = i;
+          tail[head] = i;
+          break;
+        }
+        s = (s + 1) & mask;
+      }
+    }
+  }
+
+  /** First indexed row of each probe value (-1: none, or the probe row has a null key). */
+  probe(vals: Float64Array | Int32Array, n: number, anyNull: Uint8Array): Int32Array {
+    const first = new Int32Array(n);
+    const { slotRow, slotKey, mask } = this;
+    for (let i = 0; i < n; i++) {
+      if (anyNull[i] === 1) {
+        first[i] = -1;
+        continue;
+      }
+      const x = vals[i]!;
+      let s = hashNumeric(x) & mask;
+      for (;;) {
+        const head = slotRow[s]!;
+        if (head < 0) {
+          first[i] = -1;
+          break;
+        }
+        const k = slotKey[s]!;
+        if (k === x || (k !== k && x !== x)) {
+          first[i] = head;
+          break;
+        }
+        s = (s + 1) & mask;
+      }
+    }
+    return first;
+  }
+}
+
+/** Matches of a hash join's probe rows among its build rows: the first build row per probe row, and the chain of the rest. */
+export interface KeyMatches {
+  /** First build row whose key equals probe row i (-1 when none; always -1 for a null key). */
+  readonly first: Int32Array;
+  /** Next build row with the same key as a build row (-1 at the end), in row order. */
+  readonly next: Int32Array;
+}
+
+/**
+ * Indexes the build rows by key and looks up every probe row. One numeric key column on both sides
+ * takes a typed path (values compared as numbers); any other key goes through `KeyIndex`. Rows with
+ * a null key value never match (SQL).
+ */
+export function matchKeys(probe: readonly Column[], probeRows: number, build: readonly Column[], buildRows: number): KeyMatches {
+  const probeNull = anyNullRows(probe, probeRows);
+  const buildNull = anyNullRows(build, buildRows);
+  const pv = probe.length === 1 ? numericKeyValues(probe[0]!) : null;
+  const bv = build.length === 1 ? numericKeyValues(build[0]!) : null;
+  if (pv !== null && bv !== null) {
+    const index = new NumericKeyIndex(bv, buildRows, buildNull);
+    return { first: index.probe(pv, probeRows, probeNull), next: index.next };
+  }
+  const index = new KeyIndex(build, buildRows, buildNull);
+  const hashes = hashRows(probe, probeRows);
+  const first = new Int32Array(probeRows);
+  for (let i = 0; i < probeRows; i++) first[i] = probeNull[i] === 1 ? -1 : index.find(probe, i, hashes[i]!);
+  return { first, next: index.next };
 }
 
 /** 1 where any key value of the row is null. */

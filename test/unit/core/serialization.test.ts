@@ -1,4 +1,4 @@
-import { tableFromArrays, Table } from 'apache-arrow';
+import { Dictionary, Field, Int32, List, Table, Utf8, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { SerializationError } from '../../../src/core/errors.js';
@@ -66,6 +66,30 @@ describe('Arrow tables', () => {
     expect(back.t.numRows).toBe(3);
     expect([...back.t.getChild('x')!]).toEqual([1, 2, 3]);
     expect([...back.t.getChild('s')!]).toEqual(['a', null, 'c']);
+  });
+
+  it('lays a table out as exactly its Arrow IPC stream, its columns readable in place (several batches, slices, dictionaries, lists)', () => {
+    const a = tableFromArrays({ x: Float64Array.from([1, 2, 3, 4]), s: ['a', null, 'ccc', 'dd'] as (string | null)[], l: BigInt64Array.from([1n, -2n, 3n, -(2n ** 62n)]) });
+    const tables = [
+      a,
+      new Table([...a.slice(0, 1).batches, ...a.slice(1).batches]),
+      a.slice(1, 3),
+      new Table({ d: vectorFromArray(['u', 'v', 'u', null], new Dictionary(new Utf8(), new Int32())) }),
+      new Table({ list: vectorFromArray([[1, 2], null, [3]], new List(new Field('item', new Int32(), true))) }),
+      a.slice(0, 0),
+    ];
+    for (const t of tables) {
+      const bytes = serialize(t, { shared: true });
+      const ipc = tableToIPC(t, 'stream');
+      const back = deserialize<Table>(bytes);
+      const json = (x: Table): string => JSON.stringify(x.toArray(), (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+      expect(json(back)).toBe(json(t));
+      // The out-of-band region is the IPC stream byte for byte.
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const at = view.getFloat64(16, true);
+      expect(view.getFloat64(24, true)).toBe(ipc.byteLength);
+      expect(Buffer.from(bytes.subarray(at, at + ipc.byteLength)).equals(Buffer.from(ipc))).toBe(true);
+    }
   });
 });
 

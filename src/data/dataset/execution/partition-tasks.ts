@@ -18,7 +18,7 @@ import { writePostgresTable } from '../../io/pg-writer.js';
 import { applyOps, type NarrowOp } from '../plan/narrow-ops.js';
 import type { ReadSpec } from '../sources/read-spec.js';
 import { readPartition } from './read-partition.js';
-import { finishFused, joinPieces, shuffleMap, shuffleReduce, sortSample, type FusedOutput, type JoinSpec, type ShuffleMap, type ShuffleReduce } from './shuffle-kernels.js';
+import { finishFused, joinFused, joinPieces, shuffleMap, shuffleReduce, sortSample, type FusedOutput, type JoinSpec, type ShuffleMap, type ShuffleReduce } from './shuffle-kernels.js';
 import { splitByPartitionValues } from './write-layout.js';
 import type { SortKey } from '../../kernels/sort.js';
 
@@ -90,12 +90,12 @@ export const shuffleReduceFusedTask = remote(function shoalDataShuffleReduceFuse
 /** A shuffle-hash join fused with what consumes its result. */
 export const shuffleJoinFusedTask = remote(function shoalDataShuffleJoinFused(spec: JoinSpec, out: FusedOutput, bucket: number, numLeft: number, ...mapOutputs: arrow.Table[][]): arrow.Table[] | number {
   const pieces = mapOutputs.map((m) => m[bucket]!);
-  return finishFused(joinPieces(pieces.slice(0, numLeft), pieces.slice(numLeft), spec), out);
+  return joinFused(pieces.slice(0, numLeft), pieces.slice(numLeft), spec, out);
 });
 
 /** A broadcast join fused with what consumes its result. */
 export const broadcastJoinFusedTask = remote(function shoalDataBroadcastJoinFused(spec: JoinSpec, out: FusedOutput, bigIsLeft: boolean, big: arrow.Table, ...small: arrow.Table[]): arrow.Table[] | number {
-  return finishFused(bigIsLeft ? joinPieces([big], small, spec) : joinPieces(small, [big], spec), out);
+  return bigIsLeft ? joinFused([big], small, spec, out) : joinFused(small, [big], spec, out);
 });
 
 /** Shuffle map side: one array of `n` bucket tables. */

@@ -4,10 +4,10 @@
  * The remote wrappers in partition-tasks.ts run these on workers.
  */
 import * as arrow from 'apache-arrow';
-import { finalizeAggregates, mergeAggregates, partialAggregate, type AggSpec } from '../../kernels/aggregate.js';
+import { finalizeAggregates, mergeAggregates, partialAggregatePartitioned, type AggSpec } from '../../kernels/aggregate.js';
 import { concatTables } from '../../kernels/concat.js';
 import { distinct } from '../../kernels/distinct.js';
-import { hashJoin, type JoinOn, type JoinType } from '../../kernels/hash-join.js';
+import { hashJoin, hashJoinCount, type JoinOn, type JoinType } from '../../kernels/hash-join.js';
 import { hashPartition } from '../../kernels/hash-partition.js';
 import { sortIndices, sortTable, type SortKey } from '../../kernels/sort.js';
 import { takeTable } from '../../kernels/take.js';
@@ -72,10 +72,8 @@ export function shuffleMap(table: arrow.Table, spec: ShuffleMap, n: number, boun
       return hashPartition(table, spec.columns, n);
     case 'roundRobin':
       return sliceEvenly(table, n);
-    case 'aggregate': {
-      const state = partialAggregate(table, spec.keys, spec.aggs);
-      return spec.keys.length === 0 ? [state] : hashPartition(state, spec.keys, n);
-    }
+    case 'aggregate':
+      return partialAggregatePartitioned(table, spec.keys, spec.aggs, n);
     case 'distinct': {
       const local = distinct(table, spec.columns ?? undefined);
       const cols = spec.columns ?? local.schema.fields.map((f) => f.name);
@@ -123,4 +121,10 @@ export type FusedOutput = { readonly kind: 'shuffleMap'; readonly map: ShuffleMa
 
 export function finishFused(table: arrow.Table, out: FusedOutput): arrow.Table[] | number {
   return out.kind === 'count' ? table.numRows : shuffleMap(table, out.map, out.n, null);
+}
+
+/** A join whose result goes on to `out`: only counted (no column is gathered), or fed to a shuffle map. */
+export function joinFused(left: readonly arrow.Table[], right: readonly arrow.Table[], spec: JoinSpec, out: FusedOutput): arrow.Table[] | number {
+  if (out.kind === 'count') return hashJoinCount(concatTables(left), concatTables(right), spec.on, spec.how);
+  return finishFused(joinPieces(left, right, spec), out);
 }
