@@ -9,7 +9,7 @@
  */
 import * as arrow from 'apache-arrow';
 import type { ClientBase, FieldDef } from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import { copyOut } from './pg-copy-out.js';
 import { InvalidOptionError, PostgresError } from '../errors.js';
 import { BinaryCopyDecoder } from './pg-binary-copy.js';
 import { quoteColumn } from './pg-partition-queries.js';
@@ -82,7 +82,7 @@ export async function* readPostgresBatches(client: ClientBase, sql: string, opti
       fetchSize,
       sql,
     );
-    const stream = client.query(copyTo(copyStatement(source, reads.map((r) => r.cast))));
+    const stream = client.query(copyOut(copyStatement(source, reads.map((r) => r.cast))));
     const settled = new Promise<void>((resolve) => {
       stream.once('end', resolve);
       stream.once('error', () => resolve());
