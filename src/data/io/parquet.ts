@@ -2,10 +2,12 @@
  * Parquet files to and from Arrow tables through parquet-wasm (Rust arrow/parquet compiled to wasm):
  * bytes cross the wasm boundary as Arrow IPC streams.
  */
+import { openAsBlob } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as arrow from 'apache-arrow';
 import * as pq from 'parquet-wasm';
 import { ParquetError } from '../errors.js';
+import { tableFromVectors } from '../kernels/take.js';
 import { type ParquetStatValue, readFooterStats } from './parquet-footer.js';
 
 export interface ParquetReadOptions {
@@ -56,24 +58,60 @@ async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
-/** Reads a Parquet file (optionally a subset of columns and row groups) into an Arrow table. */
+/** Rows per record batch decoded by parquet-wasm (its default, 1024, makes thousands of tiny batches). */
+const MAX_BATCH_ROWS = 1 << 20;
+
+/**
+ * Reads a Parquet file (optionally a subset of columns and row groups) into an Arrow table. The file
+ * is opened as a file-backed Blob: parquet-wasm reads the footer and then only the byte ranges of the
+ * selected row groups' selected column chunks, so a task reading one row group of a large file reads
+ * and decodes just that.
+ */
 export async function readParquetFile(path: string, options: ParquetReadOptions = {}): Promise<arrow.Table> {
-  const bytes = await readBytes(path);
-  let table: arrow.Table;
+  let blob: Blob;
   try {
-    const readerOptions: pq.ReaderOptions = {};
-    if (options.columns !== undefined) readerOptions.columns = [...options.columns];
-    if (options.rowGroups !== undefined) readerOptions.rowGroups = [...options.rowGroups];
-    const wasmTable = pq.readParquet(bytes, readerOptions);
-    table = arrow.tableFromIPC(wasmTable.intoIPCStream());
+    blob = await openAsBlob(path);
   } catch (cause) {
-    throw new ParquetError(`cannot decode Parquet: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
+    throw new ParquetError('cannot read file', path, { cause });
   }
-  if (options.columns === undefined) return table;
-  // parquet-wasm's synchronous reader ignores `columns`; project here (decoding cost is still paid).
-  const names = table.schema.fields.map((f) => f.name);
-  for (const c of options.columns) if (!names.includes(c)) throw new ParquetError(`no column "${c}" (columns: ${names.join(', ')})`, path);
-  return table.select([...options.columns]);
+  let file: pq.ParquetFile | undefined;
+  try {
+    try {
+      file = await pq.ParquetFile.fromFile(blob);
+    } catch (cause) {
+      throw new ParquetError(`cannot decode Parquet: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
+    }
+    const meta = file.metadata();
+    const groups = meta.rowGroups();
+    const count = groups.length;
+    const selected = options.rowGroups ?? groups.map((_, i) => i);
+    for (const g of selected) if (!Number.isInteger(g) || g < 0 || g >= count) throw new ParquetError(`no row group ${g} (the file has ${count})`, path);
+    const rows = selected.reduce((s, g) => s + groups[g]!.numRows(), 0);
+    groups.forEach((g) => g.free());
+    meta.free();
+    const columns = options.columns;
+    if (columns !== undefined) {
+      const schema = file.schema();
+      const missing = columns.filter((c) => schema.indexOf(c) < 0);
+      if (missing.length > 0) {
+        const names = arrow.tableFromIPC(schema.intoIPCStream()).schema.fields.map((f) => f.name);
+        throw new ParquetError(`no column "${missing[0]!}" (columns: ${names.join(', ')})`, path);
+      }
+      schema.free();
+      // No column asked for: only the row count matters.
+      if (columns.length === 0) return tableFromVectors([], [], rows);
+    }
+    let table: arrow.Table;
+    try {
+      const wasmTable = await file.read({ rowGroups: [...selected], batchSize: Math.max(1, Math.min(rows, MAX_BATCH_ROWS)), ...(columns !== undefined ? { columns: [...columns] } : {}) });
+      table = arrow.tableFromIPC(wasmTable.intoIPCStream());
+    } catch (cause) {
+      throw new ParquetError(`cannot decode Parquet: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
+    }
+    return columns === undefined ? table : table.select([...columns]);
+  } finally {
+    file?.free();
+  }
 }
 
 /**
