@@ -8,9 +8,10 @@
  * every partition sees the same database state, like a single consistent scan.
  */
 import * as arrow from 'apache-arrow';
-import type { ClientBase, FieldDef } from 'pg';
+import type { ClientBase, FieldDef, QueryResult } from 'pg';
 import { copyOut } from './pg-copy-out.js';
 import { InvalidOptionError, PostgresError } from '../errors.js';
+import { arrowTypeOf } from '../types/logical-type.js';
 import { BinaryCopyDecoder } from './pg-binary-copy.js';
 import { quoteColumn } from './pg-partition-queries.js';
 import { type Int8Mode, pgColumnRead } from './pg-types.js';
@@ -31,12 +32,22 @@ function pgError(cause: unknown, sql: string): PostgresError {
   return new PostgresError(`PostgreSQL error: ${cause instanceof Error ? cause.message : String(cause)} (in: ${sql.slice(0, 200)})`, sql, undefined, { cause });
 }
 
-async function run(client: ClientBase, sql: string): Promise<FieldDef[]> {
+/** Runs `text` (simple protocol; several statements allowed) and returns the last result's fields. */
+async function run(client: ClientBase, text: string, sql = text): Promise<FieldDef[]> {
   try {
-    return (await client.query({ text: sql, rowMode: 'array', types: RAW_TEXT })).fields;
+    const r = (await client.query({ text, rowMode: 'array', types: RAW_TEXT })) as unknown as QueryResult | QueryResult[];
+    return (Array.isArray(r) ? r[r.length - 1]! : r).fields;
   } catch (cause) {
     throw pgError(cause, sql);
   }
+}
+
+const describe = (source: string): string => `SELECT * FROM (${source}) AS shoal_describe LIMIT 0`;
+
+/** The Arrow schema `sql`'s rows are read with (a zero-row run of the query; no transaction needed). */
+export async function pgResultSchema(client: ClientBase, sql: string, int8As: Int8Mode = 'int64'): Promise<arrow.Schema> {
+  const fields = await run(client, describe(sql.trim().replace(/;\s*$/, '')), sql);
+  return new arrow.Schema(fields.map((f) => new arrow.Field(f.name, arrowTypeOf(pgColumnRead(f.dataTypeID, int8As).type), true)));
 }
 
 /** The COPY statement for `sql`: as is, or with casts for the columns that need them. */
@@ -60,21 +71,22 @@ export async function* readPostgresBatches(client: ClientBase, sql: string, opti
   if (options.snapshot !== undefined && !SNAPSHOT_RE.test(options.snapshot)) throw new InvalidOptionError('options.snapshot', `must be a snapshot id from pg_export_snapshot(); got ${JSON.stringify(options.snapshot)}`);
   const int8 = options.int8As ?? 'int64';
   const source = sql.trim().replace(/;\s*$/, '');
-  // One round trip opens the transaction; settings matter only for columns read as their text output.
+  // One round trip opens the transaction and describes the result; the settings matter only for
+  // columns read as their text output.
   const begin = [
     'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
     ...(options.snapshot !== undefined ? [`SET TRANSACTION SNAPSHOT '${options.snapshot}'`] : []),
     "SET LOCAL TimeZone = 'UTC'",
     "SET LOCAL DateStyle = 'ISO, YMD'",
     'SET LOCAL extra_float_digits = 3',
+    describe(source),
   ].join('; ');
   let open = false;
   /** Resolves when an unfinished COPY has been drained; set while the COPY runs. */
   let drain: (() => Promise<void>) | undefined;
   try {
     open = true;
-    await run(client, begin);
-    const fields = await run(client, `SELECT * FROM (${source}) AS shoal_describe LIMIT 0`);
+    const fields = await run(client, begin, sql);
     const reads = fields.map((f) => pgColumnRead(f.dataTypeID, int8));
     const decoder = new BinaryCopyDecoder(
       fields.map((f) => f.name),
@@ -101,7 +113,7 @@ export async function* readPostgresBatches(client: ClientBase, sql: string, opti
     }
     drain = undefined;
     yield decoder.end();
-    await run(client, 'COMMIT');
+    await run(client, 'COMMIT', sql);
     open = false;
   } finally {
     // Abandoned mid-COPY (the consumer stopped, or decoding failed): let the server finish sending.

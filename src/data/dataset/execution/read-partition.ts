@@ -4,11 +4,11 @@
  * and projects the columns the plan needs.
  */
 import * as arrow from 'apache-arrow';
-import pg from 'pg';
 import { SourceSchemaMismatchError } from '../../errors.js';
 import { readCsvPartition } from '../../io/csv-reader.js';
 import { readJsonLines } from '../../io/json-lines.js';
 import { readParquetFile } from '../../io/parquet.js';
+import { connectPostgres } from '../../io/pg-connect.js';
 import { readPostgresPartition } from '../../io/pg-reader.js';
 import { buildVector, parseText, INVALID } from '../../io/text-values.js';
 import { evaluate } from '../../expr/evaluate.js';
@@ -61,8 +61,7 @@ async function readRaw(spec: ReadSpec, columns: readonly string[] | null): Promi
       return t;
     }
     case 'postgres': {
-      const client = new pg.Client({ connectionString: spec.url });
-      await client.connect();
+      const client = await connectPostgres(spec.url);
       try {
         return await readPostgresPartition(client, spec.sql, { fetchSize: spec.fetchSize, ...(spec.snapshot !== null ? { snapshot: spec.snapshot } : {}) });
       } finally {
