@@ -2,13 +2,12 @@
  * Parquet files to and from Arrow tables through parquet-wasm (Rust arrow/parquet compiled to wasm):
  * bytes cross the wasm boundary as Arrow IPC streams.
  */
-import { openAsBlob } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import * as arrow from 'apache-arrow';
 import * as pq from 'parquet-wasm';
 import { ParquetError } from '../errors.js';
 import { tableFromVectors } from '../kernels/take.js';
-import { type ParquetStatValue, readFooterStats } from './parquet-footer.js';
+import { type ColumnChunkStats, type ParquetStatValue, readFooterStats } from './parquet-footer.js';
 
 export interface ParquetReadOptions {
   /** Only these columns (by name). */
@@ -62,56 +61,80 @@ async function readBytes(path: string): Promise<Uint8Array> {
 const MAX_BATCH_ROWS = 1 << 20;
 
 /**
- * Reads a Parquet file (optionally a subset of columns and row groups) into an Arrow table. The file
- * is opened as a file-backed Blob: parquet-wasm reads the footer and then only the byte ranges of the
- * selected row groups' selected column chunks, so a task reading one row group of a large file reads
- * and decodes just that.
+ * The file's bytes as parquet-wasm's reader needs them for `rowGroups`: a buffer of the file's size
+ * holding only the footer and those row groups' column chunks (read at their offsets); the rest stays
+ * zero and is never read from disk. Whole file when `rowGroups` is undefined.
  */
-export async function readParquetFile(path: string, options: ParquetReadOptions = {}): Promise<arrow.Table> {
-  let blob: Blob;
+async function readRowGroupBytes(path: string, rowGroups: readonly number[] | undefined): Promise<Uint8Array> {
+  let fh;
   try {
-    blob = await openAsBlob(path);
+    fh = await open(path, 'r');
   } catch (cause) {
     throw new ParquetError('cannot read file', path, { cause });
   }
-  let file: pq.ParquetFile | undefined;
   try {
+    const size = (await fh.stat()).size;
+    const readAt = async (into: Uint8Array, offset: number): Promise<void> => {
+      const { bytesRead } = await fh.read(into, 0, into.length, offset);
+      if (bytesRead !== into.length) throw new ParquetError(`unexpected end of file at byte ${offset + bytesRead} (size ${size})`, path);
+    };
+    if (size < 12) throw new ParquetError('cannot decode Parquet: not a Parquet file (too short)', path);
+    const tail = new Uint8Array(8);
+    await readAt(tail, size - 8);
+    const footerLength = new DataView(tail.buffer).getUint32(0, true);
+    if (String.fromCharCode(...tail.subarray(4)) !== 'PAR1' || footerLength + 12 > size) throw new ParquetError('cannot decode Parquet: not a Parquet file (missing PAR1 footer magic)', path);
+    const footer = new Uint8Array(footerLength + 8);
+    await readAt(footer, size - footer.length);
+    let groups;
     try {
-      file = await pq.ParquetFile.fromFile(blob);
+      groups = readFooterStats(footer, new Set());
     } catch (cause) {
-      throw new ParquetError(`cannot decode Parquet: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
+      throw new ParquetError(`cannot decode Parquet: bad footer: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
     }
-    const meta = file.metadata();
-    const groups = meta.rowGroups();
     const count = groups.length;
-    const selected = options.rowGroups ?? groups.map((_, i) => i);
-    for (const g of selected) if (!Number.isInteger(g) || g < 0 || g >= count) throw new ParquetError(`no row group ${g} (the file has ${count})`, path);
-    const rows = selected.reduce((s, g) => s + groups[g]!.numRows(), 0);
-    groups.forEach((g) => g.free());
-    meta.free();
-    const columns = options.columns;
-    if (columns !== undefined) {
-      const schema = file.schema();
-      const missing = columns.filter((c) => schema.indexOf(c) < 0);
-      if (missing.length > 0) {
-        const names = arrow.tableFromIPC(schema.intoIPCStream()).schema.fields.map((f) => f.name);
-        throw new ParquetError(`no column "${missing[0]!}" (columns: ${names.join(', ')})`, path);
-      }
-      schema.free();
-      // No column asked for: only the row count matters.
-      if (columns.length === 0) return tableFromVectors([], [], rows);
+    if (rowGroups === undefined) {
+      const bytes = new Uint8Array(size);
+      await readAt(bytes, 0);
+      return bytes;
     }
-    let table: arrow.Table;
-    try {
-      const wasmTable = await file.read({ rowGroups: [...selected], batchSize: Math.max(1, Math.min(rows, MAX_BATCH_ROWS)), ...(columns !== undefined ? { columns: [...columns] } : {}) });
-      table = arrow.tableFromIPC(wasmTable.intoIPCStream());
-    } catch (cause) {
-      throw new ParquetError(`cannot decode Parquet: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
-    }
-    return columns === undefined ? table : table.select([...columns]);
+    for (const g of rowGroups) if (!Number.isInteger(g) || g < 0 || g >= count) throw new ParquetError(`no row group ${g} (the file has ${count})`, path);
+    const bytes = new Uint8Array(size);
+    bytes.set(footer, size - footer.length);
+    await Promise.all(
+      rowGroups.flatMap((g) =>
+        groups[g]!.map(({ byteRange: [start, end] }) => {
+          if (start < 4 || end > size - footer.length || end < start) throw new ParquetError(`cannot decode Parquet: row group ${g} has a column chunk at bytes [${start}, ${end}) outside the data`, path);
+          return readAt(bytes.subarray(start, end), start);
+        }),
+      ),
+    );
+    return bytes;
   } finally {
-    file?.free();
+    await fh.close();
   }
+}
+
+/**
+ * Reads a Parquet file (optionally a subset of columns and row groups) into an Arrow table. Only the
+ * footer and the selected row groups' column chunks are read from disk. (parquet-wasm's synchronous
+ * reader decodes every column of those row groups and `columns` are selected afterwards: its async
+ * reader would skip them, but a corrupt page makes it trap outside any promise, killing the process.)
+ */
+export async function readParquetFile(path: string, options: ParquetReadOptions = {}): Promise<arrow.Table> {
+  const bytes = await readRowGroupBytes(path, options.rowGroups);
+  let table: arrow.Table;
+  try {
+    const readerOptions: pq.ReaderOptions = { batchSize: MAX_BATCH_ROWS };
+    if (options.rowGroups !== undefined) readerOptions.rowGroups = [...options.rowGroups];
+    table = arrow.tableFromIPC(pq.readParquet(bytes, readerOptions).intoIPCStream());
+  } catch (cause) {
+    throw new ParquetError(`cannot decode Parquet: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
+  }
+  if (options.columns === undefined) return table;
+  const names = table.schema.fields.map((f) => f.name);
+  for (const c of options.columns) if (!names.includes(c)) throw new ParquetError(`no column "${c}" (columns: ${names.join(', ')})`, path);
+  if (options.columns.length === 0) return tableFromVectors([], [], table.numRows);
+  return table.select([...options.columns]);
 }
 
 /**
@@ -133,7 +156,7 @@ export async function parquetMetadata(path: string): Promise<ParquetMetadata> {
       numRows: rg.numRows(),
       compressedBytes: rg.compressedSize(),
       columns: rg.columns().map((c, ci) => ({
-        ...stats[index]?.[ci],
+        ...statsOnly(stats[index]?.[ci]),
         column: c.columnPath().join('.'),
         compressedBytes: c.compressedSize(),
         uncompressedBytes: c.uncompressedSize(),
@@ -146,6 +169,12 @@ export async function parquetMetadata(path: string): Promise<ParquetMetadata> {
   } finally {
     file?.free();
   }
+}
+
+function statsOnly(s: ColumnChunkStats | undefined): Partial<ParquetColumnChunkInfo> {
+  if (s === undefined) return {};
+  const { byteRange: _range, ...rest } = s;
+  return rest;
 }
 
 const COMPRESSION: Record<ParquetCompression, pq.Compression> = {
