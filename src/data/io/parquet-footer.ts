@@ -121,6 +121,8 @@ export interface ColumnChunkStats {
   readonly min?: ParquetStatValue;
   readonly max?: ParquetStatValue;
   readonly nullCount?: number;
+  /** [start, end) of the column chunk's pages in the file (dictionary page included). */
+  readonly byteRange: readonly [number, number];
 }
 
 /** Physical type ids from parquet.thrift. */
@@ -171,8 +173,14 @@ export function readFooterStats(file: Uint8Array, utf8Columns: ReadonlySet<strin
             let legacyMin: Uint8Array | undefined;
             let legacyMax: Uint8Array | undefined;
             let nullCount: number | undefined;
+            let compressed = 0;
+            let dataOffset = 0;
+            let dictOffset: number | undefined;
             r.struct((mId, mType) => {
               if (mId === 1 && mType === CT.I32) physical = r.int();
+              else if (mId === 7 && mType === CT.I64) compressed = r.int();
+              else if (mId === 9 && mType === CT.I64) dataOffset = r.int();
+              else if (mId === 11 && mType === CT.I64) dictOffset = r.int();
               else if (mId === 3 && mType === CT.List) {
                 path = [];
                 r.list(() => path.push(new TextDecoder().decode(r.binary())));
@@ -191,8 +199,10 @@ export function readFooterStats(file: Uint8Array, utf8Columns: ReadonlySet<strin
             const utf8 = utf8Columns.has(column);
             const lo = min ?? legacyMin;
             const hi = max ?? legacyMax;
+            const start = dictOffset !== undefined && dictOffset > 0 && dictOffset < dataOffset ? dictOffset : dataOffset;
             stats = {
               column,
+              byteRange: [start, start + compressed],
               ...(lo !== undefined ? { min: decodeStat(lo, physical, utf8) } : {}),
               ...(hi !== undefined ? { max: decodeStat(hi, physical, utf8) } : {}),
               ...(nullCount !== undefined ? { nullCount } : {}),

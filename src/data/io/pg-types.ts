@@ -1,34 +1,56 @@
 /**
- * PostgreSQL type OIDs → logical types, and parsing of PostgreSQL's text output format (including
- * one-dimensional array literals). Values are read as raw text (pg's own parsers are bypassed) so
- * int8 stays exact, dates are not shifted into the local time zone, and numeric is not a string.
+ * PostgreSQL type OIDs → how a column is read through binary COPY: its logical type, the binary
+ * encoding its values arrive in, and a cast the server applies first when the type has no binary
+ * decoder here (numeric → float8, so rounding is the server's; any other type → its text output).
  */
 import type { LogicalType, ScalarTypeName } from '../types/logical-type.js';
-import { INVALID, parseText } from './text-values.js';
 
 export type Int8Mode = 'int64' | 'float64';
 
-const SCALARS: Record<number, ScalarTypeName | 'int8'> = {
-  16: 'bool',
-  20: 'int8',
-  21: 'int32',
-  23: 'int32',
-  26: 'int64',
-  700: 'float64',
-  701: 'float64',
-  1700: 'float64',
-  25: 'utf8',
-  19: 'utf8',
-  1042: 'utf8',
-  1043: 'utf8',
-  114: 'utf8',
-  3802: 'utf8',
-  2950: 'utf8',
-  1082: 'date',
-  1114: 'timestamp',
-  1184: 'timestamp',
+/** Binary wire encodings decoded by pg-binary-copy.ts. */
+export type PgBinaryKind = 'bool' | 'int2' | 'int4' | 'int8' | 'oid' | 'float4' | 'float8' | 'text' | 'jsonb' | 'date' | 'timestamp';
+
+export interface PgColumnRead {
+  /** The column's logical type in the Arrow result. */
+  readonly type: LogicalType;
+  /** Encoding of each value (of each element, for arrays). */
+  readonly kind: PgBinaryKind;
+  /** A one-dimensional array (multi-dimensional arrays are flattened). */
+  readonly list: boolean;
+  /** SQL type to cast the column to before COPY, or null to read it as is. */
+  readonly cast: string | null;
+}
+
+interface Scalar {
+  readonly kind: PgBinaryKind;
+  readonly cast: string | null;
+  /** Cast for an array of this element type. */
+  readonly arrayCast: string | null;
+}
+
+const plain = (kind: PgBinaryKind): Scalar => ({ kind, cast: null, arrayCast: null });
+
+const SCALARS: Record<number, Scalar> = {
+  16: plain('bool'),
+  20: plain('int8'),
+  21: plain('int2'),
+  23: plain('int4'),
+  26: plain('oid'),
+  700: plain('float4'),
+  701: plain('float8'),
+  1700: { kind: 'float8', cast: 'float8', arrayCast: 'float8[]' },
+  25: plain('text'),
+  19: plain('text'),
+  1042: plain('text'),
+  1043: plain('text'),
+  114: plain('text'),
+  3802: plain('jsonb'),
+  1082: plain('date'),
+  1114: plain('timestamp'),
+  1184: plain('timestamp'),
 };
 
+/** Array type OID → element type OID. */
 const ARRAYS: Record<number, number> = {
   1000: 16,
   1016: 20,
@@ -45,54 +67,43 @@ const ARRAYS: Record<number, number> = {
   1185: 1184,
 };
 
-function scalarFor(oid: number, int8: Int8Mode): ScalarTypeName {
-  const s = SCALARS[oid] ?? 'utf8';
-  return s === 'int8' ? int8 : s;
+function scalarType(kind: PgBinaryKind, int8: Int8Mode): ScalarTypeName {
+  switch (kind) {
+    case 'bool':
+      return 'bool';
+    case 'int2':
+    case 'int4':
+      return 'int32';
+    case 'int8':
+      return int8;
+    case 'oid':
+      return 'int64';
+    case 'float4':
+    case 'float8':
+      return 'float64';
+    case 'text':
+    case 'jsonb':
+      return 'utf8';
+    case 'date':
+      return 'date';
+    case 'timestamp':
+      return 'timestamp';
+  }
+}
+
+/** How a result column of type `oid` is read (types without a decoder here are read as their text, utf8). */
+export function pgColumnRead(oid: number, int8: Int8Mode): PgColumnRead {
+  const elem = ARRAYS[oid];
+  if (elem !== undefined) {
+    const s = SCALARS[elem]!;
+    return { type: { list: scalarType(s.kind, int8) }, kind: s.kind, list: true, cast: s.arrayCast };
+  }
+  const s = SCALARS[oid];
+  if (s === undefined) return { type: 'utf8', kind: 'text', list: false, cast: 'text' };
+  return { type: scalarType(s.kind, int8), kind: s.kind, list: false, cast: s.cast };
 }
 
 /** The logical type a column of this type OID is read as (unknown types read as utf8 text). */
 export function pgLogicalType(oid: number, int8: Int8Mode): LogicalType {
-  const elem = ARRAYS[oid];
-  if (elem !== undefined) return { list: scalarFor(elem, int8) };
-  return scalarFor(oid, int8);
-}
-
-/** Parses one non-null text value; PostgreSQL specials (infinity dates, NaN numerics) become null or NaN. */
-export function parsePgScalar(type: ScalarTypeName, text: string): unknown {
-  const v = parseText(type, text);
-  return v === INVALID ? null : v;
-}
-
-/** Parses a one-dimensional array literal like `{1,NULL,"a \"b\""}`; nested arrays are flattened. */
-export function parsePgArray(text: string, elem: ScalarTypeName): unknown[] {
-  const out: unknown[] = [];
-  let i = 0;
-  const n = text.length;
-  // Skip optional dimension decoration, e.g. "[1:2]={...}".
-  if (text[0] === '[') i = text.indexOf('=') + 1;
-  while (i < n) {
-    const c = text[i]!;
-    if (c === '{' || c === '}' || c === ',' || c === ' ') {
-      i++;
-      continue;
-    }
-    if (c === '"') {
-      let s = '';
-      i++;
-      while (i < n && text[i] !== '"') {
-        if (text[i] === '\\') i++;
-        s += text[i];
-        i++;
-      }
-      i++;
-      out.push(parsePgScalar(elem, s));
-      continue;
-    }
-    let j = i;
-    while (j < n && text[j] !== ',' && text[j] !== '}') j++;
-    const raw = text.slice(i, j).trim();
-    out.push(raw.toUpperCase() === 'NULL' ? null : parsePgScalar(elem, raw));
-    i = j;
-  }
-  return out;
+  return pgColumnRead(oid, int8).type;
 }

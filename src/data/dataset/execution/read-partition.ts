@@ -4,11 +4,11 @@
  * and projects the columns the plan needs.
  */
 import * as arrow from 'apache-arrow';
-import pg from 'pg';
 import { SourceSchemaMismatchError } from '../../errors.js';
 import { readCsvPartition } from '../../io/csv-reader.js';
 import { readJsonLines } from '../../io/json-lines.js';
 import { readParquetFile } from '../../io/parquet.js';
+import { connectPostgres } from '../../io/pg-connect.js';
 import { readPostgresPartition } from '../../io/pg-reader.js';
 import { buildVector, parseText, INVALID } from '../../io/text-values.js';
 import { evaluate } from '../../expr/evaluate.js';
@@ -32,7 +32,8 @@ function rangeTable(start: number, end: number, column: string): arrow.Table {
   return tableFromVectors([new arrow.Field(column, new arrow.Int64(), false)], [v], n);
 }
 
-async function readRaw(spec: ReadSpec): Promise<arrow.Table> {
+/** Reads a partition's data; Parquet decodes only `columns` (null: all) of the file's own columns. */
+async function readRaw(spec: ReadSpec, columns: readonly string[] | null): Promise<arrow.Table> {
   switch (spec.type) {
     case 'range':
       return rangeTable(spec.start, spec.end, spec.column);
@@ -41,12 +42,14 @@ async function readRaw(spec: ReadSpec): Promise<arrow.Table> {
     case 'json':
       return readJsonLines(spec.path, { ...(Object.keys(spec.schema).length > 0 ? { schema: spec.schema } : {}), ...(spec.settings.mode ? { mode: spec.settings.mode } : {}), ...(spec.settings.gzip !== undefined ? { gzip: spec.settings.gzip } : {}) });
     case 'parquet': {
-      let t = await readParquetFile(spec.path, spec.rowGroups === null ? {} : { rowGroups: spec.rowGroups });
+      const own = columns === null ? spec.columns : spec.columns.filter((c) => columns.includes(c));
+      let t = await readParquetFile(spec.path, { columns: own, ...(spec.rowGroups === null ? {} : { rowGroups: spec.rowGroups }) });
       const pv = spec.partitionValues;
       if (pv !== null) {
         const fields = t.schema.fields.slice();
         const vectors = fields.map((_, i) => t.getChildAt(i) as arrow.Vector);
         pv.names.forEach((name, i) => {
+          if (columns !== null && !columns.includes(name)) return;
           const raw = pv.values[i];
           const parsed = raw === null || raw === undefined ? null : parseText(pv.types[i]!, raw);
           const v = buildVector(pv.types[i]!, new Array<unknown>(t.numRows).fill(parsed === INVALID ? null : parsed));
@@ -58,8 +61,7 @@ async function readRaw(spec: ReadSpec): Promise<arrow.Table> {
       return t;
     }
     case 'postgres': {
-      const client = new pg.Client({ connectionString: spec.url });
-      await client.connect();
+      const client = await connectPostgres(spec.url);
       try {
         return await readPostgresPartition(client, spec.sql, { fetchSize: spec.fetchSize, ...(spec.snapshot !== null ? { snapshot: spec.snapshot } : {}) });
       } finally {
@@ -114,10 +116,20 @@ export function conformToTemplate(table: arrow.Table, template: arrow.Schema, me
   return same ? table : tableFromVectors(fields, vectors, table.numRows);
 }
 
-/** Reads one partition; conforms it to `template` (the source's schema) and keeps `columns` when given. */
+/**
+ * Reads one partition; keeps `columns` when given (Parquet reads no others) and conforms the result to
+ * `template` (the source's schema, restricted to those columns).
+ */
 export async function readPartition(spec: ReadSpec, template: arrow.Table | null, mergeSchema: boolean, columns: readonly string[] | null): Promise<arrow.Table> {
-  let t = await readRaw(spec);
-  if (template !== null) t = conformToTemplate(t, template.schema, mergeSchema, fileOf(spec));
+  let t = await readRaw(spec, columns);
+  if (columns !== null) {
+    const have = new Set(t.schema.fields.map((f) => f.name));
+    t = t.select(columns.filter((c) => have.has(c)));
+  }
+  if (template !== null) {
+    const schema = columns === null ? template.schema : new arrow.Schema(columns.map((c) => template.schema.fields.find((f) => f.name === c)).filter((f): f is arrow.Field => f !== undefined));
+    t = conformToTemplate(t, schema, mergeSchema, fileOf(spec));
+  }
   if (columns !== null) t = t.select([...columns]);
   return t;
 }

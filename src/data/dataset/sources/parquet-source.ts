@@ -51,11 +51,12 @@ export async function resolveParquet(paths: string | readonly string[], mergeSch
             1,
           );
     const groups = meta.rowGroups.length === 0 ? [null] : meta.rowGroups;
+    const own = meta.schema.fields.map((field) => field.name).filter((n) => !hiveNames.includes(n));
     for (const rg of groups) {
       const stats = new Map<string, ColumnStats>();
       if (rg !== null) for (const c of rg.columns) stats.set(c.column, { min: c.min, max: c.max, nullCount: c.nullCount });
       partitions.push({
-        spec: { type: 'parquet', path: f.path, rowGroups: rg === null ? null : [rg.index], partitionValues: pv },
+        spec: { type: 'parquet', path: f.path, rowGroups: rg === null ? null : [rg.index], columns: own, partitionValues: pv },
         rows: rg?.numRows ?? 0,
         stats,
         partitionRow,

@@ -3,12 +3,14 @@
  * (executor.ts) builds the range-partition SQL (pgPartitionQueries, never LIMIT/OFFSET) with the
  * columns and simple filters pushed down, exports one snapshot, and reads every partition in a task.
  */
-import pg from 'pg';
-import { InvalidOptionError, PostgresError } from '../../errors.js';
+import { InvalidOptionError } from '../../errors.js';
+import { connectPostgres } from '../../io/pg-connect.js';
 import { pgPartitionQueries, quoteIdent } from '../../io/pg-partition-queries.js';
-import { readPostgresPartition } from '../../io/pg-reader.js';
+import { pgResultSchema } from '../../io/pg-reader.js';
 import type { ResolvedSource } from './resolved-source.js';
 import type { ReadPostgresOptions } from './source-options.js';
+
+export { connectPostgres };
 
 export function validatePostgresOptions(o: ReadPostgresOptions): void {
   if (typeof o.url !== 'string' || o.url === '') throw new InvalidOptionError('options.url', 'must be a PostgreSQL connection string');
@@ -16,24 +18,13 @@ export function validatePostgresOptions(o: ReadPostgresOptions): void {
   pgPartitionQueries(o);
 }
 
-export async function connectPostgres(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-  } catch (cause) {
-    await client.end().catch(() => undefined);
-    throw new PostgresError(`cannot connect to PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')}: ${cause instanceof Error ? cause.message : String(cause)}`, undefined, undefined, { cause });
-  }
-  return client;
-}
-
 export async function resolvePostgres(options: ReadPostgresOptions): Promise<ResolvedSource> {
   validatePostgresOptions(options);
   const [first] = pgPartitionQueries({ ...options, numPartitions: 1, partitionColumn: undefined });
   const client = await connectPostgres(options.url);
   try {
-    const empty = await readPostgresPartition(client, `SELECT * FROM (${first!}) AS shoal_schema_probe LIMIT 0`);
-    return { schema: empty.schema, partitions: [], template: null, mergeSchema: false, estimatedRows: undefined, postgres: options };
+    const schema = await pgResultSchema(client, first!);
+    return { schema, partitions: [], template: null, mergeSchema: false, estimatedRows: undefined, postgres: options };
   } finally {
     await client.end().catch(() => undefined);
   }

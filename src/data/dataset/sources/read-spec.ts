@@ -31,7 +31,14 @@ export type ReadSpec =
       readonly settings: TextReadSettings;
     }
   | { readonly type: 'json'; readonly path: string; readonly schema: Readonly<Record<string, ScalarTypeName>>; readonly settings: TextReadSettings }
-  | { readonly type: 'parquet'; readonly path: string; readonly rowGroups: readonly number[] | null; readonly partitionValues: PartitionValues | null }
+  | {
+      readonly type: 'parquet';
+      readonly path: string;
+      readonly rowGroups: readonly number[] | null;
+      /** The file's own columns (Hive partition columns excluded): what a projection may ask the reader for. */
+      readonly columns: readonly string[];
+      readonly partitionValues: PartitionValues | null;
+    }
   | { readonly type: 'postgres'; readonly url: string; readonly sql: string; readonly fetchSize: number; readonly snapshot: string | null };
 
 /** A short label for progress lines and explain(). */
