@@ -23,11 +23,12 @@ export function explodeTable(table: arrow.Table, column: string, outer: boolean)
   for (const d of vec.data as arrow.Data<arrow.List>[]) {
     const offsets = d.valueOffsets;
     const bitmap = d.nullCount > 0 ? d.nullBitmap : undefined;
+    // apache-arrow slices valueOffsets with the data (index r) but not the validity bitmap (offset + r).
     for (let r = 0; r < d.length; r++, row++) {
       const j = d.offset + r;
       const isNull = bitmap !== undefined && bitmap.length > 0 && ((bitmap[j >> 3]! >> (j & 7)) & 1) === 0;
-      const lo = offsets[j]!;
-      const hi = isNull ? lo : offsets[j + 1]!;
+      const lo = offsets[r]!;
+      const hi = isNull ? lo : offsets[r + 1]!;
       for (let k = lo; k < hi; k++) {
         parents.push(row);
         items.push(childStart + k);

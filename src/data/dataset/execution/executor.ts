@@ -97,9 +97,13 @@ class StageRun {
     return n;
   }
 
-  /** True when one more partition fits beside those in flight (always when none is). */
+  /**
+   * True when one more partition fits beside those in flight: always when none is; otherwise only
+   * once a partition of the stage has been measured (the first one is a probe) and the estimate fits.
+   */
   admits(): boolean {
-    return this.pending.size === 0 || this.inFlightBytes() + this.estimate() <= this.budget;
+    if (this.pending.size === 0) return true;
+    return this.done > 0 && this.inFlightBytes() + this.estimate() <= this.budget;
   }
 
   started_(i: number): void {
@@ -208,6 +212,7 @@ export class Executor {
     let next = 0;
     let inFlight: TableRef[] = [];
     const measuring: Promise<void>[] = [];
+    const unmeasured = new Set<Promise<void>>();
     try {
       while (next < n || inFlight.length > 0) {
         while (next < n && inFlight.length < this.options.maxTasksInFlight && run.admits()) {
@@ -217,24 +222,30 @@ export class Executor {
           refs[next++] = r;
           inFlight.push(r);
         }
+        if (inFlight.length === 0) {
+          // Every submitted task finished but the budget waits for their sizes.
+          await Promise.race(unmeasured);
+          continue;
+        }
         const { ready, notReady } = await wait(inFlight, { numReturns: 1 });
         inFlight = notReady;
         for (const r of ready) {
           const i = index.get(r.id)!;
           // The partition counts against the budget until its size is known.
-          measuring.push(
-            this.measure(r).then(
-              (size) => {
-                run.measured(i, size);
-                run.released(i);
-                this.progress.partitionDone(size.rows);
-              },
-              () => {
-                run.released(i);
-                this.progress.partitionDone();
-              },
-            ),
+          const m: Promise<void> = this.measure(r).then(
+            (size) => {
+              run.measured(i, size);
+              run.released(i);
+              this.progress.partitionDone(size.rows);
+            },
+            () => {
+              run.released(i);
+              this.progress.partitionDone();
+            },
           );
+          unmeasured.add(m);
+          void m.then(() => unmeasured.delete(m));
+          measuring.push(m);
           onDone?.(i);
         }
       }
