@@ -63,7 +63,7 @@ export class MultiHotEncoder implements Featurizer<MultiHotEncoderModel> {
     await checkColumns(dataset, [this.inputCol], this.className, ['string', 'list']);
     const t = await mapWithPayload(dataset.select(this.inputCol), { kind: 'itemSets', column: this.inputCol }).explode('item').groupBy('item').agg(agg.count(undefined, 'n')).collect();
     const items = [...t.getChild('item')!] as string[];
-    const ns = [...t.getChild('n')!] as number[];
+    const ns = Array.from(t.getChild('n')!, Number);
     const order = items.map((_, i) => i).filter((i) => ns[i]! >= this.minCount).sort((a, b) => ns[b]! - ns[a]! || (items[a]! < items[b]! ? -1 : 1));
     requireRows(order.length, this.className, this.inputCol);
     return new MultiHotEncoderModel(this.inputCol, this.options.outputCol ?? `${this.inputCol}_multihot`, order.slice(0, this.maxItems).map((i) => items[i]!));
