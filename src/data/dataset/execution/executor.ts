@@ -82,6 +82,7 @@ class StageRun {
   constructor(
     label: string,
     private readonly budget: number,
+    private readonly cpus: number,
   ) {
     this.stats = { label, partitions: 0, rows: 0, bytes: 0, ms: 0, peakInFlightBytes: 0, peakInFlightPartitions: 0 };
   }
@@ -98,12 +99,14 @@ class StageRun {
   }
 
   /**
-   * True when one more partition fits beside those in flight: always when none is; otherwise only
-   * once a partition of the stage has been measured (the first one is a probe) and the estimate fits.
+   * True when one more partition fits beside those in flight: always when none is; before any
+   * partition of the stage is measured, while fewer run than the cluster has CPUs (more could not
+   * run yet anyway); then while the estimate fits the budget.
    */
   admits(): boolean {
     if (this.pending.size === 0) return true;
-    return this.done > 0 && this.inFlightBytes() + this.estimate() <= this.budget;
+    if (this.done === 0) return this.pending.size < this.cpus;
+    return this.inFlightBytes() + this.estimate() <= this.budget;
   }
 
   started_(i: number): void {
@@ -146,19 +149,24 @@ export class Executor {
   /** Sizes of partitions measured so far, by object id. */
   private readonly sizes = new Map<string, PartitionSize>();
   private budgetBytes: number | undefined;
+  private cpus = 1;
 
   constructor(
     readonly options: CompiledExecutionOptions,
     readonly progress: Progress,
   ) {}
 
-  /** The memory budget: the option, or half the object store capacity of the cluster's live nodes. */
-  async memoryBudget(): Promise<number> {
-    if (this.budgetBytes !== undefined) return this.budgetBytes;
-    if (this.options.memoryBudgetBytes !== undefined) return (this.budgetBytes = this.options.memoryBudgetBytes);
-    const status = await clusterStatus();
-    const capacity = status.nodes.filter((n) => n.alive).reduce((s, n) => s + (n.usage?.objectStoreCapacityBytes ?? 0), 0);
-    return (this.budgetBytes = capacity > 0 ? Math.floor(capacity / 2) : FALLBACK_BUDGET_BYTES);
+  /**
+   * The memory budget (the option, or half the object store capacity of the cluster's live nodes) and
+   * the cluster's CPUs, read once per action.
+   */
+  private async cluster(): Promise<{ budget: number; cpus: number }> {
+    if (this.budgetBytes !== undefined) return { budget: this.budgetBytes, cpus: this.cpus };
+    const nodes = (await clusterStatus()).nodes.filter((n) => n.alive);
+    const capacity = nodes.reduce((s, n) => s + (n.usage?.objectStoreCapacityBytes ?? 0), 0);
+    this.cpus = Math.max(1, Math.floor(nodes.reduce((s, n) => s + (n.total.CPU ?? 0), 0)));
+    this.budgetBytes = this.options.memoryBudgetBytes ?? (capacity > 0 ? Math.floor(capacity / 2) : FALLBACK_BUDGET_BYTES);
+    return { budget: this.budgetBytes, cpus: this.cpus };
   }
 
   /** The memory budget once an action has computed it. */
@@ -184,7 +192,8 @@ export class Executor {
   }
 
   private async newRun(label: string, total: number): Promise<StageRun> {
-    const run = new StageRun(label, await this.memoryBudget());
+    const { budget, cpus } = await this.cluster();
+    const run = new StageRun(label, budget, cpus);
     this.stages.push(run.stats);
     this.progress.startStage(label, total);
     return run;
