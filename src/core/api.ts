@@ -539,7 +539,7 @@ export interface NodeStatus {
   available: Resources;
   inflightTasks: number;
   uptimeS: number;
-  usage?: { objectStoreBytes: number; spilledBytes: number; objects: number; runningTasks: number; queuedTasks: number; actors: number; rssBytes: number };
+  usage?: { objectStoreBytes: number; objectStoreCapacityBytes?: number; spilledBytes: number; objects: number; runningTasks: number; queuedTasks: number; actors: number; rssBytes: number };
 }
 
 /** Nodes, resources, actors and jobs of the connected cluster. */

@@ -109,6 +109,8 @@ export interface ObjectLocationMsg { t: 'object-location'; id: string; size: num
 
 export interface NodeUsage {
   objectStoreBytes: number;
+  /** The store's memory cap (past it, objects spill to disk). */
+  objectStoreCapacityBytes?: number;
   spilledBytes: number;
   objects: number;
   runningTasks: number;

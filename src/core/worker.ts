@@ -141,7 +141,7 @@ export class WorkerNode {
     this.channel.send({
       t: 'heartbeat',
       usage: {
-        objectStoreBytes: s.memoryBytes, spilledBytes: s.spilledBytes, objects: s.objects,
+        objectStoreBytes: s.memoryBytes, objectStoreCapacityBytes: this.options.objectStoreBytes, spilledBytes: s.spilledBytes, objects: s.objects,
         runningTasks: this.running.size, queuedTasks: this.queue.length, actors: this.actors.size,
         rssBytes: process.memoryUsage.rss(),
       },

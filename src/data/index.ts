@@ -81,6 +81,7 @@ export { hashPartition } from './kernels/hash-partition.js';
 export { hashBigInt, hashNumber, hashString } from './kernels/row-key.js';
 export { takeTable } from './kernels/take.js';
 export { windowTable } from './kernels/window.js';
+export { explodeTable } from './kernels/explode.js';
 export type { HashJoinOptions, JoinOn, JoinType } from './kernels/hash-join.js';
 export { hashJoin } from './kernels/hash-join.js';
 export type { AggOp, AggSpec } from './kernels/aggregate.js';
@@ -119,7 +120,10 @@ export type {
   BatchFunction,
   ExecutionOptions,
   ExecutionReport,
+  ExecutionStats,
   IterBatchesOptions,
+  MapBatchesOptions,
+  StageStats,
   ReadCsvOptions,
   ReadJsonOptions,
   ReadParquetOptions,

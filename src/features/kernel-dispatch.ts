@@ -3,7 +3,7 @@ import type * as arrow from 'apache-arrow';
 import './all-models.js';
 import { asOfKernel } from './as-of-join.js';
 import { modelFromJSON } from './featurizer.js';
-import { itemCountsPartition } from './multi-hot.js';
+import { itemSetsPartition } from './multi-hot.js';
 import type { KernelPayload } from './kernel-payload.js';
 import { sketchPartition } from './quantile-sketch.js';
 import { docFreqPartition } from './text.js';
@@ -22,8 +22,8 @@ export function runKernel(payload: KernelPayload, table: arrow.Table): arrow.Tab
       return sketchPartition(table, payload.columns, payload.k);
     case 'docFreq':
       return docFreqPartition(table, payload.column);
-    case 'itemCounts':
-      return itemCountsPartition(table, payload.column);
+    case 'itemSets':
+      return itemSetsPartition(table, payload.column);
     case 'trailing':
       return trailingWindowKernel(table, payload.spec);
     case 'asof':

@@ -1,4 +1,4 @@
-/** Parameters of the per-partition kernels the features layer runs through `mapWithPayload`. */
+/** Parameters of the per-partition kernels the features layer runs through `mapWithPayload` (a mapBatches argument). */
 import type { SavedStage } from './featurizer.js';
 
 export interface TrailingWindowSpec {
@@ -22,6 +22,6 @@ export type KernelPayload =
   | { readonly kind: 'stages'; readonly stages: readonly SavedStage[] }
   | { readonly kind: 'quantileSketch'; readonly columns: readonly string[]; readonly k: number }
   | { readonly kind: 'docFreq'; readonly column: string }
-  | { readonly kind: 'itemCounts'; readonly column: string }
+  | { readonly kind: 'itemSets'; readonly column: string }
   | { readonly kind: 'trailing'; readonly spec: TrailingWindowSpec }
   | { readonly kind: 'asof'; readonly spec: AsOfSpec };

@@ -2,8 +2,8 @@
  * MultiHotEncoder: a set-valued column — a List<Utf8> or a string holding a JSON array, like Airbnb's
  * amenities — to a multi-hot List<Float32> over the `maxItems` most frequent items seen at fit (ties:
  * ascending item). Policy: items unseen at fit are ignored; null, unparsable JSON and non-array JSON
- * count as the empty set (all zeros). Item counts are computed per partition and merged by a
- * distributed groupBy(item).sum().
+ * count as the empty set (all zeros). Fit turns each row into its set of items (a list column),
+ * explodes it and counts rows per item with a distributed groupBy.
  */
 import * as arrow from 'apache-arrow';
 import { agg, type Dataset } from '../data/index.js';
@@ -29,13 +29,13 @@ export function itemsOf(v: unknown, isList: boolean): string[] {
   return [...new Set(arr.filter((x) => x !== null && x !== undefined).map((x) => String(x).trim()))].filter((x) => x.length > 0);
 }
 
-/** Per-partition item counts (rows containing the item): (item, n). */
-export function itemCountsPartition(table: arrow.Table, column: string): arrow.Table {
+/** The distinct items of every row, as a List<Utf8> column `item` (one row per input row). */
+export function itemSetsPartition(table: arrow.Table, column: string): arrow.Table {
   const vec = vectorOf(table, column);
   const isList = kindOf(vec.type) === 'list';
-  const counts = new Map<string, number>();
-  for (const v of vec) for (const item of itemsOf(v, isList)) counts.set(item, (counts.get(item) ?? 0) + 1);
-  return new arrow.Table({ item: arrow.vectorFromArray([...counts.keys()], new arrow.Utf8()), n: arrow.vectorFromArray([...counts.values()], new arrow.Float64()) });
+  const sets: string[][] = [];
+  for (const v of vec) sets.push(itemsOf(v, isList));
+  return new arrow.Table({ item: arrow.vectorFromArray(sets, new arrow.List(new arrow.Field('element', new arrow.Utf8(), true))) });
 }
 
 export interface MultiHotEncoderOptions {
@@ -61,9 +61,9 @@ export class MultiHotEncoder implements Featurizer<MultiHotEncoderModel> {
   }
   async fit(dataset: Dataset): Promise<MultiHotEncoderModel> {
     await checkColumns(dataset, [this.inputCol], this.className, ['string', 'list']);
-    const t = await mapWithPayload(dataset.select(this.inputCol), { kind: 'itemCounts', column: this.inputCol }).groupBy('item').agg(agg.sum('n', 'n')).collect();
+    const t = await mapWithPayload(dataset.select(this.inputCol), { kind: 'itemSets', column: this.inputCol }).explode('item').groupBy('item').agg(agg.count(undefined, 'n')).collect();
     const items = [...t.getChild('item')!] as string[];
-    const ns = [...t.getChild('n')!] as number[];
+    const ns = Array.from(t.getChild('n')!, Number);
     const order = items.map((_, i) => i).filter((i) => ns[i]! >= this.minCount).sort((a, b) => ns[b]! - ns[a]! || (items[a]! < items[b]! ? -1 : 1));
     requireRows(order.length, this.className, this.inputCol);
     return new MultiHotEncoderModel(this.inputCol, this.options.outputCol ?? `${this.inputCol}_multihot`, order.slice(0, this.maxItems).map((i) => items[i]!));

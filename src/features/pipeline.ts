@@ -37,19 +37,27 @@ export class Pipeline {
     this.stages = [...stages];
   }
 
-  /** Fits every stage in order on the cluster. */
+  /**
+   * Fits every stage in order on the cluster. With more than one stage to fit, the input is cached for
+   * the fit (read once, its partitions kept in the object store) and released at the end.
+   */
   async fit(dataset: Dataset): Promise<PipelineModel> {
     // Stage k is fitted on the input transformed by the earlier fitted stages it depends on (those
     // producing its input columns, transitively, and any that may drop rows), fused into one task.
+    const input = this.stages.filter((s) => !isFeatureModel(s)).length > 1 ? dataset.cache() : dataset;
     const models: FeatureModel[] = [];
-    for (const s of this.stages) {
-      if (isFeatureModel(s)) {
-        models.push(s);
-        continue;
+    try {
+      for (const s of this.stages) {
+        if (isFeatureModel(s)) {
+          models.push(s);
+          continue;
+        }
+        const needed = neededStages(models, featurizerInputs(s));
+        const current = needed.length === 0 ? input : applyStages(input, needed.map((m) => m.toJSON()));
+        models.push(await s.fit(current));
       }
-      const needed = neededStages(models, featurizerInputs(s));
-      const current = needed.length === 0 ? dataset : applyStages(dataset, needed.map((m) => m.toJSON()));
-      models.push(await s.fit(current));
+    } finally {
+      if (input !== dataset) input.unpersist();
     }
     return new PipelineModel(models);
   }

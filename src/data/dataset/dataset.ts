@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as arrow from 'apache-arrow';
-import { get, type ObjectRef } from '../../core/index.js';
+import { free, get, ObjectRef, serialize } from '../../core/index.js';
 import { InvalidOptionError, InvalidWindowError, UnknownColumnError } from '../errors.js';
 import { col, toNode, type Expr, type ExprInput } from '../expr/expr.js';
 import { WindowColumn, WindowFunction } from '../expr/window.js';
@@ -20,12 +20,12 @@ import type { SortKey } from '../kernels/sort.js';
 import { plainValue } from '../kernels/take.js';
 import { logicalTypeOf, isNumericType } from '../types/logical-type.js';
 import { compileExecutionOptions, type ExecutionOptions } from './execution-options.js';
-import { Executor, type Stage } from './execution/executor.js';
+import { Executor, type Stage, type StageStats } from './execution/executor.js';
 import { writeFilesTask, writePostgresTask, type FileWriteSpec } from './execution/partition-tasks.js';
 import { Progress } from './execution/progress.js';
 import { optimize } from './optimizer/optimize.js';
 import { planToString } from './plan/explain.js';
-import { newNodeId, type BatchFunction, type PlanNode } from './plan/logical-plan.js';
+import { newNodeId, type BatchFunction, type CacheState, type PlanNode } from './plan/logical-plan.js';
 import type { NarrowOp } from './plan/narrow-ops.js';
 import { schemaOf } from './plan/plan-schema.js';
 import { stagePostgresWrite, validateWritePostgres, type WritePostgresOptions, type WriteResult } from './postgres-write.js';
@@ -43,8 +43,18 @@ export interface WriteFilesOptions {
 }
 
 export interface IterBatchesOptions {
-  /** Partitions computed ahead of the consumer. @default the dataset's maxTasksInFlight */
+  /** Partitions computed ahead of the consumer (pinned in the object store). @default the dataset's maxTasksInFlight */
   readonly prefetch?: number;
+}
+
+export interface MapBatchesOptions {
+  /** Calls `fn` on batches of exactly this many rows in dataset order (the last may be shorter). @default one call per partition */
+  readonly batchSize?: number;
+  /**
+   * Extra arguments after the table: any serializable values, or ObjectRefs (resolved to their values
+   * on the worker). Each is put in the object store once per action, not sent with every task.
+   */
+  readonly args?: readonly unknown[];
 }
 
 /** What the last action of a Dataset decided (join strategies, pruned partitions, pushed SQL). */
@@ -52,8 +62,38 @@ export interface ExecutionReport {
   readonly events: readonly string[];
 }
 
+/** Explain-analyze of the last action: what every stage produced and the memory it held. */
+export interface ExecutionStats {
+  readonly stages: readonly StageStats[];
+  /** The budget in-flight partitions were held to. */
+  readonly memoryBudgetBytes: number | undefined;
+  /** Most bytes of partitions any stage had in flight. */
+  readonly peakInFlightBytes: number;
+  /** A text table, one line per stage. */
+  toString(): string;
+}
+
+const fmtBytes = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${b} B`);
+
+function executionStats(exec: Executor | undefined): ExecutionStats {
+  const stages = exec?.stages ?? [];
+  const budget = exec?.budgetKnown();
+  const peak = exec?.peakInFlightBytes() ?? 0;
+  return {
+    stages,
+    memoryBudgetBytes: budget,
+    peakInFlightBytes: peak,
+    toString: () =>
+      [
+        ...stages.map((s) => `${s.label}: ${s.partitions} partitions, ${s.rows} rows, ${fmtBytes(s.bytes)}, ${s.ms} ms, peak in flight ${s.peakInFlightPartitions} partitions / ${fmtBytes(s.peakInFlightBytes)}`),
+        `peak in flight ${fmtBytes(peak)} of a ${budget === undefined ? 'not yet known' : fmtBytes(budget)} budget`,
+      ].join('\n'),
+  };
+}
+
 export class Dataset {
   private report: ExecutionReport = { events: [] };
+  private lastExec: Executor | undefined;
 
   /** @internal use the source functions (readParquet, fromArrow, range, ...) */
   constructor(
@@ -235,14 +275,76 @@ export class Dataset {
   }
 
   /**
-   * Runs `fn` on every partition (one Arrow table in, one out). `fn` must be a remote function made
-   * with `remote()` at the top level of a module (its module is shipped to the workers).
+   * Runs `fn` on every partition (one Arrow table in, one out), or on batches of `batchSize` rows.
+   * `fn` must be a remote function made with `remote()` at the top level of a module (its module is
+   * shipped to the workers); `args` follow the table in every call.
    */
-  mapBatches(fn: BatchFunction): Dataset {
+  mapBatches(fn: BatchFunction, options: MapBatchesOptions = {}): Dataset {
     if (fn === null || typeof fn !== 'object' || typeof fn.remote !== 'function') {
-      throw new InvalidOptionError('mapBatches(fn)', 'must be a remote function: export const f = remote(function f(t: Table) { ... }) at the top level of a module');
+      throw new InvalidOptionError('mapBatches(fn)', `must be a remote function: export const f = remote(function f(t: Table) { ... }) at the top level of a module; got ${typeof fn === 'function' ? `the plain function ${(fn as { name: string }).name || '(anonymous)'}` : String(fn)}`);
     }
-    return this.derive({ kind: 'mapBatches', id: newNodeId(), input: this.plan, fn });
+    const { batchSize, args = [] } = options;
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new InvalidOptionError('mapBatches options.batchSize', `must be a positive integer; got ${String(batchSize)}`);
+    if (!Array.isArray(args)) throw new InvalidOptionError('mapBatches options.args', `must be an array of arguments; got ${typeof args}`);
+    args.forEach((a, i) => {
+      if (a instanceof ObjectRef) return;
+      try {
+        serialize(a, { label: `mapBatches options.args[${i}]` });
+      } catch (err) {
+        throw new InvalidOptionError(`mapBatches options.args[${i}]`, `is not serializable (${(err as Error).message})`, { cause: err });
+      }
+    });
+    return this.derive({ kind: 'mapBatches', id: newNodeId(), input: this.plan, fn, args: [...args], batchSize: batchSize ?? null });
+  }
+
+  /** One row per element of the list column `column` (Spark explode: null and empty lists give no row). */
+  explode(column: string): Dataset {
+    if (typeof column !== 'string' || column === '') throw new InvalidOptionError('explode(column)', `must be a column name; got ${String(column)}`);
+    return this.narrow({ op: 'explode', column, outer: false });
+  }
+
+  /** Like explode, but a null or empty list gives one row with a null element (Spark explode_outer). */
+  explodeOuter(column: string): Dataset {
+    if (typeof column !== 'string' || column === '') throw new InvalidOptionError('explodeOuter(column)', `must be a column name; got ${String(column)}`);
+    return this.narrow({ op: 'explode', column, outer: true });
+  }
+
+  /**
+   * This dataset, computed once by the first action that needs it; its partitions then stay in the
+   * object store (spilling to disk past the store's memory cap) and later actions on it, or on datasets
+   * derived from it, reuse them. Release them with `unpersist()`. The partitions belong to the
+   * connected cluster.
+   */
+  cache(): Dataset {
+    const state: CacheState = { refs: null };
+    return this.derive({ kind: 'cache', id: newNodeId(), input: this.plan, state });
+  }
+
+  /** Alias of cache(). */
+  persist(): Dataset {
+    return this.cache();
+  }
+
+  /** Computes the dataset now and returns it cached (Ray Data's materialize). */
+  async materialize(): Promise<Dataset> {
+    const cached = this.plan.kind === 'cache' ? this : this.cache();
+    await cached.count();
+    return cached;
+  }
+
+  /** Frees the partitions of a cached dataset (a later action computes them again); no-op when not cached. */
+  unpersist(): Dataset {
+    if (this.plan.kind === 'cache' && this.plan.state.refs !== null) {
+      const refs = this.plan.state.refs;
+      this.plan.state.refs = null;
+      free(refs);
+    }
+    return this;
+  }
+
+  /** Partitions in the object store when this dataset is cached and computed, else null. */
+  cachedPartitions(): number | null {
+    return this.plan.kind === 'cache' ? (this.plan.state.refs?.length ?? null) : null;
   }
 
   // ---------------- actions ----------------
@@ -256,6 +358,7 @@ export class Dataset {
     const options = compileExecutionOptions(this.execOptions);
     const progress = new Progress(options.progress);
     const exec = new Executor(options, progress);
+    this.lastExec = exec;
     try {
       const physical = await optimize(this.plan);
       return await body(exec, physical);
@@ -268,6 +371,14 @@ export class Dataset {
   /** What the last action decided (join strategies, skipped partitions, pushed SQL). */
   lastExecution(): ExecutionReport {
     return this.report;
+  }
+
+  /**
+   * Per stage of the last (or the running) action: partitions, rows, Arrow bytes, time and peak
+   * in-flight partitions and bytes; `String(ds.stats())` is an explain-analyze text.
+   */
+  stats(): ExecutionStats {
+    return executionStats(this.lastExec);
   }
 
   /** Number of rows. */
@@ -290,9 +401,8 @@ export class Dataset {
   async toArrow(): Promise<arrow.Table> {
     const schema = await this.schema();
     return this.run(async (exec, physical) => {
-      const refs = await exec.partitions(physical);
-      const tables = await get(refs);
-      exec.progress.addRows(tables.reduce((s, t) => s + t.numRows, 0));
+      const tables: arrow.Table[] = [];
+      for await (const ref of exec.stream(await exec.build(physical), exec.options.maxTasksInFlight)) tables.push(await get(ref));
       const nonEmpty = tables.filter((t) => t.numRows > 0);
       if (nonEmpty.length === 0) return tables[0]?.schema.fields.length === schema.fields.length ? tables[0]! : new arrow.Table(schema);
       return concatTables(nonEmpty);
@@ -347,26 +457,23 @@ export class Dataset {
   }
 
   /**
-   * Streams the result partition by partition, in order, computing at most `prefetch` partitions ahead
-   * of the consumer (earlier stages run to completion first; their partitions stay in the object store).
+   * Streams the result partition by partition, in order: at most `prefetch` partitions (and no more
+   * bytes than the memory budget) are computed ahead of the consumer, and each is freed from the
+   * object store once the consumer moves on — a slow consumer holds the cluster back instead of
+   * filling it. Earlier stages (the inputs of a shuffle) run to completion first.
    */
   async *iterBatches(options: IterBatchesOptions = {}): AsyncGenerator<arrow.Table, void, undefined> {
     const compiled = compileExecutionOptions(this.execOptions);
     const prefetch = options.prefetch ?? compiled.maxTasksInFlight;
     if (!Number.isInteger(prefetch) || prefetch < 1) throw new InvalidOptionError('options.prefetch', `must be a positive integer; got ${prefetch}`);
-    const exec = new Executor(compiled, new Progress(compiled.progress));
-    const stage: Stage = await exec.build(await optimize(this.plan));
-    const refs: (TableRef | undefined)[] = [];
-    let next = 0;
+    const progress = new Progress(compiled.progress);
+    const exec = new Executor(compiled, progress);
+    this.lastExec = exec;
     try {
-      for (let i = 0; i < stage.numPartitions; i++) {
-        while (next < stage.numPartitions && next < i + prefetch) refs[next] = stage.submit(next++);
-        const t = await get(refs[i]!);
-        refs[i] = undefined;
-        yield t;
-      }
+      const stage: Stage = await exec.build(await optimize(this.plan));
+      for await (const ref of exec.stream(stage, prefetch)) yield await get(ref);
     } finally {
-      await stage.cleanup?.();
+      progress.finish();
       this.report = { events: [...exec.events] };
     }
   }
@@ -384,13 +491,7 @@ export class Dataset {
     }
     const jobId = randomUUID().slice(0, 8);
     return this.run(async (exec, physical) => {
-      const refs = await exec.partitions(physical);
-      const done = await exec.materialize({
-        label: `write ${format}`,
-        numPartitions: refs.length,
-        submit: (i) => writeFilesTask.remote(refs[i]!, { dir: path, format, partitionBy, partition: i, jobId } satisfies FileWriteSpec) as unknown as TableRef,
-      });
-      const counts = (await get(done)) as unknown as number[];
+      const counts = await writeStage(exec, await exec.build(physical), `write ${format}`, (i, ref) => writeFilesTask.remote(ref, { dir: path, format, partitionBy, partition: i, jobId } satisfies FileWriteSpec));
       return { rowsWritten: counts.reduce((a, b) => a + b, 0) };
     });
   }
@@ -412,13 +513,7 @@ export class Dataset {
     const staged = await stagePostgresWrite(options, schema);
     try {
       const result = await this.run(async (exec, physical) => {
-        const refs = await exec.partitions(physical);
-        const done = await exec.materialize({
-          label: 'write postgres',
-          numPartitions: refs.length,
-          submit: (i) => writePostgresTask.remote(refs[i]!, options.url, staged.staging) as unknown as TableRef,
-        });
-        const counts = (await get(done)) as unknown as number[];
+        const counts = await writeStage(exec, await exec.build(physical), 'write postgres', (_i, ref) => writePostgresTask.remote(ref, options.url, staged.staging));
         return { rowsWritten: counts.reduce((a, b) => a + b, 0) };
       });
       await staged.commit();
@@ -428,6 +523,31 @@ export class Dataset {
       throw err;
     }
   }
+}
+
+/**
+ * Runs `stage` with a write task on each partition as it is computed (one pipelined stage under the
+ * executor's backpressure); each computed partition is freed once its write finished. Rows written per partition.
+ */
+async function writeStage(exec: Executor, stage: Stage, label: string, write: (i: number, ref: TableRef) => ObjectRef<number>): Promise<number[]> {
+  const computed: (TableRef | undefined)[] = [];
+  const done = await exec.materialize(
+    {
+      label: `${stage.label} + ${label}`,
+      numPartitions: stage.numPartitions,
+      submit: (i) => {
+        computed[i] = stage.submit(i);
+        return write(i, computed[i]) as unknown as TableRef;
+      },
+      ...(stage.cleanup !== undefined ? { cleanup: stage.cleanup } : {}),
+      ...(stage.consumes !== undefined ? { consumes: stage.consumes } : {}),
+    },
+    (i) => {
+      exec.release([computed[i]!]);
+      computed[i] = undefined;
+    },
+  );
+  return (await get(done)) as unknown as number[];
 }
 
 /** `groupBy(...)` awaiting its aggregates. */

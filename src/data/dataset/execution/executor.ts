@@ -1,11 +1,15 @@
 /**
  * Turns a physical plan into stages of partition tasks and runs them. Every intermediate partition
- * stays in the object store as an ObjectRef (the driver only fetches row counts, sort samples and
- * final results). Each stage submits at most `maxTasksInFlight` tasks and submits the next one when
- * `wait` reports one done (backpressure). Every stage has at least one partition.
+ * stays in the object store as an ObjectRef (the driver fetches only sizes, sort samples and final
+ * results). Memory is bounded by backpressure: a stage submits a task only while fewer than
+ * `maxTasksInFlight` run and the partitions in flight fit the memory budget (bytes estimated from the
+ * partitions the stage already produced, measured from their Arrow buffers), and `stream()` hands the
+ * last stage's partitions to a consumer in order with at most `window` partitions pinned ahead of it.
+ * Partitions are freed as soon as the stage that consumes them has finished (never those of a cache).
+ * Every stage has at least one partition.
  */
 import type * as arrow from 'apache-arrow';
-import { get, put, wait, type ObjectRef } from '../../../core/index.js';
+import { clusterStatus, free, get, ObjectRef, put, wait } from '../../../core/index.js';
 import { concatTables } from '../../kernels/concat.js';
 import { sortTable } from '../../kernels/sort.js';
 import { takeTable } from '../../kernels/take.js';
@@ -20,10 +24,11 @@ import { connectPostgres, withPushedWhere } from '../sources/postgres-source.js'
 import type { ReadSpec } from '../sources/read-spec.js';
 import { resolveSource } from '../sources/resolve-source.js';
 import {
-  broadcastJoinFusedTask, broadcastJoinTask, mapFusedTask, mapTask, readFusedTask, readTask, shuffleJoinFusedTask, shuffleReduceFusedTask, rowCountTask, shuffleJoinTask, shuffleMapTask, shuffleReduceTask, sliceTask, sortSampleTask,
+  broadcastJoinFusedTask, broadcastJoinTask, mapFusedTask, mapTask, readFusedTask, readTask, shuffleJoinFusedTask, shuffleReduceFusedTask, shuffleJoinTask, shuffleMapTask, shuffleReduceTask, sliceTask, sortSampleTask,
 } from './partition-tasks.js';
 import type { Progress } from './progress.js';
 import type { FusedOutput, ShuffleMap, ShuffleReduce } from './shuffle-kernels.js';
+import { batchSliceTask, partitionSizeTask, planBatches, type PartitionSize } from './stats-tasks.js';
 
 type TableRef = ObjectRef<arrow.Table>;
 
@@ -39,58 +44,271 @@ export interface Stage {
    * count), so the table itself is never written to the object store. Absent when the stage cannot fuse.
    */
   fuse?: (i: number, out: FusedOutput) => ObjectRef<arrow.Table[] | number>;
+  /** Partitions of earlier stages this stage's tasks read: freed once all of them have finished. */
+  consumes?: readonly ObjectRef[];
+}
+
+/** What one stage did: filled in while it runs (`ds.stats()`). */
+export interface StageStats {
+  readonly label: string;
+  /** Partitions the stage produced. */
+  partitions: number;
+  /** Rows the stage produced. */
+  rows: number;
+  /** Arrow buffer bytes of the partitions the stage produced (0 when they never reached the store: fused counts). */
+  bytes: number;
+  /** Wall time from the first submission to the last result. */
+  ms: number;
+  /** Most bytes of this stage's partitions in flight (submitted and not yet finished, or not yet consumed when streamed). */
+  peakInFlightBytes: number;
+  /** Most partitions in flight at once. */
+  peakInFlightPartitions: number;
 }
 
 const MAX_SHUFFLE_PARTITIONS = 64;
 const SORT_SAMPLE_ROWS = 200;
+/** Memory budget when the cluster reports no store capacity (yet): 512 MiB. */
+const FALLBACK_BUDGET_BYTES = 512 * 2 ** 20;
+
+/** The in-flight accounting of one running stage. */
+class StageRun {
+  readonly stats: StageStats;
+  private readonly started = Date.now();
+  private doneBytes = 0;
+  private done = 0;
+  private readonly known = new Map<number, number>();
+  private readonly pending = new Set<number>();
+
+  constructor(
+    label: string,
+    private readonly budget: number,
+    private readonly cpus: number,
+  ) {
+    this.stats = { label, partitions: 0, rows: 0, bytes: 0, ms: 0, peakInFlightBytes: 0, peakInFlightPartitions: 0 };
+  }
+
+  /** Expected bytes of a partition not measured yet: the mean of those measured so far. */
+  private estimate(): number {
+    return this.done === 0 ? 0 : this.doneBytes / this.done;
+  }
+
+  inFlightBytes(): number {
+    let n = 0;
+    for (const i of this.pending) n += this.known.get(i) ?? this.estimate();
+    return n;
+  }
+
+  /**
+   * True when one more partition fits beside those in flight: always when none is; before any
+   * partition of the stage is measured, while fewer run than the cluster has CPUs (more could not
+   * run yet anyway); then while the estimate fits the budget.
+   */
+  admits(): boolean {
+    if (this.pending.size === 0) return true;
+    if (this.done === 0) return this.pending.size < this.cpus;
+    return this.inFlightBytes() + this.estimate() <= this.budget;
+  }
+
+  started_(i: number): void {
+    this.pending.add(i);
+    this.peak();
+  }
+
+  measured(i: number, size: PartitionSize): void {
+    this.known.set(i, size.bytes);
+    this.done++;
+    this.doneBytes += size.bytes;
+    this.stats.partitions++;
+    this.stats.rows += size.rows;
+    this.stats.bytes += size.bytes;
+    this.peak();
+  }
+
+  released(i: number): void {
+    this.pending.delete(i);
+    this.stats.ms = Date.now() - this.started;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  private peak(): void {
+    this.stats.peakInFlightPartitions = Math.max(this.stats.peakInFlightPartitions, this.pending.size);
+    this.stats.peakInFlightBytes = Math.max(this.stats.peakInFlightBytes, Math.round(this.inFlightBytes()));
+  }
+}
 
 export class Executor {
   /** What the executor decided (join strategies, pruned partitions), for explain and tests. */
   readonly events: string[] = [];
+  /** One entry per stage run, in order. */
+  readonly stages: StageStats[] = [];
+  /** Objects that outlive the action (cached partitions): never freed by the executor. */
+  private readonly keep = new Set<string>();
+  /** Sizes of partitions measured so far, by object id. */
+  private readonly sizes = new Map<string, PartitionSize>();
+  private budgetBytes: number | undefined;
+  private cpus = 1;
 
   constructor(
     readonly options: CompiledExecutionOptions,
     readonly progress: Progress,
   ) {}
 
-  /** Submits every partition of `stage`, at most maxTasksInFlight at a time; resolves when all finished. */
-  async materialize(stage: Stage): Promise<TableRef[]> {
+  /**
+   * The memory budget (the option, or half the object store capacity of the cluster's live nodes) and
+   * the cluster's CPUs, read once per action.
+   */
+  private async cluster(): Promise<{ budget: number; cpus: number }> {
+    if (this.budgetBytes !== undefined) return { budget: this.budgetBytes, cpus: this.cpus };
+    const nodes = (await clusterStatus()).nodes.filter((n) => n.alive);
+    const capacity = nodes.reduce((s, n) => s + (n.usage?.objectStoreCapacityBytes ?? 0), 0);
+    this.cpus = Math.max(1, Math.floor(nodes.reduce((s, n) => s + (n.total.CPU ?? 0), 0)));
+    this.budgetBytes = this.options.memoryBudgetBytes ?? (capacity > 0 ? Math.floor(capacity / 2) : FALLBACK_BUDGET_BYTES);
+    return { budget: this.budgetBytes, cpus: this.cpus };
+  }
+
+  /** The memory budget once an action has computed it. */
+  budgetKnown(): number | undefined {
+    return this.budgetBytes;
+  }
+
+  /** The largest in-flight bytes of any stage run so far. */
+  peakInFlightBytes(): number {
+    return this.stages.reduce((m, s) => Math.max(m, s.peakInFlightBytes), 0);
+  }
+
+  /** Frees partitions no later stage reads (cached ones excepted). */
+  release(refs: readonly ObjectRef[] | undefined): void {
+    if (refs === undefined) return;
+    const ids = refs.filter((r) => !this.keep.has(r.id));
+    if (ids.length > 0) free(ids);
+  }
+
+  /** Marks partitions as owned by a cache: they outlive the action. */
+  keepAlive(refs: readonly ObjectRef[]): void {
+    for (const r of refs) this.keep.add(r.id);
+  }
+
+  private async newRun(label: string, total: number): Promise<StageRun> {
+    const { budget, cpus } = await this.cluster();
+    const run = new StageRun(label, budget, cpus);
+    this.stages.push(run.stats);
+    this.progress.startStage(label, total);
+    return run;
+  }
+
+  /** Size of a finished partition (measured on a worker from its Arrow buffers). */
+  private measure(ref: ObjectRef): Promise<PartitionSize> {
+    const hit = this.sizes.get(ref.id);
+    if (hit !== undefined) return Promise.resolve(hit);
+    return get(partitionSizeTask.remote(ref as ObjectRef<arrow.Table>)).then((s) => {
+      this.sizes.set(ref.id, s);
+      return s;
+    });
+  }
+
+  /**
+   * Submits every partition of `stage` under backpressure (task count and memory budget); resolves
+   * when all finished, with their refs in order. `onDone(i)` runs as partition i finishes.
+   */
+  async materialize(stage: Stage, onDone?: (i: number) => void): Promise<TableRef[]> {
     const n = stage.numPartitions;
     const refs: TableRef[] = new Array<TableRef>(n);
-    this.progress.startStage(stage.label, n);
+    const run = await this.newRun(stage.label, n);
+    const index = new Map<string, number>();
     let next = 0;
     let inFlight: TableRef[] = [];
-    const counting: Promise<void>[] = [];
+    const measuring: Promise<void>[] = [];
+    const unmeasured = new Set<Promise<void>>();
     try {
       while (next < n || inFlight.length > 0) {
-        while (next < n && inFlight.length < this.options.maxTasksInFlight) {
+        while (next < n && inFlight.length < this.options.maxTasksInFlight && run.admits()) {
           const r = stage.submit(next);
+          index.set(r.id, next);
+          run.started_(next);
           refs[next++] = r;
           inFlight.push(r);
+        }
+        if (inFlight.length === 0) {
+          // Every submitted task finished but the budget waits for their sizes.
+          await Promise.race(unmeasured);
+          continue;
         }
         const { ready, notReady } = await wait(inFlight, { numReturns: 1 });
         inFlight = notReady;
         for (const r of ready) {
-          if (!this.options.progress) {
-            this.progress.partitionDone();
-            continue;
-          }
-          // Only with the progress line on: one tiny task per partition to count its rows.
-          counting.push(
-            get(rowCountTask.remote(r)).then(
-              (rows) => this.progress.partitionDone(rows),
-              () => this.progress.partitionDone(),
-            ),
+          const i = index.get(r.id)!;
+          // The partition counts against the budget until its size is known.
+          const m: Promise<void> = this.measure(r).then(
+            (size) => {
+              run.measured(i, size);
+              run.released(i);
+              this.progress.partitionDone(size.rows);
+            },
+            () => {
+              run.released(i);
+              this.progress.partitionDone();
+            },
           );
+          unmeasured.add(m);
+          void m.then(() => unmeasured.delete(m));
+          measuring.push(m);
+          onDone?.(i);
         }
       }
-      await Promise.all(counting);
+      // A failed task's error surfaces where its partition is read (its size task fails quietly here).
+      await Promise.all(measuring);
     } finally {
       await stage.cleanup?.();
     }
+    this.release(stage.consumes);
     return refs;
   }
 
+  /**
+   * Runs `stage` and yields its partitions in order as they finish, with at most `window` partitions
+   * submitted ahead of the consumer and their bytes within the memory budget. A partition is freed
+   * when the consumer asks for the next one (unless it belongs to a cache).
+   */
+  async *stream(stage: Stage, window: number): AsyncGenerator<TableRef, void, undefined> {
+    const n = stage.numPartitions;
+    const run = await this.newRun(stage.label, n);
+    const refs: (TableRef | undefined)[] = new Array<TableRef | undefined>(n);
+    const sizes: (Promise<PartitionSize> | undefined)[] = new Array<Promise<PartitionSize> | undefined>(n);
+    let next = 0;
+    try {
+      for (let i = 0; i < n; i++) {
+        while (next < n && next - i < window && run.admits()) {
+          const r = stage.submit(next);
+          const k = next++;
+          run.started_(k);
+          refs[k] = r;
+          sizes[k] = this.measure(r).then((s) => {
+            run.measured(k, s);
+            return s;
+          });
+          // A failed partition is reported when the consumer reaches it.
+          sizes[k].catch(() => undefined);
+        }
+        const size = await sizes[i]!.catch(async (err: unknown) => {
+          await get(refs[i]!); // rethrows the task's own error
+          throw err;
+        });
+        this.progress.partitionDone(size.rows);
+        yield refs[i]!;
+        this.release([refs[i]!]);
+        refs[i] = undefined;
+        run.released(i);
+      }
+    } finally {
+      await stage.cleanup?.();
+      // Partitions computed ahead of a consumer that stopped early, then what the stage read.
+      this.release(refs.filter((r): r is TableRef => r !== undefined));
+      this.release(stage.consumes);
+    }
+  }
   async partitions(node: PlanNode): Promise<TableRef[]> {
     return this.materialize(await this.build(node));
   }
@@ -116,6 +334,7 @@ export class Executor {
       numPartitions: input.numPartitions,
       submit: (i) => fuse(i, out) as unknown as TableRef,
       ...(input.cleanup !== undefined ? { cleanup: input.cleanup } : {}),
+      ...(input.consumes !== undefined ? { consumes: input.consumes } : {}),
     });
     const mapRefs = maps as unknown as ObjectRef<arrow.Table[]>[];
     return this.reduceStage(label, reduce, n, mapRefs);
@@ -127,6 +346,7 @@ export class Executor {
       numPartitions: n,
       submit: (b) => shuffleReduceTask.remote(reduce, b, ...mapRefs),
       fuse: (b, out) => shuffleReduceFusedTask.remote(reduce, out, b, ...mapRefs),
+      consumes: mapRefs,
     };
   }
 
@@ -134,23 +354,31 @@ export class Executor {
   async partitionRowCounts(node: PlanNode): Promise<number[]> {
     const stage = await this.build(node);
     const fuse = stage.fuse;
-    if (fuse === undefined) return get((await this.materialize(stage)).map((r) => rowCountTask.remote(r)));
+    if (fuse === undefined) return this.rowCounts(await this.materialize(stage));
     // Counts come back with get() a window at a time: a run of wait() calls on small (directly
     // delivered) results can stall (seen with long Parquet read tasks; see the report of issue 4).
     const n = stage.numPartitions;
     const counts: number[] = [];
-    this.progress.startStage(`${stage.label} + count`, n);
+    const run = await this.newRun(`${stage.label} + count`, n);
     try {
       for (let start = 0; start < n; start += this.options.maxTasksInFlight) {
         const window: ObjectRef<number>[] = [];
-        for (let i = start; i < Math.min(n, start + this.options.maxTasksInFlight); i++) window.push(fuse(i, { kind: 'count' }) as ObjectRef<number>);
+        for (let i = start; i < Math.min(n, start + this.options.maxTasksInFlight); i++) {
+          window.push(fuse(i, { kind: 'count' }) as ObjectRef<number>);
+          run.started_(i);
+        }
         const got = await get(window);
-        for (const c of got) this.progress.partitionDone(c);
+        got.forEach((c, k) => {
+          run.measured(start + k, { rows: c, bytes: 0 });
+          run.released(start + k);
+          this.progress.partitionDone(c);
+        });
         counts.push(...got);
       }
     } finally {
       await stage.cleanup?.();
     }
+    this.release(stage.consumes);
     return counts;
   }
 
@@ -160,13 +388,15 @@ export class Executor {
       label: `${label} (map)`,
       numPartitions: input.length,
       submit: (i) => shuffleMapTask.remote(input[i]!, map, n, boundaries) as unknown as TableRef,
+      consumes: input,
     });
     const mapRefs = maps as unknown as ObjectRef<arrow.Table[]>[];
     return this.reduceStage(label, reduce, n, mapRefs);
   }
 
+  /** Rows of each partition (measured sizes when known, else one size task each). */
   private async rowCounts(refs: TableRef[]): Promise<number[]> {
-    return get(refs.map((r) => rowCountTask.remote(r)));
+    return (await Promise.all(refs.map((r) => this.measure(r)))).map((s) => s.rows);
   }
 
   async build(node: PlanNode): Promise<Stage> {
@@ -181,11 +411,20 @@ export class Executor {
           numPartitions: input.length,
           submit: (i) => mapTask.remote(input[i]!, ops, i),
           fuse: (i, out) => mapFusedTask.remote(input[i]!, ops, i, out),
+          consumes: input,
         };
       }
-      case 'mapBatches': {
-        const input = await this.partitions(node.input);
-        return { label: `mapBatches(${node.fn.name})`, numPartitions: input.length, submit: (i) => node.fn.remote(input[i]!) };
+      case 'mapBatches':
+        return this.mapBatches(node);
+      case 'cache': {
+        // Computed by the first action that reaches it; later actions reuse the partitions.
+        if (node.state.refs === null) {
+          const refs = await this.partitions(node.input);
+          this.keepAlive(refs);
+          node.state.refs = refs;
+        }
+        this.keepAlive(node.state.refs);
+        return this.fixed('cache', node.state.refs);
       }
       case 'limit':
         return this.limit(node);
@@ -235,6 +474,36 @@ export class Executor {
       case 'narrow':
         throw new Error(`internal: unoptimized ${node.kind} node reached the executor`);
     }
+  }
+
+  /**
+   * mapBatches: the user's function on every partition, or (with batchSize) on batches of exactly
+   * batchSize rows in dataset order (the last may be shorter). Extra arguments go to the object store
+   * once per action and reach every task as refs, resolved on the worker.
+   */
+  private async mapBatches(node: Extract<PlanNode, { kind: 'mapBatches' }>): Promise<Stage> {
+    const input = await this.partitions(node.input);
+    const args = node.args.map((a) => (a instanceof ObjectRef ? a : put(a)));
+    const label = `mapBatches(${node.fn.name})`;
+    if (node.batchSize === null) return { label, numPartitions: input.length, submit: (i) => node.fn.remote(input[i]!, ...args), consumes: input };
+    const batches = planBatches(await this.rowCounts(input), node.batchSize);
+    if (batches.length === 0) return { label, numPartitions: 1, submit: () => node.fn.remote(input[0]!, ...args), consumes: input };
+    return {
+      label: `${label} (batches of ${node.batchSize} rows)`,
+      numPartitions: batches.length,
+      submit: (j) => {
+        const pieces = batches[j]!;
+        const whole = pieces.length === 1 && pieces[0]!.start === 0 && pieces[0]!.end === this.sizes.get(input[pieces[0]!.partition]!.id)?.rows;
+        const batch = whole
+          ? input[pieces[0]!.partition]!
+          : batchSliceTask.remote(
+              pieces.map((p) => ({ start: p.start, end: p.end })),
+              ...pieces.map((p) => input[p.partition]!),
+            );
+        return node.fn.remote(batch, ...args);
+      },
+      consumes: input,
+    };
   }
 
   /**
@@ -296,6 +565,7 @@ export class Executor {
         numPartitions: big.length,
         submit: (i) => broadcastJoinTask.remote(spec, bigIsLeft, big[i]!, ...small),
         fuse: (i, out) => broadcastJoinFusedTask.remote(spec, out, bigIsLeft, big[i]!, ...small),
+        consumes: [...big, ...small],
       };
     }
     const on = node.on;
@@ -304,8 +574,8 @@ export class Executor {
     const n = this.shuffleCount(Math.max(left.length, right.length));
     this.events.push(`join ${node.how}: shuffle hash into ${n} partitions (${lRows} × ${rRows} rows)`);
     const [lm, rm] = await Promise.all([
-      this.materialize({ label: 'join left (map)', numPartitions: left.length, submit: (i) => shuffleMapTask.remote(left[i]!, { kind: 'hash', columns: leftKeys }, n, null) as unknown as TableRef }),
-      this.materialize({ label: 'join right (map)', numPartitions: right.length, submit: (i) => shuffleMapTask.remote(right[i]!, { kind: 'hash', columns: rightKeys }, n, null) as unknown as TableRef }),
+      this.materialize({ label: 'join left (map)', numPartitions: left.length, submit: (i) => shuffleMapTask.remote(left[i]!, { kind: 'hash', columns: leftKeys }, n, null) as unknown as TableRef, consumes: left }),
+      this.materialize({ label: 'join right (map)', numPartitions: right.length, submit: (i) => shuffleMapTask.remote(right[i]!, { kind: 'hash', columns: rightKeys }, n, null) as unknown as TableRef, consumes: right }),
     ]);
     const maps = [...lm, ...rm] as unknown as ObjectRef<arrow.Table[]>[];
     return {
@@ -313,6 +583,7 @@ export class Executor {
       numPartitions: n,
       submit: (b) => shuffleJoinTask.remote(spec, b, lm.length, ...maps),
       fuse: (b, out) => shuffleJoinFusedTask.remote(spec, out, b, lm.length, ...maps),
+      consumes: maps,
     };
   }
 
@@ -325,7 +596,7 @@ export class Executor {
       // Put per action (not cached on the source): a ref must not outlive the cluster it was made in.
       const base = resolved.tables.map((t) => put(t));
       if (ops.length === 0) return this.fixed(label, base);
-      return { label, numPartitions: base.length, submit: (i) => mapTask.remote(base[i]!, ops, i), fuse: (i, out) => mapFusedTask.remote(base[i]!, ops, i, out) };
+      return { label, numPartitions: base.length, submit: (i) => mapTask.remote(base[i]!, ops, i), fuse: (i, out) => mapFusedTask.remote(base[i]!, ops, i, out), consumes: base };
     }
     if (resolved.postgres !== undefined) {
       const where = postgresWhere(node.pushed, resolved.schema);

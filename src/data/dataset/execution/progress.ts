@@ -1,18 +1,25 @@
-/** The driver's progress line on stderr: stage, partitions done/total, rows, rows/s. */
+/**
+ * The driver's progress line on stderr: per stage, partitions done/total, rows the stage produced and
+ * its rows/s. A finished stage keeps its line; the running one is redrawn in place.
+ */
 export class Progress {
-  private readonly started = Date.now();
   private lastPrint = 0;
+  private stageStarted = Date.now();
   private done = 0;
   private total = 0;
   private rows = 0;
   private stage = '';
+  private open = false;
 
   constructor(private readonly enabled: boolean) {}
 
   startStage(label: string, total: number): void {
+    if (this.open) this.endLine();
     this.stage = label;
     this.done = 0;
     this.total = total;
+    this.rows = 0;
+    this.stageStarted = Date.now();
     this.print(true);
   }
 
@@ -22,8 +29,10 @@ export class Progress {
     this.print(this.done === this.total);
   }
 
-  addRows(rows: number): void {
-    this.rows += rows;
+  /** The line as printed now. */
+  line(): string {
+    const secs = Math.max((Date.now() - this.stageStarted) / 1000, 1e-3);
+    return `[shoal data] ${this.stage}: ${this.done}/${this.total} partitions, ${this.rows} rows, ${Math.round(this.rows / secs)} rows/s`;
   }
 
   private print(force: boolean): void {
@@ -31,11 +40,16 @@ export class Progress {
     const now = Date.now();
     if (!force && now - this.lastPrint < 200) return;
     this.lastPrint = now;
-    const secs = Math.max((now - this.started) / 1000, 1e-3);
-    process.stderr.write(`\r[shoal data] ${this.stage}: ${this.done}/${this.total} partitions, ${this.rows} rows, ${Math.round(this.rows / secs)} rows/s   `);
+    this.open = true;
+    process.stderr.write(`\r${this.line()}   `);
+  }
+
+  private endLine(): void {
+    if (this.enabled) process.stderr.write('\n');
+    this.open = false;
   }
 
   finish(): void {
-    if (this.enabled) process.stderr.write('\n');
+    if (this.open) this.endLine();
   }
 }

@@ -108,6 +108,9 @@ function backward(ops: readonly NarrowOp[], required: Required): Required {
           needed = s;
         }
         break;
+      case 'explode':
+        if (needed !== null) needed.add(op.column);
+        break;
       case 'drop':
       case 'sample':
         break;
@@ -168,6 +171,7 @@ async function prune(node: PlanNode, required: Required): Promise<PlanNode> {
     case 'join':
       return { ...node, left: await prune(node.left, null), right: await prune(node.right, null) };
     case 'mapBatches':
+    case 'cache':
       return { ...node, input: await prune(node.input, null) };
     case 'source':
     case 'narrow':

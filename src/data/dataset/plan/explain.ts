@@ -35,6 +35,8 @@ export function opText(op: NarrowOp): string {
       return `Rename(${op.mapping.map(([a, b]) => `${a} → ${b}`).join(', ')})`;
     case 'sample':
       return `Sample([${op.lo}, ${op.hi}), seed=${op.seed})`;
+    case 'explode':
+      return `${op.outer ? 'ExplodeOuter' : 'Explode'}(${op.column})`;
   }
 }
 
@@ -45,7 +47,9 @@ function nodeText(n: PlanNode): string {
     case 'narrow':
       return n.ops.map(opText).join(' → ');
     case 'mapBatches':
-      return `MapBatches(${n.fn.name})`;
+      return `MapBatches(${n.fn.name}${n.batchSize !== null ? `, batchSize=${n.batchSize}` : ''}${n.args.length > 0 ? `, ${n.args.length} args` : ''})`;
+    case 'cache':
+      return n.state.refs === null ? 'Cache(not computed yet)' : `Cache(${n.state.refs.length} partitions in the object store)`;
     case 'limit':
       return `Limit(${n.n})`;
     case 'union':

@@ -4,7 +4,7 @@
  * fused operators), and the executor turns each node into a stage of partition tasks.
  */
 import type * as arrow from 'apache-arrow';
-import type { RemoteFunction } from '../../../core/index.js';
+import type { ObjectRef, RemoteFunction } from '../../../core/index.js';
 import type { AggSpec } from '../../kernels/aggregate.js';
 import type { JoinOn, JoinType } from '../../kernels/hash-join.js';
 import type { SortKey } from '../../kernels/sort.js';
@@ -13,8 +13,16 @@ import type { WindowColumnSpec } from '../../expr/window.js';
 import type { SourceSpec } from '../sources/source-options.js';
 import type { NarrowOp } from './narrow-ops.js';
 
-/** A user function for mapBatches: a remote function from one Arrow table to another. */
-export type BatchFunction = RemoteFunction<[arrow.Table], arrow.Table>;
+/**
+ * A user function for mapBatches: a remote function from one Arrow table (and the extra `args` given
+ * to mapBatches, ObjectRefs among them resolved to their values) to another.
+ */
+export type BatchFunction = RemoteFunction<[arrow.Table, ...any[]], arrow.Table>;
+
+/** The partitions of a cached dataset, shared by every dataset derived from it (null until computed). */
+export interface CacheState {
+  refs: ObjectRef<arrow.Table>[] | null;
+}
 
 let nextNodeId = 0;
 export const newNodeId = (): number => ++nextNodeId;
@@ -22,7 +30,10 @@ export const newNodeId = (): number => ++nextNodeId;
 export type PlanNode =
   | { readonly kind: 'source'; readonly id: number; readonly source: SourceSpec }
   | { readonly kind: 'narrow'; readonly id: number; readonly input: PlanNode; readonly ops: readonly NarrowOp[] }
-  | { readonly kind: 'mapBatches'; readonly id: number; readonly input: PlanNode; readonly fn: BatchFunction }
+  /** `args` follow the table in every call; `batchSize` re-chunks the input into batches of that many rows (null: one call per partition). */
+  | { readonly kind: 'mapBatches'; readonly id: number; readonly input: PlanNode; readonly fn: BatchFunction; readonly args: readonly unknown[]; readonly batchSize: number | null }
+  /** Computed once; its partitions stay in the object store for later actions (Dataset.cache). */
+  | { readonly kind: 'cache'; readonly id: number; readonly input: PlanNode; readonly state: CacheState }
   | { readonly kind: 'limit'; readonly id: number; readonly input: PlanNode; readonly n: number }
   | { readonly kind: 'union'; readonly id: number; readonly inputs: readonly PlanNode[] }
   | { readonly kind: 'distinct'; readonly id: number; readonly input: PlanNode; readonly columns: readonly string[] | null }

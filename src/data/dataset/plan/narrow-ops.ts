@@ -6,6 +6,7 @@
 import * as arrow from 'apache-arrow';
 import { InvalidOptionError, UnknownColumnError } from '../../errors.js';
 import type { ExprNode } from '../../expr/expr-node.js';
+import { explodeTable } from '../../kernels/explode.js';
 import { filter } from '../../kernels/filter.js';
 import { project, withColumn } from '../../kernels/project.js';
 import { takeTable, takeVector, tableFromVectors } from '../../kernels/take.js';
@@ -17,7 +18,9 @@ export type NarrowOp =
   | { readonly op: 'drop'; readonly columns: readonly string[] }
   | { readonly op: 'rename'; readonly mapping: readonly (readonly [string, string])[] }
   /** Keeps rows whose pseudo-random draw u (from seed, partition, row) is in [lo, hi): sample and randomSplit. */
-  | { readonly op: 'sample'; readonly lo: number; readonly hi: number; readonly seed: number };
+  | { readonly op: 'sample'; readonly lo: number; readonly hi: number; readonly seed: number }
+  /** One row per element of a list column (`outer` keeps null and empty lists as one null element). */
+  | { readonly op: 'explode'; readonly column: string; readonly outer: boolean };
 
 /** splitmix-style mix of (seed, partition, row) to a uniform float in [0, 1). */
 export function uniformDraw(seed: number, partition: number, row: number): number {
@@ -67,6 +70,8 @@ export function applyOp(table: arrow.Table, op: NarrowOp, partition: number): ar
       }
       return keep.length === table.numRows ? table : takeTable(table, Int32Array.from(keep));
     }
+    case 'explode':
+      return explodeTable(table, op.column, op.outer);
   }
 }
 

@@ -36,9 +36,11 @@ async function compute(node: PlanNode): Promise<arrow.Schema> {
     case 'map':
       return applyOps(emptyTable(await schemaOf(node.input)), node.ops, 0).schema;
     case 'mapBatches': {
-      const out = await get(node.fn.remote(emptyTable(await schemaOf(node.input))));
+      const out = await get(node.fn.remote(emptyTable(await schemaOf(node.input)), ...node.args));
       return out.schema;
     }
+    case 'cache':
+      return schemaOf(node.input);
     case 'limit':
       return schemaOf(node.input);
     case 'distinct': {
