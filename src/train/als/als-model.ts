@@ -31,6 +31,15 @@ export interface FactorMatrix {
   rank: number;
 }
 
+/** Options of the `recommendFor*` methods. */
+export interface RecommendOptions {
+  /**
+   * (user, item) rows — a table, plain rows or a Dataset with the model's user and item columns,
+   * typically the training ratings — whose pairs are never recommended. @default none
+   */
+  exclude?: RatingsInput | undefined;
+}
+
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -129,24 +138,44 @@ export class ALSModel {
     return strategy === 'drop' && kept < cols.numRows ? filterRows(withPred, keep) : withPred;
   }
 
-  /** Top `k` items for every user: `[userCol]`, `recommendations` (List<Struct<[itemCol], rating>>), like Spark. */
-  recommendForAllUsers(k: number): Promise<Table> {
-    return this.recommend('users', undefined, k);
+  /**
+   * Top `k` items for every user: `[userCol]`, `recommendations` (List<Struct<[itemCol], rating>>), like Spark.
+   * With `exclude` (rows of (userCol, itemCol), typically the training ratings) a user is never
+   * recommended an item it has a row for; the next best take their places.
+   */
+  recommendForAllUsers(k: number, options: RecommendOptions = {}): Promise<Table> {
+    return this.recommend('users', undefined, k, options.exclude);
   }
 
   /** Top `k` items for the given users (ids, or a table/Dataset with the user column); unknown users are skipped. */
-  async recommendForUserSubset(users: ArrayLike<number> | RatingsInput, k: number): Promise<Table> {
-    return this.recommend('users', await this.subsetIndices(users, this.params.userCol, this.userFactorMatrix.ids), k);
+  async recommendForUserSubset(users: ArrayLike<number> | RatingsInput, k: number, options: RecommendOptions = {}): Promise<Table> {
+    return this.recommend('users', await this.subsetIndices(users, this.params.userCol, this.userFactorMatrix.ids), k, options.exclude);
   }
 
-  /** Top `k` users for every item: `[itemCol]`, `recommendations` (List<Struct<[userCol], rating>>). */
-  recommendForAllItems(k: number): Promise<Table> {
-    return this.recommend('items', undefined, k);
+  /** Top `k` users for every item: `[itemCol]`, `recommendations` (List<Struct<[userCol], rating>>); `exclude` as above. */
+  recommendForAllItems(k: number, options: RecommendOptions = {}): Promise<Table> {
+    return this.recommend('items', undefined, k, options.exclude);
   }
 
   /** Top `k` users for the given items; unknown items are skipped. */
-  async recommendForItemSubset(items: ArrayLike<number> | RatingsInput, k: number): Promise<Table> {
-    return this.recommend('items', await this.subsetIndices(items, this.params.itemCol, this.itemFactorMatrix.ids), k);
+  async recommendForItemSubset(items: ArrayLike<number> | RatingsInput, k: number, options: RecommendOptions = {}): Promise<Table> {
+    return this.recommend('items', await this.subsetIndices(items, this.params.itemCol, this.itemFactorMatrix.ids), k, options.exclude);
+  }
+
+  /** Per factor row of `side`, the target rows `exclude` pairs it with (pairs with an id the model does not know are ignored). */
+  private async excludedTargets(side: 'users' | 'items', exclude: RatingsInput): Promise<Map<number, Set<number>>> {
+    const cols = await readRatingColumns(exclude, this.params.userCol, this.params.itemCol, undefined);
+    const u = lookupIds(this.userFactorMatrix.ids, cols.users);
+    const it = lookupIds(this.itemFactorMatrix.ids, cols.items);
+    const out = new Map<number, Set<number>>();
+    for (let j = 0; j < cols.numRows; j++) {
+      const [q, t] = side === 'users' ? [u[j]!, it[j]!] : [it[j]!, u[j]!];
+      if (q < 0 || t < 0) continue;
+      let set = out.get(q);
+      if (!set) out.set(q, (set = new Set()));
+      set.add(t);
+    }
+    return out;
   }
 
   private async subsetIndices(sel: ArrayLike<number> | RatingsInput, col: string, ids: Float64Array): Promise<Int32Array> {
@@ -165,8 +194,13 @@ export class ALSModel {
     return Int32Array.from(out);
   }
 
-  private async recommend(side: 'users' | 'items', subset: Int32Array | undefined, k: number): Promise<Table> {
+  private async recommend(side: 'users' | 'items', subset: Int32Array | undefined, k: number, exclude: RatingsInput | undefined): Promise<Table> {
     if (!Number.isInteger(k) || k < 1) throw new InvalidTrainOptionError('k', `k must be a positive integer (got ${String(k)})`);
+    const excluded = exclude === undefined ? undefined : await this.excludedTargets(side, exclude);
+    // Exclusion filters the top (k + most excluded of any query row): at least k survive per row.
+    let extra = 0;
+    for (const set of excluded?.values() ?? []) extra = Math.max(extra, set.size);
+    const kAsk = k + extra;
     const rank = this.rank;
     const q = side === 'users' ? this.userFactorMatrix : this.itemFactorMatrix;
     const t = side === 'users' ? this.itemFactorMatrix : this.userFactorMatrix;
@@ -183,7 +217,7 @@ export class ALSModel {
     const numQ = rows.length;
     const indices: Int32Array[] = [];
     const scores: Float32Array[] = [];
-    let kk = Math.min(k, t.ids.length);
+    let kk = Math.min(kAsk, t.ids.length);
     if (isInitialized() && numQ > 0) {
       // Blocked matrix multiply in tasks: the targets once in the object store, query rows in chunks.
       const targetRef = put(t.factors);
@@ -192,7 +226,7 @@ export class ALSModel {
       for (let c = 0; c < numChunks; c++) {
         const r0 = Math.floor((c * numQ) / numChunks);
         const r1 = Math.floor(((c + 1) * numQ) / numChunks);
-        refs.push(topKTask.remote(queries.slice(r0 * rank, r1 * rank), rank, k, targetRef));
+        refs.push(topKTask.remote(queries.slice(r0 * rank, r1 * rank), rank, kAsk, targetRef));
       }
       for (const r of await get(refs)) {
         indices.push(r.indices);
@@ -200,7 +234,7 @@ export class ALSModel {
         kk = r.k;
       }
     } else {
-      const r = topK(queries.subarray(0, numQ * rank), [t.factors], rank, k);
+      const r = topK(queries.subarray(0, numQ * rank), [t.factors], rank, kAsk);
       indices.push(r.indices);
       scores.push(r.scores);
       kk = r.k;
@@ -213,17 +247,31 @@ export class ALSModel {
       scoreAll.set(scores[c]!, at);
       at += indices[c]!.length;
     }
+    // Per query row: its top targets in order, minus the excluded ones, at most k.
+    const offsets = new Int32Array(numQ + 1);
+    let m = 0;
+    for (let r = 0; r < numQ; r++) {
+      const skip = excluded?.get(rows[r]!);
+      let kept = 0;
+      for (let j = r * kk; j < (r + 1) * kk && kept < k; j++) {
+        if (skip?.has(idxAll[j]!)) continue;
+        idxAll[m] = idxAll[j]!;
+        scoreAll[m] = scoreAll[j]!;
+        m++;
+        kept++;
+      }
+      offsets[r + 1] = m;
+    }
     const qCol = side === 'users' ? this.params.userCol : this.params.itemCol;
     const tCol = side === 'users' ? this.params.itemCol : this.params.userCol;
-    const targetIds = new Float64Array(numQ * kk);
-    for (let j = 0; j < idxAll.length; j++) targetIds[j] = t.ids[idxAll[j]!]!;
+    const targetIds = new Float64Array(m);
+    for (let j = 0; j < m; j++) targetIds[j] = t.ids[idxAll[j]!]!;
     const tIdVec = idVector(targetIds);
     const structType = new Struct([new Field(tCol, tIdVec.type as DataType, false), new Field('rating', new Float32(), false)]);
     const structData = makeData({
-      type: structType, length: numQ * kk, nullCount: 0,
-      children: [tIdVec.data[0]!, makeData({ type: new Float32(), length: numQ * kk, data: scoreAll })],
+      type: structType, length: m, nullCount: 0,
+      children: [tIdVec.data[0]!, makeData({ type: new Float32(), length: m, data: scoreAll.subarray(0, m) })],
     });
-    const offsets = Int32Array.from({ length: numQ + 1 }, (_, i) => i * kk);
     const list = makeData({ type: new List(new Field('element', structType, false)), length: numQ, nullCount: 0, valueOffsets: offsets, child: structData });
     const qIds = Float64Array.from(rows, (r) => q.ids[r]!);
     return new Table({ [qCol]: idVector(qIds), recommendations: makeVector(list) });
