@@ -86,8 +86,12 @@ export interface ColdStartReport {
   users: number;
   /** Per model, HR@K of those users on their cold held-out listings. */
   hr: Array<{ model: string; hr: number }>;
-  /** The neural model's scores of the cold listings for the evaluated users: pairs, spread, distinct values. */
-  neural?: { pairs: number; std: number; distinct: number; min: number; max: number } | undefined;
+  /**
+   * The neural model's scores of the cold listings for the evaluated users: pairs, spread, distinct
+   * values; and where the cold held-out listings rank among each such user's unrated listings
+   * (mean percentile, 0 = top; a model blind to them would average 0.5).
+   */
+  neural?: { pairs: number; std: number; distinct: number; min: number; max: number; heldOutPercentile: number | undefined } | undefined;
 }
 
 export interface JobResult {
@@ -372,7 +376,26 @@ async function coldStartReport(
       }
     }
     const mean = sum / Math.max(1, n);
-    neuralStats = { pairs: n, std: Math.sqrt(Math.max(0, sq / Math.max(1, n) - mean * mean)), distinct: values.size, min, max };
+    const score = (u: number, i: number): number => {
+      let s = 0;
+      for (let f = 0; f < r; f++) s += neural.users[u * r + f]! * neural.items[i * r + f]!;
+      return s;
+    };
+    let pct = 0;
+    let heldPairs = 0;
+    for (const u of users) {
+      const rated = new Set(seen.idx.subarray(seen.ptr[u]!, seen.ptr[u + 1]!));
+      const candidates = Array.from({ length: numItems }, (_, i) => i).filter((i) => !rated.has(i));
+      for (const i of held.idx.subarray(held.ptr[u]!, held.ptr[u + 1]!)) {
+        const s = score(u, i);
+        pct += candidates.filter((j) => j !== i && score(u, j) > s).length / Math.max(1, candidates.length - 1);
+        heldPairs++;
+      }
+    }
+    neuralStats = {
+      pairs: n, std: Math.sqrt(Math.max(0, sq / Math.max(1, n) - mean * mean)), distinct: values.size, min, max,
+      heldOutPercentile: heldPairs ? pct / heldPairs : undefined,
+    };
   }
   return { items, users: users.length, hr, neural: neuralStats };
 }

@@ -57,6 +57,9 @@ function coldStartText(r: JobResult): string[] {
   if (c.neural) {
     lines.push(`Neural scores of the cold listings (${c.neural.pairs.toLocaleString('en-US')} user × listing pairs): ${c.neural.distinct.toLocaleString('en-US')} distinct values, ` +
       `std ${c.neural.std.toFixed(4)}, range [${c.neural.min.toFixed(3)}, ${c.neural.max.toFixed(3)}].`);
+    if (c.neural.heldOutPercentile !== undefined) {
+      lines.push(`The cold listings those users stayed in rank at percentile ${c.neural.heldOutPercentile.toFixed(3)} of their unrated listings under the neural model (0 = top; blind ranking: 0.5).`);
+    }
   }
   return lines;
 }

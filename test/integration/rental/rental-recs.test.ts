@@ -104,7 +104,7 @@ describe('PostgreSQL', () => {
        JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name AND k.table_schema = c.table_schema
        WHERE c.table_schema = $1 AND c.table_name = 'recommendations' AND c.constraint_type = 'PRIMARY KEY'`, [schema]);
     expect(pk.rows[0].cols).toBe('user_id,rank');
-  }, 60_000);
+  }, 120_000);
 
   it('loads the real Albany data: exact bigint ids, "$1,379.00" prices, CRLF reviews as stays, the calendar', async (ctx) => {
     if (!client) return ctx.skip();
@@ -207,7 +207,7 @@ describe('embedded default (Parquet)', () => {
     expect(html).toContain('aria-label="training curves"');
     expect(html).toContain('Cold start');
     expect(textReport(result)).toMatch(/most popular/);
-  }, 60_000);
+  }, 120_000);
 
   it('is deterministic by seed', async () => {
     const a = await mkdtemp(join(tmpdir(), 'rental-gen-'));
