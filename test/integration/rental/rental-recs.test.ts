@@ -81,7 +81,8 @@ describe('PostgreSQL', () => {
         await new Promise((res) => setTimeout(res, 15));
       }
     })();
-    const result = await runJob({ databaseUrl: url, pgSchema: schema, grid: GRID, neural: NEURAL, serve: 'als', log: quiet }).finally(() => (polling = false));
+    // The neural model data-parallel on both CPUs (two Trainer workers averaging every 4 steps).
+    const result = await runJob({ databaseUrl: url, pgSchema: schema, grid: GRID, neural: { ...NEURAL, numWorkers: 2 }, serve: 'als', log: quiet }).finally(() => (polling = false));
     await poll;
     await reader.end();
 
@@ -90,6 +91,7 @@ describe('PostgreSQL', () => {
     expect(result.grid).toHaveLength(2);
     expect(result.metrics.map((m) => m.model)).toEqual([expect.stringMatching(/^ALS/), expect.stringMatching(/^neural two-tower/), 'most popular']);
     expect(result.recommendations.model).toMatch(/^ALS/);
+    expect(result.notes.join('\n')).toMatch(/neural model: .* trained on the cluster \(2 worker\(s\)\)/);
     for (const m of result.metrics) {
       expect(m.hr).toBeGreaterThanOrEqual(0);
       expect(m.rmse).toBeGreaterThan(0);
