@@ -31,6 +31,7 @@ function listCell(v: unknown, width: number | undefined): Float32Array | undefin
   if (width !== undefined && a.length !== width) return undefined;
   const out = new Float32Array(a.length);
   for (let j = 0; j < a.length; j++) {
+    if (a[j] === null || a[j] === undefined) return undefined;
     const x = Number(a[j]);
     if (!Number.isFinite(x)) return undefined;
     out[j] = x;

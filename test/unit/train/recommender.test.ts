@@ -214,6 +214,8 @@ describe('bad input', () => {
     await expect(new NeuralRecommender({ ...tiny, featuresCol: 'vec' }).fit([{ user: 1, item: 1 }], [{ item: 1, features: [1] }])).rejects.toThrow(/has no column 'vec'/);
     await expect(new NeuralRecommender(tiny).fit([{ user: 1, item: 1 }], [{ item: 1, features: [1] }, { item: 1, features: [2] }])).rejects.toThrow(/more than one row for item 1/);
     await expect(new NeuralRecommender({ ...tiny, featureCols: ['a', 'b'] }).fit([{ user: 1, item: 1 }], [{ item: 1, a: 1, b: NaN }])).rejects.toBeInstanceOf(MissingItemFeaturesError);
+    await expect(new NeuralRecommender({ ...tiny, featureCols: ['a', 'b'] }).fit([{ user: 1, item: 1 }], [{ item: 1, a: 1, b: 2 }, { item: 2, a: null, b: 2 }]))
+      .rejects.toThrow(/1 item\(s\) have null, NaN or mis-sized features in columns a, b \(first: item 2\)/);
   });
 
   it('no interactions or no items → InvalidTrainingDataError', async () => {
