@@ -51,11 +51,13 @@ export {
   ALS, ALSModel, referenceALS, compileALSOptions, ALS_MODEL_FORMAT, ALS_MODEL_VERSION,
   TrainError, InvalidTrainOptionError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
   TuneError, ModelBuildError, TrainingFailedError, tune, grid, choice, uniform, loguniform, randint, Trainer, trainLocal, ringAllreduceMean, butterflyAllreduceMean, Mailbox,
+  MissingItemFeaturesError, NeuralRecommender, NeuralRecommenderModel, buildTwoTowerModel, NEURAL_RECOMMENDER_FORMAT, NEURAL_RECOMMENDER_VERSION,
 } from './train/index.js';
 export type {
   ALSOptions, CompiledALSOptions, ALSFitStats, ALSModelParams, FactorMatrix, ColdStartStrategy, FactorExchange, ALSSolver, RatingsInput,
   ArrowConvertible, ReferenceALSResult, Trainable, StepTrainable, TrialMetrics, TrialResult, TuneResult, TuneOptions, SearchSpace, TrialConfig,
   TrainerResult, TrainerOptions, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent, ReplicaState, RingTransport, AllreduceAlgorithm,
+  RecommendOptions, NeuralRecommenderOptions, NeuralRecommenderFitStats, NeuralRecommenderParams, TwoTowerBuilder, TwoTowerSpec,
 } from './train/index.js';
 
 // ---- features layer (src/features) ----

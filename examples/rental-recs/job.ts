@@ -1,23 +1,27 @@
 /**
  * The rental recommendations job, stage by stage: source (load / generate) → read → prepare
- * (validate, dedup, split) → tune (grid over rank × regParam × maxIter) → train → evaluate (ALS and a
- * most-popular baseline) → train on all data → recommend (top-N unrated per user) → write → report.
+ * (validate, dedup, split) → featurize listings → tune ALS (grid over rank × regParam × maxIter) →
+ * train ALS and the neural two-tower model on train + validation → evaluate (ALS, neural, a
+ * most-popular baseline, and the cold-start listings) → train the served model on all data →
+ * recommend (top-N unrated per user) → write → report.
  *
- * Extension points (other engineers build these; the job runs without them):
- * - featurization: `JobHooks.featurize` receives the prepared interactions and listings before
- *   training (listing/user features for the neural model);
- * - more models: `JobHooks.extraModels` returns Scorers (evaluate.ts) that are evaluated next to ALS
- *   and the baseline and appear in the metrics table and the HTML report.
+ * The served model (`JobOptions.serve`, default 'best'): the one of ALS and the neural model with
+ * the higher test NDCG@10 (the metrics of both are reported either way).
+ *
+ * Extension point: `JobHooks.extraModels` returns more Scorers (evaluate.ts) that are evaluated
+ * next to the others and appear in the metrics table and the HTML report.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tableFromArrays, TimestampMillisecond, Table, Utf8, vectorFromArray } from 'apache-arrow';
-import { ALS, fromArrow } from 'shoal';
+import { ALS, fromArrow, type NeuralRecommenderOptions } from 'shoal';
 import { csrOf, rankingMetrics, rmse, topKFor, usersOf, type Csr, type RankingMetrics, type Scorer } from './evaluate.js';
+import { featurizeListings, LISTING_FEATURE_COLUMNS, type ListingFeatures } from './featurize.js';
+import { fitNeural, NEURAL_DEFAULTS } from './neural.js';
 import { generateSynthetic, loadAlbany } from './load.js';
 import { leaveLastOut, prepareRatings, type Feedback, type Interactions } from './prepare.js';
-import { checkInputs, describeTarget, readTable, replaceTable, type Target } from './storage.js';
+import { checkInputs, describeTarget, readTable, REQUIRED_COLUMNS, replaceTable, type Target } from './storage.js';
 import { float32, int32, int64FromBig } from './tasks.js';
 
 export interface Grid {
@@ -27,9 +31,7 @@ export interface Grid {
 }
 
 export interface JobHooks {
-  /** Featurization (out of scope here): sees the prepared data before training. */
-  featurize?: (x: Interactions, listings: Table) => Promise<void>;
-  /** More models to evaluate next to ALS and the baseline (e.g. the neural model). */
+  /** More models to evaluate next to ALS, the neural model and the baseline. */
   extraModels?: (x: Interactions, trainRows: Int32Array) => Promise<Scorer[]>;
 }
 
@@ -55,6 +57,10 @@ export interface JobOptions {
   topN?: number;
   /** Evaluation users at most (evenly sampled beyond). @default 50_000 */
   maxEvalUsers?: number;
+  /** The neural model's options (merged over NEURAL_DEFAULTS in neural.ts), or false to skip featurization and the neural model. */
+  neural?: NeuralRecommenderOptions | false;
+  /** Which model writes the recommendations: the better on test NDCG@10 ('best'), or the one named. @default 'best' */
+  serve?: 'best' | 'als' | 'neural';
   hooks?: JobHooks;
   log?: (line: string) => void;
 }
@@ -72,6 +78,22 @@ export interface GridRow {
   ms: number;
 }
 
+/** Listings with no interaction in the rows the evaluated models were trained on, and how each model ranks them. */
+export interface ColdStartReport {
+  /** Such listings in the catalogue. */
+  items: number;
+  /** Test users whose held-out listings include one (they are scored on those listings only). */
+  users: number;
+  /** Per model, HR@K of those users on their cold held-out listings. */
+  hr: Array<{ model: string; hr: number }>;
+  /**
+   * The neural model's scores of the cold listings for the evaluated users: pairs, spread, distinct
+   * values; and where the cold held-out listings rank among each such user's unrated listings
+   * (mean percentile, 0 = top; a model blind to them would average 0.5).
+   */
+  neural?: { pairs: number; std: number; distinct: number; min: number; max: number; heldOutPercentile: number | undefined } | undefined;
+}
+
 export interface JobResult {
   target: string;
   feedback: Feedback;
@@ -82,7 +104,10 @@ export interface JobResult {
   best: { rank: number; regParam: number; maxIter: number };
   metrics: MetricsRow[];
   k: number;
-  recommendations: { rows: number; users: number; where: string };
+  recommendations: { rows: number; users: number; where: string; model: string };
+  /** Training loss per epoch of each neural fit. */
+  curves: Array<{ name: string; loss: number[] }>;
+  coldStart: ColdStartReport | undefined;
   notes: string[];
 }
 
@@ -189,7 +214,8 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   }
 
   // 2. Read.
-  await checkInputs(target);
+  const neuralOptions = o.neural === false ? undefined : { ...NEURAL_DEFAULTS, ...o.neural };
+  await checkInputs(target, neuralOptions ? { ...REQUIRED_COLUMNS, listings: LISTING_FEATURE_COLUMNS } : REQUIRED_COLUMNS);
   const { ratingsTable, listingIds } = await timed('read', async () => {
     const [ratingsTable, listingsTable] = await Promise.all([
       readTable(target, 'ratings').select('user_id', 'listing_id', 'rating', 'rated_at').toArrow(),
@@ -214,8 +240,12 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   if (x.unknownListings) notes.push(`${x.unknownListings} rated listing(s) are missing from the listings table (kept in the catalogue)`);
   if (x.feedback === 'implicit') notes.push('implicit feedback: repeated stays of a (user, listing) are summed into the rating (ALS confidence 1 + α·stays)');
   else notes.push('explicit ratings: of repeated (user, listing) ratings the latest is kept');
-  if (o.hooks?.featurize) await timed('featurize (hook)', () => o.hooks!.featurize!(x, ratingsTable));
-  else notes.push('featurization and the neural model are not part of this version (JobHooks.featurize / extraModels are the extension points)');
+  let listing: ListingFeatures | undefined;
+  if (neuralOptions) {
+    listing = await timed('featurize listings', () => featurizeListings(readTable(target, 'listings'), x));
+    sizes['listing features'] = listing.width;
+    if (listing.imputed) notes.push(`${listing.imputed} rated listing(s) have no listings row: the neural model gives them the catalogue's mean features`);
+  } else notes.push('neural model skipped (options.neural is false)');
 
   // 4. Tune on train → validation.
   const grid = o.grid ?? DEFAULT_GRIDS[x.feedback];
@@ -249,26 +279,48 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
 
   // 5. Train on train + validation, evaluate on test against the baseline.
   const fitRows = concatRows(split.train, split.validation);
-  const evalModel = await timed('train (train+val)', () => fitALS(x, fitRows, numUsers, best, alpha));
+  const evalModel = await timed('train ALS (train+val)', () => fitALS(x, fitRows, numUsers, best, alpha));
+  const curves: JobResult['curves'] = [];
+  let evalNeural: Scorer | undefined;
+  if (neuralOptions && listing) {
+    const fit = await timed('train neural (train+val)', () => fitNeural(x, fitRows, numUsers, listing!, neuralOptions));
+    evalNeural = fit.scorer;
+    curves.push({ name: 'neural (train+val)', loss: fit.stats.lossHistory });
+    notes.push(`neural model: ${fit.stats.trainingRows.toLocaleString('en-US')} training rows (${neuralOptions.negatives} sampled negatives per stay), ${fit.stats.numFeatures} listing features, ` +
+      `trained on ${fit.stats.mode === 'cluster' ? `the cluster (${neuralOptions.numWorkers} worker(s))` : 'the driver'} in ${(fit.stats.trainMs / 1000).toFixed(1)} s (${fit.stats.samplesPerSec.toFixed(0)} samples/s)`);
+  }
+  let coldStart: ColdStartReport | undefined;
   const metrics = await timed('evaluate', async () => {
     const seen = csrOf(x, fitRows, numUsers);
     const held = csrOf(x, split.test, numUsers);
     const users = usersOf(x, split.test, maxEval);
     if (users.length < usersOf(x, split.test).length) notes.push(`evaluated on ${users.length} of ${usersOf(x, split.test).length} test users (evenly sampled)`);
     const pop: Scorer = { kind: 'popularity', name: 'most popular', popularity: popularity(x, fitRows) };
-    const models: Scorer[] = [evalModel, pop, ...(o.hooks?.extraModels ? await o.hooks.extraModels(x, fitRows) : [])];
+    const models: Scorer[] = [evalModel, ...(evalNeural ? [evalNeural] : []), pop, ...(o.hooks?.extraModels ? await o.hooks.extraModels(x, fitRows) : [])];
     const rows: MetricsRow[] = [];
     const means = itemMeans(x, fitRows);
     for (const m of models) {
       const r = await rankingMetrics(m, users, seen, held, numItems, K);
       rows.push({ model: m.name, ...r, ...(x.feedback === 'explicit' ? { rmse: rmse(m, x, split.test, means.means, means.global).rmse } : {}) });
     }
+    coldStart = await coldStartReport(x, fitRows, split.test, numUsers, models, evalNeural, users, seen);
     return rows;
   });
 
-  // 6. Train on everything, recommend top-N unrated listings per user, write atomically.
+  // 6. Train the served model on everything, recommend top-N unrated listings per user, write atomically.
+  const serve = o.serve ?? 'best';
+  const ndcgOf = (s: Scorer | undefined): number => metrics.find((m) => m.model === s?.name)?.ndcg ?? -Infinity;
+  const useNeural = evalNeural !== undefined && (serve === 'neural' || (serve === 'best' && ndcgOf(evalNeural) > ndcgOf(evalModel)));
+  if (serve === 'neural' && !evalNeural) throw new Error("options.serve is 'neural' but the neural model is switched off (options.neural is false)");
   const allRows = Int32Array.from({ length: x.user.length }, (_, i) => i);
-  const final = await timed('train (all data)', () => fitALS(x, allRows, numUsers, best, alpha));
+  const final: Scorer = useNeural
+    ? await timed('train neural (all data)', async () => {
+      const fit = await fitNeural(x, allRows, numUsers, listing!, neuralOptions!);
+      curves.push({ name: 'neural (all data)', loss: fit.stats.lossHistory });
+      return fit.scorer;
+    })
+    : await timed('train ALS (all data)', () => fitALS(x, allRows, numUsers, best, alpha));
+  notes.push(`recommendations by ${final.name}${serve === 'best' ? ` (the better test NDCG@${K}${evalNeural ? '' : '; the only model'})` : ' (options.serve)'}`);
   const recs = await timed('recommend', async () => {
     const users = Int32Array.from({ length: numUsers }, (_, u) => u);
     const top = await topKFor(final, users, csrOf(x, allRows, numUsers), numItems, topN);
@@ -278,8 +330,74 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   const written = await timed('write', () => replaceTable(target, 'recommendations', fromArrow(recs, { numPartitions: Math.max(1, Math.min(8, Math.ceil(recs.numRows / 250_000))) }), ['user_id', 'rank']));
   return {
     target: describeTarget(target), feedback: x.feedback, sizes, stages, grid: gridRows, gridMetric, best, metrics, k: K,
-    recommendations: { rows: written, users: numUsers, where }, notes,
+    recommendations: { rows: written, users: numUsers, where, model: final.name }, curves, coldStart, notes,
   };
+}
+
+/**
+ * Listings with no interaction in `fitRows` ("cold"): how each model ranks them for the test users
+ * who went on to stay in one (HR@K on the cold held-out listings only; ALS cannot score them), and
+ * whether the neural model's scores for them vary across users (not a constant or NaN).
+ */
+async function coldStartReport(
+  x: Interactions, fitRows: Int32Array, testRows: Int32Array, numUsers: number, models: Scorer[], neural: Scorer | undefined, evalUsers: Int32Array, seen: Csr,
+): Promise<ColdStartReport> {
+  const numItems = x.catalogue.length;
+  const warm = new Uint8Array(numItems);
+  for (const r of fitRows) warm[x.item[r]!] = 1;
+  const items = numItems - warm.reduce((s, w) => s + w, 0);
+  const coldTest = testRows.filter((r) => !warm[x.item[r]!]);
+  const users = usersOf(x, coldTest);
+  const held = csrOf(x, coldTest, numUsers);
+  const hr: ColdStartReport['hr'] = [];
+  if (users.length) for (const m of models) hr.push({ model: m.name, hr: (await rankingMetrics(m, users, seen, held, numItems, K)).hr });
+  let neuralStats: ColdStartReport['neural'];
+  if (neural?.kind === 'factors' && items > 0) {
+    const r = neural.rank;
+    const sample = evalUsers.length > 2000 ? evalUsers.filter((_, j) => j % Math.ceil(evalUsers.length / 2000) === 0) : evalUsers;
+    const values = new Set<number>();
+    let n = 0;
+    let sum = 0;
+    let sq = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (const u of sample) {
+      for (let i = 0; i < numItems; i++) {
+        if (warm[i]) continue;
+        let s = 0;
+        for (let f = 0; f < r; f++) s += neural.users[u * r + f]! * neural.items[i * r + f]!;
+        s = Math.fround(s);
+        values.add(s);
+        n++;
+        sum += s;
+        sq += s * s;
+        min = Math.min(min, s);
+        max = Math.max(max, s);
+      }
+    }
+    const mean = sum / Math.max(1, n);
+    const score = (u: number, i: number): number => {
+      let s = 0;
+      for (let f = 0; f < r; f++) s += neural.users[u * r + f]! * neural.items[i * r + f]!;
+      return s;
+    };
+    let pct = 0;
+    let heldPairs = 0;
+    for (const u of users) {
+      const rated = new Set(seen.idx.subarray(seen.ptr[u]!, seen.ptr[u + 1]!));
+      const candidates = Array.from({ length: numItems }, (_, i) => i).filter((i) => !rated.has(i));
+      for (const i of held.idx.subarray(held.ptr[u]!, held.ptr[u + 1]!)) {
+        const s = score(u, i);
+        pct += candidates.filter((j) => j !== i && score(u, j) > s).length / Math.max(1, candidates.length - 1);
+        heldPairs++;
+      }
+    }
+    neuralStats = {
+      pairs: n, std: Math.sqrt(Math.max(0, sq / Math.max(1, n) - mean * mean)), distinct: values.size, min, max,
+      heldOutPercentile: heldPairs ? pct / heldPairs : undefined,
+    };
+  }
+  return { items, users: users.length, hr, neural: neuralStats };
 }
 
 function recommendationsTable(x: Interactions, indices: Int32Array, scores: Float32Array, k: number, model: string): Table {

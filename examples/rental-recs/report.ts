@@ -39,14 +39,60 @@ export function textReport(r: JobResult, htmlPath?: string): string {
     `Test metrics (leave-last-out, full catalogue ranking, rated listings excluded)`,
     ...table(metricsHeader(r), metricsRows(r)),
     '',
-    `Recommendations: ${r.recommendations.rows.toLocaleString('en-US')} rows (top ${r.recommendations.rows / Math.max(1, r.recommendations.users)} for ${r.recommendations.users.toLocaleString('en-US')} users) → ${r.recommendations.where}`,
+    ...coldStartLines(r),
+    ...r.curves.map((c) => `Training loss per epoch, ${c.name}: ${c.loss.map((l) => l.toFixed(4)).join(' → ')}`),
+    '',
+    `Recommendations: ${r.recommendations.rows.toLocaleString('en-US')} rows (top ${r.recommendations.rows / Math.max(1, r.recommendations.users)} for ${r.recommendations.users.toLocaleString('en-US')} users, by ${r.recommendations.model}) → ${r.recommendations.where}`,
     ...(htmlPath ? [`HTML report: ${htmlPath}`] : []),
     ...r.notes.map((n) => `note: ${n}`),
   ];
   return out.join('\n');
 }
 
+function coldStartText(r: JobResult): string[] {
+  const c = r.coldStart;
+  if (!c) return [];
+  const lines = [`${c.items} catalogue listing(s) have no interaction in the training rows; ${c.users} test user(s) went on to stay in one.`];
+  if (c.users) lines.push(`HR@${r.k} on those cold listings: ${c.hr.map((h) => `${h.model} ${f4(h.hr)}`).join(', ')}.`);
+  if (c.neural) {
+    lines.push(`Neural scores of the cold listings (${c.neural.pairs.toLocaleString('en-US')} user × listing pairs): ${c.neural.distinct.toLocaleString('en-US')} distinct values, ` +
+      `std ${c.neural.std.toFixed(4)}, range [${c.neural.min.toFixed(3)}, ${c.neural.max.toFixed(3)}].`);
+    if (c.neural.heldOutPercentile !== undefined) {
+      lines.push(`The cold listings those users stayed in rank at percentile ${c.neural.heldOutPercentile.toFixed(3)} of their unrated listings under the neural model (0 = top; blind ranking: 0.5).`);
+    }
+  }
+  return lines;
+}
+
+function coldStartLines(r: JobResult): string[] {
+  const lines = coldStartText(r);
+  return lines.length ? ['Cold start', ...lines.map((l) => `  ${l}`), ''] : [];
+}
+
 const COLORS = ['#2f6fb3', '#e08a2c', '#3a9a5b', '#9b59b6'];
+
+/** Loss per epoch, one line per neural fit. */
+function curvesSvg(r: JobResult): string {
+  const W = 560;
+  const H = 220;
+  const all = r.curves.flatMap((c) => c.loss);
+  if (all.length === 0) return '<p>No training curves (the neural model was skipped).</p>';
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const span = hi - lo || 1;
+  const maxEpochs = Math.max(2, ...r.curves.map((c) => c.loss.length));
+  const px = (e: number): number => 50 + ((W - 70) * e) / (maxEpochs - 1);
+  const py = (v: number): number => 20 + ((H - 50) * (hi - v)) / span;
+  const lines = r.curves.map((c, k) => {
+    const pts = c.loss.map((v, e) => `${px(e).toFixed(1)},${py(v).toFixed(1)}`).join(' ');
+    const dots = c.loss.map((v, e) => `<circle cx="${px(e).toFixed(1)}" cy="${py(v).toFixed(1)}" r="2.5" fill="${COLORS[k % COLORS.length]}"><title>${esc(c.name)} epoch ${e + 1}: ${v.toFixed(4)}</title></circle>`).join('');
+    return `<polyline fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="2" points="${pts}"/>${dots}<text x="${60 + k * 200}" y="12" font-size="11" fill="${COLORS[k % COLORS.length]}">${esc(c.name)}</text>`;
+  });
+  const axes = `<line x1="50" y1="${H - 30}" x2="${W - 20}" y2="${H - 30}" stroke="#999"/><line x1="50" y1="20" x2="50" y2="${H - 30}" stroke="#999"/>` +
+    `<text x="46" y="${py(hi) + 4}" font-size="10" text-anchor="end">${hi.toFixed(3)}</text><text x="46" y="${py(lo) + 4}" font-size="10" text-anchor="end">${lo.toFixed(3)}</text>` +
+    `<text x="${W / 2}" y="${H - 8}" font-size="11" text-anchor="middle">epoch (binary cross-entropy, sampled negatives)</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="training curves">${axes}${lines.join('')}</svg>`;
+}
 
 /** Grouped bars: one group per metric, one bar per model. */
 function metricsSvg(r: JobResult): string {
@@ -54,21 +100,22 @@ function metricsSvg(r: JobResult): string {
   const values = r.metrics.map((m) => [m.hr, m.ndcg, m.recall]);
   const max = Math.max(0.01, ...values.flat());
   const W = 560;
-  const H = 240;
+  const H = 250 + 14 * r.metrics.length;
   const groupW = (W - 60) / names.length;
   const barW = (groupW - 30) / Math.max(1, r.metrics.length);
   const bars: string[] = [];
   names.forEach((name, g) => {
     r.metrics.forEach((_m, k) => {
       const v = values[k]![g]!;
-      const h = ((H - 60) * v) / max;
+      const h = ((H - 50 - 14 * r.metrics.length) * v) / max;
       const x = 50 + g * groupW + k * barW;
       bars.push(`<rect x="${x.toFixed(1)}" y="${(H - 30 - h).toFixed(1)}" width="${(barW - 4).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[k % COLORS.length]}"><title>${esc(r.metrics[k]!.model)} ${name} ${v.toFixed(4)}</title></rect>`);
       bars.push(`<text x="${(x + barW / 2 - 2).toFixed(1)}" y="${(H - 34 - h).toFixed(1)}" font-size="10" text-anchor="middle">${v.toFixed(3)}</text>`);
     });
     bars.push(`<text x="${(50 + g * groupW + (groupW - 30) / 2).toFixed(1)}" y="${H - 12}" font-size="12" text-anchor="middle">${name}</text>`);
   });
-  const legend = r.metrics.map((m, k) => `<rect x="${60 + k * 200}" y="6" width="10" height="10" fill="${COLORS[k % COLORS.length]}"/><text x="${74 + k * 200}" y="15" font-size="11">${esc(m.model)}</text>`).join('');
+  // One legend row per model: the names (ALS and neural carry their hyperparameters) are long.
+  const legend = r.metrics.map((m, k) => `<rect x="60" y="${4 + k * 14}" width="10" height="10" fill="${COLORS[k % COLORS.length]}"/><text x="74" y="${13 + k * 14}" font-size="11">${esc(m.model)}</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="metrics"><line x1="45" y1="${H - 30}" x2="${W}" y2="${H - 30}" stroke="#999"/>${legend}${bars.join('')}</svg>`;
 }
 
@@ -96,12 +143,14 @@ export function htmlReport(r: JobResult): string {
 body{font-family:system-ui,sans-serif;margin:2em;max-width:900px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}h2{margin-top:1.4em}</style></head><body>
 <h1>Rental recommendations</h1><p>${esc(r.feedback)} feedback · data: ${esc(r.target)} · total ${secs(total)}</p>
 <h2>Metrics (test, leave-last-out, full catalogue)</h2>${metricsSvg(r)}${htmlTable(metricsHeader(r), metricsRows(r))}
+<h2>Cold start</h2>${coldStartText(r).map((l) => `<p>${esc(l)}</p>`).join('') || '<p>-</p>'}
+<h2>Training curves (neural model)</h2>${curvesSvg(r)}
 <h2>Stage timings</h2>${stagesSvg(r)}
 <h2>Grid search (validation ${esc(r.gridMetric)})</h2><p>best: rank ${r.best.rank}, regParam ${r.best.regParam}, maxIter ${r.best.maxIter}</p>
 ${htmlTable(['rank', 'regParam', 'maxIter', r.gridMetric, 'time'], r.grid.map((g) => [String(g.rank), String(g.regParam), String(g.maxIter), f4(g.metric), secs(g.ms)]))}
 <h2>Data</h2>${htmlTable(['table / set', 'rows'], Object.entries(r.sizes).map(([k, v]) => [k, v.toLocaleString('en-US')]))}
-<h2>Output</h2><p>${r.recommendations.rows.toLocaleString('en-US')} recommendations → ${esc(r.recommendations.where)}</p>
-<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}<li>Training curves: not reported yet (ALS exposes per-iteration timing only; the neural model's curves belong to its stage).</li></ul>
+<h2>Output</h2><p>${r.recommendations.rows.toLocaleString('en-US')} recommendations by ${esc(r.recommendations.model)} → ${esc(r.recommendations.where)}</p>
+<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>
 </body></html>`;
 }
 

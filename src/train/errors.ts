@@ -55,6 +55,23 @@ export class InvalidIdError extends InvalidTrainingDataError {
   }
 }
 
+/**
+ * Thrown by the neural recommender when an item it must score has no usable feature row: a rated
+ * item absent from the item-feature table, or a feature row that is null, NaN or of the wrong width.
+ */
+export class MissingItemFeaturesError extends InvalidTrainingDataError {
+  override readonly code = 'TRAIN_MISSING_ITEM_FEATURES';
+  constructor(
+    message: string,
+    /** Up to 10 of the items at fault. */
+    readonly items: readonly number[],
+    /** How many items are at fault. */
+    readonly count: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Thrown by a numeric kernel when its input has no solution it can compute (a matrix not positive definite). */
 export class NumericalError extends TrainError {
   override readonly code = 'TRAIN_NUMERICAL';

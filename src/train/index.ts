@@ -3,7 +3,8 @@
  * parity (explicit and implicit feedback, NNLS, cold start, top-k recommendations, save/load);
  * hyperparameter search (`tune`: grid/random search, FIFO/ASHA scheduling); data-parallel
  * TensorFlow.js training (`Trainer`: placement-group gang scheduling, ring allreduce among workers,
- * checkpoints and restart after a worker is lost).
+ * checkpoints and restart after a worker is lost); a two-tower neural recommender over item features
+ * trained with it (`NeuralRecommender`: cold-start items scored by their features).
  *
  * @example
  * ```ts
@@ -16,12 +17,12 @@
  */
 export {
   TrainError, InvalidTrainOptionError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
-  TuneError, ModelBuildError, TrainingFailedError,
+  TuneError, ModelBuildError, TrainingFailedError, MissingItemFeaturesError,
 } from './errors.js';
 export { ALS } from './als/als.js';
 export type { ALSFitStats } from './als/als.js';
 export { ALSModel } from './als/als-model.js';
-export type { ALSModelParams, FactorMatrix } from './als/als-model.js';
+export type { ALSModelParams, FactorMatrix, RecommendOptions } from './als/als-model.js';
 export { compileALSOptions } from './als/als-options.js';
 export type { ALSOptions, CompiledALSOptions, ColdStartStrategy, FactorExchange, ALSSolver } from './als/als-options.js';
 export type { RatingsInput, ArrowConvertible } from './als/als-data.js';
@@ -38,3 +39,10 @@ export type {
   TrainerResult, TrainerOptions, CompiledTrainerOptions, AllreduceAlgorithm, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent,
   ReplicaState, RingTransport,
 } from './tfjs/index.js';
+export {
+  NeuralRecommender, NeuralRecommenderModel, compileNeuralRecommenderOptions, buildTwoTowerModel, USER_VECTOR_LAYER, ITEM_VECTOR_LAYER, ITEM_BIAS_LAYER,
+  NEURAL_RECOMMENDER_FORMAT, NEURAL_RECOMMENDER_VERSION,
+} from './recommender/index.js';
+export type {
+  NeuralRecommenderFitStats, NeuralRecommenderParams, TowerWeights, NeuralRecommenderOptions, CompiledNeuralRecommenderOptions, TwoTowerBuilder, TwoTowerSpec,
+} from './recommender/index.js';

@@ -5,7 +5,7 @@
 import {
   Field, Float32, List, makeData, makeVector, Struct, Table, tableFromJSON, vectorFromArray, type DataType, type Vector,
 } from 'apache-arrow';
-import { get, isInitialized, put } from '../../core/index.js';
+import { free, get, isInitialized, put, type ObjectRef } from '../../core/index.js';
 import { InvalidTrainOptionError } from '../errors.js';
 import { lookupIds, materialize, readRatingColumns, type RatingsInput } from './als-data.js';
 import { readALSModel, writeALSModel } from './als-model-io.js';
@@ -29,6 +29,15 @@ export interface FactorMatrix {
   ids: Float64Array;
   factors: Float32Array;
   rank: number;
+}
+
+/** Options of the `recommendFor*` methods. */
+export interface RecommendOptions {
+  /**
+   * (user, item) rows — a table, plain rows or a Dataset with the model's user and item columns,
+   * typically the training ratings — whose pairs are never recommended. @default none
+   */
+  exclude?: RatingsInput | undefined;
 }
 
 const INT32_MIN = -(2 ** 31);
@@ -129,24 +138,44 @@ export class ALSModel {
     return strategy === 'drop' && kept < cols.numRows ? filterRows(withPred, keep) : withPred;
   }
 
-  /** Top `k` items for every user: `[userCol]`, `recommendations` (List<Struct<[itemCol], rating>>), like Spark. */
-  recommendForAllUsers(k: number): Promise<Table> {
-    return this.recommend('users', undefined, k);
+  /**
+   * Top `k` items for every user: `[userCol]`, `recommendations` (List<Struct<[itemCol], rating>>), like Spark.
+   * With `exclude` (rows of (userCol, itemCol), typically the training ratings) a user is never
+   * recommended an item it has a row for; the next best take their places.
+   */
+  recommendForAllUsers(k: number, options: RecommendOptions = {}): Promise<Table> {
+    return this.recommend('users', undefined, k, options.exclude);
   }
 
   /** Top `k` items for the given users (ids, or a table/Dataset with the user column); unknown users are skipped. */
-  async recommendForUserSubset(users: ArrayLike<number> | RatingsInput, k: number): Promise<Table> {
-    return this.recommend('users', await this.subsetIndices(users, this.params.userCol, this.userFactorMatrix.ids), k);
+  async recommendForUserSubset(users: ArrayLike<number> | RatingsInput, k: number, options: RecommendOptions = {}): Promise<Table> {
+    return this.recommend('users', await this.subsetIndices(users, this.params.userCol, this.userFactorMatrix.ids), k, options.exclude);
   }
 
-  /** Top `k` users for every item: `[itemCol]`, `recommendations` (List<Struct<[userCol], rating>>). */
-  recommendForAllItems(k: number): Promise<Table> {
-    return this.recommend('items', undefined, k);
+  /** Top `k` users for every item: `[itemCol]`, `recommendations` (List<Struct<[userCol], rating>>); `exclude` as above. */
+  recommendForAllItems(k: number, options: RecommendOptions = {}): Promise<Table> {
+    return this.recommend('items', undefined, k, options.exclude);
   }
 
   /** Top `k` users for the given items; unknown items are skipped. */
-  async recommendForItemSubset(items: ArrayLike<number> | RatingsInput, k: number): Promise<Table> {
-    return this.recommend('items', await this.subsetIndices(items, this.params.itemCol, this.itemFactorMatrix.ids), k);
+  async recommendForItemSubset(items: ArrayLike<number> | RatingsInput, k: number, options: RecommendOptions = {}): Promise<Table> {
+    return this.recommend('items', await this.subsetIndices(items, this.params.itemCol, this.itemFactorMatrix.ids), k, options.exclude);
+  }
+
+  /** Per factor row of `side`, the target rows `exclude` pairs it with (pairs with an id the model does not know are ignored). */
+  private async excludedTargets(side: 'users' | 'items', exclude: RatingsInput): Promise<Map<number, Set<number>>> {
+    const cols = await readRatingColumns(exclude, this.params.userCol, this.params.itemCol, undefined);
+    const u = lookupIds(this.userFactorMatrix.ids, cols.users);
+    const it = lookupIds(this.itemFactorMatrix.ids, cols.items);
+    const out = new Map<number, Set<number>>();
+    for (let j = 0; j < cols.numRows; j++) {
+      const [q, t] = side === 'users' ? [u[j]!, it[j]!] : [it[j]!, u[j]!];
+      if (q < 0 || t < 0) continue;
+      let set = out.get(q);
+      if (!set) out.set(q, (set = new Set()));
+      set.add(t);
+    }
+    return out;
   }
 
   private async subsetIndices(sel: ArrayLike<number> | RatingsInput, col: string, ids: Float64Array): Promise<Int32Array> {
@@ -165,68 +194,90 @@ export class ALSModel {
     return Int32Array.from(out);
   }
 
-  private async recommend(side: 'users' | 'items', subset: Int32Array | undefined, k: number): Promise<Table> {
+  private async recommend(side: 'users' | 'items', subset: Int32Array | undefined, k: number, exclude: RatingsInput | undefined): Promise<Table> {
     if (!Number.isInteger(k) || k < 1) throw new InvalidTrainOptionError('k', `k must be a positive integer (got ${String(k)})`);
+    const excluded = exclude === undefined ? undefined : await this.excludedTargets(side, exclude);
     const rank = this.rank;
     const q = side === 'users' ? this.userFactorMatrix : this.itemFactorMatrix;
     const t = side === 'users' ? this.itemFactorMatrix : this.userFactorMatrix;
-    let rows: Int32Array;
-    let queries: Float32Array;
-    if (subset) {
-      rows = subset;
-      queries = new Float32Array(rows.length * rank);
-      rows.forEach((r, i) => queries.set(q.factors.subarray(r * rank, (r + 1) * rank), i * rank));
-    } else {
-      rows = Int32Array.from({ length: q.ids.length }, (_, i) => i);
-      queries = q.factors;
-    }
+    const rows = subset ?? Int32Array.from({ length: q.ids.length }, (_, i) => i);
     const numQ = rows.length;
-    const indices: Int32Array[] = [];
-    const scores: Float32Array[] = [];
-    let kk = Math.min(k, t.ids.length);
-    if (isInitialized() && numQ > 0) {
-      // Blocked matrix multiply in tasks: the targets once in the object store, query rows in chunks.
-      const targetRef = put(t.factors);
-      const numChunks = Math.max(1, Math.min(numQ, Math.ceil((numQ * t.ids.length * rank) / 5e7), 64));
-      const refs = [];
-      for (let c = 0; c < numChunks; c++) {
-        const r0 = Math.floor((c * numQ) / numChunks);
-        const r1 = Math.floor(((c + 1) * numQ) / numChunks);
-        refs.push(topKTask.remote(queries.slice(r0 * rank, r1 * rank), rank, k, targetRef));
-      }
-      for (const r of await get(refs)) {
-        indices.push(r.indices);
-        scores.push(r.scores);
-        kk = r.k;
-      }
-    } else {
-      const r = topK(queries.subarray(0, numQ * rank), [t.factors], rank, k);
-      indices.push(r.indices);
-      scores.push(r.scores);
-      kk = r.k;
+    // A row's top list must reach k + (its excluded targets) deep for k to survive the filter. Rows
+    // are grouped by that depth rounded up to a power of two, so one user with thousands of ratings
+    // does not make every row's list (and the memory of all lists) that deep.
+    const groups = new Map<number, number[]>();
+    for (let r = 0; r < numQ; r++) {
+      const need = k + (excluded?.get(rows[r]!)?.size ?? 0);
+      const depth = need === k ? k : 2 ** Math.ceil(Math.log2(need));
+      let g = groups.get(depth);
+      if (!g) groups.set(depth, (g = []));
+      g.push(r);
     }
-    const idxAll = new Int32Array(numQ * kk);
-    const scoreAll = new Float32Array(numQ * kk);
-    let at = 0;
-    for (let c = 0; c < indices.length; c++) {
-      idxAll.set(indices[c]!, at);
-      scoreAll.set(scores[c]!, at);
-      at += indices[c]!.length;
+    const targetRef = isInitialized() && numQ > 0 ? put(t.factors) : undefined;
+    const listOf: Array<{ indices: Int32Array; scores: Float32Array; k: number; j: number }> = new Array(numQ);
+    for (const [depth, members] of groups) {
+      const queries = new Float32Array(members.length * rank);
+      members.forEach((r, j) => queries.set(q.factors.subarray(rows[r]! * rank, (rows[r]! + 1) * rank), j * rank));
+      const top = await this.topKOf(queries, members.length, depth, t, targetRef);
+      members.forEach((r, j) => (listOf[r] = { ...top, j }));
+    }
+    if (targetRef) free(targetRef);
+    // Per query row: its top targets in order, minus the excluded ones, at most k.
+    const idxAll = new Int32Array(numQ * k);
+    const scoreAll = new Float32Array(numQ * k);
+    const offsets = new Int32Array(numQ + 1);
+    let m = 0;
+    for (let r = 0; r < numQ; r++) {
+      const skip = excluded?.get(rows[r]!);
+      const l = listOf[r]!;
+      let kept = 0;
+      for (let p = l.j * l.k; p < (l.j + 1) * l.k && kept < k; p++) {
+        if (skip?.has(l.indices[p]!)) continue;
+        idxAll[m] = l.indices[p]!;
+        scoreAll[m] = l.scores[p]!;
+        m++;
+        kept++;
+      }
+      offsets[r + 1] = m;
     }
     const qCol = side === 'users' ? this.params.userCol : this.params.itemCol;
     const tCol = side === 'users' ? this.params.itemCol : this.params.userCol;
-    const targetIds = new Float64Array(numQ * kk);
-    for (let j = 0; j < idxAll.length; j++) targetIds[j] = t.ids[idxAll[j]!]!;
+    const targetIds = new Float64Array(m);
+    for (let j = 0; j < m; j++) targetIds[j] = t.ids[idxAll[j]!]!;
     const tIdVec = idVector(targetIds);
     const structType = new Struct([new Field(tCol, tIdVec.type as DataType, false), new Field('rating', new Float32(), false)]);
     const structData = makeData({
-      type: structType, length: numQ * kk, nullCount: 0,
-      children: [tIdVec.data[0]!, makeData({ type: new Float32(), length: numQ * kk, data: scoreAll })],
+      type: structType, length: m, nullCount: 0,
+      children: [tIdVec.data[0]!, makeData({ type: new Float32(), length: m, data: scoreAll.subarray(0, m) })],
     });
-    const offsets = Int32Array.from({ length: numQ + 1 }, (_, i) => i * kk);
     const list = makeData({ type: new List(new Field('element', structType, false)), length: numQ, nullCount: 0, valueOffsets: offsets, child: structData });
     const qIds = Float64Array.from(rows, (r) => q.ids[r]!);
     return new Table({ [qCol]: idVector(qIds), recommendations: makeVector(list) });
+  }
+
+  /** Top `depth` targets of each query row (row-major, `k` = min(depth, targets) per row): blocked multiply in tasks on a cluster, else here. */
+  private async topKOf(queries: Float32Array, numQ: number, depth: number, t: FactorMatrix, targetRef: ObjectRef<Float32Array> | undefined): Promise<{ indices: Int32Array; scores: Float32Array; k: number }> {
+    const rank = this.rank;
+    if (!targetRef || numQ === 0) return topK(queries, [t.factors], rank, depth);
+    // Blocked matrix multiply in tasks: the targets once in the object store, query rows in chunks.
+    const numChunks = Math.max(1, Math.min(numQ, Math.ceil((numQ * t.ids.length * rank) / 5e7), 64));
+    const refs = [];
+    for (let c = 0; c < numChunks; c++) {
+      const r0 = Math.floor((c * numQ) / numChunks);
+      const r1 = Math.floor(((c + 1) * numQ) / numChunks);
+      refs.push(topKTask.remote(queries.slice(r0 * rank, r1 * rank), rank, depth, targetRef));
+    }
+    const parts = await get(refs);
+    const kk = Math.min(depth, t.ids.length);
+    const indices = new Int32Array(numQ * kk);
+    const scores = new Float32Array(numQ * kk);
+    let at = 0;
+    for (const p of parts) {
+      indices.set(p.indices, at);
+      scores.set(p.scores, at);
+      at += p.indices.length;
+    }
+    return { indices, scores, k: kk };
   }
 
   /** Writes the model to `dir`: metadata.json (versioned, with checksums) and binary Float32/Float64 arrays. */

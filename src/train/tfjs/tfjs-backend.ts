@@ -7,6 +7,45 @@ import type * as TF from '@tensorflow/tfjs';
 
 export type Tf = typeof TF;
 
+interface WasmBackendLike {
+  readSync(dataId: unknown): ArrayLike<number>;
+  makeOutput(shape: number[], dtype: TF.DataType): TF.TensorInfo;
+  typedArrayFromHeap(t: TF.TensorInfo): Float32Array | Int32Array;
+}
+
+/**
+ * The wasm backend has no UnsortedSegmentSum kernel, which is the gradient of gather — so without
+ * this, no model with an embedding layer can train on it ("Kernel 'UnsortedSegmentSum' not
+ * registered for backend 'wasm'"). A plain loop: out[ids[r]] += x[r] (rows with an id outside
+ * [0, numSegments) are dropped, as in TensorFlow).
+ */
+function registerMissingWasmKernels(tf: Tf): void {
+  if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
+  tf.registerKernel({
+    kernelName: 'UnsortedSegmentSum',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, segmentIds } = inputs as { x: TF.TensorInfo; segmentIds: TF.TensorInfo };
+      const numSegments = (attrs as { numSegments: number }).numSegments;
+      const b = backend as unknown as WasmBackendLike;
+      const xs = b.readSync(x.dataId);
+      const ids = b.readSync(segmentIds.dataId);
+      const inner = ids.length === 0 ? 0 : xs.length / ids.length;
+      const out = b.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
+      const o = b.typedArrayFromHeap(out);
+      o.fill(0);
+      for (let r = 0; r < ids.length; r++) {
+        const s = ids[r]!;
+        if (s < 0 || s >= numSegments) continue;
+        const src = r * inner;
+        const dst = s * inner;
+        for (let j = 0; j < inner; j++) o[dst + j]! += xs[src + j]!;
+      }
+      return out;
+    },
+  });
+}
+
 let loading: Promise<{ tf: Tf; backend: string }> | undefined;
 
 /** The tfjs module of this thread, with its backend ready. */
@@ -24,6 +63,7 @@ export function loadTf(): Promise<{ tf: Tf; backend: string }> {
     await import('@tensorflow/tfjs-backend-wasm');
     await tf.setBackend('wasm');
     await tf.ready();
+    registerMissingWasmKernels(tf);
     return { tf, backend: tf.getBackend() };
   })();
   return loading;

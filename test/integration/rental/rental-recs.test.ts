@@ -1,10 +1,12 @@
 /**
  * The rental-recs job (examples/rental-recs) end to end on a real 2-CPU cluster: against the real
  * PostgreSQL (127.0.0.1:5432, db `test`; skipped locally when unreachable, FAILS when CI is set) and
- * in the embedded default (Parquet), each with a small synthetic dataset; the recommendations must
- * have one row per (user, rank) for ranks 1..5, no listing the user rated, scores non-increasing by
- * rank; the PostgreSQL table is swapped in atomically. Bad input: a missing table or column (named
- * in the error), an empty ratings table, ratings out of range, and the duplicate policy.
+ * in the embedded default (Parquet), each with a small synthetic dataset; ALS, the neural two-tower
+ * model (listing features, trained with the data-parallel Trainer) and most-popular are evaluated;
+ * the recommendations — by ALS, and by the neural model — must have one row per (user, rank) for
+ * ranks 1..5, no listing the user rated, scores non-increasing by rank; the PostgreSQL table is
+ * swapped in atomically. Bad input: a missing table or column (named in the error), an empty ratings
+ * table, ratings out of range, and the duplicate policy.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,8 @@ import { applySchema, RentalSchemaError } from '../../../examples/rental-recs/st
 import { connectTestPostgres, expectValidRecommendations, uniqueName, urlOf, type RecRow } from './helpers.js';
 
 const GRID: Grid = { rank: [4, 8], regParam: [0.1], maxIter: [4] };
+/** A small, quick neural model (the job's defaults are sized for Albany). */
+const NEURAL = { embeddingDim: 8, hiddenUnits: [16], epochs: 2, batchSize: 512 };
 const ONE: Grid = { rank: [6], regParam: [0.1], maxIter: [4] };
 const quiet = (): void => undefined;
 
@@ -77,14 +81,17 @@ describe('PostgreSQL', () => {
         await new Promise((res) => setTimeout(res, 15));
       }
     })();
-    const result = await runJob({ databaseUrl: url, pgSchema: schema, grid: GRID, log: quiet }).finally(() => (polling = false));
+    // The neural model data-parallel on both CPUs (two Trainer workers averaging every 4 steps).
+    const result = await runJob({ databaseUrl: url, pgSchema: schema, grid: GRID, neural: { ...NEURAL, numWorkers: 2 }, serve: 'als', log: quiet }).finally(() => (polling = false));
     await poll;
     await reader.end();
 
     expect(result.feedback).toBe('explicit');
     expect(result.sizes['duplicates merged']).toBe(dup.rowCount);
     expect(result.grid).toHaveLength(2);
-    expect(result.metrics.map((m) => m.model)).toEqual([expect.stringMatching(/^ALS/), 'most popular']);
+    expect(result.metrics.map((m) => m.model)).toEqual([expect.stringMatching(/^ALS/), expect.stringMatching(/^neural two-tower/), 'most popular']);
+    expect(result.recommendations.model).toMatch(/^ALS/);
+    expect(result.notes.join('\n')).toMatch(/neural model: .* trained on the cluster \(2 worker\(s\)\)/);
     for (const m of result.metrics) {
       expect(m.hr).toBeGreaterThanOrEqual(0);
       expect(m.rmse).toBeGreaterThan(0);
@@ -99,7 +106,7 @@ describe('PostgreSQL', () => {
        JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name AND k.table_schema = c.table_schema
        WHERE c.table_schema = $1 AND c.table_name = 'recommendations' AND c.constraint_type = 'PRIMARY KEY'`, [schema]);
     expect(pk.rows[0].cols).toBe('user_id,rank');
-  }, 60_000);
+  }, 120_000);
 
   it('loads the real Albany data: exact bigint ids, "$1,379.00" prices, CRLF reviews as stays, the calendar', async (ctx) => {
     if (!client) return ctx.skip();
@@ -133,6 +140,18 @@ describe('PostgreSQL', () => {
     expect((err as RentalSchemaError).column).toBe('rated_at');
   });
 
+  it('names a listings column the featurization needs (and runs without it when the neural model is off)', async (ctx) => {
+    if (!client) return ctx.skip();
+    const schema = await newSchema();
+    await client.query(`CREATE TABLE ${schema}.ratings (user_id bigint, listing_id bigint, rating real, rated_at date)`);
+    await client.query(`CREATE TABLE ${schema}.listings (id bigint, neighbourhood text)`);
+    const err = await runJob({ databaseUrl: url, pgSchema: schema, grid: ONE, log: quiet }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RentalSchemaError);
+    expect((err as RentalSchemaError).message).toMatch(/table "listings" has no column "room_type"/);
+    expect((err as RentalSchemaError).column).toBe('room_type');
+    await expect(runJob({ databaseUrl: url, pgSchema: schema, grid: ONE, neural: false, log: quiet })).rejects.toThrow(/ratings table is empty/);
+  });
+
   it('rejects an empty ratings table', async (ctx) => {
     if (!client) return ctx.skip();
     const schema = await newSchema();
@@ -162,8 +181,20 @@ describe('embedded default (Parquet)', () => {
   it('writes top-5 per user to Parquet with the same properties, and a self-contained HTML report', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rental-recs-'));
     dirs.push(dir);
-    const result = await runJob({ dataDir: dir, synthetic: 6_000, seed: 3, grid: ONE, log: quiet });
+    const result = await runJob({ dataDir: dir, synthetic: 6_000, seed: 3, grid: ONE, neural: NEURAL, serve: 'neural', log: quiet });
     expect(result.target).toMatch(/Parquet/);
+    // The neural model was trained (its loss curve falls), evaluated beside ALS and most-popular, and wrote the recommendations.
+    expect(result.metrics.map((m) => m.model)).toEqual([expect.stringMatching(/^ALS/), expect.stringMatching(/^neural two-tower/), 'most popular']);
+    for (const m of result.metrics) expect(m.ndcg).toBeGreaterThan(0);
+    expect(result.recommendations.model).toMatch(/^neural two-tower/);
+    expect(result.curves.map((c) => c.name)).toEqual(['neural (train+val)', 'neural (all data)']);
+    for (const c of result.curves) expect(c.loss.at(-1)!).toBeLessThan(c.loss[0]!);
+    expect(result.sizes['listing features']).toBeGreaterThan(10);
+    // Cold start: the synthetic market has listings no one stayed in; the neural model scores them, and not with one constant.
+    expect(result.coldStart!.items).toBeGreaterThan(0);
+    expect(result.coldStart!.neural!.distinct).toBeGreaterThan(1);
+    expect(result.coldStart!.neural!.std).toBeGreaterThan(0);
+    expect(Number.isFinite(result.coldStart!.neural!.min) && Number.isFinite(result.coldStart!.neural!.max)).toBe(true);
     const ratings = await readParquet(join(dir, 'ratings')).select('user_id', 'listing_id').toArrow();
     const recs = await readParquet(join(dir, 'recommendations')).toArrow();
     const rows = (t: Table, cols: string[]): Array<Record<string, unknown>> =>
@@ -175,8 +206,10 @@ describe('embedded default (Parquet)', () => {
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/(src|href)=["']?https?:/);
     expect(html).toContain('NDCG@10');
+    expect(html).toContain('aria-label="training curves"');
+    expect(html).toContain('Cold start');
     expect(textReport(result)).toMatch(/most popular/);
-  }, 60_000);
+  }, 120_000);
 
   it('is deterministic by seed', async () => {
     const a = await mkdtemp(join(tmpdir(), 'rental-gen-'));
