@@ -144,7 +144,7 @@ async function alsScorer(train: Pair[], s: AlsSetting, seed: number): Promise<(u
   };
 }
 
-const GRID = { rank: [8, 16, 32, 64], regParam: [0.01, 0.1, 1, 10], alpha: [1, 5, 20, 60] };
+const GRID = { rank: [2, 4, 8, 16, 32, 64], regParam: [0.01, 1, 10], alpha: [0.25, 1, 20, 60] };
 /** The setting of the integration test (and of the figures quoted before this suite). */
 const FIXED: AlsSetting = { rank: 32, regParam: 0.1, alpha: 20 };
 
