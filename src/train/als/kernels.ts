@@ -7,6 +7,7 @@
  * and every solve runs in float64.
  */
 import { NumericalError } from '../errors.js';
+import { cgSimd, paddedRank } from './cg-simd.js';
 
 /**
  * Solves A·x = b for a symmetric positive definite A, in place: reads the upper triangle of `a`
@@ -461,80 +462,8 @@ export function initFactors(numRows: number, rank: number, seed: number, side: '
   return out;
 }
 
-/**
- * Reusable float64 scratch of the CG solver: one set per thread, grown on demand, so a block solve
- * allocates nothing but its output.
- */
-let cgScratch: { rank: number; x: Float64Array; r: Float64Array; d: Float64Array; ad: Float64Array } | undefined;
-
-function cgBuffers(rank: number): NonNullable<typeof cgScratch> {
-  if (!cgScratch || cgScratch.rank !== rank) {
-    cgScratch = { rank, x: new Float64Array(rank), r: new Float64Array(rank), d: new Float64Array(rank), ad: new Float64Array(rank) };
-  }
-  return cgScratch;
-}
-
-/** res = (S + λI)·v for a full symmetric rank × rank S (row-major), 4 rows at a time. */
-function symMatVec(s: Float64Array, lambda: number, v: Float64Array, res: Float64Array, rank: number): void {
-  let i = 0;
-  for (; i + 4 <= rank; i += 4) {
-    const r0 = i * rank, r1 = r0 + rank, r2 = r1 + rank, r3 = r2 + rank;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (let j = 0; j < rank; j++) {
-      const vj = v[j]!;
-      s0 += s[r0 + j]! * vj;
-      s1 += s[r1 + j]! * vj;
-      s2 += s[r2 + j]! * vj;
-      s3 += s[r3 + j]! * vj;
-    }
-    res[i] = s0 + lambda * v[i]!;
-    res[i + 1] = s1 + lambda * v[i + 1]!;
-    res[i + 2] = s2 + lambda * v[i + 2]!;
-    res[i + 3] = s3 + lambda * v[i + 3]!;
-  }
-  for (; i < rank; i++) {
-    const row = i * rank;
-    let acc = 0;
-    for (let j = 0; j < rank; j++) acc += s[row + j]! * v[j]!;
-    res[i] = acc + lambda * v[i]!;
-  }
-}
-
-/** y·v for the factor row at `off` of `y` (8 accumulators so the adds pipeline). */
-function dotRow(y: Float32Array, off: number, v: Float64Array, rank: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-  let f = 0;
-  for (; f + 8 <= rank; f += 8) {
-    const o = off + f;
-    s0 += y[o]! * v[f]!;
-    s1 += y[o + 1]! * v[f + 1]!;
-    s2 += y[o + 2]! * v[f + 2]!;
-    s3 += y[o + 3]! * v[f + 3]!;
-    s4 += y[o + 4]! * v[f + 4]!;
-    s5 += y[o + 5]! * v[f + 5]!;
-    s6 += y[o + 6]! * v[f + 6]!;
-    s7 += y[o + 7]! * v[f + 7]!;
-  }
-  for (; f < rank; f++) s0 += y[off + f]! * v[f]!;
-  return (s0 + s1) + (s2 + s3) + ((s4 + s5) + (s6 + s7));
-}
-
-/** res += w·y for the factor row at `off` of `y`. */
-function axpyRow(w: number, y: Float32Array, off: number, res: Float64Array, rank: number): void {
-  let f = 0;
-  for (; f + 8 <= rank; f += 8) {
-    const o = off + f;
-    res[f] = res[f]! + w * y[o]!;
-    res[f + 1] = res[f + 1]! + w * y[o + 1]!;
-    res[f + 2] = res[f + 2]! + w * y[o + 2]!;
-    res[f + 3] = res[f + 3]! + w * y[o + 3]!;
-    res[f + 4] = res[f + 4]! + w * y[o + 4]!;
-    res[f + 5] = res[f + 5]! + w * y[o + 5]!;
-    res[f + 6] = res[f + 6]! + w * y[o + 6]!;
-    res[f + 7] = res[f + 7]! + w * y[o + 7]!;
-  }
-  for (; f < rank; f++) res[f] = res[f]! + w * y[off + f]!;
-}
+/** Byte size rounded up to 16 (v128 alignment). */
+const align16 = (bytes: number): number => (bytes + 15) & ~15;
 
 /**
  * Like `solveBlock`, but each row's normal equations are solved approximately by `steps` steps of
@@ -544,6 +473,10 @@ function axpyRow(w: number, y: Float32Array, off: number, res: Float64Array, ran
  * takes one pass over the row's ratings (Σ (b_w − c₁·(y·x))·y), and each step one more (Σ c₁·(y·d)·y).
  * Not an exact solve: the factors differ from Spark's Cholesky solves; use it for speed on large
  * implicit data. `referenceSolveRowCG` is the same algorithm written plainly.
+ *
+ * The passes over the ratings and YᵀY·v run in the SIMD module of `cg-simd.ts`, on a copy of the
+ * source factors in its memory (float32, rows padded to a multiple of 4); the O(rank) vector
+ * updates of CG stay here.
  */
 export function solveBlockCG(
   block: RatingsBlock, parts: readonly Float32Array[], yty: Float64Array | undefined, p: SolveParams, prev: Float32Array | undefined, steps: number,
@@ -552,39 +485,83 @@ export function solveBlockCG(
   const { rowPtr, colPart, colRow, ratings } = block;
   const out = new Float32Array(block.numRows * rank);
   if (p.implicitPrefs && !yty) throw new NumericalError('implicit feedback needs YᵀY of the source factors');
-  const s = yty ?? new Float64Array(rank * rank);
-  const { x, r, d, ad } = cgBuffers(rank);
   const implicit = p.implicitPrefs;
   const alpha = p.alpha;
-  // A single source part (the usual case with 'whole' exchange and one block, or per-block arrays) still goes through parts[].
+  const rp = paddedRank(rank);
+  let maxN = 0;
+  for (let row = 0; row < block.numRows; row++) maxN = Math.max(maxN, rowPtr[row + 1]! - rowPtr[row]!);
+  // Memory layout (byte addresses): S | x r d ad | coef base | idx | factor parts.
+  const sAddr = 16;
+  const xAddr = sAddr + align16(rp * rp * 8);
+  const rAddr = xAddr + rp * 8;
+  const dAddr = rAddr + rp * 8;
+  const adAddr = dAddr + rp * 8;
+  const cAddr = adAddr + rp * 8;
+  const bwAddr = cAddr + align16(maxN * 8);
+  const idxAddr = bwAddr + align16(maxN * 8);
+  const partAddr: number[] = [];
+  let end = idxAddr + align16(maxN * 4);
+  for (const part of parts) {
+    partAddr.push(end);
+    end += align16((part.length / rank) * rp * 4);
+  }
+  const m = cgSimd();
+  const have = m.memory.buffer.byteLength;
+  if (end > have) m.memory.grow(Math.ceil((end - have) / 65536));
+  const buf = m.memory.buffer;
+  const f64 = new Float64Array(buf);
+  const f32 = new Float32Array(buf);
+  const i32 = new Int32Array(buf);
+  // S (zero padding) and the vectors; x, r, d, ad keep zeros in their padding throughout.
+  f64.fill(0, sAddr / 8, cAddr / 8);
+  if (yty) for (let i = 0; i < rank; i++) f64.set(yty.subarray(i * rank, (i + 1) * rank), sAddr / 8 + i * rp);
+  parts.forEach((part, s) => {
+    const at = partAddr[s]! / 4;
+    if (rp === rank) f32.set(part, at);
+    else {
+      const rows = part.length / rank;
+      f32.fill(0, at, at + rows * rp);
+      for (let i = 0; i < rows; i++) f32.set(part.subarray(i * rank, (i + 1) * rank), at + i * rp);
+    }
+  });
+  const rowBytes = rp * 4;
+  const x = f64.subarray(xAddr / 8, xAddr / 8 + rank);
+  const r = f64.subarray(rAddr / 8, rAddr / 8 + rank);
+  const d = f64.subarray(dAddr / 8, dAddr / 8 + rank);
+  const ad = f64.subarray(adAddr / 8, adAddr / 8 + rank);
+  const c0 = cAddr / 8;
+  const bw0 = bwAddr / 8;
+  const idx0 = idxAddr / 4;
   for (let row = 0; row < block.numRows; row++) {
-    const k0 = rowPtr[row]!;
     const k1 = rowPtr[row + 1]!;
-    const o = row * rank;
-    if (prev) for (let f = 0; f < rank; f++) x[f] = prev[o + f]!;
-    else x.fill(0);
+    let n = 0;
     let numExplicit = 0;
-    for (let k = k0; k < k1; k++) if (!implicit || ratings[k]! > 0) numExplicit++;
-    const lambda = p.regParam * numExplicit;
-    // r = b − A·x = −(YᵀY + λI)·x + Σ (b_w − a_w·(y·x))·y
-    symMatVec(s, lambda, x, r, rank);
-    for (let f = 0; f < rank; f++) r[f] = -r[f]!;
-    for (let k = k0; k < k1; k++) {
+    for (let k = rowPtr[row]!; k < k1; k++) {
       const rating = ratings[k]!;
       let aw: number, bw: number;
       if (implicit) {
         aw = alpha * Math.abs(rating);
         bw = rating > 0 ? 1 + aw : 0;
+        if (rating > 0) numExplicit++;
       } else {
         aw = 1;
         bw = rating;
+        numExplicit++;
       }
       if (aw === 0 && bw === 0) continue;
-      const src = parts[colPart[k]!]!;
-      const off = colRow[k]! * rank;
-      const w = bw - aw * dotRow(src, off, x, rank);
-      axpyRow(w, src, off, r, rank);
+      i32[idx0 + n] = partAddr[colPart[k]!]! + colRow[k]! * rowBytes;
+      f64[c0 + n] = aw;
+      f64[bw0 + n] = bw;
+      n++;
     }
+    const o = row * rank;
+    if (prev) for (let f = 0; f < rank; f++) x[f] = prev[o + f]!;
+    else x.fill(0);
+    const lambda = p.regParam * numExplicit;
+    // r = b − A·x = −(YᵀY + λI)·x + Σ (b_w − c₁·(y·x))·y
+    m.symv(sAddr, xAddr, rAddr, rp, lambda);
+    for (let f = 0; f < rank; f++) r[f] = -r[f]!;
+    m.pass(idxAddr, n, cAddr, bwAddr, 1, -1, xAddr, rAddr, rp);
     let rs = 0;
     for (let f = 0; f < rank; f++) {
       d[f] = r[f]!;
@@ -592,14 +569,8 @@ export function solveBlockCG(
     }
     for (let it = 0; it < steps && rs > 1e-20; it++) {
       // ad = A·d
-      symMatVec(s, lambda, d, ad, rank);
-      for (let k = k0; k < k1; k++) {
-        const aw = implicit ? alpha * Math.abs(ratings[k]!) : 1;
-        if (aw === 0) continue;
-        const src = parts[colPart[k]!]!;
-        const off = colRow[k]! * rank;
-        axpyRow(aw * dotRow(src, off, d, rank), src, off, ad, rank);
-      }
+      m.symv(sAddr, dAddr, adAddr, rp, lambda);
+      m.pass(idxAddr, n, cAddr, bwAddr, 0, 1, dAddr, adAddr, rp);
       let dad = 0;
       for (let f = 0; f < rank; f++) dad += d[f]! * ad[f]!;
       if (!(dad > 0)) break;
