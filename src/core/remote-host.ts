@@ -161,6 +161,8 @@ export async function startRemote(
   const encoded = Buffer.from(JSON.stringify(config)).toString('base64url');
   const script = `set -u
 D=${q(rt.sessionDir)}; N=${q(opts.name)}
+# the last lines of stderr that are neither stack frames nor JSON log lines
+why() { grep -v -e '^ *at ' -e '^{' -e '^ *$' -e '^Node.js v' "$D/logs/$N.err" | tail -n 3 >&2; }
 mkdir -p "$D/logs" "$D/pids" || exit 3
 (umask 077
 ${secrets}
@@ -169,17 +171,17 @@ cd ${q(rt.installDir)} 2>/dev/null || { echo "shoal is not installed in ${rt.ins
 [ -f ${entry} ] || { echo "${rt.installDir}/${entry} is missing on this host: build shoal there (npm run build)" >&2; exit 3; }
 command -v ${q(rt.nodePath)} >/dev/null || { echo "node (${rt.nodePath}) not found on this host" >&2; exit 3; }
 : > "$D/logs/$N.out"
-SHOAL_LOG_FILE="$D/logs/$N.log" ${envs} setsid ${q(rt.nodePath)} ${entry} ${encoded} > "$D/logs/$N.out" 2>> "$D/logs/$N.err" < /dev/null &
+SHOAL_LOG_FILE="$D/logs/$N.log" ${envs} setsid ${q(rt.nodePath)} ${entry} ${encoded} > "$D/logs/$N.out" 2> "$D/logs/$N.err" < /dev/null &
 pid=$!
 echo "$pid" > "$D/pids/$N.pid"
 i=0
 while [ "$i" -lt ${readyS * 10} ]; do
   if line=$(grep -m1 '^SHOAL_READY ' "$D/logs/$N.out"); then echo "PID $pid"; echo "$line"; exit 0; fi
-  if ! kill -0 "$pid" 2>/dev/null; then rm -f "$D/pids/$N.pid"; echo "it exited before it was ready:" >&2; tail -n 5 "$D/logs/$N.err" >&2; exit 4; fi
+  if ! kill -0 "$pid" 2>/dev/null; then rm -f "$D/pids/$N.pid"; echo "it exited before it was ready:" >&2; why; exit 4; fi
   sleep 0.1; i=$((i + 1))
 done
 kill -9 "$pid" 2>/dev/null; rm -f "$D/pids/$N.pid"
-echo "it was not ready after ${readyS} s:" >&2; tail -n 5 "$D/logs/$N.err" >&2; exit 5
+echo "it was not ready after ${readyS} s:" >&2; why; exit 5
 `;
   const r = await runScript(t, script, (readyS + 30) * 1000);
   const pid = /^PID (\d+)$/m.exec(r.stdout);
