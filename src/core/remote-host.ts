@@ -161,8 +161,8 @@ export async function startRemote(
   const encoded = Buffer.from(JSON.stringify(config)).toString('base64url');
   const script = `set -u
 D=${q(rt.sessionDir)}; N=${q(opts.name)}
-# the last lines of stderr that are neither stack frames nor JSON log lines
-why() { grep -v -e '^ *at ' -e '^{' -e '^ *$' -e '^Node.js v' "$D/logs/$N.err" | tail -n 3 >&2; }
+# why it failed: the entry's own "failed to start" line, else the last lines that are not stack frames
+why() { grep -m2 'failed to start' "$D/logs/$N.err" >&2 || grep -v -e '^ *at ' -e '^{' -e '^ *$' -e '^Node.js v' "$D/logs/$N.err" | tail -n 3 >&2; }
 mkdir -p "$D/logs" "$D/pids" || exit 3
 (umask 077
 ${secrets}
