@@ -102,6 +102,8 @@ export class LocalProcessProvider implements NodeProvider {
 export class SshNodeProvider implements NodeProvider {
   readonly name: string;
   private readonly where = new Map<string, HostTarget>();
+  /** Hosts in the order ties are broken: a host whose launch failed goes last. */
+  private order: HostTarget[];
 
   constructor(
     private readonly head: { address: string; tokenFile: string },
@@ -110,6 +112,7 @@ export class SshNodeProvider implements NodeProvider {
   ) {
     if (options.hosts.length === 0) throw new Error('the ssh node provider needs at least one host (provider.worker_ips)');
     this.name = `ssh: ${options.hosts.map((h) => h.host).join(', ')}`;
+    this.order = [...options.hosts];
   }
 
   /** Name of a launched worker's pid and log files. */
@@ -119,7 +122,7 @@ export class SshNodeProvider implements NodeProvider {
 
   async launch(nodeId: string): Promise<void> {
     const count = (h: HostTarget): number => [...this.where.values()].filter((x) => x === h).length;
-    const host = this.options.hosts.reduce((best, h) => (count(h) < count(best) ? h : best));
+    const host = this.order.reduce((best, h) => (count(h) < count(best) ? h : best));
     this.where.set(nodeId, host);
     const { CPU = 1, memory, ...custom } = this.worker.resources;
     const dir = this.options.runtime.sessionDir;
@@ -132,6 +135,8 @@ export class SshNodeProvider implements NodeProvider {
       }, { name, secrets: { [`${name}.token`]: readFileSync(this.head.tokenFile, 'utf8').trim() } });
     } catch (err) {
       this.where.delete(nodeId);
+      // Try the other hosts first next time (this one may be unreachable).
+      this.order = [...this.order.filter((h) => h !== host), host];
       throw err;
     }
   }

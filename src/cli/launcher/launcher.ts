@@ -102,7 +102,7 @@ export async function up(ctx: CliContext, c: ClusterConfig): Promise<number> {
     autoscaler: autoscalerOptions(c),
   }, { name: headName(c), secrets: c.autoscale && c.provider.type === 'ssh' ? { ssh_key: readFileSync(c.auth!.privateKey, 'utf8') } : {} })
     .catch((err: unknown) => {
-      if (err instanceof RemoteStartError && /EADDRINUSE|address already in use|No address added/i.test(err.detail)) {
+      if (err instanceof RemoteStartError && /EADDRINUSE|address already in use/i.test(err.detail)) {
         throw new HeadPortInUseError(headIp, c.head.port, err.detail);
       }
       throw err;
