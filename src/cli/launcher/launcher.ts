@@ -12,7 +12,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  HeadClient, HostUnreachableError, readRemoteFile, RemoteStartError, ShoalError, shoalHome, startRemote, stopRemote,
+  HeadClient, HostUnreachableError, readRemoteFile, RemoteStartError, runScript, shellQuote, ShoalError, shoalHome, startRemote, stopRemote,
   type AutoscalerOptions, type HostTarget, type RemoteRuntime, type StoppedRemote,
 } from '../../core/index.js';
 import type { CliContext } from '../cli-context.js';
@@ -226,7 +226,10 @@ export async function down(ctx: CliContext, c: ClusterConfig): Promise<number> {
   }
   const results = await Promise.all(hosts.map(async (host) => {
     try {
-      return { host, stopped: await stopRemote(targetOf(c, host), rt, `worker@${host}@*`) };
+      const stopped = await stopRemote(targetOf(c, host), rt, `worker@${host}@*`);
+      // Secrets `up` left on the host: the workers' token files, the autoscaler's copy of the SSH key.
+      await runScript(targetOf(c, host), `cd ${shellQuote(c.sessionDir)} 2>/dev/null && rm -f ssh_key worker@${host}@*.token || true`);
+      return { host, stopped };
     } catch (err) {
       failures.push(err instanceof HostUnreachableError ? err.message : `${host}: ${(err as Error).message}`);
       return { host, stopped: [] };

@@ -6,7 +6,7 @@
  * provider: an autoscaled cluster on hosts 2 and 3 grows for pending tasks and shrinks when idle.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +146,7 @@ describeMultihost('shoal up / down over SSH on namespace hosts', () => {
     expect(r.stderr).toContain(`cannot reach host ${NOBODY}`);
     expect(r.stdout).toMatch(/head +10\.213\.0\.11 +pid \d+: (stopped|killed)/);
     expect(noShoalLeft()).toEqual([]);
+    expect(readdirSync(join(home, 'session-static')).filter((f) => f.endsWith('.token'))).toEqual([]);
     const reachable = writeYaml('static-reachable', yaml({ name: 'static', workers: [hostAddress(2), hostAddress(3)] }));
     const again = await shoal(['down', reachable]);
     expect(again.code, again.stderr).toBe(0);
@@ -159,6 +160,8 @@ describeMultihost('shoal up / down over SSH on namespace hosts', () => {
     const r = await shoal(['up', file]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const rec = JSON.parse(readFileSync(join(home, 'clusters', 'auto', 'cluster.json'), 'utf8')) as { address: string; tokenFile: string };
+    // The head's autoscaler got its own copy of the SSH key, readable by the owner only.
+    expect(statSync(join(home, 'session-auto', 'ssh_key')).mode & 0o777).toBe(0o600);
     await init({ address: rec.address, tokenFile: rec.tokenFile });
     const results = await get([0, 1, 2].map((i) => step.remote(i, 200)), { timeoutMs: 90_000 });
     expect(results.map((x) => x.value)).toEqual([0, 1, 2].map((i) => (i * 2654435761) % 1_000_003));
@@ -176,5 +179,6 @@ describeMultihost('shoal up / down over SSH on namespace hosts', () => {
     const d = await shoal(['down', file]);
     expect(d.code, d.stderr).toBe(0);
     expect(noShoalLeft()).toEqual([]);
+    expect(existsSync(join(home, 'session-auto', 'ssh_key'))).toBe(false);
   }, 240_000);
 });
