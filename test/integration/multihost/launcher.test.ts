@@ -98,7 +98,7 @@ describeMultihost('shoal up / down over SSH on namespace hosts', () => {
     const ps = await new Promise<string>((ok) => execFile('ps', ['-eo', 'args'], { maxBuffer: 16 * 2 ** 20 }, (_e, out) => ok(out)));
     expect(ps).not.toContain(token);
     expect(ps).toContain('worker-main.js');
-  }, 180_000);
+  }, 240_000);
 
   it('runs tasks on the workers of hosts 2 and 3; shoal status lists them', async () => {
     await init({ address, tokenFile });
@@ -138,7 +138,7 @@ describeMultihost('shoal up / down over SSH on namespace hosts', () => {
     const s = await shoal(['status', '--address', address, '--token-file', tokenFile]);
     expect(s.code, s.stderr).toBe(0);
     expect(s.stdout).toContain('Nodes: 2 alive');
-  }, 60_000);
+  }, 120_000);
 
   it('down stops every process it started; the unreachable host is named; a second down finds nothing', async () => {
     const r = await shoal(['down', staticYaml]);
@@ -151,7 +151,7 @@ describeMultihost('shoal up / down over SSH on namespace hosts', () => {
     const again = await shoal(['down', reachable]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('Nothing of cluster static was running.');
-  }, 120_000);
+  }, 240_000);
 
   it('the SSH node provider launches a worker for pending tasks and removes it when idle; status shows why', async () => {
     const file = writeYaml('auto', yaml({
@@ -180,5 +180,5 @@ describeMultihost('shoal up / down over SSH on namespace hosts', () => {
     expect(d.code, d.stderr).toBe(0);
     expect(noShoalLeft()).toEqual([]);
     expect(existsSync(join(home, 'session-auto', 'ssh_key'))).toBe(false);
-  }, 240_000);
+  }, 360_000);
 });
