@@ -175,6 +175,7 @@ function autoscalerOptions(c: ClusterConfig): AutoscalerOptions | undefined {
 }
 
 async function headAnswers(r: LaunchRecord): Promise<boolean> {
+  if (!existsSync(r.tokenFile)) return false;
   const client = new HeadClient({ address: r.address, token: readFileSync(r.tokenFile, 'utf8').trim() });
   try {
     await client.control('ping');
