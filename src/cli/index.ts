@@ -15,6 +15,7 @@
 import { Command, CommanderError } from 'commander';
 import { SHOAL_VERSION, ShoalError } from '../core/index.js';
 import { processIo, type CliContext, type CliIo } from './cli-context.js';
+import { downCommand } from './commands/down.js';
 import { jobsCommand } from './commands/jobs.js';
 import { logsCommand } from './commands/logs.js';
 import { startCommand } from './commands/start.js';
@@ -22,6 +23,7 @@ import { statusCommand } from './commands/status.js';
 import { stopJobCommand } from './commands/stop-job.js';
 import { stopCommand } from './commands/stop.js';
 import { submitCommand } from './commands/submit.js';
+import { upCommand } from './commands/up.js';
 
 export type { CliIo } from './cli-context.js';
 export { NoClusterError, PortInUseError, ProcessStartError, ClusterRunningError } from './errors.js';
@@ -36,6 +38,8 @@ Examples:
   $ shoal logs <job> --follow
   $ shoal stop-job <job>
   $ shoal stop                               # stop what \`shoal start\` started
+  $ shoal up cluster.yaml                    # start a cluster on the hosts of a cluster YAML (SSH)
+  $ shoal down cluster.yaml
 
 Which cluster: --address, else SHOAL_ADDRESS, else the one \`shoal start\` recorded in
 $SHOAL_HOME/cluster.json (SHOAL_HOME defaults to ~/.shoal). Token: --token-file, else
@@ -50,7 +54,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
     .addHelpText('after', EXAMPLES);
-  for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand]) {
+  for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand]) {
     program.addCommand(make(ctx).copyInheritedSettings(program));
   }
   return program;

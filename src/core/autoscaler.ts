@@ -4,12 +4,14 @@
  * within `minWorkers`..`maxWorkers`. Every decision is logged with its reason and kept for
  * `shoal status`.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HeadState } from './head-state.js';
 import { newNodeId } from './ids.js';
 import { spawnEntry, stopProcess, type ClusterProcess } from './local-cluster.js';
 import { log } from './log.js';
 import type { Resources } from './protocol.js';
+import { startRemote, stopRemote, type HostTarget, type RemoteRuntime } from './remote-host.js';
 import { fits } from './scheduling-policy.js';
 
 export interface AutoscalerOptions {
@@ -23,6 +25,18 @@ export interface AutoscalerOptions {
   workerResources?: Resources;
   /** Object store of each launched worker, bytes. @default 1 GiB */
   workerObjectStoreBytes?: number;
+  /** Where workers are launched. @default local processes on the head's host */
+  provider?: SshProviderOptions;
+}
+
+/** The hosts of a cluster YAML (`shoal up`): workers are started on them over SSH. */
+export interface SshProviderOptions {
+  type: 'ssh';
+  /** The hosts, each with how to reach it. Workers go to the host running the fewest of them. */
+  hosts: HostTarget[];
+  runtime: RemoteRuntime;
+  /** Memory each worker offers to tasks, bytes. @default 2 GiB */
+  workerMemoryBytes?: number;
 }
 
 export interface AutoscalerDecision {
@@ -77,6 +91,77 @@ export class LocalProcessProvider implements NodeProvider {
   async stopAll(): Promise<void> {
     await Promise.all([...this.procs.keys()].map((id) => this.terminate(id)));
   }
+}
+
+/**
+ * Workers on the hosts of a cluster YAML, started and stopped over SSH (see remote-host.ts). Each
+ * launch goes to the listed host that runs the fewest of this provider's workers; the worker gets
+ * the token through a 0600 file written by the launch script, and `shoal down` finds it by its pid
+ * file in the session folder.
+ */
+export class SshNodeProvider implements NodeProvider {
+  readonly name: string;
+  private readonly where = new Map<string, HostTarget>();
+  /** Hosts in the order ties are broken: a host whose launch failed goes last. */
+  private order: HostTarget[];
+
+  constructor(
+    private readonly head: { address: string; tokenFile: string },
+    private readonly options: SshProviderOptions,
+    private readonly worker: { resources: Resources; objectStoreBytes: number },
+  ) {
+    if (options.hosts.length === 0) throw new Error('the ssh node provider needs at least one host (provider.worker_ips)');
+    this.name = `ssh: ${options.hosts.map((h) => h.host).join(', ')}`;
+    this.order = [...options.hosts];
+  }
+
+  /** Name of a launched worker's pid and log files. */
+  static processName(host: string, nodeId: string): string {
+    return `worker@${host}@${nodeId}`;
+  }
+
+  async launch(nodeId: string): Promise<void> {
+    const count = (h: HostTarget): number => [...this.where.values()].filter((x) => x === h).length;
+    const host = this.order.reduce((best, h) => (count(h) < count(best) ? h : best));
+    this.where.set(nodeId, host);
+    const { CPU = 1, memory, ...custom } = this.worker.resources;
+    const dir = this.options.runtime.sessionDir;
+    const name = SshNodeProvider.processName(host.host, nodeId);
+    try {
+      await startRemote(host, this.options.runtime, 'worker', {
+        headAddress: this.head.address, tokenFile: join(dir, `${name}.token`), host: host.host, nodeId,
+        numCpus: CPU, memoryBytes: memory ?? this.options.workerMemoryBytes ?? 2 * 1024 ** 3, resources: custom,
+        dir: join(dir, name), objectStoreBytes: this.worker.objectStoreBytes, watchParent: false,
+      }, { name, secrets: { [`${name}.token`]: readFileSync(this.head.tokenFile, 'utf8').trim() } });
+    } catch (err) {
+      this.where.delete(nodeId);
+      // Try the other hosts first next time (this one may be unreachable).
+      this.order = [...this.order.filter((h) => h !== host), host];
+      throw err;
+    }
+  }
+
+  async terminate(nodeId: string): Promise<void> {
+    const host = this.where.get(nodeId);
+    this.where.delete(nodeId);
+    if (host) await stopRemote(host, this.options.runtime, SshNodeProvider.processName(host.host, nodeId));
+  }
+
+  launched(): string[] {
+    return [...this.where.keys()];
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.allSettled([...this.where.keys()].map((id) => this.terminate(id)));
+  }
+}
+
+/** The provider `options.provider` names (local processes when absent). */
+export function createNodeProvider(
+  options: AutoscalerOptions, head: { address: string; tokenFile: string; dir: string; host: string },
+): NodeProvider {
+  const worker = { resources: options.workerResources ?? { CPU: 1 }, objectStoreBytes: options.workerObjectStoreBytes ?? 1024 ** 3 };
+  return options.provider?.type === 'ssh' ? new SshNodeProvider(head, options.provider, worker) : new LocalProcessProvider(head, worker);
 }
 
 export class Autoscaler {

@@ -8,7 +8,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, watch,
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Autoscaler, LocalProcessProvider, type AutoscalerOptions } from './autoscaler.js';
+import { Autoscaler, createNodeProvider, type AutoscalerOptions } from './autoscaler.js';
 import { BundleCache } from './code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, NODE_DEATH_TIMEOUT_MS, PROTOCOL_VERSION } from './constants.js';
 import { errorToWire, InvalidOptionsError, VersionMismatchError } from './errors.js';
@@ -48,7 +48,7 @@ export interface HeadOptions {
   tls?: TlsOptions;
   /** Declare a node dead after this much silence. @default 10000 */
   nodeTimeoutMs?: number;
-  /** Launch and remove workers with demand (local processes on the head's host). @default off */
+  /** Launch and remove workers with demand (local processes, or the hosts of a cluster YAML). @default off */
   autoscaler?: AutoscalerOptions;
 }
 
@@ -148,10 +148,7 @@ export class Head {
     this.healthTimer.unref();
     this.info = { address, port, metricsPort, tokenFile, dir: o.dir };
     if (o.autoscaler) {
-      const provider = new LocalProcessProvider(
-        { address, tokenFile, dir: o.dir, host },
-        { resources: o.autoscaler.workerResources ?? { CPU: 1 }, objectStoreBytes: o.autoscaler.workerObjectStoreBytes ?? 1024 ** 3 },
-      );
+      const provider = createNodeProvider(o.autoscaler, { address, tokenFile, dir: o.dir, host });
       this.autoscaler = new Autoscaler(this.state, provider, o.autoscaler);
       this.autoscaler.start();
     }

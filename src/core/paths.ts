@@ -15,7 +15,11 @@ function findRoot(): string {
 
 /** Root folder of the installed shoal package (holds package.json, proto/, dist/). */
 export const PACKAGE_ROOT = findRoot();
-export const SHOAL_VERSION: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
+/**
+ * Version of this shoal (package.json). The test-only SHOAL_VERSION_OVERRIDE replaces it, so tests
+ * can start a process that claims another version (heads refuse such workers and drivers).
+ */
+export const SHOAL_VERSION: string = process.env.SHOAL_VERSION_OVERRIDE || JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
 
 /**
  * Path of a compiled runtime entry (a process or thread main). Runtime entries always run from

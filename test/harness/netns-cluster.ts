@@ -88,7 +88,7 @@ function installExitHook(): void {
 }
 
 /** Holds the machine-wide lock on the namespace hosts until `release()` (or this process dies). */
-async function acquireLock(timeoutMs: number): Promise<{ release(): void }> {
+export async function acquireLock(timeoutMs: number): Promise<{ release(): void }> {
   mkdirSync('/run/lock', { recursive: true });
   // flock holds the lock while `cat` runs; cat ends when our end of its stdin closes.
   const child = spawn('flock', ['-x', LOCK_FILE, 'sh', '-c', 'echo locked; exec cat'], { stdio: ['pipe', 'pipe', 'ignore'] });
