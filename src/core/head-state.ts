@@ -1210,6 +1210,8 @@ export class HeadState {
     }
     for (const { spec, attempt } of rep.tasks) {
       if (this.tasks.get(spec.taskId)?.state === 'running') continue;
+      // A constructor that finished (its actor is reported above): only its `done` is late.
+      if (spec.kind === 'actor-create' && r.confirmed.has(spec.actorId ?? '')) continue;
       const known = this.tasks.get(spec.taskId);
       const t: TaskRecord = known ?? {
         spec, owner: '', state: 'running', pendingDeps: 0, attempts: attempt, plain: isPlain(spec.resources), classKey: classKeyOf(spec),
