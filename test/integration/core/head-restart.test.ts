@@ -6,12 +6,15 @@
  * across the restart gets its value.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, getActor } from 'shoal';
 // Not on the package's public surface: the same compiled module the harness starts heads with.
 import { spawnEntry } from '../../../dist/src/core/local-cluster.js';
+import { HeadClient } from '../../../dist/src/core/head-client.js';
+import { bundleJob } from '../../../dist/src/cli/job-bundle.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
 import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import { appendOnce, slowSquare, sumAll, Tally } from '../../fixtures/core/head-restart.js';
@@ -68,6 +71,40 @@ async function headRestartScenario(tc: TestCluster, label: string, store: string
   expect(await get(sumAll.remote(1, 2, 3), { timeoutMs: 20_000 })).toBe(6);
 }
 
+interface JobView { id: string; status: string; logFile: string; exitCode?: number }
+
+/** One control call on a fresh client (the head may have restarted since the last one). */
+async function control<T>(tc: TestCluster, method: string, body: unknown): Promise<T> {
+  const head = new HeadClient({ address: tc.address, token: tc.token });
+  try {
+    return await head.control<T>(method, body);
+  } finally {
+    head.close();
+  }
+}
+
+/** A submitted job keeps running across a head restart and ends SUCCEEDED with the right output. */
+async function jobScenario(tc: TestCluster, store: string | undefined): Promise<void> {
+  const bundle = await bundleJob(fileURLToPath(new URL('../../fixtures/core/head-restart-job.ts', import.meta.url)));
+  const head = new HeadClient({ address: tc.address, token: tc.token });
+  await head.uploadBundle(bundle.hash, bundle.code);
+  head.close();
+  const n = 12;
+  const job = await control<JobView>(tc, 'job-submit', { bundle: bundle.hash, args: [String(n)], env: {}, entrypoint: 'head-restart-job.ts' });
+  await waitFor('the job\'s tasks to run', async () => (await tc.status()).nodes.some((x) => x.inflightTasks > 0), 30_000, 50);
+
+  await restartHead(tc, store);
+
+  const done = await waitFor('the job to end', async () => {
+    const j = await control<JobView>(tc, 'job-get', { id: job.id });
+    return j.status === 'RUNNING' || j.status === 'PENDING' ? undefined : j;
+  }, 90_000, 250);
+  const output = readFileSync(done.logFile, 'utf8');
+  expect(done, output).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
+  const expected = Array.from({ length: n }, (_, i) => i * i).reduce((a, b) => a + b, 0);
+  expect(output).toContain(`sum: ${expected}`);
+}
+
 describe('head killed and restarted with its SQLite store', () => {
   let tc: TestCluster;
   beforeAll(async () => {
@@ -80,6 +117,10 @@ describe('head killed and restarted with its SQLite store', () => {
   it('the cluster carries on: same results, actor state kept, non-retryable tasks ran once', async () => {
     await headRestartScenario(tc, 'sqlite', undefined);
   }, 120_000);
+
+  it('a submitted job carries on through another restart and its status is right', async () => {
+    await jobScenario(tc, undefined);
+  }, 150_000);
 });
 
 describe('head killed and restarted with --store postgres://', () => {
