@@ -1303,7 +1303,7 @@ export class HeadState {
   private applyDriverReport(s: SessionHandle, rep: DriverReport, drain?: { lost: Set<string>; actorNodes: Map<string, string> }): void {
     for (const v of rep.values) {
       if (this.objects.has(v.id)) continue;
-      const o = this.newObject(v.id, undefined);
+      const o = this.newObject(v.id, s.id);
       o.inline = v.inline;
       o.size = v.inline.byteLength;
       o.nested = v.nested;
@@ -1318,7 +1318,7 @@ export class HeadState {
       if (t) {
         if (!t.owner) t.owner = s.id;
         if (t.state === 'done' && spec.kind === 'actor-create' && !this.objects.has(resultId)) {
-          const o = this.newObject(resultId, undefined);
+          const o = this.newObject(resultId, s.id);
           o.inline = serialize(null);
           o.size = o.inline.byteLength;
           o.state = 'ready';
@@ -1333,7 +1333,7 @@ export class HeadState {
         : spec.kind === 'actor-call' ? (this.actors.get(spec.actorId ?? '')?.maxTaskRetries ?? 0) > 0
           : (spec.actor?.maxRestarts ?? 0) > 0;
       if (mayHaveRun && !retryable) {
-        const o = this.newObject(resultId, undefined);
+        const o = this.newObject(resultId, s.id);
         const where = actorNode ?? ([...(drain?.lost ?? [])].join(',') || 'unknown');
         this.setObjectError(o, new WorkerDiedError(spec.name, where, 1, 'the head restarted while it was pending and it may have run on a node that did not come back; it is not retryable (maxRetries 0), so it was not run again').toWire());
         continue;

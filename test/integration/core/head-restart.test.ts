@@ -5,12 +5,12 @@
  * not be retried runs exactly once (counted through a file it appends to), and a get() waiting
  * across the restart gets its value.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, getActor } from 'shoal';
+import { get, getActor, WorkerDiedError } from 'shoal';
 // Not on the package's public surface: the same compiled module the harness starts heads with.
 import { spawnEntry } from '../../../dist/src/core/local-cluster.js';
 import { HeadClient } from '../../../dist/src/core/head-client.js';
@@ -23,14 +23,16 @@ const scratch = mkdtempSync(join(tmpdir(), 'shoal-head-restart-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** SIGKILLs the head and starts it again on the same port and folder, with `store`. */
-async function restartHead(tc: TestCluster, store: string | undefined): Promise<void> {
+async function restartHead(tc: TestCluster, store: string | undefined, options: { recoveryGraceMs?: number; whileDown?: () => Promise<void> } = {}): Promise<void> {
   const old = tc.headProcess.child;
   const exited = new Promise<void>((resolve) => old.once('exit', () => resolve()));
   old.kill('SIGKILL');
   await exited;
+  await options.whileDown?.();
   const info = tc.headInfo;
   const head = await spawnEntry('head-main.js', {
     dir: info.dir, host: '127.0.0.1', port: info.port, watchParent: true, ...(store ? { store } : {}),
+    ...(options.recoveryGraceMs ? { recoveryGraceMs: options.recoveryGraceMs } : {}),
   }, { attached: true, logFile: join(info.dir, 'logs', 'head-restarted.log') });
   // The harness stops (and on exit kills) processes[0] as the head.
   tc.cluster.processes[0] = head;
@@ -146,4 +148,44 @@ describe('head killed and restarted with --store postgres://', () => {
     if (!tc) return ctx.skip();
     await headRestartScenario(tc, 'postgres', store);
   }, 120_000);
+});
+
+describe('a worker lost while the head is down', () => {
+  let tc: TestCluster;
+  beforeAll(async () => {
+    tc = await TestCluster.start({ numWorkers: 2, numCpus: 2 });
+  }, 60_000);
+  afterAll(async () => {
+    await tc?.stop();
+  });
+
+  it('a non-retryable task that ran there fails with WorkerDiedError instead of running again; a named actor restarts', async () => {
+    const runs = join(scratch, 'lost-node-runs.txt');
+    const victim = tc.nodeId(1);
+    const onVictim = { schedulingStrategy: { nodeId: victim, soft: true } };
+    const once = appendOnce.options({ maxRetries: 0, ...onVictim });
+    const retried = slowSquare.options({ maxRetries: 2, ...onVictim });
+    const tally = Tally.options({ name: 'tally-lost', lifetime: 'detached', maxRestarts: 1, ...onVictim }).remote();
+    expect(await get(tally.add.remote(3), { timeoutMs: 20_000 })).toBe(3);
+    const onceRef = once.remote(runs, 1, 8_000);
+    const retriedRef = retried.remote(7, 8_000);
+    await waitFor('both tasks running on the victim (the side effect done)', async () => {
+      const node = (await tc.status()).nodes.find((n) => n.id === victim);
+      return (node?.inflightTasks ?? 0) >= 2 && existsSync(runs);
+    }, 30_000, 50);
+
+    await restartHead(tc, undefined, { recoveryGraceMs: 3_000, whileDown: () => tc.killWorker(1) });
+
+    const err = await get(onceRef, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerDiedError);
+    expect((err as Error).message).toMatch(/head restarted/);
+    expect(readFileSync(runs, 'utf8').trim().split('\n')).toEqual(['1']);
+    // A retryable task runs again on the surviving worker.
+    expect(await get(retriedRef, { timeoutMs: 60_000 })).toBe(49);
+    // The detached actor restarted on the survivor (a fresh instance: its state was on the lost node).
+    const again = await getActor<{ add(n: number): number }>('tally-lost');
+    expect(await get(again.add.remote(1), { timeoutMs: 30_000 })).toBe(1);
+    const status = await tc.waitForNodes(1, 20_000);
+    expect(status.nodes.map((n) => n.id)).toEqual([tc.nodeId(0)]);
+  }, 150_000);
 });
