@@ -166,6 +166,7 @@ interface Recovery {
   parked: Map<string, { session: SessionHandle; report: DriverReport | undefined; msgs: ClientMsg[] }>;
   timer: NodeJS.Timeout;
 }
+
 export class HeadState {
   readonly nodes = new Map<string, NodeState>();
   readonly sessions = new Map<string, SessionHandle>();

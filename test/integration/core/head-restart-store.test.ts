@@ -8,9 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HeadStoreError } from '../../../dist/src/core/errors.js';
-import { Head } from '../../../dist/src/core/head.js';
-import { spawnEntry } from '../../../dist/src/core/local-cluster.js';
+// Not on the package's public surface: the compiled core layer, as the harness uses it.
+import { Head, HeadStoreError, spawnEntry } from '../../../dist/src/core/index.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'shoal-head-store-'));

@@ -11,13 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, getActor, WorkerDiedError } from 'shoal';
-// Not on the package's public surface: the same compiled module the harness starts heads with.
-import { spawnEntry } from '../../../dist/src/core/local-cluster.js';
-import { HeadClient } from '../../../dist/src/core/head-client.js';
-import { bundleJob } from '../../../dist/src/cli/job-bundle.js';
+// Not on the package's public surface: the compiled layers the harness starts clusters with.
+import { HeadClient, spawnEntry } from '../../../dist/src/core/index.js';
+import { main as shoalCli } from '../../../dist/src/cli/index.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
 import { TestCluster, waitFor } from '../../harness/test-cluster.js';
-import { appendOnce, slowSquare, sumAll, Tally } from '../../fixtures/core/head-restart.js';
+import { appendOnce, slowSquare, sumAll, Tally } from '../../fixtures/core/index.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'shoal-head-restart-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -87,12 +86,13 @@ async function control<T>(tc: TestCluster, method: string, body: unknown): Promi
 
 /** A submitted job keeps running across a head restart and ends SUCCEEDED with the right output. */
 async function jobScenario(tc: TestCluster, store: string | undefined): Promise<void> {
-  const bundle = await bundleJob(fileURLToPath(new URL('../../fixtures/core/head-restart-job.ts', import.meta.url)));
-  const head = new HeadClient({ address: tc.address, token: tc.token });
-  await head.uploadBundle(bundle.hash, bundle.code);
-  head.close();
   const n = 12;
-  const job = await control<JobView>(tc, 'job-submit', { bundle: bundle.hash, args: [String(n)], env: {}, entrypoint: 'head-restart-job.ts' });
+  let out = '';
+  const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (out += t) };
+  const script = fileURLToPath(new URL('../../fixtures/core/head-restart-job.ts', import.meta.url));
+  const code = await shoalCli(['submit', '--no-wait', '--address', tc.address, '--token-file', tc.headInfo.tokenFile, '--', 'node', script, String(n)], io);
+  expect(code, out).toBe(0);
+  const job = { id: /Submitted job (\S+):/.exec(out)![1]! };
   await waitFor('the job\'s tasks to run', async () => (await tc.status()).nodes.some((x) => x.inflightTasks > 0), 30_000, 50);
 
   await restartHead(tc, store);
@@ -147,6 +147,16 @@ describe('head killed and restarted with --store postgres://', () => {
   it('the cluster carries on: same results, actor state kept, non-retryable tasks ran once', async (ctx) => {
     if (!tc) return ctx.skip();
     await headRestartScenario(tc, 'postgres', store);
+    // The state is in PostgreSQL: the cluster, its sessions and nodes, the named actor.
+    const pg = (await connectTestPostgres())!;
+    try {
+      const rows = await pg.query<{ kind: string; n: string }>(`SELECT kind, count(*) AS n FROM "${schema}".head_records GROUP BY kind`);
+      const counts = Object.fromEntries(rows.rows.map((r) => [r.kind, Number(r.n)]));
+      expect(counts).toMatchObject({ meta: 1, node: 2, actor: 1 });
+      expect(counts.session).toBeGreaterThanOrEqual(3);
+    } finally {
+      await pg.end();
+    }
   }, 120_000);
 });
 
