@@ -90,7 +90,7 @@ async function jobScenario(tc: TestCluster, store: string | undefined): Promise<
   let out = '';
   const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (out += t) };
   const script = fileURLToPath(new URL('../../fixtures/core/head-restart-job.ts', import.meta.url));
-  const code = await shoalCli(['submit', '--no-wait', '--address', tc.address, '--token-file', tc.headInfo.tokenFile, '--', 'node', script, String(n)], io);
+  const code = await shoalCli([process.execPath, 'shoal', 'submit', '--no-wait', '--address', tc.address, '--token-file', tc.headInfo.tokenFile, '--', 'node', script, String(n)], io);
   expect(code, out).toBe(0);
   const job = { id: /Submitted job (\S+):/.exec(out)![1]! };
   await waitFor('the job\'s tasks to run', async () => (await tc.status()).nodes.some((x) => x.inflightTasks > 0), 30_000, 50);
