@@ -269,7 +269,8 @@ export class Head {
         return { version: SHOAL_VERSION, address: this.info.address };
       case 'status':
         return {
-          ...this.state.status(), jobs: this.jobs.list(), head: { ...this.info, version: SHOAL_VERSION, hostname: hostname() },
+          ...this.state.status(), jobs: this.jobs.list(),
+          head: { ...this.info, version: SHOAL_VERSION, hostname: hostname(), recovering: this.state.recovering },
           autoscaler: this.autoscaler
             ? { provider: this.autoscaler.provider.name, options: this.options.autoscaler, decisions: this.autoscaler.decisions.slice(-20) }
             : undefined,
