@@ -17,7 +17,8 @@ export class PostgresHeadStore extends WriteBehindStore {
   readonly description: string;
   private readonly connectionString: string;
   private readonly schema: string;
-  private client?: pg.Client;
+  private client?: pg.Client | undefined;
+  private opened = false;
 
   constructor(url: string) {
     super();
@@ -67,6 +68,7 @@ export class PostgresHeadStore extends WriteBehindStore {
       }
       const rows = await client.query<{ kind: string; key: string; body: Buffer }>(`SELECT kind, key, body FROM ${this.records}`);
       this.client = client;
+      this.opened = true;
       return recordsFrom(rows.rows);
     } catch (err) {
       await client.end().catch(() => undefined);
@@ -75,13 +77,28 @@ export class PostgresHeadStore extends WriteBehindStore {
     }
   }
 
+  /** The writing connection; a new one after a failure (the server restarted, the link broke). */
+  private async connection(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    client.on('error', (err) => log.error({ err, store: this.description }, 'head store connection failed'));
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    this.client = client;
+    return client;
+  }
+
   protected async writeBatch(ops: StoreOp[]): Promise<void> {
-    const client = this.client;
-    if (!client) return;
+    if (!this.opened) return;
+    const client = await this.connection();
     const upserts = ops.filter((o) => o.body);
     const deletes = ops.filter((o) => !o.body);
-    await client.query('BEGIN');
     try {
+      await client.query('BEGIN');
       if (upserts.length) {
         await client.query(
           `INSERT INTO ${this.records} (kind, key, body) SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])
@@ -97,11 +114,15 @@ export class PostgresHeadStore extends WriteBehindStore {
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      // Start over on a fresh connection next time (the batch is retried by the queue).
+      this.client = undefined;
+      await client.end().catch(() => undefined);
       throw err;
     }
   }
 
   protected async closeBackend(): Promise<void> {
+    this.opened = false;
     await this.client?.end().catch(() => undefined);
     this.client = undefined;
   }
