@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, getActor, WorkerDiedError } from 'shoal';
+import { ConnectionError, get, getActor, WorkerDiedError } from 'shoal';
 // Not on the package's public surface: the compiled layers the harness starts clusters with.
 import { HeadClient, spawnEntry } from '../../../dist/src/core/index.js';
 import { main as shoalCli } from '../../../dist/src/cli/index.js';
@@ -198,4 +198,29 @@ describe('a worker lost while the head is down', () => {
     const status = await tc.waitForNodes(1, 20_000);
     expect(status.nodes.map((n) => n.id)).toEqual([tc.nodeId(0)]);
   }, 150_000);
+});
+
+describe('a head that does not come back', () => {
+  let tc: TestCluster;
+  beforeAll(async () => {
+    tc = await TestCluster.start({ numWorkers: 1, numCpus: 1 });
+  }, 60_000);
+  afterAll(async () => {
+    delete process.env.SHOAL_RECONNECT_TIMEOUT_MS;
+    await tc?.stop();
+  });
+
+  it('a waiting get() fails with ConnectionError once the reconnect timeout has passed', async () => {
+    process.env.SHOAL_RECONNECT_TIMEOUT_MS = '1500';
+    const ref = slowSquare.remote(3, 20_000);
+    await waitFor('the task to run', async () => (await tc.status()).nodes.some((n) => n.inflightTasks > 0), 20_000, 50);
+    const old = tc.headProcess.child;
+    const exited = new Promise<void>((resolve) => old.once('exit', () => resolve()));
+    old.kill('SIGKILL');
+    await exited;
+    const err = await get(ref, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as Error).message).toContain(tc.address);
+    expect((err as Error).message).toMatch(/could not get it back within 1500 ms/);
+  }, 90_000);
 });
