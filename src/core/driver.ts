@@ -10,15 +10,16 @@ import { tmpdir } from 'node:os';
 import { bundleModule } from './code-shipping.js';
 import { INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION } from './constants.js';
 import {
-  ConnectionError, errorFromWire, GetTimeoutError, ObjectFreedError, ShoalError, type WireError,
+  AuthenticationError, ConnectionError, errorFromWire, GetTimeoutError, ObjectFreedError, ShoalError,
+  VersionMismatchError, type WireError,
 } from './errors.js';
-import { HeadClient } from './head-client.js';
+import { HeadClient, reconnectTimeoutMs, withBackoff } from './head-client.js';
 import { newObjectId, returnObjectId } from './ids.js';
 import { ArgPlaceholder, ObjectRef, refHooks } from './object-ref.js';
 import { ObjectStore } from './object-store.js';
 import { addObjectTransferService, bindServer, ObjectFetcher } from './object-transfer.js';
 import { SHOAL_VERSION } from './paths.js';
-import type { ClientMsg, FunctionRef, HeadMsg, ReadyMsg, TaskSpec } from './protocol.js';
+import type { ClientMsg, DriverReport, FunctionRef, HeadMsg, PutMsg, ReadyMsg, ResumeReport, TaskSpec } from './protocol.js';
 import { deserialize, serialize } from './serialization.js';
 import { connectionFailure, localAddressTowards, SessionChannel, type TlsOptions } from './transport.js';
 
@@ -51,6 +52,11 @@ export interface ConnectOptions {
   connectTimeoutMs?: number | undefined;
   /** Take small results straight from the workers (one hop sooner than through the head). */
   directResults?: boolean | undefined;
+  /**
+   * After losing the head (it was killed or restarted), keep trying to get the session back this
+   * long, then fail what is pending with ConnectionError. @default 60000 (or SHOAL_RECONNECT_TIMEOUT_MS)
+   */
+  reconnectTimeoutMs?: number | undefined;
 }
 
 export class DriverRuntime {
@@ -76,6 +82,13 @@ export class DriverRuntime {
   private connected = false;
   private deliveryAddress?: string | undefined;
   private readonly unsent: ClientMsg[] = [];
+  /** Submitted on a session, result not arrived: re-reported if the head restarts. In order. */
+  private readonly pendingSpecs = new Map<string, TaskSpec>();
+  /** put() objects announced on a session, while referenced here. */
+  private readonly puts = new Map<string, PutMsg>();
+  /** Code bundles uploaded, to upload again to a head that lost them. */
+  private readonly bundleCode = new Map<string, Uint8Array>();
+  private reconnecting = false;
   onClose?: (err?: Error) => void;
   /**
    * Inside a task: called when get()/wait() starts and stops waiting on objects, so the cluster
@@ -113,39 +126,106 @@ export class DriverRuntime {
       this.ensureStore();
       this.deliveryAddress = await this.storeAddress;
     }
+    await this.openSession(undefined);
+    refHooks.onCreate = (ref) => this.refCreated(ref);
+  }
+
+  /** Opens the session stream (with `resume`, the one lost with the head) and waits for the welcome. */
+  private openSession(resume: ResumeReport | undefined): Promise<void> {
     const stream = this.head.session();
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
+      let welcomed = false;
       this.channel = new SessionChannel<HeadMsg, ClientMsg>(
         stream,
         'driver',
         (msg) => {
           if (msg.t === 'welcome') {
+            welcomed = true;
             this.sessionId = msg.sessionId;
             this.jobId = msg.jobId;
             this.connected = true;
-            for (const m of this.unsent.splice(0)) this.channel.send(m);
+            for (const m of this.unsent.splice(0)) this.sendNow(m);
             resolve();
           } else if (msg.t === 'refused') reject(errorFromWire(msg.error));
           else this.onMessage(msg);
         },
         (err) => {
           const e = err ? connectionFailure(this.address, err) : new ConnectionError(this.address, 'the head closed the session');
-          reject(e);
-          this.connectionLost(e);
+          if (!welcomed) {
+            reject(e);
+            if (!resume) this.connectionLost(e);
+            return;
+          }
+          this.sessionLost(e);
         },
       );
       this.channel.send({
         t: 'hello', role: 'driver', version: SHOAL_VERSION, protocol: PROTOCOL_VERSION, pid: process.pid,
-        hostname: hostname(), jobId: this.options.jobId, entry: process.argv[1],
+        hostname: hostname(), jobId: this.options.jobId ?? (this.jobId || undefined), entry: process.argv[1], resume,
       });
     });
-    refHooks.onCreate = (ref) => this.refCreated(ref);
+  }
+
+  /**
+   * The session broke after it was open: the head died or restarted. Pending work stays pending;
+   * messages queue up; the session is opened again (with backoff) and this driver re-reports what
+   * it has. Only past the reconnect timeout does what is pending fail.
+   */
+  private sessionLost(cause: Error): void {
+    this.connected = false;
+    if (this.closed || this.reconnecting) return;
+    this.reconnecting = true;
+    const timeoutMs = reconnectTimeoutMs(this.options.reconnectTimeoutMs);
+    process.stderr.write(`shoal: lost the session to the head at ${this.address} (${cause.message}); reconnecting for up to ${timeoutMs} ms\n`);
+    void withBackoff(async () => {
+      this.head.close();
+      this.head = new HeadClient({ address: this.address, token: this.options.token, tls: this.options.tls });
+      // A head that lost its code bundles gets them again before the tasks that need them.
+      for (const [hash, code] of this.bundleCode) await this.head.uploadBundle(hash, code);
+      await this.openSession({ sessionId: this.sessionId, driver: this.report() });
+    }, {
+      timeoutMs,
+      cancelled: () => this.closed,
+      fatal: (err) => err instanceof VersionMismatchError || err instanceof AuthenticationError,
+    }).then(
+      () => {
+        this.reconnecting = false;
+      },
+      (err: Error) => {
+        this.reconnecting = false;
+        this.connectionLost(new ConnectionError(this.address, `lost the session to the head and could not get it back within ${timeoutMs} ms (last error: ${err.message})`, { cause: err }));
+      },
+    );
+  }
+
+  /** What this driver re-reports to a restarted head. */
+  private report(): DriverReport {
+    const values: DriverReport['values'] = [];
+    const waiting: string[] = [];
+    for (const [id, o] of this.objects) {
+      if (o.state === 'pending') waiting.push(id);
+      else if (o.state === 'ready' && o.inline && !this.puts.has(id)) values.push({ id, inline: o.inline, nested: [] });
+    }
+    return {
+      puts: [...this.puts.values()].filter((p) => this.objects.has(p.id)),
+      values,
+      pending: [...this.pendingSpecs.values()],
+      held: [...this.objects.keys()],
+      waiting,
+    };
   }
 
   /** Sends on the session, or holds the message until the session is open (lazy connects). */
   private post(msg: ClientMsg): void {
-    if (this.connected) this.channel.send(msg);
+    if (this.connected) this.sendNow(msg);
     else this.unsent.push(msg);
+  }
+
+  /** Sends on the open session, remembering what a restarted head would need again. */
+  private sendNow(msg: ClientMsg): void {
+    if (msg.t === 'submit') for (const spec of msg.specs) this.pendingSpecs.set(spec.taskId, spec);
+    else if (msg.t === 'put') this.puts.set(msg.id, msg);
+    this.channel.send(msg);
   }
 
   /** Fails every pending object: the session could not be opened or was lost. */
@@ -191,6 +271,7 @@ export class DriverRuntime {
     if (!o) return;
     if (--o.refs > 0) return;
     this.objects.delete(id);
+    this.puts.delete(id);
     if (this.closed) return;
     // The store's copy stays until the head says 'free': pending tasks may still need it.
     this.releases.push(id);
@@ -233,7 +314,8 @@ export class DriverRuntime {
     }
   }
 
-  private setReady(_id: string, o: DriverObject, msg: ReadyMsg): void {
+  private setReady(id: string, o: DriverObject, msg: ReadyMsg): void {
+    this.pendingSpecs.delete(`t${id.slice(1)}`);
     if (msg.error) {
       o.state = 'error';
       o.error = msg.error;
@@ -257,6 +339,7 @@ export class DriverRuntime {
       p = (async () => {
         const bundle = await bundleModule(file);
         await this.head.uploadBundle(bundle.hash, bundle.code);
+        this.bundleCode.set(bundle.hash, bundle.code);
         return bundle.hash;
       })();
       this.bundleHashes.set(file, p);
@@ -353,6 +436,7 @@ export class DriverRuntime {
     for (const id of ids) {
       const o = this.objects.get(id);
       this.store?.delete(id);
+      this.puts.delete(id);
       if (o) {
         o.inline = undefined;
         o.address = undefined;

@@ -254,12 +254,27 @@ export class InfeasibleError extends ShoalError {
   override readonly code = 'INFEASIBLE';
 }
 
+/**
+ * The head's store (`--store`: a SQLite file or a PostgreSQL URL) cannot be opened, read or used:
+ * unreadable or corrupt, written by a newer shoal (`reason` says which schema version), or the
+ * database refuses the connection. `store` names it (file path, or URL without password).
+ */
+export class HeadStoreError extends ShoalError {
+  override readonly code = 'HEAD_STORE';
+  constructor(readonly store: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`head store ${store}: ${reason}`, options);
+  }
+  override context() {
+    return { store: this.store, reason: this.reason };
+  }
+}
+
 /** Classes rebuilt by name on the far side of the wire. */
 const wireClasses: Record<string, new (...args: any[]) => ShoalError> = {
   TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError, ActorMethodNotFoundError,
   ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError, SerializationError, RemoteDefinitionError,
   BundleBuildError, ConnectionError, AuthenticationError, InvalidOptionsError, NotInitializedError,
-  VersionMismatchError, InfeasibleError,
+  VersionMismatchError, InfeasibleError, HeadStoreError,
 };
 
 /** Flattens any thrown value for the wire. Non-shoal errors keep their class name and message. */

@@ -15,6 +15,41 @@ export const CONTROL_TIMEOUT_MS = 10_000;
 /** Deadline of a bundle upload or download. */
 export const BUNDLE_TIMEOUT_MS = 120_000;
 
+/** How long a driver or worker keeps trying to get its session back after losing the head. */
+export const RECONNECT_TIMEOUT_MS = 60_000;
+const RECONNECT_FIRST_DELAY_MS = 100;
+const RECONNECT_MAX_DELAY_MS = 2_000;
+
+/** The reconnect timeout: the option, else `SHOAL_RECONNECT_TIMEOUT_MS`, else the default. */
+export function reconnectTimeoutMs(option?: number): number {
+  const env = Number(process.env.SHOAL_RECONNECT_TIMEOUT_MS);
+  const ms = option ?? (Number.isFinite(env) && env > 0 ? env : RECONNECT_TIMEOUT_MS);
+  if (!Number.isFinite(ms) || ms < 0) throw new InvalidOptionsError(`reconnectTimeoutMs must be a non-negative number of milliseconds (got ${ms})`);
+  return ms;
+}
+
+/**
+ * Runs `attempt` until it resolves, waiting 100 ms, then doubling up to 2 s, between tries; rejects
+ * with the last error once `timeoutMs` has passed, or at once when `fatal(err)` says so or
+ * `cancelled()` turns true.
+ */
+export async function withBackoff<T>(
+  attempt: () => Promise<T>,
+  opts: { timeoutMs: number; fatal?: (err: unknown) => boolean; cancelled?: () => boolean },
+): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let delay = RECONNECT_FIRST_DELAY_MS;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (opts.fatal?.(err) || opts.cancelled?.() || Date.now() + delay > deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, RECONNECT_MAX_DELAY_MS);
+  }
+}
+
 export interface HeadTarget {
   address: string;
   token: string;

@@ -10,14 +10,16 @@ import {
   ActorDiedError, ActorNotFoundError, InfeasibleError, ObjectFreedError, ObjectLostError,
   TaskCancelledError, WorkerDiedError, type WireError,
 } from './errors.js';
+import type { HeadStore, StoredRecords } from './head-store.js';
 import { returnObjectId } from './ids.js';
 import { log } from './log.js';
 import type {
-  ClientMsg, DepSource, HeadMsg, NodeUsage, PutMsg, Resources, TaskDoneMsg, TaskSpec,
+  ClientMsg, DepSource, DriverReport, HeadMsg, NodeUsage, PutMsg, Resources, TaskDoneMsg, TaskSpec, WorkerReport,
 } from './protocol.js';
 import {
   add, chooseNode, fits, isPlain, placeBundles, subtract, type NodeView, type PlacementStrategy,
 } from './scheduling-policy.js';
+import { serialize } from './serialization.js';
 import { trace } from './trace.js';
 
 export interface SessionHandle {
@@ -79,6 +81,8 @@ interface TaskRecord {
   startedAt?: number;
   /** Waiting in get()/wait(): its CPU is lent out. */
   blocked?: boolean;
+  /** Re-reported running by a worker after a head restart: its inputs were never pinned here. */
+  adopted?: boolean;
 }
 
 type ActorState = 'pending' | 'alive' | 'restarting' | 'dead';
@@ -123,6 +127,46 @@ export interface HeadCounters {
 
 const driverLocation = (sessionId: string): string => `session:${sessionId}`;
 
+/** Where the head persists its durable metadata (never tasks or objects). */
+export type StateSink = Pick<HeadStore, 'put' | 'delete'>;
+
+/** What the store keeps of an actor. */
+interface StoredActor {
+  id: string;
+  name: string;
+  className: string;
+  methods: string[];
+  createSpec: TaskSpec;
+  state: ActorState;
+  nodeId?: string | undefined;
+  restarts: number;
+  maxRestarts: number;
+  maxTaskRetries: number;
+  owner: string;
+  detached: boolean;
+  named: boolean;
+}
+
+interface StoredPlacementGroup { id: string; bundles: Resources[]; strategy: PlacementStrategy; owner: string }
+interface StoredSession { id: string; role: 'driver' | 'worker'; jobId: string; nodeId?: string | undefined }
+interface StoredNode { nodeId: string; resources: Resources; address: string; hostname: string }
+
+/**
+ * After a restart from a store: the sessions and nodes the previous head knew, until they come back
+ * or the grace period ends. Drivers that come back wait (their report and messages parked) until
+ * every worker has re-reported, so that a task a worker still runs is never started again.
+ */
+interface Recovery {
+  sessions: Set<string>;
+  nodes: Set<string>;
+  /** Node each restored actor lived on before the restart. */
+  actorNodes: Map<string, string>;
+  /** Actors a worker re-reported. */
+  confirmed: Set<string>;
+  parked: Map<string, { session: SessionHandle; report: DriverReport | undefined; msgs: ClientMsg[] }>;
+  timer: NodeJS.Timeout;
+}
+
 export class HeadState {
   readonly nodes = new Map<string, NodeState>();
   readonly sessions = new Map<string, SessionHandle>();
@@ -139,6 +183,10 @@ export class HeadState {
   private schedulePending = false;
   private readonly warnedInfeasible = new Set<string>();
   readonly counters: HeadCounters = { tasksSubmitted: 0, tasksFinished: 0, tasksFailed: 0, tasksRetried: 0, objectsReconstructed: 0 };
+  /** Durable metadata goes here (set by the head once its store is open). */
+  persist?: StateSink | undefined;
+  private recovery?: Recovery | undefined;
+
   /** Called for every autoscaling-relevant or notable decision. */
   onEvent: (event: string, fields: Record<string, unknown>) => void = () => {};
 
@@ -146,7 +194,8 @@ export class HeadState {
 
   addSession(s: SessionHandle): void {
     this.sessions.set(s.id, s);
-    this.sessionHolds.set(s.id, new Set());
+    if (!this.sessionHolds.has(s.id)) this.sessionHolds.set(s.id, new Set());
+    this.persist?.put('session', s.id, { id: s.id, role: s.role, jobId: s.jobId, nodeId: s.nodeId } satisfies StoredSession);
   }
 
   addNode(s: SessionHandle, info: { nodeId: string; resources: Resources; address: string; hostname: string }): void {
@@ -167,6 +216,7 @@ export class HeadState {
       dispatched: new Set(),
     };
     this.nodes.set(node.id, node);
+    this.persist?.put('node', node.id, { ...info } satisfies StoredNode);
     log.info({ nodeId: node.id, resources: node.total, address: node.address }, 'node joined');
     this.onEvent('node-joined', { nodeId: node.id });
     this.schedule();
@@ -200,6 +250,8 @@ export class HeadState {
     const s = this.sessions.get(sessionId);
     if (!s) return;
     this.sessions.delete(sessionId);
+    this.persist?.delete('session', sessionId);
+    this.recovery?.parked.delete(sessionId);
     if (s.role === 'worker' && s.nodeId) {
       this.nodeDied(s.nodeId, 'its worker process disconnected');
     } else {
@@ -224,6 +276,7 @@ export class HeadState {
     log.warn({ nodeId, reason }, 'node died');
     this.onEvent('node-died', { nodeId, reason });
     this.nodes.delete(nodeId);
+    this.persist?.delete('node', nodeId);
     // Tasks that were running there.
     for (const taskId of n.dispatched) {
       const t = this.tasks.get(taskId);
@@ -335,7 +388,8 @@ export class HeadState {
   }
 
   private maybeCollect(o: ObjectEntry): void {
-    if (o.holders.size > 0 || o.pins > 0) return;
+    // While sessions re-report after a restart, holders are not known yet.
+    if (this.recovery || o.holders.size > 0 || o.pins > 0) return;
     if (o.state === 'pending') {
       // Still being computed: keep until done, then collect.
       return;
@@ -779,8 +833,10 @@ export class HeadState {
   private finishTask(t: TaskRecord, result: { inline?: Uint8Array | undefined; size?: number | undefined; nested?: string[] | undefined; error?: WireError | undefined }): void {
     t.state = 'done';
     const o = this.objects.get(returnObjectId(t.spec.taskId));
-    for (const dep of t.spec.deps) this.unpin(dep);
-    for (const id of t.spec.nested) this.unpin(id);
+    if (!t.adopted) {
+      for (const dep of t.spec.deps) this.unpin(dep);
+      for (const id of t.spec.nested) this.unpin(id);
+    }
     if (result.error) this.counters.tasksFailed++;
     else this.counters.tasksFinished++;
     if (t.spec.kind === 'actor-create') this.actorCreated(t, result.error);
@@ -851,6 +907,21 @@ export class HeadState {
       }
       this.namedActors.set(opts.name, a.id);
     }
+    this.persistActor(a);
+  }
+
+  private persistActor(a: ActorRecord): void {
+    if (!this.persist) return;
+    const create = this.tasks.get(a.createTask);
+    if (a.state === 'dead' || !create) {
+      this.persist.delete('actor', a.id);
+      return;
+    }
+    this.persist.put('actor', a.id, {
+      id: a.id, name: a.name, className: a.className, methods: a.methods, createSpec: create.spec, state: a.state,
+      nodeId: a.nodeId, restarts: a.restarts, maxRestarts: a.maxRestarts, maxTaskRetries: a.maxTaskRetries,
+      owner: a.owner, detached: a.detached, named: this.namedActors.get(a.name) === a.id,
+    } satisfies StoredActor);
   }
 
   private actorCreated(t: TaskRecord, error: WireError | undefined): void {
@@ -862,6 +933,7 @@ export class HeadState {
     }
     a.state = 'alive';
     a.nodeId = t.nodeId;
+    this.persistActor(a);
     // The create task's resources stay reserved for the actor's life.
     const node = t.nodeId ? this.nodes.get(t.nodeId) : undefined;
     if (node && t.deducted === undefined && !t.bundle) {
@@ -921,6 +993,7 @@ export class HeadState {
       create.nodeId = undefined;
       create.deducted = undefined;
       create.attempts = 0;
+      this.persistActor(a);
       this.enqueue(create);
       return;
     }
@@ -930,6 +1003,7 @@ export class HeadState {
   private actorDead(a: ActorRecord, reason: string): void {
     a.state = 'dead';
     a.deathReason = reason;
+    this.persist?.delete('actor', a.id);
     const node = a.nodeId ? this.nodes.get(a.nodeId) : undefined;
     const create = this.tasks.get(a.createTask);
     if (create) {
@@ -964,6 +1038,7 @@ export class HeadState {
 
   createPlacementGroup(id: string, bundles: Resources[], strategy: PlacementStrategy, owner: string): void {
     this.placementGroups.set(id, { id, bundles, strategy, state: 'pending', nodes: [], available: [], owner, waiters: [] });
+    this.persist?.put('pg', id, { id, bundles, strategy, owner } satisfies StoredPlacementGroup);
     this.placePendingGroups();
   }
 
@@ -987,6 +1062,7 @@ export class HeadState {
     for (const w of pg.waiters) w(new InfeasibleError(`placement group ${id} was removed before it was placed`));
     pg.waiters = [];
     this.placementGroups.delete(id);
+    this.persist?.delete('pg', id);
     this.schedule();
   }
 
@@ -1036,6 +1112,240 @@ export class HeadState {
     return false;
   }
 
+  // ---------------- restart recovery ----------------
+
+  /**
+   * Loads what the previous head stored: actors (with their creation tasks, for restarts) and
+   * placement groups (pending until placed again). When sessions were live, waits up to `graceMs`
+   * for them to come back before declaring the missing ones gone.
+   */
+  restore(records: StoredRecords, graceMs: number): { sessions: number; nodes: number; actors: number; placementGroups: number } {
+    const sessions = records.get('session') ?? new Map<string, unknown>();
+    const nodes = records.get('node') ?? new Map<string, unknown>();
+    const actorNodes = new Map<string, string>();
+    for (const value of (records.get('actor') ?? new Map<string, unknown>()).values()) {
+      const r = value as StoredActor;
+      const spec = r.createSpec;
+      this.tasks.set(spec.taskId, {
+        spec, owner: r.owner, state: 'done', pendingDeps: 0, attempts: 1, nodeId: r.nodeId,
+        plain: isPlain(spec.resources), classKey: classKeyOf(spec),
+      });
+      this.actors.set(r.id, {
+        id: r.id, name: r.name, className: r.className, methods: r.methods, createTask: spec.taskId,
+        state: r.state, nodeId: r.nodeId, restarts: r.restarts, maxRestarts: r.maxRestarts,
+        maxTaskRetries: r.maxTaskRetries, owner: r.owner, detached: r.detached, queue: [], inflight: new Map(),
+      });
+      if (r.named) this.namedActors.set(r.name, r.id);
+      if (r.nodeId) actorNodes.set(r.id, r.nodeId);
+    }
+    for (const value of (records.get('pg') ?? new Map<string, unknown>()).values()) {
+      const r = value as StoredPlacementGroup;
+      this.placementGroups.set(r.id, { ...r, state: 'pending', nodes: [], available: [], waiters: [] });
+    }
+    if (sessions.size > 0 || nodes.size > 0) {
+      const timer = setTimeout(() => this.endRecovery(`${graceMs} ms passed`), graceMs);
+      timer.unref();
+      this.recovery = {
+        sessions: new Set(sessions.keys()), nodes: new Set(nodes.keys()), actorNodes, confirmed: new Set(), parked: new Map(), timer,
+      };
+    }
+    return { sessions: sessions.size, nodes: nodes.size, actors: this.actors.size, placementGroups: this.placementGroups.size };
+  }
+
+  /** Whether the head still waits for sessions of the previous head to come back. */
+  get recovering(): boolean {
+    return this.recovery !== undefined;
+  }
+
+  /**
+   * A session came back with its report (called after addSession/addNode). A worker's report is
+   * taken at once; a driver's waits for the end of recovery, with every message it sends meanwhile.
+   */
+  resumeSession(s: SessionHandle, report: { worker?: WorkerReport | undefined; driver?: DriverReport | undefined }): void {
+    const r = this.recovery;
+    if (s.role === 'worker') {
+      if (!r) {
+        // Not a restart (or nothing was stored): the head has let this node's work go already.
+        s.send({ t: 'reset', reason: 'the head does not know the work this node reports (its session had ended)' });
+      } else if (report.worker && s.nodeId) {
+        this.adoptWorker(s.nodeId, report.worker, r);
+      }
+    } else if (r) {
+      r.parked.set(s.id, { session: s, report: report.driver, msgs: [] });
+    } else if (report.driver) {
+      this.applyDriverReport(s, report.driver);
+    }
+    if (r) {
+      r.sessions.delete(s.id);
+      if (s.nodeId) r.nodes.delete(s.nodeId);
+      log.info({ sessionId: s.id, role: s.role, waitingFor: r.sessions.size }, 'session resumed after a head restart');
+      if (r.sessions.size === 0) setImmediate(() => this.endRecovery('every session came back'));
+    }
+    this.schedule();
+  }
+
+  /** Takes a worker's actors, tasks and objects back into the head's tables. */
+  private adoptWorker(nodeId: string, rep: WorkerReport, r: Recovery): void {
+    const node = this.nodes.get(nodeId);
+    if (!node) return;
+    for (const spec of rep.actors) {
+      let a = this.actors.get(spec.actorId!);
+      let create = this.tasks.get(spec.taskId);
+      if (!a || !create) {
+        // Created just before the crash, before the store had it.
+        create = { spec, owner: '', state: 'done', pendingDeps: 0, attempts: 1, plain: false, classKey: classKeyOf(spec) };
+        this.tasks.set(spec.taskId, create);
+        this.registerActor(create);
+        a = this.actors.get(spec.actorId!)!;
+      }
+      if (a.state === 'dead') continue;
+      a.state = 'alive';
+      a.nodeId = nodeId;
+      create.nodeId = nodeId;
+      if (!(typeof spec.strategy === 'object' && 'placementGroupId' in spec.strategy) && !create.deducted) {
+        create.deducted = { ...spec.resources };
+        subtract(node.available, create.deducted);
+      }
+      r.confirmed.add(a.id);
+      this.persistActor(a);
+    }
+    for (const { spec, attempt } of rep.tasks) {
+      if (this.tasks.get(spec.taskId)?.state === 'running') continue;
+      // A constructor that finished (its actor is reported above): only its `done` is late.
+      if (spec.kind === 'actor-create' && r.confirmed.has(spec.actorId ?? '')) continue;
+      const known = this.tasks.get(spec.taskId);
+      const t: TaskRecord = known ?? {
+        spec, owner: '', state: 'running', pendingDeps: 0, attempts: attempt, plain: isPlain(spec.resources), classKey: classKeyOf(spec),
+      };
+      t.state = 'running';
+      t.nodeId = nodeId;
+      t.adopted = true;
+      t.attempts = Math.max(t.attempts, attempt);
+      t.startedAt = Date.now();
+      this.tasks.set(spec.taskId, t);
+      node.dispatched.add(spec.taskId);
+      const resultId = returnObjectId(spec.taskId);
+      const o = this.objects.get(resultId) ?? this.newObject(resultId, undefined, spec.kind === 'task' ? spec.taskId : undefined);
+      o.state = 'pending';
+      if (spec.kind === 'actor-call') {
+        this.actors.get(spec.actorId!)?.inflight.set(spec.taskId, t);
+      } else if (spec.kind === 'actor-create') {
+        const a = this.actors.get(spec.actorId!);
+        if (a && a.state !== 'dead') {
+          a.state = 'restarting';
+          a.nodeId = undefined;
+          r.confirmed.add(a.id);
+        }
+        node.inflightTasks++;
+        t.deducted = { ...spec.resources };
+        subtract(node.available, t.deducted);
+      } else {
+        node.inflightTasks++;
+        if (t.plain) node.inflightCpu += spec.resources.CPU ?? 0;
+        else {
+          t.deducted = { ...spec.resources };
+          subtract(node.available, t.deducted);
+        }
+      }
+    }
+    for (const { id, size } of rep.objects) {
+      const o = this.objects.get(id) ?? this.newObject(id, undefined);
+      o.locations.add(nodeId);
+      if (o.state === 'pending' && !this.tasks.has(`t${id.slice(1)}`)) {
+        o.size = size;
+        o.state = 'ready';
+        this.objectReady(o);
+      }
+    }
+    for (const a of this.actors.values()) if (a.nodeId === nodeId) this.pumpActor(a);
+  }
+
+  /** Ends recovery: what did not come back is gone; parked drivers are taken in arrival order. */
+  private endRecovery(why: string): void {
+    const r = this.recovery;
+    if (!r) return;
+    this.recovery = undefined;
+    clearTimeout(r.timer);
+    log.info({ why, missingSessions: r.sessions.size, missingNodes: [...r.nodes] }, 'recovery after head restart ended');
+    this.onEvent('recovery-ended', { why, missingSessions: r.sessions.size, missingNodes: r.nodes.size });
+    for (const id of r.sessions) this.persist?.delete('session', id);
+    for (const id of r.nodes) this.persist?.delete('node', id);
+    for (const a of [...this.actors.values()]) {
+      if (a.state === 'dead') continue;
+      const create = this.tasks.get(a.createTask);
+      if (a.state === 'alive' && !r.confirmed.has(a.id)) {
+        const where = a.nodeId && r.nodes.has(a.nodeId) ? `its node ${a.nodeId} did not come back after the head restarted` : 'its worker no longer hosts it after the head restarted';
+        a.nodeId = undefined;
+        this.actorLost(a, where);
+      } else if (a.state !== 'alive' && create && create.state !== 'running') {
+        create.state = 'queued';
+        create.nodeId = undefined;
+        this.enqueue(create);
+      }
+    }
+    const drain = { lost: r.nodes, actorNodes: r.actorNodes };
+    for (const p of r.parked.values()) if (p.report) this.applyDriverReport(p.session, p.report, drain);
+    for (const p of r.parked.values()) for (const m of p.msgs) this.handle(m, p.session);
+    for (const a of [...this.actors.values()]) {
+      if (!a.detached && a.state !== 'dead' && r.sessions.has(a.owner)) this.killActor(a.id, true, 'its driver did not come back after the head restarted');
+    }
+    for (const pg of [...this.placementGroups.values()]) if (r.sessions.has(pg.owner)) this.removePlacementGroup(pg.id);
+    for (const o of [...this.objects.values()]) this.maybeCollect(o);
+    this.schedule();
+  }
+
+  /**
+   * A driver's report: its values and puts, its pending tasks (deduplicated against what workers
+   * re-reported), the objects it holds and waits for. A pending task nobody reported is started
+   * again only when it provably never ran (`drain`: taken at the end of recovery, when every node
+   * that could run it came back and re-reported) or when it may be retried; otherwise it fails with
+   * WorkerDiedError rather than risk running twice.
+   */
+  private applyDriverReport(s: SessionHandle, rep: DriverReport, drain?: { lost: Set<string>; actorNodes: Map<string, string> }): void {
+    for (const v of rep.values) {
+      if (this.objects.has(v.id)) continue;
+      const o = this.newObject(v.id, s.id);
+      o.inline = v.inline;
+      o.size = v.inline.byteLength;
+      o.nested = v.nested;
+      for (const n of v.nested) this.pin(n);
+      o.state = 'ready';
+    }
+    for (const put of rep.puts) if (this.objects.get(put.id)?.state !== 'ready') this.put(put, s.id);
+    const fresh: TaskSpec[] = [];
+    for (const spec of rep.pending) {
+      const resultId = returnObjectId(spec.taskId);
+      const t = this.tasks.get(spec.taskId);
+      if (t) {
+        if (!t.owner) t.owner = s.id;
+        if (t.state === 'done' && spec.kind === 'actor-create' && !this.objects.has(resultId)) {
+          const o = this.newObject(resultId, s.id);
+          o.inline = serialize(null);
+          o.size = o.inline.byteLength;
+          o.state = 'ready';
+        }
+        continue;
+      }
+      if (this.objects.has(resultId)) continue;
+      // A call can only have run on its actor's node; a task on any node.
+      const actorNode = spec.kind === 'actor-call' ? drain?.actorNodes.get(spec.actorId ?? '') : undefined;
+      const mayHaveRun = !drain || (spec.kind === 'actor-call' ? actorNode !== undefined && drain.lost.has(actorNode) : drain.lost.size > 0);
+      const retryable = spec.kind === 'task' ? spec.maxRetries > 0
+        : spec.kind === 'actor-call' ? (this.actors.get(spec.actorId ?? '')?.maxTaskRetries ?? 0) > 0
+          : (spec.actor?.maxRestarts ?? 0) > 0;
+      if (mayHaveRun && !retryable) {
+        const o = this.newObject(resultId, s.id);
+        const where = actorNode ?? ([...(drain?.lost ?? [])].join(',') || 'unknown');
+        this.setObjectError(o, new WorkerDiedError(spec.name, where, 1, 'the head restarted while it was pending and it may have run on a node that did not come back; it is not retryable (maxRetries 0), so it was not run again').toWire());
+        continue;
+      }
+      fresh.push(spec);
+    }
+    if (fresh.length) this.submit(fresh, s.id);
+    for (const id of rep.held) this.hold(id, s.id);
+    this.subscribe(rep.waiting, s.id);
+  }
+
   // ---------------- views ----------------
 
   status(): {
@@ -1070,6 +1380,11 @@ export class HeadState {
 
   /** Handles one message from a session (drivers and workers share most of the protocol). */
   handle(msg: ClientMsg, s: SessionHandle): void {
+    const parked = this.recovery?.parked.get(s.id);
+    if (parked) {
+      parked.msgs.push(msg);
+      return;
+    }
     switch (msg.t) {
       case 'submit': return this.submit(msg.specs, s.id);
       case 'put': return this.put(msg, s.id);

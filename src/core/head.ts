@@ -19,7 +19,7 @@ import type { Frame } from './generated/shoal/v1/Frame.js';
 import type { LogRequest__Output } from './generated/shoal/v1/LogRequest.js';
 import type { LogChunk } from './generated/shoal/v1/LogChunk.js';
 import { HeadState, type SessionHandle } from './head-state.js';
-import { SqliteHeadStore, type HeadStore, type JobRecord } from './head-store.js';
+import { openHeadStore, type HeadStore, type JobRecord } from './head-store.js';
 import { newId } from './ids.js';
 import { JobManager } from './job-manager.js';
 import { log } from './log.js';
@@ -50,7 +50,21 @@ export interface HeadOptions {
   nodeTimeoutMs?: number;
   /** Launch and remove workers with demand (local processes, or the hosts of a cluster YAML). @default off */
   autoscaler?: AutoscalerOptions;
+  /**
+   * Where the head keeps its durable state (cluster token, sessions, nodes, actors, placement
+   * groups, jobs): a SQLite file path, or `postgres://user@host:port/db?schema=name`. A head started
+   * again with the same store and port takes the cluster back. @default `<dir>/head.sqlite`
+   */
+  store?: string;
+  /** After a restart, wait this long for the previous head's workers and drivers to come back. @default 30000 */
+  recoveryGraceMs?: number;
 }
+
+/** How long a restarted head waits for the previous head's sessions before declaring them gone. */
+export const RECOVERY_GRACE_MS = 30_000;
+
+/** The cluster's identity, kept in the store. */
+interface ClusterMeta { clusterId: string; token: string; createdAt: number }
 
 export interface HeadInfo {
   address: string;
@@ -58,6 +72,9 @@ export interface HeadInfo {
   metricsPort: number;
   tokenFile: string;
   dir: string;
+  /** The store the head keeps its state in. */
+  store: string;
+  clusterId: string;
 }
 
 /** Reads the token in `dir/token`, or makes one (mode 0600). */
@@ -90,11 +107,22 @@ export class Head {
   async start(): Promise<HeadInfo> {
     const o = this.options;
     const host = o.host ?? '127.0.0.1';
-    const { token, tokenFile } = ensureToken(o.dir, o.token);
+    mkdirSync(o.dir, { recursive: true });
+    this.store = await openHeadStore(o.store ?? join(o.dir, 'head.sqlite'));
+    const records = await this.store.open();
+    const meta = records.get('meta')?.get('cluster') as ClusterMeta | undefined;
+    // The cluster keeps its token across restarts (clients hold it), unless one is given.
+    const { token, tokenFile } = ensureToken(o.dir, o.token ?? meta?.token);
     this.token = token;
+    const cluster: ClusterMeta = { clusterId: meta?.clusterId ?? newId('c'), token, createdAt: meta?.createdAt ?? Date.now() };
+    this.store.put('meta', 'cluster', cluster);
     this.bundles = new BundleCache(join(o.dir, 'bundles'));
-    this.store = new SqliteHeadStore(join(o.dir, 'head.sqlite'));
+    const missing = [...(records.get('bundle')?.keys() ?? [])].filter((h) => !this.bundles.has(h));
+    if (missing.length) log.warn({ missing: missing.length }, 'code bundles of the previous head are not in its folder; drivers upload theirs again when they reconnect');
     this.state.onEvent = (event, fields) => log.info({ event, ...fields }, event);
+    const restored = this.state.restore(records, o.recoveryGraceMs ?? RECOVERY_GRACE_MS);
+    this.state.persist = this.store;
+    if (meta) log.info({ store: this.store.description, clusterId: cluster.clusterId, ...restored }, 'head state restored from its store');
 
     const proto = loadProto();
     this.server.addService(proto.shoal.v1.Head.service, {
@@ -113,6 +141,7 @@ export class Head {
           return;
         }
         this.bundles.write(hash, bytes);
+        this.store.put('bundle', hash, { hash, at: Date.now() });
         cb(null, { present: true });
       },
       GetBundle: (call: grpc.ServerUnaryCall<BundleRef__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
@@ -138,7 +167,7 @@ export class Head {
     this.jobs = new JobManager(this.store, join(o.dir, 'jobs'), () => ({
       SHOAL_ADDRESS: address,
       SHOAL_TOKEN_FILE: tokenFile,
-    }));
+    }), (records.get('job')?.values() ?? []) as Iterable<JobRecord>);
 
     let metricsPort = -1;
     if ((o.metricsPort ?? 0) >= 0) metricsPort = await this.startHttp(host, o.metricsPort ?? 0);
@@ -146,7 +175,7 @@ export class Head {
     const timeout = o.nodeTimeoutMs ?? NODE_DEATH_TIMEOUT_MS;
     this.healthTimer = setInterval(() => this.state.checkNodeHealth(Date.now(), timeout), HEARTBEAT_INTERVAL_MS);
     this.healthTimer.unref();
-    this.info = { address, port, metricsPort, tokenFile, dir: o.dir };
+    this.info = { address, port, metricsPort, tokenFile, dir: o.dir, store: this.store.description, clusterId: cluster.clusterId };
     if (o.autoscaler) {
       const provider = createNodeProvider(o.autoscaler, { address, tokenFile, dir: o.dir, host });
       this.autoscaler = new Autoscaler(this.state, provider, o.autoscaler);
@@ -186,7 +215,8 @@ export class Head {
         }
       },
       () => {
-        if (session) {
+        // A session that came back on a new stream is no longer this one.
+        if (session && this.state.sessions.get(session.id) === session) {
           log.info({ sessionId: session.id, role: session.role }, 'session closed');
           this.state.sessionClosed(session.id);
         }
@@ -202,7 +232,11 @@ export class Head {
       channel.end();
       return undefined;
     }
-    const id = newId('s');
+    // A process that lost its session (the head restarted) comes back under the same id.
+    const resume = hello.resume;
+    const id = resume?.sessionId && /^s[\w-]{1,64}$/.test(resume.sessionId) ? resume.sessionId : newId('s');
+    // Its old stream may not have closed here yet: that session ends first (its work is let go).
+    if (resume && this.state.sessions.has(id)) this.state.sessionClosed(id);
     const session: SessionHandle = {
       id,
       role: hello.role,
@@ -220,8 +254,9 @@ export class Head {
       };
       this.state.addNode(session, session.nodeInfo);
     }
-    log.info({ sessionId: id, role: hello.role, pid: hello.pid, host: hello.hostname }, 'session opened');
+    log.info({ sessionId: id, role: hello.role, pid: hello.pid, host: hello.hostname, resumed: !!resume }, 'session opened');
     channel.send({ t: 'welcome', sessionId: id, jobId: session.jobId, nodeId: hello.nodeId, version: SHOAL_VERSION });
+    if (resume) this.state.resumeSession(session, resume);
     return session;
   }
 
@@ -231,7 +266,8 @@ export class Head {
         return { version: SHOAL_VERSION, address: this.info.address };
       case 'status':
         return {
-          ...this.state.status(), jobs: this.jobs.list(), head: { ...this.info, version: SHOAL_VERSION, hostname: hostname() },
+          ...this.state.status(), jobs: this.jobs.list(),
+          head: { ...this.info, version: SHOAL_VERSION, hostname: hostname(), recovering: this.state.recovering },
           autoscaler: this.autoscaler
             ? { provider: this.autoscaler.provider.name, options: this.options.autoscaler, decisions: this.autoscaler.decisions.slice(-20) }
             : undefined,
@@ -375,12 +411,14 @@ export class Head {
   }
 
   async stop(): Promise<void> {
+    // Sessions closing now must not erase the stored state: a head started again takes it back.
+    this.state.persist = undefined;
     clearInterval(this.healthTimer);
     await this.autoscaler?.stop();
     this.jobs?.stopAll();
     this.http?.close();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.server.forceShutdown();
-    this.store?.close();
+    await this.store?.close();
   }
 }

@@ -73,6 +73,11 @@ export class ObjectStore {
     }
   }
 
+  /** Every object held (in memory or spilled) with its size. */
+  list(): Array<{ id: string; size: number }> {
+    return [...this.entries].map(([id, e]) => ({ id, size: e.size }));
+  }
+
   stats(): { objects: number; memoryBytes: number; spilledBytes: number } {
     return { objects: this.entries.size, memoryBytes: this.memoryBytes, spilledBytes: this.spilledBytesTotal };
   }

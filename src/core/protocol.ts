@@ -77,6 +77,44 @@ export interface HelloMsg {
   /** Driver: the job it belongs to (set when started by `shoal submit`). */
   jobId?: string;
   entry?: string;
+  /** Set when reconnecting after the session was lost (the head restarted): see ResumeReport. */
+  resume?: ResumeReport;
+}
+
+/**
+ * What a reconnecting process re-reports, so that a restarted head can rebuild what it kept only in
+ * memory. The session keeps its id: actors, placement groups and objects it owns stay its own.
+ */
+export interface ResumeReport {
+  sessionId: string;
+  worker?: WorkerReport | undefined;
+  driver?: DriverReport | undefined;
+}
+
+export interface WorkerReport {
+  /** Objects in the node's store. */
+  objects: Array<{ id: string; size: number }>;
+  /**
+   * Tasks and actor calls the node received and has not reported done on a live session: queued,
+   * running, or finished while the head was away (their `done` follows the welcome), plus the ones
+   * finished just before the loss (their `done` may have died with the head; it is sent again).
+   */
+  tasks: Array<{ spec: TaskSpec; attempt: number }>;
+  /** Creation specs of the actors living on the node. */
+  actors: TaskSpec[];
+}
+
+export interface DriverReport {
+  /** Its put() objects it still references. */
+  puts: PutMsg[];
+  /** Results it already has inline (the head kept such values only in memory). */
+  values: Array<{ id: string; inline: Uint8Array; nested: string[] }>;
+  /** Tasks and actor calls it submitted whose results have not arrived, in submission order. */
+  pending: TaskSpec[];
+  /** Every object it references. */
+  held: string[];
+  /** The referenced objects it still waits for. */
+  waiting: string[];
 }
 export interface SubmitMsg { t: 'submit'; specs: TaskSpec[] }
 export interface PutMsg { t: 'put'; id: string; inline?: Uint8Array; size: number; nested: string[]; address?: string }

@@ -13,13 +13,13 @@ import { BundleCache } from './code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION, THREAD_BATCH_MAX } from './constants.js';
 import { ActorDiedError, ObjectLostError, OutOfMemoryError, TaskCancelledError, WorkerDiedError, errorToWire, type WireError } from './errors.js';
 import { packTasks, unpackResults, type PackedBatch, type ThreadTask } from './execution.js';
-import { HeadClient } from './head-client.js';
+import { HeadClient, reconnectTimeoutMs, withBackoff } from './head-client.js';
 import { newNodeId, returnObjectId } from './ids.js';
 import { log } from './log.js';
 import { ObjectStore } from './object-store.js';
 import { addObjectTransferService, bindServer, ObjectFetcher, ResultDeliverer } from './object-transfer.js';
 import { PACKAGE_ROOT, runtimeEntry, SHOAL_VERSION } from './paths.js';
-import type { ClientMsg, ExecuteMsg, HeadMsg, Resources, TaskSpec } from './protocol.js';
+import type { ClientMsg, ExecuteMsg, HeadMsg, Resources, ResumeReport, TaskDoneMsg, TaskSpec, WorkerReport } from './protocol.js';
 import { SessionChannel, type TlsOptions } from './transport.js';
 import { trace } from './trace.js';
 import type { ActorThreadIn, ActorThreadOut } from './actor-thread.js';
@@ -39,7 +39,16 @@ export interface WorkerOptions {
   dir: string;
   objectStoreBytes: number;
   nodeId?: string | undefined;
+  /**
+   * After losing the head, keep trying to get the session back this long (its tasks and actors keep
+   * running meanwhile), then exit. @default 60000 (or SHOAL_RECONNECT_TIMEOUT_MS)
+   */
+  reconnectTimeoutMs?: number | undefined;
 }
+
+/** Results kept after their `done` was sent, to send again if the head dies before reading it. */
+const RECENT_DONE_MAX = 4096;
+const RECENT_DONE_MAX_BYTES = 32 * 1024 * 1024;
 
 interface QueuedTask {
   spec: TaskSpec;
@@ -57,6 +66,9 @@ interface ActorSlot {
   /** Calls to post to the thread at the end of this turn, as one batch. */
   outbox: ThreadTask[];
   dead: boolean;
+  createSpec: TaskSpec;
+  /** The constructor returned: the actor lives here. */
+  created: boolean;
 }
 
 export class WorkerNode {
@@ -81,6 +93,15 @@ export class WorkerNode {
   private readonly objectFetches = new Map<string, Promise<Uint8Array>>();
   private heartbeat?: NodeJS.Timeout;
   private objectAddress = '';
+  private connected = false;
+  private stopping = false;
+  /** Tasks and calls received and not yet reported done on a live session. */
+  private readonly assigned = new Map<string, { spec: TaskSpec; attempt: number }>();
+  /** The last results reported (their `done` may die with the head before it reads it). */
+  private recentDone: Array<{ spec: TaskSpec; attempt: number; msg: TaskDoneMsg; bytes: number }> = [];
+  private recentDoneBytes = 0;
+  /** Messages sent while the session is down, in order. */
+  private offline: ClientMsg[] = [];
   onExit: (code: number) => void = (code) => process.exit(code);
 
   constructor(private readonly options: WorkerOptions) {
@@ -100,29 +121,7 @@ export class WorkerNode {
     this.objectAddress = `${o.advertiseHost ?? host}:${port}`;
 
     this.head = new HeadClient({ address: o.headAddress, token: o.token, tls: o.tls });
-    const stream = this.head.session();
-    const welcomed = new Promise<void>((resolve, reject) => {
-      this.channel = new SessionChannel<HeadMsg, ClientMsg>(
-        stream,
-        `worker ${this.nodeId}`,
-        (msg) => {
-          if (msg.t === 'welcome') return resolve();
-          if (msg.t === 'refused') return reject(new Error(msg.error.message));
-          this.onMessage(msg);
-        },
-        (err) => {
-          reject(err ?? new Error('head closed the session'));
-          log.warn({ err: err?.message }, 'lost the head; exiting');
-          void this.stop().then(() => this.onExit(1));
-        },
-      );
-    });
-    this.channel.send({
-      t: 'hello', role: 'worker', version: SHOAL_VERSION, protocol: PROTOCOL_VERSION, pid: process.pid,
-      hostname: hostname(), nodeId: this.nodeId, objectAddress: this.objectAddress,
-      resources: { CPU: o.numCpus, memory: o.memoryBytes, ...(o.resources ?? {}) },
-    });
-    await welcomed;
+    await this.openSession(undefined);
     // Threads inherit these: the API inside a task or actor opens its own session with them.
     process.env.SHOAL_THREAD_HEAD = o.headAddress;
     process.env.SHOAL_THREAD_TOKEN = o.token;
@@ -136,9 +135,114 @@ export class WorkerNode {
     log.info({ nodeId: this.nodeId, objectAddress: this.objectAddress, cpus: o.numCpus }, 'worker started');
   }
 
+  /** Opens the session (with `resume`, the one lost with the head) and waits for the welcome. */
+  private openSession(resume: ResumeReport | undefined): Promise<void> {
+    const o = this.options;
+    const stream = this.head.session();
+    return new Promise<void>((resolve, reject) => {
+      let welcomed = false;
+      this.channel = new SessionChannel<HeadMsg, ClientMsg>(
+        stream,
+        `worker ${this.nodeId}`,
+        (msg) => {
+          if (msg.t === 'welcome') {
+            welcomed = true;
+            this.sessionId = msg.sessionId;
+            this.connected = true;
+            if (resume) this.resumed();
+            return resolve();
+          }
+          if (msg.t === 'refused') return reject(new Error(msg.error.message));
+          this.onMessage(msg);
+        },
+        (err) => {
+          if (!welcomed) return reject(err ?? new Error('head closed the session'));
+          this.sessionLost(err);
+        },
+      );
+      this.channel.send({
+        t: 'hello', role: 'worker', version: SHOAL_VERSION, protocol: PROTOCOL_VERSION, pid: process.pid,
+        hostname: hostname(), nodeId: this.nodeId, objectAddress: this.objectAddress,
+        resources: { CPU: o.numCpus, memory: o.memoryBytes, ...(o.resources ?? {}) }, resume,
+      });
+    });
+  }
+
+  private sessionId = '';
+  private reconnecting = false;
+
+  /**
+   * The session broke: the head died or restarts. Tasks and actors keep running; their results
+   * wait; the session is opened again with backoff and this node re-reports what it has. Past the
+   * reconnect timeout the worker exits.
+   */
+  private sessionLost(err: Error | undefined): void {
+    this.connected = false;
+    if (this.stopping || this.reconnecting) return;
+    this.reconnecting = true;
+    const timeoutMs = reconnectTimeoutMs(this.options.reconnectTimeoutMs);
+    log.warn({ err: err?.message, timeoutMs }, 'lost the head; reconnecting');
+    void withBackoff(async () => {
+      this.head.close();
+      this.head = new HeadClient({ address: this.options.headAddress, token: this.options.token, tls: this.options.tls });
+      await this.openSession({ sessionId: this.sessionId, worker: this.report() });
+    }, { timeoutMs, cancelled: () => this.stopping }).then(
+      () => {
+        this.reconnecting = false;
+        log.info({ nodeId: this.nodeId }, 'session to the head is back');
+      },
+      (e: Error) => {
+        this.reconnecting = false;
+        if (this.stopping) return;
+        log.error({ err: e.message, timeoutMs }, 'could not get the session to the head back; exiting');
+        void this.stop().then(() => this.onExit(1));
+      },
+    );
+  }
+
+  /** What this node re-reports to a restarted head. */
+  private report(): WorkerReport {
+    const tasks = [...this.assigned.values()];
+    for (const r of this.recentDone) if (!this.assigned.has(r.spec.taskId)) tasks.push({ spec: r.spec, attempt: r.attempt });
+    const actors = [...this.actors.values()].filter((a) => a.created && !a.dead).map((a) => a.createSpec);
+    return { objects: this.store.list(), tasks, actors };
+  }
+
+  /** Back on a session: results held meanwhile go out, and the last ones before the loss again. */
+  private resumed(): void {
+    const recent = this.recentDone;
+    this.recentDone = [];
+    this.recentDoneBytes = 0;
+    for (const r of recent) if (!this.assigned.has(r.spec.taskId)) this.send(r.msg);
+    const held = this.offline;
+    this.offline = [];
+    for (const m of held) this.send(m);
+  }
+
+  /** Sends on the session; while it is down, keeps the message for when it is back. */
+  private send(msg: ClientMsg): void {
+    if (!this.connected) {
+      if (msg.t !== 'heartbeat') this.offline.push(msg);
+      return;
+    }
+    if (msg.t === 'done') {
+      const a = this.assigned.get(msg.taskId);
+      if (a) {
+        this.assigned.delete(msg.taskId);
+        const bytes = msg.inline?.byteLength ?? 0;
+        this.recentDone.push({ ...a, msg, bytes });
+        this.recentDoneBytes += bytes;
+        while (this.recentDone.length > RECENT_DONE_MAX || this.recentDoneBytes > RECENT_DONE_MAX_BYTES) {
+          this.recentDoneBytes -= this.recentDone.shift()!.bytes;
+        }
+      }
+    }
+    this.channel.send(msg);
+  }
+
   private sendHeartbeat(): void {
     const s = this.store.stats();
-    this.channel.send({
+    this.send({
       t: 'heartbeat',
       usage: {
         objectStoreBytes: s.memoryBytes, objectStoreCapacityBytes: this.options.objectStoreBytes, spilledBytes: s.spilledBytes, objects: s.objects,
@@ -196,7 +300,7 @@ export class WorkerNode {
   ): void {
     const ms = r.durationMs;
     if (r.error) {
-      this.channel.send({ t: 'done', taskId, error: r.error, system: r.system, ms });
+      this.send({ t: 'done', taskId, error: r.error, system: r.system, ms });
       return;
     }
     const bytes = r.bytes!;
@@ -205,10 +309,10 @@ export class WorkerNode {
       // A small result without nested refs goes straight to its driver too (one hop sooner).
       const direct = !!spec?.owner && !nested;
       if (direct) this.deliverer.send(spec.owner!, { t: 'ready', id: returnObjectId(taskId), inline: bytes, size: bytes.byteLength });
-      this.channel.send({ t: 'done', taskId, inline: bytes, nested, ms });
+      this.send({ t: 'done', taskId, inline: bytes, nested, ms });
     } else {
       this.store.put(returnObjectId(taskId), bytes);
-      this.channel.send({ t: 'done', taskId, size: bytes.byteLength, nested: r.nested?.length ? r.nested : undefined, ms });
+      this.send({ t: 'done', taskId, size: bytes.byteLength, nested: r.nested?.length ? r.nested : undefined, ms });
     }
   }
 
@@ -249,7 +353,7 @@ export class WorkerNode {
           throw Object.assign(err, { lostInput: { id, address: src.address } });
         }).then((bytes) => {
           this.store.put(id, bytes);
-          this.channel.send({ t: 'object-location', id, size: bytes.byteLength });
+          this.send({ t: 'object-location', id, size: bytes.byteLength });
           return bytes;
         });
         f.finally(() => this.objectFetches.delete(id)).catch(() => undefined);
@@ -305,6 +409,7 @@ export class WorkerNode {
 
   private async execute(msg: ExecuteMsg): Promise<void> {
     const spec = msg.spec;
+    this.assigned.set(spec.taskId, { spec, attempt: msg.attempt });
     trace('worker', () => `execute ${spec.kind} ${spec.name} ${spec.taskId}`);
     if (spec.kind === 'actor-call') return this.actorCall(msg);
     let thread: ThreadTask | undefined = this.prepareNow(msg);
@@ -314,7 +419,7 @@ export class WorkerNode {
       // Inputs could not be fetched (a peer died): a system failure the head may retry, after it
       // drops the unreachable copy.
       const lostInput = (err as { lostInput?: { id: string; address: string } }).lostInput;
-      this.channel.send({ t: 'done', taskId: spec.taskId, error: errorToWire(err), system: true, lostInput });
+      this.send({ t: 'done', taskId: spec.taskId, error: errorToWire(err), system: true, lostInput });
       return;
     }
     if (spec.kind === 'actor-create') return this.createActor(spec, thread);
@@ -418,13 +523,17 @@ export class WorkerNode {
       workerData: { maxConcurrency: opts.maxConcurrency, actorName: opts.name ?? spec.name },
       ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
     });
-    const slot: ActorSlot = { thread, pending: new Map([[spec.taskId, spec]]), chain: Promise.resolve(), preparing: 0, outbox: [], dead: false };
+    const slot: ActorSlot = {
+      thread, pending: new Map([[spec.taskId, spec]]), chain: Promise.resolve(), preparing: 0, outbox: [], dead: false,
+      createSpec: spec, created: false,
+    };
     this.actors.set(spec.actorId!, slot);
     thread.on('message', (msg: ActorThreadOut) => {
       for (const result of unpackResults(msg.batch)) {
         const call = slot.pending.get(result.taskId);
         if (!call) continue;
         slot.pending.delete(result.taskId);
+        if (result.taskId === spec.taskId && !result.error) slot.created = true;
         this.done(result.taskId, result, call);
       }
     });
@@ -436,7 +545,7 @@ export class WorkerNode {
       const createPending = slot.pending.has(spec.taskId);
       for (const id of slot.pending.keys()) this.done(id, { error: err, system: id === spec.taskId });
       slot.pending.clear();
-      if (!createPending) this.channel.send({ t: 'actor-died', actorId: spec.actorId!, reason });
+      if (!createPending) this.send({ t: 'actor-died', actorId: spec.actorId!, reason });
     };
     thread.on('error', (err) => died(`its thread crashed: ${err.message}`));
     thread.on('exit', (code) => died(`its thread exited (code ${code})`));
@@ -490,6 +599,10 @@ export class WorkerNode {
     this.queue.length = 0;
     for (const q of this.running.values()) q.abort?.abort();
     this.running.clear();
+    this.assigned.clear();
+    this.recentDone = [];
+    this.recentDoneBytes = 0;
+    this.offline = [];
     for (const id of [...this.actors.keys()]) this.killActor(id);
     this.store.clear();
   }
@@ -499,11 +612,13 @@ export class WorkerNode {
     if (!slot) return;
     slot.dead = true;
     this.actors.delete(actorId);
+    for (const id of slot.pending.keys()) this.assigned.delete(id);
     slot.pending.clear();
     void slot.thread.terminate();
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.heartbeat);
     this.blockedChannel.close();
     for (const slot of this.actors.values()) await slot.thread.terminate();

@@ -39,6 +39,7 @@ interface StartFlags {
   objectStoreMemory?: number;
   tokenFile?: string;
   dir?: string;
+  store?: string;
   block?: boolean;
   autoscaleMax?: number;
   autoscaleMin?: number;
@@ -67,6 +68,7 @@ export function startCommand(ctx: CliContext): Command {
     .option('--object-store-memory <bytes>', 'object store size of the worker (default: 30% of free memory)', (v) => parseBytes('--object-store-memory', v))
     .option('--token-file <file>', 'with --address: file holding the cluster token (default: SHOAL_TOKEN, SHOAL_TOKEN_FILE)')
     .option('--dir <dir>', 'folder for state and logs (default: $SHOAL_HOME/sessions/<time>)')
+    .option('--store <file|url>', 'with --head: where the head keeps its state, a SQLite file or postgres://user@host:port/db?schema=name; a head started again with the same store and port takes its cluster back (default: <dir>/head.sqlite)', (v) => parseStore(v))
     .option('--block', 'stay in the foreground; stop what was started on Ctrl-C or SIGTERM')
     .option('--autoscale-max <n>', 'with --head: launch up to N more workers on this host when work waits (off by default)', (v) => parseCount('--autoscale-max', v))
     .option('--autoscale-min <n>', 'with --autoscale-max: workers kept even when idle (default: 0)', (v) => parseCount('--autoscale-min', v))
@@ -152,7 +154,7 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
   if (autoscaler && autoscaler.minWorkers > autoscaler.maxWorkers) {
     throw new InvalidOptionsError(`--autoscale-min (${autoscaler.minWorkers}) must not exceed --autoscale-max (${autoscaler.maxWorkers})`);
   }
-  const head = await spawnRuntime('head', { dir, host, port, watchParent: false, autoscaler }, {
+  const head = await spawnRuntime('head', { dir, host, port, watchParent: false, autoscaler, store: flags.store }, {
     logFile: join(dir, 'logs', 'head.log'),
     bind: { host, port },
   });
@@ -273,4 +275,14 @@ async function blockUntilSignal(ctx: CliContext, record: ClusterRecord, watchPid
   if (current && rest.length) writeClusterRecord({ ...current, processes: rest });
   else removeClusterRecord();
   if (reason.startsWith('pid')) ctx.exitCode = 1;
+}
+
+/** `--store`: a PostgreSQL URL as given, or a SQLite file path made absolute. */
+function parseStore(value: string): string {
+  if (/^postgres(ql)?:\/\//.test(value)) {
+    if (!URL.canParse(value)) throw new InvalidOptionsError(`--store ${value} is not a valid URL (postgres://user@host:port/database?schema=name)`);
+    return value;
+  }
+  if (value.trim() === '') throw new InvalidOptionsError('--store needs a SQLite file path or a postgres:// URL');
+  return resolve(value);
 }
