@@ -3,7 +3,6 @@
  * synthetic low-rank data, ranking metrics on the real Albany Airbnb reviews, the model API, and
  * typed errors for bad input.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import {
   ALS, ALSModel, InvalidIdError, InvalidTrainingDataError, InvalidTrainOptionError, ModelFormatError, referenceALS, TrainError,
   type ALSOptions,
 } from 'shoal';
+import { leaveLastOut, loadReviews } from '../../../bench/suites/als-albany.js';
 import { TestCluster } from '../../harness/test-cluster.js';
 
 type Row = { user: number; item: number; rating: number };
@@ -112,38 +112,9 @@ describe('accuracy', () => {
   });
 
   it('real Airbnb reviews (implicit, leave-last-out, full catalogue): HR@10, NDCG@10, Recall@10 beside most-popular', async () => {
-    const text = readFileSync(new URL('../../../../shared/data/airbnb-albany/reviews.csv', import.meta.url), 'utf8');
-    const lines = text.split(/\r?\n/).slice(1).filter((l) => l.length > 0);
-    // Listing ids exceed 2^53: index them as strings first (ALS ids must be safe integers).
-    const listingIndex = new Map<string, number>();
-    const reviews = lines.map((l) => {
-      const [reviewer, listing, date] = l.split(',') as [string, string, string];
-      if (!listingIndex.has(listing)) listingIndex.set(listing, listingIndex.size);
-      return { user: Number(reviewer), item: listingIndex.get(listing)!, date };
-    });
-    // Leave-last-out: per reviewer with ≥ 2 distinct listings, the listing of the latest review is held out.
-    const byUser = new Map<number, typeof reviews>();
-    for (const r of reviews) {
-      let list = byUser.get(r.user);
-      if (!list) byUser.set(r.user, (list = []));
-      list.push(r);
-    }
-    const heldOut = new Map<number, number>();
-    for (const [u, list] of byUser) {
-      if (new Set(list.map((r) => r.item)).size < 2) continue;
-      const last = list.reduce((a, b) => (b.date > a.date || (b.date === a.date && b.item > a.item) ? b : a));
-      heldOut.set(u, last.item);
-    }
-    const counts = new Map<string, Row>();
-    for (const r of reviews) {
-      if (heldOut.get(r.user) === r.item) continue;
-      const key = `${r.user}:${r.item}`;
-      const c = counts.get(key);
-      if (c) c.rating++;
-      else counts.set(key, { user: r.user, item: r.item, rating: 1 });
-    }
-    const train = [...counts.values()];
-    const catalogue = listingIndex.size;
+    // The same loader and leave-last-out split as the `als-albany` bench suite.
+    const { reviews, catalogue } = loadReviews(new URL('../../../../shared/data/airbnb-albany/reviews.csv', import.meta.url));
+    const { train, heldOut } = leaveLastOut(reviews);
     const seen = new Map<number, Set<number>>();
     for (const r of train) {
       let s = seen.get(r.user);
