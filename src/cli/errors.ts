@@ -3,7 +3,10 @@
  * message of any {@link ShoalError} as one line and exits with code 1 (no stack: these are the
  * user's to fix, not bugs).
  */
-import { ShoalError } from '../core/index.js';
+import { ProcessStartError, ShoalError } from '../core/index.js';
+
+/** A head or worker process exited, or never said it was ready (core's error, re-exported here). */
+export { ProcessStartError };
 
 /** No cluster address could be found (no --address, no SHOAL_ADDRESS, no cluster.json). */
 export class NoClusterError extends ShoalError {
@@ -22,17 +25,6 @@ export class PortInUseError extends ShoalError {
   }
   override context() {
     return { host: this.host, port: this.port };
-  }
-}
-
-/** A head or worker process exited, or never said it was ready, while `shoal start` waited for it. */
-export class ProcessStartError extends ShoalError {
-  override readonly code = 'PROCESS_START';
-  constructor(readonly role: string, readonly reason: string, readonly errFile: string) {
-    super(`the shoal ${role} failed to start: ${reason} (see ${errFile})`);
-  }
-  override context() {
-    return { role: this.role, reason: this.reason, errFile: this.errFile };
   }
 }
 

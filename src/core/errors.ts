@@ -269,12 +269,29 @@ export class HeadStoreError extends ShoalError {
   }
 }
 
+/**
+ * A runtime process (head or worker) exited, or never said it was ready, while its starter waited.
+ * `reason` quotes the last line the process wrote to stderr; `errFile` holds all of it.
+ */
+export class ProcessStartError extends ShoalError {
+  override readonly code = 'PROCESS_START';
+  /** What the process wrote to stderr while it was starting. */
+  readonly stderr: string;
+  constructor(readonly role: string, readonly reason: string, readonly errFile: string, options?: { cause?: unknown; stderr?: string }) {
+    super(`the shoal ${role} failed to start: ${reason} (see ${errFile})`, options);
+    this.stderr = options?.stderr ?? '';
+  }
+  override context() {
+    return { role: this.role, reason: this.reason, errFile: this.errFile };
+  }
+}
+
 /** Classes rebuilt by name on the far side of the wire. */
 const wireClasses: Record<string, new (...args: any[]) => ShoalError> = {
   TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError, ActorMethodNotFoundError,
   ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError, SerializationError, RemoteDefinitionError,
   BundleBuildError, ConnectionError, AuthenticationError, InvalidOptionsError, NotInitializedError,
-  VersionMismatchError, InfeasibleError, HeadStoreError,
+  VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 };
 
 /** Flattens any thrown value for the wire. Non-shoal errors keep their class name and message. */

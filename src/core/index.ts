@@ -14,7 +14,7 @@ export {
   ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
-  InvalidOptionsError, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError,
+  InvalidOptionsError, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 } from './errors.js';
 export { startLocalCluster, stopProcess } from './local-cluster.js';
 export type { LocalCluster, LocalClusterOptions } from './local-cluster.js';
@@ -33,5 +33,5 @@ export { spawnEntry } from './local-cluster.js';
 export type { JobRecord } from './head-store.js';
 export type { TlsOptions } from './transport.js';
 export type { Resources } from './protocol.js';
-export { SHOAL_VERSION, PACKAGE_ROOT } from './paths.js';
+export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';
 export { bundleModule } from './code-shipping.js';

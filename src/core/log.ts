@@ -4,12 +4,27 @@
  */
 import { pino, type Logger } from 'pino';
 
-function makeLogger(): Logger {
+type Destination = ReturnType<typeof pino.destination>;
+
+function makeLogger(): { log: Logger; destination: Destination } {
   const file = process.env.SHOAL_LOG_FILE;
   const level = process.env.SHOAL_LOG_LEVEL ?? (file ? 'info' : 'warn');
   const base = { pid: process.pid, role: process.env.SHOAL_ROLE ?? 'driver' };
-  if (file) return pino({ level, base }, pino.destination({ dest: file, sync: false, mkdir: true }));
-  return pino({ level, base }, pino.destination(2));
+  const destination = file ? pino.destination({ dest: file, sync: false, mkdir: true }) : pino.destination(2);
+  return { log: pino({ level, base }, destination), destination };
 }
 
-export const log: Logger = makeLogger();
+const made = makeLogger();
+export const log: Logger = made.log;
+
+/**
+ * Calls `done` once what was logged so far is written. The log file opens asynchronously: exiting
+ * before it is open makes pino's exit hook throw ("sonic boom is not ready yet"), so this first
+ * waits for the file to be open.
+ */
+export function flushLog(done: () => void): void {
+  const dest = made.destination as Destination & { fd: number; once(event: 'ready', cb: () => void): void };
+  const flush = (): void => dest.flush(() => done());
+  if (dest.fd < 0) dest.once('ready', flush);
+  else flush();
+}

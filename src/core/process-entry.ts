@@ -3,6 +3,22 @@
  * readiness on stdout, and exiting with the parent when asked to (`watchParent`: the parent holds
  * our stdin; when it dies, stdin ends).
  */
+import { flushLog, log } from './log.js';
+
+/**
+ * A head or worker that could not start: logs the error, says why on stderr (one line, which the
+ * starter quotes in its ProcessStartError) and exits 1 once the log is flushed. Exiting at once
+ * would throw inside pino's exit hook while its file is still opening ("sonic boom is not ready")
+ * and bury that line under a stack trace.
+ */
+export function failStart(role: string, err: unknown): void {
+  log.error({ err }, `${role} failed to start`);
+  process.stderr.write(`shoal ${role} failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  const exit = (): never => process.exit(1);
+  setTimeout(exit, 2000).unref();
+  flushLog(exit);
+}
+
 export function readConfig<T>(): T {
   const raw = process.argv[2];
   if (!raw) throw new Error('missing JSON config argument');

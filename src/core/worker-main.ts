@@ -1,7 +1,6 @@
 /** Process entry of a worker (started by `init()` or `shoal start`). */
 import { readFileSync } from 'node:fs';
-import { log } from './log.js';
-import { announceReady, onSignals, readConfig, watchParent } from './process-entry.js';
+import { announceReady, failStart, onSignals, readConfig, watchParent } from './process-entry.js';
 import { WorkerNode, type WorkerOptions } from './worker.js';
 
 const config = readConfig<Omit<WorkerOptions, 'token'> & { token?: string; tokenFile?: string; watchParent?: boolean }>();
@@ -13,9 +12,5 @@ worker.start().then(
     onSignals(() => worker.stop());
     if (config.watchParent) watchParent(() => void worker.stop().finally(() => process.exit(0)));
   },
-  (err) => {
-    log.error({ err }, 'worker failed to start');
-    process.stderr.write(`shoal worker failed to start: ${(err as Error).message}\n`);
-    process.exit(1);
-  },
+  (err) => failStart('worker', err),
 );

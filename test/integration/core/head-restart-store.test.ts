@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 // Not on the package's public surface: the compiled core layer, as the harness uses it.
-import { Head, HeadStoreError, spawnEntry } from '../../../dist/src/core/index.js';
+import { Head, HeadStoreError, ProcessStartError, spawnEntry } from '../../../dist/src/core/index.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'shoal-head-store-'));
@@ -94,8 +94,27 @@ describe('a head store that cannot be used', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(String(err)).toMatch(/exited with code 1 before it was ready/);
+    expect(err).toBeInstanceOf(ProcessStartError);
+    // The error quotes the process's last stderr line, so the cause is visible without opening the file.
+    expect(String(err)).toMatch(/exited with code 1 before it was ready: .*head store SQLite file/);
     const stderr = readFileSync(logFile.replace(/\.log$/, '.err'), 'utf8');
     expect(stderr).toContain(`shoal head failed to start: head store SQLite file ${file}`);
+    expect((err as ProcessStartError).stderr).toContain(`head store SQLite file ${file}`);
+    expect(stderr).not.toMatch(/sonic boom|Node\.js v/); // exits cleanly once its log is flushed, no crash
+  });
+
+  it('a process that never says it is ready is killed after readyTimeoutMs', async () => {
+    const dir = mkdtempSync(join(scratch, 'slow-'));
+    const logFile = join(dir, 'logs', 'worker.log');
+    // A worker whose head never answers (a port nothing listens on, a long reconnect budget) is not ready.
+    const err = await spawnEntry('worker-main.js', { address: '127.0.0.1:9', token: 'x', dir, numCpus: 1, reconnectTimeoutMs: 60_000 }, { attached: true, logFile, readyTimeoutMs: 1500 }).then(
+      (p) => {
+        p.child.kill('SIGKILL');
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ProcessStartError);
+    expect((err as Error).message).toMatch(/^the shoal worker failed to start: (it was not ready after 1\.5 s|it exited with code \d+ before it was ready)/);
   });
 });
