@@ -136,7 +136,9 @@ async function readRowGroupBytes(path: string, rowGroups: readonly number[] | un
       for (const c of columns ?? []) if (!names.includes(c)) throw new ParquetError(`no column "${c}" (columns: ${names.join(', ')})`, path);
     }
     const selected = rowGroups ?? groups.map((_, i) => i);
-    const newFooter = projected?.footer;
+    // Every column asked for: the file's own footer does (no rewrite).
+    const everyColumn = projected != null && projected.columns.every((c) => columns!.includes(c));
+    const newFooter = everyColumn ? undefined : projected?.footer;
     const bytes = new Uint8Array(dataEnd + (newFooter === undefined ? footer.length : newFooter.length + 8));
     if (newFooter === undefined) bytes.set(footer, dataEnd);
     else {
@@ -144,7 +146,7 @@ async function readRowGroupBytes(path: string, rowGroups: readonly number[] | un
       new DataView(bytes.buffer).setUint32(dataEnd + newFooter.length, newFooter.length, true);
       bytes.set(tail.subarray(4), bytes.length - 4);
     }
-    const keep = projected != null ? new Set(columns) : undefined;
+    const keep = projected != null && !everyColumn ? new Set(columns) : undefined;
     await Promise.all(
       selected.flatMap((g) =>
         groups[g]!.filter((c) => keep === undefined || keep.has(c.column)).map(({ byteRange: [start, end] }) => {
