@@ -62,13 +62,21 @@ describe('readParquetFile by row group and column', () => {
     ]);
     const dict = arrow.vectorFromArray(Array.from({ length: n }, (_, i) => (i % 4 === 0 ? null : `cat-${i % 5}`)), new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()));
     const list = arrow.vectorFromArray(Array.from({ length: n }, (_, i) => [i, i + 1]), new arrow.List(new arrow.Field('item', new arrow.Int32(), true)));
+    // A flat file (the footer is projected) and one with a list column (nested: decoded whole, then selected).
+    const flat = join(dir, 'typed-flat.parquet');
+    await writeParquetFile(flat, base.assign(new arrow.Table({ cat: dict })), { maxRowGroupSize: 200 });
     await writeParquetFile(typed, base.assign(new arrow.Table({ cat: dict, l: list })), { maxRowGroupSize: 200 });
-    const whole = await readParquetFile(typed);
-    for (const cols of [['cat'], ['ts', 'd'], ['s', 'b'], ['l', 'cat']]) {
-      const t = await readParquetFile(typed, { columns: cols, rowGroups: [0, 2] });
-      const w = await readParquetFile(typed, { rowGroups: [0, 2] });
-      expect(t.schema.fields.map((f) => `${f.name}: ${String(f.type)}`)).toEqual(cols.map((c) => `${c}: ${String(whole.schema.fields.find((f) => f.name === c)!.type)}`));
-      expect(arrowRows(t)).toEqual(arrowRows(w.select(cols)));
+    for (const [file, selections] of [
+      [flat, [['cat'], ['ts', 'd'], ['s', 'b'], ['b', 'cat', 'ts']]],
+      [typed, [['cat'], ['ts', 'd'], ['l', 'cat']]],
+    ] as const) {
+      const whole = await readParquetFile(file);
+      for (const cols of selections) {
+        const t = await readParquetFile(file, { columns: cols, rowGroups: [0, 2] });
+        const w = await readParquetFile(file, { rowGroups: [0, 2] });
+        expect(t.schema.fields.map((f) => `${f.name}: ${String(f.type)}`)).toEqual(cols.map((c) => `${c}: ${String(whole.schema.fields.find((f) => f.name === c)!.type)}`));
+        expect(arrowRows(t)).toEqual(arrowRows(w.select([...cols])));
+      }
     }
   });
 
