@@ -15,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import * as arrow from 'apache-arrow';
-import { InvalidOptionError, MalformedRecordError } from '../errors.js';
+import { InvalidOptionError, MalformedRecordError, SourceNotFoundError } from '../errors.js';
 import { tableFromVectors } from '../kernels/take.js';
 import { type ScalarTypeName, arrowTypeOf, isScalarTypeName, logicalTypeOf } from '../types/logical-type.js';
 import { daysFromCivil } from '../types/temporal.js';
@@ -105,11 +105,34 @@ async function* chunksOf(source: Source, gzip: boolean | undefined): AsyncGenera
   }
 }
 
+/** A failure to read the input (not a bad record): a typed error naming the file. */
+function readError(cause: unknown, file: string, line: number): Error {
+  const code = (cause as { code?: unknown } | null)?.code;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (typeof code === 'string' && code.startsWith('Z_')) return new MalformedRecordError(`the input is not valid gzip data (${message})`, file, line, undefined, { cause });
+  return new SourceNotFoundError(file, message, { cause });
+}
+
 /** Runs the tokenizer over the whole input. */
-async function tokenize(source: Source, gzip: boolean | undefined, delimiter: string, quote: string, onRecord: (f: CsvFields, r: CsvRecordInfo) => void): Promise<void> {
+async function tokenize(source: Source, file: string, gzip: boolean | undefined, delimiter: string, quote: string, onRecord: (f: CsvFields, r: CsvRecordInfo) => void): Promise<void> {
   const tokenizer = new CsvTokenizer(delimiter, quote, onRecord);
-  for await (const chunk of chunksOf(source, gzip)) tokenizer.push(chunk);
-  tokenizer.end();
+  const chunks = chunksOf(source, gzip);
+  try {
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await chunks.next();
+      } catch (cause) {
+        throw readError(cause, file, tokenizer.currentLine);
+      }
+      if (next.done === true) break;
+      tokenizer.push(next.value);
+    }
+    tokenizer.end();
+  } finally {
+    // Stopped by a malformed record in failfast mode: close the file.
+    await chunks.return(undefined);
+  }
 }
 
 const decoder = new TextDecoder('utf-8');
@@ -400,7 +423,7 @@ export async function inferCsvSchema(source: Source, options: CsvReadOptions = {
   let width = -1;
   let inferrers: TextTypeInferrer[] = [];
   let first = true;
-  await tokenize(source, options.gzip, o.delimiter, o.quote, (f, r) => {
+  await tokenize(source, file, options.gzip, o.delimiter, o.quote, (f, r) => {
     if (first) {
       first = false;
       if (o.header) {
@@ -438,7 +461,7 @@ export async function readCsvPartition(source: Source, options: CsvReadOptions =
   const ok = new Uint8Array(width);
   let headerPending = o.header;
   let rows = 0;
-  await tokenize(source, options.gzip, o.delimiter, o.quote, (f, r) => {
+  await tokenize(source, file, options.gzip, o.delimiter, o.quote, (f, r) => {
     if (headerPending) {
       headerPending = false;
       return;

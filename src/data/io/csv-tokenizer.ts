@@ -69,6 +69,11 @@ export class CsvTokenizer {
     this.Q = quote.charCodeAt(0);
   }
 
+  /** The physical line the next record starts on. */
+  get currentLine(): number {
+    return this.line;
+  }
+
   /** Tokenizes the complete records of `chunk` (plus what was left over); keeps an incomplete last record. */
   push(chunk: Uint8Array): void {
     let buf = chunk;

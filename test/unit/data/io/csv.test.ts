@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MalformedRecordError, agg, aggregate, readCsvPartition } from '../../../../src/data/index.js';
+import { MalformedRecordError, SourceNotFoundError, agg, aggregate, readCsvPartition } from '../../../../src/data/index.js';
 import { INVALID, parseText } from '../../../../src/data/io/text-values.js';
 import { Duck, arrowRows, expectSameRows } from '../helpers/oracle.js';
 
@@ -103,6 +103,24 @@ describe('readCsvPartition', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('a missing file, a corrupt gzip stream and a truncated one are typed errors naming the input', async () => {
+    const missing = await readCsvPartition('/nonexistent/dir/none.csv').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(SourceNotFoundError);
+    expect((missing as Error).message).toMatch(/cannot read \/nonexistent\/dir\/none\.csv: .*ENOENT/);
+    const gz = gzipSync(buf(`a,b\n${Array.from({ length: 5000 }, (_, i) => `${i},${i * 7}`).join('\n')}\n`));
+    const garbled = gz.slice();
+    for (let i = 20; i < 60; i++) garbled[i] = garbled[i]! ^ 0x5a;
+    for (const [bytes, name] of [
+      [garbled, 'garbled.csv.gz'],
+      [gz.subarray(0, gz.length >> 1), 'truncated.csv.gz'],
+    ] as const) {
+      const err = await readCsvPartition(bytes, { fileName: name, schema: { a: 'int32', b: 'int32' } }).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(MalformedRecordError);
+      expect((err as MalformedRecordError).file).toBe(name);
+      expect((err as Error).message).toMatch(/not valid gzip data/);
+    }
   });
 
   describe('inputs larger than one chunk (records straddle chunk boundaries)', () => {
