@@ -151,8 +151,9 @@ const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /**
  * The common ASCII forms parsed straight from bytes: integers of up to 15 digits and decimals with up
- * to 15 digits and a small exponent (exact: one correctly rounded IEEE operation on exact operands).
- * NaN when the fast path does not apply; the caller then parses the text with parseText's rules.
+ * to 15 digits and a small exponent (exact: one correctly rounded IEEE operation on exact operands);
+ * a longer well-formed decimal goes to Number. NaN when the fast path does not apply; the caller then
+ * parses the text with parseText's rules.
  */
 function fastNumber(buf: Uint8Array, s: number, e: number, integer: boolean): number {
   while (s < e && isBlank(buf[s]!)) s++;
@@ -197,7 +198,11 @@ function fastNumber(buf: Uint8Array, s: number, e: number, integer: boolean): nu
     if (xd === 0 || xd > 3) return NaN;
     scale += eneg ? -x : x;
   }
-  if (i !== e || digits === 0 || digits > 15) return NaN;
+  if (i !== e || digits === 0) return NaN;
+  if (digits > 15) {
+    // Well-formed but too many digits for one exact operation: let Number round the text (ASCII).
+    return integer ? NaN : Number(String.fromCharCode.apply(null, buf.subarray(s, e) as unknown as number[]));
+  }
   let v = m;
   if (scale < 0) {
     if (scale < -22) return NaN;

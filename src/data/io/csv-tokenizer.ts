@@ -11,7 +11,7 @@
 const LF = 10;
 const CR = 13;
 
-/** Field spans of the record being delivered; valid only during the `onRecord` call. */
+/** Field spans of the record being delivered; valid only during the `onRecord` call (the object is reused). */
 export interface CsvFields {
   /** The bytes the spans index into. */
   readonly buf: Uint8Array;
@@ -34,6 +34,8 @@ export interface CsvRecordInfo {
 }
 
 export type OnRecord = (fields: CsvFields, record: CsvRecordInfo) => void;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A field's value bytes, quotes unescaped (a fresh copy only when the field had doubled quotes). */
 export function fieldBytes(f: CsvFields, i: number, quote: number): Uint8Array {
@@ -59,6 +61,8 @@ export class CsvTokenizer {
   private starts = new Int32Array(64);
   private ends = new Int32Array(64);
   private kinds = new Uint8Array(64);
+  private readonly fields: Mutable<CsvFields> = { buf: new Uint8Array(0), count: 0, starts: this.starts, ends: this.ends, kinds: this.kinds };
+  private readonly record: Mutable<CsvRecordInfo> = { line: 0, start: 0, end: 0, error: undefined };
 
   constructor(
     delimiter: string,
@@ -235,8 +239,19 @@ export class CsvTokenizer {
       const startLine = this.line;
       this.line = line;
       i = next;
-      // A lone unquoted empty field at the end (`a,`) reads as null, like the middle ones.
-      this.onRecord({ buf, count, starts: this.starts, ends: this.ends, kinds: this.kinds }, { line: startLine, start, end: recordEnd, error });
+      // One fields object and one record object, refilled per record (no allocation per record).
+      const f = this.fields;
+      f.buf = buf;
+      f.count = count;
+      f.starts = this.starts;
+      f.ends = this.ends;
+      f.kinds = this.kinds;
+      const r = this.record;
+      r.line = startLine;
+      r.start = start;
+      r.end = recordEnd;
+      r.error = error;
+      this.onRecord(f, r);
     }
     return n;
   }
