@@ -52,7 +52,11 @@ export function resolveTextSchema(schema: TextSchema): { names: string[]; types:
     const names = schema.fields.map((f) => f.name);
     const types = schema.fields.map((f) => {
       const t = logicalTypeOf(f.type, f.name);
-      if (!isScalarTypeName(t)) throw new InvalidOptionError(`schema.${f.name}`, `must be a scalar type (int32, int64, float64, utf8, bool, date, timestamp); got ${String(f.type)}`);
+      if (!isScalarTypeName(t))
+        throw new InvalidOptionError(
+          `schema.${f.name}`,
+          `must be a scalar type (int32, int64, float64, utf8, bool, date, timestamp); got ${String(f.type)}`,
+        );
       return t;
     });
     return { names, types };
@@ -60,12 +64,12 @@ export function resolveTextSchema(schema: TextSchema): { names: string[]; types:
   const names = Object.keys(schema);
   const types = names.map((n) => {
     const t = schema[n];
-    if (!isScalarTypeName(t)) throw new InvalidOptionError(`schema.${n}`, `must be one of int32, int64, float64, utf8, bool, date, timestamp; got ${String(t)}`);
+    if (!isScalarTypeName(t))
+      throw new InvalidOptionError(`schema.${n}`, `must be one of int32, int64, float64, utf8, bool, date, timestamp; got ${String(t)}`);
     return t;
   });
   return { names, types };
 }
-
 
 /** Bytes handed to the tokenizer at a time. */
 const CHUNK_BYTES = 1 << 20;
@@ -109,12 +113,20 @@ async function* chunksOf(source: Source, gzip: boolean | undefined): AsyncGenera
 function readError(cause: unknown, file: string, line: number): Error {
   const code = (cause as { code?: unknown } | null)?.code;
   const message = cause instanceof Error ? cause.message : String(cause);
-  if (typeof code === 'string' && code.startsWith('Z_')) return new MalformedRecordError(`the input is not valid gzip data (${message})`, file, line, undefined, { cause });
+  if (typeof code === 'string' && code.startsWith('Z_'))
+    return new MalformedRecordError(`the input is not valid gzip data (${message})`, file, line, undefined, { cause });
   return new SourceNotFoundError(file, message, { cause });
 }
 
 /** Runs the tokenizer over the whole input. */
-async function tokenize(source: Source, file: string, gzip: boolean | undefined, delimiter: string, quote: string, onRecord: (f: CsvFields, r: CsvRecordInfo) => void): Promise<void> {
+async function tokenize(
+  source: Source,
+  file: string,
+  gzip: boolean | undefined,
+  delimiter: string,
+  quote: string,
+  onRecord: (f: CsvFields, r: CsvRecordInfo) => void,
+): Promise<void> {
   const tokenizer = new CsvTokenizer(delimiter, quote, onRecord);
   const chunks = chunksOf(source, gzip);
   try {
@@ -253,7 +265,14 @@ class ColumnBuilder {
   private big: bigint | undefined;
 
   constructor(readonly type: ScalarTypeName) {
-    this.values = type === 'float64' ? new Float64Array(1024) : type === 'bool' ? new Uint8Array(1024) : type === 'int64' || type === 'timestamp' ? new Int32Array(2048) : new Int32Array(1024);
+    this.values =
+      type === 'float64'
+        ? new Float64Array(1024)
+        : type === 'bool'
+          ? new Uint8Array(1024)
+          : type === 'int64' || type === 'timestamp'
+            ? new Int32Array(2048)
+            : new Int32Array(1024);
     this.offsets = new Int32Array(type === 'utf8' ? 1025 : 0);
     this.bytes = new Uint8Array(type === 'utf8' ? 1 << 16 : 0);
   }
@@ -371,7 +390,16 @@ class ColumnBuilder {
     const type = arrowTypeOf(this.type);
     switch (this.type) {
       case 'utf8':
-        return new arrow.Vector([arrow.makeData({ type: type as arrow.Utf8, length, nullCount, nullBitmap, valueOffsets: this.offsets.slice(0, length + 1), data: this.bytes.slice(0, this.byteLength) })]);
+        return new arrow.Vector([
+          arrow.makeData({
+            type: type as arrow.Utf8,
+            length,
+            nullCount,
+            nullBitmap,
+            valueOffsets: this.offsets.slice(0, length + 1),
+            data: this.bytes.slice(0, this.byteLength),
+          }),
+        ]);
       case 'int64':
       case 'timestamp': {
         const data = new BigInt64Array((this.values as Int32Array).buffer.slice(0, length * 8));
@@ -384,9 +412,19 @@ class ColumnBuilder {
         return new arrow.Vector([arrow.makeData({ type: type as arrow.Bool, length, nullCount, nullBitmap, data })]);
       }
       case 'float64':
-        return new arrow.Vector([arrow.makeData({ type: type as arrow.Float64, length, nullCount, nullBitmap, data: (this.values as Float64Array).slice(0, length) })]);
+        return new arrow.Vector([
+          arrow.makeData({
+            type: type as arrow.Float64,
+            length,
+            nullCount,
+            nullBitmap,
+            data: (this.values as Float64Array).slice(0, length),
+          }),
+        ]);
       default:
-        return new arrow.Vector([arrow.makeData({ type: type as arrow.Int32, length, nullCount, nullBitmap, data: (this.values as Int32Array).slice(0, length) })]);
+        return new arrow.Vector([
+          arrow.makeData({ type: type as arrow.Int32, length, nullCount, nullBitmap, data: (this.values as Int32Array).slice(0, length) }),
+        ]);
     }
   }
 }
@@ -402,13 +440,16 @@ function compileCsvOptions(options: CsvReadOptions): CompiledCsvOptions {
   const delimiter = options.delimiter ?? ',';
   const quote = options.quote ?? '"';
   const mode = options.mode ?? 'permissive';
-  if (delimiter.length !== 1) throw new InvalidOptionError('options.delimiter', `must be a single character; got ${JSON.stringify(delimiter)}`);
+  if (delimiter.length !== 1)
+    throw new InvalidOptionError('options.delimiter', `must be a single character; got ${JSON.stringify(delimiter)}`);
   if (quote.length !== 1) throw new InvalidOptionError('options.quote', `must be a single character; got ${JSON.stringify(quote)}`);
-  if (!['failfast', 'dropMalformed', 'permissive'].includes(mode)) throw new InvalidOptionError('options.mode', `must be failfast, dropMalformed or permissive; got ${String(mode)}`);
+  if (!['failfast', 'dropMalformed', 'permissive'].includes(mode))
+    throw new InvalidOptionError('options.mode', `must be failfast, dropMalformed or permissive; got ${String(mode)}`);
   return { delimiter, quote, mode, header: options.header ?? true };
 }
 
-const fileNameOf = (source: Source, options: CsvReadOptions): string => options.fileName ?? (typeof source === 'string' ? source : '<buffer>');
+const fileNameOf = (source: Source, options: CsvReadOptions): string =>
+  options.fileName ?? (typeof source === 'string' ? source : '<buffer>');
 
 /** The record's text as it appears in the input (line break excluded). */
 function recordText(f: CsvFields, r: CsvRecordInfo): string {
@@ -432,7 +473,9 @@ export async function inferCsvSchema(source: Source, options: CsvReadOptions = {
     if (first) {
       first = false;
       if (o.header) {
-        names = Array.from({ length: f.count }, (_, i) => (f.kinds[i] === 0 && f.starts[i] === f.ends[i] ? `_c${i}` : text(fieldBytes(f, i, Q))));
+        names = Array.from({ length: f.count }, (_, i) =>
+          f.kinds[i] === 0 && f.starts[i] === f.ends[i] ? `_c${i}` : text(fieldBytes(f, i, Q)),
+        );
         width = names.length;
         inferrers = names.map(() => new TextTypeInferrer());
         return;
@@ -491,7 +534,12 @@ export async function readCsvPartition(source: Source, options: CsvReadOptions =
       ok[c] = 0;
       if (o.mode === 'failfast') {
         const v = text(fieldBytes(f, c, Q));
-        throw new MalformedRecordError(`value ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)} is not a valid ${types[c]}`, file, r.line, names[c]);
+        throw new MalformedRecordError(
+          `value ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)} is not a valid ${types[c]}`,
+          file,
+          r.line,
+          names[c],
+        );
       }
       if (o.mode === 'dropMalformed') return;
       bad = true;
@@ -505,7 +553,11 @@ export async function readCsvPartition(source: Source, options: CsvReadOptions =
     if (corruptColumn !== undefined) {
       if (bad) {
         const raw = corruptText.encode(recordText(f, r));
-        corruptColumn.append({ buf: raw, count: 1, starts: Int32Array.of(0), ends: Int32Array.of(raw.length), kinds: Uint8Array.of(0) }, 0, Q);
+        corruptColumn.append(
+          { buf: raw, count: 1, starts: Int32Array.of(0), ends: Int32Array.of(raw.length), kinds: Uint8Array.of(0) },
+          0,
+          Q,
+        );
       } else corruptColumn.appendNull();
     }
   });

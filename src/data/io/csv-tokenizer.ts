@@ -61,7 +61,13 @@ export class CsvTokenizer {
   private starts = new Int32Array(64);
   private ends = new Int32Array(64);
   private kinds = new Uint8Array(64);
-  private readonly fields: Mutable<CsvFields> = { buf: new Uint8Array(0), count: 0, starts: this.starts, ends: this.ends, kinds: this.kinds };
+  private readonly fields: Mutable<CsvFields> = {
+    buf: new Uint8Array(0),
+    count: 0,
+    starts: this.starts,
+    ends: this.ends,
+    kinds: this.kinds,
+  };
   private readonly record: Mutable<CsvRecordInfo> = { line: 0, start: 0, end: 0, error: undefined };
 
   constructor(
