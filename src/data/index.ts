@@ -106,7 +106,7 @@ export type { ParquetStatValue } from './io/parquet-footer.js';
 export type { PartitionBound, PgPartitionOptions } from './io/pg-partition-queries.js';
 export { pgPartitionQueries } from './io/pg-partition-queries.js';
 export type { PgReadOptions } from './io/pg-reader.js';
-export { readPostgresPartition } from './io/pg-reader.js';
+export { readPostgresBatches, readPostgresPartition } from './io/pg-reader.js';
 export type { Int8Mode } from './io/pg-types.js';
 export type { PgWriteMode, PgWriteOptions, PgWriteResult } from './io/pg-writer.js';
 export { pgTypeFor, writePostgresTable } from './io/pg-writer.js';

@@ -216,3 +216,213 @@ export function readFooterStats(file: Uint8Array, utf8Columns: ReadonlySet<strin
   });
   return rowGroups;
 }
+
+/** Thrift compact-protocol output: enough to re-emit a FileMetaData with some fields rewritten. */
+class CompactWriter {
+  private buf = new Uint8Array(1024);
+  length = 0;
+  private readonly lastIds: number[] = [0];
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = b;
+  }
+  varint(v: number): void {
+    let x = BigInt(v);
+    for (;;) {
+      const low = Number(x & 0x7fn);
+      x >>= 7n;
+      if (x === 0n) return this.byte(low);
+      this.byte(low | 0x80);
+    }
+  }
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+  /** A field header inside the innermost open struct. */
+  field(id: number, type: number): void {
+    const last = this.lastIds[this.lastIds.length - 1]!;
+    const delta = id - last;
+    if (delta > 0 && delta <= 15) this.byte((delta << 4) | type);
+    else {
+      this.byte(type);
+      this.varint((id << 1) ^ (id >> 31));
+    }
+    this.lastIds[this.lastIds.length - 1] = id;
+  }
+  beginStruct(): void {
+    this.lastIds.push(0);
+  }
+  endStruct(): void {
+    this.byte(CT.Stop);
+    this.lastIds.pop();
+  }
+  listHeader(size: number, type: number): void {
+    if (size < 15) this.byte((size << 4) | type);
+    else {
+      this.byte(0xf0 | type);
+      this.varint(size);
+    }
+  }
+  binary(bytes: Uint8Array): void {
+    this.varint(bytes.length);
+    this.raw(bytes);
+  }
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+/** Reads one value of `type` and returns its raw bytes (to copy unchanged). */
+function rawValue(r: CompactReader, buf: Uint8Array, type: number): Uint8Array {
+  const start = r.pos;
+  r.skip(type);
+  return buf.subarray(start, r.pos);
+}
+
+/** Reads a list of structs, returning each element's raw bytes (struct body including its stop byte). */
+function rawStructList(r: CompactReader, buf: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  r.list((t) => out.push(rawValue(r, buf, t)));
+  return out;
+}
+
+/**
+ * A FileMetaData (the footer's Thrift bytes, without length and magic) describing only the top-level
+ * columns in `keep`, so a reader decodes no other column chunk: the schema, every row group's column
+ * chunks and the column orders are filtered, sorting columns (which index columns) are dropped, and
+ * each key-value entry is passed through `rewriteMetadata` (null drops it; used for `ARROW:schema`).
+ * Returns the new footer and every column's name, or null for a nested schema (a top-level column
+ * spanning several leaves), which this does not project. Column-chunk offsets are absolute, so the data before the footer stays where it is.
+ */
+export function projectFooter(
+  footer: Uint8Array,
+  keep: ReadonlySet<string>,
+  rewriteMetadata: (key: string, value: Uint8Array) => Uint8Array | null,
+): { readonly footer: Uint8Array; readonly columns: readonly string[] } | null {
+  const r = new CompactReader(footer);
+  const w = new CompactWriter();
+  let keptLeaves: boolean[] | undefined;
+  let columns: string[] = [];
+  let nested = false;
+  const filtered = <T>(items: T[]): T[] => {
+    if (keptLeaves === undefined) throw new Error('row groups before the schema in the Parquet footer');
+    if (items.length !== keptLeaves.length) throw new Error(`${items.length} column entries for ${keptLeaves.length} schema columns`);
+    return items.filter((_, i) => keptLeaves![i]);
+  };
+  w.beginStruct();
+  r.struct((id, type) => {
+    if (nested) return r.skip(type);
+    if (id === 2 && type === CT.List) {
+      // Schema: the root, then (for a flat schema) one leaf element per column.
+      const elements = rawStructList(r, footer).map((raw) => {
+        const er = new CompactReader(raw);
+        let name = '';
+        let children: number | undefined;
+        er.struct((eId, eType) => {
+          if (eId === 4 && eType === CT.Binary) name = new TextDecoder().decode(er.binary());
+          else if (eId === 5 && eType === CT.I32) children = er.int();
+          else er.skip(eType);
+        });
+        return { raw, name, children };
+      });
+      const [root, ...leaves] = elements;
+      if (root === undefined || leaves.some((e) => e.children !== undefined && e.children > 0)) {
+        nested = true;
+        return;
+      }
+      columns = leaves.map((e) => e.name);
+      keptLeaves = leaves.map((e) => keep.has(e.name));
+      const kept = leaves.filter((_, i) => keptLeaves![i]);
+      w.field(2, CT.List);
+      w.listHeader(kept.length + 1, CT.Struct);
+      // The root again with num_children (field 5) set to the kept count.
+      const rr = new CompactReader(root.raw);
+      w.beginStruct();
+      rr.struct((eId, eType) => {
+        if (eId === 5 && eType === CT.I32) {
+          rr.int();
+          w.field(5, CT.I32);
+          w.varint(kept.length << 1);
+        } else {
+          w.field(eId, eType);
+          w.raw(rawValue(rr, root.raw, eType));
+        }
+      });
+      w.endStruct();
+      for (const e of kept) w.raw(e.raw);
+      return;
+    }
+    if (id === 4 && type === CT.List) {
+      const groups: Uint8Array[] = [];
+      r.list(() => {
+        const g = new CompactWriter();
+        g.beginStruct();
+        r.struct((gId, gType) => {
+          if (gId === 1 && gType === CT.List) {
+            const chunks = filtered(rawStructList(r, footer));
+            g.field(1, CT.List);
+            g.listHeader(chunks.length, CT.Struct);
+            for (const c of chunks) g.raw(c);
+          } else if (gId === 4) r.skip(gType);
+          else {
+            g.field(gId, gType);
+            g.raw(rawValue(r, footer, gType));
+          }
+        });
+        g.endStruct();
+        groups.push(g.bytes());
+      });
+      w.field(4, CT.List);
+      w.listHeader(groups.length, CT.Struct);
+      for (const g of groups) w.raw(g);
+      return;
+    }
+    if (id === 5 && type === CT.List) {
+      const entries: { key: Uint8Array; value: Uint8Array | undefined }[] = [];
+      r.list(() => {
+        let key: Uint8Array = new Uint8Array(0);
+        let value: Uint8Array | undefined;
+        r.struct((kId, kType) => {
+          if (kId === 1 && kType === CT.Binary) key = r.binary();
+          else if (kId === 2 && kType === CT.Binary) value = r.binary();
+          else r.skip(kType);
+        });
+        const next = value === undefined ? undefined : rewriteMetadata(new TextDecoder().decode(key), value);
+        if (next !== null) entries.push({ key, value: next });
+      });
+      w.field(5, CT.List);
+      w.listHeader(entries.length, CT.Struct);
+      for (const e of entries) {
+        w.beginStruct();
+        w.field(1, CT.Binary);
+        w.binary(e.key);
+        if (e.value !== undefined) {
+          w.field(2, CT.Binary);
+          w.binary(e.value);
+        }
+        w.endStruct();
+      }
+      return;
+    }
+    if (id === 7 && type === CT.List) {
+      const orders = filtered(rawStructList(r, footer));
+      w.field(7, CT.List);
+      w.listHeader(orders.length, CT.Struct);
+      for (const o of orders) w.raw(o);
+      return;
+    }
+    w.field(id, type);
+    w.raw(rawValue(r, footer, type));
+  });
+  w.endStruct();
+  return nested ? null : { footer: w.bytes(), columns };
+}

@@ -7,7 +7,7 @@ import * as arrow from 'apache-arrow';
 import * as pq from 'parquet-wasm';
 import { ParquetError } from '../errors.js';
 import { tableFromVectors } from '../kernels/take.js';
-import { type ColumnChunkStats, type ParquetStatValue, readFooterStats } from './parquet-footer.js';
+import { type ColumnChunkStats, type ParquetStatValue, projectFooter, readFooterStats } from './parquet-footer.js';
 
 export interface ParquetReadOptions {
   /** Only these columns (by name). */
@@ -61,11 +61,43 @@ async function readBytes(path: string): Promise<Uint8Array> {
 const MAX_BATCH_ROWS = 1 << 20;
 
 /**
- * The file's bytes as parquet-wasm's reader needs them for `rowGroups`: a buffer of the file's size
- * holding only the footer and those row groups' column chunks (read at their offsets); the rest stays
- * zero and is never read from disk. Whole file when `rowGroups` is undefined.
+ * `ARROW:schema` (the writer's Arrow schema, base64 IPC) restricted to `keep`, so it matches a
+ * projected footer; null (drop the entry) when it cannot be decoded.
  */
-async function readRowGroupBytes(path: string, rowGroups: readonly number[] | undefined): Promise<Uint8Array> {
+function projectArrowSchema(value: Uint8Array, keep: ReadonlySet<string>): Uint8Array | null {
+  try {
+    const schema = arrow.tableFromIPC(Buffer.from(new TextDecoder().decode(value), 'base64')).schema;
+    const projected = new arrow.Schema(
+      schema.fields.filter((f) => keep.has(f.name)),
+      schema.metadata,
+    );
+    const ipc = arrow.tableToIPC(new arrow.Table(projected), 'stream');
+    // The schema message alone: continuation marker, length, flatbuffer (the writer's own layout).
+    const length = new DataView(ipc.buffer, ipc.byteOffset, 8).getInt32(4, true);
+    return new TextEncoder().encode(Buffer.from(ipc.subarray(0, 8 + length)).toString('base64'));
+  } catch {
+    return null;
+  }
+}
+
+interface RowGroupBytes {
+  /** A buffer of the file's data size plus a (possibly rewritten) footer; only the needed column chunks are filled in. */
+  readonly bytes: Uint8Array;
+  /** The row groups to decode, in order. */
+  readonly rowGroups: readonly number[];
+  /** Every column of the file (top level), when the footer was projected; else undefined. */
+  readonly fileColumns: readonly string[] | undefined;
+}
+
+/**
+ * The file's bytes as parquet-wasm's reader needs them for `rowGroups` (default all) and `columns`
+ * (default all): a buffer holding the footer and only those row groups' column chunks (read at their
+ * offsets; the rest stays zero and is never read from disk). With `columns`, the footer is rewritten
+ * to describe only those columns (projectFooter), so the reader never decodes the others: its own
+ * `columns` option is ignored by the synchronous reader of parquet-wasm 0.8, and the asynchronous
+ * reader, which honours it, traps outside any promise on a corrupt page (killing the process).
+ */
+async function readRowGroupBytes(path: string, rowGroups: readonly number[] | undefined, columns: readonly string[] | undefined): Promise<RowGroupBytes> {
   let fh;
   try {
     fh = await open(path, 'r');
@@ -85,56 +117,85 @@ async function readRowGroupBytes(path: string, rowGroups: readonly number[] | un
     if (String.fromCharCode(...tail.subarray(4)) !== 'PAR1' || footerLength + 12 > size) throw new ParquetError('cannot decode Parquet: not a Parquet file (missing PAR1 footer magic)', path);
     const footer = new Uint8Array(footerLength + 8);
     await readAt(footer, size - footer.length);
+    const dataEnd = size - footer.length;
     let groups;
+    let projected;
     try {
       groups = readFooterStats(footer, new Set());
+      if (columns !== undefined) {
+        const keep = new Set(columns);
+        projected = projectFooter(footer.subarray(0, footerLength), keep, (key, value) => (key === 'ARROW:schema' ? projectArrowSchema(value, keep) : value));
+      }
     } catch (cause) {
       throw new ParquetError(`cannot decode Parquet: bad footer: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
     }
     const count = groups.length;
-    if (rowGroups === undefined) {
-      const bytes = new Uint8Array(size);
-      await readAt(bytes, 0);
-      return bytes;
+    for (const g of rowGroups ?? []) if (!Number.isInteger(g) || g < 0 || g >= count) throw new ParquetError(`no row group ${g} (the file has ${count})`, path);
+    if (projected != null) {
+      const names = projected.columns;
+      for (const c of columns ?? []) if (!names.includes(c)) throw new ParquetError(`no column "${c}" (columns: ${names.join(', ')})`, path);
     }
-    for (const g of rowGroups) if (!Number.isInteger(g) || g < 0 || g >= count) throw new ParquetError(`no row group ${g} (the file has ${count})`, path);
-    const bytes = new Uint8Array(size);
-    bytes.set(footer, size - footer.length);
+    const selected = rowGroups ?? groups.map((_, i) => i);
+    // Every column asked for: the file's own footer does (no rewrite).
+    const everyColumn = projected != null && projected.columns.every((c) => columns!.includes(c));
+    const newFooter = everyColumn ? undefined : projected?.footer;
+    const bytes = new Uint8Array(dataEnd + (newFooter === undefined ? footer.length : newFooter.length + 8));
+    if (newFooter === undefined) bytes.set(footer, dataEnd);
+    else {
+      bytes.set(newFooter, dataEnd);
+      new DataView(bytes.buffer).setUint32(dataEnd + newFooter.length, newFooter.length, true);
+      bytes.set(tail.subarray(4), bytes.length - 4);
+    }
+    const keep = projected != null && !everyColumn ? new Set(columns) : undefined;
     await Promise.all(
-      rowGroups.flatMap((g) =>
-        groups[g]!.map(({ byteRange: [start, end] }) => {
-          if (start < 4 || end > size - footer.length || end < start) throw new ParquetError(`cannot decode Parquet: row group ${g} has a column chunk at bytes [${start}, ${end}) outside the data`, path);
+      selected.flatMap((g) =>
+        groups[g]!.filter((c) => keep === undefined || keep.has(c.column)).map(({ byteRange: [start, end] }) => {
+          if (start < 4 || end > dataEnd || end < start) throw new ParquetError(`cannot decode Parquet: row group ${g} has a column chunk at bytes [${start}, ${end}) outside the data`, path);
           return readAt(bytes.subarray(start, end), start);
         }),
       ),
     );
-    return bytes;
+    return { bytes, rowGroups: selected, fileColumns: projected?.columns };
   } finally {
     await fh.close();
   }
 }
 
+/** Decodes the given row groups of `bytes` one at a time, so a failure names its row group. */
+function decodeRowGroups(path: string, bytes: Uint8Array, rowGroups: readonly number[]): arrow.Table {
+  const decode = (options: pq.ReaderOptions, where: string): arrow.Table => {
+    try {
+      return arrow.tableFromIPC(pq.readParquet(bytes, { batchSize: MAX_BATCH_ROWS, ...options }).intoIPCStream());
+    } catch (cause) {
+      throw new ParquetError(`cannot decode Parquet${where}: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
+    }
+  };
+  if (rowGroups.length === 0) return decode({ rowGroups: [] }, '');
+  const tables = rowGroups.map((g) => decode({ rowGroups: [g] }, ` row group ${g}`));
+  if (tables.length === 1) return tables[0]!;
+  const schema = tables[0]!.schema;
+  return new arrow.Table(schema, tables.flatMap((t) => t.batches.map((b) => (b.schema === schema ? b : new arrow.RecordBatch(schema, b.data)))));
+}
+
 /**
  * Reads a Parquet file (optionally a subset of columns and row groups) into an Arrow table. Only the
- * footer and the selected row groups' column chunks are read from disk. (parquet-wasm's synchronous
- * reader decodes every column of those row groups and `columns` are selected afterwards: its async
- * reader would skip them, but a corrupt page makes it trap outside any promise, killing the process.)
+ * footer and the selected row groups' chunks of the selected columns are read from disk and decoded
+ * (see readRowGroupBytes). A row group that fails to decode is a ParquetError naming the file and
+ * the row group.
  */
 export async function readParquetFile(path: string, options: ParquetReadOptions = {}): Promise<arrow.Table> {
-  const bytes = await readRowGroupBytes(path, options.rowGroups);
-  let table: arrow.Table;
-  try {
-    const readerOptions: pq.ReaderOptions = { batchSize: MAX_BATCH_ROWS };
-    if (options.rowGroups !== undefined) readerOptions.rowGroups = [...options.rowGroups];
-    table = arrow.tableFromIPC(pq.readParquet(bytes, readerOptions).intoIPCStream());
-  } catch (cause) {
-    throw new ParquetError(`cannot decode Parquet: ${cause instanceof Error ? cause.message : String(cause)}`, path, { cause });
+  const wanted = options.columns;
+  // An empty projection still needs the row count: decode the file's first column only.
+  let read = await readRowGroupBytes(path, options.rowGroups, wanted);
+  if (wanted !== undefined && wanted.length === 0 && read.fileColumns !== undefined && read.fileColumns.length > 0) {
+    read = await readRowGroupBytes(path, options.rowGroups, read.fileColumns.slice(0, 1));
   }
-  if (options.columns === undefined) return table;
-  const names = table.schema.fields.map((f) => f.name);
-  for (const c of options.columns) if (!names.includes(c)) throw new ParquetError(`no column "${c}" (columns: ${names.join(', ')})`, path);
-  if (options.columns.length === 0) return tableFromVectors([], [], table.numRows);
-  return table.select([...options.columns]);
+  const table = decodeRowGroups(path, read.bytes, read.rowGroups);
+  if (wanted === undefined) return table;
+  const names = read.fileColumns ?? table.schema.fields.map((f) => f.name);
+  for (const c of wanted) if (!names.includes(c)) throw new ParquetError(`no column "${c}" (columns: ${names.join(', ')})`, path);
+  if (wanted.length === 0) return tableFromVectors([], [], table.numRows);
+  return table.select([...wanted]);
 }
 
 /**

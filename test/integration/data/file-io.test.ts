@@ -3,12 +3,13 @@
  * Parquet write → read round trips (Hive partitionBy, projection and filter pushdown, row-group
  * pruning), JSON lines, and bad inputs (missing files, mismatched schemas across files).
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agg, col, fromArrow, range, readCsv, readJson, readParquet, SourceNotFoundError, SourceSchemaMismatchError, TaskError, type Dataset } from 'shoal';
+import { readFooterStats } from '../../../src/data/io/parquet-footer.js';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { Duck, arrowRows, expectSameRows, genColumns, sortedRows, toArrow, unevenPartitions } from './helpers.js';
 
@@ -171,6 +172,30 @@ describe('bad inputs', () => {
     expect(typeErr.file).toBe(c);
     const merged = readCsv([a, b], { mergeSchema: true });
     expect(await rows(merged.sort('id'))).toEqual([[1, 'x', null], [2, 'y', null], [3, null, 'Albany']]);
+  });
+
+  it('a garbled page in a Parquet file fails the read task with the file and row group; the worker keeps serving', async () => {
+    const p = join(dir, 'garbled-pq');
+    await range(40_000, { numPartitions: 2 })
+      .withColumn('k', col('id').mul(7919).mod(1000))
+      .withColumn('s', col('id').mod(97).cast('utf8'))
+      .writeParquet(p);
+    const [name] = (await readdir(p)).filter((f) => f.endsWith('.parquet'));
+    const file = join(p, name!);
+    const bytes = new Uint8Array(await readFile(file));
+    // Garble the middle of column k's chunk in the file's first row group.
+    const [start, end] = readFooterStats(bytes, new Set())[0]!.find((c) => c.column === 'k')!.byteRange;
+    const mid = Math.floor((start + end) / 2);
+    for (let i = mid - 30; i < mid + 30; i++) bytes[i] = (bytes[i]! * 31 + 7) & 0xff;
+    await writeFile(file, bytes);
+    const err = (await readParquet(file).filter(col('k').ge(0)).count().catch((e: unknown) => e)) as TaskError;
+    expect(err).toBeInstanceOf(TaskError);
+    expect(err.causeCode).toBe('DATA_PARQUET');
+    expect(err.causeMessage).toMatch(/row group 0\b/);
+    expect(err.causeMessage).toContain(name!);
+    // The other columns are not decoded, so they still read; and the cluster is still up.
+    expect(await readParquet(file, { columns: ['id', 's'] }).filter(col('id').ge(0)).count()).toBe(20_000);
+    expect(await range(10).count()).toBe(10);
   });
 
   it('Parquet files with different schemas', async () => {

@@ -17,7 +17,7 @@ import { writeParquetFile } from '../../io/parquet.js';
 import { writePostgresTable } from '../../io/pg-writer.js';
 import { applyOps, type NarrowOp } from '../plan/narrow-ops.js';
 import type { ReadSpec } from '../sources/read-spec.js';
-import { readPartition } from './read-partition.js';
+import { inferPartitionSchema, readPartition } from './read-partition.js';
 import { finishFused, joinFused, joinPieces, shuffleMap, shuffleReduce, sortSample, type FusedOutput, type JoinSpec, type ShuffleMap, type ShuffleReduce } from './shuffle-kernels.js';
 import { splitByPartitionValues } from './write-layout.js';
 import type { SortKey } from '../../kernels/sort.js';
@@ -41,7 +41,7 @@ export const mapTask = remote(function shoalDataMap(table: arrow.Table, ops: Nar
 
 /** Schema of one file: reads it and returns its empty slice (CSV and JSON lines type inference). */
 export const inferSchemaTask = remote(async function shoalDataInferSchema(spec: ReadSpec): Promise<arrow.Table> {
-  return (await readPartition(spec, null, false, null)).slice(0, 0);
+  return inferPartitionSchema(spec);
 });
 
 /** Rows of a partition (or of all buckets of a shuffle map output; a fused count task's result is the count). */

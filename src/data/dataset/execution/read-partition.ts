@@ -5,7 +5,7 @@
  */
 import * as arrow from 'apache-arrow';
 import { SourceSchemaMismatchError } from '../../errors.js';
-import { readCsvPartition } from '../../io/csv-reader.js';
+import { inferCsvSchema, readCsvPartition } from '../../io/csv-reader.js';
 import { readJsonLines } from '../../io/json-lines.js';
 import { readParquetFile } from '../../io/parquet.js';
 import { connectPostgres } from '../../io/pg-connect.js';
@@ -14,7 +14,8 @@ import { buildVector, parseText, INVALID } from '../../io/text-values.js';
 import { evaluate } from '../../expr/evaluate.js';
 import { tableFromVectors } from '../../kernels/take.js';
 import { col } from '../../expr/expr.js';
-import { logicalTypeOf, isScalarTypeName, typeToString } from '../../types/logical-type.js';
+import { arrowTypeOf, logicalTypeOf, isScalarTypeName, typeToString } from '../../types/logical-type.js';
+import { emptyTable } from '../plan/narrow-ops.js';
 import type { ReadSpec } from '../sources/read-spec.js';
 
 function rangeTable(start: number, end: number, column: string): arrow.Table {
@@ -132,4 +133,13 @@ export async function readPartition(spec: ReadSpec, template: arrow.Table | null
   }
   if (columns !== null) t = t.select([...columns]);
   return t;
+}
+
+/** A partition's own schema as a zero-row table (a CSV file is only scanned for its types, not parsed into columns). */
+export async function inferPartitionSchema(spec: ReadSpec): Promise<arrow.Table> {
+  if (spec.type === 'csv') {
+    const { names, types } = await inferCsvSchema(spec.path, { ...spec.settings, header: spec.settings.header ?? true });
+    return emptyTable(new arrow.Schema(names.map((n, i) => new arrow.Field(n, arrowTypeOf(types[i]!), true))));
+  }
+  return (await readPartition(spec, null, false, null)).slice(0, 0);
 }

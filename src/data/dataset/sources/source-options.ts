@@ -4,7 +4,7 @@ import type { PartitionBound } from '../../io/pg-partition-queries.js';
 import type { ExprInput } from '../../expr/expr.js';
 
 export interface ReadCsvOptions {
-  /** Column names and types; inferred per file when absent (every file is read once to infer). */
+  /** Column names and types; inferred per file when absent (every file is scanned once for its types before the read). */
   readonly schema?: TextSchema;
   /** @default true */
   readonly header?: boolean;
@@ -14,6 +14,7 @@ export interface ReadCsvOptions {
   readonly quote?: string;
   /** @default 'permissive' */
   readonly mode?: ReadMode;
+  /** Gunzip while reading; detected from a `.gz` suffix or the gzip magic bytes when absent. */
   readonly gzip?: boolean;
   /** Unify differing file schemas (missing columns become null, numbers widen) instead of failing. @default false */
   readonly mergeSchema?: boolean;

@@ -1,7 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MalformedRecordError, agg, aggregate, readCsvPartition } from '../../../../src/data/index.js';
+import { MalformedRecordError, SourceNotFoundError, agg, aggregate, readCsvPartition } from '../../../../src/data/index.js';
+import { INVALID, parseText } from '../../../../src/data/io/text-values.js';
 import { Duck, arrowRows, expectSameRows } from '../helpers/oracle.js';
 
 const buf = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -68,6 +73,92 @@ describe('readCsvPartition', () => {
       [3, null, '3,abc'],
       [4, null, '4,"unterminated'],
     ]);
+  });
+
+  it('parses numbers and dates from bytes exactly as from text (fast paths agree with parseText)', async () => {
+    const ints = fc.oneof(fc.integer(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String), fc.constantFrom(' 12 ', '+7', '-0', '007', '', '1e3', '12a', '2147483648', '-2147483649', '9007199254740993', '99999999999999999999'));
+    const floats = fc.oneof(
+      fc.double({ noNaN: false }).map(String),
+      fc.tuple(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 999999 }), fc.integer({ min: -30, max: 30 })).map(([a, b, e]) => `${a}.${b}e${e}`),
+      fc.constantFrom('1.', '.5', '-.5', '+1.5E+3', '1e', 'inf', '-Infinity', 'NaN', '0.1', '123456789012345.6', '1e400', ' 3.25 ', '1_0'),
+    );
+    const dates = fc.oneof(fc.date({ min: new Date(Date.UTC(1000, 0, 1)), max: new Date(Date.UTC(9999, 11, 31)), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)), fc.constantFrom('2023-02-29', '2024-02-29', '2024-13-01', '2024-1-5', ' 2024-01-05', '20240105'));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(ints.map(String), floats, dates), { minLength: 1, maxLength: 30 }), async (rows) => {
+        const csv = `i32,i64,f,d\n${rows.map(([i, f, d]) => `"${i}","${i}",${f.includes(',') ? `"${f}"` : f},${d}`).join('\n')}\n`;
+        const t = await readCsvPartition(buf(csv), { schema: { i32: 'int32', i64: 'int64', f: 'float64', d: 'date' } });
+        const want = rows.map(([i, f, d]) =>
+          ([['int32', i], ['int64', i], ['float64', f], ['date', d]] as const).map(([type, v]) => {
+            const p = parseText(type, v);
+            return p === INVALID ? null : type === 'int32' ? (p as number) | 0 : typeof p === 'bigint' ? (p >= -(2n ** 53n) && p <= 2n ** 53n ? Number(p) : p) : type === 'date' ? (p as number) * 86400000 : p;
+          }),
+        );
+        // The int64 column exactly (arrowRows gives numbers).
+        const i64 = t.getChild('i64')!;
+        const got = arrowRows(t).map((r, k) => {
+          const v = i64.get(k) as bigint | null;
+          return [r[0], v === null ? null : v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v, r[2], r[3]];
+        });
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a missing file, a corrupt gzip stream and a truncated one are typed errors naming the input', async () => {
+    const missing = await readCsvPartition('/nonexistent/dir/none.csv').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(SourceNotFoundError);
+    expect((missing as Error).message).toMatch(/cannot read \/nonexistent\/dir\/none\.csv: .*ENOENT/);
+    const gz = gzipSync(buf(`a,b\n${Array.from({ length: 5000 }, (_, i) => `${i},${i * 7}`).join('\n')}\n`));
+    const garbled = gz.slice();
+    for (let i = 20; i < 60; i++) garbled[i] = garbled[i]! ^ 0x5a;
+    for (const [bytes, name] of [
+      [garbled, 'garbled.csv.gz'],
+      [gz.subarray(0, gz.length >> 1), 'truncated.csv.gz'],
+    ] as const) {
+      const err = await readCsvPartition(bytes, { fileName: name, schema: { a: 'int32', b: 'int32' } }).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(MalformedRecordError);
+      expect((err as MalformedRecordError).file).toBe(name);
+      expect((err as Error).message).toMatch(/not valid gzip data/);
+    }
+  });
+
+  describe('inputs larger than one chunk (records straddle chunk boundaries)', () => {
+    let duck: Duck;
+    let dir: string;
+    beforeAll(async () => {
+      duck = await Duck.open();
+      dir = await mkdtemp(join(tmpdir(), 'shoal-csv-'));
+    });
+    afterAll(async () => {
+      duck.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('equals DuckDB read_csv on a 3 MiB file with quoted newlines, doubled quotes, CRLF and unicode, plain and gzipped', async () => {
+      const lines = ['id,name,x,day'];
+      let size = 0;
+      for (let i = 0; size < 3 * 2 ** 20; i++) {
+        const name = i % 11 === 0 ? null : i % 7 === 0 ? `"multi\nline ""${i}"" ✓"` : i % 5 === 0 ? `"a,b ${'é'.repeat(i % 13)}"` : `n${'x'.repeat(i % 37)}`;
+        const line = `${i},${name ?? ''},${i % 3 === 0 ? '' : (i * 0.25).toString()},${i % 4 === 0 ? '' : `2024-0${1 + (i % 9)}-1${i % 10}`}`;
+        lines.push(line);
+        size += line.length + 2;
+      }
+      const text = `${lines.join('\r\n')}\r\n`;
+      const path = join(dir, 'big.csv');
+      await writeFile(path, text);
+      await writeFile(`${path}.gz`, gzipSync(buf(text)));
+      const schema = { id: 'int64', name: 'utf8', x: 'float64', day: 'date' } as const;
+      const want = await duck.rows(`SELECT id, name, x, day FROM read_csv('${path}', header = true, columns = {'id': 'BIGINT', 'name': 'VARCHAR', 'x': 'DOUBLE', 'day': 'DATE'}) ORDER BY id`);
+      for (const src of [path, `${path}.gz`]) {
+        const t = await readCsvPartition(src, { schema, mode: 'failfast' });
+        expect(t.numRows).toBe(lines.length - 1);
+        expect(arrowRows(t)).toEqual(want);
+      }
+      // Inferred types over the whole file.
+      const inferred = await readCsvPartition(path);
+      expect(inferred.schema.fields.map((f) => String(f.type))).toEqual(['Int32', 'Utf8', 'Float64', 'Date32<DAY>']);
+    });
   });
 
   describe('the Airbnb Albany listings file', () => {

@@ -52,6 +52,21 @@ describe.skipIf(client === undefined)('PostgreSQL I/O', () => {
     }
   });
 
+  it('range partitions on an indexed column are index scans, not scans of the whole table', async () => {
+    const t = uniqueTable('shoal_part_idx');
+    tables.push(t);
+    await db.query(`CREATE TABLE "${t}" AS SELECT g::bigint AS id, 'v' || g AS v FROM generate_series(1, 200000) g`);
+    await db.query(`ALTER TABLE "${t}" ADD PRIMARY KEY (id)`);
+    await db.query(`ANALYZE "${t}"`);
+    const queries = pgPartitionQueries({ table: t, partitionColumn: 'id', lowerBound: 1, upperBound: 200001, numPartitions: 4 });
+    expect(queries).toHaveLength(4);
+    for (const q of queries) {
+      const plan = (await db.query({ text: `EXPLAIN ${q}`, rowMode: 'array' })).rows.map((r: unknown[]) => String(r[0])).join('\n');
+      expect(plan, q).toMatch(/Index Scan|Index Only Scan|Bitmap Index Scan/);
+      expect(plan, q).not.toMatch(/Seq Scan/);
+    }
+  });
+
   it('write then read round-trips types, nulls, escaping and arrays (count and checksum)', async () => {
     const name = uniqueTable('shoal_rt');
     tables.push(name);
