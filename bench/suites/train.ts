@@ -11,6 +11,10 @@
  * driver (epoch 1 warms up the wasm kernels); worker start-up (actor creation, loading tfjs) is
  * reported in the notes, not counted.
  *
+ * Communication: chunks between workers in one process go over an in-process thread channel
+ * (the default); the `comm` group also runs them through actor calls, the path through the head,
+ * as the same-run baseline of the one-way delivery time.
+ *
  * Groups (`--only`): `throughput`, `comm`.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -59,7 +63,7 @@ function modelJSON(): Record<string, unknown> {
 }
 
 /** Median samples/s over epochs after the first, and per-step compute/comm (ms, mean over workers). */
-async function measure(opts: TrainerOptions, distributed: boolean): Promise<{ sps: number; computeMs: number; commMs: number; ringMs: number; startupMs: number }> {
+async function measure(opts: TrainerOptions, distributed: boolean): Promise<{ sps: number; computeMs: number; commMs: number; ringMs: number; peerWaitMs: number; deliveryMs: number; startupMs: number }> {
   const events: EpochEvent[] = [];
   const started = performance.now();
   let firstEpochAt = 0;
@@ -82,6 +86,8 @@ async function measure(opts: TrainerOptions, distributed: boolean): Promise<{ sp
     computeMs: median(later.map((e) => e.computeMs / stepsPerEpoch)),
     commMs: median(later.map((e) => e.commMs / stepsPerEpoch)),
     ringMs: median(later.map((e) => e.ringMs / stepsPerEpoch)),
+    deliveryMs: median(later.map((e) => e.deliveryMs)),
+    peerWaitMs: median(later.map((e) => e.peerWaitMs)),
     startupMs: firstEpochAt - started - (ROWS / first.samplesPerSec) * 1000,
   };
 }
@@ -119,25 +125,38 @@ export async function run(outer: BenchContext): Promise<BenchResult[]> {
       }));
     }
     if (ctx.enabled('comm')) {
-      ctx.log('[train] communication vs compute per step, 2 workers, sync every step');
+      ctx.log('[train] communication vs compute per step, 2 workers, sync every step; chunks over the in-process channel vs actor calls');
       const ring: number[] = [];
       const moved: number[] = [];
+      const ringDelivery: number[] = [];
       const r = await repeat(ctx, 'comm', async () => {
         const two = await measure({ ...base, numWorkers: 2, syncEveryNSteps: 1, epochs: 2, allreduce: 'ring' }, true);
         const bf = await measure({ ...base, numWorkers: 2, syncEveryNSteps: 1, epochs: 2, allreduce: 'butterfly' }, true);
+        const viaHead = await measure({ ...base, numWorkers: 2, syncEveryNSteps: 1, epochs: 2, allreduce: 'butterfly', allreduceTransport: 'actor-calls' }, true);
         ring.push(two.ringMs);
         moved.push(bf.ringMs);
-        return { comm: two.commMs, compute: two.computeMs, bfComm: bf.commMs, bfCompute: bf.computeMs };
+        ringDelivery.push(two.deliveryMs);
+        return {
+          comm: two.commMs, compute: two.computeMs, bfComm: bf.commMs, bfCompute: bf.computeMs,
+          delivery: bf.deliveryMs, deliveryViaHead: viaHead.deliveryMs, commViaHead: viaHead.commMs,
+          peerWait: bf.peerWaitMs, peerWaitViaHead: viaHead.peerWaitMs,
+        };
       });
       results.push(makeResult({
         metric: 'time in communication per step (ring allreduce of weights + Adam moments, 2 workers, sync every step)', unit: 'ms', better: 'lower', samples: r.comm,
         baseline: 'time in compute per step (forward, backward, update; same workers, same run)', baselineSamples: r.compute,
-        notes: `per worker, mean over the epoch; communication = flatten state, 2·(W−1) chunk sends as actor calls, mailbox receive, write back; ~254 KB averaged per sync; of which moving chunks between the workers: median ${median(ring).toFixed(1)} ms`,
+        notes: `per worker, mean over the epoch; communication = flatten state, 2·(W−1) chunk sends over the in-process channel, mailbox receive, write back; ~254 KB averaged per sync; of which the allreduce proper (waiting for the peer, moving, summing): median ${median(ring).toFixed(1)} ms; one-way delivery of a 127 KB chunk: median ${median(ringDelivery).toFixed(2)} ms`,
       }));
       results.push(makeResult({
         metric: 'time in communication per step (butterfly allreduce, the default for 2 workers and this size; sync every step)', unit: 'ms', better: 'lower', samples: r.bfComm,
         baseline: 'time in compute per step (same workers, same run)', baselineSamples: r.bfCompute,
-        notes: `one swap of the whole state with the partner instead of two ring rounds of halves; of which moving the buffer: median ${median(moved).toFixed(1)} ms`,
+        notes: `one swap of the whole state with the partner instead of two ring rounds of halves; of which the allreduce proper: median ${median(moved).toFixed(1)} ms; with actor calls instead of the in-process channel (same run): ${median(r.commViaHead).toFixed(1)} ms per step`,
+      }));
+      results.push(makeResult({
+        metric: 'one-way delivery of the 254 KB state between the 2 workers (in-process channel)', unit: 'ms', better: 'lower', samples: r.delivery,
+        baseline: 'the same through actor calls (worker thread → head → worker process → peer thread; same run)', baselineSamples: r.deliveryViaHead,
+        notes: 'butterfly, sync every step; mean over the chunks the allreduce waited for, from max(the receiver starting to wait, the sender posting) to the chunk in the receiver\'s mailbox (wall clock, both ends in one process); median over epochs after the first. ' +
+          `Before that, waiting for the partner to finish its step and send: median ${median(r.peerWait).toFixed(2)} ms per chunk (${median(r.peerWaitViaHead).toFixed(2)} ms with actor calls)`,
       }));
     }
   } finally {

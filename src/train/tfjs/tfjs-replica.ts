@@ -42,7 +42,7 @@ export class Replica {
     readonly model: TF.LayersModel,
     private optimizer: TF.Optimizer,
     readonly spec: ReplicaSpec,
-    readonly shard: DenseShard,
+    private data: DenseShard,
     readonly validation: DenseShard | null,
   ) {}
 
@@ -51,6 +51,18 @@ export class Replica {
     const json: unknown = typeof spec.modelJSON === 'string' ? JSON.parse(spec.modelJSON) : spec.modelJSON;
     const model = await tf.models.modelFromJSON(json as TF.io.ModelJSON);
     return new Replica(tf, backend, model, makeOptimizer(tf, spec.optimizer), spec, shard, validation);
+  }
+
+  get shard(): DenseShard {
+    return this.data;
+  }
+
+  /** Trains on other rows from now on (as many as before: the steps per epoch stay fixed). */
+  setShard(shard: DenseShard): void {
+    if (shard.n !== this.data.n || shard.d !== this.data.d || shard.k !== this.data.k) {
+      throw new RangeError(`setShard: ${shard.n}×${shard.d}+${shard.k} rows do not match the current ${this.data.n}×${this.data.d}+${this.data.k}`);
+    }
+    this.data = shard;
   }
 
   get stepsPerEpoch(): number {
