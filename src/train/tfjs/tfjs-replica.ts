@@ -120,7 +120,10 @@ export class Replica {
   }
 
   private async optimizerSlots(): Promise<{ name: string; tensor: TF.Tensor }[]> {
-    return (await this.optimizer.getWeights()).filter((w) => w.name !== 'iter');
+    const all = await this.optimizer.getWeights();
+    // getWeights() makes a new 'iter' scalar at every call; dropped here, it must be freed (one leaked tensor per sync otherwise).
+    for (const w of all) if (w.name === 'iter') w.tensor.dispose();
+    return all.filter((w) => w.name !== 'iter');
   }
 
   /** Weights and optimizer slots, concatenated (what the allreduce averages). */
@@ -157,7 +160,11 @@ export class Replica {
 
   async getState(): Promise<ReplicaState> {
     const weights = this.model.getWeights().map((w, i) => ({ name: `w${i}`, shape: [...w.shape], data: (w.dataSync() as Float32Array).slice() }));
-    const optimizer = (await this.optimizer.getWeights()).map((w) => ({ name: w.name, shape: [...w.tensor.shape], data: Float32Array.from(w.tensor.dataSync()) }));
+    const optimizer = (await this.optimizer.getWeights()).map((w) => {
+      const out = { name: w.name, shape: [...w.tensor.shape], data: Float32Array.from(w.tensor.dataSync()) };
+      if (w.name === 'iter') w.tensor.dispose(); // a fresh scalar per call (the slots are the live variables)
+      return out;
+    });
     return { weights, optimizer };
   }
 
