@@ -19,6 +19,7 @@
  * Groups (`--only`): `als`, `neural`.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { ALS, init, isMain, NeuralRecommender, shutdown, type EpochEvent, type NeuralRecommenderOptions } from 'shoal';
 import type { BenchContext } from '../lib/context.js';
@@ -336,6 +337,7 @@ async function neuralResults(ctx: BenchContext, test: Split, catalogue: number, 
     oneCompute: [] as number[], twoCompute: [] as number[], twoComm: [] as number[],
   };
   let users = 0;
+  const load = [loadavg()[0]!];
   for (const seed of seeds) {
     const perEpoch = await neuralScorer(test.train, features, { seed, numWorkers: 1 });
     const once = await neuralScorer(test.train, features, { seed, numWorkers: 1, resampleNegatives: false });
@@ -350,6 +352,7 @@ async function neuralResults(ctx: BenchContext, test: Split, catalogue: number, 
     runs.twoCompute.push(two.computeMs);
     runs.twoComm.push(two.commMs);
     users = two.users;
+    load.push(loadavg()[0]!);
     ctx.log(`  test, neural seed ${seed}: negatives per epoch HR@10 ${m[0].hr.toFixed(4)} NDCG@10 ${m[0].ndcg.toFixed(4)} (${perEpoch.trainMs.toFixed(0)} ms); ` +
       `once per fit HR@10 ${m[1].hr.toFixed(4)} NDCG@10 ${m[1].ndcg.toFixed(4)}; 2 workers HR@10 ${m[2].hr.toFixed(4)} NDCG@10 ${m[2].ndcg.toFixed(4)} (${two.trainMs.toFixed(0)} ms)`);
   }
@@ -372,7 +375,7 @@ async function neuralResults(ctx: BenchContext, test: Split, catalogue: number, 
   out.push(makeResult({
     metric: 'neural training wall time on Albany, 2 workers', unit: 'ms', better: 'lower', samples: runs.twoMs,
     baseline: '1 worker (same run)', baselineSamples: runs.oneMs,
-    notes: `${setting}; wall time of the Trainer's fit (placement, worker start-up incl. loading tfjs, ${NEURAL.epochs} epochs, collecting weights), not data preparation. ` +
+    notes: `${setting}; wall time of the Trainer's fit (placement, worker start-up incl. loading tfjs, ${NEURAL.epochs} epochs, collecting weights), not data preparation; 1-min load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)} during the runs. ` +
       `Per epoch after the first (median over seeds, mean over workers): 1 worker computes ${median(runs.oneCompute).toFixed(0)} ms; ` +
       `2 workers compute ${median(runs.twoCompute).toFixed(0)} ms each and spend ${median(runs.twoComm).toFixed(0)} ms averaging — the state averaged holds the user embedding table (${users} users × ${NEURAL.embeddingDim}) and its two Adam moments`,
   }));
