@@ -43,7 +43,7 @@ export interface WorkerEpochReport {
    */
   peerWaitMs: number;
   deliveryMs: number;
-  /** Chunks received (deliveryMs / chunks = mean one-way delivery). */
+  /** Chunks the allreduce waited for (deliveryMs / chunks = mean one-way delivery; a chunk already there cost neither). */
   chunks: number;
   syncs: number;
   valLoss: number | undefined;
@@ -83,8 +83,9 @@ export class TfjsTrainWorker {
   }
 
   /**
-   * The other workers of this attempt and where they run; returns how many peers it reaches in-process. `channelId` names this attempt's
-   * in-process channels (a fresh one per attempt, so a killed attempt's threads never cross it).
+   * The other workers of this attempt and where they run; returns how many peers it reaches
+   * in-process. `channelId` names this attempt's in-process channels (a fresh one per attempt, so a
+   * killed attempt's threads never cross it).
    */
   setPeers(peers: ActorHandle<TfjsTrainWorker>[], locations: WorkerLocation[] = [], channelId = ''): number {
     this.peers = peers;
@@ -95,7 +96,6 @@ export class TfjsTrainWorker {
     this.channels = inProcess > 0 ? new PeerChannels(channelId, this.spec.rank, (m) => this.arrived(m)) : undefined;
     return inProcess;
   }
-
 
   getState(): Promise<ReplicaState> {
     return this.ready().getState();
@@ -125,8 +125,8 @@ export class TfjsTrainWorker {
       const from = Math.max(since, m.sentAt);
       this.peerWaitMs += from - since;
       this.deliveryMs += Math.max(0, wallClockMs() - from);
+      this.chunks++;
     }
-    this.chunks++;
     this.mailbox.put(m.key, m.chunk);
   }
 
