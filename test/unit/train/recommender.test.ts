@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Table, tableFromArrays } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  compileNeuralRecommenderOptions, InvalidTrainingDataError, InvalidTrainOptionError, MissingItemFeaturesError, ModelBuildError, ModelFormatError,
+  compileNeuralRecommenderOptions, InvalidIdError, InvalidTrainingDataError, InvalidTrainOptionError, MissingItemFeaturesError, ModelBuildError, ModelFormatError,
   NeuralRecommender, NeuralRecommenderModel,
 } from '../../../src/train/index.js';
 import { trainingTable, type IndexedInteractions } from '../../../src/train/recommender/recommender-data.js';
@@ -262,6 +262,12 @@ describe('bad input', () => {
     await expect(new NeuralRecommender({ ...tiny, featureCols: ['a', 'b'] }).fit([{ user: 1, item: 1 }], [{ item: 1, a: 1, b: NaN }])).rejects.toBeInstanceOf(MissingItemFeaturesError);
     await expect(new NeuralRecommender({ ...tiny, featureCols: ['a', 'b'] }).fit([{ user: 1, item: 1 }], [{ item: 1, a: 1, b: 2 }, { item: 2, a: null, b: 2 }]))
       .rejects.toThrow(/1 item\(s\) have null, NaN or mis-sized features in columns a, b \(first: item 2\)/);
+  });
+
+  it('interactions with a null, NaN or string id → InvalidIdError naming the row', async () => {
+    await expect(new NeuralRecommender(tiny).fit([{ user: 1, item: 1 }, { user: null, item: 1 }], w.features)).rejects.toThrow('user at row 1 must be an integer id (got null)');
+    await expect(new NeuralRecommender(tiny).fit([{ user: 1, item: NaN }], w.features)).rejects.toThrow(InvalidIdError);
+    await expect(new NeuralRecommender(tiny).fit([{ user: 'ann', item: 1 }], w.features)).rejects.toThrow('user at row 0 must be an integer id (got the string "ann")');
   });
 
   it('no interactions or no items → InvalidTrainingDataError', async () => {
