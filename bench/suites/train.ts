@@ -115,7 +115,10 @@ export async function run(outer: BenchContext): Promise<BenchResult[]> {
         const two = await measure({ ...base, numWorkers: 2, syncEveryNSteps: 4 }, true);
         startup.push(one.startupMs, two.startupMs);
         load.push(loadavg()[0]!);
-        return { local: local.sps, one: one.sps, two: two.sps, eff: two.sps / (2 * one.sps), effLocal: two.sps / (2 * local.sps) };
+        return {
+          local: local.sps, one: one.sps, two: two.sps, eff: two.sps / (2 * one.sps), effLocal: two.sps / (2 * local.sps),
+          localCompute: local.computeMs, oneCompute: one.computeMs, twoCompute: two.computeMs, twoComm: two.commMs,
+        };
       });
       const backend = tf.getBackend(); // trainLocal ran in this process: the backend the workers use too
       const common = `MLP ${FEATURES}→${HIDDEN}→${HIDDEN}→1, Adam, ${ROWS} rows, global batch ${BATCH}, backend ${backend}; median over epochs 2..${EPOCHS} of rows / epoch wall time at the driver; local cluster init({ numCpus: 2 }), 1 CPU per worker; worker start-up (not counted) median ${median(startup).toFixed(0)} ms; 1-min load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)} during the runs`;
@@ -124,7 +127,9 @@ export async function run(outer: BenchContext): Promise<BenchResult[]> {
       results.push(makeResult({
         metric: 'scaling efficiency 1 → 2 workers (samples/s₂ / (2 · samples/s₁))', unit: 'ratio', better: 'higher', target: 0.7, samples: r.eff,
         baseline: 'same against 2 × single-process samples/s', baselineSamples: r.effLocal,
-        notes: `${common}; on a 2-core machine the head, the worker process and the driver share the two cores with both replicas`,
+        notes: `${common}; per step (median): single process computes ${median(r.localCompute).toFixed(1)} ms, 1 worker ${median(r.oneCompute).toFixed(1)} ms (batch ${BATCH}); ` +
+          `2 workers compute ${median(r.twoCompute).toFixed(1)} ms each (batch ${BATCH / 2}) and average for ${median(r.twoComm).toFixed(1)} ms per step (one sync every 4 steps); ` +
+          'on a 2-core machine the head, the worker process and the driver share the two cores with both replicas',
       }));
     }
     if (ctx.enabled('comm')) {
