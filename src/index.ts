@@ -56,7 +56,7 @@ export {
 export type {
   ALSOptions, CompiledALSOptions, ALSFitStats, ALSModelParams, FactorMatrix, ColdStartStrategy, FactorExchange, ALSSolver, RatingsInput,
   ArrowConvertible, ReferenceALSResult, Trainable, StepTrainable, TrialMetrics, TrialResult, TuneResult, TuneOptions, SearchSpace, TrialConfig,
-  TrainerResult, TrainerOptions, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent, ReplicaState, RingTransport, AllreduceAlgorithm,
+  TrainerResult, TrainerOptions, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent, ReplicaState, RingTransport, AllreduceAlgorithm, AllreduceTransport,
   RecommendOptions, NeuralRecommenderOptions, NeuralRecommenderFitStats, NeuralRecommenderParams, TwoTowerBuilder, TwoTowerSpec,
 } from './train/index.js';
 

@@ -36,7 +36,7 @@ export type {
 } from './tune/index.js';
 export { Trainer, trainLocal, compileTrainerOptions, ringAllreduceMean, butterflyAllreduceMean, Mailbox } from './tfjs/index.js';
 export type {
-  TrainerResult, TrainerOptions, CompiledTrainerOptions, AllreduceAlgorithm, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent,
+  TrainerResult, TrainerOptions, CompiledTrainerOptions, AllreduceAlgorithm, AllreduceTransport, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent,
   ReplicaState, RingTransport,
 } from './tfjs/index.js';
 export {

@@ -7,8 +7,10 @@
  *
  * Why it fits the `Trainer` unchanged: the Trainer trains one LayersModel on dense numeric rows, so
  * a row carries [user index, item id slot, features] and the network slices it (two-tower.ts);
- * the network is shipped as JSON built here, since its sizes depend on the data. Negatives are
- * sampled once per fit (the Trainer's dataset is fixed across epochs).
+ * the network is shipped as JSON built here, since its sizes depend on the data. Negatives (and
+ * the id dropout) are drawn afresh every epoch through the Trainer's `epochDataset` (seeded by
+ * seed and epoch, so a resumed epoch draws the same rows; every epoch has as many rows), so the
+ * model sees `epochs` times as many distinct negatives as a sample fixed for the fit.
  */
 import type * as TF from '@tensorflow/tfjs';
 import { isInitialized } from '../../core/index.js';
@@ -76,7 +78,9 @@ export class NeuralRecommender {
     const counts = new Int32Array(numItems);
     for (const i of x.items) counts[i]!++;
     const slots = Int32Array.from(counts, (c, i) => (c > 0 && o.itemIdEmbedding ? i + 1 : 0));
-    const table = trainingTable(x, numItems, features, d, slots, { negatives: o.negatives, idDropout: o.itemIdEmbedding ? o.itemIdDropout : 0, seed: o.seed });
+    const sample = { negatives: o.negatives, idDropout: o.itemIdEmbedding ? o.itemIdDropout : 0, seed: o.seed };
+    const table = trainingTable(x, numItems, features, d, slots, sample);
+    const epochDataset = o.resampleNegatives ? (epoch: number) => trainingTable(x, numItems, features, d, slots, { ...sample, epoch }) : undefined;
     const spec: TwoTowerSpec = {
       numUsers: x.userIds.length, numItems, numFeatures: d, embeddingDim: o.embeddingDim, hiddenUnits: o.hiddenUnits, itemIdEmbedding: o.itemIdEmbedding, seed: o.seed,
     };
@@ -86,7 +90,7 @@ export class NeuralRecommender {
 
     const t1 = performance.now();
     const trainerOptions: TrainerOptions = {
-      model: modelJSON, loss: 'binaryCrossentropy', optimizer: { type: 'adam', learningRate: o.learningRate }, dataset: table,
+      model: modelJSON, loss: 'binaryCrossentropy', optimizer: { type: 'adam', learningRate: o.learningRate }, dataset: table, epochDataset,
       featureColumns: [USER_COLUMN, ITEM_COLUMN, ...Array.from({ length: d }, (_, j) => featureColumn(j))], labelColumns: [LABEL_COLUMN],
       numWorkers: o.numWorkers, batchSize: o.batchSize, epochs: o.epochs, syncEveryNSteps: o.syncEveryNSteps, seed: o.seed, onEpoch: o.onEpoch,
     };
@@ -111,7 +115,7 @@ export class NeuralRecommender {
     const towersMs = performance.now() - t2;
     const params: NeuralRecommenderParams = {
       userCol: o.userCol, itemCol: o.itemCol, featuresCol: o.featuresCol, featureCols: o.featureCols, embeddingDim: o.embeddingDim, hiddenUnits: o.hiddenUnits,
-      itemIdEmbedding: o.itemIdEmbedding, itemIdDropout: o.itemIdDropout, negatives: o.negatives, epochs: o.epochs, batchSize: o.batchSize,
+      itemIdEmbedding: o.itemIdEmbedding, itemIdDropout: o.itemIdDropout, negatives: o.negatives, resampleNegatives: o.resampleNegatives, epochs: o.epochs, batchSize: o.batchSize,
       learningRate: o.learningRate, numWorkers: o.numWorkers, syncEveryNSteps: o.syncEveryNSteps, seed: o.seed,
     };
     let cold = 0;

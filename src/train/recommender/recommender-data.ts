@@ -149,12 +149,12 @@ export const featureColumn = (j: number): string => `f${j}`;
 
 /**
  * The training table: one row per interaction (label 1) and `negatives` sampled rows per
- * interaction (label 0), columns [user_index, item_slot, f0..f(d-1), label] (Float32). `slots[i]`
+ * interaction (label 0) — a different sample for each `epoch` — columns [user_index, item_slot, f0..f(d-1), label] (Float32). `slots[i]`
  * is item i's id-embedding row (0 = none); rows hide it with probability `idDropout`.
  */
 export function trainingTable(
   x: IndexedInteractions, numItems: number, features: Float32Array, d: number, slots: Int32Array,
-  o: { negatives: number; idDropout: number; seed: number },
+  o: { negatives: number; idDropout: number; seed: number; epoch?: number },
 ): Table {
   const numUsers = x.userIds.length;
   const positives = x.items.length;
@@ -163,7 +163,8 @@ export function trainingTable(
   const slot = new Float32Array(maxRows);
   const label = new Float32Array(maxRows);
   const item = new Int32Array(maxRows);
-  const rand = seededRandom(o.seed * 2_654_435_761 + 97);
+  // Epoch 0 draws what a fit without per-epoch resampling draws; each later epoch its own sample.
+  const rand = seededRandom(o.seed * 2_654_435_761 + 97 + (o.epoch ?? 0) * 1_000_003);
   let n = 0;
   const add = (u: number, i: number, y: number): void => {
     user[n] = u;

@@ -14,6 +14,8 @@ export interface NeuralRecommenderOptions {
   itemIdDropout?: number;
   /** Negatives sampled per interaction, uniformly from the items the user has no row for. @default 4 */
   negatives?: number;
+  /** Draw the negatives (and the id dropout) afresh every epoch, seeded by seed and epoch; false: once per fit. @default true */
+  resampleNegatives?: boolean;
   /** @default 8 */
   epochs?: number;
   /** Global batch (a multiple of numWorkers). @default 512 */
@@ -46,6 +48,7 @@ export interface CompiledNeuralRecommenderOptions {
   itemIdEmbedding: boolean;
   itemIdDropout: number;
   negatives: number;
+  resampleNegatives: boolean;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -60,7 +63,7 @@ export interface CompiledNeuralRecommenderOptions {
   onEpoch: ((event: EpochEvent) => void) | undefined;
 }
 
-const KEYS = new Set(['embeddingDim', 'hiddenUnits', 'itemIdEmbedding', 'itemIdDropout', 'negatives', 'epochs', 'batchSize', 'learningRate', 'numWorkers',
+const KEYS = new Set(['embeddingDim', 'hiddenUnits', 'itemIdEmbedding', 'itemIdDropout', 'negatives', 'resampleNegatives', 'epochs', 'batchSize', 'learningRate', 'numWorkers',
   'syncEveryNSteps', 'seed', 'userCol', 'itemCol', 'featuresCol', 'featureCols', 'buildModel', 'onEpoch']);
 
 function int(o: NeuralRecommenderOptions, key: keyof NeuralRecommenderOptions, min: number, dflt: number): number {
@@ -93,6 +96,9 @@ export function compileNeuralRecommenderOptions(o: NeuralRecommenderOptions = {}
   if (o.itemIdEmbedding !== undefined && typeof o.itemIdEmbedding !== 'boolean') {
     throw new InvalidTrainOptionError('itemIdEmbedding', `options.itemIdEmbedding must be a boolean (got ${String(o.itemIdEmbedding)})`);
   }
+  if (o.resampleNegatives !== undefined && typeof o.resampleNegatives !== 'boolean') {
+    throw new InvalidTrainOptionError('resampleNegatives', `options.resampleNegatives must be a boolean (got ${String(o.resampleNegatives)})`);
+  }
   let featureCols: string[] | undefined;
   if (o.featureCols !== undefined) {
     if (!Array.isArray(o.featureCols) || o.featureCols.length === 0 || !o.featureCols.every((c) => typeof c === 'string' && c.length > 0)) {
@@ -110,7 +116,7 @@ export function compileNeuralRecommenderOptions(o: NeuralRecommenderOptions = {}
   }
   return {
     embeddingDim: int(o, 'embeddingDim', 1, 32), hiddenUnits, itemIdEmbedding: o.itemIdEmbedding ?? true, itemIdDropout: dropout,
-    negatives: int(o, 'negatives', 1, 4), epochs: int(o, 'epochs', 1, 8), batchSize, learningRate: lr, numWorkers,
+    negatives: int(o, 'negatives', 1, 4), resampleNegatives: o.resampleNegatives ?? true, epochs: int(o, 'epochs', 1, 8), batchSize, learningRate: lr, numWorkers,
     syncEveryNSteps: int(o, 'syncEveryNSteps', 1, 4), seed: int(o, 'seed', 0, 0),
     userCol: name(o, 'userCol', 'user'), itemCol: name(o, 'itemCol', 'item'), featuresCol: name(o, 'featuresCol', 'features'), featureCols,
     buildModel: o.buildModel ?? buildTwoTowerModel, onEpoch: o.onEpoch,

@@ -3,7 +3,7 @@ export { Trainer, trainLocal } from './trainer.js';
 export type { TrainerResult } from './trainer.js';
 export { compileTrainerOptions, LOSSES } from './trainer-options.js';
 export type {
-  TrainerOptions, CompiledTrainerOptions, AllreduceAlgorithm, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent,
+  TrainerOptions, CompiledTrainerOptions, AllreduceAlgorithm, AllreduceTransport, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent,
 } from './trainer-options.js';
 export type { ReplicaState, TensorData } from './tfjs-replica.js';
 export { ringAllreduceMean, butterflyAllreduceMean, chunkBounds, Mailbox } from './ring-allreduce.js';

@@ -91,6 +91,10 @@ export class Mailbox {
     } else this.ready.set(key, chunk);
   }
 
+  has(key: string): boolean {
+    return this.ready.has(key);
+  }
+
   take(key: string): Promise<Float32Array> {
     const v = this.ready.get(key);
     if (v) {

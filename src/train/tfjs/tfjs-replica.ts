@@ -42,7 +42,7 @@ export class Replica {
     readonly model: TF.LayersModel,
     private optimizer: TF.Optimizer,
     readonly spec: ReplicaSpec,
-    readonly shard: DenseShard,
+    private data: DenseShard,
     readonly validation: DenseShard | null,
   ) {}
 
@@ -51,6 +51,18 @@ export class Replica {
     const json: unknown = typeof spec.modelJSON === 'string' ? JSON.parse(spec.modelJSON) : spec.modelJSON;
     const model = await tf.models.modelFromJSON(json as TF.io.ModelJSON);
     return new Replica(tf, backend, model, makeOptimizer(tf, spec.optimizer), spec, shard, validation);
+  }
+
+  get shard(): DenseShard {
+    return this.data;
+  }
+
+  /** Trains on other rows from now on (as many as before: the steps per epoch stay fixed). */
+  setShard(shard: DenseShard): void {
+    if (shard.n !== this.data.n || shard.d !== this.data.d || shard.k !== this.data.k) {
+      throw new RangeError(`setShard: ${shard.n}×${shard.d}+${shard.k} rows do not match the current ${this.data.n}×${this.data.d}+${this.data.k}`);
+    }
+    this.data = shard;
   }
 
   get stepsPerEpoch(): number {
@@ -108,7 +120,10 @@ export class Replica {
   }
 
   private async optimizerSlots(): Promise<{ name: string; tensor: TF.Tensor }[]> {
-    return (await this.optimizer.getWeights()).filter((w) => w.name !== 'iter');
+    const all = await this.optimizer.getWeights();
+    // getWeights() makes a new 'iter' scalar at every call; dropped here, it must be freed (one leaked tensor per sync otherwise).
+    for (const w of all) if (w.name === 'iter') w.tensor.dispose();
+    return all.filter((w) => w.name !== 'iter');
   }
 
   /** Weights and optimizer slots, concatenated (what the allreduce averages). */
@@ -145,7 +160,11 @@ export class Replica {
 
   async getState(): Promise<ReplicaState> {
     const weights = this.model.getWeights().map((w, i) => ({ name: `w${i}`, shape: [...w.shape], data: (w.dataSync() as Float32Array).slice() }));
-    const optimizer = (await this.optimizer.getWeights()).map((w) => ({ name: w.name, shape: [...w.tensor.shape], data: Float32Array.from(w.tensor.dataSync()) }));
+    const optimizer = (await this.optimizer.getWeights()).map((w) => {
+      const out = { name: w.name, shape: [...w.tensor.shape], data: Float32Array.from(w.tensor.dataSync()) };
+      if (w.name === 'iter') w.tensor.dispose(); // a fresh scalar per call (the slots are the live variables)
+      return out;
+    });
     return { weights, optimizer };
   }
 

@@ -41,6 +41,13 @@ export type TrainingData = Table | ArrowConvertible | { iterBatches(): AsyncIter
  */
 export type AllreduceAlgorithm = 'ring' | 'butterfly' | 'auto';
 
+/**
+ * How allreduce chunks travel: 'auto' posts them over an in-process thread channel between workers
+ * whose actors share a worker process, and uses actor calls between the others; 'actor-calls'
+ * always uses actor calls (through the head).
+ */
+export type AllreduceTransport = 'auto' | 'actor-calls';
+
 export interface EpochEvent {
   epoch: number;
   /** Mean over the epoch's steps of the global (worker-averaged) step loss. */
@@ -51,8 +58,12 @@ export interface EpochEvent {
   /** Mean per worker, ms, this epoch. */
   computeMs: number;
   commMs: number;
-  /** Part of commMs moving chunks between workers (the rest reads and writes back weights and optimizer state). */
+  /** Part of commMs in the allreduce proper: waiting for peers, moving chunks, summing (the rest reads and writes back weights and optimizer state). */
   ringMs: number;
+  /** Mean over the chunks the allreduce waited for, ms: until the peer sent it (it was still computing)… */
+  peerWaitMs: number;
+  /** …and from the send until it was here (0 with one worker). */
+  deliveryMs: number;
 }
 
 export interface TrainerOptions {
@@ -66,6 +77,12 @@ export interface TrainerOptions {
   featureColumns: readonly string[];
   /** Numeric target columns, in order. */
   labelColumns: readonly string[];
+  /**
+   * Data of epoch e ≥ 1, when it changes from epoch to epoch (resampled negatives, augmentation);
+   * epoch 0 trains on `dataset`. Same columns and as many rows as `dataset`. It is called again for
+   * an epoch that resumes after a worker failure, so it must be deterministic (seed it with e).
+   */
+  epochDataset?: ((epoch: number) => TrainingData | Promise<TrainingData>) | undefined;
   /** Held-out rows; the validation loss is computed after every epoch. */
   validationDataset?: TrainingData | undefined;
   /** Worker actors, gang-scheduled with a placement group (one bundle each). @default 2 */
@@ -80,6 +97,8 @@ export interface TrainerOptions {
   syncEveryNSteps?: number;
   /** @default 'auto' */
   allreduce?: AllreduceAlgorithm;
+  /** @default 'auto' */
+  allreduceTransport?: AllreduceTransport;
   /** Write a checkpoint every K global steps (a sync happens there); 0 = at every epoch end only. @default 0 */
   checkpointEvery?: number;
   /** Where checkpoints go; workers write there, so on several hosts it must be a shared filesystem. @default a fresh temp folder */
@@ -101,6 +120,7 @@ export interface CompiledTrainerOptions {
   loss: LossName;
   optimizer: Required<OptimizerConfig>;
   dataset: TrainingData;
+  epochDataset: TrainerOptions['epochDataset'];
   featureColumns: string[];
   labelColumns: string[];
   validationDataset: TrainingData | undefined;
@@ -110,6 +130,7 @@ export interface CompiledTrainerOptions {
   epochs: number;
   syncEveryNSteps: number;
   allreduce: AllreduceAlgorithm;
+  allreduceTransport: AllreduceTransport;
   checkpointEvery: number;
   checkpointDir: string | undefined;
   maxFailures: number;
@@ -119,8 +140,8 @@ export interface CompiledTrainerOptions {
   progress: boolean;
 }
 
-const KEYS = new Set(['model', 'loss', 'optimizer', 'dataset', 'featureColumns', 'labelColumns', 'validationDataset', 'numWorkers', 'cpusPerWorker',
-  'batchSize', 'epochs', 'syncEveryNSteps', 'allreduce', 'checkpointEvery', 'checkpointDir', 'maxFailures', 'shuffle', 'seed', 'onEpoch', 'progress']);
+const KEYS = new Set(['model', 'loss', 'optimizer', 'dataset', 'epochDataset', 'featureColumns', 'labelColumns', 'validationDataset', 'numWorkers', 'cpusPerWorker',
+  'batchSize', 'epochs', 'syncEveryNSteps', 'allreduce', 'allreduceTransport', 'checkpointEvery', 'checkpointDir', 'maxFailures', 'shuffle', 'seed', 'onEpoch', 'progress']);
 
 function int(v: unknown, key: string, min: number): void {
   if (v !== undefined && !(Number.isInteger(v) && (v as number) >= min)) {
@@ -153,6 +174,9 @@ export function compileTrainerOptions(o: TrainerOptions): CompiledTrainerOptions
   if (o.dataset === undefined || o.dataset === null || typeof o.dataset !== 'object') {
     throw new InvalidTrainOptionError('dataset', 'options.dataset must be an Arrow table, a Dataset, or an object with toArrow() or iterBatches()');
   }
+  if (o.epochDataset !== undefined && typeof o.epochDataset !== 'function') {
+    throw new InvalidTrainOptionError('epochDataset', 'options.epochDataset must be a function (epoch) => the data of that epoch');
+  }
   int(o.numWorkers, 'numWorkers', 1);
   int(o.batchSize, 'batchSize', 1);
   int(o.epochs, 'epochs', 1);
@@ -170,6 +194,9 @@ export function compileTrainerOptions(o: TrainerOptions): CompiledTrainerOptions
   if (o.allreduce === 'butterfly' && (numWorkers & (numWorkers - 1)) !== 0) {
     throw new InvalidTrainOptionError('allreduce', `options.allreduce 'butterfly' needs a power-of-two options.numWorkers (got ${numWorkers})`);
   }
+  if (o.allreduceTransport !== undefined && !['auto', 'actor-calls'].includes(o.allreduceTransport)) {
+    throw new InvalidTrainOptionError('allreduceTransport', `options.allreduceTransport must be 'auto' or 'actor-calls' (got ${String(o.allreduceTransport)})`);
+  }
   const batchSize = o.batchSize ?? 32;
   if (batchSize % numWorkers !== 0) {
     throw new InvalidTrainOptionError('batchSize', `options.batchSize (${batchSize}) must be a multiple of options.numWorkers (${numWorkers}): it is the global batch, split evenly`);
@@ -180,9 +207,9 @@ export function compileTrainerOptions(o: TrainerOptions): CompiledTrainerOptions
       type: opt.type, learningRate: lr, momentum: opt.momentum ?? (opt.type === 'momentum' ? 0.9 : 0), beta1: opt.beta1 ?? 0.9,
       beta2: opt.beta2 ?? 0.999, epsilon: opt.epsilon ?? 1e-7,
     },
-    dataset: o.dataset, featureColumns: columns(o.featureColumns, 'featureColumns'), labelColumns: columns(o.labelColumns, 'labelColumns'),
+    dataset: o.dataset, epochDataset: o.epochDataset, featureColumns: columns(o.featureColumns, 'featureColumns'), labelColumns: columns(o.labelColumns, 'labelColumns'),
     validationDataset: o.validationDataset, numWorkers, cpusPerWorker: o.cpusPerWorker ?? 1, batchSize, epochs: o.epochs ?? 1,
-    syncEveryNSteps: o.syncEveryNSteps ?? 1, allreduce: o.allreduce ?? 'auto', checkpointEvery: o.checkpointEvery ?? 0, checkpointDir: o.checkpointDir,
+    syncEveryNSteps: o.syncEveryNSteps ?? 1, allreduce: o.allreduce ?? 'auto', allreduceTransport: o.allreduceTransport ?? 'auto', checkpointEvery: o.checkpointEvery ?? 0, checkpointDir: o.checkpointDir,
     maxFailures: o.maxFailures ?? 3, shuffle: o.shuffle ?? true, seed: o.seed ?? 0, onEpoch: o.onEpoch, progress: o.progress ?? false,
   };
 }

@@ -29,7 +29,7 @@ import { readLatestCheckpoint } from './checkpoint.js';
 import { Replica, type ReplicaState } from './tfjs-replica.js';
 import { TfjsTrainWorkerActor, type TfjsTrainWorker, type WorkerEpochReport, type WorkerSpec } from './tfjs-worker.js';
 import { compileTrainerOptions, type CompiledTrainerOptions, type EpochEvent, type ModelJSON, type TrainerOptions } from './trainer-options.js';
-import { denseFromTable, stridedShard, toTable, type DenseShard } from './training-data.js';
+import { denseFromTable, epochDense, stridedShard, toTable, type DenseShard } from './training-data.js';
 
 /** How long `fit()` waits for the workers' placement group before failing with InfeasibleError. */
 export const PLACEMENT_TIMEOUT_MS = 60_000;
@@ -51,6 +51,8 @@ export interface TrainerResult {
   stats: {
     backend: string;
     stepsPerEpoch: number;
+    /** How allreduce chunks moved between the workers of the last attempt: all over in-process channels, all by actor calls, some of each, or not at all (one worker). */
+    transport: 'in-process' | 'actor-calls' | 'mixed' | 'none';
     samplesPerSec: number;
     /** Per step, mean over workers: time in the model's forward/backward/update, and in allreduces. */
     computeMsPerStep: number;
@@ -96,6 +98,9 @@ export class Trainer {
     }
     const validation = o.validationDataset ? denseFromTable(await toTable(o.validationDataset, 'options.validationDataset'), o.featureColumns, o.labelColumns) : null;
     const shardRefs: ObjectRef<DenseShard>[] = Array.from({ length: o.numWorkers }, (_, w) => put(stridedShard(all, w, o.numWorkers)));
+    // With options.epochDataset: the shards of the epoch the workers train on (0 = options.dataset's, above).
+    let epochShards: { epoch: number; refs: ObjectRef<DenseShard>[] } | undefined;
+    let workersHold = 0;
     const valRef = validation ? put(validation) : null;
     const checkpointDir = o.checkpointDir ?? (await mkdtemp(join(tmpdir(), 'shoal-trainer-')));
     const pg: PlacementGroup = placementGroup(Array.from({ length: o.numWorkers }, () => ({ CPU: o.cpusPerWorker })), { strategy: 'PACK' });
@@ -103,7 +108,7 @@ export class Trainer {
     const runId = randomUUID();
     const specOf = (rank: number): WorkerSpec => ({
       modelJSON, loss: o.loss, optimizer: o.optimizer, localBatch, shuffle: o.shuffle, seed: o.seed, rank, worldSize: o.numWorkers,
-      syncEveryNSteps: o.syncEveryNSteps, checkpointEvery: o.checkpointEvery, checkpointDir, runId, allreduce: o.allreduce,
+      syncEveryNSteps: o.syncEveryNSteps, checkpointEvery: o.checkpointEvery, checkpointDir, runId, allreduce: o.allreduce, transport: o.allreduceTransport,
     });
 
     const stepLoss = new Map<number, number>(); // global step index → loss
@@ -114,6 +119,7 @@ export class Trainer {
     let lastError = '';
     let backend = '';
     let stepsPerEpoch = 0;
+    let transport: TrainerResult['stats']['transport'] = 'none';
     let computeMs = 0;
     let commMs = 0;
     let stepsRun = 0;
@@ -126,6 +132,7 @@ export class Trainer {
       while (pos.epoch < o.epochs) {
         try {
           if (this.handles.length === 0) {
+            workersHold = 0;
             this.handles = Array.from({ length: o.numWorkers }, (_, rank) =>
               TfjsTrainWorkerActor.options({ numCpus: o.cpusPerWorker, maxConcurrency: 4, schedulingStrategy: { placementGroup: pg, bundleIndex: rank } })
                 .remote(specOf(rank), shardRefs[rank]!, rank === 0 ? valRef : null),
@@ -133,7 +140,12 @@ export class Trainer {
             const setups = await Promise.all(this.handles.map((h) => get(h.setup.remote())));
             backend = setups[0]!.backend;
             stepsPerEpoch = setups[0]!.stepsPerEpoch;
-            await Promise.all(this.handles.map((h) => get(h.setPeers.remote(this.handles))));
+            const locations = setups.map((s) => s.location);
+            const channelId = randomUUID();
+            const inProcess = await Promise.all(this.handles.map((h) => get(h.setPeers.remote(this.handles, locations, channelId))));
+            const links = inProcess.reduce((a, b) => a + b, 0);
+            const all = o.numWorkers * (o.numWorkers - 1);
+            transport = all === 0 ? 'none' : links === all ? 'in-process' : links === 0 ? 'actor-calls' : 'mixed';
             const ckpt = attempt > 0 ? await readLatestCheckpoint(checkpointDir, runId) : undefined;
             let init: ReplicaState;
             if (ckpt) {
@@ -151,6 +163,17 @@ export class Trainer {
             if (attempt > 0) recoveries.push({ error: lastError, resumedAt: { ...pos } });
             if (pos.epoch >= o.epochs) break;
           }
+          const want = o.epochDataset ? pos.epoch : 0;
+          if (want !== workersHold) {
+            if (epochShards?.epoch !== want) {
+              if (epochShards) free(epochShards.refs);
+              const dense = await epochDense(o.epochDataset!, want, all, o.featureColumns, o.labelColumns);
+              epochShards = { epoch: want, refs: Array.from({ length: o.numWorkers }, (_, w) => put(stridedShard(dense, w, o.numWorkers))) };
+            }
+            const refs = epochShards.refs;
+            await Promise.all(this.handles.map((h, w) => get(h.setShard.remote(refs[w]!))));
+            workersHold = want;
+          }
           const epochStarted = performance.now();
           const epochStart = pos.epoch * stepsPerEpoch;
           const prior = Array.from({ length: pos.step }, (_, i) => stepLoss.get(epochStart + i) ?? NaN);
@@ -167,13 +190,16 @@ export class Trainer {
           const meanCompute = reports.reduce((s, r) => s + r.computeMs, 0) / reports.length;
           const meanComm = reports.reduce((s, r) => s + r.commMs, 0) / reports.length;
           const meanRing = reports.reduce((s, r) => s + r.ringMs, 0) / reports.length;
+          const chunks = reports.reduce((s, r) => s + r.chunks, 0);
+          const meanDelivery = chunks ? reports.reduce((s, r) => s + r.deliveryMs, 0) / chunks : 0;
+          const meanPeerWait = chunks ? reports.reduce((s, r) => s + r.peerWaitMs, 0) / chunks : 0;
           computeMs += meanCompute;
           commMs += meanComm;
           stepsRun += n;
           const samples = Math.min(o.batchSize * n, all.n);
           const event: EpochEvent = {
             epoch: pos.epoch, loss: losses.reduce((s, v) => s + v, 0) / losses.length, valLoss: reports[0]!.valLoss,
-            samplesPerSec: samples / (wall / 1000), computeMs: meanCompute, commMs: meanComm, ringMs: meanRing,
+            samplesPerSec: samples / (wall / 1000), computeMs: meanCompute, commMs: meanComm, ringMs: meanRing, peerWaitMs: meanPeerWait, deliveryMs: meanDelivery,
           };
           lossHistory[pos.epoch] = event.loss;
           if (event.valLoss !== undefined) valLossHistory[pos.epoch] = event.valLoss;
@@ -184,6 +210,8 @@ export class Trainer {
           }
           pos = { epoch: pos.epoch + 1, step: 0, globalStep: reports[0]!.globalStep };
         } catch (err) {
+          // Bad data (options.epochDataset) is the caller's to fix, not a worker failure to retry.
+          if (err instanceof InvalidTrainingDataError) throw err;
           attempt++;
           restarts++;
           lastError = `${(err as Error).name}: ${(err as Error).message}`;
@@ -197,7 +225,7 @@ export class Trainer {
       state = await get(this.handles[0]!.getState.remote());
     } finally {
       this.killWorkers();
-      free([...shardRefs, ...(valRef ? [valRef] : [])]);
+      free([...shardRefs, ...(epochShards?.refs ?? []), ...(valRef ? [valRef] : [])]);
       await pg.remove().catch(() => undefined);
     }
     const wallMs = performance.now() - started;
@@ -205,7 +233,7 @@ export class Trainer {
       lossHistory, valLossHistory, stepLosses: [...stepLoss.keys()].sort((a, b) => a - b).map((k) => stepLoss.get(k)!),
       state, modelJSON, restarts, recoveries,
       stats: {
-        backend, stepsPerEpoch, samplesPerSec: (stepsRun * o.batchSize) / ((computeMs + commMs) / 1000),
+        backend, stepsPerEpoch, transport, samplesPerSec: (stepsRun * o.batchSize) / ((computeMs + commMs) / 1000),
         computeMsPerStep: stepsRun ? computeMs / stepsRun : 0, commMsPerStep: stepsRun ? commMs / stepsRun : 0, wallMs,
       },
     };
@@ -279,6 +307,7 @@ export async function trainLocal(options: TrainerOptions): Promise<{ lossHistory
   const valLossHistory: number[] = [];
   let ms = 0;
   for (let e = 0; e < o.epochs; e++) {
+    if (o.epochDataset && e > 0) r.setShard(await epochDense(o.epochDataset, e, all, o.featureColumns, o.labelColumns));
     const order = r.order(e);
     const losses: number[] = [];
     const t0 = performance.now();
@@ -288,7 +317,7 @@ export async function trainLocal(options: TrainerOptions): Promise<{ lossHistory
     lossHistory.push(losses.reduce((a, b) => a + b, 0) / losses.length);
     const v = r.validationLoss();
     if (v !== undefined) valLossHistory.push(v);
-    o.onEpoch?.({ epoch: e, loss: lossHistory[e]!, valLoss: v, samplesPerSec: (all.n / (performance.now() - t0)) * 1000, computeMs: performance.now() - t0, commMs: 0, ringMs: 0 });
+    o.onEpoch?.({ epoch: e, loss: lossHistory[e]!, valLoss: v, samplesPerSec: (all.n / (performance.now() - t0)) * 1000, computeMs: performance.now() - t0, commMs: 0, ringMs: 0, peerWaitMs: 0, deliveryMs: 0 });
   }
   return { lossHistory, valLossHistory, stepLosses, state: await r.getState(), samplesPerSec: (all.n * o.epochs) / (ms / 1000), computeMsPerStep: ms / stepLosses.length };
 }

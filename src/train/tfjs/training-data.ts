@@ -69,6 +69,25 @@ export function denseFromTable(table: Table, featureColumns: readonly string[], 
   return { x, y, n, d, k };
 }
 
+/** Reads the data of epoch `epoch ≥ 1` (`options.epochDataset`), checked against epoch 0's shape. */
+export async function epochDense(
+  epochDataset: (epoch: number) => TrainingData | Promise<TrainingData>, epoch: number, first: DenseShard,
+  featureColumns: readonly string[], labelColumns: readonly string[],
+): Promise<DenseShard> {
+  const what = `options.epochDataset(${epoch})`;
+  let data: TrainingData;
+  try {
+    data = await epochDataset(epoch);
+  } catch (err) {
+    throw new InvalidTrainingDataError(`${what} threw: ${(err as Error).message}`, undefined, undefined, { cause: err });
+  }
+  const dense = denseFromTable(await toTable(data, what), featureColumns, labelColumns);
+  if (dense.n !== first.n) {
+    throw new InvalidTrainingDataError(`${what} has ${dense.n} rows, options.dataset has ${first.n}: every epoch must have as many rows (the steps per epoch are fixed)`);
+  }
+  return dense;
+}
+
 /** Worker `w` of `W`'s rows: w, w+W, … (the first floor(n/W)·W rows; the remainder is dropped so shards are equal). */
 export function stridedShard(all: DenseShard, w: number, numWorkers: number): DenseShard {
   const n = Math.floor(all.n / numWorkers);

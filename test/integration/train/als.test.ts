@@ -245,6 +245,25 @@ describe('bad input gives typed errors', () => {
     expect(() => new ALS({ rank: -3 })).toThrow(InvalidTrainOptionError);
     expect(() => new ALS({ rank: -3 })).toThrow('options.rank must be a positive integer (got -3)');
   });
+  it('rank 0', () => {
+    expect(() => new ALS({ rank: 0 })).toThrow('options.rank must be a positive integer (got 0)');
+  });
+  it('ratings with nulls or NaN name the row', async () => {
+    await expect(new ALS().fit([{ user: 1, item: 2, rating: 1 }, { user: 1, item: 3, rating: null }])).rejects.toThrow('rating at row 1 must be a finite number (got null)');
+    const nan = tableFromArrays({ user: Int32Array.of(1, 2), item: Int32Array.of(1, 1), rating: Float64Array.of(1, NaN) });
+    const err = await new ALS().fit(nan).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidTrainingDataError);
+    expect((err as Error).message).toBe('rating at row 1 must be a finite number (got NaN)');
+    await expect(new ALS().fit([{ user: null, item: 2, rating: 1 }])).rejects.toThrow(InvalidIdError);
+  });
+  it('string ids are a typed error naming the row (index them to integers first)', async () => {
+    await expect(new ALS().fit([{ user: 'ann', item: 2, rating: 1 }])).rejects.toThrow('user at row 0 must be an integer id (got the string "ann")');
+  });
+  it('fewer users and items than blocks still trains: empty blocks hold no rows', async () => {
+    const m = await new ALS({ rank: 2, maxIter: 2, numUserBlocks: 4, numItemBlocks: 4 }).fit([{ user: 7, item: 1, rating: 1 }, { user: 9, item: 1, rating: 2 }]);
+    expect(Array.from(m.userFactorMatrix.ids)).toEqual([7, 9]);
+    expect(Array.from(m.userFactorMatrix.factors).every(Number.isFinite)).toBe(true);
+  });
   it('empty input', async () => {
     await expect(new ALS().fit([])).rejects.toThrow(InvalidTrainingDataError);
   });

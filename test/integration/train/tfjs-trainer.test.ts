@@ -85,6 +85,36 @@ describe('Trainer', () => {
     expect(Math.abs(d - l) / l).toBeLessThan(0.02);
   });
 
+  it('moves chunks between workers of one process over the in-process channel, with the same losses as through actor calls', async () => {
+    const opts = base({ optimizer: { type: 'adam', learningRate: 0.01 }, syncEveryNSteps: 2, epochs: 2, batchSize: 64 });
+    const deliveries: number[] = [];
+    const direct = await new Trainer({ ...opts, onEpoch: (e) => deliveries.push(e.deliveryMs, e.peerWaitMs) }).fit();
+    const viaHead = await new Trainer({ ...opts, allreduceTransport: 'actor-calls' }).fit();
+    expect(direct.stats.transport).toBe('in-process'); // one worker process: both actors are threads of it
+    expect(viaHead.stats.transport).toBe('actor-calls');
+    expect(direct.stepLosses).toEqual(viaHead.stepLosses); // the same averaging, bit for bit
+    expect(direct.state.weights.map((w) => [...w.data])).toEqual(viaHead.state.weights.map((w) => [...w.data]));
+    expect(deliveries.every((ms) => Number.isFinite(ms) && ms >= 0)).toBe(true);
+  });
+
+  it('trains epoch e ≥ 1 on options.epochDataset(e), matching single-process training on the same per-epoch data', async () => {
+    const calls: number[] = [];
+    const epochDataset = (e: number): Table => {
+      calls.push(e);
+      return regression(1024, 100 + e);
+    };
+    const opts = base({ optimizer: { type: 'sgd', learningRate: 0.1 }, syncEveryNSteps: 1, shuffle: false, epochs: 3, allreduce: 'ring', epochDataset });
+    const dist = await new Trainer(opts).fit();
+    expect(calls).toEqual([1, 2]);
+    const local = await trainLocal(opts);
+    const fixed = await trainLocal({ ...opts, epochDataset: undefined });
+    expect(dist.stepLosses).toHaveLength(3 * 32);
+    for (let i = 0; i < local.stepLosses.length; i++) expect(Math.abs(dist.stepLosses[i]! - local.stepLosses[i]!)).toBeLessThan(1e-4 * Math.max(1, local.stepLosses[i]!));
+    // Epoch 0 is the same data either way; later epochs saw other rows.
+    expect(local.stepLosses.slice(0, 32)).toEqual(fixed.stepLosses.slice(0, 32));
+    expect(local.stepLosses.slice(32)).not.toEqual(fixed.stepLosses.slice(32));
+  });
+
   it('resumes from the last checkpoint when a worker actor is killed mid-run, and finishes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'shoal-tfjs-ckpt-'));
     try {
@@ -136,5 +166,13 @@ describe('Trainer', () => {
     expect(() => new Trainer(base({ numWorkers: 3, batchSize: 30, allreduce: 'butterfly' }))).toThrow("options.allreduce 'butterfly' needs a power-of-two options.numWorkers (got 3)");
     const withNull = tableFromArrays({ a: [1, 2, 3], b: [1, 2, 3], c: [1, 2, 3], d: [1, 2, null as unknown as number], y: [1, 2, 3] });
     await expect(new Trainer(base({ dataset: withNull, batchSize: 2 })).fit()).rejects.toThrow(/column 'd' at row 2 must be a number/);
+    const withNaN = tableFromArrays({ a: [1, 2, 3], b: [1, NaN, 3], c: [1, 2, 3], d: [1, 2, 3], y: [1, 2, 3] });
+    await expect(new Trainer(base({ dataset: withNaN, batchSize: 2 })).fit()).rejects.toThrow(/column 'b' at row 1 must be a number \(got NaN\)/);
+    await expect(new Trainer(base({ epochs: 2, epochDataset: () => regression(1000, 9) })).fit())
+      .rejects.toThrow('options.epochDataset(1) has 1000 rows, options.dataset has 1024: every epoch must have as many rows (the steps per epoch are fixed)');
+    await expect(new Trainer(base({ epochs: 2, epochDataset: () => { throw new Error('no data for you'); } })).fit())
+      .rejects.toThrow(/options.epochDataset\(1\) threw: no data for you/);
+    expect(() => new Trainer(base({ epochDataset: 5 as unknown as () => Table }))).toThrow('options.epochDataset must be a function (epoch) => the data of that epoch');
+    expect(() => new Trainer(base({ allreduceTransport: 'tcp' as 'auto' }))).toThrow("options.allreduceTransport must be 'auto' or 'actor-calls' (got tcp)");
   });
 });

@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { Table, tableFromArrays } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  compileNeuralRecommenderOptions, InvalidTrainingDataError, InvalidTrainOptionError, MissingItemFeaturesError, ModelBuildError, ModelFormatError,
+  compileNeuralRecommenderOptions, InvalidIdError, InvalidTrainingDataError, InvalidTrainOptionError, MissingItemFeaturesError, ModelBuildError, ModelFormatError,
   NeuralRecommender, NeuralRecommenderModel,
 } from '../../../src/train/index.js';
+import { trainingTable, type IndexedInteractions } from '../../../src/train/recommender/recommender-data.js';
 import { seededRandom } from '../../../src/train/tune/search-space.js';
 
 const C = 5;
@@ -195,6 +196,51 @@ describe('NeuralRecommender on data where the features carry the signal', () => 
   });
 });
 
+describe('negative sampling', () => {
+  // 3 users over 12 items; user u has items 4u..4u+2.
+  const x: IndexedInteractions = {
+    userIds: Float64Array.of(10, 11, 12), ptr: Int32Array.of(0, 3, 6, 9), items: Int32Array.of(0, 1, 2, 4, 5, 6, 8, 9, 10),
+  };
+  const features = Float32Array.from({ length: 12 }, (_, i) => i);
+  const slots = Int32Array.from({ length: 12 }, (_, i) => i + 1);
+  const table = (epoch: number | undefined, seed = 1): Table => trainingTable(x, 12, features, 1, slots, { negatives: 3, idDropout: 0, seed, epoch });
+  const negatives = (t: Table): string[] => {
+    const out: string[] = [];
+    for (let r = 0; r < t.numRows; r++) if (t.getChild('label')!.get(r) === 0) out.push(`${t.getChild('user_index')!.get(r)}:${t.getChild('f0')!.get(r)}`);
+    return out;
+  };
+
+  it('draws a new sample each epoch, reproducibly, with the same rows count, never an item of the user', () => {
+    expect(negatives(table(0))).toEqual(negatives(table(undefined))); // epoch 0 = the sample of a fit without resampling
+    expect(negatives(table(1))).toEqual(negatives(table(1)));
+    expect(negatives(table(1))).not.toEqual(negatives(table(0)));
+    expect(negatives(table(2))).not.toEqual(negatives(table(1)));
+    expect(negatives(table(1, 2))).not.toEqual(negatives(table(1, 1)));
+    for (const e of [0, 1, 2]) {
+      const t = table(e);
+      expect(t.numRows).toBe(9 * 4);
+      for (const n of negatives(t)) {
+        const [u, item] = n.split(':').map(Number) as [number, number];
+        expect(Array.from(x.items.subarray(x.ptr[u]!, x.ptr[u + 1]!))).not.toContain(item);
+      }
+    }
+  });
+
+  it('a fit is reproducible from its seed, and resampling changes what it trains on', async () => {
+    const w = makeWorld(4);
+    const o = { ...FAST, epochs: 3 };
+    const a = new NeuralRecommender(o);
+    const b = new NeuralRecommender(o);
+    const once = new NeuralRecommender({ ...o, resampleNegatives: false });
+    await a.fit(w.train, w.features);
+    await b.fit(w.train, w.features);
+    await once.fit(w.train, w.features);
+    expect(a.lastFitStats!.lossHistory).toEqual(b.lastFitStats!.lossHistory);
+    expect(a.lastFitStats!.lossHistory[0]).toBe(once.lastFitStats!.lossHistory[0]); // epoch 0: the same sample
+    expect(a.lastFitStats!.lossHistory.slice(1)).not.toEqual(once.lastFitStats!.lossHistory.slice(1));
+  }, 120_000);
+});
+
 describe('bad input', () => {
   const w = makeWorld(2);
   const tiny = { ...FAST, epochs: 1 };
@@ -216,6 +262,12 @@ describe('bad input', () => {
     await expect(new NeuralRecommender({ ...tiny, featureCols: ['a', 'b'] }).fit([{ user: 1, item: 1 }], [{ item: 1, a: 1, b: NaN }])).rejects.toBeInstanceOf(MissingItemFeaturesError);
     await expect(new NeuralRecommender({ ...tiny, featureCols: ['a', 'b'] }).fit([{ user: 1, item: 1 }], [{ item: 1, a: 1, b: 2 }, { item: 2, a: null, b: 2 }]))
       .rejects.toThrow(/1 item\(s\) have null, NaN or mis-sized features in columns a, b \(first: item 2\)/);
+  });
+
+  it('interactions with a null, NaN or string id → InvalidIdError naming the row', async () => {
+    await expect(new NeuralRecommender(tiny).fit([{ user: 1, item: 1 }, { user: null, item: 1 }], w.features)).rejects.toThrow('user at row 1 must be an integer id (got null)');
+    await expect(new NeuralRecommender(tiny).fit([{ user: 1, item: NaN }], w.features)).rejects.toThrow(InvalidIdError);
+    await expect(new NeuralRecommender(tiny).fit([{ user: 'ann', item: 1 }], w.features)).rejects.toThrow('user at row 0 must be an integer id (got the string "ann")');
   });
 
   it('no interactions or no items → InvalidTrainingDataError', async () => {
@@ -259,6 +311,7 @@ describe('bad input', () => {
     expect(msg({ itemCol: '' })).toBe('options.itemCol must be a non-empty column name');
     expect(msg({ buildModel: 3 })).toBe('options.buildModel must be a function (tf, spec) => tf.LayersModel');
     expect(msg({ itemIdEmbedding: 'yes' })).toBe('options.itemIdEmbedding must be a boolean (got yes)');
+    expect(msg({ resampleNegatives: 1 })).toBe('options.resampleNegatives must be a boolean (got 1)');
     expect(msg({ rank: 3 })).toMatch(/^options has an unknown key 'rank'/);
     expect(msg({})).toBe('no error');
   });
