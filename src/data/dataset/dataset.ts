@@ -265,9 +265,9 @@ export class Dataset {
   }
 
   /**
-   * Joins with `other` on shared column names (or `{ left, right }` key lists). The small side is
-   * broadcast when it has at most `broadcastThresholdRows` rows; otherwise both sides are
-   * hash-shuffled into the same number of partitions.
+   * Joins with `other` on shared column names (or `{ left, right }` key lists). A side whose
+   * partitions measure at most `broadcastThresholdBytes` of Arrow buffers is broadcast to the other
+   * side's tasks; otherwise both sides are hash-shuffled into the same number of partitions.
    */
   join(other: Dataset, on: JoinOn, how: JoinType = 'inner'): Dataset {
     if (!['inner', 'left', 'right', 'full', 'semi', 'anti'].includes(how)) throw new InvalidOptionError('join(how)', `must be inner, left, right, full, semi or anti; got ${String(how)}`);
