@@ -10,6 +10,7 @@ import { widen } from '../expr/coerce.js';
 import { commonType } from '../expr/output-type.js';
 import { columnFromVector, columnToVector } from '../types/column.js';
 import { typeToString } from '../types/logical-type.js';
+import { Int64KeyIndex, int64Chunks } from './int64-key-index.js';
 import { type KeyMatches, keyColumns, matchKeys } from './row-key.js';
 import { requireColumn } from './table-util.js';
 import { tableFromVectors, takeVector } from './take.js';
@@ -132,11 +133,31 @@ export function joinColumns(leftNames: readonly string[], rightNames: readonly s
   return out;
 }
 
-/** Validated key names of both sides and the matches of every left row among the right rows. */
-function joinMatches(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType): KeyMatches & { leftKeys: readonly string[]; rightKeys: readonly string[] } {
+/** Validated join type and key names of both sides. */
+function checkJoin(on: JoinOn, how: JoinType): { leftKeys: readonly string[]; rightKeys: readonly string[] } {
   if (!JOIN_TYPES.includes(how)) throw new InvalidOptionError('how', `must be one of ${JOIN_TYPES.join(', ')}; got ${String(how)}`);
   const { left: leftKeys, right: rightKeys } = joinKeys(on);
   if (leftKeys.length === 0 || leftKeys.length !== rightKeys.length) throw new InvalidOptionError('on', 'must name the same non-zero number of key columns on both sides');
+  return { leftKeys, rightKeys };
+}
+
+/** The build index over one int64 key column on each side (read from the Arrow words), or null for any other key. */
+function int64Join(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType): { index: Int64KeyIndex; probe: ReturnType<typeof int64Chunks> & object } | null {
+  const { leftKeys, rightKeys } = checkJoin(on, how);
+  if (leftKeys.length !== 1) return null;
+  const l = left.getChild(leftKeys[0]!);
+  const r = right.getChild(rightKeys[0]!);
+  const probe = l === null ? null : int64Chunks(l);
+  const build = r === null ? null : int64Chunks(r);
+  if (probe === null || build === null) return null;
+  return { index: new Int64KeyIndex(build, right.numRows), probe };
+}
+
+/** The matches of every left row among the right rows. */
+function joinMatches(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType): KeyMatches {
+  const fast = int64Join(left, right, on, how);
+  if (fast !== null) return fast.index.matches(fast.probe, left.numRows);
+  const { leftKeys, rightKeys } = checkJoin(on, how);
   const lk = keyColumns(left, leftKeys);
   const rk = keyColumns(right, rightKeys);
   lk.forEach((c, i) => {
@@ -148,7 +169,7 @@ function joinMatches(left: arrow.Table, right: arrow.Table, on: JoinOn, how: Joi
     }
     if (t === undefined) throw new SchemaMismatchError(`join key "${leftKeys[i]}" is ${typeToString(c.type)} on the left but "${rightKeys[i]}" is ${typeToString(rk[i]!.type)} on the right`, leftKeys[i]);
   });
-  return { leftKeys, rightKeys, ...matchKeys(lk, left.numRows, rk, right.numRows) };
+  return matchKeys(lk, left.numRows, rk, right.numRows);
 }
 
 /**
@@ -156,6 +177,8 @@ function joinMatches(left: arrow.Table, right: arrow.Table, on: JoinOn, how: Joi
  * join whose result is only counted).
  */
 export function hashJoinCount(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType = 'inner'): number {
+  const fast = int64Join(left, right, on, how);
+  if (fast !== null) return fast.index.count(fast.probe, how);
   const { first, next } = joinMatches(left, right, on, how);
   const nl = left.numRows;
   const nr = right.numRows;
