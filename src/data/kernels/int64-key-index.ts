@@ -33,7 +33,8 @@ export function int64Chunks(v: arrow.Vector): WordChunk[] | null {
   });
 }
 
-const STRIDE = 4; // lo, hi, first row (-1: empty), rows with the key
+/** Int32s per slot: lo, hi, first row (-1: empty), rows with the key. The probe loop writes `s << 2` for `s * STRIDE`. */
+const STRIDE = 4;
 
 function slotOf(lo: number, hi: number, shift: number): number {
   let h = Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi, 0x85ebca6b);
@@ -120,34 +121,64 @@ export class Int64KeyIndex {
 
   /** Rows a `how` join of the probe rows (left) with the build rows (right) returns. */
   count(probe: readonly WordChunk[], how: JoinType): number {
-    const slots = this.slots;
+    const { slots, mask, shift } = this;
     const markBuild = how === 'right' || how === 'full';
-    let rows = 0;
+    // Probe rows with and without a match, matching (probe, build) pairs, build rows matched.
+    let hits = 0;
+    let misses = 0;
+    let pairs = 0;
     let matchedBuild = 0;
     for (const c of probe) {
+      const { words: w, bitmap: bm, offset: off } = c;
       for (let i = 0; i < c.length; i++) {
-        const at = this.find(c, i);
+        let at = -1;
+        if (bm === null || (bm[(off + i) >> 3]! & (1 << ((off + i) & 7))) !== 0) {
+          const lo = w[2 * i]!;
+          const hi = w[2 * i + 1]!;
+          // slotOf, inlined by hand (the probe loop is the join's hottest)
+          let h = Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi, 0x85ebca6b);
+          h ^= h >>> 16;
+          let s = Math.imul(h, 0x9e3779b1) >>> shift;
+          for (;;) {
+            const a = s << 2;
+            if (slots[a + 2]! < 0) break;
+            if (slots[a] === lo && slots[a + 1] === hi) {
+              at = a;
+              break;
+            }
+            s = (s + 1) & mask;
+          }
+        }
         if (at < 0) {
-          if (how === 'anti' || how === 'left' || how === 'full') rows++;
+          misses++;
           continue;
         }
-        if (how === 'semi') rows++;
-        else if (how !== 'anti') {
-          const k = slots[at + 3]!;
-          rows += k < 0 ? -k : k;
-          // A negative count marks the key matched (its build rows are not output again as unmatched).
-          if (markBuild && k > 0) {
-            slots[at + 3] = -k;
-            matchedBuild += k;
-          }
+        hits++;
+        const k = slots[at + 3]!;
+        pairs += k < 0 ? -k : k;
+        // A negative count marks the key matched (its build rows are not output again as unmatched).
+        if (markBuild && k > 0) {
+          slots[at + 3] = -k;
+          matchedBuild += k;
         }
       }
     }
-    if (markBuild) {
-      // Unmatched build rows (null keys among them) are output once each; restore the counts.
-      rows += this.next.length - matchedBuild;
-      for (let at = 3; at < slots.length; at += STRIDE) if (slots[at]! < 0) slots[at] = -slots[at]!;
+    if (markBuild) for (let a = 3; a < slots.length; a += STRIDE) if (slots[a]! < 0) slots[a] = -slots[a]!;
+    // Unmatched build rows (null keys among them) are output once each by right and full joins.
+    const unmatchedBuild = this.next.length - matchedBuild;
+    switch (how) {
+      case 'semi':
+        return hits;
+      case 'anti':
+        return misses;
+      case 'inner':
+        return pairs;
+      case 'left':
+        return pairs + misses;
+      case 'right':
+        return pairs + unmatchedBuild;
+      case 'full':
+        return pairs + misses + unmatchedBuild;
     }
-    return rows;
   }
 }
