@@ -83,7 +83,7 @@ const CASES: Case[] = [
     shoal: () =>
       facts()
         .join(range(RIGHT_ROWS, { numPartitions: 2 }).rename({ id: 'k_high' }).withColumn('w', col('k_high').mul(2)), 'k_high')
-        .withOptions({ broadcastThresholdRows: 0 })
+        .withOptions({ broadcastThresholdBytes: 0 })
         .count(),
     sql: `SELECT count(*) FROM ${FACTS_SQL} a JOIN (SELECT range AS k_high, range * 2 AS w FROM range(${RIGHT_ROWS})) b USING (k_high)`,
   },

@@ -265,9 +265,9 @@ export class Dataset {
   }
 
   /**
-   * Joins with `other` on shared column names (or `{ left, right }` key lists). The small side is
-   * broadcast when it has at most `broadcastThresholdRows` rows; otherwise both sides are
-   * hash-shuffled into the same number of partitions.
+   * Joins with `other` on shared column names (or `{ left, right }` key lists). A side whose
+   * partitions measure at most `broadcastThresholdBytes` of Arrow buffers is broadcast to the other
+   * side's tasks; otherwise both sides are hash-shuffled into the same number of partitions.
    */
   join(other: Dataset, on: JoinOn, how: JoinType = 'inner'): Dataset {
     if (!['inner', 'left', 'right', 'full', 'semi', 'anti'].includes(how)) throw new InvalidOptionError('join(how)', `must be inner, left, right, full, semi or anti; got ${String(how)}`);
@@ -354,13 +354,14 @@ export class Dataset {
     return schemaOf(this.plan);
   }
 
-  private async run<T>(body: (exec: Executor, physical: PlanNode) => Promise<T>): Promise<T> {
+  /** Runs an action over the optimized plan; `required`: the output columns it reads (null: all). */
+  private async run<T>(body: (exec: Executor, physical: PlanNode) => Promise<T>, required: ReadonlySet<string> | null = null): Promise<T> {
     const options = compileExecutionOptions(this.execOptions);
     const progress = new Progress(options.progress);
     const exec = new Executor(options, progress);
     this.lastExec = exec;
     try {
-      const physical = await optimize(this.plan);
+      const physical = await optimize(this.plan, required);
       return await body(exec, physical);
     } finally {
       progress.finish();
@@ -394,7 +395,7 @@ export class Dataset {
       }
       const counts = await exec.partitionRowCounts(physical);
       return counts.reduce((a, b) => a + b, 0);
-    });
+    }, new Set());
   }
 
   /** Every row as one Arrow table (partitions in order). */

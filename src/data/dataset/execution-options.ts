@@ -1,13 +1,20 @@
 /** Options of Dataset execution, compiled once into a complete validated form. */
 import { InvalidOptionError } from '../errors.js';
 
+/** Spark's default spark.sql.autoBroadcastJoinThreshold. */
+const DEFAULT_BROADCAST_THRESHOLD_BYTES = 10 * 2 ** 20;
+
 export interface ExecutionOptions {
   /** Partition tasks of one stage submitted at once (backpressure). @default 8 */
   maxTasksInFlight?: number;
   /** Partitions after a shuffle (groupBy, join, distinct). @default the input's partition count, capped at 64 */
   shufflePartitions?: number;
-  /** A join side with at most this many rows is broadcast to every partition of the other side. @default 100_000 */
-  broadcastThresholdRows?: number;
+  /**
+   * A join side whose partitions hold at most this many bytes of Arrow buffers (measured once the
+   * side is computed) is broadcast to every partition of the other side instead of shuffling both;
+   * 0 never broadcasts. @default 10 MiB (Spark's spark.sql.autoBroadcastJoinThreshold)
+   */
+  broadcastThresholdBytes?: number;
   /**
    * Bytes of partitions (measured from their Arrow buffers) a stage may have in flight, and a streamed
    * result may hold ahead of its consumer. @default half the object store capacity of the cluster's nodes
@@ -20,7 +27,7 @@ export interface ExecutionOptions {
 export interface CompiledExecutionOptions {
   readonly maxTasksInFlight: number;
   readonly shufflePartitions: number | undefined;
-  readonly broadcastThresholdRows: number;
+  readonly broadcastThresholdBytes: number;
   readonly memoryBudgetBytes: number | undefined;
   readonly progress: boolean;
 }
@@ -32,8 +39,8 @@ const positiveInt = (name: string, v: number | undefined): void => {
 export function compileExecutionOptions(o: ExecutionOptions = {}): CompiledExecutionOptions {
   positiveInt('maxTasksInFlight', o.maxTasksInFlight);
   positiveInt('shufflePartitions', o.shufflePartitions);
-  if (o.broadcastThresholdRows !== undefined && !(Number.isInteger(o.broadcastThresholdRows) && o.broadcastThresholdRows >= 0)) {
-    throw new InvalidOptionError('options.broadcastThresholdRows', `must be a non-negative integer; got ${String(o.broadcastThresholdRows)}`);
+  if (o.broadcastThresholdBytes !== undefined && !(Number.isInteger(o.broadcastThresholdBytes) && o.broadcastThresholdBytes >= 0)) {
+    throw new InvalidOptionError('options.broadcastThresholdBytes', `must be a non-negative integer; got ${String(o.broadcastThresholdBytes)}`);
   }
   positiveInt('memoryBudgetBytes', o.memoryBudgetBytes);
   const env = process.env.SHOAL_PROGRESS;
@@ -41,7 +48,7 @@ export function compileExecutionOptions(o: ExecutionOptions = {}): CompiledExecu
   return {
     maxTasksInFlight: o.maxTasksInFlight ?? 8,
     shufflePartitions: o.shufflePartitions,
-    broadcastThresholdRows: o.broadcastThresholdRows ?? 100_000,
+    broadcastThresholdBytes: o.broadcastThresholdBytes ?? DEFAULT_BROADCAST_THRESHOLD_BYTES,
     memoryBudgetBytes: o.memoryBudgetBytes,
     progress,
   };

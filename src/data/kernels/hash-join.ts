@@ -10,6 +10,7 @@ import { widen } from '../expr/coerce.js';
 import { commonType } from '../expr/output-type.js';
 import { columnFromVector, columnToVector } from '../types/column.js';
 import { typeToString } from '../types/logical-type.js';
+import { Int64KeyIndex, int64Chunks } from './int64-key-index.js';
 import { type KeyMatches, keyColumns, matchKeys } from './row-key.js';
 import { requireColumn } from './table-util.js';
 import { tableFromVectors, takeVector } from './take.js';
@@ -34,8 +35,7 @@ const JOIN_TYPES: readonly JoinType[] = ['inner', 'left', 'right', 'full', 'semi
  */
 export function hashJoin(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType = 'inner', options: HashJoinOptions = {}): arrow.Table {
   const suffix = options.suffix ?? '_right';
-  const shared = typeof on === 'string' || Array.isArray(on);
-  const { leftKeys, rightKeys, first: firstMatch, next } = joinMatches(left, right, on, how);
+  const { first: firstMatch, next } = joinMatches(left, right, on, how);
 
   const li = new IndexBuffer(left.numRows);
   const ri = new IndexBuffer(left.numRows);
@@ -77,38 +77,87 @@ export function hashJoin(left: arrow.Table, right: arrow.Table, on: JoinOn, how:
   const rightNullable = how === 'left' || how === 'full';
   const fields: arrow.Field[] = [];
   const vectors: arrow.Vector[] = [];
-  const used = new Set<string>();
-  const add = (f: arrow.Field, v: arrow.Vector, nullable: boolean): void => {
-    let name = f.name;
-    while (used.has(name)) name += suffix;
-    used.add(name);
-    fields.push(new arrow.Field(name, v.type as arrow.DataType, nullable || f.nullable, f.metadata));
+  for (const c of joinColumns(fieldNames(left), fieldNames(right), on, how, suffix)) {
+    const side = c.side === 'right' ? right : left;
+    const f = side.schema.fields.find((x) => x.name === c.name)!;
+    let v: arrow.Vector;
+    if (c.side === 'key') v = coalesceTake(requireColumn(left, c.name), requireColumn(right, c.rightName!), lIdx, rIdx, c.name);
+    else v = takeVector(requireColumn(side, c.name), c.side === 'left' ? lIdx : rIdx);
+    const nullable = c.side === 'key' ? false : c.side === 'left' ? leftNullable : rightNullable;
+    fields.push(new arrow.Field(c.out, v.type as arrow.DataType, nullable || f.nullable, f.metadata));
     vectors.push(v);
-  };
-  if (shared) {
-    leftKeys.forEach((name, k) => {
-      const lv = requireColumn(left, name);
-      const rv = requireColumn(right, rightKeys[k]!);
-      add(left.schema.fields.find((f) => f.name === name)!, coalesceTake(lv, rv, lIdx, rIdx, name), false);
-    });
   }
-  left.schema.fields.forEach((f, c) => {
-    if (shared && leftKeys.includes(f.name)) return;
-    add(f, takeVector(left.getChildAt(c) as arrow.Vector, lIdx), leftNullable);
-  });
-  right.schema.fields.forEach((f, c) => {
-    if (shared && rightKeys.includes(f.name)) return;
-    add(f, takeVector(right.getChildAt(c) as arrow.Vector, rIdx), rightNullable);
-  });
   return tableFromVectors(fields, vectors, lIdx.length);
 }
 
-/** Validated key names of both sides and the matches of every left row among the right rows. */
-function joinMatches(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType): KeyMatches & { leftKeys: readonly string[]; rightKeys: readonly string[] } {
+const fieldNames = (t: arrow.Table): string[] => t.schema.fields.map((f) => f.name);
+
+/** One output column of a join: where it comes from and its name in the result. */
+export interface JoinColumn {
+  /** `key`: a shared key column, coalesced from both sides (`name` on the left, `rightName` on the right). */
+  readonly side: 'key' | 'left' | 'right';
+  readonly name: string;
+  readonly rightName?: string;
+  readonly out: string;
+}
+
+/** The key column names of each side. */
+export function joinKeys(on: JoinOn): { left: readonly string[]; right: readonly string[] } {
+  if (typeof on === 'string') return { left: [on], right: [on] };
+  if (Array.isArray(on)) return { left: on as readonly string[], right: on as readonly string[] };
+  const lr = on as { left: readonly string[]; right: readonly string[] };
+  return { left: lr.left, right: lr.right };
+}
+
+/**
+ * The columns `hashJoin` returns for sides with these column names, in order: shared keys once
+ * (when `on` names the same columns on both sides), then left then right non-key columns; a right
+ * name that is already taken gets `suffix` appended (repeatedly) until it is free. `semi` and `anti`
+ * return the left columns. The optimizer uses this to prune columns through a join.
+ */
+export function joinColumns(leftNames: readonly string[], rightNames: readonly string[], on: JoinOn, how: JoinType, suffix = '_right'): JoinColumn[] {
+  if (how === 'semi' || how === 'anti') return leftNames.map((name) => ({ side: 'left', name, out: name }));
+  const shared = typeof on === 'string' || Array.isArray(on);
+  const keys = joinKeys(on);
+  const out: JoinColumn[] = [];
+  const used = new Set<string>();
+  const add = (c: Omit<JoinColumn, 'out'>): void => {
+    let name = c.name;
+    while (used.has(name)) name += suffix;
+    used.add(name);
+    out.push({ ...c, out: name });
+  };
+  if (shared) keys.left.forEach((name, k) => add({ side: 'key', name, rightName: keys.right[k]! }));
+  for (const name of leftNames) if (!(shared && keys.left.includes(name))) add({ side: 'left', name });
+  for (const name of rightNames) if (!(shared && keys.right.includes(name))) add({ side: 'right', name });
+  return out;
+}
+
+/** Validated join type and key names of both sides. */
+function checkJoin(on: JoinOn, how: JoinType): { leftKeys: readonly string[]; rightKeys: readonly string[] } {
   if (!JOIN_TYPES.includes(how)) throw new InvalidOptionError('how', `must be one of ${JOIN_TYPES.join(', ')}; got ${String(how)}`);
-  const leftKeys: readonly string[] = typeof on === 'string' ? [on] : Array.isArray(on) ? (on as readonly string[]) : (on as { left: readonly string[] }).left;
-  const rightKeys: readonly string[] = typeof on === 'string' ? [on] : Array.isArray(on) ? (on as readonly string[]) : (on as { right: readonly string[] }).right;
+  const { left: leftKeys, right: rightKeys } = joinKeys(on);
   if (leftKeys.length === 0 || leftKeys.length !== rightKeys.length) throw new InvalidOptionError('on', 'must name the same non-zero number of key columns on both sides');
+  return { leftKeys, rightKeys };
+}
+
+/** The build index over one int64 key column on each side (read from the Arrow words), or null for any other key. */
+function int64Join(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType): { index: Int64KeyIndex; probe: ReturnType<typeof int64Chunks> & object } | null {
+  const { leftKeys, rightKeys } = checkJoin(on, how);
+  if (leftKeys.length !== 1) return null;
+  const l = left.getChild(leftKeys[0]!);
+  const r = right.getChild(rightKeys[0]!);
+  const probe = l === null ? null : int64Chunks(l);
+  const build = r === null ? null : int64Chunks(r);
+  if (probe === null || build === null) return null;
+  return { index: new Int64KeyIndex(build, right.numRows), probe };
+}
+
+/** The matches of every left row among the right rows. */
+function joinMatches(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType): KeyMatches {
+  const fast = int64Join(left, right, on, how);
+  if (fast !== null) return fast.index.matches(fast.probe, left.numRows);
+  const { leftKeys, rightKeys } = checkJoin(on, how);
   const lk = keyColumns(left, leftKeys);
   const rk = keyColumns(right, rightKeys);
   lk.forEach((c, i) => {
@@ -120,7 +169,7 @@ function joinMatches(left: arrow.Table, right: arrow.Table, on: JoinOn, how: Joi
     }
     if (t === undefined) throw new SchemaMismatchError(`join key "${leftKeys[i]}" is ${typeToString(c.type)} on the left but "${rightKeys[i]}" is ${typeToString(rk[i]!.type)} on the right`, leftKeys[i]);
   });
-  return { leftKeys, rightKeys, ...matchKeys(lk, left.numRows, rk, right.numRows) };
+  return matchKeys(lk, left.numRows, rk, right.numRows);
 }
 
 /**
@@ -128,6 +177,8 @@ function joinMatches(left: arrow.Table, right: arrow.Table, on: JoinOn, how: Joi
  * join whose result is only counted).
  */
 export function hashJoinCount(left: arrow.Table, right: arrow.Table, on: JoinOn, how: JoinType = 'inner'): number {
+  const fast = int64Join(left, right, on, how);
+  if (fast !== null) return fast.index.count(fast.probe, how);
   const { first, next } = joinMatches(left, right, on, how);
   const nl = left.numRows;
   const nr = right.numRows;

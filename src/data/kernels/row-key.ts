@@ -300,6 +300,13 @@ function groupIdsGeneric(cols: readonly Column[], n: number): GroupIds {
 }
 
 /**
+ * The home slot of hash `h` in a join index of 2^(32 - shift) slots: the top bits of a Fibonacci
+ * product. Not `h & mask`: the rows of a shuffle bucket all share `h % numBuckets`, so their low
+ * bits are alike and would crowd a fraction of the slots.
+ */
+const slotOf = (h: number, shift: number): number => Math.imul(h, 0x9e3779b1) >>> shift;
+
+/**
  * Rows of one table indexed by key for lookups from another table's rows (the build side of a hash
  * join): an open-addressing table over typed arrays, rows with equal keys chained through `next`.
  * Rows with a null key value are left out (SQL: null never matches).
@@ -309,6 +316,7 @@ export class KeyIndex {
   readonly next: Int32Array;
   private readonly slots: Int32Array;
   private readonly mask: number;
+  private readonly shift: number;
   private readonly hashes: Uint32Array;
 
   constructor(
@@ -320,13 +328,14 @@ export class KeyIndex {
     let cap = 16;
     while (cap < n * 2) cap *= 2;
     this.mask = cap - 1;
+    this.shift = Math.clz32(cap) + 1;
     this.slots = new Int32Array(cap).fill(-1);
     this.next = new Int32Array(n).fill(-1);
     const tail = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       if (anyNull[i] === 1) continue;
       const h = this.hashes[i]!;
-      let s = h & this.mask;
+      let s = slotOf(h, this.shift);
       for (;;) {
         const head = this.slots[s]!;
         if (head < 0) {
@@ -351,7 +360,7 @@ export class KeyIndex {
 
   /** First indexed row whose key equals row `j` of `other` (hash `h`), or -1. */
   find(other: readonly Column[], j: number, h: number): number {
-    let s = h & this.mask;
+    let s = slotOf(h, this.shift);
     for (;;) {
       const head = this.slots[s]!;
       if (head < 0) return -1;
@@ -370,12 +379,14 @@ class NumericKeyIndex {
   private readonly slotRow: Int32Array;
   private readonly slotKey: Float64Array;
   private readonly mask: number;
+  private readonly shift: number;
 
   constructor(vals: Float64Array | Int32Array, n: number, anyNull: Uint8Array) {
     let cap = 16;
     while (cap < n * 2) cap *= 2;
     this.mask = cap - 1;
     const mask = this.mask;
+    const shift = (this.shift = Math.clz32(cap) + 1);
     const slotRow = (this.slotRow = new Int32Array(cap).fill(-1));
     const slotKey = (this.slotKey = new Float64Array(cap));
     const next = (this.next = new Int32Array(n).fill(-1));
@@ -383,7 +394,7 @@ class NumericKeyIndex {
     for (let i = 0; i < n; i++) {
       if (anyNull[i] === 1) continue;
       const x = vals[i]!;
-      let s = hashNumeric(x) & mask;
+      let s = slotOf(hashNumeric(x), shift);
       for (;;) {
         const head = slotRow[s]!;
         if (head < 0) {
@@ -406,14 +417,14 @@ class NumericKeyIndex {
   /** First indexed row of each probe value (-1: none, or the probe row has a null key). */
   probe(vals: Float64Array | Int32Array, n: number, anyNull: Uint8Array): Int32Array {
     const first = new Int32Array(n);
-    const { slotRow, slotKey, mask } = this;
+    const { slotRow, slotKey, mask, shift } = this;
     for (let i = 0; i < n; i++) {
       if (anyNull[i] === 1) {
         first[i] = -1;
         continue;
       }
       const x = vals[i]!;
-      let s = hashNumeric(x) & mask;
+      let s = slotOf(hashNumeric(x), shift);
       for (;;) {
         const head = slotRow[s]!;
         if (head < 0) {

@@ -160,7 +160,7 @@ describe('joins', () => {
       const bEvents = broadcast.lastExecution().events.join('\n');
       if (how === 'full') expect(bEvents).toMatch(/shuffle/);
       else expect(bEvents).toMatch(/broadcast/);
-      const shuffled = ds.join(other, 'k', how).withOptions({ broadcastThresholdRows: 0, shufflePartitions: 4 });
+      const shuffled = ds.join(other, 'k', how).withOptions({ broadcastThresholdBytes: 0, shufflePartitions: 4 });
       expectSameRows(sortedRows(await rows(shuffled)), expected, true);
       expect(shuffled.lastExecution().events.join('\n')).toMatch(/shuffle hash into 4 partitions/);
     });
@@ -169,7 +169,7 @@ describe('joins', () => {
   it('joins on separate key lists and after a shuffle', async () => {
     const left = ds.groupBy('k').agg(agg.count(undefined, 'n'));
     const right = other.rename({ k: 'kk' });
-    const d = left.join(right, { left: ['k'], right: ['kk'] }, 'inner').withOptions({ broadcastThresholdRows: 0 });
+    const d = left.join(right, { left: ['k'], right: ['kk'] }, 'inner').withOptions({ broadcastThresholdBytes: 0 });
     expectSameRows(await rows(d), await duck.rows('SELECT g.k, g.n, u.k, u.s, u.y, u.i FROM (SELECT k, count(*) AS n FROM t GROUP BY k) g JOIN u ON g.k = u.k'));
   });
 });

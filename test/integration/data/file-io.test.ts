@@ -59,7 +59,7 @@ describe('readCsv on the Albany Airbnb data', () => {
       .join(readCsv(LISTINGS).select('id', 'neighbourhood_cleansed'), 'id')
       .groupBy('neighbourhood_cleansed')
       .agg(agg.count(undefined, 'n'), agg.countDistinct('reviewer_id', 'reviewers'))
-      .withOptions({ broadcastThresholdRows: 0, shufflePartitions: 3 });
+      .withOptions({ broadcastThresholdBytes: 0, shufflePartitions: 3 });
     same(
       await rows(perHood),
       await duck.rows(

@@ -24,13 +24,16 @@ import { connectPostgres, withPushedWhere } from '../sources/postgres-source.js'
 import type { ReadSpec } from '../sources/read-spec.js';
 import { resolveSource } from '../sources/resolve-source.js';
 import {
-  broadcastJoinFusedTask, broadcastJoinTask, mapFusedTask, mapTask, readFusedTask, readTask, shuffleJoinFusedTask, shuffleReduceFusedTask, shuffleJoinTask, shuffleMapTask, shuffleReduceTask, sliceTask, sortSampleTask,
+  broadcastJoinFusedTask, mapFusedTask, mapTask, readFusedTask, readTask, shuffleJoinFusedTask, shuffleReduceFusedTask, shuffleMapTask, shuffleReduceTask, sliceTask, sortSampleTask,
 } from './partition-tasks.js';
 import type { Progress } from './progress.js';
-import type { FusedOutput, ShuffleMap, ShuffleReduce } from './shuffle-kernels.js';
+import type { FusedOutput, JoinSpec, ShuffleMap, ShuffleReduce } from './shuffle-kernels.js';
+import { joinKeys, type JoinType } from '../../kernels/hash-join.js';
 import { batchSliceTask, partitionSizeTask, planBatches, type PartitionSize } from './stats-tasks.js';
 
 type TableRef = ObjectRef<arrow.Table>;
+/** A fused step's extra argument: a partition, or a shuffle map output. */
+type ArgRef = ObjectRef<arrow.Table | arrow.Table[]>;
 
 /** A stage not yet submitted: partition i's task is made by `submit(i)`. */
 export interface Stage {
@@ -40,10 +43,11 @@ export interface Stage {
   /** Runs once every partition task of the stage has finished (e.g. releases a PostgreSQL snapshot). */
   cleanup?: () => Promise<void>;
   /**
-   * Partition i's task fused with what consumes its table (the map side of a shuffle, or a row
-   * count), so the table itself is never written to the object store. Absent when the stage cannot fuse.
+   * Partition i's task fused with what consumes its table (the map side of a shuffle, a row count, a
+   * broadcast join), so the table itself is never written to the object store; `extra` are the refs
+   * `out`'s steps take as arguments, passed after the task's own. Absent when the stage cannot fuse.
    */
-  fuse?: (i: number, out: FusedOutput) => ObjectRef<arrow.Table[] | number>;
+  fuse?: (i: number, out: FusedOutput, extra: readonly ArgRef[]) => ObjectRef<arrow.Table | arrow.Table[] | number>;
   /** Partitions of earlier stages this stage's tasks read: freed once all of them have finished. */
   consumes?: readonly ObjectRef[];
 }
@@ -326,18 +330,30 @@ export class Executor {
    * stage allows it), then a lazy reduce stage of `n` buckets.
    */
   private async shuffleStage(label: string, input: Stage, map: ShuffleMap, reduce: ShuffleReduce, n: number): Promise<Stage> {
+    return this.reduceStage(label, reduce, n, await this.mapSide(label, input, map, n));
+  }
+
+  /** The map side of a shuffle over `input`'s partitions, fused into its tasks when it allows it: one array of `n` buckets per partition. */
+  private async mapSide(label: string, input: Stage, map: ShuffleMap, n: number): Promise<ObjectRef<arrow.Table[]>[]> {
     const fuse = input.fuse;
-    if (fuse === undefined) return this.shuffle(label, await this.materialize(input), map, reduce, n);
+    if (fuse === undefined) {
+      const refs = await this.materialize(input);
+      return (await this.materialize({
+        label: `${label} (map)`,
+        numPartitions: refs.length,
+        submit: (i) => shuffleMapTask.remote(refs[i]!, map, n, null) as unknown as TableRef,
+        consumes: refs,
+      })) as unknown as ObjectRef<arrow.Table[]>[];
+    }
     const out: FusedOutput = { kind: 'shuffleMap', map, n };
     const maps = await this.materialize({
       label: `${input.label} + ${label} (map)`,
       numPartitions: input.numPartitions,
-      submit: (i) => fuse(i, out) as unknown as TableRef,
+      submit: (i) => fuse(i, out, []) as unknown as TableRef,
       ...(input.cleanup !== undefined ? { cleanup: input.cleanup } : {}),
       ...(input.consumes !== undefined ? { consumes: input.consumes } : {}),
     });
-    const mapRefs = maps as unknown as ObjectRef<arrow.Table[]>[];
-    return this.reduceStage(label, reduce, n, mapRefs);
+    return maps as unknown as ObjectRef<arrow.Table[]>[];
   }
 
   private reduceStage(label: string, reduce: ShuffleReduce, n: number, mapRefs: ObjectRef<arrow.Table[]>[]): Stage {
@@ -345,7 +361,7 @@ export class Executor {
       label: `${label} (reduce)`,
       numPartitions: n,
       submit: (b) => shuffleReduceTask.remote(reduce, b, ...mapRefs),
-      fuse: (b, out) => shuffleReduceFusedTask.remote(reduce, out, b, ...mapRefs),
+      fuse: (b, out, extra) => shuffleReduceFusedTask.remote(reduce, out, b, mapRefs.length, ...mapRefs, ...extra),
       consumes: mapRefs,
     };
   }
@@ -364,7 +380,7 @@ export class Executor {
       for (let start = 0; start < n; start += this.options.maxTasksInFlight) {
         const window: ObjectRef<number>[] = [];
         for (let i = start; i < Math.min(n, start + this.options.maxTasksInFlight); i++) {
-          window.push(fuse(i, { kind: 'count' }) as ObjectRef<number>);
+          window.push(fuse(i, { kind: 'count' }, []) as ObjectRef<number>);
           run.started_(i);
         }
         const got = await get(window);
@@ -410,7 +426,7 @@ export class Executor {
           label: 'map',
           numPartitions: input.length,
           submit: (i) => mapTask.remote(input[i]!, ops, i),
-          fuse: (i, out) => mapFusedTask.remote(input[i]!, ops, i, out),
+          fuse: (i, out, extra) => mapFusedTask.remote(input[i]!, ops, i, out, ...extra),
           consumes: input,
         };
       }
@@ -546,45 +562,84 @@ export class Executor {
     };
   }
 
+  /**
+   * A join. Both sides are hash-partitioned by their keys in their own tasks (the map side fused into
+   * them), one side first when it may be broadcast: when its buckets measure at most
+   * `broadcastThresholdBytes` of Arrow buffers, they all go to every task of the other side, which
+   * joins in its own tasks and is never shuffled. Otherwise bucket b of the left joins bucket b of
+   * the right. Only a right side is broadcast for inner, left, semi and anti joins, only a left side
+   * for inner and right joins; for inner joins the side with fewer rows known from the sources'
+   * metadata goes first (the right when unknown).
+   */
   private async join(node: Extract<PlanNode, { kind: 'join' }>): Promise<Stage> {
-    const [left, right] = await Promise.all([this.partitions(node.left), this.partitions(node.right)]);
-    const [lc, rc] = await Promise.all([this.rowCounts(left), this.rowCounts(right)]);
-    const lRows = lc.reduce((a, b) => a + b, 0);
-    const rRows = rc.reduce((a, b) => a + b, 0);
-    const t = this.options.broadcastThresholdRows;
+    const [left, right] = await Promise.all([this.build(node.left), this.build(node.right)]);
     const spec = { on: node.on, how: node.how };
-    let bigIsLeft: boolean | undefined;
-    if (['inner', 'left', 'semi', 'anti'].includes(node.how) && rRows <= t) bigIsLeft = true;
-    else if ((node.how === 'inner' || node.how === 'right') && lRows <= t) bigIsLeft = false;
-    if (bigIsLeft !== undefined) {
-      const big = bigIsLeft ? left : right;
-      const small = bigIsLeft ? right : left;
-      this.events.push(`join ${node.how}: broadcast ${bigIsLeft ? 'right' : 'left'} side (${bigIsLeft ? rRows : lRows} rows)`);
-      return {
-        label: `join ${node.how} (broadcast)`,
-        numPartitions: big.length,
-        submit: (i) => broadcastJoinTask.remote(spec, bigIsLeft, big[i]!, ...small),
-        fuse: (i, out) => broadcastJoinFusedTask.remote(spec, out, bigIsLeft, big[i]!, ...small),
-        consumes: [...big, ...small],
-      };
+    const keys = joinKeys(node.on);
+    const n = this.shuffleCount(Math.max(left.numPartitions, right.numPartitions));
+    const threshold = this.options.broadcastThresholdBytes;
+    const canRight = threshold > 0 && ['inner', 'left', 'semi', 'anti'].includes(node.how);
+    const canLeft = threshold > 0 && ['inner', 'right'].includes(node.how);
+    const mapOf = (isLeft: boolean): Promise<ObjectRef<arrow.Table[]>[]> =>
+      this.mapSide(`join ${isLeft ? 'left' : 'right'}`, isLeft ? left : right, { kind: 'hash', columns: [...(isLeft ? keys.left : keys.right)] }, n);
+    let lm: ObjectRef<arrow.Table[]>[];
+    let rm: ObjectRef<arrow.Table[]>[];
+    if (!canLeft && !canRight) [lm, rm] = await Promise.all([mapOf(true), mapOf(false)]);
+    else {
+      let firstIsLeft = !canRight;
+      if (canLeft && canRight) {
+        const [le, re] = await Promise.all([estimatedRows(node.left), estimatedRows(node.right)]);
+        firstIsLeft = le !== undefined && re !== undefined && le < re;
+      }
+      const first = await mapOf(firstIsLeft);
+      const size = await this.sizeOf(first);
+      if (size.bytes <= threshold) {
+        this.events.push(`join ${node.how}: broadcast ${firstIsLeft ? 'left' : 'right'} side (${size.rows} rows, ${size.bytes} bytes)`);
+        return this.broadcastJoin(node.how, firstIsLeft ? right : left, first, { ...spec, bigIsLeft: !firstIsLeft });
+      }
+      const other = await mapOf(!firstIsLeft);
+      [lm, rm] = firstIsLeft ? [first, other] : [other, first];
     }
-    const on = node.on;
-    const leftKeys = typeof on === 'string' ? [on] : Array.isArray(on) ? [...(on as readonly string[])] : [...(on as { left: readonly string[] }).left];
-    const rightKeys = typeof on === 'string' ? [on] : Array.isArray(on) ? [...(on as readonly string[])] : [...(on as { right: readonly string[] }).right];
-    const n = this.shuffleCount(Math.max(left.length, right.length));
-    this.events.push(`join ${node.how}: shuffle hash into ${n} partitions (${lRows} × ${rRows} rows)`);
-    const [lm, rm] = await Promise.all([
-      this.materialize({ label: 'join left (map)', numPartitions: left.length, submit: (i) => shuffleMapTask.remote(left[i]!, { kind: 'hash', columns: leftKeys }, n, null) as unknown as TableRef, consumes: left }),
-      this.materialize({ label: 'join right (map)', numPartitions: right.length, submit: (i) => shuffleMapTask.remote(right[i]!, { kind: 'hash', columns: rightKeys }, n, null) as unknown as TableRef, consumes: right }),
-    ]);
-    const maps = [...lm, ...rm] as unknown as ObjectRef<arrow.Table[]>[];
+    const [ls, rs] = await Promise.all([this.sizeOf(lm), this.sizeOf(rm)]);
+    this.events.push(`join ${node.how}: shuffle hash into ${n} partitions (${ls.rows} × ${rs.rows} rows)`);
+    const maps = [...lm, ...rm];
     return {
       label: `join ${node.how} (shuffle)`,
       numPartitions: n,
-      submit: (b) => shuffleJoinTask.remote(spec, b, lm.length, ...maps),
-      fuse: (b, out) => shuffleJoinFusedTask.remote(spec, out, b, lm.length, ...maps),
+      submit: (b) => shuffleJoinFusedTask.remote(spec, { kind: 'table' }, b, lm.length, rm.length, ...maps) as unknown as TableRef,
+      fuse: (b, out, extra) => shuffleJoinFusedTask.remote(spec, out, b, lm.length, rm.length, ...maps, ...extra),
       consumes: maps,
     };
+  }
+
+  /** The big side's tasks, each joined with every bucket of the small side (fused into them when the stage allows it). */
+  private async broadcastJoin(how: JoinType, big: Stage, small: ObjectRef<arrow.Table[]>[], spec: JoinSpec & { bigIsLeft: boolean }): Promise<Stage> {
+    const step = (then: FusedOutput): FusedOutput => ({ kind: 'broadcastJoin', spec: { on: spec.on, how: spec.how }, bigIsLeft: spec.bigIsLeft, smallCount: small.length, then });
+    const label = `join ${how} (broadcast)`;
+    const fuse = big.fuse;
+    if (fuse !== undefined) {
+      return {
+        label: `${big.label} + ${label}`,
+        numPartitions: big.numPartitions,
+        submit: (i) => fuse(i, step({ kind: 'table' }), small) as unknown as TableRef,
+        fuse: (i, out, extra) => fuse(i, step(out), [...small, ...extra]),
+        ...(big.cleanup !== undefined ? { cleanup: big.cleanup } : {}),
+        consumes: [...(big.consumes ?? []), ...small],
+      };
+    }
+    const refs = await this.materialize(big);
+    return {
+      label,
+      numPartitions: refs.length,
+      submit: (i) => broadcastJoinFusedTask.remote(step({ kind: 'table' }), refs[i]!, ...small) as unknown as TableRef,
+      fuse: (i, out, extra) => broadcastJoinFusedTask.remote(step(out), refs[i]!, ...small, ...extra),
+      consumes: [...refs, ...small],
+    };
+  }
+
+  /** Rows and Arrow bytes of finished partitions (measured as they finished). */
+  private async sizeOf(refs: readonly ObjectRef[]): Promise<PartitionSize> {
+    const sizes = await Promise.all(refs.map((r) => this.measure(r)));
+    return { rows: sizes.reduce((s, x) => s + x.rows, 0), bytes: sizes.reduce((s, x) => s + x.bytes, 0) };
   }
 
   private async scan(node: Extract<PlanNode, { kind: 'scan' }>): Promise<Stage> {
@@ -596,7 +651,7 @@ export class Executor {
       // Put per action (not cached on the source): a ref must not outlive the cluster it was made in.
       const base = resolved.tables.map((t) => put(t));
       if (ops.length === 0) return this.fixed(label, base);
-      return { label, numPartitions: base.length, submit: (i) => mapTask.remote(base[i]!, ops, i), fuse: (i, out) => mapFusedTask.remote(base[i]!, ops, i, out), consumes: base };
+      return { label, numPartitions: base.length, submit: (i) => mapTask.remote(base[i]!, ops, i), fuse: (i, out, extra) => mapFusedTask.remote(base[i]!, ops, i, out, ...extra), consumes: base };
     }
     if (resolved.postgres !== undefined) {
       const where = postgresWhere(node.pushed, resolved.schema);
@@ -617,7 +672,7 @@ export class Executor {
         label: `${label} (${queries.length} partitions, snapshot ${snap.snapshotId})`,
         numPartitions: queries.length,
         submit: (i) => readTask.remote({ type: 'postgres', url: opts.url, sql: queries[i]!, fetchSize, snapshot: snap.snapshotId }, null, false, null, ops, i),
-        fuse: (i, out) => readFusedTask.remote({ type: 'postgres', url: opts.url, sql: queries[i]!, fetchSize, snapshot: snap.snapshotId }, null, false, null, ops, i, out),
+        fuse: (i, out, extra) => readFusedTask.remote({ type: 'postgres', url: opts.url, sql: queries[i]!, fetchSize, snapshot: snap.snapshotId }, null, false, null, ops, i, out, ...extra),
         cleanup: async () => {
           await snap.release().catch(() => undefined);
           await client.end().catch(() => undefined);
@@ -635,7 +690,19 @@ export class Executor {
       label,
       numPartitions: parts.length,
       submit: (i) => readTask.remote(parts[i]!.spec as ReadSpec, template, resolved.mergeSchema, columns, ops, i),
-      fuse: (i, out) => readFusedTask.remote(parts[i]!.spec as ReadSpec, template, resolved.mergeSchema, columns, ops, i, out),
+      fuse: (i, out, extra) => readFusedTask.remote(parts[i]!.spec as ReadSpec, template, resolved.mergeSchema, columns, ops, i, out, ...extra),
     };
   }
+}
+
+/**
+ * Rows `node` produces when the sources' metadata tells (Arrow tables, range, Parquet footers) and no
+ * operator on the way changes the row count; else undefined. Used only to order work.
+ */
+async function estimatedRows(node: PlanNode): Promise<number | undefined> {
+  const rowPreserving = (ops: readonly { op: string }[]): boolean => ops.every((o) => o.op !== 'filter' && o.op !== 'sample' && o.op !== 'explode');
+  if (node.kind === 'map') return rowPreserving(node.ops) ? estimatedRows(node.input) : undefined;
+  if (node.kind !== 'scan' || !rowPreserving(node.ops) || !['arrow', 'range', 'parquet'].includes(node.source.type)) return undefined;
+  const resolved = await resolveSource(node.source);
+  return resolved.partitions.every((p) => p.rows !== undefined) ? resolved.partitions.reduce((s, p) => s + (p.rows ?? 0), 0) : undefined;
 }

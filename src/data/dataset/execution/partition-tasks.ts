@@ -18,7 +18,7 @@ import { writePostgresTable } from '../../io/pg-writer.js';
 import { applyOps, type NarrowOp } from '../plan/narrow-ops.js';
 import type { ReadSpec } from '../sources/read-spec.js';
 import { inferPartitionSchema, readPartition } from './read-partition.js';
-import { finishFused, joinFused, joinPieces, shuffleMap, shuffleReduce, sortSample, type FusedOutput, type JoinSpec, type ShuffleMap, type ShuffleReduce } from './shuffle-kernels.js';
+import { finishFused, joinFused, shuffleMap, shuffleReduce, sortSample, type FusedOutput, type JoinSpec, type ShuffleMap, type ShuffleReduce } from './shuffle-kernels.js';
 import { splitByPartitionValues } from './write-layout.js';
 import type { SortKey } from '../../kernels/sort.js';
 
@@ -67,35 +67,55 @@ export const readFusedTask = remote(async function shoalDataReadFused(
   ops: NarrowOp[],
   partition: number,
   out: FusedOutput,
-): Promise<arrow.Table[] | number> {
-  return finishFused(applyOps(await readPartition(spec, template, mergeSchema, columns), ops, partition), out);
+  ...extra: (arrow.Table | arrow.Table[])[]
+): Promise<arrow.Table | arrow.Table[] | number> {
+  return finishFused(applyOps(await readPartition(spec, template, mergeSchema, columns), ops, partition), out, extra);
 });
 
 /** Fused narrow operators followed by what consumes the partition, in one task. */
-export const mapFusedTask = remote(function shoalDataMapFused(table: arrow.Table, ops: NarrowOp[], partition: number, out: FusedOutput): arrow.Table[] | number {
-  return finishFused(applyOps(table, ops, partition), out);
+export const mapFusedTask = remote(function shoalDataMapFused(table: arrow.Table, ops: NarrowOp[], partition: number, out: FusedOutput, ...extra: (arrow.Table | arrow.Table[])[]): arrow.Table | arrow.Table[] | number {
+  return finishFused(applyOps(table, ops, partition), out, extra);
 });
 
-/** A shuffle reduce fused with what consumes its result. */
-export const shuffleReduceFusedTask = remote(function shoalDataShuffleReduceFused(spec: ShuffleReduce, out: FusedOutput, bucket: number, ...mapOutputs: arrow.Table[][]): arrow.Table[] | number {
+/** A shuffle reduce fused with what consumes its result: `numMaps` map outputs, then the extra arguments of `out`. */
+export const shuffleReduceFusedTask = remote(function shoalDataShuffleReduceFused(
+  spec: ShuffleReduce,
+  out: FusedOutput,
+  bucket: number,
+  numMaps: number,
+  ...args: (arrow.Table | arrow.Table[])[]
+): arrow.Table | arrow.Table[] | number {
+  const maps = args.slice(0, numMaps) as arrow.Table[][];
   return finishFused(
     shuffleReduce(
-      mapOutputs.map((m) => m[bucket]!),
+      maps.map((m) => m[bucket]!),
       spec,
     ),
     out,
+    args.slice(numMaps),
   );
 });
 
-/** A shuffle-hash join fused with what consumes its result. */
-export const shuffleJoinFusedTask = remote(function shoalDataShuffleJoinFused(spec: JoinSpec, out: FusedOutput, bucket: number, numLeft: number, ...mapOutputs: arrow.Table[][]): arrow.Table[] | number {
-  const pieces = mapOutputs.map((m) => m[bucket]!);
-  return joinFused(pieces.slice(0, numLeft), pieces.slice(numLeft), spec, out);
+/** A shuffle-hash join fused with what consumes its result: `numLeft` then `numRight` map outputs, then the extra arguments of `out`. */
+export const shuffleJoinFusedTask = remote(function shoalDataShuffleJoinFused(
+  spec: JoinSpec,
+  out: FusedOutput,
+  bucket: number,
+  numLeft: number,
+  numRight: number,
+  ...args: (arrow.Table | arrow.Table[])[]
+): arrow.Table | arrow.Table[] | number {
+  const pieces = (args.slice(0, numLeft + numRight) as arrow.Table[][]).map((m) => m[bucket]!);
+  return joinFused(pieces.slice(0, numLeft), pieces.slice(numLeft), spec, out, args.slice(numLeft + numRight));
 });
 
-/** A broadcast join fused with what consumes its result. */
-export const broadcastJoinFusedTask = remote(function shoalDataBroadcastJoinFused(spec: JoinSpec, out: FusedOutput, bigIsLeft: boolean, big: arrow.Table, ...small: arrow.Table[]): arrow.Table[] | number {
-  return bigIsLeft ? joinFused([big], small, spec, out) : joinFused(small, [big], spec, out);
+/** A broadcast join of one materialized big-side partition, fused with what consumes its result. */
+export const broadcastJoinFusedTask = remote(function shoalDataBroadcastJoinFused(
+  out: FusedOutput,
+  big: arrow.Table,
+  ...args: (arrow.Table | arrow.Table[])[]
+): arrow.Table | arrow.Table[] | number {
+  return finishFused(big, out, args);
 });
 
 /** Shuffle map side: one array of `n` bucket tables. */
@@ -109,17 +129,6 @@ export const shuffleReduceTask = remote(function shoalDataShuffleReduce(spec: Sh
     mapOutputs.map((m) => m[bucket]!),
     spec,
   );
-});
-
-/** Shuffle-hash join: bucket `bucket` of the first `numLeft` map outputs (left) with the rest (right). */
-export const shuffleJoinTask = remote(function shoalDataShuffleJoin(spec: JoinSpec, bucket: number, numLeft: number, ...mapOutputs: arrow.Table[][]): arrow.Table {
-  const pieces = mapOutputs.map((m) => m[bucket]!);
-  return joinPieces(pieces.slice(0, numLeft), pieces.slice(numLeft), spec);
-});
-
-/** Broadcast join: one partition of the big side with every partition of the small side. */
-export const broadcastJoinTask = remote(function shoalDataBroadcastJoin(spec: JoinSpec, bigIsLeft: boolean, big: arrow.Table, ...small: arrow.Table[]): arrow.Table {
-  return bigIsLeft ? joinPieces([big], small, spec) : joinPieces(small, [big], spec);
 });
 
 export interface FileWriteSpec {

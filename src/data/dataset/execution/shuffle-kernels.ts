@@ -114,17 +114,41 @@ export function sortSample(table: arrow.Table, keys: readonly SortKey[], maxRows
 
 /**
  * What a fused partition task does with its result instead of returning the table: the map side of
- * the shuffle that consumes it, or just its row count (`count()`), so the table never goes through
- * the object store.
+ * the shuffle that consumes it, its row count (`count()`), a broadcast join with a small side that
+ * arrives as extra task arguments (then what consumes the join), or nothing (`table`: the task
+ * returns it). The table between the steps never goes through the object store.
  */
-export type FusedOutput = { readonly kind: 'shuffleMap'; readonly map: ShuffleMap; readonly n: number } | { readonly kind: 'count' };
+export type FusedOutput =
+  | { readonly kind: 'table' }
+  | { readonly kind: 'shuffleMap'; readonly map: ShuffleMap; readonly n: number }
+  | { readonly kind: 'count' }
+  /**
+   * Joins the table (the big side) with the small side: the first `smallCount` extra arguments (each
+   * a partition, or a shuffle map output whose buckets are all used), then goes on to `then`.
+   */
+  | { readonly kind: 'broadcastJoin'; readonly spec: JoinSpec; readonly bigIsLeft: boolean; readonly smallCount: number; readonly then: FusedOutput };
 
-export function finishFused(table: arrow.Table, out: FusedOutput): arrow.Table[] | number {
-  return out.kind === 'count' ? table.numRows : shuffleMap(table, out.map, out.n, null);
+/** A fused step's extra arguments: partitions, or shuffle map outputs (arrays of bucket tables). */
+export type FusedArgs = readonly (arrow.Table | arrow.Table[])[];
+
+export function finishFused(table: arrow.Table, out: FusedOutput, extra: FusedArgs): arrow.Table | arrow.Table[] | number {
+  switch (out.kind) {
+    case 'table':
+      return table;
+    case 'count':
+      return table.numRows;
+    case 'shuffleMap':
+      return shuffleMap(table, out.map, out.n, null);
+    case 'broadcastJoin': {
+      const small = extra.slice(0, out.smallCount).flat();
+      const rest = extra.slice(out.smallCount);
+      return out.bigIsLeft ? joinFused([table], small, out.spec, out.then, rest) : joinFused(small, [table], out.spec, out.then, rest);
+    }
+  }
 }
 
-/** A join whose result goes on to `out`: only counted (no column is gathered), or fed to a shuffle map. */
-export function joinFused(left: readonly arrow.Table[], right: readonly arrow.Table[], spec: JoinSpec, out: FusedOutput): arrow.Table[] | number {
+/** A join whose result goes on to `out`: only counted (no column is gathered), or handed to the next step. */
+export function joinFused(left: readonly arrow.Table[], right: readonly arrow.Table[], spec: JoinSpec, out: FusedOutput, extra: FusedArgs): arrow.Table | arrow.Table[] | number {
   if (out.kind === 'count') return hashJoinCount(concatTables(left), concatTables(right), spec.on, spec.how);
-  return finishFused(joinPieces(left, right, spec), out);
+  return finishFused(joinPieces(left, right, spec), out, extra);
 }

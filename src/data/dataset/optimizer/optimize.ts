@@ -5,6 +5,7 @@
  * above it needs.
  */
 import type { ExprNode } from '../../expr/expr-node.js';
+import { joinColumns, joinKeys, type JoinColumn } from '../../kernels/hash-join.js';
 import { newNodeId, type PlanNode } from '../plan/logical-plan.js';
 import type { NarrowOp } from '../plan/narrow-ops.js';
 import { schemaOf } from '../plan/plan-schema.js';
@@ -78,9 +79,13 @@ function pushFilters(ops: readonly NarrowOp[]): ExprNode[] {
 
 type Required = ReadonlySet<string> | null;
 
-/** Columns the input of `ops` must provide so their output has `required` (null = all). */
-function backward(ops: readonly NarrowOp[], required: Required): Required {
+/**
+ * Columns the input of `ops` must provide so their output has `required` (null = all), and `ops`
+ * without the withColumn operators whose column nothing reads (dead columns are never computed).
+ */
+function backward(ops: readonly NarrowOp[], required: Required): { needed: Required; ops: readonly NarrowOp[] } {
   let needed: Set<string> | null = required === null ? null : new Set(required);
+  const kept: NarrowOp[] = [];
   for (let i = ops.length - 1; i >= 0; i--) {
     const op = ops[i]!;
     switch (op.op) {
@@ -92,6 +97,7 @@ function backward(ops: readonly NarrowOp[], required: Required): Required {
       }
       case 'withColumn':
         if (needed !== null) {
+          if (!needed.has(op.name)) continue;
           needed.delete(op.name);
           exprColumns(op.expr, needed);
         }
@@ -115,8 +121,9 @@ function backward(ops: readonly NarrowOp[], required: Required): Required {
       case 'sample':
         break;
     }
+    kept.push(op);
   }
-  return needed;
+  return { needed, ops: kept.length === ops.length ? ops : kept.reverse() };
 }
 
 /** Columns a window node's input must provide: its keys, order columns and arguments, and what passes through. */
@@ -140,7 +147,7 @@ async function prune(node: PlanNode, required: Required): Promise<PlanNode> {
   switch (node.kind) {
     case 'scan': {
       const pushed = pushFilters(node.ops);
-      const needed = backward(node.ops, required);
+      const { needed, ops } = backward(node.ops, required);
       let columns: string[] | null = null;
       if (needed !== null && ['parquet', 'csv', 'json', 'postgres'].includes(node.source.type)) {
         const schema = (await resolveSource(node.source)).schema;
@@ -150,10 +157,13 @@ async function prune(node: PlanNode, required: Required): Promise<PlanNode> {
         if (keep.length === 0 && all.length > 0) keep.push(all[0]!);
         if (keep.length < all.length) columns = keep;
       }
-      return { ...node, columns, pushed };
+      return { ...node, ops, columns, pushed };
     }
-    case 'map':
-      return { ...node, input: await prune(node.input, backward(node.ops, required)) };
+    case 'map': {
+      const { needed, ops } = backward(node.ops, required);
+      const input = await prune(node.input, needed);
+      return ops.length === 0 ? input : { ...node, ops, input };
+    }
     case 'aggregate':
       return { ...node, input: await prune(node.input, new Set([...node.keys, ...node.aggs.flatMap((a) => (a.column ? [a.column] : []))])) };
     case 'sort':
@@ -169,7 +179,7 @@ async function prune(node: PlanNode, required: Required): Promise<PlanNode> {
     case 'union':
       return { ...node, inputs: await Promise.all(node.inputs.map((i) => prune(i, null))) };
     case 'join':
-      return { ...node, left: await prune(node.left, null), right: await prune(node.right, null) };
+      return pruneJoin(node, required);
     case 'mapBatches':
     case 'cache':
       return { ...node, input: await prune(node.input, null) };
@@ -179,8 +189,48 @@ async function prune(node: PlanNode, required: Required): Promise<PlanNode> {
   }
 }
 
-/** The physical plan for `root`. Validates the logical plan first (schema errors surface here). */
-export async function optimize(root: PlanNode): Promise<PlanNode> {
+/**
+ * A join passes on to each side only the columns its output needs (`required`) plus that side's
+ * keys; each side then ends with a select of exactly those, so unused columns are neither computed,
+ * shuffled nor gathered. Semi and anti joins need only the keys of the right side. When dropping a
+ * left column frees a name a right column was suffixed away from, a rename after the join restores
+ * the names the full join gives.
+ */
+async function pruneJoin(node: Extract<PlanNode, { kind: 'join' }>, required: Required): Promise<PlanNode> {
+  const [ls, rs] = await Promise.all([schemaOf(node.left), schemaOf(node.right)]);
+  const leftNames = ls.fields.map((f) => f.name);
+  const rightNames = rs.fields.map((f) => f.name);
+  const keys = joinKeys(node.on);
+  const full = joinColumns(leftNames, rightNames, node.on, node.how);
+  const kept = required === null ? full : full.filter((c) => required.has(c.out));
+  const leftNeeded = new Set([...keys.left, ...kept.filter((c) => c.side === 'left').map((c) => c.name)]);
+  const rightNeeded = new Set([...keys.right, ...kept.filter((c) => c.side === 'right').map((c) => c.name)]);
+  if (node.how === 'semi' || node.how === 'anti') rightNeeded.forEach((c) => keys.right.includes(c) || rightNeeded.delete(c));
+  const leftKeep = leftNames.filter((c) => leftNeeded.has(c));
+  const rightKeep = rightNames.filter((c) => rightNeeded.has(c));
+  const left = keepOnly(await prune(node.left, leftNeeded), leftNames, leftKeep);
+  const right = keepOnly(await prune(node.right, rightNeeded), rightNames, rightKeep);
+  const join: PlanNode = { ...node, left, right };
+  const outOf = (cs: readonly JoinColumn[]): Map<string, string> => new Map(cs.map((c) => [`${c.side}\u0000${c.name}`, c.out]));
+  const before = outOf(full);
+  const renames: [string, string][] = [];
+  for (const [k, out] of outOf(joinColumns(leftKeep, rightKeep, node.on, node.how))) if (before.get(k) !== out) renames.push([out, before.get(k)!]);
+  return renames.length === 0 ? join : { kind: 'map', id: newNodeId(), input: join, ops: [{ op: 'rename', mapping: renames }] };
+}
+
+/** `node` followed by a select of `keep` (its output is `names`), fused into its operators; unchanged when it keeps every column. */
+function keepOnly(node: PlanNode, names: readonly string[], keep: readonly string[]): PlanNode {
+  if (keep.length === names.length) return node;
+  const op: NarrowOp = { op: 'select', exprs: keep.map((name) => ({ op: 'col', name }) as ExprNode) };
+  if (node.kind === 'scan' || node.kind === 'map') return { ...node, id: newNodeId(), ops: [...node.ops, op] };
+  return { kind: 'map', id: newNodeId(), input: node, ops: [op] };
+}
+
+/**
+ * The physical plan for `root`. Validates the logical plan first (schema errors surface here).
+ * `required` names the output columns the action reads (null: all; an empty set for `count()`).
+ */
+export async function optimize(root: PlanNode, required: ReadonlySet<string> | null = null): Promise<PlanNode> {
   await schemaOf(root);
-  return prune(fuse(root), null);
+  return prune(fuse(root), required);
 }
