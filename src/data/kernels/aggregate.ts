@@ -18,9 +18,9 @@ import { type Column, columnFromValues, columnFromVector, columnToVector } from 
 import { compareNumbers, compareValues } from '../types/compare.js';
 import { type LogicalType, isListType, isNumericType, typeToString } from '../types/logical-type.js';
 import { concatTables } from './concat.js';
-import { partitionByHashes } from './hash-partition.js';
+import { partitionByHashes, partitionOfHash } from './hash-partition.js';
 import { quantileStateFinal, quantileStateMerge, quantileStatePartial, sketchK } from './quantile-sketch.js';
-import { groupIds, hashRows, keyColumns } from './row-key.js';
+import { denseKeyRange, groupIds, type GroupIds, hashRows, keyColumns } from './row-key.js';
 import { requireColumn } from './table-util.js';
 import { tableFromVectors, takeVector } from './take.js';
 
@@ -126,12 +126,76 @@ function f64Vector(values: Float64Array, valid?: Uint8Array): arrow.Vector {
   return columnToVector({ type: 'float64', length: values.length, values, valid: valid ?? null });
 }
 
-function groupKeys(table: arrow.Table, keys: readonly string[]): { groups: Groups; keyVectors: arrow.Vector[]; hashes: Uint32Array | null } {
+function groupKeys(table: arrow.Table, keys: readonly string[], ids?: GroupIds): { groups: Groups; keyVectors: arrow.Vector[]; hashes: Uint32Array | null } {
   const n = table.numRows;
   if (keys.length === 0) return { groups: new Groups(new Int32Array(n), 1), keyVectors: [], hashes: null };
-  const { groupOf, firstRows, numGroups, groupHash } = groupIds(keyColumns(table, keys), n);
+  const { groupOf, firstRows, numGroups, groupHash } = ids ?? groupIds(keyColumns(table, keys), n);
   const keyVectors = keys.map((k) => takeVector(requireColumn(table, k), firstRows));
   return { groups: new Groups(groupOf, numGroups), keyVectors, hashes: groupHash };
+}
+
+/**
+ * `ids` with its groups renumbered so that the groups of each partition (`partitionOfHash` of the
+ * group's hash) are consecutive, partition 0 first, keeping their order within a partition; and
+ * where each partition's groups start (`starts[p]`, with `starts[numPartitions]` = numGroups).
+ */
+function groupsByPartition(ids: GroupIds, n: number, numPartitions: number): { ids: GroupIds; starts: Int32Array } {
+  const G = ids.numGroups;
+  const partOf = new Int32Array(G);
+  const starts = new Int32Array(numPartitions + 1);
+  for (let g = 0; g < G; g++) {
+    const p = partitionOfHash(ids.groupHash[g]!, numPartitions);
+    partOf[g] = p;
+    starts[p + 1]!++;
+  }
+  for (let p = 0; p < numPartitions; p++) starts[p + 1]! += starts[p]!;
+  const fill = starts.slice(0, numPartitions);
+  const rank = new Int32Array(G);
+  const firstRows = new Int32Array(G);
+  const groupHash = new Uint32Array(G);
+  for (let g = 0; g < G; g++) {
+    const r = fill[partOf[g]!]!++;
+    rank[g] = r;
+    firstRows[r] = ids.firstRows[g]!;
+    groupHash[r] = ids.groupHash[g]!;
+  }
+  const groupOf = new Int32Array(n);
+  const src = ids.groupOf;
+  for (let i = 0; i < n; i++) groupOf[i] = rank[src[i]!]!;
+  return { ids: { groupOf, firstRows, numGroups: G, groupHash }, starts };
+}
+
+/** The values of a numeric column as float64 (the column's own array unless it is int32). */
+function numericF64(c: Column): Float64Array {
+  return c.values instanceof Int32Array ? new Float64Array(c.values) : (c.values as Float64Array);
+}
+
+/** sum[g] += x and count[g] += 1 for the valid rows of a numeric column. */
+function sumCountInto(vals: Float64Array, valid: Uint8Array | null, groupOf: Int32Array, sum: Float64Array, count: Float64Array, n: number): void {
+  if (valid === null) {
+    for (let i = 0; i < n; i++) {
+      const g = groupOf[i]!;
+      sum[g]! += vals[i]!;
+      count[g]!++;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (valid[i] !== 1) continue;
+      const g = groupOf[i]!;
+      sum[g]! += vals[i]!;
+      count[g]!++;
+    }
+  }
+}
+
+/** out[g] += vals[i] over every row (state columns have no nulls). */
+function addInto(vals: Float64Array, groupOf: Int32Array, out: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[groupOf[i]!]! += vals[i]!;
+}
+
+/** Rows per group. */
+function countRows(groupOf: Int32Array, out: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[groupOf[i]!]!++;
 }
 
 /** Index of the min/max row per group (-1 when the group has no non-null value). */
@@ -204,8 +268,20 @@ export function partialAggregate(table: arrow.Table, keys: readonly string[], ag
 export function partialAggregatePartitioned(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[], numPartitions: number): arrow.Table[] {
   validateSpecs(keys, aggs);
   if (keys.length === 0) return [groupedStates(table, keys, aggs).state];
-  const { state, hashes } = mostlyDistinct(table, keys, aggs) ? rowStates(table, keys, aggs) : groupedStates(table, keys, aggs);
-  return partitionByHashes(state, hashes!, numPartitions);
+  const n = table.numRows;
+  const cols = keyColumns(table, keys);
+  // Grouping one integer key in a small range costs little (no hashing), so it always comes first.
+  const dense = cols.length === 1 && denseKeyRange(cols[0]!, n) !== null;
+  if (!dense && mostlyDistinct(table, keys, aggs)) {
+    const { state, hashes } = rowStates(table, keys, aggs);
+    return partitionByHashes(state, hashes, numPartitions);
+  }
+  const ids = groupIds(cols, n);
+  if (numPartitions === 1) return [groupedStates(table, keys, aggs, ids).state];
+  // Groups numbered partition by partition: each partition's states are a zero-copy slice.
+  const { ids: ordered, starts } = groupsByPartition(ids, n, numPartitions);
+  const { state } = groupedStates(table, keys, aggs, ordered);
+  return Array.from({ length: numPartitions }, (_, p) => state.slice(starts[p]!, starts[p + 1]!));
 }
 
 /** Rows sampled to decide whether to group before a shuffle. */
@@ -292,8 +368,8 @@ function rowStates(table: arrow.Table, keys: readonly string[], aggs: readonly A
 }
 
 /** Groups one partition and aggregates each group into its state row; `hashes` are the groups' key hashes (null without keys). */
-function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[]): { state: arrow.Table; hashes: Uint32Array | null } {
-  const { groups: g, keyVectors, hashes } = groupKeys(table, keys);
+function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[], ids?: GroupIds): { state: arrow.Table; hashes: Uint32Array | null } {
+  const { groups: g, keyVectors, hashes } = groupKeys(table, keys, ids);
   const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
   const vectors: arrow.Vector[] = [...keyVectors];
   const G = g.numGroups;
@@ -301,10 +377,11 @@ function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readon
     fields.push(new arrow.Field(stateName(spec, part), v.type as arrow.DataType, true));
     vectors.push(v);
   };
+  const sumCounts = new Map<string, { s: Float64Array; n: Float64Array }>();
   for (const spec of aggs) {
     if (spec.op === 'count') {
       const n = f64(G);
-      if (spec.column === undefined) for (let i = 0, iEnd = table.numRows; i < iEnd; i++) n[g.groupOf[i]!]!++;
+      if (spec.column === undefined) countRows(g.groupOf, n, table.numRows);
       else {
         const c = columnFromVector(requireColumn(table, spec.column), spec.column);
         for (let i = 0; i < c.length; i++) if (isValid(c, i) && c.type !== 'null') n[g.groupOf[i]!]!++;
@@ -316,17 +393,14 @@ function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readon
     switch (spec.op) {
       case 'sum':
       case 'mean': {
-        const s = f64(G);
-        const n = f64(G);
-        const vals = c.values as Float64Array;
-        if (c.type !== 'null') {
-          for (let i = 0; i < c.length; i++) {
-            if (!isValid(c, i)) continue;
-            const grp = g.groupOf[i]!;
-            s[grp]! += vals[i]!;
-            n[grp]!++;
-          }
-        }
+        // sum and mean of one column share one pass (each state column still gets its own buffer).
+        let sc = sumCounts.get(spec.column!);
+        if (sc === undefined) {
+          sc = { s: f64(G), n: f64(G) };
+          if (c.type !== 'null') sumCountInto(numericF64(c), c.valid, g.groupOf, sc.s, sc.n, c.length);
+          sumCounts.set(spec.column!, sc);
+        } else sc = { s: sc.s.slice(), n: sc.n.slice() };
+        const { s, n } = sc;
         const sumVec = spec.op === 'sum' && (c.type === 'int32' || c.type === 'int64') ? columnToVector({ type: 'int64', length: G, values: s, valid: null }) : f64Vector(s);
         out(spec, 'sum', sumVec);
         out(spec, 'n', f64Vector(n));
@@ -397,8 +471,7 @@ export function mergeAggregates(partials: readonly arrow.Table[], keys: readonly
   const sumPart = (spec: AggSpec, part: string): Float64Array => {
     const c = stateColumn(table, spec, part);
     const s = f64(G);
-    const vals = c.values as Float64Array;
-    for (let i = 0; i < c.length; i++) s[g.groupOf[i]!]! += vals[i]!;
+    addInto(numericF64(c), g.groupOf, s, c.length);
     return s;
   };
   for (const spec of aggs) {

@@ -25,11 +25,8 @@ export function partitionByHashes(table: arrow.Table, hashes: Uint32Array, numPa
   if (numPartitions === 1) return [table];
   const part = new Int32Array(n);
   const counts = new Int32Array(numPartitions);
-  // hash % numPartitions in 32-bit integer arithmetic (a uint32 above 2^31 would make `%` a float op).
-  const small = numPartitions <= 32768;
   for (let i = 0; i < n; i++) {
-    const h = hashes[i]!;
-    const p = small ? ((((h >>> 16) % numPartitions) << 16) | (h & 0xffff)) % numPartitions : h % numPartitions;
+    const p = partitionOfHash(hashes[i]!, numPartitions);
     part[i] = p;
     counts[p]!++;
   }
@@ -40,4 +37,9 @@ export function partitionByHashes(table: arrow.Table, hashes: Uint32Array, numPa
     indices[p]![fill[p]!++] = i;
   }
   return indices.map((idx) => takeTable(table, idx));
+}
+
+/** The partition of a row hash: `hash % numPartitions` (in 32-bit integer arithmetic while numPartitions ≤ 2^15, as a uint32 above 2^31 would make `%` a float op). */
+export function partitionOfHash(h: number, numPartitions: number): number {
+  return numPartitions <= 32768 ? ((((h >>> 16) % numPartitions) << 16) | (h & 0xffff)) % numPartitions : h % numPartitions;
 }

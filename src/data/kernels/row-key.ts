@@ -167,7 +167,80 @@ function hashNumeric(x: number): number {
  */
 export function groupIds(cols: readonly Column[], n: number): GroupIds {
   const single = cols.length === 1 ? numericKeyValues(cols[0]!) : null;
-  return single !== null ? groupIdsNumeric(single, cols[0]!.valid, n) : groupIdsGeneric(cols, n);
+  if (single === null) return groupIdsGeneric(cols, n);
+  const range = denseKeyRange(cols[0]!, n);
+  return range !== null ? groupIdsDense(single, cols[0]!.valid, n, range) : groupIdsNumeric(single, cols[0]!.valid, n);
+}
+
+/** The integer span of key values (max - min + 1) up to which a key column is grouped by direct indexing. */
+function maxDenseSpan(n: number): number {
+  return 2 * n + 1024;
+}
+
+/** Smallest valid value and span of a single numeric key column whose valid values are all integers in a small range (see maxDenseSpan); else null. */
+export function denseKeyRange(c: Column, n: number): { readonly min: number; readonly span: number } | null {
+  const vals = numericKeyValues(c);
+  if (vals === null) return null;
+  const valid = c.valid;
+  let min = Infinity;
+  let max = -Infinity;
+  let integral = true;
+  if (valid === null) {
+    for (let i = 0; i < n; i++) {
+      const x = vals[i]!;
+      if (x < min) min = x;
+      if (x > max) max = x;
+      if (x !== Math.floor(x)) integral = false;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (valid[i] !== 1) continue;
+      const x = vals[i]!;
+      if (x < min) min = x;
+      if (x > max) max = x;
+      if (x !== Math.floor(x)) integral = false;
+    }
+  }
+  // NaN fails `x === floor(x)`; ±Infinity passes it but gives an infinite span.
+  if (!integral) return null;
+  if (min > max) return { min: 0, span: 0 };
+  const span = max - min + 1;
+  return span <= maxDenseSpan(n) ? { min, span } : null;
+}
+
+/**
+ * One integer key column in a small range: the group of a value is found at `slot[value - min]`, so
+ * no row is hashed (each group's hash is computed once, from its first row). Nulls form one group.
+ */
+function groupIdsDense(vals: Float64Array | Int32Array, valid: Uint8Array | null, n: number, range: { readonly min: number; readonly span: number }): GroupIds {
+  const groupOf = new Int32Array(n);
+  const slot = new Int32Array(range.span).fill(-1);
+  const min = range.min;
+  let firstRows = new Int32Array(Math.min(n, Math.max(16, range.span + 1)));
+  let numGroups = 0;
+  let nullGroup = -1;
+  for (let i = 0; i < n; i++) {
+    if (valid !== null && valid[i] !== 1) {
+      if (nullGroup < 0) {
+        nullGroup = numGroups++;
+        firstRows[nullGroup] = i;
+      }
+      groupOf[i] = nullGroup;
+      continue;
+    }
+    const d = (vals[i]! - min) | 0;
+    let g = slot[d]!;
+    if (g < 0) {
+      g = numGroups++;
+      slot[d] = g;
+      firstRows[g] = i;
+    }
+    groupOf[i] = g;
+  }
+  firstRows = firstRows.subarray(0, numGroups);
+  const groupHash = new Uint32Array(numGroups);
+  for (let g = 0; g < numGroups; g++) groupHash[g] = g === nullGroup ? NULL_HASH : hashNumeric(vals[firstRows[g]!]!);
+  return { groupOf, firstRows, numGroups, groupHash };
 }
 
 /** Growable per-group arrays (first row and hash), shared by both grouping paths. */

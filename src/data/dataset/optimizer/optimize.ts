@@ -78,11 +78,17 @@ function pushFilters(ops: readonly NarrowOp[]): ExprNode[] {
 
 type Required = ReadonlySet<string> | null;
 
-/** Columns the input of `ops` must provide so their output has `required` (null = all). */
-function backward(ops: readonly NarrowOp[], required: Required): Required {
+/**
+ * `ops` without the withColumns whose column nothing after them reads (nor the output, when
+ * `required` is known), and the columns their input must provide.
+ */
+function liveOps(ops: readonly NarrowOp[], required: Required): { ops: NarrowOp[]; needed: Required } {
   let needed: Set<string> | null = required === null ? null : new Set(required);
+  const live: NarrowOp[] = [];
   for (let i = ops.length - 1; i >= 0; i--) {
     const op = ops[i]!;
+    if (op.op === 'withColumn' && needed !== null && !needed.has(op.name)) continue;
+    live.push(op);
     switch (op.op) {
       case 'select': {
         const s = new Set<string>();
@@ -116,7 +122,7 @@ function backward(ops: readonly NarrowOp[], required: Required): Required {
         break;
     }
   }
-  return needed;
+  return { ops: live.reverse(), needed };
 }
 
 /** Columns a window node's input must provide: its keys, order columns and arguments, and what passes through. */
@@ -140,7 +146,7 @@ async function prune(node: PlanNode, required: Required): Promise<PlanNode> {
   switch (node.kind) {
     case 'scan': {
       const pushed = pushFilters(node.ops);
-      const needed = backward(node.ops, required);
+      const { ops, needed } = liveOps(node.ops, required);
       let columns: string[] | null = null;
       if (needed !== null && ['parquet', 'csv', 'json', 'postgres'].includes(node.source.type)) {
         const schema = (await resolveSource(node.source)).schema;
@@ -150,10 +156,12 @@ async function prune(node: PlanNode, required: Required): Promise<PlanNode> {
         if (keep.length === 0 && all.length > 0) keep.push(all[0]!);
         if (keep.length < all.length) columns = keep;
       }
-      return { ...node, columns, pushed };
+      return { ...node, ops, columns, pushed };
     }
-    case 'map':
-      return { ...node, input: await prune(node.input, backward(node.ops, required)) };
+    case 'map': {
+      const { ops, needed } = liveOps(node.ops, required);
+      return { ...node, ops, input: await prune(node.input, needed) };
+    }
     case 'aggregate':
       return { ...node, input: await prune(node.input, new Set([...node.keys, ...node.aggs.flatMap((a) => (a.column ? [a.column] : []))])) };
     case 'sort':
