@@ -81,8 +81,25 @@ const STATE_PARTS: Record<AggOp, readonly string[]> = {
   approxQuantile: ['values', 'weights'],
 };
 
+/**
+ * Name of a state column. The sum and the non-null count of a column are one state whichever
+ * aggregates need them (sum, mean, count of that column), so they are computed and shuffled once.
+ */
 function stateName(spec: AggSpec, part: string): string {
-  return `${aggOutputName(spec)}$${part}`;
+  switch (spec.op) {
+    case 'sum':
+    case 'mean':
+      return part === 'sum' ? `$sum(${spec.column!})` : `$n(${spec.column!})`;
+    case 'count':
+      return spec.column === undefined ? '$rows' : `$n(${spec.column})`;
+    default:
+      return `${aggOutputName(spec)}$${part}`;
+  }
+}
+
+/** Type of the sum state of a numeric column: int64 for integers (so `sum` stays an integer), else float64. */
+function sumVector(c: Column, s: Float64Array): arrow.Vector {
+  return c.type === 'int32' || c.type === 'int64' ? columnToVector({ type: 'int64', length: s.length, values: s, valid: null }) : f64Vector(s);
 }
 
 function validateSpecs(keys: readonly string[], aggs: readonly AggSpec[]): void {
@@ -329,22 +346,27 @@ function rowStates(table: arrow.Table, keys: readonly string[], aggs: readonly A
   const keyVectors = keys.map((k) => requireColumn(table, k));
   const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
   const vectors: arrow.Vector[] = [...keyVectors];
+  const emitted = new Set<string>();
   const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
-    fields.push(new arrow.Field(stateName(spec, part), v.type as arrow.DataType, true));
+    const name = stateName(spec, part);
+    if (emitted.has(name)) return;
+    emitted.add(name);
+    fields.push(new arrow.Field(name, v.type as arrow.DataType, true));
     vectors.push(v);
   };
+  /** True when the state is already in the output (shared with an earlier aggregate). */
+  const has = (spec: AggSpec, part: string): boolean => emitted.has(stateName(spec, part));
   for (const spec of aggs) {
     if (spec.op === 'count') {
-      out(spec, 'n', f64Vector(spec.column === undefined ? f64(n).fill(1) : validCounts(columnFromVector(requireColumn(table, spec.column), spec.column))));
+      if (!has(spec, 'n')) out(spec, 'n', f64Vector(spec.column === undefined ? f64(n).fill(1) : validCounts(columnFromVector(requireColumn(table, spec.column), spec.column))));
       continue;
     }
     const c = inputColumn(table, spec);
     switch (spec.op) {
       case 'sum':
       case 'mean': {
-        const s = valuesOrZero(c);
-        out(spec, 'sum', spec.op === 'sum' && (c.type === 'int32' || c.type === 'int64') ? columnToVector({ type: 'int64', length: n, values: s, valid: null }) : f64Vector(s));
-        out(spec, 'n', f64Vector(validCounts(c)));
+        if (!has(spec, 'sum')) out(spec, 'sum', sumVector(c, valuesOrZero(c)));
+        if (!has(spec, 'n')) out(spec, 'n', f64Vector(validCounts(c)));
         break;
       }
       case 'min':
@@ -373,13 +395,20 @@ function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readon
   const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
   const vectors: arrow.Vector[] = [...keyVectors];
   const G = g.numGroups;
+  const emitted = new Set<string>();
   const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
-    fields.push(new arrow.Field(stateName(spec, part), v.type as arrow.DataType, true));
+    const name = stateName(spec, part);
+    if (emitted.has(name)) return;
+    emitted.add(name);
+    fields.push(new arrow.Field(name, v.type as arrow.DataType, true));
     vectors.push(v);
   };
+  /** True when the state is already in the output (shared with an earlier aggregate). */
+  const has = (spec: AggSpec, part: string): boolean => emitted.has(stateName(spec, part));
   const sumCounts = new Map<string, { s: Float64Array; n: Float64Array }>();
   for (const spec of aggs) {
     if (spec.op === 'count') {
+      if (has(spec, 'n')) continue;
       const n = f64(G);
       if (spec.column === undefined) countRows(g.groupOf, n, table.numRows);
       else {
@@ -394,15 +423,15 @@ function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readon
       case 'sum':
       case 'mean': {
         // sum and mean of one column share one pass (each state column still gets its own buffer).
+        if (has(spec, 'sum') && has(spec, 'n')) break;
         let sc = sumCounts.get(spec.column!);
         if (sc === undefined) {
           sc = { s: f64(G), n: f64(G) };
           if (c.type !== 'null') sumCountInto(numericF64(c), c.valid, g.groupOf, sc.s, sc.n, c.length);
           sumCounts.set(spec.column!, sc);
-        } else sc = { s: sc.s.slice(), n: sc.n.slice() };
+        }
         const { s, n } = sc;
-        const sumVec = spec.op === 'sum' && (c.type === 'int32' || c.type === 'int64') ? columnToVector({ type: 'int64', length: G, values: s, valid: null }) : f64Vector(s);
-        out(spec, 'sum', sumVec);
+        out(spec, 'sum', sumVector(c, s));
         out(spec, 'n', f64Vector(n));
         break;
       }
@@ -464,10 +493,16 @@ export function mergeAggregates(partials: readonly arrow.Table[], keys: readonly
   const G = g.numGroups;
   const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
   const vectors: arrow.Vector[] = [...keyVectors];
+  const emitted = new Set<string>();
   const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
-    fields.push(new arrow.Field(stateName(spec, part), v.type as arrow.DataType, true));
+    const name = stateName(spec, part);
+    if (emitted.has(name)) return;
+    emitted.add(name);
+    fields.push(new arrow.Field(name, v.type as arrow.DataType, true));
     vectors.push(v);
   };
+  /** True when the state is already in the output (shared with an earlier aggregate). */
+  const has = (spec: AggSpec, part: string): boolean => emitted.has(stateName(spec, part));
   const sumPart = (spec: AggSpec, part: string): Float64Array => {
     const c = stateColumn(table, spec, part);
     const s = f64(G);
@@ -477,14 +512,16 @@ export function mergeAggregates(partials: readonly arrow.Table[], keys: readonly
   for (const spec of aggs) {
     switch (spec.op) {
       case 'count':
-        out(spec, 'n', f64Vector(sumPart(spec, 'n')));
+        if (!has(spec, 'n')) out(spec, 'n', f64Vector(sumPart(spec, 'n')));
         break;
       case 'sum':
       case 'mean': {
-        const sumType = stateColumn(table, spec, 'sum').type;
-        const s = sumPart(spec, 'sum');
-        out(spec, 'sum', sumType === 'int64' ? columnToVector({ type: 'int64', length: G, values: s, valid: null }) : f64Vector(s));
-        out(spec, 'n', f64Vector(sumPart(spec, 'n')));
+        if (!has(spec, 'sum')) {
+          const sumType = stateColumn(table, spec, 'sum').type;
+          const s = sumPart(spec, 'sum');
+          out(spec, 'sum', sumType === 'int64' ? columnToVector({ type: 'int64', length: G, values: s, valid: null }) : f64Vector(s));
+        }
+        if (!has(spec, 'n')) out(spec, 'n', f64Vector(sumPart(spec, 'n')));
         break;
       }
       case 'min':
@@ -619,5 +656,5 @@ export function aggregate(table: arrow.Table, keys: readonly string[], aggs: rea
 
 /** Names of the state columns `partialAggregate` produces for `aggs` (after the key columns). */
 export function aggregateStateColumns(aggs: readonly AggSpec[]): string[] {
-  return aggs.flatMap((a) => STATE_PARTS[a.op].map((p) => stateName(a, p)));
+  return [...new Set(aggs.flatMap((a) => STATE_PARTS[a.op].map((p) => stateName(a, p))))];
 }
