@@ -16,11 +16,11 @@ import * as arrow from 'apache-arrow';
 import { InvalidOptionError, SchemaMismatchError } from '../errors.js';
 import { type Column, columnFromValues, columnFromVector, columnToVector } from '../types/column.js';
 import { compareNumbers, compareValues } from '../types/compare.js';
-import { type LogicalType, isListType, isNumericType, typeToString } from '../types/logical-type.js';
+import { type LogicalType, arrowTypeOf, isListType, isNumericType, typeToString } from '../types/logical-type.js';
 import { concatTables } from './concat.js';
-import { partitionByHashes, partitionOfHash } from './hash-partition.js';
+import { partitionByHashes } from './hash-partition.js';
 import { quantileStateFinal, quantileStateMerge, quantileStatePartial, sketchK } from './quantile-sketch.js';
-import { denseKeyRange, groupIds, type GroupIds, hashRows, keyColumns } from './row-key.js';
+import { denseKeyRange, groupIds, groupIdsPartitioned, type GroupIds, hashRows, keyColumns } from './row-key.js';
 import { requireColumn } from './table-util.js';
 import { tableFromVectors, takeVector } from './take.js';
 
@@ -143,43 +143,36 @@ function f64Vector(values: Float64Array, valid?: Uint8Array): arrow.Vector {
   return columnToVector({ type: 'float64', length: values.length, values, valid: valid ?? null });
 }
 
-function groupKeys(table: arrow.Table, keys: readonly string[], ids?: GroupIds): { groups: Groups; keyVectors: arrow.Vector[]; hashes: Uint32Array | null } {
+function groupKeys(table: arrow.Table, keys: readonly string[], ids?: GroupIds, cols?: readonly Column[]): { groups: Groups; keyVectors: arrow.Vector[]; hashes: Uint32Array | null } {
   const n = table.numRows;
   if (keys.length === 0) return { groups: new Groups(new Int32Array(n), 1), keyVectors: [], hashes: null };
-  const { groupOf, firstRows, numGroups, groupHash } = ids ?? groupIds(keyColumns(table, keys), n);
-  const keyVectors = keys.map((k) => takeVector(requireColumn(table, k), firstRows));
+  const keyCols = cols ?? keyColumns(table, keys);
+  const { groupOf, firstRows, numGroups, groupHash } = ids ?? groupIds(keyCols, n);
+  const keyVectors = keys.map((k, i) => keyVector(requireColumn(table, k), keyCols[i]!, firstRows));
   return { groups: new Groups(groupOf, numGroups), keyVectors, hashes: groupHash };
 }
 
 /**
- * `ids` with its groups renumbered so that the groups of each partition (`partitionOfHash` of the
- * group's hash) are consecutive, partition 0 first, keeping their order within a partition; and
- * where each partition's groups start (`starts[p]`, with `starts[numPartitions]` = numGroups).
+ * The key values of each group (rows `firstRows` of a key column): gathered from the column form
+ * already made for grouping when it converts back to the same Arrow type (no pass over the Arrow
+ * chunks), else from the Arrow vector.
  */
-function groupsByPartition(ids: GroupIds, n: number, numPartitions: number): { ids: GroupIds; starts: Int32Array } {
-  const G = ids.numGroups;
-  const partOf = new Int32Array(G);
-  const starts = new Int32Array(numPartitions + 1);
-  for (let g = 0; g < G; g++) {
-    const p = partitionOfHash(ids.groupHash[g]!, numPartitions);
-    partOf[g] = p;
-    starts[p + 1]!++;
+function keyVector(v: arrow.Vector, c: Column, firstRows: Int32Array): arrow.Vector {
+  const numeric = c.type === 'int32' || c.type === 'int64' || c.type === 'float64';
+  if (!numeric || !arrow.util.compareTypes(v.type as arrow.DataType, arrowTypeOf(c.type))) return takeVector(v, firstRows);
+  const G = firstRows.length;
+  const src = c.values as Float64Array | Int32Array;
+  const values = c.type === 'int32' ? new Int32Array(G) : new Float64Array(G);
+  for (let g = 0; g < G; g++) values[g] = src[firstRows[g]!]!;
+  let valid: Uint8Array | null = null;
+  if (c.valid !== null) {
+    valid = new Uint8Array(G);
+    for (let g = 0; g < G; g++) valid[g] = c.valid[firstRows[g]!]!;
   }
-  for (let p = 0; p < numPartitions; p++) starts[p + 1]! += starts[p]!;
-  const fill = starts.slice(0, numPartitions);
-  const rank = new Int32Array(G);
-  const firstRows = new Int32Array(G);
-  const groupHash = new Uint32Array(G);
-  for (let g = 0; g < G; g++) {
-    const r = fill[partOf[g]!]!++;
-    rank[g] = r;
-    firstRows[r] = ids.firstRows[g]!;
-    groupHash[r] = ids.groupHash[g]!;
-  }
-  const groupOf = new Int32Array(n);
-  const src = ids.groupOf;
-  for (let i = 0; i < n; i++) groupOf[i] = rank[src[i]!]!;
-  return { ids: { groupOf, firstRows, numGroups: G, groupHash }, starts };
+  if (c.exact === undefined) return columnToVector({ type: c.type, length: G, values, valid });
+  const exact = new BigInt64Array(G);
+  for (let g = 0; g < G; g++) exact[g] = c.exact[firstRows[g]!]!;
+  return columnToVector({ type: c.type, length: G, values, valid, exact });
 }
 
 /** The values of a numeric column as float64 (the column's own array unless it is int32). */
@@ -293,11 +286,10 @@ export function partialAggregatePartitioned(table: arrow.Table, keys: readonly s
     const { state, hashes } = rowStates(table, keys, aggs);
     return partitionByHashes(state, hashes, numPartitions);
   }
-  const ids = groupIds(cols, n);
-  if (numPartitions === 1) return [groupedStates(table, keys, aggs, ids).state];
+  if (numPartitions === 1) return [groupedStates(table, keys, aggs, groupIds(cols, n), cols).state];
   // Groups numbered partition by partition: each partition's states are a zero-copy slice.
-  const { ids: ordered, starts } = groupsByPartition(ids, n, numPartitions);
-  const { state } = groupedStates(table, keys, aggs, ordered);
+  const { ids, starts } = groupIdsPartitioned(cols, n, numPartitions);
+  const { state } = groupedStates(table, keys, aggs, ids, cols);
   return Array.from({ length: numPartitions }, (_, p) => state.slice(starts[p]!, starts[p + 1]!));
 }
 
@@ -390,8 +382,8 @@ function rowStates(table: arrow.Table, keys: readonly string[], aggs: readonly A
 }
 
 /** Groups one partition and aggregates each group into its state row; `hashes` are the groups' key hashes (null without keys). */
-function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[], ids?: GroupIds): { state: arrow.Table; hashes: Uint32Array | null } {
-  const { groups: g, keyVectors, hashes } = groupKeys(table, keys, ids);
+function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[], ids?: GroupIds, cols?: readonly Column[]): { state: arrow.Table; hashes: Uint32Array | null } {
+  const { groups: g, keyVectors, hashes } = groupKeys(table, keys, ids, cols);
   const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
   const vectors: arrow.Vector[] = [...keyVectors];
   const G = g.numGroups;

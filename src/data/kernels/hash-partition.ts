@@ -1,6 +1,8 @@
 import type * as arrow from 'apache-arrow';
 import { InvalidOptionError } from '../errors.js';
-import { hashRows, keyColumns } from './row-key.js';
+import { hashRows, keyColumns, partitionOfHash } from './row-key.js';
+
+export { partitionOfHash };
 import { takeTable } from './take.js';
 
 /**
@@ -39,7 +41,3 @@ export function partitionByHashes(table: arrow.Table, hashes: Uint32Array, numPa
   return indices.map((idx) => takeTable(table, idx));
 }
 
-/** The partition of a row hash: `hash % numPartitions` (in 32-bit integer arithmetic while numPartitions ≤ 2^15, as a uint32 above 2^31 would make `%` a float op). */
-export function partitionOfHash(h: number, numPartitions: number): number {
-  return numPartitions <= 32768 ? ((((h >>> 16) % numPartitions) << 16) | (h & 0xffff)) % numPartitions : h % numPartitions;
-}

@@ -243,6 +243,108 @@ function groupIdsDense(vals: Float64Array | Int32Array, valid: Uint8Array | null
   return { groupOf, firstRows, numGroups, groupHash };
 }
 
+/** The partition of a row hash: `hash % numPartitions` (in 32-bit integer arithmetic while numPartitions ≤ 2^15, as a uint32 above 2^31 would make `%` a float op). */
+export function partitionOfHash(h: number, numPartitions: number): number {
+  return numPartitions <= 32768 ? ((((h >>> 16) % numPartitions) << 16) | (h & 0xffff)) % numPartitions : h % numPartitions;
+}
+
+/**
+ * The groups of `groupIds`, numbered partition by partition (`partitionOfHash` of each group's hash,
+ * partition 0 first), and where each partition's groups start (`starts[p]`; `starts[numPartitions]`
+ * is the number of groups). Within a partition, integer keys in a small range come in key order,
+ * others in order of first appearance.
+ */
+export function groupIdsPartitioned(cols: readonly Column[], n: number, numPartitions: number): { ids: GroupIds; starts: Int32Array } {
+  const single = cols.length === 1 ? numericKeyValues(cols[0]!) : null;
+  const range = single !== null ? denseKeyRange(cols[0]!, n) : null;
+  if (single !== null && range !== null) return groupIdsDensePartitioned(single, cols[0]!.valid, n, range, numPartitions);
+  return renumberByPartition(groupIds(cols, n), n, numPartitions);
+}
+
+/**
+ * `groupIdsDense` numbering groups by partition: a first pass marks the values present (their
+ * first row), a pass over the value range numbers them partition by partition, and a last pass
+ * gives each row its group.
+ */
+function groupIdsDensePartitioned(vals: Float64Array | Int32Array, valid: Uint8Array | null, n: number, range: { readonly min: number; readonly span: number }, numPartitions: number): { ids: GroupIds; starts: Int32Array } {
+  const { min, span } = range;
+  const slot = new Int32Array(span).fill(-1);
+  let nullFirst = -1;
+  for (let i = 0; i < n; i++) {
+    if (valid !== null && valid[i] !== 1) {
+      if (nullFirst < 0) nullFirst = i;
+      continue;
+    }
+    const d = (vals[i]! - min) | 0;
+    if (slot[d]! < 0) slot[d] = i;
+  }
+  // Present values (and the null group, d = -1) with their first row, hash and partition.
+  const max = Math.min(n, span + 1);
+  const entD = new Int32Array(max);
+  const entFirst = new Int32Array(max);
+  const entHash = new Uint32Array(max);
+  const entPart = new Int32Array(max);
+  const starts = new Int32Array(numPartitions + 1);
+  let G = 0;
+  const add = (d: number, first: number, h: number): void => {
+    const p = partitionOfHash(h, numPartitions);
+    entD[G] = d;
+    entFirst[G] = first;
+    entHash[G] = h;
+    entPart[G] = p;
+    starts[p + 1]!++;
+    G++;
+  };
+  for (let d = 0; d < span; d++) {
+    const first = slot[d]!;
+    if (first >= 0) add(d, first, hashNumeric(vals[first]!));
+  }
+  if (nullFirst >= 0) add(-1, nullFirst, NULL_HASH);
+  for (let p = 0; p < numPartitions; p++) starts[p + 1]! += starts[p]!;
+  const fill = starts.slice(0, numPartitions);
+  const firstRows = new Int32Array(G);
+  const groupHash = new Uint32Array(G);
+  let nullGroup = -1;
+  for (let j = 0; j < G; j++) {
+    const g = fill[entPart[j]!]!++;
+    firstRows[g] = entFirst[j]!;
+    groupHash[g] = entHash[j]!;
+    const d = entD[j]!;
+    if (d < 0) nullGroup = g;
+    else slot[d] = g;
+  }
+  const groupOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) groupOf[i] = valid !== null && valid[i] !== 1 ? nullGroup : slot[(vals[i]! - min) | 0]!;
+  return { ids: { groupOf, firstRows, numGroups: G, groupHash }, starts };
+}
+
+/** `ids` renumbered partition by partition, keeping the order of first appearance within a partition. */
+function renumberByPartition(ids: GroupIds, n: number, numPartitions: number): { ids: GroupIds; starts: Int32Array } {
+  const G = ids.numGroups;
+  const partOf = new Int32Array(G);
+  const starts = new Int32Array(numPartitions + 1);
+  for (let g = 0; g < G; g++) {
+    const p = partitionOfHash(ids.groupHash[g]!, numPartitions);
+    partOf[g] = p;
+    starts[p + 1]!++;
+  }
+  for (let p = 0; p < numPartitions; p++) starts[p + 1]! += starts[p]!;
+  const fill = starts.slice(0, numPartitions);
+  const rank = new Int32Array(G);
+  const firstRows = new Int32Array(G);
+  const groupHash = new Uint32Array(G);
+  for (let g = 0; g < G; g++) {
+    const r = fill[partOf[g]!]!++;
+    rank[g] = r;
+    firstRows[r] = ids.firstRows[g]!;
+    groupHash[r] = ids.groupHash[g]!;
+  }
+  const groupOf = new Int32Array(n);
+  const src = ids.groupOf;
+  for (let i = 0; i < n; i++) groupOf[i] = rank[src[i]!]!;
+  return { ids: { groupOf, firstRows, numGroups: G, groupHash }, starts };
+}
+
 /** Growable per-group arrays (first row and hash), shared by both grouping paths. */
 class GroupList {
   firstRows: Int32Array;
