@@ -496,9 +496,19 @@ export function mergeAggregates(partials: readonly arrow.Table[], keys: readonly
   /** True when the state is already in the output (shared with an earlier aggregate). */
   const has = (spec: AggSpec, part: string): boolean => emitted.has(stateName(spec, part));
   const sumPart = (spec: AggSpec, part: string): Float64Array => {
-    const c = stateColumn(table, spec, part);
     const s = f64(G);
-    addInto(numericF64(c), g.groupOf, s, c.length);
+    const v = requireColumn(table, stateName(spec, part));
+    if (v.type.typeId === arrow.Type.Float && (v.type as arrow.Float).precision === arrow.Precision.DOUBLE && v.nullCount === 0) {
+      // Float64 pieces are summed where they are (no copy into one array first).
+      let at = 0;
+      for (const d of v.data as arrow.Data[]) {
+        addInto(d.values as Float64Array, g.groupOf.subarray(at, at + d.length), s, d.length);
+        at += d.length;
+      }
+    } else {
+      const c = stateColumn(table, spec, part);
+      addInto(numericF64(c), g.groupOf, s, c.length);
+    }
     return s;
   };
   for (const spec of aggs) {

@@ -177,8 +177,21 @@ function maxDenseSpan(n: number): number {
   return 2 * n + 1024;
 }
 
+type DenseRange = { readonly min: number; readonly span: number } | null;
+
+/** denseKeyRange results by column and row count (columns are immutable; a kernel often asks twice). */
+const denseRanges = new WeakMap<Column, { n: number; range: DenseRange }>();
+
 /** Smallest valid value and span of a single numeric key column whose valid values are all integers in a small range (see maxDenseSpan); else null. */
-export function denseKeyRange(c: Column, n: number): { readonly min: number; readonly span: number } | null {
+export function denseKeyRange(c: Column, n: number): DenseRange {
+  const cached = denseRanges.get(c);
+  if (cached !== undefined && cached.n === n) return cached.range;
+  const range = computeDenseRange(c, n);
+  denseRanges.set(c, { n, range });
+  return range;
+}
+
+function computeDenseRange(c: Column, n: number): DenseRange {
   const vals = numericKeyValues(c);
   if (vals === null) return null;
   const valid = c.valid;
