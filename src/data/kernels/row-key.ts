@@ -291,40 +291,29 @@ function groupIdsDensePartitioned(vals: Float64Array | Int32Array, valid: Uint8A
     const d = (vals[i]! - min) | 0;
     if (slot[d]! < 0) slot[d] = i;
   }
-  // Present values (and the null group, d = -1) with their first row, hash and partition.
-  const max = Math.min(n, span + 1);
-  const entD = new Int32Array(max);
-  const entFirst = new Int32Array(max);
-  const entHash = new Uint32Array(max);
-  const entPart = new Int32Array(max);
+  // Groups per partition: the value of slot d is min + d (hashing it is cheaper than keeping hashes).
   const starts = new Int32Array(numPartitions + 1);
-  let G = 0;
-  const add = (d: number, first: number, h: number): void => {
-    const p = partitionOfHash(h, numPartitions);
-    entD[G] = d;
-    entFirst[G] = first;
-    entHash[G] = h;
-    entPart[G] = p;
-    starts[p + 1]!++;
-    G++;
-  };
-  for (let d = 0; d < span; d++) {
-    const first = slot[d]!;
-    if (first >= 0) add(d, first, hashNumeric(vals[first]!));
-  }
-  if (nullFirst >= 0) add(-1, nullFirst, NULL_HASH);
+  for (let d = 0; d < span; d++) if (slot[d]! >= 0) starts[partitionOfHash(hashNumeric(min + d), numPartitions) + 1]!++;
+  if (nullFirst >= 0) starts[partitionOfHash(NULL_HASH, numPartitions) + 1]!++;
   for (let p = 0; p < numPartitions; p++) starts[p + 1]! += starts[p]!;
+  const G = starts[numPartitions]!;
   const fill = starts.slice(0, numPartitions);
   const firstRows = new Int32Array(G);
   const groupHash = new Uint32Array(G);
+  for (let d = 0; d < span; d++) {
+    const first = slot[d]!;
+    if (first < 0) continue;
+    const h = hashNumeric(min + d);
+    const g = fill[partitionOfHash(h, numPartitions)]!++;
+    firstRows[g] = first;
+    groupHash[g] = h;
+    slot[d] = g;
+  }
   let nullGroup = -1;
-  for (let j = 0; j < G; j++) {
-    const g = fill[entPart[j]!]!++;
-    firstRows[g] = entFirst[j]!;
-    groupHash[g] = entHash[j]!;
-    const d = entD[j]!;
-    if (d < 0) nullGroup = g;
-    else slot[d] = g;
+  if (nullFirst >= 0) {
+    nullGroup = fill[partitionOfHash(NULL_HASH, numPartitions)]!++;
+    firstRows[nullGroup] = nullFirst;
+    groupHash[nullGroup] = NULL_HASH;
   }
   const groupOf = new Int32Array(n);
   for (let i = 0; i < n; i++) groupOf[i] = valid !== null && valid[i] !== 1 ? nullGroup : slot[(vals[i]! - min) | 0]!;
