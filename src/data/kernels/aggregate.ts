@@ -153,13 +153,13 @@ function groupKeys(table: arrow.Table, keys: readonly string[], ids?: GroupIds, 
 }
 
 /**
- * The key values of each group (rows `firstRows` of a key column): gathered from the column form
- * already made for grouping when it converts back to the same Arrow type (no pass over the Arrow
- * chunks), else from the Arrow vector.
+ * The key values of each group (rows `firstRows` of a key column). A key split over several chunks
+ * (concatenated states) is gathered from the column form already made for grouping when that
+ * converts back to the same Arrow type, instead of joining the chunks first.
  */
 function keyVector(v: arrow.Vector, c: Column, firstRows: Int32Array): arrow.Vector {
   const numeric = c.type === 'int32' || c.type === 'int64' || c.type === 'float64';
-  if (!numeric || !arrow.util.compareTypes(v.type as arrow.DataType, arrowTypeOf(c.type))) return takeVector(v, firstRows);
+  if (v.data.length <= 1 || !numeric || !arrow.util.compareTypes(v.type as arrow.DataType, arrowTypeOf(c.type))) return takeVector(v, firstRows);
   const G = firstRows.length;
   const src = c.values as Float64Array | Int32Array;
   const values = c.type === 'int32' ? new Int32Array(G) : new Float64Array(G);
