@@ -96,6 +96,8 @@ function hashColumn(c: Column, n: number, out: Uint32Array): void {
 
 const HI_ZERO = fmix32(0);
 const HI_NEG = fmix32(-1 | 0);
+const ZERO_MIX = Math.imul(HI_ZERO, 0x27d4eb2d);
+const NEG_MIX = Math.imul(HI_NEG, 0x27d4eb2d);
 
 /** Per-row hash of the key columns; the same values give the same hash in any process. */
 export function hashRows(cols: readonly Column[], n: number): Uint32Array {
@@ -145,6 +147,11 @@ export interface GroupIds {
 export function numericKeyValues(c: Column): Float64Array | Int32Array | null {
   if (c.exact !== undefined) return null;
   return c.values instanceof Float64Array || c.values instanceof Int32Array ? c.values : null;
+}
+
+/** `hashNumeric` of an int32 value (what hashColumn gives an int32 column). */
+function hashInt32(x: number): number {
+  return fmix32(((x >>> 0) ^ (x < 0 ? NEG_MIX : ZERO_MIX)) >>> 0);
 }
 
 /**
@@ -292,8 +299,10 @@ function groupIdsDensePartitioned(vals: Float64Array | Int32Array, valid: Uint8A
     if (slot[d]! < 0) slot[d] = i;
   }
   // Groups per partition: the value of slot d is min + d (hashing it is cheaper than keeping hashes).
+  const int32 = min >= -2147483648 && min + span <= 2147483648;
+  const hashOf = (x: number): number => (int32 ? hashInt32(x) : hashNumeric(x));
   const starts = new Int32Array(numPartitions + 1);
-  for (let d = 0; d < span; d++) if (slot[d]! >= 0) starts[partitionOfHash(hashNumeric(min + d), numPartitions) + 1]!++;
+  for (let d = 0; d < span; d++) if (slot[d]! >= 0) starts[partitionOfHash(hashOf(min + d), numPartitions) + 1]!++;
   if (nullFirst >= 0) starts[partitionOfHash(NULL_HASH, numPartitions) + 1]!++;
   for (let p = 0; p < numPartitions; p++) starts[p + 1]! += starts[p]!;
   const G = starts[numPartitions]!;
@@ -303,7 +312,7 @@ function groupIdsDensePartitioned(vals: Float64Array | Int32Array, valid: Uint8A
   for (let d = 0; d < span; d++) {
     const first = slot[d]!;
     if (first < 0) continue;
-    const h = hashNumeric(min + d);
+    const h = hashOf(min + d);
     const g = fill[partitionOfHash(h, numPartitions)]!++;
     firstRows[g] = first;
     groupHash[g] = h;

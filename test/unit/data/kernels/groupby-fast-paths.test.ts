@@ -110,6 +110,18 @@ describe('groupIdsPartitioned', () => {
     }
   });
 
+  it('numbers small ranges of keys beyond int32 partition by partition', () => {
+    for (const keys of [
+      [2 ** 40, 2 ** 40 + 1, null, 2 ** 40 + 5, 2 ** 40],
+      [-(2 ** 31) - 2, -(2 ** 31), -(2 ** 31) + 3, null, -(2 ** 31) - 1],
+      [2 ** 31 - 2, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1],
+    ]) {
+      const t = keyTable('int64', keys);
+      expect(denseKeyRange(keyColumns(t, ['k'])[0]!, t.numRows)).not.toBeNull();
+      for (const P of [1, 3, 4]) check(t, ['k'], P);
+    }
+  });
+
   it('handles an empty table', () => {
     const { ids, starts } = groupIdsPartitioned(keyColumns(keyTable('int64', []), ['k']), 0, 4);
     expect(ids.numGroups).toBe(0);
