@@ -18,6 +18,8 @@ export function castColumn(src: Column, to: ScalarTypeName): Column {
   const n = src.length;
   if (src.type === to) return src;
   if (src.type === 'null') return { type: to, length: n, values: storageFor(to, n), valid: new Uint8Array(n) };
+  // Numbers to float64 never fail: int64 shares its float64 storage (columns are immutable), int32 widens.
+  if (to === 'float64' && (src.type === 'int64' || src.type === 'int32')) return widen(src, 'float64');
   const valid = validCopy(src.valid, n);
   const out = storageFor(to, n);
   const from = src.type;

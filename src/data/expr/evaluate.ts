@@ -22,6 +22,11 @@ interface EvalContext {
   readonly types: SchemaTypes;
   readonly length: number;
   readonly cache: Map<string, Column>;
+  /**
+   * Results of arithmetic nodes: fresh storage that only the parent node reads (each node's result
+   * goes to its parent alone), so a parent `column op literal` may write into it instead of allocating.
+   */
+  readonly temporaries: Set<Column>;
 }
 
 /** Evaluates `expr` over every row of `source`, returning an Arrow vector of `outputType(expr)`. */
@@ -39,7 +44,7 @@ export function evaluate(expr: ExprInput, source: TableLike): arrow.Vector {
 /** Evaluates to the internal column form (used by kernels that consume the result directly). */
 export function evaluateColumn(expr: ExprInput, source: TableLike, types?: SchemaTypes): Column {
   const node = toNode(expr);
-  const ctx: EvalContext = { source, types: types ?? schemaTypes(source.schema), length: source.numRows, cache: new Map() };
+  const ctx: EvalContext = { source, types: types ?? schemaTypes(source.schema), length: source.numRows, cache: new Map(), temporaries: new Set() };
   inferType(node, ctx.types);
   return evalNode(node, ctx);
 }
@@ -106,7 +111,11 @@ function evalNode(node: ExprNode, ctx: EvalContext): Column {
       const r = node.right;
       if (r.op === 'lit' && typeof r.value === 'number' && ARITHMETIC.has(node.fn) && isNumericType(outType)) {
         const l = evalNode(node.left, ctx);
-        if (l.type !== 'null') return evalArithmeticScalar(node.fn, l, r.value, outType, n);
+        if (l.type !== 'null') {
+          const res = evalArithmeticScalar(node.fn, l, r.value, outType, n, ctx.temporaries.delete(l));
+          ctx.temporaries.add(res);
+          return res;
+        }
       }
       return evalBinary(node.fn, evalNode(node.left, ctx), evalNode(r, ctx), outType, n);
     }
@@ -215,10 +224,14 @@ function evalBinary(fn: BinaryFn, l: Column, r: Column, outType: LogicalType, n:
 
 const ARITHMETIC = new Set<BinaryFn>(['add', 'sub', 'mul', 'div', 'mod', 'pow']);
 
-/** `column op literal` without materializing the literal as a column (same results as evalBinary). */
-function evalArithmeticScalar(fn: BinaryFn, l: Column, y: number, t: LogicalType, n: number): Column {
-  const a = widen(l, t).values as Int32Array | Float64Array;
-  const out = storageFor(t, n) as Int32Array | Float64Array;
+/**
+ * `column op literal` without materializing the literal as a column (same results as evalBinary).
+ * With `inPlace` (l is a temporary) and no widening, the result is written over l's values.
+ */
+function evalArithmeticScalar(fn: BinaryFn, l: Column, y: number, t: LogicalType, n: number, inPlace: boolean): Column {
+  const w = widen(l, t);
+  const a = w.values as Int32Array | Float64Array;
+  const out = inPlace && w === l ? a : (storageFor(t, n) as Int32Array | Float64Array);
   const isInt = t !== 'float64';
   switch (fn) {
     case 'add':

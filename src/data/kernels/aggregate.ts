@@ -16,11 +16,11 @@ import * as arrow from 'apache-arrow';
 import { InvalidOptionError, SchemaMismatchError } from '../errors.js';
 import { type Column, columnFromValues, columnFromVector, columnToVector } from '../types/column.js';
 import { compareNumbers, compareValues } from '../types/compare.js';
-import { type LogicalType, isListType, isNumericType, typeToString } from '../types/logical-type.js';
+import { type LogicalType, arrowTypeOf, isListType, isNumericType, typeToString } from '../types/logical-type.js';
 import { concatTables } from './concat.js';
 import { partitionByHashes } from './hash-partition.js';
 import { quantileStateFinal, quantileStateMerge, quantileStatePartial, sketchK } from './quantile-sketch.js';
-import { groupIds, hashRows, keyColumns } from './row-key.js';
+import { denseKeyRange, groupIds, groupIdsPartitioned, type GroupIds, hashRows, keyColumns } from './row-key.js';
 import { requireColumn } from './table-util.js';
 import { tableFromVectors, takeVector } from './take.js';
 
@@ -81,8 +81,25 @@ const STATE_PARTS: Record<AggOp, readonly string[]> = {
   approxQuantile: ['values', 'weights'],
 };
 
+/**
+ * Name of a state column. The sum and the non-null count of a column are one state whichever
+ * aggregates need them (sum, mean, count of that column), so they are computed and shuffled once.
+ */
 function stateName(spec: AggSpec, part: string): string {
-  return `${aggOutputName(spec)}$${part}`;
+  switch (spec.op) {
+    case 'sum':
+    case 'mean':
+      return part === 'sum' ? `$sum(${spec.column!})` : `$n(${spec.column!})`;
+    case 'count':
+      return spec.column === undefined ? '$rows' : `$n(${spec.column})`;
+    default:
+      return `${aggOutputName(spec)}$${part}`;
+  }
+}
+
+/** Type of the sum state of a numeric column: int64 for integers (so `sum` stays an integer), else float64. */
+function sumVector(c: Column, s: Float64Array): arrow.Vector {
+  return c.type === 'int32' || c.type === 'int64' ? columnToVector({ type: 'int64', length: s.length, values: s, valid: null }) : f64Vector(s);
 }
 
 function validateSpecs(keys: readonly string[], aggs: readonly AggSpec[]): void {
@@ -126,12 +143,69 @@ function f64Vector(values: Float64Array, valid?: Uint8Array): arrow.Vector {
   return columnToVector({ type: 'float64', length: values.length, values, valid: valid ?? null });
 }
 
-function groupKeys(table: arrow.Table, keys: readonly string[]): { groups: Groups; keyVectors: arrow.Vector[]; hashes: Uint32Array | null } {
+function groupKeys(table: arrow.Table, keys: readonly string[], ids?: GroupIds, cols?: readonly Column[]): { groups: Groups; keyVectors: arrow.Vector[]; hashes: Uint32Array | null } {
   const n = table.numRows;
   if (keys.length === 0) return { groups: new Groups(new Int32Array(n), 1), keyVectors: [], hashes: null };
-  const { groupOf, firstRows, numGroups, groupHash } = groupIds(keyColumns(table, keys), n);
-  const keyVectors = keys.map((k) => takeVector(requireColumn(table, k), firstRows));
+  const keyCols = cols ?? keyColumns(table, keys);
+  const { groupOf, firstRows, numGroups, groupHash } = ids ?? groupIds(keyCols, n);
+  const keyVectors = keys.map((k, i) => keyVector(requireColumn(table, k), keyCols[i]!, firstRows));
   return { groups: new Groups(groupOf, numGroups), keyVectors, hashes: groupHash };
+}
+
+/**
+ * The key values of each group (rows `firstRows` of a key column). A key split over several chunks
+ * (concatenated states) is gathered from the column form already made for grouping when that
+ * converts back to the same Arrow type, instead of joining the chunks first.
+ */
+function keyVector(v: arrow.Vector, c: Column, firstRows: Int32Array): arrow.Vector {
+  const numeric = c.type === 'int32' || c.type === 'int64' || c.type === 'float64';
+  if (v.data.length <= 1 || !numeric || !arrow.util.compareTypes(v.type as arrow.DataType, arrowTypeOf(c.type))) return takeVector(v, firstRows);
+  const G = firstRows.length;
+  const src = c.values as Float64Array | Int32Array;
+  const values = c.type === 'int32' ? new Int32Array(G) : new Float64Array(G);
+  for (let g = 0; g < G; g++) values[g] = src[firstRows[g]!]!;
+  let valid: Uint8Array | null = null;
+  if (c.valid !== null) {
+    valid = new Uint8Array(G);
+    for (let g = 0; g < G; g++) valid[g] = c.valid[firstRows[g]!]!;
+  }
+  if (c.exact === undefined) return columnToVector({ type: c.type, length: G, values, valid });
+  const exact = new BigInt64Array(G);
+  for (let g = 0; g < G; g++) exact[g] = c.exact[firstRows[g]!]!;
+  return columnToVector({ type: c.type, length: G, values, valid, exact });
+}
+
+/** The values of a numeric column as float64 (the column's own array unless it is int32). */
+function numericF64(c: Column): Float64Array {
+  return c.values instanceof Int32Array ? new Float64Array(c.values) : (c.values as Float64Array);
+}
+
+/** sum[g] += x and count[g] += 1 for the valid rows of a numeric column. */
+function sumCountInto(vals: Float64Array, valid: Uint8Array | null, groupOf: Int32Array, sum: Float64Array, count: Float64Array, n: number): void {
+  if (valid === null) {
+    for (let i = 0; i < n; i++) {
+      const g = groupOf[i]!;
+      sum[g]! += vals[i]!;
+      count[g]!++;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (valid[i] !== 1) continue;
+      const g = groupOf[i]!;
+      sum[g]! += vals[i]!;
+      count[g]!++;
+    }
+  }
+}
+
+/** out[g] += vals[i] over every row (state columns have no nulls). */
+function addInto(vals: Float64Array, groupOf: Int32Array, out: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[groupOf[i]!]! += vals[i]!;
+}
+
+/** Rows per group. */
+function countRows(groupOf: Int32Array, out: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[groupOf[i]!]!++;
 }
 
 /** Index of the min/max row per group (-1 when the group has no non-null value). */
@@ -204,8 +278,19 @@ export function partialAggregate(table: arrow.Table, keys: readonly string[], ag
 export function partialAggregatePartitioned(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[], numPartitions: number): arrow.Table[] {
   validateSpecs(keys, aggs);
   if (keys.length === 0) return [groupedStates(table, keys, aggs).state];
-  const { state, hashes } = mostlyDistinct(table, keys, aggs) ? rowStates(table, keys, aggs) : groupedStates(table, keys, aggs);
-  return partitionByHashes(state, hashes!, numPartitions);
+  const n = table.numRows;
+  const cols = keyColumns(table, keys);
+  // Grouping one integer key in a small range costs little (no hashing), so it always comes first.
+  const dense = cols.length === 1 && denseKeyRange(cols[0]!, n) !== null;
+  if (!dense && mostlyDistinct(table, keys, aggs)) {
+    const { state, hashes } = rowStates(table, keys, aggs);
+    return partitionByHashes(state, hashes, numPartitions);
+  }
+  if (numPartitions === 1) return [groupedStates(table, keys, aggs, groupIds(cols, n), cols).state];
+  // Groups numbered partition by partition: each partition's states are a zero-copy slice.
+  const { ids, starts } = groupIdsPartitioned(cols, n, numPartitions);
+  const { state } = groupedStates(table, keys, aggs, ids, cols);
+  return Array.from({ length: numPartitions }, (_, p) => state.slice(starts[p]!, starts[p + 1]!));
 }
 
 /** Rows sampled to decide whether to group before a shuffle. */
@@ -253,22 +338,27 @@ function rowStates(table: arrow.Table, keys: readonly string[], aggs: readonly A
   const keyVectors = keys.map((k) => requireColumn(table, k));
   const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
   const vectors: arrow.Vector[] = [...keyVectors];
+  const emitted = new Set<string>();
   const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
-    fields.push(new arrow.Field(stateName(spec, part), v.type as arrow.DataType, true));
+    const name = stateName(spec, part);
+    if (emitted.has(name)) return;
+    emitted.add(name);
+    fields.push(new arrow.Field(name, v.type as arrow.DataType, true));
     vectors.push(v);
   };
+  /** True when the state is already in the output (shared with an earlier aggregate). */
+  const has = (spec: AggSpec, part: string): boolean => emitted.has(stateName(spec, part));
   for (const spec of aggs) {
     if (spec.op === 'count') {
-      out(spec, 'n', f64Vector(spec.column === undefined ? f64(n).fill(1) : validCounts(columnFromVector(requireColumn(table, spec.column), spec.column))));
+      if (!has(spec, 'n')) out(spec, 'n', f64Vector(spec.column === undefined ? f64(n).fill(1) : validCounts(columnFromVector(requireColumn(table, spec.column), spec.column))));
       continue;
     }
     const c = inputColumn(table, spec);
     switch (spec.op) {
       case 'sum':
       case 'mean': {
-        const s = valuesOrZero(c);
-        out(spec, 'sum', spec.op === 'sum' && (c.type === 'int32' || c.type === 'int64') ? columnToVector({ type: 'int64', length: n, values: s, valid: null }) : f64Vector(s));
-        out(spec, 'n', f64Vector(validCounts(c)));
+        if (!has(spec, 'sum')) out(spec, 'sum', sumVector(c, valuesOrZero(c)));
+        if (!has(spec, 'n')) out(spec, 'n', f64Vector(validCounts(c)));
         break;
       }
       case 'min':
@@ -292,19 +382,27 @@ function rowStates(table: arrow.Table, keys: readonly string[], aggs: readonly A
 }
 
 /** Groups one partition and aggregates each group into its state row; `hashes` are the groups' key hashes (null without keys). */
-function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[]): { state: arrow.Table; hashes: Uint32Array | null } {
-  const { groups: g, keyVectors, hashes } = groupKeys(table, keys);
+function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[], ids?: GroupIds, cols?: readonly Column[]): { state: arrow.Table; hashes: Uint32Array | null } {
+  const { groups: g, keyVectors, hashes } = groupKeys(table, keys, ids, cols);
   const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
   const vectors: arrow.Vector[] = [...keyVectors];
   const G = g.numGroups;
+  const emitted = new Set<string>();
   const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
-    fields.push(new arrow.Field(stateName(spec, part), v.type as arrow.DataType, true));
+    const name = stateName(spec, part);
+    if (emitted.has(name)) return;
+    emitted.add(name);
+    fields.push(new arrow.Field(name, v.type as arrow.DataType, true));
     vectors.push(v);
   };
+  /** True when the state is already in the output (shared with an earlier aggregate). */
+  const has = (spec: AggSpec, part: string): boolean => emitted.has(stateName(spec, part));
+  const sumCounts = new Map<string, { s: Float64Array; n: Float64Array }>();
   for (const spec of aggs) {
     if (spec.op === 'count') {
+      if (has(spec, 'n')) continue;
       const n = f64(G);
-      if (spec.column === undefined) for (let i = 0, iEnd = table.numRows; i < iEnd; i++) n[g.groupOf[i]!]!++;
+      if (spec.column === undefined) countRows(g.groupOf, n, table.numRows);
       else {
         const c = columnFromVector(requireColumn(table, spec.column), spec.column);
         for (let i = 0; i < c.length; i++) if (isValid(c, i) && c.type !== 'null') n[g.groupOf[i]!]!++;
@@ -316,19 +414,16 @@ function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readon
     switch (spec.op) {
       case 'sum':
       case 'mean': {
-        const s = f64(G);
-        const n = f64(G);
-        const vals = c.values as Float64Array;
-        if (c.type !== 'null') {
-          for (let i = 0; i < c.length; i++) {
-            if (!isValid(c, i)) continue;
-            const grp = g.groupOf[i]!;
-            s[grp]! += vals[i]!;
-            n[grp]!++;
-          }
+        // sum and mean of one column share one pass (each state column still gets its own buffer).
+        if (has(spec, 'sum') && has(spec, 'n')) break;
+        let sc = sumCounts.get(spec.column!);
+        if (sc === undefined) {
+          sc = { s: f64(G), n: f64(G) };
+          if (c.type !== 'null') sumCountInto(numericF64(c), c.valid, g.groupOf, sc.s, sc.n, c.length);
+          sumCounts.set(spec.column!, sc);
         }
-        const sumVec = spec.op === 'sum' && (c.type === 'int32' || c.type === 'int64') ? columnToVector({ type: 'int64', length: G, values: s, valid: null }) : f64Vector(s);
-        out(spec, 'sum', sumVec);
+        const { s, n } = sc;
+        out(spec, 'sum', sumVector(c, s));
         out(spec, 'n', f64Vector(n));
         break;
       }
@@ -390,28 +485,45 @@ export function mergeAggregates(partials: readonly arrow.Table[], keys: readonly
   const G = g.numGroups;
   const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
   const vectors: arrow.Vector[] = [...keyVectors];
+  const emitted = new Set<string>();
   const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
-    fields.push(new arrow.Field(stateName(spec, part), v.type as arrow.DataType, true));
+    const name = stateName(spec, part);
+    if (emitted.has(name)) return;
+    emitted.add(name);
+    fields.push(new arrow.Field(name, v.type as arrow.DataType, true));
     vectors.push(v);
   };
+  /** True when the state is already in the output (shared with an earlier aggregate). */
+  const has = (spec: AggSpec, part: string): boolean => emitted.has(stateName(spec, part));
   const sumPart = (spec: AggSpec, part: string): Float64Array => {
-    const c = stateColumn(table, spec, part);
     const s = f64(G);
-    const vals = c.values as Float64Array;
-    for (let i = 0; i < c.length; i++) s[g.groupOf[i]!]! += vals[i]!;
+    const v = requireColumn(table, stateName(spec, part));
+    if (v.type.typeId === arrow.Type.Float && (v.type as arrow.Float).precision === arrow.Precision.DOUBLE && v.nullCount === 0) {
+      // Float64 pieces are summed where they are (no copy into one array first).
+      let at = 0;
+      for (const d of v.data as arrow.Data[]) {
+        addInto(d.values as Float64Array, g.groupOf.subarray(at, at + d.length), s, d.length);
+        at += d.length;
+      }
+    } else {
+      const c = stateColumn(table, spec, part);
+      addInto(numericF64(c), g.groupOf, s, c.length);
+    }
     return s;
   };
   for (const spec of aggs) {
     switch (spec.op) {
       case 'count':
-        out(spec, 'n', f64Vector(sumPart(spec, 'n')));
+        if (!has(spec, 'n')) out(spec, 'n', f64Vector(sumPart(spec, 'n')));
         break;
       case 'sum':
       case 'mean': {
-        const sumType = stateColumn(table, spec, 'sum').type;
-        const s = sumPart(spec, 'sum');
-        out(spec, 'sum', sumType === 'int64' ? columnToVector({ type: 'int64', length: G, values: s, valid: null }) : f64Vector(s));
-        out(spec, 'n', f64Vector(sumPart(spec, 'n')));
+        if (!has(spec, 'sum')) {
+          const sumType = stateColumn(table, spec, 'sum').type;
+          const s = sumPart(spec, 'sum');
+          out(spec, 'sum', sumType === 'int64' ? columnToVector({ type: 'int64', length: G, values: s, valid: null }) : f64Vector(s));
+        }
+        if (!has(spec, 'n')) out(spec, 'n', f64Vector(sumPart(spec, 'n')));
         break;
       }
       case 'min':
@@ -546,5 +658,5 @@ export function aggregate(table: arrow.Table, keys: readonly string[], aggs: rea
 
 /** Names of the state columns `partialAggregate` produces for `aggs` (after the key columns). */
 export function aggregateStateColumns(aggs: readonly AggSpec[]): string[] {
-  return aggs.flatMap((a) => STATE_PARTS[a.op].map((p) => stateName(a, p)));
+  return [...new Set(aggs.flatMap((a) => STATE_PARTS[a.op].map((p) => stateName(a, p))))];
 }

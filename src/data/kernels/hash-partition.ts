@@ -1,6 +1,8 @@
 import type * as arrow from 'apache-arrow';
 import { InvalidOptionError } from '../errors.js';
-import { hashRows, keyColumns } from './row-key.js';
+import { hashRows, keyColumns, partitionOfHash } from './row-key.js';
+
+export { partitionOfHash };
 import { takeTable } from './take.js';
 
 /**
@@ -25,11 +27,8 @@ export function partitionByHashes(table: arrow.Table, hashes: Uint32Array, numPa
   if (numPartitions === 1) return [table];
   const part = new Int32Array(n);
   const counts = new Int32Array(numPartitions);
-  // hash % numPartitions in 32-bit integer arithmetic (a uint32 above 2^31 would make `%` a float op).
-  const small = numPartitions <= 32768;
   for (let i = 0; i < n; i++) {
-    const h = hashes[i]!;
-    const p = small ? ((((h >>> 16) % numPartitions) << 16) | (h & 0xffff)) % numPartitions : h % numPartitions;
+    const p = partitionOfHash(hashes[i]!, numPartitions);
     part[i] = p;
     counts[p]!++;
   }
@@ -41,3 +40,4 @@ export function partitionByHashes(table: arrow.Table, hashes: Uint32Array, numPa
   }
   return indices.map((idx) => takeTable(table, idx));
 }
+

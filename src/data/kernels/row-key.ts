@@ -96,6 +96,8 @@ function hashColumn(c: Column, n: number, out: Uint32Array): void {
 
 const HI_ZERO = fmix32(0);
 const HI_NEG = fmix32(-1 | 0);
+const ZERO_MIX = Math.imul(HI_ZERO, 0x27d4eb2d);
+const NEG_MIX = Math.imul(HI_NEG, 0x27d4eb2d);
 
 /** Per-row hash of the key columns; the same values give the same hash in any process. */
 export function hashRows(cols: readonly Column[], n: number): Uint32Array {
@@ -147,6 +149,11 @@ export function numericKeyValues(c: Column): Float64Array | Int32Array | null {
   return c.values instanceof Float64Array || c.values instanceof Int32Array ? c.values : null;
 }
 
+/** `hashNumeric` of an int32 value (what hashColumn gives an int32 column). */
+function hashInt32(x: number): number {
+  return fmix32(((x >>> 0) ^ (x < 0 ? NEG_MIX : ZERO_MIX)) >>> 0);
+}
+
 /**
  * `hashNumber` specialised for integral values, and equal to what `hashColumn` gives for an int32,
  * int64 or float64 holding `x` (so rows partitioned by these hashes meet those partitioned by
@@ -167,7 +174,186 @@ function hashNumeric(x: number): number {
  */
 export function groupIds(cols: readonly Column[], n: number): GroupIds {
   const single = cols.length === 1 ? numericKeyValues(cols[0]!) : null;
-  return single !== null ? groupIdsNumeric(single, cols[0]!.valid, n) : groupIdsGeneric(cols, n);
+  if (single === null) return groupIdsGeneric(cols, n);
+  const range = denseKeyRange(cols[0]!, n);
+  return range !== null ? groupIdsDense(single, cols[0]!.valid, n, range) : groupIdsNumeric(single, cols[0]!.valid, n);
+}
+
+/** The integer span of key values (max - min + 1) up to which a key column is grouped by direct indexing. */
+function maxDenseSpan(n: number): number {
+  return 2 * n + 1024;
+}
+
+type DenseRange = { readonly min: number; readonly span: number } | null;
+
+/** denseKeyRange results by column and row count (columns are immutable; a kernel often asks twice). */
+const denseRanges = new WeakMap<Column, { n: number; range: DenseRange }>();
+
+/** Smallest valid value and span of a single numeric key column whose valid values are all integers in a small range (see maxDenseSpan); else null. */
+export function denseKeyRange(c: Column, n: number): DenseRange {
+  const cached = denseRanges.get(c);
+  if (cached !== undefined && cached.n === n) return cached.range;
+  const range = computeDenseRange(c, n);
+  denseRanges.set(c, { n, range });
+  return range;
+}
+
+function computeDenseRange(c: Column, n: number): DenseRange {
+  const vals = numericKeyValues(c);
+  if (vals === null) return null;
+  const valid = c.valid;
+  let min = Infinity;
+  let max = -Infinity;
+  let integral = true;
+  if (valid === null) {
+    for (let i = 0; i < n; i++) {
+      const x = vals[i]!;
+      if (x < min) min = x;
+      if (x > max) max = x;
+      if (x !== Math.floor(x)) integral = false;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (valid[i] !== 1) continue;
+      const x = vals[i]!;
+      if (x < min) min = x;
+      if (x > max) max = x;
+      if (x !== Math.floor(x)) integral = false;
+    }
+  }
+  // NaN fails `x === floor(x)`; ±Infinity passes it but gives an infinite span.
+  if (!integral) return null;
+  if (min > max) return { min: 0, span: 0 };
+  const span = max - min + 1;
+  return span <= maxDenseSpan(n) ? { min, span } : null;
+}
+
+/**
+ * One integer key column in a small range: the group of a value is found at `slot[value - min]`, so
+ * no row is hashed (each group's hash is computed once, from its first row). Nulls form one group.
+ */
+function groupIdsDense(vals: Float64Array | Int32Array, valid: Uint8Array | null, n: number, range: { readonly min: number; readonly span: number }): GroupIds {
+  const groupOf = new Int32Array(n);
+  const slot = new Int32Array(range.span).fill(-1);
+  const min = range.min;
+  let firstRows = new Int32Array(Math.min(n, Math.max(16, range.span + 1)));
+  let numGroups = 0;
+  let nullGroup = -1;
+  for (let i = 0; i < n; i++) {
+    if (valid !== null && valid[i] !== 1) {
+      if (nullGroup < 0) {
+        nullGroup = numGroups++;
+        firstRows[nullGroup] = i;
+      }
+      groupOf[i] = nullGroup;
+      continue;
+    }
+    const d = (vals[i]! - min) | 0;
+    let g = slot[d]!;
+    if (g < 0) {
+      g = numGroups++;
+      slot[d] = g;
+      firstRows[g] = i;
+    }
+    groupOf[i] = g;
+  }
+  firstRows = firstRows.subarray(0, numGroups);
+  const groupHash = new Uint32Array(numGroups);
+  for (let g = 0; g < numGroups; g++) groupHash[g] = g === nullGroup ? NULL_HASH : hashNumeric(vals[firstRows[g]!]!);
+  return { groupOf, firstRows, numGroups, groupHash };
+}
+
+/** The partition of a row hash: `hash % numPartitions` (in 32-bit integer arithmetic while numPartitions ≤ 2^15, as a uint32 above 2^31 would make `%` a float op). */
+export function partitionOfHash(h: number, numPartitions: number): number {
+  return numPartitions <= 32768 ? ((((h >>> 16) % numPartitions) << 16) | (h & 0xffff)) % numPartitions : h % numPartitions;
+}
+
+/**
+ * The groups of `groupIds`, numbered partition by partition (`partitionOfHash` of each group's hash,
+ * partition 0 first), and where each partition's groups start (`starts[p]`; `starts[numPartitions]`
+ * is the number of groups). Within a partition, integer keys in a small range come in key order,
+ * others in order of first appearance.
+ */
+export function groupIdsPartitioned(cols: readonly Column[], n: number, numPartitions: number): { ids: GroupIds; starts: Int32Array } {
+  const single = cols.length === 1 ? numericKeyValues(cols[0]!) : null;
+  const range = single !== null ? denseKeyRange(cols[0]!, n) : null;
+  if (single !== null && range !== null) return groupIdsDensePartitioned(single, cols[0]!.valid, n, range, numPartitions);
+  return renumberByPartition(groupIds(cols, n), n, numPartitions);
+}
+
+/**
+ * `groupIdsDense` numbering groups by partition: a first pass marks the values present (their
+ * first row), a pass over the value range numbers them partition by partition, and a last pass
+ * gives each row its group.
+ */
+function groupIdsDensePartitioned(vals: Float64Array | Int32Array, valid: Uint8Array | null, n: number, range: { readonly min: number; readonly span: number }, numPartitions: number): { ids: GroupIds; starts: Int32Array } {
+  const { min, span } = range;
+  const slot = new Int32Array(span).fill(-1);
+  let nullFirst = -1;
+  for (let i = 0; i < n; i++) {
+    if (valid !== null && valid[i] !== 1) {
+      if (nullFirst < 0) nullFirst = i;
+      continue;
+    }
+    const d = (vals[i]! - min) | 0;
+    if (slot[d]! < 0) slot[d] = i;
+  }
+  // Groups per partition: the value of slot d is min + d (hashing it is cheaper than keeping hashes).
+  const int32 = min >= -2147483648 && min + span <= 2147483648;
+  const hashOf = (x: number): number => (int32 ? hashInt32(x) : hashNumeric(x));
+  const starts = new Int32Array(numPartitions + 1);
+  for (let d = 0; d < span; d++) if (slot[d]! >= 0) starts[partitionOfHash(hashOf(min + d), numPartitions) + 1]!++;
+  if (nullFirst >= 0) starts[partitionOfHash(NULL_HASH, numPartitions) + 1]!++;
+  for (let p = 0; p < numPartitions; p++) starts[p + 1]! += starts[p]!;
+  const G = starts[numPartitions]!;
+  const fill = starts.slice(0, numPartitions);
+  const firstRows = new Int32Array(G);
+  const groupHash = new Uint32Array(G);
+  for (let d = 0; d < span; d++) {
+    const first = slot[d]!;
+    if (first < 0) continue;
+    const h = hashOf(min + d);
+    const g = fill[partitionOfHash(h, numPartitions)]!++;
+    firstRows[g] = first;
+    groupHash[g] = h;
+    slot[d] = g;
+  }
+  let nullGroup = -1;
+  if (nullFirst >= 0) {
+    nullGroup = fill[partitionOfHash(NULL_HASH, numPartitions)]!++;
+    firstRows[nullGroup] = nullFirst;
+    groupHash[nullGroup] = NULL_HASH;
+  }
+  const groupOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) groupOf[i] = valid !== null && valid[i] !== 1 ? nullGroup : slot[(vals[i]! - min) | 0]!;
+  return { ids: { groupOf, firstRows, numGroups: G, groupHash }, starts };
+}
+
+/** `ids` renumbered partition by partition, keeping the order of first appearance within a partition. */
+function renumberByPartition(ids: GroupIds, n: number, numPartitions: number): { ids: GroupIds; starts: Int32Array } {
+  const G = ids.numGroups;
+  const partOf = new Int32Array(G);
+  const starts = new Int32Array(numPartitions + 1);
+  for (let g = 0; g < G; g++) {
+    const p = partitionOfHash(ids.groupHash[g]!, numPartitions);
+    partOf[g] = p;
+    starts[p + 1]!++;
+  }
+  for (let p = 0; p < numPartitions; p++) starts[p + 1]! += starts[p]!;
+  const fill = starts.slice(0, numPartitions);
+  const rank = new Int32Array(G);
+  const firstRows = new Int32Array(G);
+  const groupHash = new Uint32Array(G);
+  for (let g = 0; g < G; g++) {
+    const r = fill[partOf[g]!]!++;
+    rank[g] = r;
+    firstRows[r] = ids.firstRows[g]!;
+    groupHash[r] = ids.groupHash[g]!;
+  }
+  const groupOf = new Int32Array(n);
+  const src = ids.groupOf;
+  for (let i = 0; i < n; i++) groupOf[i] = rank[src[i]!]!;
+  return { ids: { groupOf, firstRows, numGroups: G, groupHash }, starts };
 }
 
 /** Growable per-group arrays (first row and hash), shared by both grouping paths. */

@@ -157,7 +157,7 @@ function convertVector(vector: arrow.Vector, name: string): Column {
   if (type === 'int64') {
     const f = values as Float64Array;
     let unsafe = false;
-    for (let i = 0; i < length && !unsafe; i++) if (f[i]! > Number.MAX_SAFE_INTEGER || f[i]! < -Number.MAX_SAFE_INTEGER) unsafe = true;
+    if (maybeUnsafe(f, length)) for (let i = 0; i < length && !unsafe; i++) if (f[i]! > Number.MAX_SAFE_INTEGER || f[i]! < -Number.MAX_SAFE_INTEGER) unsafe = true;
     if (unsafe) {
       const exact = new BigInt64Array(length);
       let at = 0;
@@ -234,6 +234,21 @@ function fillChunk(type: LogicalType, data: arrow.Data, out: ColumnValues, base:
 const TWO_32 = 4294967296;
 
 /**
+ * False when every value is within ±2^31 (checked as one compare pair per value); true means some
+ * value may lie beyond ±2^53, and the caller checks exactly.
+ */
+function maybeUnsafe(f: Float64Array, n: number): boolean {
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < n; i++) {
+    const x = f[i]!;
+    if (x < lo) lo = x;
+    else if (x > hi) hi = x;
+  }
+  return !(lo >= -Number.MAX_SAFE_INTEGER && hi <= Number.MAX_SAFE_INTEGER);
+}
+
+/**
  * 64-bit integers to float64 without a BigInt per value: reads the two 32-bit words of each value
  * (little-endian, as every platform Node runs on). Exact up to ±2^53; beyond that it rounds, and
  * `columnFromVector` then keeps the exact values too.
@@ -247,20 +262,32 @@ function int64WordsToFloat(src: BigInt64Array | BigUint64Array, n: number, out: 
 /**
  * Integral float64 values to int64 words without a BigInt per value (values beyond ±2^63 and
  * non-finite ones are written as 0, like the BigInt path). Rows where `valid` is 0 are left 0.
+ * `exact` is false when some valid value was not an integer within ±2^53 (so reading the words back
+ * would not give the same float64 values).
  */
-function floatToInt64Words(src: Float64Array, valid: Uint8Array | null, length: number): BigInt64Array {
+function floatToInt64Words(src: Float64Array, valid: Uint8Array | null, length: number): { data: BigInt64Array; exact: boolean } {
   const data = new BigInt64Array(length);
   const words = new Int32Array(data.buffer);
+  let exact = true;
   for (let i = 0; i < length; i++) {
+    const x = src[i]!;
+    const small = x | 0;
+    // Fast path: an int32 value (sign-extended into the high word); -0 is written as 0.
+    if (small === x) {
+      words[2 * i] = small;
+      words[2 * i + 1] = small >> 31;
+      continue;
+    }
     if (valid !== null && valid[i] !== 1) continue;
-    const v = Math.trunc(src[i]!);
+    const v = Math.trunc(x);
+    if (v !== x || v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER) exact = false;
     if (v >= -9007199254740992 && v <= 9007199254740992) {
       const hi = Math.floor(v / TWO_32);
       words[2 * i] = (v - hi * TWO_32) | 0;
       words[2 * i + 1] = hi;
     } else if (Number.isFinite(v) && Math.abs(v) < 9223372036854775808) data[i] = BigInt(v);
   }
-  return data;
+  return { data, exact };
 }
 
 function packBits(valid: Uint8Array, length: number): { bitmap: Uint8Array; nullCount: number } {
@@ -320,26 +347,36 @@ function toBuilderValue(type: LogicalType, v: unknown): unknown {
 
 /** Builds an Arrow vector from a Column. */
 export function columnToVector(col: Column): arrow.Vector {
-  const v = buildVector(col);
-  if (v.data.length === 1 && !isListType(col.type) && roundTrips(col)) columnCache.set(v.data[0] as arrow.Data, col);
-  return v;
+  const { vector, exact } = buildVector(col);
+  // Cached only when converting the vector back would give `col` again (int64/timestamp: valid values
+  // integral within ±2^53, null rows 0).
+  if (vector.data.length === 1 && !isListType(col.type) && exact) columnCache.set(vector.data[0] as arrow.Data, col);
+  return vector;
 }
 
-/** True when converting the built vector back would give `col` again (int64/timestamp: integral values within ±2^53). */
-function roundTrips(col: Column): boolean {
-  if (col.type !== 'int64' && col.type !== 'timestamp') return true;
-  if (col.exact !== undefined) return false;
-  const v = col.values as Float64Array;
-  for (let i = 0; i < col.length; i++) {
-    const x = v[i]!;
-    if (x !== Math.trunc(x) || x > Number.MAX_SAFE_INTEGER || x < -Number.MAX_SAFE_INTEGER) {
-      if (col.valid === null || col.valid[i] === 1 || x !== x) return false;
-    }
+/** The vector, and whether it holds exactly `col`'s values (see columnToVector). */
+function buildVector(col: Column): { vector: arrow.Vector; exact: boolean } {
+  if (col.type === 'int64' || col.type === 'timestamp') return buildInt64Vector(col);
+  return { vector: buildOtherVector(col), exact: true };
+}
+
+function buildInt64Vector(col: Column): { vector: arrow.Vector; exact: boolean } {
+  const { type, length } = col;
+  const { bitmap, nullCount } = col.valid === null ? { bitmap: new Uint8Array(0), nullCount: 0 } : packBits(col.valid, length);
+  const nullBitmap = nullCount === 0 ? new Uint8Array(0) : bitmap;
+  const { data, exact } = col.exact !== undefined && col.exact.length === length ? { data: col.exact, exact: false } : floatToInt64Words(col.values as Float64Array, col.valid, length);
+  const arrowType = type === 'int64' ? new arrow.Int64() : new arrow.TimestampMillisecond();
+  const vector = new arrow.Vector([arrow.makeData({ type: arrowType, length, nullCount, nullBitmap, data } as never)]) as arrow.Vector;
+  // A null row written as 0 reads back as 0: exact only if the float there was 0 too.
+  let nullsZero = true;
+  if (exact && nullCount > 0) {
+    const f = col.values as Float64Array;
+    for (let i = 0; i < length && nullsZero; i++) if (col.valid![i] !== 1 && f[i] !== 0) nullsZero = false;
   }
-  return true;
+  return { vector, exact: exact && nullsZero };
 }
 
-function buildVector(col: Column): arrow.Vector {
+function buildOtherVector(col: Column): arrow.Vector {
   const { type, length } = col;
   const arrowType = arrowTypeOf(type);
   if (type === 'null') return new arrow.Vector([arrow.makeData({ type: new arrow.Null(), length })]);
@@ -357,12 +394,8 @@ function buildVector(col: Column): arrow.Vector {
     case 'float64':
       return new arrow.Vector([arrow.makeData({ type: new arrow.Float64(), length, nullCount, nullBitmap, data: col.values as Float64Array })]);
     case 'int64':
-    case 'timestamp': {
-      const data = col.exact !== undefined && col.exact.length === length ? col.exact : floatToInt64Words(col.values as Float64Array, col.valid, length);
-      return type === 'int64'
-        ? new arrow.Vector([arrow.makeData({ type: new arrow.Int64(), length, nullCount, nullBitmap, data })])
-        : new arrow.Vector([arrow.makeData({ type: new arrow.TimestampMillisecond(), length, nullCount, nullBitmap, data })]);
-    }
+    case 'timestamp':
+      return buildInt64Vector(col).vector;
     case 'bool': {
       const src = col.values as Uint8Array;
       const data = new Uint8Array(((length + 63) >> 6) << 3);

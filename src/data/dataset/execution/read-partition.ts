@@ -12,6 +12,7 @@ import { connectPostgres } from '../../io/pg-connect.js';
 import { readPostgresPartition } from '../../io/pg-reader.js';
 import { buildVector, parseText, INVALID } from '../../io/text-values.js';
 import { evaluate } from '../../expr/evaluate.js';
+import { columnToVector } from '../../types/column.js';
 import { tableFromVectors } from '../../kernels/take.js';
 import { col } from '../../expr/expr.js';
 import { arrowTypeOf, logicalTypeOf, isScalarTypeName, typeToString } from '../../types/logical-type.js';
@@ -20,16 +21,10 @@ import type { ReadSpec } from '../sources/read-spec.js';
 
 function rangeTable(start: number, end: number, column: string): arrow.Table {
   const n = Math.max(0, end - start);
-  const data = new BigInt64Array(n);
-  // Written as 32-bit words (little-endian): a BigInt per row costs more than the rest of a read.
-  const words = new Int32Array(data.buffer);
-  for (let i = 0; i < n; i++) {
-    const v = start + i;
-    const hi = Math.floor(v / 4294967296);
-    words[2 * i] = (v - hi * 4294967296) | 0;
-    words[2 * i + 1] = hi;
-  }
-  const v = new arrow.Vector([arrow.makeData({ type: new arrow.Int64(), length: n, nullCount: 0, data })]);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = start + i;
+  // Built from the column form, which stays cached for the expressions evaluated over this partition.
+  const v = columnToVector({ type: 'int64', length: n, values, valid: null });
   return tableFromVectors([new arrow.Field(column, new arrow.Int64(), false)], [v], n);
 }
 
