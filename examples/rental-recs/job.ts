@@ -48,7 +48,7 @@ export interface JobOptions {
   /** Generate ≈N synthetic ratings first (replacing the tables). */
   synthetic?: number | undefined;
   seed?: number;
-  /** Load the real Albany data first (automatic in the embedded default when no ratings exist yet). */
+  /** Load the real Albany data first (automatic in the embedded default's own folder when it has no ratings yet; never in a `dataDir` given). */
   loadAlbany?: boolean;
   feedback?: Feedback | 'auto';
   grid?: Grid;
@@ -218,7 +218,9 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   if (o.synthetic) {
     const rep = await timed(`generate ${o.synthetic.toLocaleString('en-US')} ratings`, () => generateSynthetic(target, o.synthetic!, o.seed ?? 42));
     for (const [t, n] of Object.entries(rep.tables)) sizes[`${t} (generated)`] = n;
-  } else if (o.loadAlbany || (target.kind === 'parquet' && !existsSync(join(target.dir, 'ratings')))) {
+  } else if (o.loadAlbany || (target.kind === 'parquet' && o.dataDir === undefined && !existsSync(join(target.dir, 'ratings')))) {
+    // The embedded default's own folder is filled from the Albany CSVs on the first run; a folder
+    // the caller names (dataDir) is read as it is, so a missing table there is an error.
     const rep = await timed('load Albany CSV', () => loadAlbany(target));
     for (const [t, n] of Object.entries(rep.tables)) sizes[`${t} (loaded)`] = n;
   }
