@@ -216,7 +216,10 @@ describe('embedded default (Parquet)', () => {
     expect(html).toContain('NDCG@10');
     expect(html).toContain('aria-label="training curves"');
     expect(html).toContain('Cold start');
+    expect(html).toContain('Model selection (validation)');
+    expect(result.selection).toEqual({ validation: [], reason: "options.serve is 'neural'" });
     expect(textReport(result)).toMatch(/most popular/);
+    expect(textReport(result)).toMatch(/served: neural two-tower .* — options.serve is 'neural'/);
   }, 120_000);
 
   it('is deterministic by seed', async () => {
