@@ -6,7 +6,8 @@
  * recommend (top-N unrated per user) → write → report.
  *
  * The served model (`JobOptions.serve`, default 'best'): the one of ALS and the neural model with
- * the higher test NDCG@10 (the metrics of both are reported either way).
+ * the higher NDCG@10 on the validation split, both fitted on the training rows (the split tuning
+ * uses); the test set is only used to report the metrics of both, never to choose.
  *
  * Extension point: `JobHooks.extraModels` returns more Scorers (evaluate.ts) that are evaluated
  * next to the others and appear in the metrics table and the HTML report.
@@ -47,7 +48,7 @@ export interface JobOptions {
   /** Generate ≈N synthetic ratings first (replacing the tables). */
   synthetic?: number | undefined;
   seed?: number;
-  /** Load the real Albany data first (automatic in the embedded default when no ratings exist yet). */
+  /** Load the real Albany data first (automatic in the embedded default's own folder when it has no ratings yet; never in a `dataDir` given). */
   loadAlbany?: boolean;
   feedback?: Feedback | 'auto';
   grid?: Grid;
@@ -59,7 +60,11 @@ export interface JobOptions {
   maxEvalUsers?: number;
   /** The neural model's options (merged over NEURAL_DEFAULTS in neural.ts), or false to skip featurization and the neural model. */
   neural?: NeuralRecommenderOptions | false;
-  /** Which model writes the recommendations: the better on test NDCG@10 ('best'), or the one named. @default 'best' */
+  /**
+   * Which model writes the recommendations: the better on validation NDCG@10 ('best': ALS with the
+   * tuned values and the neural model, each fitted on the training rows), or the one named.
+   * @default 'best'
+   */
   serve?: 'best' | 'als' | 'neural';
   hooks?: JobHooks;
   log?: (line: string) => void;
@@ -103,6 +108,11 @@ export interface JobResult {
   gridMetric: string;
   best: { rank: number; regParam: number; maxIter: number };
   metrics: MetricsRow[];
+  /**
+   * How the served model was chosen: the validation metrics of the candidates (fitted on the
+   * training rows) when `serve` is 'best' and there is a validation split, and the reason.
+   */
+  selection: { validation: MetricsRow[]; reason: string };
   k: number;
   recommendations: { rows: number; users: number; where: string; model: string };
   /** Training loss per epoch of each neural fit. */
@@ -199,7 +209,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     const v = await fn();
     const ms = performance.now() - t0;
     stages.push({ name, ms });
-    log(`  ${name.padEnd(22)} ${(ms / 1000).toFixed(2).padStart(8)} s`);
+    log(`  ${name.padEnd(26)} ${(ms / 1000).toFixed(2).padStart(8)} s`);
     return v;
   };
   log(`rental-recs: data in ${describeTarget(target)}`);
@@ -208,7 +218,9 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   if (o.synthetic) {
     const rep = await timed(`generate ${o.synthetic.toLocaleString('en-US')} ratings`, () => generateSynthetic(target, o.synthetic!, o.seed ?? 42));
     for (const [t, n] of Object.entries(rep.tables)) sizes[`${t} (generated)`] = n;
-  } else if (o.loadAlbany || (target.kind === 'parquet' && !existsSync(join(target.dir, 'ratings')))) {
+  } else if (o.loadAlbany || (target.kind === 'parquet' && o.dataDir === undefined && !existsSync(join(target.dir, 'ratings')))) {
+    // The embedded default's own folder is filled from the Albany CSVs on the first run; a folder
+    // the caller names (dataDir) is read as it is, so a missing table there is an error.
     const rep = await timed('load Albany CSV', () => loadAlbany(target));
     for (const [t, n] of Object.entries(rep.tables)) sizes[`${t} (loaded)`] = n;
   }
@@ -256,6 +268,8 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   const trainSeen = csrOf(x, split.train, numUsers);
   const valHeld = csrOf(x, split.validation, numUsers);
   let best = { rank: grid.rank[0]!, regParam: grid.regParam[0]!, maxIter: grid.maxIter[0]! };
+  /** ALS with the best values, fitted on the training rows (a candidate of the model selection). */
+  let alsOnTrain: Scorer | undefined;
   if (split.validation.length === 0 || grid.rank.length * grid.regParam.length * grid.maxIter.length === 1) {
     notes.push(split.validation.length === 0 ? 'no validation users (every user has fewer than 3 dates): grid search skipped, first grid values used' : 'grid has one point');
   } else {
@@ -272,15 +286,40 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
         if (Number.isNaN(bestMetric) || better) {
           bestMetric = metric;
           best = { rank, regParam, maxIter };
+          alsOnTrain = s;
         }
       }
     });
   }
 
-  // 5. Train on train + validation, evaluate on test against the baseline.
+  // 5. Choose the served model on validation: ALS (tuned values) and the neural model, both fitted on
+  //    the training rows, ranked by validation NDCG@K. The test set plays no part in the choice.
+  const serve = o.serve ?? 'best';
+  if (serve === 'neural' && !neuralOptions) throw new Error("options.serve is 'neural' but the neural model is switched off (options.neural is false)");
+  const curves: JobResult['curves'] = [];
+  const selection: JobResult['selection'] = { validation: [], reason: '' };
+  let serveNeural = serve === 'neural';
+  if (serve !== 'best') selection.reason = `options.serve is '${serve}'`;
+  else if (!neuralOptions || !listing) selection.reason = 'ALS is the only model (the neural model is off)';
+  else if (split.validation.length === 0) selection.reason = 'no validation split (every user has fewer than 3 dates): ALS served by default';
+  else {
+    const als = alsOnTrain ?? (await timed('train ALS (train)', () => fitALS(x, split.train, numUsers, best, alpha)));
+    const nn = await timed('train neural (train)', () => fitNeural(x, split.train, numUsers, listing!, neuralOptions));
+    curves.push({ name: 'neural (train)', loss: nn.stats.lossHistory });
+    selection.validation = await timed('select on validation', async () => {
+      const pop: Scorer = { kind: 'popularity', name: 'most popular', popularity: popularity(x, split.train) };
+      const rows: MetricsRow[] = [];
+      for (const m of [als, nn.scorer, pop]) rows.push({ model: m.name, ...(await rankingMetrics(m, valUsers, trainSeen, valHeld, numItems, K)) });
+      return rows;
+    });
+    const [a, n] = selection.validation;
+    serveNeural = n!.ndcg > a!.ndcg;
+    selection.reason = `validation NDCG@${K}: ${serveNeural ? 'neural' : 'ALS'} ${(serveNeural ? n! : a!).ndcg.toFixed(4)} vs ${serveNeural ? 'ALS' : 'neural'} ${(serveNeural ? a! : n!).ndcg.toFixed(4)} (${valUsers.length} validation users, both fitted on the training rows)`;
+  }
+
+  // 6. Train on train + validation, evaluate on test against the baseline (reported, not used to choose).
   const fitRows = concatRows(split.train, split.validation);
   const evalModel = await timed('train ALS (train+val)', () => fitALS(x, fitRows, numUsers, best, alpha));
-  const curves: JobResult['curves'] = [];
   let evalNeural: Scorer | undefined;
   if (neuralOptions && listing) {
     const fit = await timed('train neural (train+val)', () => fitNeural(x, fitRows, numUsers, listing!, neuralOptions));
@@ -307,11 +346,8 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     return rows;
   });
 
-  // 6. Train the served model on everything, recommend top-N unrated listings per user, write atomically.
-  const serve = o.serve ?? 'best';
-  const ndcgOf = (s: Scorer | undefined): number => metrics.find((m) => m.model === s?.name)?.ndcg ?? -Infinity;
-  const useNeural = evalNeural !== undefined && (serve === 'neural' || (serve === 'best' && ndcgOf(evalNeural) > ndcgOf(evalModel)));
-  if (serve === 'neural' && !evalNeural) throw new Error("options.serve is 'neural' but the neural model is switched off (options.neural is false)");
+  // 7. Train the served model on everything, recommend top-N unrated listings per user, write atomically.
+  const useNeural = serveNeural && neuralOptions !== undefined && listing !== undefined;
   const allRows = Int32Array.from({ length: x.user.length }, (_, i) => i);
   const final: Scorer = useNeural
     ? await timed('train neural (all data)', async () => {
@@ -320,7 +356,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
       return fit.scorer;
     })
     : await timed('train ALS (all data)', () => fitALS(x, allRows, numUsers, best, alpha));
-  notes.push(`recommendations by ${final.name}${serve === 'best' ? ` (the better test NDCG@${K}${evalNeural ? '' : '; the only model'})` : ' (options.serve)'}`);
+  notes.push(`recommendations by ${final.name}: ${selection.reason}`);
   const recs = await timed('recommend', async () => {
     const users = Int32Array.from({ length: numUsers }, (_, u) => u);
     const top = await topKFor(final, users, csrOf(x, allRows, numUsers), numItems, topN);
@@ -329,7 +365,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   const where = target.kind === 'postgres' ? `table ${target.schema}.recommendations` : join(target.dir, 'recommendations');
   const written = await timed('write', () => replaceTable(target, 'recommendations', fromArrow(recs, { numPartitions: Math.max(1, Math.min(8, Math.ceil(recs.numRows / 250_000))) }), ['user_id', 'rank']));
   return {
-    target: describeTarget(target), feedback: x.feedback, sizes, stages, grid: gridRows, gridMetric, best, metrics, k: K,
+    target: describeTarget(target), feedback: x.feedback, sizes, stages, grid: gridRows, gridMetric, best, metrics, selection, k: K,
     recommendations: { rows: written, users: numUsers, where, model: final.name }, curves, coldStart, notes,
   };
 }

@@ -1,12 +1,14 @@
 /**
- * The rental recommendations job (issue 7, first version):
+ * The rental recommendations job (issue 7) — what `npm start` runs:
  *
- *   node dist/examples/rental-recs/main.js [--synthetic N] [--seed S] [--database-url URL] [--schema S] [--load-albany] [--out DIR]
+ *   node dist/examples/rental-recs/main.js [--synthetic N] [--seed S] [--database-url URL] [--schema S]
+ *     [--load-albany] [--data-dir DIR] [--out DIR] [--serve best|als|neural] [--no-neural]
  *
  * Starts a local cluster (or joins SHOAL_ADDRESS), reads ratings from PostgreSQL when DATABASE_URL
  * (or --database-url) is set, otherwise from Parquet files under examples/rental-recs/data/ (the
- * Albany data is loaded into them on first run), tunes and trains ALS, evaluates it against a
- * most-popular baseline, writes the top-5 per user and prints a report (+ HTML).
+ * Albany data is loaded into them on first run), tunes ALS, trains it and the neural two-tower
+ * model, chooses the served model on validation, evaluates both against a most-popular baseline on
+ * test, writes the top-5 per user and prints a report (+ HTML).
  */
 import { join } from 'node:path';
 import { init, isMain, shutdown } from 'shoal';
@@ -35,7 +37,12 @@ export function parseArgs(argv: string[]): JobOptions & { outDir: string } {
     else if (flag === '--load-albany') o.loadAlbany = true;
     else if (flag === '--data-dir') o.dataDir = value();
     else if (flag === '--out') o.outDir = value();
-    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --load-albany, --data-dir DIR, --out DIR)`);
+    else if (flag === '--serve') {
+      const v = value();
+      if (v !== 'best' && v !== 'als' && v !== 'neural') throw new Error(`--serve must be best, als or neural (got ${v})`);
+      o.serve = v;
+    } else if (flag === '--no-neural' && inline === undefined) o.neural = false;
+    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --load-albany, --data-dir DIR, --out DIR, --serve best|als|neural, --no-neural)`);
   }
   return o;
 }

@@ -36,7 +36,9 @@ export function textReport(r: JobResult, htmlPath?: string): string {
     `Grid search (validation ${r.gridMetric}; best: rank ${r.best.rank}, regParam ${r.best.regParam}, maxIter ${r.best.maxIter})`,
     ...table(['rank', 'regParam', 'maxIter', r.gridMetric, 'time'], r.grid.map((g) => [String(g.rank), String(g.regParam), String(g.maxIter), f4(g.metric), secs(g.ms)])),
     '',
-    `Test metrics (leave-last-out, full catalogue ranking, rated listings excluded)`,
+    `Model selection (validation split, candidates fitted on the training rows)`,
+    ...selectionLines(r),
+    `Test metrics (leave-last-out, models fitted on train + validation, full catalogue ranking, rated listings excluded)`,
     ...table(metricsHeader(r), metricsRows(r)),
     '',
     ...coldStartLines(r),
@@ -47,6 +49,16 @@ export function textReport(r: JobResult, htmlPath?: string): string {
     ...r.notes.map((n) => `note: ${n}`),
   ];
   return out.join('\n');
+}
+
+/** The validation table of the model selection (candidates fitted on the training rows), or nothing. */
+function selectionLines(r: JobResult): string[] {
+  const rows = r.selection.validation.map((m) => [m.model, f4(m.hr), f4(m.ndcg), f4(m.recall), String(m.users)]);
+  return [
+    `  served: ${r.recommendations.model} — ${r.selection.reason}`,
+    ...(rows.length ? table(['model', `HR@${r.k}`, `NDCG@${r.k}`, `Recall@${r.k}`, 'users'], rows) : []),
+    '',
+  ];
 }
 
 function coldStartText(r: JobResult): string[] {
@@ -143,6 +155,7 @@ export function htmlReport(r: JobResult): string {
 body{font-family:system-ui,sans-serif;margin:2em;max-width:900px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}h2{margin-top:1.4em}</style></head><body>
 <h1>Rental recommendations</h1><p>${esc(r.feedback)} feedback · data: ${esc(r.target)} · total ${secs(total)}</p>
 <h2>Metrics (test, leave-last-out, full catalogue)</h2>${metricsSvg(r)}${htmlTable(metricsHeader(r), metricsRows(r))}
+<h2>Model selection (validation)</h2><p>Served: ${esc(r.recommendations.model)} — ${esc(r.selection.reason)}</p>${r.selection.validation.length ? htmlTable(['model', `HR@${r.k}`, `NDCG@${r.k}`, `Recall@${r.k}`, 'users'], r.selection.validation.map((m) => [m.model, f4(m.hr), f4(m.ndcg), f4(m.recall), String(m.users)])) : ''}
 <h2>Cold start</h2>${coldStartText(r).map((l) => `<p>${esc(l)}</p>`).join('') || '<p>-</p>'}
 <h2>Training curves (neural model)</h2>${curvesSvg(r)}
 <h2>Stage timings</h2>${stagesSvg(r)}

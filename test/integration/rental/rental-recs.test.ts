@@ -3,7 +3,8 @@
  * PostgreSQL (127.0.0.1:5432, db `test`; skipped locally when unreachable, FAILS when CI is set) and
  * in the embedded default (Parquet), each with a small synthetic dataset; ALS, the neural two-tower
  * model (listing features, trained with the data-parallel Trainer) and most-popular are evaluated;
- * the recommendations — by ALS, and by the neural model — must have one row per (user, rank) for
+ * the served model is the better of ALS and the neural model on the validation split; the
+ * recommendations — chosen that way, and forced to the neural model — must have one row per (user, rank) for
  * ranks 1..5, no listing the user rated, scores non-increasing by rank; the PostgreSQL table is
  * swapped in atomically. Bad input: a missing table or column (named in the error), an empty ratings
  * table, ratings out of range, and the duplicate policy.
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { DateDay, Float64, Int64, makeData, makeVector, Table } from 'apache-arrow';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readParquet } from 'shoal';
+import { fromArrow, readParquet } from 'shoal';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { runJob, type Grid } from '../../../examples/rental-recs/job.js';
 import { generateSynthetic, loadAlbany } from '../../../examples/rental-recs/load.js';
@@ -64,8 +65,8 @@ describe('PostgreSQL', () => {
     if (!client) return ctx.skip();
     const schema = await newSchema();
     const target = { kind: 'postgres', url, schema } as const;
-    const gen = await generateSynthetic(target, 10_000, 7);
-    expect(gen.tables.ratings).toBeGreaterThan(5_000);
+    const gen = await generateSynthetic(target, 6_000, 7);
+    expect(gen.tables.ratings).toBeGreaterThan(3_000);
     // Repeat some ratings a day later with 5 stars: the policy keeps the latest.
     const dup = await client.query(`INSERT INTO ${schema}.ratings SELECT user_id, listing_id, 5, rated_at + 1 FROM ${schema}.ratings WHERE user_id % 40 = 0`);
     expect(dup.rowCount).toBeGreaterThan(0);
@@ -82,7 +83,8 @@ describe('PostgreSQL', () => {
       }
     })();
     // The neural model data-parallel on both CPUs (two Trainer workers averaging every 4 steps).
-    const result = await runJob({ databaseUrl: url, pgSchema: schema, grid: GRID, neural: { ...NEURAL, numWorkers: 2 }, serve: 'als', log: quiet }).finally(() => (polling = false));
+    // serve: 'best' (the default): ALS and the neural model fitted on train, the better on validation serves.
+    const result = await runJob({ databaseUrl: url, pgSchema: schema, grid: GRID, neural: { ...NEURAL, numWorkers: 2 }, log: quiet }).finally(() => (polling = false));
     await poll;
     await reader.end();
 
@@ -90,7 +92,13 @@ describe('PostgreSQL', () => {
     expect(result.sizes['duplicates merged']).toBe(dup.rowCount);
     expect(result.grid).toHaveLength(2);
     expect(result.metrics.map((m) => m.model)).toEqual([expect.stringMatching(/^ALS/), expect.stringMatching(/^neural two-tower/), 'most popular']);
-    expect(result.recommendations.model).toMatch(/^ALS/);
+    // The served model is chosen on the validation split, never on test.
+    const [alsVal, neuralVal, popVal] = result.selection.validation;
+    expect([alsVal!.model, neuralVal!.model, popVal!.model]).toEqual([result.metrics[0]!.model, result.metrics[1]!.model, 'most popular']);
+    expect(alsVal!.users).toBeGreaterThan(0);
+    expect(result.recommendations.model).toBe(neuralVal!.ndcg > alsVal!.ndcg ? neuralVal!.model : alsVal!.model);
+    expect(result.selection.reason).toMatch(/^validation NDCG@10: /);
+    expect(result.curves.map((c) => c.name)).toEqual(['neural (train)', 'neural (train+val)', ...(neuralVal!.ndcg > alsVal!.ndcg ? ['neural (all data)'] : [])]);
     expect(result.notes.join('\n')).toMatch(/neural model: .* trained on the cluster \(2 worker\(s\)\)/);
     for (const m of result.metrics) {
       expect(m.hr).toBeGreaterThanOrEqual(0);
@@ -106,7 +114,7 @@ describe('PostgreSQL', () => {
        JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name AND k.table_schema = c.table_schema
        WHERE c.table_schema = $1 AND c.table_name = 'recommendations' AND c.constraint_type = 'PRIMARY KEY'`, [schema]);
     expect(pk.rows[0].cols).toBe('user_id,rank');
-  }, 120_000);
+  }, 240_000);
 
   it('loads the real Albany data: exact bigint ids, "$1,379.00" prices, CRLF reviews as stays, the calendar', async (ctx) => {
     if (!client) return ctx.skip();
@@ -208,7 +216,10 @@ describe('embedded default (Parquet)', () => {
     expect(html).toContain('NDCG@10');
     expect(html).toContain('aria-label="training curves"');
     expect(html).toContain('Cold start');
+    expect(html).toContain('Model selection (validation)');
+    expect(result.selection).toEqual({ validation: [], reason: "options.serve is 'neural'" });
     expect(textReport(result)).toMatch(/most popular/);
+    expect(textReport(result)).toMatch(/served: neural two-tower .* — options.serve is 'neural'/);
   }, 120_000);
 
   it('is deterministic by seed', async () => {
@@ -222,6 +233,91 @@ describe('embedded default (Parquet)', () => {
     expect(ta.numRows).toBe(tb.numRows);
     for (const c of ['user_id', 'listing_id', 'rating', 'rated_at']) expect(Array.from(ta.getChild(c)!.toArray() as ArrayLike<unknown>)).toEqual(Array.from(tb.getChild(c)!.toArray() as ArrayLike<unknown>));
   });
+});
+
+describe('embedded default (Parquet): bad input', () => {
+  /** A Parquet folder holding the given tables (written through shoal's data layer). */
+  async function parquetDir(tables: Record<string, Table>): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'rental-bad-'));
+    dirs.push(dir);
+    for (const [name, t] of Object.entries(tables)) await fromArrow(t).writeParquet(join(dir, name));
+    return dir;
+  }
+  const ratingsOf = (rows: Array<[number, number, number, string]>): Table =>
+    new Table({
+      user_id: makeVector(makeData({ type: new Int64(), length: rows.length, data: BigInt64Array.from(rows, (r) => BigInt(r[0])) })),
+      listing_id: makeVector(makeData({ type: new Int64(), length: rows.length, data: BigInt64Array.from(rows, (r) => BigInt(r[1])) })),
+      rating: makeVector(makeData({ type: new Float64(), length: rows.length, data: Float64Array.from(rows, (r) => r[2]) })),
+      rated_at: makeVector(makeData({ type: new DateDay(), length: rows.length, data: Int32Array.from(rows, (r) => Date.parse(r[3]) / 86_400_000) })),
+    });
+  const listingsOf = (ids: number[]): Table => new Table({ id: makeVector(makeData({ type: new Int64(), length: ids.length, data: BigInt64Array.from(ids, BigInt) })) });
+
+  it('names a missing table (a data folder given is never filled with the Albany data)', async () => {
+    const dir = await parquetDir({ listings: listingsOf([1, 2]) });
+    const err = await runJob({ dataDir: dir, grid: ONE, neural: false, log: quiet }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RentalSchemaError);
+    expect((err as RentalSchemaError).table).toBe('ratings');
+    expect((err as Error).message).toMatch(/table "ratings" is missing in .*rental-bad-/);
+  });
+
+  it('names a missing column', async () => {
+    const full = ratingsOf([[1, 1, 4, '2024-01-01']]);
+    const dir = await parquetDir({ listings: listingsOf([1]), ratings: full.select(['user_id', 'listing_id', 'rating']) });
+    const err = await runJob({ dataDir: dir, grid: ONE, neural: false, log: quiet }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RentalSchemaError);
+    expect((err as RentalSchemaError).column).toBe('rated_at');
+    expect((err as Error).message).toMatch(/table "ratings" has no column "rated_at" .*\(it has: user_id, listing_id, rating\)/);
+  });
+
+  it('rejects an empty ratings table', async () => {
+    const dir = await parquetDir({ listings: listingsOf([1]), ratings: ratingsOf([]) });
+    const err = await runJob({ dataDir: dir, grid: ONE, neural: false, log: quiet }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RatingsValidationError);
+    expect((err as Error).message).toMatch(/ratings table is empty/);
+  });
+
+  it('rejects ratings out of range, naming the column and an example, and leaves the recommendations untouched', async () => {
+    const previous = new Table({ user_id: makeVector(BigInt64Array.of(10n)), rank: makeVector(Int32Array.of(1)), listing_id: makeVector(BigInt64Array.of(3n)) });
+    const dir = await parquetDir({
+      listings: listingsOf([1, 2, 3]),
+      ratings: ratingsOf([[10, 1, 4, '2024-01-01'], [10, 2, 5.5, '2024-01-02'], [11, 3, -1, '2024-01-03'], [11, 1, 3, '2024-01-04']]),
+      recommendations: previous,
+    });
+    const err = await runJob({ dataDir: dir, grid: ONE, neural: false, log: quiet }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RatingsValidationError);
+    expect((err as RatingsValidationError).column).toBe('rating');
+    expect((err as RatingsValidationError).count).toBe(2);
+    expect((err as Error).message).toMatch(/2 value\(s\) outside \(0, 5\] \(first: user 10, listing 2, rating 5.5\)/);
+    const recs = await readParquet(join(dir, 'recommendations')).toArrow();
+    expect(recs.numRows).toBe(1);
+    expect(recs.getChild('listing_id')!.get(0)).toBe(3n);
+  });
+
+  it('merges duplicate ratings by the documented policy (the latest wins) and never recommends a rated listing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rental-dup-'));
+    dirs.push(dir);
+    await generateSynthetic({ kind: 'parquet', dir }, 3_000, 5);
+    // Re-rate every 10th rating a day later: one duplicate each, which the job must merge.
+    const base = await readParquet(join(dir, 'ratings')).toArrow();
+    const rows: Array<[number, number, number, string]> = [];
+    for (let i = 0; i < base.numRows; i++) {
+      const day = base.getChild('rated_at')!.get(i) as Date | number;
+      const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+      const ms = day instanceof Date ? day.getTime() : Number(day);
+      rows.push([Number(base.getChild('user_id')!.get(i)), Number(base.getChild('listing_id')!.get(i)), Number(base.getChild('rating')!.get(i)), iso(ms)]);
+      if (i % 10 === 0) rows.push([rows.at(-1)![0], rows.at(-1)![1], 1, iso(ms + 86_400_000)]);
+    }
+    await rm(join(dir, 'ratings'), { recursive: true });
+    await fromArrow(ratingsOf(rows)).writeParquet(join(dir, 'ratings'));
+    const result = await runJob({ dataDir: dir, grid: ONE, neural: false, log: quiet });
+    expect(result.sizes.ratings).toBe(rows.length);
+    expect(result.sizes['duplicates merged']).toBe(Math.ceil(base.numRows / 10));
+    expect(result.notes.join('\n')).toMatch(/the latest is kept/);
+    const recs = await readParquet(join(dir, 'recommendations')).toArrow();
+    const recRows = Array.from({ length: recs.numRows }, (_, i) => ({ user_id: recs.getChild('user_id')!.get(i), rank: recs.getChild('rank')!.get(i), listing_id: recs.getChild('listing_id')!.get(i), score: recs.getChild('score')!.get(i) })) as RecRow[];
+    const rated = rows.map((r) => ({ user_id: r[0], listing_id: r[1] }));
+    expectValidRecommendations(recRows, new Set(rated.map((r) => String(r.user_id))), ratedKeys(rated));
+  }, 60_000);
 });
 
 describe('duplicate policy (prepareRatings)', () => {
