@@ -117,6 +117,11 @@ function evalNode(node: ExprNode, ctx: EvalContext): Column {
           return res;
         }
       }
+      if (r.op === 'lit' && typeof r.value === 'number' && !Number.isNaN(r.value) && COMPARISON.has(node.fn)) {
+        const l = evalNode(node.left, ctx);
+        if (isNumericType(l.type)) return evalCompareScalar(node.fn as CompareFn, l, r.value, n);
+        return evalBinary(node.fn, l, evalNode(r, ctx), outType, n);
+      }
       return evalBinary(node.fn, evalNode(node.left, ctx), evalNode(r, ctx), outType, n);
     }
     case 'case': {
@@ -262,12 +267,57 @@ function evalArithmeticScalar(fn: BinaryFn, l: Column, y: number, t: LogicalType
   return { type: t, length: n, values: out, valid: l.valid === null ? null : l.valid.slice() };
 }
 
+type CompareFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+const COMPARISON = new Set<BinaryFn>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
+
+/**
+ * `numeric column op literal` without materializing the literal or widening the column (same results
+ * as evalBinary: a NaN value equals only NaN and sorts above every number; y is not NaN here).
+ */
+function evalCompareScalar(fn: CompareFn, l: Column, y: number, n: number): Column {
+  const a = l.values as Int32Array | Float64Array;
+  const out = new Uint8Array(n);
+  switch (fn) {
+    case 'eq':
+      for (let i = 0; i < n; i++) out[i] = a[i] === y ? 1 : 0;
+      break;
+    case 'ne':
+      for (let i = 0; i < n; i++) out[i] = a[i] !== y ? 1 : 0;
+      break;
+    case 'lt':
+      for (let i = 0; i < n; i++) out[i] = a[i]! < y ? 1 : 0;
+      break;
+    case 'le':
+      for (let i = 0; i < n; i++) out[i] = a[i]! <= y ? 1 : 0;
+      break;
+    case 'gt':
+      for (let i = 0; i < n; i++) out[i] = a[i]! > y ? 1 : 0;
+      break;
+    case 'ge':
+      for (let i = 0; i < n; i++) out[i] = a[i]! >= y ? 1 : 0;
+      break;
+  }
+  // NaN (float64 only) is above every number: true for ne, gt and ge, false for the rest (as set above
+  // except for gt and ge).
+  if (l.type === 'float64' && (fn === 'gt' || fn === 'ge')) {
+    for (let i = 0; i < n; i++) if (a[i] !== a[i]) out[i] = 1;
+  }
+  return { type: 'bool', length: n, values: out, valid: l.valid === null ? null : l.valid.slice() };
+}
+
 /** SQL three-valued AND / OR. */
 function evalLogical(fn: 'and' | 'or', l: Column, r: Column, n: number): Column {
   const lv = l.values as Uint8Array;
   const rv = r.values as Uint8Array;
   const lnull = l.type === 'null';
   const rnull = r.type === 'null';
+  if (!lnull && !rnull && l.valid === null && r.valid === null) {
+    // No NULLs on either side: plain two-valued logic.
+    const out = new Uint8Array(n);
+    if (fn === 'and') for (let i = 0; i < n; i++) out[i] = lv[i]! & rv[i]!;
+    else for (let i = 0; i < n; i++) out[i] = lv[i]! | rv[i]!;
+    return { type: 'bool', length: n, values: out, valid: null };
+  }
   const out = new Uint8Array(n);
   const valid = new Uint8Array(n);
   const dominant = fn === 'and' ? 0 : 1;

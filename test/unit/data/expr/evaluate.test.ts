@@ -31,6 +31,15 @@ const CASES: [Expr, string][] = [
   [col('b').and(col('i').gt(0)), 'b AND i > 0'],
   [col('b').or(col('x').lt(0)), 'b OR x < 0'],
   [col('b').not(), 'NOT b'],
+  // Numeric column against a literal (the scalar comparison path; NaN sorts above every number).
+  [col('x').gt(0.5), 'x > 0.5'],
+  [col('x').ge(-1), 'x >= -1'],
+  [col('x').lt(0.25), 'x < 0.25'],
+  [col('x').le(0), 'x <= 0'],
+  [col('x').eq(0.5), 'x = 0.5'],
+  [col('x').ne(0), 'x <> 0'],
+  [col('i').ge(2).and(col('k').lt(3)), 'i >= 2 AND k < 3'],
+  [col('i').isNotNull().and(col('k').isNotNull()).or(col('i').isNull()), '(i IS NOT NULL AND k IS NOT NULL) OR i IS NULL'],
   [col('s').isNull().or(col('k').isNotNull()), 's IS NULL OR k IS NOT NULL'],
   [col('i').cast('utf8'), 'CAST(i AS VARCHAR)'],
   [col('x').cast('int32'), 'CAST(trunc(x) AS INTEGER)'],
@@ -123,6 +132,17 @@ describe('expression semantics', () => {
     expect([...evaluate(col('a').and(col('b')), t)]).toEqual([true, false, null, false, false, false, null, false, null]);
     expect([...evaluate(col('a').or(col('b')), t)]).toEqual([true, true, true, true, false, null, true, null, null]);
     expect([...evaluate(col('a').and(null), t)]).toEqual([null, null, null, false, false, false, null, null, null]);
+  });
+
+  it('a comparison with a numeric literal treats NaN like the column-to-column path (NaN above every number)', () => {
+    const t = arrow.tableFromArrays({ x: Float64Array.from([NaN, 1, -Infinity, 0, Infinity]), z: new Float64Array(5), i: Int32Array.from([-2, 0, 5, 0, 1]) });
+    const withNull = new arrow.Table({ x: arrow.vectorFromArray([NaN, null, 2], new arrow.Float64()) });
+    for (const fn of ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) {
+      expect([...evaluate(col('x')[fn](0), t)], fn).toEqual([...evaluate(col('x')[fn](col('z')), t)]);
+      expect([...evaluate(col('i')[fn](0), t)], fn).toEqual([...evaluate(col('i')[fn](col('z')), t)]);
+    }
+    expect([...evaluate(col('x').gt(1), withNull)]).toEqual([true, null, true]);
+    expect([...evaluate(col('x').le(1), withNull)]).toEqual([false, null, false]);
   });
 
   it('serialized expressions evaluate the same after a JSON round trip', () => {
