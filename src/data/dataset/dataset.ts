@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { free, get, ObjectRef, serialize } from '../../core/index.js';
-import { InvalidOptionError, InvalidWindowError, UnknownColumnError } from '../errors.js';
+import { InvalidOptionError, InvalidWindowError, SchemaMismatchError, UnknownColumnError } from '../errors.js';
 import { col, toNode, type Expr, type ExprInput } from '../expr/expr.js';
 import { WindowColumn, WindowFunction } from '../expr/window.js';
 import { agg as aggBuilders, type AggSpec } from '../kernels/aggregate.js';
@@ -635,7 +635,34 @@ export function fromArrow(tables: arrow.Table | readonly arrow.Table[], options:
 
 /** A dataset from plain row objects (types inferred by Arrow: numbers become float64). */
 export function fromRows(rows: readonly Record<string, unknown>[], options: { numPartitions?: number } = {}): Dataset {
+  checkRowKinds(rows);
   return fromArrow(arrow.tableFromJSON(rows as Record<string, unknown>[]), options);
+}
+
+/** The kind of a JS value as Arrow's inference sees it (a number and a bigint do not mix). */
+function valueKind(v: unknown): string {
+  if (v instanceof Date) return 'date';
+  if (Array.isArray(v)) return 'list';
+  return typeof v;
+}
+
+/**
+ * One kind of value per column (nulls aside): Arrow's inference would otherwise turn a column of
+ * strings and numbers into strings silently.
+ */
+function checkRowKinds(rows: readonly Record<string, unknown>[]): void {
+  const first = new Map<string, { kind: string; row: number }>();
+  rows.forEach((r, i) => {
+    for (const [k, v] of Object.entries(r)) {
+      if (v === null || v === undefined) continue;
+      const kind = valueKind(v);
+      const seen = first.get(k);
+      if (seen === undefined) first.set(k, { kind, row: i });
+      else if (seen.kind !== kind) {
+        throw new SchemaMismatchError(`fromRows: column "${k}" holds a ${seen.kind} in row ${seen.row} and a ${kind} in row ${i} (${JSON.stringify(typeof v === 'bigint' ? String(v) : v)}); a column holds one type`, k);
+      }
+    }
+  });
 }
 
 /** Rows 0..n-1 in an int64 column `id`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DataError, MalformedRecordError, UnknownColumnError } from '../../../src/data/index.js';
+import { DataError, MalformedRecordError, SchemaMismatchError, UnknownColumnError, fromRows } from '../../../src/data/index.js';
 
 describe('data errors', () => {
   it('carry stable codes, context and cause', () => {
@@ -17,5 +17,22 @@ describe('data errors', () => {
     expect(new UnknownColumnError('a', []) instanceof DataError).toBe(true);
     expect(new Error('plain') instanceof DataError).toBe(false);
     expect(foreign instanceof UnknownColumnError).toBe(false);
+  });
+
+  it('fromRows refuses a column of mixed kinds, naming the column and both rows', () => {
+    const err = (() => {
+      try {
+        fromRows([{ s: 'a', n: 1 }, { s: null, n: 2 }, { s: 3, n: 3 }]);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(SchemaMismatchError);
+    expect((err as SchemaMismatchError).column).toBe('s');
+    expect((err as Error).message).toBe('fromRows: column "s" holds a string in row 0 and a number in row 2 (3); a column holds one type');
+    // Nulls are skipped; a number and a bigint in one column are named too (Arrow cannot mix them).
+    expect(() => fromRows([{ n: 1 }, { n: null }, { n: 2 }])).not.toThrow();
+    expect(() => fromRows([{ n: 1 }, { n: 2n }])).toThrow('fromRows: column "n" holds a number in row 0 and a bigint in row 1 ("2")');
   });
 });
