@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { free, get, ObjectRef, serialize } from '../../core/index.js';
 import { InvalidOptionError, InvalidWindowError, SchemaMismatchError, UnknownColumnError } from '../errors.js';
-import { col, toNode, type Expr, type ExprInput } from '../expr/expr.js';
+import { col, Expr, toNode, type ExprInput } from '../expr/expr.js';
 import { WindowColumn, WindowFunction } from '../expr/window.js';
 import { agg as aggBuilders, type AggSpec } from '../kernels/aggregate.js';
 import { concatTables } from '../kernels/concat.js';
@@ -190,6 +190,12 @@ export class Dataset {
   /** Globally sorted by the keys (range-partitioned; partitions come out in order). */
   sort(...keys: (string | SortKey)[]): Dataset {
     if (keys.length === 0) throw new InvalidOptionError('sort()', 'needs at least one key');
+    keys.forEach((k, i) => {
+      if (typeof k !== 'string' && (typeof k !== 'object' || k === null || typeof (k as { column?: unknown }).column !== 'string')) {
+        const what = k instanceof Expr ? `the expression ${k.toString()} (add it as a column with withColumn, then sort by its name)` : String(k);
+        throw new InvalidOptionError(`sort() key ${i}`, `keys are column names or { column, ascending?, nullsFirst? }; got ${what}`);
+      }
+    });
     return this.derive({ kind: 'sort', id: newNodeId(), input: this.plan, keys: keys.map((k) => (typeof k === 'string' ? { column: k } : k)) });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DataError, MalformedRecordError, SchemaMismatchError, UnknownColumnError, fromRows } from '../../../src/data/index.js';
+import { DataError, InvalidOptionError, MalformedRecordError, SchemaMismatchError, UnknownColumnError, col, fromRows, range } from '../../../src/data/index.js';
 
 describe('data errors', () => {
   it('carry stable codes, context and cause', () => {
@@ -34,5 +34,13 @@ describe('data errors', () => {
     // Nulls are skipped; a number and a bigint in one column are named too (Arrow cannot mix them).
     expect(() => fromRows([{ n: 1 }, { n: null }, { n: 2 }])).not.toThrow();
     expect(() => fromRows([{ n: 1 }, { n: 2n }])).toThrow('fromRows: column "n" holds a number in row 0 and a bigint in row 1 ("2")');
+  });
+
+  it('sort() names a key that is not a column name or sort key (an expression)', () => {
+    const sortBy = (k: unknown) => () => range(3).sort(k as string);
+    expect(sortBy(col('id').add(1))).toThrow(InvalidOptionError);
+    expect(sortBy(col('id').add(1))).toThrow(/sort\(\) key 0.*the expression .*id.* \(add it as a column with withColumn, then sort by its name\)/);
+    expect(sortBy(null)).toThrow(/keys are column names or \{ column, ascending\?, nullsFirst\? \}; got null/);
+    expect(() => range(3).sort('id', { column: 'id', ascending: false })).not.toThrow();
   });
 });
