@@ -145,32 +145,25 @@ export async function readRawRatingColumns(input: RatingsInput, userCol: string,
     return { users, items, ratings, numRows: m.numRows };
   }
   const n = m.length;
-  const rowAt = (i: number): Record<string, unknown> => {
+  // A column of rows holds strings when its first row does; every other row must then too.
+  const first = n > 0 && typeof m[0] === 'object' && m[0] !== null ? m[0] : undefined;
+  const userStrings = typeof first?.[userCol] === 'string';
+  const itemStrings = typeof first?.[itemCol] === 'string';
+  const users: Float64Array | string[] = userStrings ? new Array<string>(n) : new Float64Array(n);
+  const items: Float64Array | string[] = itemStrings ? new Array<string>(n) : new Float64Array(n);
+  const ratings = ratingCol === undefined ? undefined : new Float32Array(n);
+  const put = (out: Float64Array | string[], v: unknown, col: string, i: number): void => {
+    if (out instanceof Float64Array) out[i] = typeof v === 'number' && Number.isSafeInteger(v) ? v : idFromValue(v, col, i);
+    else if (typeof v === 'string') out[i] = v;
+    else throw new InvalidIdError(col, i, v, `${ID_RULE}, not both in one column (row 0 is a string)`);
+  };
+  for (let i = 0; i < n; i++) {
     const row = m[i];
     if (typeof row !== 'object' || row === null) throw new InvalidTrainingDataError(`row ${i} must be an object (got ${row === null ? 'null' : typeof row})`, undefined, i);
-    return row;
-  };
-  // A column of rows holds strings when its first row does; every other row must then too.
-  const idsOf = (col: string): RawIds => {
-    if (n > 0 && typeof rowAt(0)[col] === 'string') {
-      const out = new Array<string>(n);
-      for (let i = 0; i < n; i++) {
-        const v = rowAt(i)[col];
-        if (typeof v !== 'string') throw new InvalidIdError(col, i, v, `${ID_RULE}, not both in one column (row 0 is a string)`);
-        out[i] = v;
-      }
-      return out;
-    }
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = idFromValue(rowAt(i)[col], col, i);
-    return out;
-  };
-  const users = idsOf(userCol);
-  const items = idsOf(itemCol);
-  const ratings = ratingCol === undefined ? undefined : new Float32Array(n);
-  if (ratings && ratingCol !== undefined) {
-    for (let i = 0; i < n; i++) {
-      const r = rowAt(i)[ratingCol];
+    put(users, row[userCol], userCol, i);
+    put(items, row[itemCol], itemCol, i);
+    if (ratings && ratingCol !== undefined) {
+      const r = row[ratingCol];
       if (typeof r !== 'number' || !Number.isFinite(r)) {
         throw new InvalidTrainingDataError(`${ratingCol} at row ${i} must be a finite number (got ${r === undefined ? 'undefined' : JSON.stringify(r)})`, ratingCol, i);
       }
