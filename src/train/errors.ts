@@ -47,11 +47,11 @@ export class InvalidTrainingDataError extends TrainError {
   }
 }
 
-/** Thrown when a user or item id is not an integer (ALS ids must be integers, like Spark's). */
+/** Thrown when a user or item id is null, or is not an integer (ALS also accepts strings, which it indexes itself). */
 export class InvalidIdError extends InvalidTrainingDataError {
   override readonly code = 'TRAIN_INVALID_ID';
-  constructor(column: string, row: number, readonly value: unknown) {
-    super(`${column} at row ${row} must be an integer id (got ${describe(value)})`, column, row);
+  constructor(column: string, row: number, readonly value: unknown, /** Appended after a colon, e.g. what ids may be. */ hint?: string) {
+    super(`${column} at row ${row} must be an integer id (got ${describe(value)})${hint ? `: ${hint}` : ''}`, column, row);
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * From user input to ALS's blocked layout: read (user, item, rating) columns from an Arrow table,
- * an array of rows or a Dataset (anything with `toArrow()`), map arbitrary integer ids to dense
- * indices (sorted by id), split indices into contiguous blocks, and build each block's ratings as
+ * an array of rows or a Dataset (anything with `toArrow()`), map arbitrary integer ids — or string
+ * ids, through their sorted labels — to dense indices (sorted by id), split indices into
+ * contiguous blocks, and build each block's ratings as
  * CSR whose columns point into the factor parts its solve task will receive.
  */
-import { DataType, type Table, type Vector } from 'apache-arrow';
+import { DataType, type Dictionary, type Table, type Vector } from 'apache-arrow';
 import { InvalidIdError, InvalidTrainingDataError } from '../errors.js';
 import type { RatingsBlock } from './kernels.js';
 
@@ -20,6 +21,14 @@ export interface RatingColumns {
   users: Float64Array;
   items: Float64Array;
   /** Undefined when the rating column was not requested. */
+  ratings: Float32Array | undefined;
+  numRows: number;
+}
+
+/** Like RatingColumns, with id columns that may hold strings. */
+export interface RawRatingColumns {
+  users: RawIds;
+  items: RawIds;
   ratings: Float32Array | undefined;
   numRows: number;
 }
@@ -44,7 +53,8 @@ export async function materialize(input: RatingsInput): Promise<Table | Readonly
 function idFromValue(v: unknown, column: string, row: number): number {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
   if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
-  throw new InvalidIdError(column, row, v);
+  if (v === null || v === undefined) throw new InvalidIdError(column, row, v);
+  throw new InvalidIdError(column, row, v, typeof v === 'string' ? `${ID_RULE}, not both in one column` : ID_RULE);
 }
 
 function columnOf(table: Table, name: string): Vector {
@@ -62,15 +72,29 @@ function firstNull(v: Vector): number {
   return -1;
 }
 
-function readIdColumn(table: Table, name: string): Float64Array {
+/** An id column as read: integer ids as numbers, or string ids. */
+export type RawIds = Float64Array | readonly string[];
+
+/** The rule ALS states when an id is neither an integer nor a string. */
+export const ID_RULE = 'ids must be integers or strings';
+
+const isStringType = (t: DataType): boolean =>
+  DataType.isUtf8(t) || DataType.isLargeUtf8(t) || (DataType.isDictionary(t) && isStringType((t as Dictionary).dictionary));
+
+function readIdColumn(table: Table, name: string): RawIds {
   const v = columnOf(table, name);
   const n = table.numRows;
   if (v.nullCount > 0) {
     const r = firstNull(v);
     throw new InvalidIdError(name, r, null);
   }
+  if (isStringType(v.type)) {
+    const out = new Array<string>(n);
+    for (let i = 0; i < n; i++) out[i] = v.get(i) as string;
+    return out;
+  }
   if (!DataType.isInt(v.type) && !DataType.isFloat(v.type)) {
-    throw new InvalidIdError(name, 0, n > 0 ? v.get(0) : undefined);
+    throw new InvalidIdError(name, 0, n > 0 ? v.get(0) : undefined, ID_RULE);
   }
   const arr = v.toArray() as ArrayLike<number | bigint>;
   const out = new Float64Array(n);
@@ -80,7 +104,7 @@ function readIdColumn(table: Table, name: string): Float64Array {
     const nums = arr as ArrayLike<number>;
     for (let i = 0; i < n; i++) {
       const x = nums[i]!;
-      if (!Number.isSafeInteger(x)) throw new InvalidIdError(name, i, x);
+      if (!Number.isSafeInteger(x)) throw new InvalidIdError(name, i, x, ID_RULE);
       out[i] = x;
     }
   }
@@ -108,11 +132,11 @@ function readRatingColumn(table: Table, name: string): Float32Array {
 }
 
 /**
- * Reads the id columns (and the rating column when `ratingCol` is given) into typed arrays.
- * Throws InvalidIdError for ids that are not integers and InvalidTrainingDataError for missing
- * columns and null, NaN or non-numeric ratings.
+ * Reads the id columns (integers or strings) and the rating column when `ratingCol` is given.
+ * Throws InvalidIdError for null ids and ids that are neither integers nor strings, and
+ * InvalidTrainingDataError for missing columns and null, NaN or non-numeric ratings.
  */
-export async function readRatingColumns(input: RatingsInput, userCol: string, itemCol: string, ratingCol: string | undefined): Promise<RatingColumns> {
+export async function readRawRatingColumns(input: RatingsInput, userCol: string, itemCol: string, ratingCol: string | undefined): Promise<RawRatingColumns> {
   const m = await materialize(input);
   if (isTable(m)) {
     const users = readIdColumn(m, userCol);
@@ -121,14 +145,23 @@ export async function readRatingColumns(input: RatingsInput, userCol: string, it
     return { users, items, ratings, numRows: m.numRows };
   }
   const n = m.length;
-  const users = new Float64Array(n);
-  const items = new Float64Array(n);
+  // A column of rows holds strings when its first row does; every other row must then too.
+  const first = n > 0 && typeof m[0] === 'object' && m[0] !== null ? m[0] : undefined;
+  const userStrings = typeof first?.[userCol] === 'string';
+  const itemStrings = typeof first?.[itemCol] === 'string';
+  const users: Float64Array | string[] = userStrings ? new Array<string>(n) : new Float64Array(n);
+  const items: Float64Array | string[] = itemStrings ? new Array<string>(n) : new Float64Array(n);
   const ratings = ratingCol === undefined ? undefined : new Float32Array(n);
+  const put = (out: Float64Array | string[], v: unknown, col: string, i: number): void => {
+    if (out instanceof Float64Array) out[i] = typeof v === 'number' && Number.isSafeInteger(v) ? v : idFromValue(v, col, i);
+    else if (typeof v === 'string') out[i] = v;
+    else throw new InvalidIdError(col, i, v, `${ID_RULE}, not both in one column (row 0 is a string)`);
+  };
   for (let i = 0; i < n; i++) {
     const row = m[i];
     if (typeof row !== 'object' || row === null) throw new InvalidTrainingDataError(`row ${i} must be an object (got ${row === null ? 'null' : typeof row})`, undefined, i);
-    users[i] = idFromValue(row[userCol], userCol, i);
-    items[i] = idFromValue(row[itemCol], itemCol, i);
+    put(users, row[userCol], userCol, i);
+    put(items, row[itemCol], itemCol, i);
     if (ratings && ratingCol !== undefined) {
       const r = row[ratingCol];
       if (typeof r !== 'number' || !Number.isFinite(r)) {
@@ -138,6 +171,56 @@ export async function readRatingColumns(input: RatingsInput, userCol: string, it
     }
   }
   return { users, items, ratings, numRows: n };
+}
+
+/** Integer ids only: like readRawRatingColumns, with InvalidIdError for a string id column. */
+export async function readRatingColumns(input: RatingsInput, userCol: string, itemCol: string, ratingCol: string | undefined): Promise<RatingColumns> {
+  const c = await readRawRatingColumns(input, userCol, itemCol, ratingCol);
+  const numeric = (ids: RawIds, col: string): Float64Array => {
+    if (ids instanceof Float64Array) return ids;
+    if (ids.length === 0) return new Float64Array(0);
+    throw new InvalidIdError(col, 0, ids[0]);
+  };
+  return { users: numeric(c.users, userCol), items: numeric(c.items, itemCol), ratings: c.ratings, numRows: c.numRows };
+}
+
+/**
+ * Dense indices of raw ids. Integer ids as `indexIds`; string ids get `labels` (sorted, unique)
+ * and `ids` 0..labels.length-1, the position of each label.
+ */
+export function indexRawIds(raw: RawIds): IdIndex & { labels: string[] | undefined } {
+  if (raw instanceof Float64Array) return { ...indexIds(raw), labels: undefined };
+  const labels = Array.from(new Set(raw)).sort();
+  const pos = labelPositions(labels);
+  const index = new Int32Array(raw.length);
+  for (let i = 0; i < raw.length; i++) index[i] = pos.get(raw[i]!)!;
+  return { ids: Float64Array.from(labels, (_, k) => k), index, labels };
+}
+
+/** Position of each label, for `encodeIds`. */
+export function labelPositions(labels: readonly string[]): Map<string, number> {
+  const pos = new Map<string, number>();
+  labels.forEach((l, k) => pos.set(l, k));
+  return pos;
+}
+
+/**
+ * Raw ids of a query (transform, recommend, exclude) in the model's id space: numbers as they are
+ * for a model with integer ids; for a model with string labels (`positions` from labelPositions),
+ * each string's label position, or -1 when unseen. Throws when the query's kind of ids differs
+ * from the model's.
+ */
+export function encodeIds(raw: RawIds, positions: ReadonlyMap<string, number> | undefined, column: string): Float64Array {
+  if (positions === undefined) {
+    if (raw instanceof Float64Array) return raw;
+    if (raw.length === 0) return new Float64Array(0);
+    throw new InvalidIdError(column, 0, raw[0], 'the model was trained on integer ids');
+  }
+  if (raw instanceof Float64Array) {
+    if (raw.length === 0) return raw;
+    throw new InvalidTrainingDataError(`column "${column}" holds numbers but the model was trained on string ids; pass the ids as strings`, column, 0);
+  }
+  return Float64Array.from(raw, (s) => positions.get(s) ?? -1);
 }
 
 /** Dense indices of ids: `ids` sorted ascending and unique, `index[i]` the position of row i's id. */

@@ -3,11 +3,11 @@
  * recommendations computed in tasks by blocked matrix multiply, and save/load.
  */
 import {
-  Field, Float32, List, makeData, makeVector, Struct, Table, tableFromJSON, vectorFromArray, type DataType, type Vector,
+  Field, Float32, List, makeData, makeVector, Struct, Table, tableFromJSON, Utf8, vectorFromArray, type DataType, type Vector,
 } from 'apache-arrow';
 import { free, get, isInitialized, put, type ObjectRef } from '../../core/index.js';
 import { InvalidTrainOptionError } from '../errors.js';
-import { lookupIds, materialize, readRatingColumns, type RatingsInput } from './als-data.js';
+import { encodeIds, labelPositions, lookupIds, materialize, readRawRatingColumns, type RatingsInput, type RawIds } from './als-data.js';
 import { readALSModel, writeALSModel } from './als-model-io.js';
 import type { ColdStartStrategy } from './als-options.js';
 import { topKTask } from './als-tasks.js';
@@ -26,9 +26,12 @@ export interface ALSModelParams {
 
 /** Factors of one side as plain arrays: `factors` is ids.length × rank, row-major, rows in ascending id order. */
 export interface FactorMatrix {
+  /** Integer ids, ascending; with `labels`, the positions 0..n-1 of the labels. */
   ids: Float64Array;
   factors: Float32Array;
   rank: number;
+  /** The original string ids (sorted, unique) when the training column held strings; absent for integer ids. */
+  labels?: readonly string[] | undefined;
 }
 
 /** Options of the `recommendFor*` methods. */
@@ -51,13 +54,31 @@ function idVector(ids: ArrayLike<number>): Vector {
   return makeVector(BigInt64Array.from(Array.from(ids, (x) => BigInt(x))));
 }
 
+/** A Utf8 vector in one chunk. */
+function utf8Vector(strings: readonly string[]): Vector {
+  const enc = new TextEncoder();
+  const bytes = strings.map((x) => enc.encode(x));
+  const offsets = new Int32Array(bytes.length + 1);
+  for (let i = 0; i < bytes.length; i++) offsets[i + 1] = offsets[i]! + bytes[i]!.length;
+  const data = new Uint8Array(offsets[bytes.length]!);
+  bytes.forEach((b, i) => data.set(b, offsets[i]!));
+  return makeVector(makeData({ type: new Utf8(), length: bytes.length, nullCount: 0, valueOffsets: offsets, data }));
+}
+
+/** The user-facing ids of rows `rows` of a side: its strings when it has labels, else its integer ids. */
+function sideIdVector(m: FactorMatrix, rows: ArrayLike<number>): Vector {
+  const labels = m.labels;
+  if (labels) return utf8Vector(Array.from(rows, (r) => labels[r]!));
+  return idVector(Float64Array.from(rows, (r) => m.ids[r]!));
+}
+
 function factorTable(m: FactorMatrix): Table {
   const n = m.ids.length;
   const offsets = new Int32Array(n + 1);
   for (let i = 0; i <= n; i++) offsets[i] = i * m.rank;
   const child = makeData({ type: new Float32(), length: n * m.rank, data: m.factors });
   const list = makeData({ type: new List(new Field('element', new Float32(), false)), length: n, nullCount: 0, valueOffsets: offsets, child });
-  return new Table({ id: idVector(m.ids), features: makeVector(list) });
+  return new Table({ id: m.labels ? utf8Vector(m.labels) : idVector(m.ids), features: makeVector(list) });
 }
 
 function filterRows(table: Table, keep: Uint8Array): Table {
@@ -72,6 +93,9 @@ function filterRows(table: Table, keep: Uint8Array): Table {
 }
 
 export class ALSModel {
+  /** Label positions per side with string ids, built on first use. */
+  private positions: { users?: Map<string, number> | undefined; items?: Map<string, number> | undefined } = {};
+
   constructor(
     /** Latent factors per user and item. */
     readonly rank: number,
@@ -82,7 +106,7 @@ export class ALSModel {
     readonly params: ALSModelParams,
   ) {}
 
-  /** User factors as an Arrow table: `id` (Int32, or Int64 when an id does not fit) and `features` (List<Float32>). */
+  /** User factors as an Arrow table: `id` (Int32, or Int64 when an id does not fit; Utf8 for string ids) and `features` (List<Float32>). */
   get userFactors(): Table {
     return factorTable(this.userFactorMatrix);
   }
@@ -92,11 +116,19 @@ export class ALSModel {
     return factorTable(this.itemFactorMatrix);
   }
 
-  /** Predicted rating of one (user, item) pair; NaN when either is unknown. */
-  predict(user: number, item: number): number {
-    const [u] = lookupIds(this.userFactorMatrix.ids, Float64Array.of(user));
-    const [i] = lookupIds(this.itemFactorMatrix.ids, Float64Array.of(item));
+  /** Predicted rating of one (user, item) pair (ids as trained: integers or strings); NaN when either is unknown. */
+  predict(user: number | string, item: number | string): number {
+    const [u] = this.rowsOf('users', typeof user === 'string' ? [user] : Float64Array.of(user), this.params.userCol);
+    const [i] = this.rowsOf('items', typeof item === 'string' ? [item] : Float64Array.of(item), this.params.itemCol);
     return this.dot(u!, i!);
+  }
+
+  /** Factor rows of raw ids of `side` (-1 for unknown ids). */
+  private rowsOf(side: 'users' | 'items', raw: RawIds, column: string): Int32Array {
+    const m = side === 'users' ? this.userFactorMatrix : this.itemFactorMatrix;
+    let pos = this.positions[side];
+    if (m.labels && !pos) pos = this.positions[side] = labelPositions(m.labels);
+    return lookupIds(m.ids, encodeIds(raw, pos, column));
   }
 
   private dot(u: number, i: number): number {
@@ -121,9 +153,9 @@ export class ALSModel {
     }
     const m = await materialize(input);
     const table = Array.isArray(m) ? tableFromJSON(m as Record<string, unknown>[]) : (m as Table);
-    const cols = await readRatingColumns(table, this.params.userCol, this.params.itemCol, undefined);
-    const u = lookupIds(this.userFactorMatrix.ids, cols.users);
-    const it = lookupIds(this.itemFactorMatrix.ids, cols.items);
+    const cols = await readRawRatingColumns(table, this.params.userCol, this.params.itemCol, undefined);
+    const u = this.rowsOf('users', cols.users, this.params.userCol);
+    const it = this.rowsOf('items', cols.items, this.params.itemCol);
     const pred = new Float32Array(cols.numRows);
     const keep = new Uint8Array(cols.numRows);
     let kept = 0;
@@ -147,9 +179,9 @@ export class ALSModel {
     return this.recommend('users', undefined, k, options.exclude);
   }
 
-  /** Top `k` items for the given users (ids, or a table/Dataset with the user column); unknown users are skipped. */
-  async recommendForUserSubset(users: ArrayLike<number> | RatingsInput, k: number, options: RecommendOptions = {}): Promise<Table> {
-    return this.recommend('users', await this.subsetIndices(users, this.params.userCol, this.userFactorMatrix.ids), k, options.exclude);
+  /** Top `k` items for the given users (ids — integers or strings as trained — or a table/Dataset with the user column); unknown users are skipped. */
+  async recommendForUserSubset(users: ArrayLike<number> | readonly string[] | RatingsInput, k: number, options: RecommendOptions = {}): Promise<Table> {
+    return this.recommend('users', await this.subsetIndices(users, 'users', this.params.userCol), k, options.exclude);
   }
 
   /** Top `k` users for every item: `[itemCol]`, `recommendations` (List<Struct<[userCol], rating>>); `exclude` as above. */
@@ -158,15 +190,15 @@ export class ALSModel {
   }
 
   /** Top `k` users for the given items; unknown items are skipped. */
-  async recommendForItemSubset(items: ArrayLike<number> | RatingsInput, k: number, options: RecommendOptions = {}): Promise<Table> {
-    return this.recommend('items', await this.subsetIndices(items, this.params.itemCol, this.itemFactorMatrix.ids), k, options.exclude);
+  async recommendForItemSubset(items: ArrayLike<number> | readonly string[] | RatingsInput, k: number, options: RecommendOptions = {}): Promise<Table> {
+    return this.recommend('items', await this.subsetIndices(items, 'items', this.params.itemCol), k, options.exclude);
   }
 
   /** Per factor row of `side`, the target rows `exclude` pairs it with (pairs with an id the model does not know are ignored). */
   private async excludedTargets(side: 'users' | 'items', exclude: RatingsInput): Promise<Map<number, Set<number>>> {
-    const cols = await readRatingColumns(exclude, this.params.userCol, this.params.itemCol, undefined);
-    const u = lookupIds(this.userFactorMatrix.ids, cols.users);
-    const it = lookupIds(this.itemFactorMatrix.ids, cols.items);
+    const cols = await readRawRatingColumns(exclude, this.params.userCol, this.params.itemCol, undefined);
+    const u = this.rowsOf('users', cols.users, this.params.userCol);
+    const it = this.rowsOf('items', cols.items, this.params.itemCol);
     const out = new Map<number, Set<number>>();
     for (let j = 0; j < cols.numRows; j++) {
       const [q, t] = side === 'users' ? [u[j]!, it[j]!] : [it[j]!, u[j]!];
@@ -178,16 +210,18 @@ export class ALSModel {
     return out;
   }
 
-  private async subsetIndices(sel: ArrayLike<number> | RatingsInput, col: string, ids: Float64Array): Promise<Int32Array> {
-    let raw: Float64Array;
+  private async subsetIndices(sel: ArrayLike<number> | readonly string[] | RatingsInput, side: 'users' | 'items', col: string): Promise<Int32Array> {
+    let raw: RawIds;
     if (sel instanceof Float64Array || sel instanceof Int32Array || (Array.isArray(sel) && sel.every((x) => typeof x === 'number'))) {
       raw = Float64Array.from(sel as ArrayLike<number>);
+    } else if (Array.isArray(sel) && sel.length > 0 && sel.every((x) => typeof x === 'string')) {
+      raw = sel as string[];
     } else {
       const m = await materialize(sel as RatingsInput);
       const t = Array.isArray(m) ? tableFromJSON(m as Record<string, unknown>[]) : (m as Table);
-      raw = (await readRatingColumns(t, col, col, undefined)).users;
+      raw = (await readRawRatingColumns(t, col, col, undefined)).users;
     }
-    const idx = lookupIds(ids, raw);
+    const idx = this.rowsOf(side, raw, col);
     const seen = new Set<number>();
     const out: number[] = [];
     for (const i of idx) if (i >= 0 && !seen.has(i)) (seen.add(i), out.push(i));
@@ -242,17 +276,14 @@ export class ALSModel {
     }
     const qCol = side === 'users' ? this.params.userCol : this.params.itemCol;
     const tCol = side === 'users' ? this.params.itemCol : this.params.userCol;
-    const targetIds = new Float64Array(m);
-    for (let j = 0; j < m; j++) targetIds[j] = t.ids[idxAll[j]!]!;
-    const tIdVec = idVector(targetIds);
+    const tIdVec = sideIdVector(t, idxAll.subarray(0, m));
     const structType = new Struct([new Field(tCol, tIdVec.type as DataType, false), new Field('rating', new Float32(), false)]);
     const structData = makeData({
       type: structType, length: m, nullCount: 0,
       children: [tIdVec.data[0]!, makeData({ type: new Float32(), length: m, data: scoreAll.subarray(0, m) })],
     });
     const list = makeData({ type: new List(new Field('element', structType, false)), length: numQ, nullCount: 0, valueOffsets: offsets, child: structData });
-    const qIds = Float64Array.from(rows, (r) => q.ids[r]!);
-    return new Table({ [qCol]: idVector(qIds), recommendations: makeVector(list) });
+    return new Table({ [qCol]: sideIdVector(q, rows), recommendations: makeVector(list) });
   }
 
   /** Top `depth` targets of each query row (row-major, `k` = min(depth, targets) per row): blocked multiply in tasks on a cluster, else here. */
@@ -286,6 +317,7 @@ export class ALSModel {
       rank: this.rank, params: this.params,
       userIds: this.userFactorMatrix.ids, userFactors: this.userFactorMatrix.factors,
       itemIds: this.itemFactorMatrix.ids, itemFactors: this.itemFactorMatrix.factors,
+      userLabels: this.userFactorMatrix.labels, itemLabels: this.itemFactorMatrix.labels,
     });
   }
 
@@ -299,6 +331,11 @@ export class ALSModel {
       userCol: str('userCol', 'user'), itemCol: str('itemCol', 'item'), ratingCol: str('ratingCol', 'rating'),
       predictionCol: str('predictionCol', 'prediction'), coldStartStrategy: p.coldStartStrategy === 'drop' ? 'drop' : 'nan',
     };
-    return new ALSModel(m.rank, { ids: m.userIds, factors: m.userFactors, rank: m.rank }, { ids: m.itemIds, factors: m.itemFactors, rank: m.rank }, params);
+    return new ALSModel(
+      m.rank,
+      { ids: m.userIds, factors: m.userFactors, rank: m.rank, labels: m.userLabels },
+      { ids: m.itemIds, factors: m.itemFactors, rank: m.rank, labels: m.itemLabels },
+      params,
+    );
   }
 }

@@ -9,7 +9,7 @@
  */
 import { clusterStatus, free, get, isInitialized, NotInitializedError, put, wait, type ObjectRef } from '../../core/index.js';
 import { InvalidTrainingDataError } from '../errors.js';
-import { blockBounds, blockRatings, buildCsr, indexIds, readRatingColumns, type RatingsInput } from './als-data.js';
+import { blockBounds, blockRatings, buildCsr, indexRawIds, readRawRatingColumns, type RatingsInput } from './als-data.js';
 import { ALSModel } from './als-model.js';
 import { writeALSModel } from './als-model-io.js';
 import { compileALSOptions, type ALSOptions, type CompiledALSOptions } from './als-options.js';
@@ -60,7 +60,8 @@ export class ALS {
     const started = performance.now();
     // The raw columns, id indices and CSRs (tens of bytes per rating) live only inside prepare():
     // once the blocks are in the object store, the driver keeps just the ids and the refs.
-    const { userIds, itemIds, uBounds, iBounds, userSide, itemSide, exchange } = await this.prepare(input);
+    const { userIds, itemIds, userLabels, itemLabels, uBounds, iBounds, userSide, itemSide, exchange } = await this.prepare(input);
+    const labels = { userLabels, itemLabels };
     const numUsers = userIds.length;
     const params: SolveTaskParams = {
       rank: o.rank, regParam: o.regParam, implicitPrefs: o.implicitPrefs, alpha: o.alpha, nonnegative: o.nonnegative,
@@ -91,16 +92,16 @@ export class ALS {
         iterationMs.push(durationMs);
         o.onIteration?.({ iteration: iter, durationMs });
         if (o.checkpointDir && iter % o.checkpointInterval === 0 && iter < o.maxIter) {
-          await writeALSModel(`${o.checkpointDir}/iter-${iter}`, await this.collect(userIds, itemIds, userParts, itemParts, iter));
+          await writeALSModel(`${o.checkpointDir}/iter-${iter}`, await this.collect(userIds, itemIds, labels, userParts, itemParts, iter));
         }
       }
-      const saved = await this.collect(userIds, itemIds, userParts, itemParts, o.maxIter);
+      const saved = await this.collect(userIds, itemIds, labels, userParts, itemParts, o.maxIter);
       if (o.checkpointDir && o.maxIter % o.checkpointInterval === 0) await writeALSModel(`${o.checkpointDir}/iter-${o.maxIter}`, saved);
       this.lastFitStats = { prepareMs, iterationMs, factorExchange: exchange, numUserBlocks: uBounds.length - 1, numItemBlocks: iBounds.length - 1 };
       return new ALSModel(
         o.rank,
-        { ids: userIds, factors: saved.userFactors, rank: o.rank },
-        { ids: itemIds, factors: saved.itemFactors, rank: o.rank },
+        { ids: userIds, factors: saved.userFactors, rank: o.rank, labels: userLabels },
+        { ids: itemIds, factors: saved.itemFactors, rank: o.rank, labels: itemLabels },
         saved.params as ALSModel['params'],
       );
     } finally {
@@ -111,10 +112,10 @@ export class ALS {
   /** Reads, indexes and blocks the ratings and puts each side's blocks in the object store once. */
   private async prepare(input: RatingsInput) {
     const o = this.options;
-    const cols = await readRatingColumns(input, o.userCol, o.itemCol, o.ratingCol);
+    const cols = await readRawRatingColumns(input, o.userCol, o.itemCol, o.ratingCol);
     if (cols.numRows === 0) throw new InvalidTrainingDataError('ALS needs at least one rating (the input is empty)');
-    const users = indexIds(cols.users);
-    const items = indexIds(cols.items);
+    const users = indexRawIds(cols.users);
+    const items = indexRawIds(cols.items);
     const numUsers = users.ids.length;
     const numItems = items.ids.length;
     const uBounds = blockBounds(numUsers, Math.min(o.numUserBlocks, numUsers));
@@ -127,7 +128,7 @@ export class ALS {
     const ratings = cols.ratings!;
     const userSide = this.placeSide(buildCsr(users.index, items.index, ratings, numUsers), uBounds, iBounds, exchange);
     const itemSide = this.placeSide(buildCsr(items.index, users.index, ratings, numItems), iBounds, uBounds, exchange);
-    return { userIds: users.ids, itemIds: items.ids, uBounds, iBounds, userSide, itemSide, exchange };
+    return { userIds: users.ids, itemIds: items.ids, userLabels: users.labels, itemLabels: items.labels, uBounds, iBounds, userSide, itemSide, exchange };
   }
 
   private placeSide(csr: ReturnType<typeof buildCsr>, bounds: Int32Array, otherBounds: Int32Array, exchange: 'whole' | 'gather'): Side {
@@ -155,7 +156,7 @@ export class ALS {
     return { parts, temporary };
   }
 
-  private async collect(userIds: Float64Array, itemIds: Float64Array, userParts: ObjectRef<FactorPart>[], itemParts: ObjectRef<FactorPart>[], iteration: number) {
+  private async collect(userIds: Float64Array, itemIds: Float64Array, labels: { userLabels: string[] | undefined; itemLabels: string[] | undefined }, userParts: ObjectRef<FactorPart>[], itemParts: ObjectRef<FactorPart>[], iteration: number) {
     const o = this.options;
     const concat = (parts: FactorPart[], n: number): Float32Array => {
       const out = new Float32Array(n * o.rank);
@@ -170,7 +171,7 @@ export class ALS {
     return {
       rank: o.rank,
       params: modelParams(o, iteration),
-      userIds, itemIds,
+      userIds, itemIds, ...labels,
       userFactors: concat(u, userIds.length),
       itemFactors: concat(i, itemIds.length),
     };

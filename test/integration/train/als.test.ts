@@ -3,10 +3,11 @@
  * synthetic low-rank data, ranking metrics on the real Albany Airbnb reviews, the model API, and
  * typed errors for bad input.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tableFromArrays } from 'apache-arrow';
+import { DataType, Dictionary, Float32, Int32, Table, tableFromArrays, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALS, ALSModel, InvalidIdError, InvalidTrainingDataError, InvalidTrainOptionError, ModelFormatError, referenceALS, TrainError,
@@ -240,6 +241,133 @@ describe('model API', () => {
   });
 });
 
+describe('string ids are indexed automatically', () => {
+  const { rows } = lowRank(20, 16, 3, 0.5, 0.1, 5);
+  // One-to-one labels whose sorted order is the integer order, so both models index alike.
+  const labelsOf = (ids: number[], prefix: string): Map<number, string> =>
+    new Map([...new Set(ids)].sort((a, b) => a - b).map((id, k) => [id, `${prefix}-${String(k).padStart(4, '0')}`]));
+  const userLabel = labelsOf(rows.map((r) => r.user), 'user');
+  const itemLabel = labelsOf(rows.map((r) => r.item), 'item');
+  const toInt = (m: Map<number, string>): Map<string, number> => new Map([...m].map(([n, l]) => [l, n]));
+  const userInt = toInt(userLabel);
+  const itemInt = toInt(itemLabel);
+  const strRows = rows.map((r) => ({ user: userLabel.get(r.user)!, item: itemLabel.get(r.item)!, rating: r.rating }));
+  const options: ALSOptions = { rank: 3, maxIter: 5, seed: 9, numUserBlocks: 3, numItemBlocks: 2 };
+  let intModel: ALSModel;
+  let strModel: ALSModel;
+  beforeAll(async () => {
+    intModel = await new ALS(options).fit(rows);
+    // Users as a utf8 column, items as dictionary-of-utf8 (what tableFromArrays makes of strings).
+    strModel = await new ALS(options).fit(new Table({
+      user: vectorFromArray(strRows.map((r) => r.user), new Utf8()),
+      item: vectorFromArray(strRows.map((r) => r.item), new Dictionary(new Utf8(), new Int32())),
+      rating: vectorFromArray(strRows.map((r) => r.rating), new Float32()),
+    }));
+  });
+
+  it('gives the same factors and predictions as the same data with integer ids', async () => {
+    expect(strModel.userFactorMatrix.labels).toEqual([...userLabel.values()]);
+    expect(strModel.itemFactorMatrix.labels).toEqual([...itemLabel.values()]);
+    expect(Array.from(strModel.userFactorMatrix.factors)).toEqual(Array.from(intModel.userFactorMatrix.factors));
+    expect(Array.from(strModel.itemFactorMatrix.factors)).toEqual(Array.from(intModel.itemFactorMatrix.factors));
+    const scored = await strModel.transform(strRows.slice(0, 30));
+    const expected = (await intModel.transform(rows.slice(0, 30))).getChild('prediction')!.toArray() as Float32Array;
+    expect(Array.from(scored.getChild('prediction')!.toArray() as Float32Array)).toEqual(Array.from(expected));
+    expect(scored.getChild('user')!.get(0)).toBe(strRows[0]!.user);
+    expect(strModel.predict(strRows[3]!.user, strRows[3]!.item)).toBe(intModel.predict(rows[3]!.user, rows[3]!.item));
+  });
+
+  it('transform: unseen string ids get NaN or are dropped (coldStartStrategy)', async () => {
+    const query = [strRows[0]!, { user: 'nobody', item: strRows[0]!.item, rating: 1 }, { user: strRows[1]!.user, item: 'nothing', rating: 1 }, strRows[2]!];
+    const nan = await strModel.transform(query, { coldStartStrategy: 'nan' });
+    const p = Array.from(nan.getChild('prediction')!.toArray() as Float32Array);
+    expect(p.map(Number.isNaN)).toEqual([false, true, true, false]);
+    expect(p[0]).toBe(strModel.predict(strRows[0]!.user, strRows[0]!.item));
+    const drop = await strModel.transform(query, { coldStartStrategy: 'drop' });
+    expect(drop.numRows).toBe(2);
+    expect([...drop.getChild('user')!]).toEqual([strRows[0]!.user, strRows[2]!.user]);
+    await expect(strModel.transform([{ user: 1, item: 2 }])).rejects.toThrow('column "user" holds numbers but the model was trained on string ids');
+  });
+
+  it('recommend* return the original strings, and agree with the integer model', async () => {
+    type Rec = Record<string, unknown> & { recommendations: { toArray(): Array<Record<string, unknown>> } };
+    const plain = (t: Table, q: string, tgt: string, map: (side: string, v: unknown) => unknown) =>
+      t.toArray().map((r) => {
+        const row = r as unknown as Rec;
+        return { q: map(q, row[q]), recs: row.recommendations.toArray().map((x) => ({ id: map(tgt, x[tgt]), rating: x.rating })) };
+      });
+    const back = (side: string, v: unknown): unknown => (side === 'user' ? userInt.get(v as string) : itemInt.get(v as string));
+    const same = (_side: string, v: unknown): unknown => v;
+
+    const users = await strModel.recommendForAllUsers(3);
+    expect(DataType.isUtf8(users.schema.fields[0]!.type)).toBe(true);
+    expect(users.getChild('user')!.get(0)).toBe(strModel.userFactorMatrix.labels![0]);
+    expect(plain(users, 'user', 'item', back)).toEqual(plain(await intModel.recommendForAllUsers(3), 'user', 'item', same));
+    const items = await strModel.recommendForAllItems(2);
+    expect(plain(items, 'item', 'user', back)).toEqual(plain(await intModel.recommendForAllItems(2), 'item', 'user', same));
+    const subset = await strModel.recommendForUserSubset([strRows[5]!.user, 'nobody'], 3);
+    expect(subset.numRows).toBe(1);
+    expect(plain(subset, 'user', 'item', back)).toEqual(plain(await intModel.recommendForUserSubset([rows[5]!.user], 3), 'user', 'item', same));
+    const viaTable = await strModel.recommendForUserSubset(tableFromArrays({ user: [strRows[5]!.user] }), 3);
+    expect(JSON.stringify(viaTable.get(0))).toBe(JSON.stringify(subset.get(0)));
+    const excluded = await strModel.recommendForAllUsers(3, { exclude: strRows });
+    expect(plain(excluded, 'user', 'item', back)).toEqual(plain(await intModel.recommendForAllUsers(3, { exclude: rows }), 'user', 'item', same));
+  });
+
+  it('factor tables carry the strings; save/load round trip keeps them', async () => {
+    const uf = strModel.userFactors;
+    expect(DataType.isUtf8(uf.schema.fields[0]!.type)).toBe(true);
+    expect([...uf.getChild('id')!]).toEqual(strModel.userFactorMatrix.labels);
+    expect(strModel.itemFactors.getChild('id')!.get(0)).toBe(strModel.itemFactorMatrix.labels![0]);
+    const dir = await mkdtemp(join(tmpdir(), 'als-str-'));
+    try {
+      await strModel.save(dir);
+      const meta = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as { version: number };
+      expect(meta.version).toBe(2);
+      const back = await ALSModel.load(dir);
+      expect(back.userFactorMatrix.labels).toEqual(strModel.userFactorMatrix.labels);
+      expect(back.itemFactorMatrix.labels).toEqual(strModel.itemFactorMatrix.labels);
+      expect(back.predict(strRows[0]!.user, strRows[0]!.item)).toBe(strModel.predict(strRows[0]!.user, strRows[0]!.item));
+      expect(JSON.stringify((await back.recommendForAllUsers(2)).toArray())).toBe(JSON.stringify((await strModel.recommendForAllUsers(2)).toArray()));
+      await writeFile(join(dir, 'user-labels.json'), '["x"]');
+      await expect(ALSModel.load(dir)).rejects.toThrow(ModelFormatError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a model saved in the previous format (version 1, no label files) still loads', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'als-v1-'));
+    try {
+      // Written by hand as version 1 wrote it: metadata.json beside four little-endian arrays.
+      const arrays = {
+        'user-ids.f64': Float64Array.of(3, 10), 'user-factors.f32': Float32Array.of(1, 2, 3, 4),
+        'item-ids.f64': Float64Array.of(-1, 5, 8), 'item-factors.f32': Float32Array.of(0.5, 1, -1, 0, 2, 2),
+      };
+      const files: Record<string, { bytes: number; sha256: string }> = {};
+      for (const [name, a] of Object.entries(arrays)) {
+        const b = new Uint8Array(a.buffer);
+        await writeFile(join(dir, name), b);
+        files[name] = { bytes: b.byteLength, sha256: createHash('sha256').update(b).digest('hex') };
+      }
+      await writeFile(join(dir, 'metadata.json'), JSON.stringify({
+        format: 'shoal.als-model', version: 1, rank: 2, numUsers: 2, numItems: 3,
+        params: { userCol: 'user', itemCol: 'item', ratingCol: 'rating', predictionCol: 'prediction', coldStartStrategy: 'nan' },
+        files, savedAt: '2026-01-01T00:00:00.000Z',
+      }));
+      const m = await ALSModel.load(dir);
+      expect(m.userFactorMatrix.labels).toBeUndefined();
+      expect(m.predict(10, 8)).toBe(3 * 2 + 4 * 2);
+      expect(Array.from(m.userFactors.getChild('id')!.toArray() as Int32Array)).toEqual([3, 10]);
+      const top = (await m.recommendForAllUsers(1)).get(0)!.toJSON() as { user: number; recommendations: { toArray(): Array<{ item: number }> } };
+      expect(top.user).toBe(3);
+      expect(top.recommendations.toArray()[0]!.item).toBe(8);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('bad input gives typed errors', () => {
   it('negative rank', () => {
     expect(() => new ALS({ rank: -3 })).toThrow(InvalidTrainOptionError);
@@ -256,8 +384,17 @@ describe('bad input gives typed errors', () => {
     expect((err as Error).message).toBe('rating at row 1 must be a finite number (got NaN)');
     await expect(new ALS().fit([{ user: null, item: 2, rating: 1 }])).rejects.toThrow(InvalidIdError);
   });
-  it('string ids are a typed error naming the row (index them to integers first)', async () => {
-    await expect(new ALS().fit([{ user: 'ann', item: 2, rating: 1 }])).rejects.toThrow('user at row 0 must be an integer id (got the string "ann")');
+  it('a column mixing string and integer ids is a typed error naming the row', async () => {
+    await expect(new ALS().fit([{ user: 'ann', item: 2, rating: 1 }, { user: 5, item: 2, rating: 1 }]))
+      .rejects.toThrow('user at row 1 must be an integer id (got 5): ids must be integers or strings, not both in one column');
+  });
+  it('float ids that are not integers name the column and row and the rule', async () => {
+    const t = tableFromArrays({ user: Int32Array.of(1, 2, 3), item: Float64Array.of(4, 5, 6.5), rating: Float32Array.of(1, 2, 3) });
+    const err = await new ALS().fit(t).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidIdError);
+    expect((err as InvalidIdError).column).toBe('item');
+    expect((err as InvalidIdError).row).toBe(2);
+    expect((err as Error).message).toBe('item at row 2 must be an integer id (got 6.5): ids must be integers or strings');
   });
   it('fewer users and items than blocks still trains: empty blocks hold no rows', async () => {
     const m = await new ALS({ rank: 2, maxIter: 2, numUserBlocks: 4, numItemBlocks: 4 }).fit([{ user: 7, item: 1, rating: 1 }, { user: 9, item: 1, rating: 2 }]);

@@ -1,7 +1,9 @@
-import { tableFromArrays } from 'apache-arrow';
+import { Dictionary, Float64, Int32, Table, tableFromArrays, Utf8, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { InvalidIdError, InvalidTrainingDataError } from '../../../src/train/errors.js';
-import { blockBounds, blockRatings, buildCsr, indexIds, lookupIds, readRatingColumns } from '../../../src/train/als/als-data.js';
+import {
+  blockBounds, blockRatings, buildCsr, encodeIds, indexIds, indexRawIds, labelPositions, lookupIds, readRatingColumns, readRawRatingColumns,
+} from '../../../src/train/als/als-data.js';
 
 describe('indexIds', () => {
   it('maps compact and sparse id ranges to dense indices in id order', () => {
@@ -62,5 +64,37 @@ describe('blockRatings', () => {
     }
     // Out-blocks hold only referenced rows.
     expect(gathered.gather!.flat().reduce((s, l) => s + l.length, 0)).toBeLessThanOrEqual(7);
+  });
+});
+
+describe('string ids', () => {
+  it('reads utf8 and dictionary-of-utf8 columns and rows of strings; indexes them in sorted order', async () => {
+    const dict = vectorFromArray(['b', 'a', 'b'], new Dictionary(new Utf8(), new Int32()));
+    const t = new Table({ u: vectorFromArray(['zed', 'ann', 'zed']), i: dict, r: vectorFromArray([1, 2, 3], new Float64()) });
+    const a = await readRawRatingColumns(t, 'u', 'i', 'r');
+    const b = await readRawRatingColumns([{ u: 'zed', i: 'b', r: 1 }, { u: 'ann', i: 'a', r: 2 }, { u: 'zed', i: 'b', r: 3 }], 'u', 'i', 'r');
+    expect(a).toEqual(b);
+    expect(a.users).toEqual(['zed', 'ann', 'zed']);
+    const users = indexRawIds(a.users);
+    expect(users.labels).toEqual(['ann', 'zed']);
+    expect(Array.from(users.ids)).toEqual([0, 1]);
+    expect(Array.from(users.index)).toEqual([1, 0, 1]);
+    expect(Array.from(encodeIds(['zed', 'bob', 'ann'], labelPositions(users.labels!), 'u'))).toEqual([1, -1, 0]);
+    // Integer ids still index as before, without labels.
+    expect(indexRawIds(Float64Array.of(9, 4)).labels).toBeUndefined();
+  });
+
+  it('the integer-only reader still rejects strings; mixed kinds and non-integer floats are typed errors naming column and row', async () => {
+    await expect(readRatingColumns(tableFromArrays({ u: ['a'], i: Int32Array.of(1) }), 'u', 'i', undefined)).rejects.toThrow('u at row 0 must be an integer id (got the string "a")');
+    await expect(readRawRatingColumns([{ u: 'a', i: 1 }, { u: 2, i: 1 }], 'u', 'i', undefined)).rejects.toThrow('u at row 1 must be an integer id (got 2): ids must be integers or strings, not both in one column');
+    await expect(readRawRatingColumns([{ u: 1, i: 1 }, { u: 'b', i: 1 }], 'u', 'i', undefined)).rejects.toThrow('u at row 1 must be an integer id (got the string "b"): ids must be integers or strings, not both in one column');
+    const err = await readRawRatingColumns(tableFromArrays({ u: Int32Array.of(1, 2), i: Float64Array.of(3, 3.5) }), 'u', 'i', undefined).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidIdError);
+    expect((err as InvalidIdError).column).toBe('i');
+    expect((err as InvalidIdError).row).toBe(1);
+    expect((err as Error).message).toBe('i at row 1 must be an integer id (got 3.5): ids must be integers or strings');
+    await expect(readRawRatingColumns(new Table({ u: vectorFromArray(['a', null]), i: vectorFromArray([1, 2], new Int32()) }), 'u', 'i', undefined)).rejects.toThrow('u at row 1 must be an integer id (got null)');
+    expect(() => encodeIds(['a'], undefined, 'u')).toThrow('u at row 0 must be an integer id (got the string "a"): the model was trained on integer ids');
+    expect(() => encodeIds(Float64Array.of(1), labelPositions(['a']), 'u')).toThrow(InvalidTrainingDataError);
   });
 });
