@@ -137,6 +137,17 @@ interface AlsSetting {
 
 async function alsScorer(train: Pair[], s: AlsSetting, seed: number): Promise<(user: number, item: number) => number> {
   const model = await new ALS({ ...s, maxIter: 10, implicitPrefs: true, seed, numUserBlocks: 4, numItemBlocks: 2 }).fit(train);
+  return factorScorer(model);
+}
+
+interface FactorModel {
+  readonly rank: number;
+  readonly userFactorMatrix: { readonly ids: ArrayLike<number>; readonly factors: Float32Array | Float64Array };
+  readonly itemFactorMatrix: { readonly ids: ArrayLike<number>; readonly factors: Float32Array | Float64Array };
+}
+
+/** Score = dot product of the user's and the item's factors; unknown item NaN, unknown user -Infinity. */
+function factorScorer(model: FactorModel): (user: number, item: number) => number {
   const uIdx = new Map(Array.from(model.userFactorMatrix.ids, (id, k) => [id, k]));
   const iIdx = new Map(Array.from(model.itemFactorMatrix.ids, (id, k) => [id, k]));
   const U = model.userFactorMatrix.factors;
@@ -238,11 +249,6 @@ async function neuralScorer(train: Pair[], features: Table, o: NeuralRecommender
   const epochs: EpochEvent[] = [];
   const rec = new NeuralRecommender({ ...NEURAL, ...o, featureCols, onEpoch: (e) => epochs.push(e) });
   const model = await rec.fit(train, features);
-  const uIdx = new Map(Array.from(model.userFactorMatrix.ids, (id, k) => [id, k]));
-  const iIdx = new Map(Array.from(model.itemFactorMatrix.ids, (id, k) => [id, k]));
-  const U = model.userFactorMatrix.factors;
-  const V = model.itemFactorMatrix.factors;
-  const rank = model.rank;
   const later = epochs.slice(1);
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   return {
@@ -250,15 +256,7 @@ async function neuralScorer(train: Pair[], features: Table, o: NeuralRecommender
     computeMs: mean(later.map((e) => e.computeMs)),
     commMs: mean(later.map((e) => e.commMs)),
     users: rec.lastFitStats!.users,
-    score: (u, item) => {
-      const a = uIdx.get(u);
-      const b = iIdx.get(item);
-      if (b === undefined) return NaN;
-      if (a === undefined) return -Infinity;
-      let dot = 0;
-      for (let f = 0; f < rank; f++) dot += U[a * rank + f]! * V[b * rank + f]!;
-      return dot;
-    },
+    score: factorScorer(model),
   };
 }
 
