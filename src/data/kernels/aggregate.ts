@@ -330,24 +330,46 @@ function valuesOrZero(c: Column): Float64Array {
 }
 
 /**
+ * The columns of a state table being built: the keys first, then each named state once (sum, mean
+ * and count of one column share theirs, so a later aggregate may ask for one that is already there).
+ */
+class StateColumns {
+  private readonly fields: arrow.Field[];
+  private readonly vectors: arrow.Vector[];
+  private readonly names = new Set<string>();
+  constructor(keys: readonly string[], keyVectors: readonly arrow.Vector[]) {
+    this.fields = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
+    this.vectors = [...keyVectors];
+  }
+  /** True when the state is already in the table (shared with an earlier aggregate). */
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+  /** True when a column already in the table is `v`'s own single chunk. */
+  holds(v: arrow.Vector): boolean {
+    return this.vectors.some((u) => u.data.length === 1 && u.data[0] === v.data[0]);
+  }
+  add(name: string, v: arrow.Vector): void {
+    if (this.names.has(name)) return;
+    this.names.add(name);
+    this.fields.push(new arrow.Field(name, v.type as arrow.DataType, true));
+    this.vectors.push(v);
+  }
+  table(numRows: number): arrow.Table {
+    return tableFromVectors(this.fields, this.vectors, numRows);
+  }
+}
+
+/**
  * The state table that treats every row as its own group (same columns and types as
  * `groupedStates`), with the row hashes of the keys. Only for aggregates in ROW_STATE_OPS.
  */
 function rowStates(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[]): { state: arrow.Table; hashes: Uint32Array } {
   const n = table.numRows;
   const keyVectors = keys.map((k) => requireColumn(table, k));
-  const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
-  const vectors: arrow.Vector[] = [...keyVectors];
-  const emitted = new Set<string>();
-  const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
-    const name = stateName(spec, part);
-    if (emitted.has(name)) return;
-    emitted.add(name);
-    fields.push(new arrow.Field(name, v.type as arrow.DataType, true));
-    vectors.push(v);
-  };
-  /** True when the state is already in the output (shared with an earlier aggregate). */
-  const has = (spec: AggSpec, part: string): boolean => emitted.has(stateName(spec, part));
+  const states = new StateColumns(keys, keyVectors);
+  const out = (spec: AggSpec, part: string, v: arrow.Vector): void => states.add(stateName(spec, part), v);
+  const has = (spec: AggSpec, part: string): boolean => states.has(stateName(spec, part));
   for (const spec of aggs) {
     if (spec.op === 'count') {
       if (!has(spec, 'n')) out(spec, 'n', f64Vector(spec.column === undefined ? f64(n).fill(1) : validCounts(columnFromVector(requireColumn(table, spec.column), spec.column))));
@@ -366,7 +388,7 @@ function rowStates(table: arrow.Table, keys: readonly string[], aggs: readonly A
         // The input vector itself, copied when a key or another state already holds it: the IPC
         // writer mishandles a batch holding the same buffers twice (see unshareColumns).
         const v = requireColumn(table, spec.column!);
-        out(spec, 'v', vectors.some((u) => u.data.length === 1 && u.data[0] === v.data[0]) ? takeVector(v, identity(n)) : v);
+        out(spec, 'v', states.holds(v) ? takeVector(v, identity(n)) : v);
         break;
       }
       case 'stddev':
@@ -378,25 +400,16 @@ function rowStates(table: arrow.Table, keys: readonly string[], aggs: readonly A
         throw new Error(`internal: ${spec.op} has no one-row state`);
     }
   }
-  return { state: tableFromVectors(fields, vectors, n), hashes: hashRows(keyColumns(table, keys), n) };
+  return { state: states.table(n), hashes: hashRows(keyColumns(table, keys), n) };
 }
 
 /** Groups one partition and aggregates each group into its state row; `hashes` are the groups' key hashes (null without keys). */
 function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readonly AggSpec[], ids?: GroupIds, cols?: readonly Column[]): { state: arrow.Table; hashes: Uint32Array | null } {
   const { groups: g, keyVectors, hashes } = groupKeys(table, keys, ids, cols);
-  const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
-  const vectors: arrow.Vector[] = [...keyVectors];
   const G = g.numGroups;
-  const emitted = new Set<string>();
-  const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
-    const name = stateName(spec, part);
-    if (emitted.has(name)) return;
-    emitted.add(name);
-    fields.push(new arrow.Field(name, v.type as arrow.DataType, true));
-    vectors.push(v);
-  };
-  /** True when the state is already in the output (shared with an earlier aggregate). */
-  const has = (spec: AggSpec, part: string): boolean => emitted.has(stateName(spec, part));
+  const states = new StateColumns(keys, keyVectors);
+  const out = (spec: AggSpec, part: string, v: arrow.Vector): void => states.add(stateName(spec, part), v);
+  const has = (spec: AggSpec, part: string): boolean => states.has(stateName(spec, part));
   const sumCounts = new Map<string, { s: Float64Array; n: Float64Array }>();
   for (const spec of aggs) {
     if (spec.op === 'count') {
@@ -466,7 +479,7 @@ function groupedStates(table: arrow.Table, keys: readonly string[], aggs: readon
       }
     }
   }
-  return { state: tableFromVectors(fields, vectors, G), hashes };
+  return { state: states.table(G), hashes };
 }
 
 function stateColumn(table: arrow.Table, spec: AggSpec, part: string): Column {
@@ -483,18 +496,9 @@ export function mergeAggregates(partials: readonly arrow.Table[], keys: readonly
   const table = concatTables(nonEmpty);
   const { groups: g, keyVectors } = groupKeys(table, keys);
   const G = g.numGroups;
-  const fields: arrow.Field[] = keys.map((k, i) => new arrow.Field(k, keyVectors[i]!.type as arrow.DataType, true));
-  const vectors: arrow.Vector[] = [...keyVectors];
-  const emitted = new Set<string>();
-  const out = (spec: AggSpec, part: string, v: arrow.Vector): void => {
-    const name = stateName(spec, part);
-    if (emitted.has(name)) return;
-    emitted.add(name);
-    fields.push(new arrow.Field(name, v.type as arrow.DataType, true));
-    vectors.push(v);
-  };
-  /** True when the state is already in the output (shared with an earlier aggregate). */
-  const has = (spec: AggSpec, part: string): boolean => emitted.has(stateName(spec, part));
+  const states = new StateColumns(keys, keyVectors);
+  const out = (spec: AggSpec, part: string, v: arrow.Vector): void => states.add(stateName(spec, part), v);
+  const has = (spec: AggSpec, part: string): boolean => states.has(stateName(spec, part));
   const sumPart = (spec: AggSpec, part: string): Float64Array => {
     const s = f64(G);
     const v = requireColumn(table, stateName(spec, part));
@@ -570,7 +574,7 @@ export function mergeAggregates(partials: readonly arrow.Table[], keys: readonly
       }
     }
   }
-  return tableFromVectors(fields, vectors, G);
+  return states.table(G);
 }
 
 /** Phase 3: turns a merged state table into the result: keys, then one column per aggregate. */
