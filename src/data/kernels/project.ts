@@ -29,7 +29,11 @@ export function project(table: arrow.Table, exprs: readonly ExprInput[]): arrow.
 
 /** Adds (or replaces) one column computed by `expr`, keeping the others in place. */
 export function withColumn(table: arrow.Table, name: string, expr: ExprInput): arrow.Table {
-  const v = evaluate(expr, table);
+  return setColumn(table, name, evaluate(expr, table));
+}
+
+/** The table with column `name` set to `v` (replaced in place, or appended). */
+export function setColumn(table: arrow.Table, name: string, v: arrow.Vector): arrow.Table {
   const fields = table.schema.fields.slice();
   const vectors = fields.map((_, i) => table.getChildAt(i) as arrow.Vector);
   const at = fields.findIndex((f) => f.name === name);

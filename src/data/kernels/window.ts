@@ -16,10 +16,11 @@ import { windowFnText, type FrameBound, type WindowColumnSpec, type WindowSpecDa
 import { type Column, MS_PER_DAY, columnFromVector, columnToVector } from '../types/column.js';
 import { isNumericType, typeToString } from '../types/logical-type.js';
 import { parseDate, parseTimestamp } from '../types/temporal.js';
+import { setColumn } from './project.js';
 import { groupIds, keyColumns } from './row-key.js';
 import { comparatorFor } from './sort.js';
 import { requireColumn } from './table-util.js';
-import { tableFromVectors, takeTable, takeVector } from './take.js';
+import { takeTable, takeVector } from './take.js';
 
 /** Positions of one window spec over a table: sorted rows and each position's segment and peer range. */
 interface Layout {
@@ -360,22 +361,6 @@ function aggregateOverFrames(table: arrow.Table, L: Layout, c: WindowColumnSpec,
   return columnToVector({ type: t === 'int32' || t === 'int64' ? 'int64' : 'float64', length: n, values: outSum, valid });
 }
 
-/** The table with column `name` set to `v` (replaced in place, or appended). */
-function withVector(table: arrow.Table, name: string, v: arrow.Vector): arrow.Table {
-  const fields = table.schema.fields.slice();
-  const vectors = fields.map((_, i) => table.getChildAt(i) as arrow.Vector);
-  const field = new arrow.Field(name, v.type as arrow.DataType, true);
-  const at = fields.findIndex((f) => f.name === name);
-  if (at >= 0) {
-    fields[at] = field;
-    vectors[at] = v;
-  } else {
-    fields.push(field);
-    vectors.push(v);
-  }
-  return tableFromVectors(fields, vectors, table.numRows);
-}
-
 function windowColumn(table: arrow.Table, L: Layout, c: WindowColumnSpec): arrow.Vector {
   const fnName = windowFnText(c.fn);
   switch (c.fn.fn) {
@@ -419,7 +404,7 @@ export function windowTable(table: arrow.Table, partitionBy: readonly string[], 
       entry = { keys: c.spec.orderBy.map((k) => k.column), layout: layout(t, groupOf, c.spec, presorted) };
       layouts.set(key, entry);
     }
-    t = withVector(t, c.name, windowColumn(t, entry.layout, c));
+    t = setColumn(t, c.name, windowColumn(t, entry.layout, c));
     // a column that replaces an order key invalidates the layouts sorted by it
     for (const [k, e] of layouts) if (e.keys.includes(c.name)) layouts.delete(k);
   }
