@@ -20,11 +20,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { ALS, init, isMain, NeuralRecommender, shutdown, type EpochEvent, type NeuralRecommenderOptions } from 'shoal';
 import type { BenchContext } from '../lib/context.js';
 import { makeResult, type BenchResult } from '../lib/result.js';
 import { median } from '../lib/stats.js';
+import { albanyDataDir } from '../../examples/albany-data.js';
 
 interface Review {
   user: number;
@@ -45,8 +47,8 @@ interface Split {
   heldOut: Map<number, number>;
 }
 
-const REVIEWS = new URL('../../../../shared/data/airbnb-albany/reviews.csv', import.meta.url);
-const LISTINGS = new URL('../../../../shared/data/airbnb-albany/listings.csv', import.meta.url);
+const REVIEWS = join(albanyDataDir(), 'reviews.csv');
+const LISTINGS = join(albanyDataDir(), 'listings.csv');
 
 /** Reviews with listings indexed 0..n-1 (listing ids exceed 2^53, so they are indexed as strings); `listingIds[i]` is listing i's id. */
 export function loadReviews(path: URL | string = REVIEWS): { reviews: Review[]; catalogue: number; listingIds: string[] } {

@@ -7,26 +7,14 @@
  *   npm start                       # local cluster, data from ../shared/data/airbnb-albany
  *   SHOAL_ADDRESS=host:port npm start   # on a running cluster
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { get, init, isMain, put, readCsv, shutdown, type ObjectRef } from 'shoal';
+import { albanyDataDir } from '../albany-data.js';
 import { calendarStats, parsePrice, parseReviews, ReviewAggregatorActor, reviewStats } from './stats-tasks.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-function findDataDir(): string {
-  const fromEnv = process.env.SHOAL_DATA_DIR;
-  if (fromEnv) return fromEnv;
-  // Walk up from this file to the repository root, whose sibling is shared/.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, '..', 'shared', 'data', 'airbnb-albany');
-    if (existsSync(candidate)) return resolve(candidate);
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find shared/data/airbnb-albany next to the repository; set SHOAL_DATA_DIR');
-}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,7 +32,7 @@ function table(title: string, header: string[], rows: (string | number)[][]): vo
 }
 
 export async function main(): Promise<void> {
-  const dataDir = findDataDir();
+  const dataDir = albanyDataDir();
   const started = performance.now();
   const cluster = await init();
   console.log(`shoal cluster at ${cluster.address}${cluster.dir ? ` (local; logs in ${cluster.dir}/logs)` : ''}`);

@@ -14,33 +14,21 @@
  *
  *   npm run build && node dist/examples/rental-features/main.js
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   Imputer, MultiHotEncoder, OneHotEncoder, Pipeline, PipelineModel, StringIndexer, StringIndexerModel, TimeFeatures, VectorAssembler, agg, asOfJoin, col, init,
   isMain, lit, readCsv, shutdown, trailingWindowFeatures, when,
 } from 'shoal';
+import { albanyDataDir } from '../albany-data.js';
 
-function findDataDir(): string {
-  const fromEnv = process.env.SHOAL_DATA_DIR;
-  if (fromEnv) return fromEnv;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, '..', 'shared', 'data', 'airbnb-albany');
-    if (existsSync(candidate)) return resolve(candidate);
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find shared/data/airbnb-albany next to the repository; set SHOAL_DATA_DIR');
-}
 
 /** "$1,200.00" → 1200; empty or malformed → null. */
 const priceNumber = (c: string) => col(c).regexpReplace('[$,]', '').cast('float64');
 
 export async function main(): Promise<void> {
-  const data = findDataDir();
+  const data = albanyDataDir();
   const started = performance.now();
   await init({ numCpus: 2 });
 

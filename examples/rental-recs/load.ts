@@ -3,26 +3,12 @@
  * through shoal's data layer readers and writers), or the synthetic market at any scale (generated
  * by remote tasks, one per partition of users, written straight from the workers).
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { agg, col, lit, range, readCsv, type Dataset } from 'shoal';
+import { albanyDataDir } from '../albany-data.js';
 import { applySchema, replaceTable, type Target } from './storage.js';
 import { genListingsBatch, genRatingsBatch, genUsersBatch } from './tasks.js';
 import { scaleFor } from './world.js';
-
-/** ../shared/data/airbnb-albany next to the repository (or RENTAL_ALBANY_DIR / SHOAL_DATA_DIR). */
-export function findAlbanyDir(): string {
-  const fromEnv = process.env.RENTAL_ALBANY_DIR ?? process.env.SHOAL_DATA_DIR;
-  if (fromEnv) return fromEnv;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 7; i++) {
-    const candidate = join(dir, '..', 'shared', 'data', 'airbnb-albany');
-    if (existsSync(join(candidate, 'reviews.csv'))) return resolve(candidate);
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find shared/data/airbnb-albany next to the repository; set RENTAL_ALBANY_DIR');
-}
 
 /** "$1,250.00" → 1250; empty → null. */
 const price = (c: string) => col(c).regexpReplace('[$,]', '').trim().cast('float64');
@@ -32,7 +18,7 @@ export interface LoadReport {
 }
 
 /** Loads listings, users (reviewers), ratings (one implicit stay of rating 1 per review) and the calendar. */
-export async function loadAlbany(target: Target, dataDir = findAlbanyDir()): Promise<LoadReport> {
+export async function loadAlbany(target: Target, dataDir = albanyDataDir()): Promise<LoadReport> {
   if (target.kind === 'postgres') await applySchema(target.url, target.schema);
   // listings.csv has quoted multi-line descriptions and "$1,250.00" prices; the CSV reader handles
   // the quoting, the price becomes numeric here (37 listings have none: NULL).

@@ -5,15 +5,16 @@
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agg, col, fromArrow, range, readCsv, readJson, readParquet, SourceNotFoundError, SourceSchemaMismatchError, TaskError, type Dataset } from 'shoal';
 import { readFooterStats } from '../../../src/data/io/parquet-footer.js';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { Duck, arrowRows, expectSameRows, genColumns, sortedRows, toArrow, unevenPartitions } from './helpers.js';
+import { albanyDataDir } from '../../../examples/albany-data.js';
 
-const DATA = resolve(__dirname, '../../../../shared/data/airbnb-albany');
+const DATA = albanyDataDir();
 const LISTINGS = join(DATA, 'listings.csv');
 const REVIEWS = join(DATA, 'reviews.csv');
 

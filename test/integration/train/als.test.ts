@@ -15,6 +15,7 @@ import {
 } from 'shoal';
 import { leaveLastOut, loadReviews } from '../../../bench/suites/als-albany.js';
 import { TestCluster } from '../../harness/test-cluster.js';
+import { albanyDataDir } from '../../../examples/albany-data.js';
 
 type Row = { user: number; item: number; rating: number };
 
@@ -114,7 +115,7 @@ describe('accuracy', () => {
 
   it('real Airbnb reviews (implicit, leave-last-out, full catalogue): HR@10, NDCG@10, Recall@10 beside most-popular', async () => {
     // The same loader and leave-last-out split as the `als-albany` bench suite.
-    const { reviews, catalogue } = loadReviews(new URL('../../../../shared/data/airbnb-albany/reviews.csv', import.meta.url));
+    const { reviews, catalogue } = loadReviews(join(albanyDataDir(), 'reviews.csv'));
     const { train, heldOut } = leaveLastOut(reviews);
     const seen = new Map<number, Set<number>>();
     for (const r of train) {

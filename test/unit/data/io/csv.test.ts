@@ -8,9 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedRecordError, SourceNotFoundError, agg, aggregate, readCsvPartition } from '../../../../src/data/index.js';
 import { INVALID, parseText } from '../../../../src/data/io/text-values.js';
 import { Duck, arrowRows, expectSameRows } from '../helpers/oracle.js';
+import { albanyDataDir } from '../../../../examples/albany-data.js';
 
 const buf = (s: string): Uint8Array => new TextEncoder().encode(s);
-const LISTINGS = '/work/shared/data/airbnb-albany/listings.csv';
+const ALBANY = albanyDataDir();
+const LISTINGS = join(ALBANY, 'listings.csv');
 
 describe('readCsvPartition', () => {
   it('parses RFC 4180 quoting: embedded delimiters, doubled quotes, newlines, CRLF', async () => {
@@ -179,13 +181,13 @@ describe('readCsvPartition', () => {
     });
 
     it('reads the gzipped calendar (detected from .gz) and the reviews, matching DuckDB counts and aggregates', async () => {
-      const cal = await readCsvPartition('/work/shared/data/airbnb-albany/calendar.csv.gz', { mode: 'failfast' });
-      const [[calCount]] = (await duck.rows(`SELECT count(*) FROM read_csv('/work/shared/data/airbnb-albany/calendar.csv.gz', sample_size = -1)`)) as [[number]];
+      const cal = await readCsvPartition(join(ALBANY, 'calendar.csv.gz'), { mode: 'failfast' });
+      const [[calCount]] = (await duck.rows(`SELECT count(*) FROM read_csv('${join(ALBANY, 'calendar.csv.gz')}', sample_size = -1)`)) as [[number]];
       expect(cal.numRows).toBe(calCount);
       expect(String(cal.getChild('date')!.type)).toBe('Date32<DAY>');
-      const reviews = await readCsvPartition('/work/shared/data/airbnb-albany/reviews.csv', { mode: 'failfast' });
+      const reviews = await readCsvPartition(join(ALBANY, 'reviews.csv'), { mode: 'failfast' });
       const perListing = aggregate(reviews, ['listing_id'], [agg.count(undefined, 'n'), agg.countDistinct('reviewer_id', 'reviewers'), agg.max('date', 'last')]);
-      const want = await duck.rows(`SELECT listing_id, count(*), count(DISTINCT reviewer_id), max(date) FROM read_csv('/work/shared/data/airbnb-albany/reviews.csv') GROUP BY listing_id`);
+      const want = await duck.rows(`SELECT listing_id, count(*), count(DISTINCT reviewer_id), max(date) FROM read_csv('${join(ALBANY, 'reviews.csv')}') GROUP BY listing_id`);
       expectSameRows(arrowRows(perListing), want);
     });
   });
