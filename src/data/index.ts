@@ -9,7 +9,8 @@
  *
  * @example
  * ```ts
- * import { init, readCsv, readParquet, col, agg } from 'shoal';
+ * import { init } from 'shoal';
+ * import { agg, col, readCsv, readParquet } from 'shoal/data';
  * await init();
  * const listings = readCsv('listings.csv').filter(col('price_usd').lt(100));
  * const reviews = readParquet('reviews/', { columns: ['listing_id', 'date'] }).rename({ listing_id: 'id' });
@@ -50,18 +51,12 @@ export {
   WindowFunction,
   Window,
   WindowSpec,
-  avg,
-  count,
   currentRow,
   denseRank,
   lag,
   lead,
-  max,
-  mean,
-  min,
   rank,
   rowNumber,
-  sum,
   unboundedFollowing,
   unboundedPreceding,
   window,
@@ -86,7 +81,8 @@ export type { HashJoinOptions, JoinOn, JoinType } from './kernels/hash-join.js';
 export { hashJoin } from './kernels/hash-join.js';
 export type { AggOp, AggSpec } from './kernels/aggregate.js';
 export { QuantileSummary, sketchK, sketchSorted } from './kernels/quantile-sketch.js';
-export { DEFAULT_QUANTILE_RELATIVE_ERROR, agg, aggOutputName, aggregate, aggregateStateColumns, finalizeAggregates, mergeAggregates, partialAggregate } from './kernels/aggregate.js';
+export { AggFunction, agg } from './expr/agg-function.js';
+export { DEFAULT_QUANTILE_RELATIVE_ERROR, aggOutputName, aggregate, aggregateStateColumns, finalizeAggregates, mergeAggregates, partialAggregate } from './kernels/aggregate.js';
 
 export type { CsvReadOptions, ReadMode, TextSchema } from './io/csv-reader.js';
 export { readCsvPartition } from './io/csv-reader.js';

@@ -10,10 +10,11 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { free, get, ObjectRef, serialize } from '../../core/index.js';
-import { InvalidOptionError, InvalidWindowError, SchemaMismatchError, UnknownColumnError } from '../errors.js';
+import { InvalidOptionError, InvalidPlanError, InvalidWindowError, SchemaMismatchError, UnknownColumnError } from '../errors.js';
 import { col, Expr, toNode, type ExprInput } from '../expr/expr.js';
+import { AggFunction, agg as aggBuilders } from '../expr/agg-function.js';
 import { WindowColumn, WindowFunction } from '../expr/window.js';
-import { agg as aggBuilders, type AggSpec } from '../kernels/aggregate.js';
+import type { AggSpec } from '../kernels/aggregate.js';
 import { concatTables } from '../kernels/concat.js';
 import type { JoinOn, JoinType } from '../kernels/hash-join.js';
 import type { SortKey } from '../kernels/sort.js';
@@ -127,7 +128,7 @@ export class Dataset {
         ds = ds.withColumn(c.name, c);
         return col(c.name).node;
       }
-      return typeof c === 'string' ? col(c).node : toNode(rejectWindowFunction(c));
+      return typeof c === 'string' ? col(c).node : toNode(rejectUnboundFunction(c));
     });
     return ds.narrow({ op: 'select', exprs });
   }
@@ -135,7 +136,7 @@ export class Dataset {
   /** Adds or replaces a column: an expression, or a window function over a window (`rank().over(window().orderBy('x'))`). */
   withColumn(name: string, expr: ExprInput | WindowColumn): Dataset {
     if (expr instanceof WindowColumn) return this.withWindowColumn(name, expr);
-    return this.narrow({ op: 'withColumn', name, expr: toNode(rejectWindowFunction(expr)) });
+    return this.narrow({ op: 'withColumn', name, expr: toNode(rejectUnboundFunction(expr)) });
   }
 
   /** Window columns with the same partitioning added one after another share one window node (one shuffle). */
@@ -152,7 +153,7 @@ export class Dataset {
 
   /** Keeps rows where `predicate` is true (false and null drop the row). */
   filter(predicate: ExprInput): Dataset {
-    return this.narrow({ op: 'filter', predicate: toNode(predicate) });
+    return this.narrow({ op: 'filter', predicate: toNode(rejectUnboundFunction(predicate)) });
   }
 
   /** Alias of filter. */
@@ -267,7 +268,8 @@ export class Dataset {
   /** @internal */
   aggregate(keys: readonly string[], aggs: readonly AggSpec[]): Dataset {
     if (aggs.length === 0) throw new InvalidOptionError('agg()', 'needs at least one aggregate');
-    return this.derive({ kind: 'aggregate', id: newNodeId(), input: this.plan, keys, aggs });
+    const specs = aggs.map((a, i) => aggSpecOf(a, i));
+    return this.derive({ kind: 'aggregate', id: newNodeId(), input: this.plan, keys, aggs: specs });
   }
 
   /**
@@ -575,10 +577,27 @@ export class GroupedDataset {
   }
 }
 
-/** A window function used without `.over(window)` is an error naming the function, not a literal. */
-function rejectWindowFunction<T>(e: T): T {
+/**
+ * A window function used without `.over(window)`, or an aggregate used as a column, is an error naming
+ * the function, not a literal.
+ */
+function rejectUnboundFunction<T>(e: T): T {
   if (e instanceof WindowFunction) throw new InvalidWindowError(String(e), 'is a window function used without over(); write fn.over(window().partitionBy(...).orderBy(...))');
+  if (e instanceof AggFunction) {
+    throw new InvalidWindowError(String(e), `is an aggregate: use it in groupBy(...).agg(...), or as a window column with agg.${e.op}(...).over(window().partitionBy(...))`, e.column);
+  }
   return e;
+}
+
+/** One argument of `agg(...)` as a plain spec (the plan keeps and ships plain data). */
+function aggSpecOf(a: unknown, i: number): AggSpec {
+  if (a instanceof WindowFunction || a instanceof WindowColumn) {
+    throw new InvalidPlanError(`agg(): argument ${i} (${String(a)}) is a window function; add it with withColumn(name, fn.over(window)) instead`);
+  }
+  if (a instanceof Expr || typeof a !== 'object' || a === null || typeof (a as { op?: unknown }).op !== 'string') {
+    throw new InvalidPlanError(`agg(): argument ${i} (${a instanceof Expr ? a.toString() : String(a)}) is not an aggregate; build one with agg.count(), agg.sum('col'), agg.mean('col', 'alias'), ...`);
+  }
+  return a instanceof AggFunction ? a.toJSON() : { ...(a as AggSpec) };
 }
 
 function tableRows(t: arrow.Table): Record<string, unknown>[] {

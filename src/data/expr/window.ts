@@ -1,9 +1,10 @@
 /**
- * Window functions, Spark style: a function (`rowNumber()`, `lag('x')`, `sum(col('x'))`) becomes a
- * column with `.over(spec)`, where the spec says how rows are partitioned, ordered and framed:
+ * Window functions, Spark style: a function (`rowNumber()`, `lag('x')`, or an aggregate such as
+ * `agg.sum('x')`, see agg-function.ts) becomes a column with `.over(spec)`, where the spec says how
+ * rows are partitioned, ordered and framed:
  *
  *   ds.withColumn('rn', rowNumber().over(window().partitionBy('listing_id').orderBy('date')))
- *   ds.withColumn('reviews_30d', count().over(window().partitionBy('listing_id').orderBy('date')
+ *   ds.withColumn('reviews_30d', agg.count().over(window().partitionBy('listing_id').orderBy('date')
  *     .rangeBetween({ days: -30 }, currentRow).exclude('group')))   // strictly before this row's date
  *
  * Everything here is plain data (`WindowColumnSpec`), so a window column travels to workers inside a
@@ -255,34 +256,6 @@ export function lag(arg: ArgInput, offset = 1, defaultValue: LiteralValue = null
 /** The value `offset` rows after this one in the partition, or `defaultValue` when there is none (as for lag). */
 export function lead(arg: ArgInput, offset = 1, defaultValue: LiteralValue = null): WindowFunction {
   return offsetFn('lead', arg, offset, defaultValue);
-}
-
-/** Sum of the non-null values in the frame (null when there are none): int64 for integer input, else float64. */
-export function sum(arg: ArgInput): WindowFunction {
-  return new WindowFunction({ fn: 'sum', arg: argNode(arg) });
-}
-
-/** Mean of the non-null values in the frame (float64; null when there are none). */
-export function mean(arg: ArgInput): WindowFunction {
-  return new WindowFunction({ fn: 'mean', arg: argNode(arg) });
-}
-
-/** Alias of mean. */
-export const avg = mean;
-
-/** Smallest non-null value in the frame. */
-export function min(arg: ArgInput): WindowFunction {
-  return new WindowFunction({ fn: 'min', arg: argNode(arg) });
-}
-
-/** Largest non-null value in the frame. */
-export function max(arg: ArgInput): WindowFunction {
-  return new WindowFunction({ fn: 'max', arg: argNode(arg) });
-}
-
-/** Non-null values of `arg` in the frame, or rows in the frame without an argument (int64). */
-export function count(arg?: ArgInput): WindowFunction {
-  return new WindowFunction({ fn: 'count', arg: arg === undefined ? null : argNode(arg) });
 }
 
 export function windowFnText(f: WindowFnData): string {

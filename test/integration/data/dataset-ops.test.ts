@@ -4,7 +4,7 @@
  */
 import type * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agg, col, fromArrow, InvalidPlanError, lit, range, SchemaMismatchError, UnknownColumnError, type Dataset } from 'shoal';
+import { agg, col, fromArrow, InvalidPlanError, lit, range, SchemaMismatchError, UnknownColumnError, type Dataset } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { doubleX } from '../../fixtures/data/index.js';
 import { Duck, arrowRows, expectSameRows, genColumns, sortedRows, toArrow, unevenPartitions } from './helpers.js';

@@ -6,7 +6,7 @@
  */
 import type * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agg, col, DataInvalidOptionError as InvalidOptionError, fromArrow, UnknownColumnError, type Dataset } from 'shoal';
+import { agg, col, InvalidOptionError, fromArrow, UnknownColumnError, type Dataset } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { Duck, arrowRows, expectSameRows, genColumns, sortedRows, toArrow, unevenPartitions } from './helpers.js';
 

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agg, col, range, readPostgres, PostgresError } from 'shoal';
+import { agg, col, range, readPostgres, PostgresError } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { connectTestPostgres, uniqueTable } from './helpers.js';
 

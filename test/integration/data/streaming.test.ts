@@ -7,7 +7,8 @@
  */
 import * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agg, clusterStatus, col, DataInvalidOptionError as InvalidOptionError, fromArrow, fromRows, get, put, range, type Dataset } from 'shoal';
+import { clusterStatus, get, put } from 'shoal';
+import { agg, col, InvalidOptionError, fromArrow, fromRows, range, type Dataset } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { doubleX, randomDraw, scaleX, tagBatchRows } from '../../fixtures/data/index.js';
 
