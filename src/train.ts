@@ -4,7 +4,10 @@
  * search (`tune`: grid and random search, FIFO or ASHA scheduling), data-parallel TensorFlow.js
  * (`Trainer`) and a two-tower neural recommender trained with it (`NeuralRecommender`).
  *
- * TensorFlow.js is loaded only when `Trainer` or `NeuralRecommender` starts: ALS and `tune` never load it.
+ * TensorFlow.js is an optional peer dependency, loaded only when `Trainer`, `trainLocal` or
+ * `NeuralRecommender` starts: ALS and `tune` never need it. Without `@tensorflow/tfjs` and
+ * `@tensorflow/tfjs-backend-wasm` installed, those fail at once with a `TfjsNotInstalledError`
+ * naming the packages to install.
  *
  * @example
  * ```ts
@@ -43,5 +46,5 @@ export type {
 } from './train/index.js';
 export {
   TrainError, InvalidTrainOptionError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
-  TuneError, ModelBuildError, TrainingFailedError, MissingItemFeaturesError,
+  TuneError, ModelBuildError, TrainingFailedError, MissingItemFeaturesError, TfjsNotInstalledError,
 } from './train/index.js';
