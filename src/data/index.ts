@@ -101,13 +101,9 @@ export { encodeParquet, parquetMetadata, readParquetFile, writeParquetFile } fro
 export type { ParquetStatValue } from './io/parquet-footer.js';
 export type { PartitionBound, PgPartitionOptions } from './io/pg-partition-queries.js';
 export { pgPartitionQueries } from './io/pg-partition-queries.js';
-export type { PgReadOptions } from './io/pg-reader.js';
-export { readPostgresBatches, readPostgresPartition } from './io/pg-reader.js';
 export type { Int8Mode } from './io/pg-types.js';
-export type { PgWriteMode, PgWriteOptions, PgWriteResult } from './io/pg-writer.js';
-export { pgTypeFor, writePostgresTable } from './io/pg-writer.js';
-export type { ExportedSnapshot } from './io/pg-snapshot.js';
-export { exportSnapshot } from './io/pg-snapshot.js';
+// The PostgreSQL readers and writers (io/pg-*.ts) are not re-exported: their declarations name the
+// pg driver's types, whose @types package is not a dependency; the Dataset API is what reads and writes.
 
 export type { CsvWriteOptions } from './io/csv-writer.js';
 export { formatCsv } from './io/csv-writer.js';

@@ -27,7 +27,8 @@ import {
 import { InvalidTrainingDataError, ModelBuildError, TrainingFailedError } from '../errors.js';
 import { readLatestCheckpoint } from './checkpoint.js';
 import { assertTfjsInstalled } from './tfjs-backend.js';
-import { Replica, type ReplicaState } from './tfjs-replica.js';
+import type { ReplicaState } from './replica-data.js';
+import { Replica } from './tfjs-replica.js';
 import { TfjsTrainWorkerActor, type TfjsTrainWorker, type WorkerEpochReport, type WorkerSpec } from './tfjs-worker.js';
 import { compileTrainerOptions, type CompiledTrainerOptions, type EpochEvent, type ModelJSON, type TrainerOptions } from './trainer-options.js';
 import { denseFromTable, epochDense, stridedShard, toTable, type DenseShard } from './training-data.js';
