@@ -1,8 +1,9 @@
 /**
  * The lazy distributed Dataset (Spark DataFrame / Ray Data for TypeScript). Transformations only
- * build a logical plan; an action (count, collect, take, show, iterBatches, write*) checks the plan
- * against the sources' schemas, optimizes it (fusion, projection and predicate pushdown) and runs it
- * as stages of partition tasks on the cluster, keeping intermediate partitions in the object store.
+ * build a logical plan, checked as it is built wherever the input's schema is known (plan-schema.ts);
+ * an action (count, collect, take, show, iterBatches, write*) checks the rest of the plan against the
+ * sources' schemas, optimizes it (fusion, projection and predicate pushdown) and runs it as stages
+ * of partition tasks on the cluster, keeping intermediate partitions in the object store.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { optimize } from './optimizer/optimize.js';
 import { planToString } from './plan/explain.js';
 import { newNodeId, type BatchFunction, type CacheState, type PlanNode } from './plan/logical-plan.js';
 import type { NarrowOp } from './plan/narrow-ops.js';
-import { schemaOf } from './plan/plan-schema.js';
+import { knownSchema, schemaOf } from './plan/plan-schema.js';
 import { stagePostgresWrite, validateWritePostgres, type WritePostgresOptions, type WriteResult } from './postgres-write.js';
 import { validatePostgresOptions } from './sources/postgres-source.js';
 import { resolveSource } from './sources/resolve-source.js';
@@ -102,6 +103,9 @@ export class Dataset {
     private readonly execOptions: ExecutionOptions = {},
   ) {
     compileExecutionOptions(execOptions);
+    // Checked as it is built where the input's schema is known without reading (plan-schema.ts):
+    // an unknown column or a type error is thrown by the transformation that made it.
+    knownSchema(plan);
   }
 
   private derive(plan: PlanNode): Dataset {
