@@ -28,7 +28,7 @@ export type {
   ReadCsvOptions, ReadJsonOptions, ReadParquetOptions, ReadPostgresOptions, WriteFilesOptions, WritePostgresOptions, WriteResult,
   ReadMode, TextSchema, PartitionBound,
 } from './data/index.js';
-export { Expr, CaseExpr, col, lit, when, coalesce, pow, dateDiff } from './data/index.js';
+export { Expr, CaseExpr, SortOrder, col, lit, when, coalesce, pow, dateDiff } from './data/index.js';
 export type { ExprInput, ExprNode, DateTruncUnit, LogicalType, ScalarTypeName } from './data/index.js';
 export { agg, AggFunction } from './data/index.js';
 export type { AggOp, AggSpec, JoinOn, JoinType, SortKey } from './data/index.js';

@@ -43,7 +43,7 @@ export { arrowTypeOf, logicalTypeOf } from './types/logical-type.js';
 export type { BinaryFn, CallFn, ExprNode, LiteralValue, UnaryFn } from './expr/expr-node.js';
 export { exprToString, outputName, validateExprNode } from './expr/expr-node.js';
 export type { DateTruncUnit, ExprInput } from './expr/expr.js';
-export { CaseExpr, Expr, coalesce, col, dateDiff, lit, pow, when } from './expr/expr.js';
+export { CaseExpr, Expr, SortOrder, coalesce, col, dateDiff, lit, pow, when } from './expr/expr.js';
 export { outputType, schemaTypes } from './expr/output-type.js';
 export type { Duration, FrameBound, FrameExclusion, WindowAggOp, WindowColumnSpec, WindowFnData, WindowFrame, WindowSpecData } from './expr/window.js';
 export {

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { free, get, ObjectRef, serialize } from '../../core/index.js';
 import { InvalidOptionError, InvalidPlanError, InvalidWindowError, SchemaMismatchError, UnknownColumnError } from '../errors.js';
-import { col, Expr, toNode, type ExprInput } from '../expr/expr.js';
+import { col, Expr, toNode, toSortKey, type ExprInput } from '../expr/expr.js';
 import { AggFunction, agg as aggBuilders } from '../expr/agg-function.js';
 import { WindowColumn, WindowFunction } from '../expr/window.js';
 import type { AggSpec } from '../kernels/aggregate.js';
@@ -192,20 +192,25 @@ export class Dataset {
     return this.derive({ kind: 'distinct', id: newNodeId(), input: this.plan, columns: columns.length > 0 ? columns : null });
   }
 
-  /** Globally sorted by the keys (range-partitioned; partitions come out in order). */
-  sort(...keys: (string | SortKey)[]): Dataset {
+  /**
+   * Globally sorted by the keys (range-partitioned; partitions come out in order): column names
+   * (ascending), `col('x').desc()` / `.asc()` / `.descNullsFirst()` ..., or `{ column, ascending, nullsFirst }`.
+   */
+  sort(...keys: (string | SortKey | Expr)[]): Dataset {
     if (keys.length === 0) throw new InvalidOptionError('sort()', 'needs at least one key');
-    keys.forEach((k, i) => {
-      if (typeof k !== 'string' && (typeof k !== 'object' || k === null || typeof (k as { column?: unknown }).column !== 'string')) {
+    const sortKeys = keys.map((k, i) => {
+      const key = toSortKey(k);
+      if (key === undefined) {
         const what = k instanceof Expr ? `the expression ${k.toString()} (add it as a column with withColumn, then sort by its name)` : String(k);
-        throw new InvalidOptionError(`sort() key ${i}`, `keys are column names or { column, ascending?, nullsFirst? }; got ${what}`);
+        throw new InvalidOptionError(`sort() key ${i}`, `keys are column names, col(name).asc()/.desc() or { column, ascending?, nullsFirst? }; got ${what}`);
       }
+      return key;
     });
-    return this.derive({ kind: 'sort', id: newNodeId(), input: this.plan, keys: keys.map((k) => (typeof k === 'string' ? { column: k } : k)) });
+    return this.derive({ kind: 'sort', id: newNodeId(), input: this.plan, keys: sortKeys });
   }
 
   /** Alias of sort. */
-  orderBy(...keys: (string | SortKey)[]): Dataset {
+  orderBy(...keys: (string | SortKey | Expr)[]): Dataset {
     return this.sort(...keys);
   }
 
@@ -433,12 +438,14 @@ export class Dataset {
     return tableRows(t);
   }
 
-  /** Prints the first `n` rows as a text table (and returns the text). */
-  async show(n = 20): Promise<string> {
-    const t = await this.limit(n).toArrow();
-    const text = formatTable(t);
-    console.log(text);
-    return text;
+  /** Prints the first `n` rows as a text table (Spark `show`: prints, returns nothing; `showString` gives the text). */
+  async show(n = 20): Promise<void> {
+    console.log(await this.showString(n));
+  }
+
+  /** The first `n` rows as the text table `show()` prints. */
+  async showString(n = 20): Promise<string> {
+    return formatTable(await this.limit(n).toArrow());
   }
 
   /** count, mean, stddev, min and max of every numeric column: one row per statistic. */
@@ -461,12 +468,15 @@ export class Dataset {
     return new arrow.Table(columns);
   }
 
-  /** The logical plan and the optimized physical plan, as text (also printed). */
-  async explain(options: { print?: boolean } = {}): Promise<string> {
+  /** Prints the logical plan and the optimized physical plan (Spark `explain`: prints, returns nothing; `explainString` gives the text). */
+  async explain(): Promise<void> {
+    console.log(await this.explainString());
+  }
+
+  /** The logical plan and the optimized physical plan, as the text `explain()` prints. */
+  async explainString(): Promise<string> {
     const physical = await optimize(this.plan);
-    const text = `== Logical plan ==\n${planToString(this.plan)}\n== Optimized plan ==\n${planToString(physical)}`;
-    if (options.print ?? true) console.log(text);
-    return text;
+    return `== Logical plan ==\n${planToString(this.plan)}\n== Optimized plan ==\n${planToString(physical)}`;
   }
 
   /**

@@ -13,7 +13,7 @@
 import { InvalidWindowError } from '../errors.js';
 import type { SortKey } from '../kernels/sort.js';
 import { exprToString, type ExprNode, type LiteralValue } from './expr-node.js';
-import { col, toNode, type Expr } from './expr.js';
+import { col, Expr, toNode, toSortKey } from './expr.js';
 
 /** Frame boundary: `null` = unbounded; a number = offset from the current row (negative = preceding); `{ ms }` = a duration. */
 export type FrameBound = number | { readonly ms: number } | null;
@@ -106,10 +106,16 @@ export class WindowSpec {
     return new WindowSpec({ ...this.data, partitionBy: columns });
   }
 
-  /** Order of rows within a partition (strings are ascending column names; nulls first ascending, last descending). */
-  orderBy(...keys: (string | SortKey)[]): WindowSpec {
-    const sortKeys = keys.map((k) => (typeof k === 'string' ? { column: k } : k));
-    for (const k of sortKeys) if (typeof k.column !== 'string' || k.column === '') throw new InvalidWindowError('window().orderBy', `keys must name a column; got ${JSON.stringify(k)}`);
+  /**
+   * Order of rows within a partition: column names (ascending), `col('x').desc()` and the like, or
+   * `{ column, ascending, nullsFirst }` (nulls first ascending, last descending, unless said otherwise).
+   */
+  orderBy(...keys: (string | SortKey | Expr)[]): WindowSpec {
+    const sortKeys = keys.map((k) => {
+      const key = toSortKey(k);
+      if (key === undefined) throw new InvalidWindowError('window().orderBy', `keys are column names, col(name).asc()/.desc() or { column, ascending?, nullsFirst? }; got ${k instanceof Expr ? `the expression ${k.toString()} (add it with withColumn first)` : JSON.stringify(k)}`);
+      return key;
+    });
     return new WindowSpec({ ...this.data, orderBy: sortKeys });
   }
 
@@ -166,7 +172,7 @@ export function window(): WindowSpec {
 /** Spark-style entry points: `Window.partitionBy('k').orderBy('t').rowsBetween(Window.unboundedPreceding, Window.currentRow)`. */
 export const Window = {
   partitionBy: (...columns: string[]): WindowSpec => window().partitionBy(...columns),
-  orderBy: (...keys: (string | SortKey)[]): WindowSpec => window().orderBy(...keys),
+  orderBy: (...keys: (string | SortKey | Expr)[]): WindowSpec => window().orderBy(...keys),
   unboundedPreceding,
   unboundedFollowing,
   currentRow,

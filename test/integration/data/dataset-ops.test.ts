@@ -53,7 +53,7 @@ describe('narrow operators', () => {
   });
 
   it('explain shows the narrow operators fused into the read', async () => {
-    const text = await ds.filter(col('k').eq(1)).select('k', 'x').explain({ print: false });
+    const text = await ds.filter(col('k').eq(1)).select('k', 'x').explainString();
     expect(text).toContain('== Optimized plan ==');
     expect(text).toMatch(/Scan Arrow\[6 tables\] .*fused=\[Filter\(\(k = 1\)\) → Select\(k, x\)\]/);
   });

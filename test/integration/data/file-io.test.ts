@@ -113,7 +113,7 @@ describe('Parquet write → read', () => {
     const out = join(dir, 'pq-range');
     await range(10_000, { numPartitions: 5 }).withColumn('sq', col('id').mul(col('id'))).withColumn('label', col('id').cast('utf8')).writeParquet(out);
     const d = readParquet(out, { columns: ['sq'], filter: col('id').ge(8500) });
-    const plan = await d.explain({ print: false });
+    const plan = await d.explainString();
     expect(plan).toMatch(/Scan PARQUET\[.*\] columns=\[id, sq\] pushedFilters=\[\(id >= 8500\)\]/);
     expect(await d.count()).toBe(1500);
     const whole = readParquet(out);

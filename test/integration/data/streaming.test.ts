@@ -192,7 +192,7 @@ describe('cache, materialize and unpersist', () => {
     expect(sum[0]!.s).toBeCloseTo(first.reduce((a, b) => a + b, 0), 10);
     expect(await draws(cached.filter(col('x').gt(3)))).toEqual(first.slice(3));
     expect(await draws(cached)).toEqual(first);
-    expect(await cached.explain({ print: false })).toMatch(/Cache\(3 partitions in the object store\)/);
+    expect(await cached.explainString()).toMatch(/Cache\(3 partitions in the object store\)/);
     cached.unpersist();
     expect(cached.cachedPartitions()).toBeNull();
     expect(await draws(cached)).not.toEqual(first);

@@ -61,7 +61,7 @@ describe('window functions on a cluster', () => {
         dense_rank() OVER (PARTITION BY k ORDER BY i DESC NULLS LAST), lag(x) OVER (${w}), lead(s, 2, '—') OVER (${w}),
         sum(x) OVER (${w}), avg(x) OVER (${w} ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), count(*) OVER (PARTITION BY k) FROM t`),
     );
-    const plan = await d.explain({ print: false });
+    const plan = await d.explainString();
     const optimized = plan.split('== Optimized plan ==')[1]!;
     expect(optimized.match(/Window\(/g)).toHaveLength(1);
     expect(optimized).toMatch(/Window\(partitionBy=\[k\], rn = rowNumber\(\) OVER \(PARTITION BY k ORDER BY i ASC, id ASC\)/);
@@ -105,7 +105,7 @@ describe('window functions on a cluster', () => {
       await rows(d),
       await duck.rows(`SELECT k, rn, x FROM (SELECT *, row_number() OVER (PARTITION BY k ORDER BY x ASC NULLS FIRST, id) AS rn FROM t WHERE i > -300) WHERE rn <= 3 AND s IS NOT NULL`),
     );
-    const optimized = (await d.explain({ print: false })).split('== Optimized plan ==')[1]!;
+    const optimized = (await d.explainString()).split('== Optimized plan ==')[1]!;
     // the filter on rn (and on s, which the window's result depends on through row order) stays above the window
     expect(optimized.indexOf('Filter(((rn <= 3)')).toBeLessThan(optimized.indexOf('Window('));
   });

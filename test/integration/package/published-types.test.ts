@@ -59,11 +59,13 @@ const SOURCES: Record<string, string> = {
   'data.ts': `
     import { agg, col, fromRows, readCsv, readPostgres, rowNumber, window, UnknownColumnError, type Dataset, type WritePostgresOptions } from 'shoal/data';
     const ds: Dataset = fromRows([{ room: 'a', price: 1 }]).filter(col('price').gt(0));
-    const byRoom = ds.groupBy('room').agg(agg.count(), agg.mean('price', 'avg'));
-    const ranked = ds.withColumn('rn', rowNumber().over(window().partitionBy('room').orderBy({ column: 'price', ascending: false })))
+    const byRoom = ds.groupBy('room').agg(agg.count(), agg.mean('price', 'avg')).sort(col('avg').descNullsLast(), 'room');
+    const text: string = await byRoom.showString(5);
+    const shown: void = await byRoom.show();
+    const ranked = ds.withColumn('rn', rowNumber().over(window().partitionBy('room').orderBy(col('price').desc())))
       .withColumn('room_max', agg.max('price').over(window().partitionBy('room')));
     const target: WritePostgresOptions = { url: 'postgres://x', table: 't', mode: 'upsert', keyColumns: ['room'] };
-    console.log(byRoom, ranked, target, readCsv('x.csv'), readPostgres({ url: 'postgres://x', table: 't' }), UnknownColumnError.name);
+    console.log(byRoom, text, shown, ranked, target, readCsv('x.csv'), readPostgres({ url: 'postgres://x', table: 't' }), UnknownColumnError.name);
   `,
   'features.ts': `
     import { fromRows } from 'shoal/data';
