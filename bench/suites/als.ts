@@ -15,7 +15,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { tableFromArrays, type Table } from 'apache-arrow';
-import { ALS, clusterStatus, init, isMain, referenceALS, shutdown, type ALSOptions } from 'shoal';
+import { clusterStatus, init, isMain, shutdown } from 'shoal';
+import { ALS, referenceALS, type ALSOptions } from 'shoal/train';
 import type { BenchContext } from '../lib/context.js';
 import { makeResult, type BenchResult } from '../lib/result.js';
 import { forceGc } from '../lib/timing.js';

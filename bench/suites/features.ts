@@ -12,9 +12,11 @@
  * `--runs 1` is practical; `FEATURES_BENCH_ROWS=2000000` for a quick run).
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { init, shutdown } from 'shoal';
+import { agg, col, lit, range, when, type Dataset } from 'shoal/data';
 import {
-  FrequencyEncoder, Imputer, MinMaxScaler, Pipeline, QuantileDiscretizer, StandardScaler, StringIndexer, agg, col, init, lit, range, shutdown, when, type Dataset, type PipelineModel,
-} from 'shoal';
+  FrequencyEncoder, Imputer, MinMaxScaler, Pipeline, QuantileDiscretizer, StandardScaler, StringIndexer, type PipelineModel,
+} from 'shoal/features';
 import { repeat, type BenchContext } from '../lib/context.js';
 import { makeResult, type BenchResult } from '../lib/result.js';
 import { forceGc, perSecond, timeAsync } from '../lib/timing.js';

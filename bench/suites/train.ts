@@ -20,7 +20,8 @@
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { tableFromArrays, type Table } from 'apache-arrow';
-import { init, shutdown, Trainer, trainLocal, type EpochEvent, type TrainerOptions } from 'shoal';
+import { init, shutdown } from 'shoal';
+import { Trainer, trainLocal, type EpochEvent, type TrainerOptions } from 'shoal/train';
 import { repeat, type BenchContext } from '../lib/context.js';
 import { makeResult, type BenchResult } from '../lib/result.js';
 import { median } from '../lib/stats.js';

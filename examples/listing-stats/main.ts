@@ -9,7 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { get, init, isMain, put, readCsv, shutdown, type ObjectRef } from 'shoal';
+import { get, init, isMain, put, shutdown, type ObjectRef } from 'shoal';
+import { readCsv } from 'shoal/data';
 import { albanyDataDir } from '../albany-data.js';
 import { calendarStats, parsePrice, parseReviews, ReviewAggregatorActor, reviewStats } from './stats-tasks.js';
 

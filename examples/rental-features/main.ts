@@ -17,10 +17,12 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { init, isMain, shutdown } from 'shoal';
+import { agg, col, lit, readCsv, when } from 'shoal/data';
 import {
-  Imputer, MultiHotEncoder, OneHotEncoder, Pipeline, PipelineModel, StringIndexer, StringIndexerModel, TimeFeatures, VectorAssembler, agg, asOfJoin, col, init,
-  isMain, lit, readCsv, shutdown, trailingWindowFeatures, when,
-} from 'shoal';
+  Imputer, MultiHotEncoder, OneHotEncoder, Pipeline, PipelineModel, StringIndexer, StringIndexerModel, TimeFeatures, VectorAssembler, asOfJoin,
+  trailingWindowFeatures,
+} from 'shoal/features';
 import { albanyDataDir } from '../albany-data.js';
 
 

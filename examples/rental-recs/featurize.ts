@@ -10,7 +10,8 @@
  * (counted in the report); the neural model itself rejects items without features.
  */
 import type { Table } from 'apache-arrow';
-import { col, Imputer, MultiHotEncoder, OneHotEncoder, Pipeline, StringIndexer, VectorAssembler, type Dataset, type VectorAssemblerModel } from 'shoal';
+import { col, type Dataset } from 'shoal/data';
+import { Imputer, MultiHotEncoder, OneHotEncoder, Pipeline, StringIndexer, VectorAssembler, type VectorAssemblerModel } from 'shoal/features';
 import type { Interactions } from './prepare.js';
 
 /** Listing columns the featurization reads (checked up front with the job's other inputs). */

@@ -4,7 +4,7 @@
  * by remote tasks, one per partition of users, written straight from the workers).
  */
 import { join } from 'node:path';
-import { agg, col, lit, range, readCsv, type Dataset } from 'shoal';
+import { agg, col, lit, range, readCsv, type Dataset } from 'shoal/data';
 import { albanyDataDir } from '../albany-data.js';
 import { applySchema, replaceTable, type Target } from './storage.js';
 import { genListingsBatch, genRatingsBatch, genUsersBatch } from './tasks.js';

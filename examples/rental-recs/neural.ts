@@ -6,7 +6,7 @@
  * through exactly the same code as ALS.
  */
 import { makeData, makeVector, Table, FixedSizeList, Field, Float32, tableFromArrays } from 'apache-arrow';
-import { NeuralRecommender, type NeuralRecommenderFitStats, type NeuralRecommenderOptions } from 'shoal';
+import { NeuralRecommender, type NeuralRecommenderFitStats, type NeuralRecommenderOptions } from 'shoal/train';
 import type { Scorer } from './evaluate.js';
 import { AGGREGATES, reviewAggregates, type ListingFeatures } from './featurize.js';
 import type { Interactions } from './prepare.js';

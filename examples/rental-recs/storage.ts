@@ -9,7 +9,7 @@ import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { readParquet, readPostgres, type Dataset } from 'shoal';
+import { readParquet, readPostgres, type Dataset } from 'shoal/data';
 
 export type Target =
   | { readonly kind: 'postgres'; readonly url: string; readonly schema: string }

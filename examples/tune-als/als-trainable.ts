@@ -4,7 +4,8 @@
  * ratings arrive as refs inside the config (put once by the driver, read here with `get`), and ALS
  * itself fans out block-solve tasks from inside this task.
  */
-import { ALS, get, remote, type ObjectRef } from 'shoal';
+import { get, remote, type ObjectRef } from 'shoal';
+import { ALS } from 'shoal/train';
 import type { Table } from 'apache-arrow';
 
 export interface AlsTrialConfig {

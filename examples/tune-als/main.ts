@@ -6,7 +6,8 @@
  *   npm run build && node dist/examples/tune-als/main.js
  */
 import { tableFromArrays, type Table } from 'apache-arrow';
-import { grid, init, isMain, put, shutdown, tune } from 'shoal';
+import { init, isMain, put, shutdown } from 'shoal';
+import { grid, tune } from 'shoal/train';
 import { alsTrial, type AlsTrialConfig } from './als-trainable.js';
 
 /** Ratings of a rank-`rank` model plus Gaussian noise; `density` of the user × item pairs are rated. */

@@ -5,6 +5,8 @@
  * worker thread still match.
  */
 
+import { closestName } from './closest-name.js';
+
 const DATA_ERROR_MARKER = Symbol.for('shoal/data/DataError');
 
 /** Base class of every data-layer error. */
@@ -25,15 +27,28 @@ export class DataError extends Error {
   }
 }
 
-/** Thrown when an expression or kernel names a column the table does not have. */
+/**
+ * Thrown when an operator, expression or kernel names a column its input does not have. Datasets
+ * throw it when the plan is built (or, for a source whose schema is known only once read, when the
+ * schema is first resolved), naming the `operator` — `filter(pricee > 3): unknown column "pricee" —
+ * did you mean "price"? (columns: "id", "price")`. `suggestion` is the closest column, if any is close.
+ */
 export class UnknownColumnError extends DataError {
   override readonly code = 'DATA_UNKNOWN_COLUMN';
+  /** The operator whose input lacks the column, as the user wrote it (`filter(...)`), when known. */
+  readonly operator: string | undefined;
+  /** The existing column nearest to `column` by edit distance, when one is near. */
+  readonly suggestion: string | undefined;
   constructor(
     readonly column: string,
     readonly available: readonly string[],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; operator?: string },
   ) {
-    super(`unknown column "${column}"; available columns: ${available.map((c) => `"${c}"`).join(', ') || '(none)'}`, options);
+    const suggestion = closestName(column, available.filter((c) => c !== column));
+    const columns = available.map((c) => `"${c}"`).join(', ') || 'none';
+    super(`${options?.operator !== undefined ? `${options.operator}: ` : ''}unknown column "${column}"${suggestion !== undefined ? ` — did you mean "${suggestion}"?` : ''} (columns: ${columns})`, options);
+    this.operator = options?.operator;
+    this.suggestion = suggestion;
   }
 }
 

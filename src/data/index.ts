@@ -9,7 +9,8 @@
  *
  * @example
  * ```ts
- * import { init, readCsv, readParquet, col, agg } from 'shoal';
+ * import { init } from 'shoal';
+ * import { agg, col, readCsv, readParquet } from 'shoal/data';
  * await init();
  * const listings = readCsv('listings.csv').filter(col('price_usd').lt(100));
  * const reviews = readParquet('reviews/', { columns: ['listing_id', 'date'] }).rename({ listing_id: 'id' });
@@ -42,7 +43,7 @@ export { arrowTypeOf, logicalTypeOf } from './types/logical-type.js';
 export type { BinaryFn, CallFn, ExprNode, LiteralValue, UnaryFn } from './expr/expr-node.js';
 export { exprToString, outputName, validateExprNode } from './expr/expr-node.js';
 export type { DateTruncUnit, ExprInput } from './expr/expr.js';
-export { CaseExpr, Expr, coalesce, col, dateDiff, lit, pow, when } from './expr/expr.js';
+export { CaseExpr, Expr, SortOrder, coalesce, col, dateDiff, lit, pow, when } from './expr/expr.js';
 export { outputType, schemaTypes } from './expr/output-type.js';
 export type { Duration, FrameBound, FrameExclusion, WindowAggOp, WindowColumnSpec, WindowFnData, WindowFrame, WindowSpecData } from './expr/window.js';
 export {
@@ -50,18 +51,12 @@ export {
   WindowFunction,
   Window,
   WindowSpec,
-  avg,
-  count,
   currentRow,
   denseRank,
   lag,
   lead,
-  max,
-  mean,
-  min,
   rank,
   rowNumber,
-  sum,
   unboundedFollowing,
   unboundedPreceding,
   window,
@@ -86,7 +81,8 @@ export type { HashJoinOptions, JoinOn, JoinType } from './kernels/hash-join.js';
 export { hashJoin } from './kernels/hash-join.js';
 export type { AggOp, AggSpec } from './kernels/aggregate.js';
 export { QuantileSummary, sketchK, sketchSorted } from './kernels/quantile-sketch.js';
-export { DEFAULT_QUANTILE_RELATIVE_ERROR, agg, aggOutputName, aggregate, aggregateStateColumns, finalizeAggregates, mergeAggregates, partialAggregate } from './kernels/aggregate.js';
+export { AggFunction, agg } from './expr/agg-function.js';
+export { DEFAULT_QUANTILE_RELATIVE_ERROR, aggOutputName, aggregate, aggregateStateColumns, finalizeAggregates, mergeAggregates, partialAggregate } from './kernels/aggregate.js';
 
 export type { CsvReadOptions, ReadMode, TextSchema } from './io/csv-reader.js';
 export { readCsvPartition } from './io/csv-reader.js';
@@ -105,13 +101,9 @@ export { encodeParquet, parquetMetadata, readParquetFile, writeParquetFile } fro
 export type { ParquetStatValue } from './io/parquet-footer.js';
 export type { PartitionBound, PgPartitionOptions } from './io/pg-partition-queries.js';
 export { pgPartitionQueries } from './io/pg-partition-queries.js';
-export type { PgReadOptions } from './io/pg-reader.js';
-export { readPostgresBatches, readPostgresPartition } from './io/pg-reader.js';
 export type { Int8Mode } from './io/pg-types.js';
-export type { PgWriteMode, PgWriteOptions, PgWriteResult } from './io/pg-writer.js';
-export { pgTypeFor, writePostgresTable } from './io/pg-writer.js';
-export type { ExportedSnapshot } from './io/pg-snapshot.js';
-export { exportSnapshot } from './io/pg-snapshot.js';
+// The PostgreSQL readers and writers (io/pg-*.ts) are not re-exported: their declarations name the
+// pg driver's types, whose @types package is not a dependency; the Dataset API is what reads and writes.
 
 export type { CsvWriteOptions } from './io/csv-writer.js';
 export { formatCsv } from './io/csv-writer.js';

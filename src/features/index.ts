@@ -6,7 +6,9 @@
  *
  * @example
  * ```ts
- * import { init, readCsv, Pipeline, Imputer, StandardScaler, StringIndexer, OneHotEncoder, PipelineModel } from 'shoal';
+ * import { init } from 'shoal';
+ * import { readCsv } from 'shoal/data';
+ * import { Pipeline, Imputer, StandardScaler, StringIndexer, OneHotEncoder, PipelineModel } from 'shoal/features';
  * await init();
  * const ds = readCsv('listings.csv');
  * const model = await new Pipeline([

@@ -124,3 +124,16 @@ export class TrainingFailedError extends TrainError {
     super(message, options);
   }
 }
+
+/**
+ * Thrown when training or inference with TensorFlow.js starts (`Trainer`, `trainLocal`,
+ * `NeuralRecommender`) and the optional peer dependencies it needs are not installed; `packages`
+ * names the missing ones. ALS and `tune` never need them.
+ */
+export class TfjsNotInstalledError extends TrainError {
+  override readonly code = 'TRAIN_TFJS_NOT_INSTALLED';
+  constructor(readonly packages: readonly string[], install: string, options?: { cause?: unknown }) {
+    const which = packages.length === 1 ? `the optional peer dependency ${packages[0]}, which is` : `the optional peer dependencies ${packages.join(' and ')}, which are`;
+    super(`training and inference with TensorFlow.js need ${which} not installed: ${install}`, options);
+  }
+}

@@ -8,7 +8,8 @@
  *
  * @example
  * ```ts
- * import { init, shutdown, ALS } from 'shoal';
+ * import { init, shutdown } from 'shoal';
+ * import { ALS } from 'shoal/train';
  * await init();
  * const model = await new ALS({ rank: 10, implicitPrefs: true }).fit([{ user: 1, item: 7, rating: 3 }, ...]);
  * console.log((await model.recommendForAllUsers(5)).toArray());
@@ -17,7 +18,7 @@
  */
 export {
   TrainError, InvalidTrainOptionError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
-  TuneError, ModelBuildError, TrainingFailedError, MissingItemFeaturesError,
+  TuneError, ModelBuildError, TrainingFailedError, MissingItemFeaturesError, TfjsNotInstalledError,
 } from './errors.js';
 export { ALS } from './als/als.js';
 export type { ALSFitStats } from './als/als.js';

@@ -11,8 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import {
-  clusterStatus, init, isInitialized, shutdown, startLocalCluster,
-  type ClusterInfo, type LocalCluster, type LocalClusterOptions,
+  clusterStatus, init, isInitialized, shutdown, startLocalCluster, type ClusterInfo, type LocalCluster, type LocalClusterOptions,
 } from 'shoal';
 
 type ClusterProcess = LocalCluster['processes'][number];

@@ -1,8 +1,9 @@
 /**
  * The lazy distributed Dataset (Spark DataFrame / Ray Data for TypeScript). Transformations only
- * build a logical plan; an action (count, collect, take, show, iterBatches, write*) checks the plan
- * against the sources' schemas, optimizes it (fusion, projection and predicate pushdown) and runs it
- * as stages of partition tasks on the cluster, keeping intermediate partitions in the object store.
+ * build a logical plan, checked as it is built wherever the input's schema is known (plan-schema.ts);
+ * an action (count, collect, take, show, iterBatches, write*) checks the rest of the plan against the
+ * sources' schemas, optimizes it (fusion, projection and predicate pushdown) and runs it as stages
+ * of partition tasks on the cluster, keeping intermediate partitions in the object store.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -10,10 +11,11 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { free, get, ObjectRef, serialize } from '../../core/index.js';
-import { InvalidOptionError, InvalidWindowError, SchemaMismatchError, UnknownColumnError } from '../errors.js';
-import { col, Expr, toNode, type ExprInput } from '../expr/expr.js';
+import { InvalidOptionError, InvalidPlanError, InvalidWindowError, SchemaMismatchError, UnknownColumnError } from '../errors.js';
+import { col, Expr, toNode, toSortKey, type ExprInput } from '../expr/expr.js';
+import { AggFunction, agg as aggBuilders } from '../expr/agg-function.js';
 import { WindowColumn, WindowFunction } from '../expr/window.js';
-import { agg as aggBuilders, type AggSpec } from '../kernels/aggregate.js';
+import type { AggSpec } from '../kernels/aggregate.js';
 import { concatTables } from '../kernels/concat.js';
 import type { JoinOn, JoinType } from '../kernels/hash-join.js';
 import type { SortKey } from '../kernels/sort.js';
@@ -27,7 +29,7 @@ import { optimize } from './optimizer/optimize.js';
 import { planToString } from './plan/explain.js';
 import { newNodeId, type BatchFunction, type CacheState, type PlanNode } from './plan/logical-plan.js';
 import type { NarrowOp } from './plan/narrow-ops.js';
-import { schemaOf } from './plan/plan-schema.js';
+import { knownSchema, schemaOf } from './plan/plan-schema.js';
 import { stagePostgresWrite, validateWritePostgres, type WritePostgresOptions, type WriteResult } from './postgres-write.js';
 import { validatePostgresOptions } from './sources/postgres-source.js';
 import { resolveSource } from './sources/resolve-source.js';
@@ -101,6 +103,9 @@ export class Dataset {
     private readonly execOptions: ExecutionOptions = {},
   ) {
     compileExecutionOptions(execOptions);
+    // Checked as it is built where the input's schema is known without reading (plan-schema.ts):
+    // an unknown column or a type error is thrown by the transformation that made it.
+    knownSchema(plan);
   }
 
   private derive(plan: PlanNode): Dataset {
@@ -127,7 +132,7 @@ export class Dataset {
         ds = ds.withColumn(c.name, c);
         return col(c.name).node;
       }
-      return typeof c === 'string' ? col(c).node : toNode(rejectWindowFunction(c));
+      return typeof c === 'string' ? col(c).node : toNode(rejectUnboundFunction(c));
     });
     return ds.narrow({ op: 'select', exprs });
   }
@@ -135,7 +140,7 @@ export class Dataset {
   /** Adds or replaces a column: an expression, or a window function over a window (`rank().over(window().orderBy('x'))`). */
   withColumn(name: string, expr: ExprInput | WindowColumn): Dataset {
     if (expr instanceof WindowColumn) return this.withWindowColumn(name, expr);
-    return this.narrow({ op: 'withColumn', name, expr: toNode(rejectWindowFunction(expr)) });
+    return this.narrow({ op: 'withColumn', name, expr: toNode(rejectUnboundFunction(expr)) });
   }
 
   /** Window columns with the same partitioning added one after another share one window node (one shuffle). */
@@ -152,7 +157,7 @@ export class Dataset {
 
   /** Keeps rows where `predicate` is true (false and null drop the row). */
   filter(predicate: ExprInput): Dataset {
-    return this.narrow({ op: 'filter', predicate: toNode(predicate) });
+    return this.narrow({ op: 'filter', predicate: toNode(rejectUnboundFunction(predicate)) });
   }
 
   /** Alias of filter. */
@@ -187,20 +192,25 @@ export class Dataset {
     return this.derive({ kind: 'distinct', id: newNodeId(), input: this.plan, columns: columns.length > 0 ? columns : null });
   }
 
-  /** Globally sorted by the keys (range-partitioned; partitions come out in order). */
-  sort(...keys: (string | SortKey)[]): Dataset {
+  /**
+   * Globally sorted by the keys (range-partitioned; partitions come out in order): column names
+   * (ascending), `col('x').desc()` / `.asc()` / `.descNullsFirst()` ..., or `{ column, ascending, nullsFirst }`.
+   */
+  sort(...keys: (string | SortKey | Expr)[]): Dataset {
     if (keys.length === 0) throw new InvalidOptionError('sort()', 'needs at least one key');
-    keys.forEach((k, i) => {
-      if (typeof k !== 'string' && (typeof k !== 'object' || k === null || typeof (k as { column?: unknown }).column !== 'string')) {
+    const sortKeys = keys.map((k, i) => {
+      const key = toSortKey(k);
+      if (key === undefined) {
         const what = k instanceof Expr ? `the expression ${k.toString()} (add it as a column with withColumn, then sort by its name)` : String(k);
-        throw new InvalidOptionError(`sort() key ${i}`, `keys are column names or { column, ascending?, nullsFirst? }; got ${what}`);
+        throw new InvalidOptionError(`sort() key ${i}`, `keys are column names, col(name).asc()/.desc() or { column, ascending?, nullsFirst? }; got ${what}`);
       }
+      return key;
     });
-    return this.derive({ kind: 'sort', id: newNodeId(), input: this.plan, keys: keys.map((k) => (typeof k === 'string' ? { column: k } : k)) });
+    return this.derive({ kind: 'sort', id: newNodeId(), input: this.plan, keys: sortKeys });
   }
 
   /** Alias of sort. */
-  orderBy(...keys: (string | SortKey)[]): Dataset {
+  orderBy(...keys: (string | SortKey | Expr)[]): Dataset {
     return this.sort(...keys);
   }
 
@@ -267,7 +277,8 @@ export class Dataset {
   /** @internal */
   aggregate(keys: readonly string[], aggs: readonly AggSpec[]): Dataset {
     if (aggs.length === 0) throw new InvalidOptionError('agg()', 'needs at least one aggregate');
-    return this.derive({ kind: 'aggregate', id: newNodeId(), input: this.plan, keys, aggs });
+    const specs = aggs.map((a, i) => aggSpecOf(a, i));
+    return this.derive({ kind: 'aggregate', id: newNodeId(), input: this.plan, keys, aggs: specs });
   }
 
   /**
@@ -427,12 +438,14 @@ export class Dataset {
     return tableRows(t);
   }
 
-  /** Prints the first `n` rows as a text table (and returns the text). */
-  async show(n = 20): Promise<string> {
-    const t = await this.limit(n).toArrow();
-    const text = formatTable(t);
-    console.log(text);
-    return text;
+  /** Prints the first `n` rows as a text table (Spark `show`: prints, returns nothing; `showString` gives the text). */
+  async show(n = 20): Promise<void> {
+    console.log(await this.showString(n));
+  }
+
+  /** The first `n` rows as the text table `show()` prints. */
+  async showString(n = 20): Promise<string> {
+    return formatTable(await this.limit(n).toArrow());
   }
 
   /** count, mean, stddev, min and max of every numeric column: one row per statistic. */
@@ -455,12 +468,15 @@ export class Dataset {
     return new arrow.Table(columns);
   }
 
-  /** The logical plan and the optimized physical plan, as text (also printed). */
-  async explain(options: { print?: boolean } = {}): Promise<string> {
+  /** Prints the logical plan and the optimized physical plan (Spark `explain`: prints, returns nothing; `explainString` gives the text). */
+  async explain(): Promise<void> {
+    console.log(await this.explainString());
+  }
+
+  /** The logical plan and the optimized physical plan, as the text `explain()` prints. */
+  async explainString(): Promise<string> {
     const physical = await optimize(this.plan);
-    const text = `== Logical plan ==\n${planToString(this.plan)}\n== Optimized plan ==\n${planToString(physical)}`;
-    if (options.print ?? true) console.log(text);
-    return text;
+    return `== Logical plan ==\n${planToString(this.plan)}\n== Optimized plan ==\n${planToString(physical)}`;
   }
 
   /**
@@ -575,10 +591,27 @@ export class GroupedDataset {
   }
 }
 
-/** A window function used without `.over(window)` is an error naming the function, not a literal. */
-function rejectWindowFunction<T>(e: T): T {
+/**
+ * A window function used without `.over(window)`, or an aggregate used as a column, is an error naming
+ * the function, not a literal.
+ */
+function rejectUnboundFunction<T>(e: T): T {
   if (e instanceof WindowFunction) throw new InvalidWindowError(String(e), 'is a window function used without over(); write fn.over(window().partitionBy(...).orderBy(...))');
+  if (e instanceof AggFunction) {
+    throw new InvalidWindowError(String(e), `is an aggregate: use it in groupBy(...).agg(...), or as a window column with agg.${e.op}(...).over(window().partitionBy(...))`, e.column);
+  }
   return e;
+}
+
+/** One argument of `agg(...)` as a plain spec (the plan keeps and ships plain data). */
+function aggSpecOf(a: unknown, i: number): AggSpec {
+  if (a instanceof WindowFunction || a instanceof WindowColumn) {
+    throw new InvalidPlanError(`agg(): argument ${i} (${String(a)}) is a window function; add it with withColumn(name, fn.over(window)) instead`);
+  }
+  if (a instanceof Expr || typeof a !== 'object' || a === null || typeof (a as { op?: unknown }).op !== 'string') {
+    throw new InvalidPlanError(`agg(): argument ${i} (${a instanceof Expr ? a.toString() : String(a)}) is not an aggregate; build one with agg.count(), agg.sum('col'), agg.mean('col', 'alias'), ...`);
+  }
+  return a instanceof AggFunction ? a.toJSON() : { ...(a as AggSpec) };
 }
 
 function tableRows(t: arrow.Table): Record<string, unknown>[] {

@@ -9,7 +9,7 @@ import type * as arrow from 'apache-arrow';
 import type pg from 'pg';
 import { InvalidOptionError, PostgresError, UnknownColumnError } from '../errors.js';
 import { quoteColumn, quoteIdent } from '../io/pg-partition-queries.js';
-import { pgTypeFor, type PgWriteMode } from '../io/pg-writer.js';
+import { pgTypeFor } from '../io/pg-writer.js';
 import { connectPostgres } from './sources/postgres-source.js';
 
 export interface WritePostgresOptions {
@@ -18,7 +18,7 @@ export interface WritePostgresOptions {
   /** Target table (optionally `schema.table`). */
   readonly table: string;
   /** @default 'append' */
-  readonly mode?: PgWriteMode;
+  readonly mode?: 'append' | 'overwrite' | 'upsert';
   /** Conflict key for `upsert` (created as the primary key when the table is new). */
   readonly keyColumns?: readonly string[];
 }

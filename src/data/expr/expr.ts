@@ -3,6 +3,7 @@
  * new immutable `Expr`; `toJSON()` gives the plain `ExprNode` tree that ships to workers.
  */
 import { InvalidExpressionError } from '../errors.js';
+import type { SortKey } from '../kernels/sort.js';
 import { MS_PER_DAY } from '../types/column.js';
 import { type LogicalType, type ScalarTypeName, isScalarTypeName } from '../types/logical-type.js';
 import { type BinaryFn, type CallFn, type ExprNode, type LiteralValue, type UnaryFn, exprToString, validateExprNode } from './expr-node.js';
@@ -192,6 +193,68 @@ export class Expr {
   ceil(): Expr {
     return this.call('ceil');
   }
+
+  /** This column as a descending sort key (nulls last, Spark's default for descending). */
+  desc(): SortOrder {
+    return this.sortOrder('desc', false);
+  }
+  /** This column as an ascending sort key (nulls first, Spark's default for ascending). */
+  asc(): SortOrder {
+    return this.sortOrder('asc', true);
+  }
+  descNullsFirst(): SortOrder {
+    return this.sortOrder('descNullsFirst', false, true);
+  }
+  descNullsLast(): SortOrder {
+    return this.sortOrder('descNullsLast', false, false);
+  }
+  ascNullsFirst(): SortOrder {
+    return this.sortOrder('ascNullsFirst', true, true);
+  }
+  ascNullsLast(): SortOrder {
+    return this.sortOrder('ascNullsLast', true, false);
+  }
+  private sortOrder(method: string, ascending: boolean, nullsFirst?: boolean): SortOrder {
+    if (this.node.op !== 'col') {
+      throw new InvalidExpressionError(`${this.toString()}.${method}(): sort keys are columns; add the expression with withColumn(name, expr), then sort by col(name)`);
+    }
+    return new SortOrder(this.node.name, ascending, nullsFirst);
+  }
+}
+
+/**
+ * A sort key made from a column, `col('price').desc()`: accepted wherever sort keys are
+ * (`Dataset.sort`/`orderBy`, `window().orderBy`), beside column names and `{ column, ascending, nullsFirst }`.
+ */
+export class SortOrder implements SortKey {
+  declare readonly nullsFirst?: boolean;
+  constructor(
+    readonly column: string,
+    readonly ascending: boolean,
+    nullsFirst?: boolean,
+  ) {
+    if (nullsFirst !== undefined) Object.defineProperty(this, 'nullsFirst', { value: nullsFirst, enumerable: true });
+  }
+
+  toString(): string {
+    return `${this.column} ${this.ascending ? 'ASC' : 'DESC'}${this.nullsFirst === undefined ? '' : this.nullsFirst ? ' NULLS FIRST' : ' NULLS LAST'}`;
+  }
+}
+
+/**
+ * A sort key as plain data from what users pass: a column name, `col('x')`, `col('x').desc()` or a
+ * `{ column, ascending?, nullsFirst? }` object; undefined for anything else (an expression that is not
+ * a column, a number, ...), which the caller refuses with its own error.
+ */
+export function toSortKey(k: unknown): SortKey | undefined {
+  if (typeof k === 'string') return k === '' ? undefined : { column: k };
+  if (k instanceof Expr) return k.node.op === 'col' ? { column: k.node.name } : undefined;
+  if (typeof k !== 'object' || k === null) return undefined;
+  const { column, ascending, nullsFirst } = k as { column?: unknown; ascending?: unknown; nullsFirst?: unknown };
+  if (typeof column !== 'string' || column === '') return undefined;
+  if (ascending !== undefined && typeof ascending !== 'boolean') return undefined;
+  if (nullsFirst !== undefined && typeof nullsFirst !== 'boolean') return undefined;
+  return { column, ...(ascending !== undefined ? { ascending } : {}), ...(nullsFirst !== undefined ? { nullsFirst } : {}) };
 }
 
 /** `CASE WHEN … THEN …` under construction; without `otherwise` unmatched rows are null. */

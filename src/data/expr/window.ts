@@ -1,9 +1,10 @@
 /**
- * Window functions, Spark style: a function (`rowNumber()`, `lag('x')`, `sum(col('x'))`) becomes a
- * column with `.over(spec)`, where the spec says how rows are partitioned, ordered and framed:
+ * Window functions, Spark style: a function (`rowNumber()`, `lag('x')`, or an aggregate such as
+ * `agg.sum('x')`, see agg-function.ts) becomes a column with `.over(spec)`, where the spec says how
+ * rows are partitioned, ordered and framed:
  *
  *   ds.withColumn('rn', rowNumber().over(window().partitionBy('listing_id').orderBy('date')))
- *   ds.withColumn('reviews_30d', count().over(window().partitionBy('listing_id').orderBy('date')
+ *   ds.withColumn('reviews_30d', agg.count().over(window().partitionBy('listing_id').orderBy('date')
  *     .rangeBetween({ days: -30 }, currentRow).exclude('group')))   // strictly before this row's date
  *
  * Everything here is plain data (`WindowColumnSpec`), so a window column travels to workers inside a
@@ -12,7 +13,7 @@
 import { InvalidWindowError } from '../errors.js';
 import type { SortKey } from '../kernels/sort.js';
 import { exprToString, type ExprNode, type LiteralValue } from './expr-node.js';
-import { col, toNode, type Expr } from './expr.js';
+import { col, Expr, toNode, toSortKey } from './expr.js';
 
 /** Frame boundary: `null` = unbounded; a number = offset from the current row (negative = preceding); `{ ms }` = a duration. */
 export type FrameBound = number | { readonly ms: number } | null;
@@ -105,10 +106,16 @@ export class WindowSpec {
     return new WindowSpec({ ...this.data, partitionBy: columns });
   }
 
-  /** Order of rows within a partition (strings are ascending column names; nulls first ascending, last descending). */
-  orderBy(...keys: (string | SortKey)[]): WindowSpec {
-    const sortKeys = keys.map((k) => (typeof k === 'string' ? { column: k } : k));
-    for (const k of sortKeys) if (typeof k.column !== 'string' || k.column === '') throw new InvalidWindowError('window().orderBy', `keys must name a column; got ${JSON.stringify(k)}`);
+  /**
+   * Order of rows within a partition: column names (ascending), `col('x').desc()` and the like, or
+   * `{ column, ascending, nullsFirst }` (nulls first ascending, last descending, unless said otherwise).
+   */
+  orderBy(...keys: (string | SortKey | Expr)[]): WindowSpec {
+    const sortKeys = keys.map((k) => {
+      const key = toSortKey(k);
+      if (key === undefined) throw new InvalidWindowError('window().orderBy', `keys are column names, col(name).asc()/.desc() or { column, ascending?, nullsFirst? }; got ${k instanceof Expr ? `the expression ${k.toString()} (add it with withColumn first)` : JSON.stringify(k)}`);
+      return key;
+    });
     return new WindowSpec({ ...this.data, orderBy: sortKeys });
   }
 
@@ -165,7 +172,7 @@ export function window(): WindowSpec {
 /** Spark-style entry points: `Window.partitionBy('k').orderBy('t').rowsBetween(Window.unboundedPreceding, Window.currentRow)`. */
 export const Window = {
   partitionBy: (...columns: string[]): WindowSpec => window().partitionBy(...columns),
-  orderBy: (...keys: (string | SortKey)[]): WindowSpec => window().orderBy(...keys),
+  orderBy: (...keys: (string | SortKey | Expr)[]): WindowSpec => window().orderBy(...keys),
   unboundedPreceding,
   unboundedFollowing,
   currentRow,
@@ -255,34 +262,6 @@ export function lag(arg: ArgInput, offset = 1, defaultValue: LiteralValue = null
 /** The value `offset` rows after this one in the partition, or `defaultValue` when there is none (as for lag). */
 export function lead(arg: ArgInput, offset = 1, defaultValue: LiteralValue = null): WindowFunction {
   return offsetFn('lead', arg, offset, defaultValue);
-}
-
-/** Sum of the non-null values in the frame (null when there are none): int64 for integer input, else float64. */
-export function sum(arg: ArgInput): WindowFunction {
-  return new WindowFunction({ fn: 'sum', arg: argNode(arg) });
-}
-
-/** Mean of the non-null values in the frame (float64; null when there are none). */
-export function mean(arg: ArgInput): WindowFunction {
-  return new WindowFunction({ fn: 'mean', arg: argNode(arg) });
-}
-
-/** Alias of mean. */
-export const avg = mean;
-
-/** Smallest non-null value in the frame. */
-export function min(arg: ArgInput): WindowFunction {
-  return new WindowFunction({ fn: 'min', arg: argNode(arg) });
-}
-
-/** Largest non-null value in the frame. */
-export function max(arg: ArgInput): WindowFunction {
-  return new WindowFunction({ fn: 'max', arg: argNode(arg) });
-}
-
-/** Non-null values of `arg` in the frame, or rows in the frame without an argument (int64). */
-export function count(arg?: ArgInput): WindowFunction {
-  return new WindowFunction({ fn: 'count', arg: arg === undefined ? null : argNode(arg) });
 }
 
 export function windowFnText(f: WindowFnData): string {

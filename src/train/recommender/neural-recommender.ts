@@ -16,7 +16,8 @@ import type * as TF from '@tensorflow/tfjs';
 import { isInitialized } from '../../core/index.js';
 import type { RatingsInput } from '../als/als-data.js';
 import { ModelBuildError } from '../errors.js';
-import { loadTf, Trainer, trainLocal, type ModelJSON, type ReplicaState, type TrainerOptions } from '../tfjs/index.js';
+import { Trainer, trainLocal, type ModelJSON, type ReplicaState, type TrainerOptions } from '../tfjs/index.js';
+import { loadTf } from '../tfjs/tfjs-backend.js';
 import { NeuralRecommenderModel, type NeuralRecommenderParams } from './neural-recommender-model.js';
 import {
   featureColumn, featureStats, ITEM_COLUMN, LABEL_COLUMN, readInteractions, readItemFeatures, standardize, trainingTable, USER_COLUMN,
@@ -135,7 +136,7 @@ function buildModelJSON(tf: Awaited<ReturnType<typeof loadTf>>['tf'], o: Compile
   const name = o.buildModel.name || 'buildModel';
   let model: TF.LayersModel;
   try {
-    model = o.buildModel(tf, spec);
+    model = o.buildModel(tf, spec) as TF.LayersModel; // checked below
   } catch (err) {
     throw new ModelBuildError(name, `it threw: ${(err as Error).message}`, { cause: err });
   }

@@ -18,6 +18,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import type { Tf } from '../tfjs/tfjs-backend.js';
+import type { TfLayersModel, TfModule } from '../tfjs/tfjs-types.js';
 
 /** Names of the layers whose outputs the model reads back after training. */
 export const USER_VECTOR_LAYER = 'user_vector';
@@ -40,12 +41,14 @@ export interface TwoTowerSpec {
 /**
  * Builds the network for `spec`. Custom builders (option `buildModel`) must keep the input layout
  * (one row of width 2 + numFeatures), a sigmoid output, and the three named layers above with
- * outputs of shape [batch, dim], [batch, dim] and [batch, 1].
+ * outputs of shape [batch, dim], [batch, dim] and [batch, 1]. `tf` is the `@tensorflow/tfjs` module
+ * (typed loosely, see tfjs-types.ts: annotate it `typeof import('@tensorflow/tfjs')` for its types).
  */
-export type TwoTowerBuilder = (tf: Tf, spec: TwoTowerSpec) => TF.LayersModel;
+export type TwoTowerBuilder = (tf: TfModule, spec: TwoTowerSpec) => TfLayersModel;
 
 /** The default two-tower network (see the file header). */
-export const buildTwoTowerModel: TwoTowerBuilder = (tf, s) => {
+export const buildTwoTowerModel: TwoTowerBuilder = (tfModule, s) => {
+  const tf: Tf = tfModule;
   const d = s.numFeatures;
   const width = 2 + d;
   const input = tf.input({ shape: [width], name: 'row' });
@@ -94,7 +97,8 @@ export const buildTwoTowerModel: TwoTowerBuilder = (tf, s) => {
 };
 
 /** A network built from its JSON with the given weights (in `model.getWeights()` order). */
-export async function restoreModel(tf: Tf, modelJSON: unknown, weights: readonly { shape: number[]; data: Float32Array }[]): Promise<TF.LayersModel> {
+export async function restoreModel(tfModule: TfModule, modelJSON: unknown, weights: readonly { shape: number[]; data: Float32Array }[]): Promise<TfLayersModel> {
+  const tf: Tf = tfModule;
   const json: unknown = typeof modelJSON === 'string' ? JSON.parse(modelJSON) : modelJSON;
   const model = await tf.models.modelFromJSON(json as TF.io.ModelJSON);
   const ts = weights.map((w) => tf.tensor(w.data, w.shape));
@@ -111,8 +115,10 @@ const EVAL_BATCH = 4096;
  * standardized rows (numItems × d), `itemSlots` their id-embedding rows (0 = none).
  */
 export function towerFactors(
-  tf: Tf, model: TF.LayersModel, numUsers: number, itemFeatures: Float32Array, itemSlots: Int32Array, d: number,
+  tfModule: TfModule, layersModel: TfLayersModel, numUsers: number, itemFeatures: Float32Array, itemSlots: Int32Array, d: number,
 ): { users: Float32Array; items: Float32Array; rank: number } {
+  const tf: Tf = tfModule;
+  const model = layersModel as TF.LayersModel;
   const towers = tf.model({ inputs: model.inputs, outputs: [USER_VECTOR_LAYER, ITEM_VECTOR_LAYER, ITEM_BIAS_LAYER].map((n) => model.getLayer(n).output as TF.SymbolicTensor) });
   const width = 2 + d;
   const dim = (model.getLayer(USER_VECTOR_LAYER).output as TF.SymbolicTensor).shape[1]!;

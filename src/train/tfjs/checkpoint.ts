@@ -6,7 +6,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from '../../core/index.js';
-import type { ReplicaState } from './tfjs-replica.js';
+import type { ReplicaState } from './replica-data.js';
 
 export interface CheckpointMeta {
   file: string;

@@ -5,7 +5,6 @@ export { compileTrainerOptions, LOSSES } from './trainer-options.js';
 export type {
   TrainerOptions, CompiledTrainerOptions, AllreduceAlgorithm, AllreduceTransport, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent,
 } from './trainer-options.js';
-export type { ReplicaState, TensorData } from './tfjs-replica.js';
+export type { ReplicaState, TensorData } from './replica-data.js';
 export { ringAllreduceMean, butterflyAllreduceMean, chunkBounds, Mailbox } from './ring-allreduce.js';
 export type { RingTransport } from './ring-allreduce.js';
-export { loadTf } from './tfjs-backend.js';

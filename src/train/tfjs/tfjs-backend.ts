@@ -2,8 +2,16 @@
  * Loads TensorFlow.js lazily (importing it costs ~250 ms and a few MB of heap, so modules that only
  * define actors must not). Uses the native `@tensorflow/tfjs-node` when it is installed, else
  * `@tensorflow/tfjs` with the WebAssembly backend (SIMD; ~18 GFLOP/s matmul on this machine).
+ *
+ * TensorFlow.js is an optional peer dependency of shoal (a user who never trains installs without
+ * it), so its absence is found here, before anything starts, and said with a typed error naming the
+ * packages to install.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
+import { PACKAGE_ROOT } from '../../core/index.js';
+import { TfjsNotInstalledError } from '../errors.js';
 
 export type Tf = typeof TF;
 
@@ -46,12 +54,40 @@ function registerMissingWasmKernels(tf: Tf): void {
   });
 }
 
+/** The native bindings, used instead of the wasm backend when installed (never a dependency of shoal: they download libtensorflow). */
+const TFJS_NODE = '@tensorflow/tfjs-node';
+/** The optional peer dependencies training with the wasm backend needs. */
+const TFJS_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] as const;
+
+function resolvable(specifier: string): boolean {
+  try {
+    import.meta.resolve(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The version range shoal declares for a peer dependency (its package.json). */
+function peerRange(name: string): string {
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string> };
+  return pkg.peerDependencies?.[name] ?? 'latest';
+}
+
+/** Throws TfjsNotInstalledError unless the packages loadTf() needs can be imported (without importing them). */
+export function assertTfjsInstalled(): void {
+  if (resolvable(TFJS_NODE)) return;
+  const missing = TFJS_PACKAGES.filter((p) => !resolvable(p));
+  if (missing.length > 0) throw new TfjsNotInstalledError(missing, `npm install ${missing.map((p) => `${p}@${peerRange(p)}`).join(' ')}`);
+}
+
 let loading: Promise<{ tf: Tf; backend: string }> | undefined;
 
-/** The tfjs module of this thread, with its backend ready. */
+/** The tfjs module of this thread, with its backend ready; rejects with TfjsNotInstalledError when it is not installed. */
 export function loadTf(): Promise<{ tf: Tf; backend: string }> {
   loading ??= (async () => {
-    const nodeName = '@tensorflow/tfjs-node';
+    assertTfjsInstalled();
+    const nodeName = TFJS_NODE;
     try {
       const tf = (await import(nodeName)) as Tf;
       await tf.ready();

@@ -9,31 +9,8 @@ import type * as TF from '@tensorflow/tfjs';
 import { seededRandom } from '../tune/search-space.js';
 import { loadTf, type Tf } from './tfjs-backend.js';
 import type { DenseShard } from './training-data.js';
-import type { LossName, ModelJSON, OptimizerConfig } from './trainer-options.js';
-
-export interface ReplicaSpec {
-  modelJSON: ModelJSON;
-  loss: LossName;
-  optimizer: Required<OptimizerConfig>;
-  /** Rows per step on this replica. */
-  localBatch: number;
-  shuffle: boolean;
-  seed: number;
-  /** Replica index, mixed into the shuffling seed. */
-  rank: number;
-}
-
-export interface TensorData {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
-
-/** Everything needed to resume: model weights and optimizer weights (with `iter`). */
-export interface ReplicaState {
-  weights: TensorData[];
-  optimizer: TensorData[];
-}
+import type { ReplicaSpec, ReplicaState } from './replica-data.js';
+import type { LossName, OptimizerConfig } from './trainer-options.js';
 
 export class Replica {
   private constructor(

@@ -10,7 +10,8 @@ import { actor, get, type ActorHandle } from '../../core/index.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { locationHere, PeerChannels, sameProcess, wallClockMs, type ChunkMessage, type WorkerLocation } from './peer-channel.js';
 import { butterflyAllreduceMean, Mailbox, ringAllreduceMean } from './ring-allreduce.js';
-import { Replica, type ReplicaSpec, type ReplicaState } from './tfjs-replica.js';
+import type { ReplicaSpec, ReplicaState } from './replica-data.js';
+import { Replica } from './tfjs-replica.js';
 import type { DenseShard } from './training-data.js';
 import type { AllreduceAlgorithm, AllreduceTransport } from './trainer-options.js';
 

@@ -26,7 +26,9 @@ import {
 } from '../../core/index.js';
 import { InvalidTrainingDataError, ModelBuildError, TrainingFailedError } from '../errors.js';
 import { readLatestCheckpoint } from './checkpoint.js';
-import { Replica, type ReplicaState } from './tfjs-replica.js';
+import { assertTfjsInstalled } from './tfjs-backend.js';
+import type { ReplicaState } from './replica-data.js';
+import { Replica } from './tfjs-replica.js';
 import { TfjsTrainWorkerActor, type TfjsTrainWorker, type WorkerEpochReport, type WorkerSpec } from './tfjs-worker.js';
 import { compileTrainerOptions, type CompiledTrainerOptions, type EpochEvent, type ModelJSON, type TrainerOptions } from './trainer-options.js';
 import { denseFromTable, epochDense, stridedShard, toTable, type DenseShard } from './training-data.js';
@@ -87,6 +89,7 @@ export class Trainer {
   }
 
   async fit(): Promise<TrainerResult> {
+    assertTfjsInstalled();
     // Inside a task or actor the thread's session opens on first use, so isInitialized() is still false there.
     if (!isInitialized() && !process.env.SHOAL_IN_WORKER) throw new NotInitializedError('Trainer.fit()');
     const o = this.options;
@@ -297,6 +300,7 @@ function progressBar(frac: number, width = 20): string {
  * (numWorkers, syncEveryNSteps and checkpoints are ignored); `batchSize` is the global batch.
  */
 export async function trainLocal(options: TrainerOptions): Promise<{ lossHistory: number[]; valLossHistory: number[]; stepLosses: number[]; state: ReplicaState; samplesPerSec: number; computeMsPerStep: number }> {
+  assertTfjsInstalled();
   const o = compileTrainerOptions({ ...options, numWorkers: 1 });
   const modelJSON = await resolveModel(o.model);
   const all = denseFromTable(await toTable(o.dataset, 'options.dataset'), o.featureColumns, o.labelColumns);

@@ -3,9 +3,7 @@
  * kill, failing constructors, handles passed to tasks, and actors holding large data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ActorDiedError, ActorMethodNotFoundError, ActorNotFoundError, get, getActor, kill, ObjectRef,
-} from 'shoal';
+import { ActorDiedError, ActorMethodNotFoundError, ActorNotFoundError, get, getActor, kill, ObjectRef } from 'shoal';
 import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import { Broken, callHandle, Counter, Holder, Overlapper, Recorder, Registry, Slow, useHandle } from '../../fixtures/core/index.js';
 

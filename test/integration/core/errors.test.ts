@@ -4,9 +4,7 @@
  */
 import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  actor, get, OutOfMemoryError, remote, RemoteDefinitionError, SerializationError, ShoalError, TaskError,
-} from 'shoal';
+import { actor, get, OutOfMemoryError, remote, RemoteDefinitionError, SerializationError, ShoalError, TaskError } from 'shoal';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { exits, hog, makeInner, ok, returnsFunction, takesAnything, throwsTypeError, throwsWithCode } from '../../fixtures/core/index.js';
 

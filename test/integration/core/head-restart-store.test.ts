@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-// Not on the package's public surface: the compiled core layer, as the harness uses it.
+// Not on the package's public surface: a Head in this process over a store, from the compiled core layer the cluster runs.
+// eslint-disable-next-line no-restricted-imports -- the head's internals are what this test drives
 import { Head, HeadStoreError, ProcessStartError, spawnEntry } from '../../../dist/src/core/index.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
 

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError, get, getActor, WorkerDiedError } from 'shoal';
 // Not on the package's public surface: the compiled layers the harness starts clusters with.
+// eslint-disable-next-line no-restricted-imports -- a head process is started, killed and restarted by hand here
 import { HeadClient, spawnEntry } from '../../../dist/src/core/index.js';
+// eslint-disable-next-line no-restricted-imports -- the CLI's main(), run in this process
 import { main as shoalCli } from '../../../dist/src/cli/index.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
 import { TestCluster, waitFor } from '../../harness/test-cluster.js';

@@ -4,9 +4,7 @@
  */
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cancel, free, get, GetTimeoutError, ObjectFreedError, ObjectRef, put, TaskCancelledError, wait,
-} from 'shoal';
+import { cancel, free, get, GetTimeoutError, ObjectFreedError, ObjectRef, put, TaskCancelledError, wait } from 'shoal';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { add, describeArgs, doubleColumn, echo, lengthOf, makeArray, needsCustom, scaleArray, sleepy, spin, square } from '../../fixtures/core/index.js';
 

@@ -4,7 +4,7 @@
  */
 import type * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agg, col, fromArrow, InvalidPlanError, lit, range, SchemaMismatchError, UnknownColumnError, type Dataset } from 'shoal';
+import { agg, col, ExpressionTypeError, fromArrow, InvalidPlanError, lit, range, SchemaMismatchError, UnknownColumnError, type Dataset } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { doubleX } from '../../fixtures/data/index.js';
 import { Duck, arrowRows, expectSameRows, genColumns, sortedRows, toArrow, unevenPartitions } from './helpers.js';
@@ -53,7 +53,7 @@ describe('narrow operators', () => {
   });
 
   it('explain shows the narrow operators fused into the read', async () => {
-    const text = await ds.filter(col('k').eq(1)).select('k', 'x').explain({ print: false });
+    const text = await ds.filter(col('k').eq(1)).select('k', 'x').explainString();
     expect(text).toContain('== Optimized plan ==');
     expect(text).toMatch(/Scan Arrow\[6 tables\] .*fused=\[Filter\(\(k = 1\)\) → Select\(k, x\)\]/);
   });
@@ -174,31 +174,37 @@ describe('joins', () => {
   });
 });
 
-describe('bad plans fail before any task runs, naming the problem', () => {
-  it('unknown column in select, filter, groupBy and sort', async () => {
-    for (const d of [ds.select('nope'), ds.filter(col('nope').gt(1)), ds.groupBy('nope').count(), ds.sort('nope'), ds.select(col('k').add(col('nope')).alias('z'))]) {
-      const err = await d.count().catch((e: unknown) => e);
+describe('bad plans fail as they are built (the sources are Arrow tables), naming the problem', () => {
+  it('unknown column in select, filter, groupBy and sort', () => {
+    const builds = [() => ds.select('nope'), () => ds.filter(col('nope').gt(1)), () => ds.groupBy('nope').count(), () => ds.sort('nope'), () => ds.select(col('k').add(col('nope')).alias('z'))];
+    for (const build of builds) {
+      const err = (() => {
+        try {
+          build();
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
       expect(err).toBeInstanceOf(UnknownColumnError);
       expect((err as UnknownColumnError).column).toBe('nope');
       expect((err as Error).message).toContain('"k"');
     }
   });
 
-  it('joining on a column one side lacks', async () => {
-    const err = await ds.join(other.drop('k'), 'k').count().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UnknownColumnError);
-    expect((err as UnknownColumnError).column).toBe('k');
+  it('joining on a column one side lacks', () => {
+    expect(() => ds.join(other.drop('k'), 'k')).toThrow(UnknownColumnError);
+    expect(() => ds.join(other.drop('k'), 'k')).toThrow(/^join\(on 'k', 'inner'\): unknown column "k"/);
   });
 
-  it('union of different schemas', async () => {
-    await expect(ds.union(other).count()).rejects.toBeInstanceOf(InvalidPlanError);
-    await expect(ds.select('k').union(range(3).select('id')).count()).rejects.toThrow(/union: input 1/);
+  it('union of different schemas', () => {
+    expect(() => ds.union(other)).toThrow(InvalidPlanError);
+    expect(() => ds.select('k').union(range(3).select('id'))).toThrow(/union: input 1/);
   });
 
-  it('type errors in expressions', async () => {
-    const err = await ds.filter(col('s').add(1).gt(2)).count().catch((e: unknown) => e);
-    expect((err as Error).name).toBe('ExpressionTypeError');
-    expect(err).not.toBeInstanceOf(SchemaMismatchError);
+  it('type errors in expressions', () => {
+    expect(() => ds.filter(col('s').add(1).gt(2))).toThrow(ExpressionTypeError);
+    expect(() => ds.filter(col('s').add(1).gt(2))).not.toThrow(SchemaMismatchError);
   });
 });
 

@@ -3,10 +3,8 @@
  * unicode, empty partitions), and the data layer's DuckDB and PostgreSQL test oracles re-exported.
  */
 import type * as arrow from 'apache-arrow';
-// eslint-disable-next-line no-restricted-imports -- the shared DuckDB test oracle (test code, not a src layer's internals)
 import type { ColSpec } from '../../unit/data/helpers/oracle.js';
 
-// eslint-disable-next-line no-restricted-imports -- the shared DuckDB test oracle (test code, not a src layer's internals)
 export { Duck, arrowRows, expectSameRows, toArrow } from '../../unit/data/helpers/oracle.js';
 export { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
 

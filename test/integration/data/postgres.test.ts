@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agg, col, range, readPostgres, PostgresError } from 'shoal';
+import { agg, col, range, readPostgres, PostgresError } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { connectTestPostgres, uniqueTable } from './helpers.js';
 
@@ -91,7 +91,7 @@ describe('readPostgres', () => {
   it('pushes simple filters and the projection into the SQL', async (ctx) => {
     if (!client) return ctx.skip();
     const ds = readPostgres({ url, table: big, partitionColumn: 'id', lowerBound: 1, upperBound: N, numPartitions: 4 }).filter(col('k').eq(5).and(col('id').lt(500_000))).select('id');
-    expect(await ds.explain({ print: false })).toMatch(/columns=\[id, k\] pushedFilters=\[\(k = 5\), \(id < 500000\)\]/);
+    expect(await ds.explainString()).toMatch(/columns=\[id, k\] pushedFilters=\[\(k = 5\), \(id < 500000\)\]/);
     expect(await ds.count()).toBe(Number((await pgRow(`SELECT count(*) AS n FROM ${big} WHERE k = 5 AND id < 500000`)).n));
     expect(ds.lastExecution().events.join('\n')).toContain('pushed WHERE ("k" = 5) AND ("id" < 500000)');
   }, 60_000);

@@ -6,26 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  InvalidWindowError,
-  agg,
-  col,
-  count,
-  currentRow,
-  denseRank,
-  DataInvalidOptionError,
-  fromArrow,
-  lag,
-  lead,
-  max,
-  mean,
-  min,
-  rank,
-  rowNumber,
-  sum,
-  window,
-  Window,
-  type Dataset,
-} from 'shoal';
+  InvalidWindowError, agg, col, currentRow, denseRank, InvalidOptionError, fromArrow, lag, lead, rank, rowNumber,
+  window, Window, type Dataset,
+} from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { Duck, arrowRows, expectSameRows, genColumns, rng, toArrow, unevenPartitions } from './helpers.js';
 
@@ -67,9 +50,9 @@ describe('window functions on a cluster', () => {
       .withColumn('drk', denseRank().over(window().partitionBy('k').orderBy({ column: 'i', ascending: false })))
       .withColumn('prev_x', lag('x').over(byKey))
       .withColumn('next_s', lead('s', 2, '—').over(byKey))
-      .withColumn('run_sum', sum('x').over(byKey))
-      .withColumn('moving_avg', mean('x').over(byKey.rowsBetween(-2, currentRow)))
-      .withColumn('total', count().over(window().partitionBy('k')))
+      .withColumn('run_sum', agg.sum('x').over(byKey))
+      .withColumn('moving_avg', agg.mean('x').over(byKey.rowsBetween(-2, currentRow)))
+      .withColumn('total', agg.count().over(window().partitionBy('k')))
       .select('id', 'k', 'rn', 'rk', 'drk', 'prev_x', 'next_s', 'run_sum', 'moving_avg', 'total');
     const w = 'PARTITION BY k ORDER BY i ASC NULLS FIRST, id';
     expectSameRows(
@@ -78,7 +61,7 @@ describe('window functions on a cluster', () => {
         dense_rank() OVER (PARTITION BY k ORDER BY i DESC NULLS LAST), lag(x) OVER (${w}), lead(s, 2, '—') OVER (${w}),
         sum(x) OVER (${w}), avg(x) OVER (${w} ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), count(*) OVER (PARTITION BY k) FROM t`),
     );
-    const plan = await d.explain({ print: false });
+    const plan = await d.explainString();
     const optimized = plan.split('== Optimized plan ==')[1]!;
     expect(optimized.match(/Window\(/g)).toHaveLength(1);
     expect(optimized).toMatch(/Window\(partitionBy=\[k\], rn = rowNumber\(\) OVER \(PARTITION BY k ORDER BY i ASC, id ASC\)/);
@@ -88,7 +71,7 @@ describe('window functions on a cluster', () => {
   it('partitions by a unicode key; no partitionBy puts every row in one window', async () => {
     const d = ds
       .withColumn('rn', rowNumber().over(window().partitionBy('s').orderBy({ column: 'x', ascending: false }, 'id')))
-      .withColumn('m', max('i').over(window().partitionBy('s')))
+      .withColumn('m', agg.max('i').over(window().partitionBy('s')))
       .select('id', 'rn', 'm', rank().over(Window.orderBy('s')).alias('g'));
     expectSameRows(
       await rows(d),
@@ -100,10 +83,10 @@ describe('window functions on a cluster', () => {
   it('trailing 30-day windows per key: inclusive of the row date and strictly before it', async () => {
     const trailing = window().partitionBy('k').orderBy('d').rangeBetween({ days: -30 }, currentRow);
     const d = ds
-      .withColumn('n30', count().over(trailing))
-      .withColumn('n30_before', count().over(trailing.exclude('group')))
-      .withColumn('avg_before', mean('x').over(trailing.exclude('group')))
-      .withColumn('min_before', min('x').over(trailing.exclude('group')))
+      .withColumn('n30', agg.count().over(trailing))
+      .withColumn('n30_before', agg.count().over(trailing.exclude('group')))
+      .withColumn('avg_before', agg.mean('x').over(trailing.exclude('group')))
+      .withColumn('min_before', agg.min('x').over(trailing.exclude('group')))
       .select('id', 'n30', 'n30_before', 'avg_before', 'min_before');
     const f = 'PARTITION BY k ORDER BY d ASC NULLS FIRST RANGE BETWEEN INTERVAL 30 DAYS PRECEDING AND CURRENT ROW';
     expectSameRows(
@@ -122,7 +105,7 @@ describe('window functions on a cluster', () => {
       await rows(d),
       await duck.rows(`SELECT k, rn, x FROM (SELECT *, row_number() OVER (PARTITION BY k ORDER BY x ASC NULLS FIRST, id) AS rn FROM t WHERE i > -300) WHERE rn <= 3 AND s IS NOT NULL`),
     );
-    const optimized = (await d.explain({ print: false })).split('== Optimized plan ==')[1]!;
+    const optimized = (await d.explainString()).split('== Optimized plan ==')[1]!;
     // the filter on rn (and on s, which the window's result depends on through row order) stays above the window
     expect(optimized.indexOf('Filter(((rn <= 3)')).toBeLessThan(optimized.indexOf('Window('));
   });
@@ -179,15 +162,15 @@ describe('bad input', () => {
   it('a window function without over() is a typed error naming it', () => {
     expect(() => ds.withColumn('r', rank() as never)).toThrow(InvalidWindowError);
     expect(() => ds.withColumn('r', rank() as never)).toThrow(/^rank\(\): is a window function used without over\(\); write fn.over\(window\(\)/);
-    expect(() => ds.select(sum('x') as never)).toThrow(/sum\(x\): is a window function used without over/);
+    expect(() => ds.select(agg.sum('x') as never)).toThrow(/sum\(x\): is an aggregate: use it in groupBy/);
     expect(() => ds.select(rowNumber().over(window().orderBy('x')))).toThrow(/needs .alias\(name\) to be used in select/);
   });
 
-  it('type errors surface when the plan is checked, before any task runs', async () => {
-    await expect(ds.withColumn('w', sum('s').over(window().partitionBy('k'))).schema()).rejects.toThrow(/sum\(s\): needs a numeric argument, but it is utf8/);
-    await expect(ds.withColumn('w', count().over(window().orderBy('s').rangeBetween(-1, 1))).collect()).rejects.toThrow(InvalidWindowError);
-    await expect(ds.withColumn('w', lag('nope').over(window().orderBy('x'))).schema()).rejects.toThrow(/nope/);
-    await expect(ds.approxQuantile('x', [0.5, 2], 0.01)).rejects.toThrow(DataInvalidOptionError);
+  it('type errors surface as the plan is built (an Arrow source), before any task runs', async () => {
+    expect(() => ds.withColumn('w', agg.sum('s').over(window().partitionBy('k')))).toThrow(/sum\(s\): needs a numeric argument, but it is utf8/);
+    expect(() => ds.withColumn('w', agg.count().over(window().orderBy('s').rangeBetween(-1, 1)))).toThrow(InvalidWindowError);
+    expect(() => ds.withColumn('w', lag('nope').over(window().orderBy('x')))).toThrow(/^withColumn\('w', lag\(nope, 1\) OVER \(ORDER BY x ASC\)\): unknown column "nope"/);
+    await expect(ds.approxQuantile('x', [0.5, 2], 0.01)).rejects.toThrow(InvalidOptionError);
     await expect(ds.approxQuantile('s', [0.5], 0.01)).rejects.toThrow(/approxQuantile\(s\) needs a numeric column/);
   });
 });

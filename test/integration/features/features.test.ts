@@ -6,10 +6,12 @@
 import * as arrow from 'apache-arrow';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { col, fromArrow } from 'shoal/data';
 import {
-  ColumnTypeError, EmptyDatasetError, FeatureHasher, FrequencyEncoder, MultiHotEncoder, StringIndexerModel, HashingTF, IDF, Imputer, MinMaxScaler, OneHotEncoder, Pipeline, PipelineModel, QuantileDiscretizer,
-  StandardScaler, StringIndexer, TargetEncoder, TimeFeatures, Tokenizer, VectorAssembler, asOfJoin, col, fromArrow, tableToRows, trailingWindowFeatures,
-} from 'shoal';
+  ColumnTypeError, EmptyDatasetError, FeatureHasher, FrequencyEncoder, MultiHotEncoder, StringIndexerModel, HashingTF, IDF, Imputer,
+  MinMaxScaler, OneHotEncoder, Pipeline, PipelineModel, QuantileDiscretizer, StandardScaler, StringIndexer, TargetEncoder, TimeFeatures,
+  Tokenizer, VectorAssembler, asOfJoin, tableToRows, trailingWindowFeatures,
+} from 'shoal/features';
 import { TestCluster } from '../../harness/test-cluster.js';
 
 let tc: TestCluster;

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { DateDay, Float64, Int64, makeData, makeVector, Table } from 'apache-arrow';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromArrow, readParquet } from 'shoal';
+import { fromArrow, readParquet } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { runJob, type Grid } from '../../../examples/rental-recs/job.js';
 import { generateSynthetic, loadAlbany } from '../../../examples/rental-recs/load.js';

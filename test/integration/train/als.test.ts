@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALS, ALSModel, InvalidIdError, InvalidTrainingDataError, InvalidTrainOptionError, ModelFormatError, referenceALS, TrainError,
   type ALSOptions,
-} from 'shoal';
+} from 'shoal/train';
 import { leaveLastOut, loadReviews } from '../../../bench/suites/als-albany.js';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { albanyDataDir } from '../../../examples/albany-data.js';

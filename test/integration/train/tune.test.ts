@@ -3,7 +3,7 @@
  * early stopping of a step trainable), failed trials, and the errors of bad calls.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { choice, grid, InvalidTrainOptionError, loguniform, randint, tune, TuneError, uniform } from 'shoal';
+import { choice, grid, InvalidTrainOptionError, loguniform, randint, tune, TuneError, uniform } from 'shoal/train';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { CurveTrainable, echoConfig, quadratic, sometimesThrows } from '../../fixtures/train/index.js';
 

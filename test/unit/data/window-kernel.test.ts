@@ -7,21 +7,18 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type WindowColumn,
-  type WindowFunction,
+  WindowFunction,
+  type AggFunction,
   InvalidWindowError,
   UnknownColumnError,
+  agg,
   col,
-  count,
   currentRow,
   denseRank,
   lag,
   lead,
-  max,
-  mean,
-  min,
   rank,
   rowNumber,
-  sum,
   window,
   windowTable,
   type FrameExclusion,
@@ -70,7 +67,7 @@ function expectSameValues(actual: Map<number, unknown>, expected: Map<number, un
 }
 
 interface Case {
-  readonly fn: WindowFunction;
+  readonly fn: WindowFunction | AggFunction;
   readonly sqlFn: string;
   /** Functions whose result depends on the order among ties get `id` as a last order key. */
   readonly needsTotalOrder: boolean;
@@ -89,13 +86,13 @@ const fnArb: fc.Arbitrary<Case> = fc.oneof(
   })),
   fc.constant({ fn: lag('i', 1, -1), sqlFn: 'lag(i, 1, -1)', needsTotalOrder: true, takesFrame: false }),
   fc.constant({ fn: lead('s', 2, 'none'), sqlFn: "lead(s, 2, 'none')", needsTotalOrder: true, takesFrame: false }),
-  fc.constantFrom('x', 'i', 'l').map((c) => ({ fn: sum(c), sqlFn: `sum("${c}")`, needsTotalOrder: false, takesFrame: true })),
-  fc.constantFrom('x', 'i').map((c) => ({ fn: mean(c), sqlFn: `avg("${c}")`, needsTotalOrder: false, takesFrame: true })),
-  fc.constantFrom('x', 's', 'd', 'i').map((c) => ({ fn: min(c), sqlFn: `min("${c}")`, needsTotalOrder: false, takesFrame: true })),
-  fc.constantFrom('x', 's', 'ts', 'b').map((c) => ({ fn: max(c), sqlFn: `max("${c}")`, needsTotalOrder: false, takesFrame: true })),
-  fc.constant({ fn: count(), sqlFn: 'count(*)', needsTotalOrder: false, takesFrame: true }),
-  fc.constant({ fn: count('x'), sqlFn: 'count(x)', needsTotalOrder: false, takesFrame: true }),
-  fc.constant({ fn: sum(col('i').mul(2)), sqlFn: 'sum(i * 2)', needsTotalOrder: false, takesFrame: true }),
+  fc.constantFrom('x', 'i', 'l').map((c) => ({ fn: agg.sum(c), sqlFn: `sum("${c}")`, needsTotalOrder: false, takesFrame: true })),
+  fc.constantFrom('x', 'i').map((c) => ({ fn: agg.mean(c), sqlFn: `avg("${c}")`, needsTotalOrder: false, takesFrame: true })),
+  fc.constantFrom('x', 's', 'd', 'i').map((c) => ({ fn: agg.min(c), sqlFn: `min("${c}")`, needsTotalOrder: false, takesFrame: true })),
+  fc.constantFrom('x', 's', 'ts', 'b').map((c) => ({ fn: agg.max(c), sqlFn: `max("${c}")`, needsTotalOrder: false, takesFrame: true })),
+  fc.constant({ fn: agg.count(), sqlFn: 'count(*)', needsTotalOrder: false, takesFrame: true }),
+  fc.constant({ fn: agg.count('x'), sqlFn: 'count(x)', needsTotalOrder: false, takesFrame: true }),
+  fc.constant({ fn: new WindowFunction({ fn: 'sum', arg: col('i').mul(2).node }), sqlFn: 'sum(i * 2)', needsTotalOrder: false, takesFrame: true }),
 );
 
 type FrameChoice = { type: 'none' } | { type: 'rows' | 'range'; start: number | null; end: number | null; exclude: FrameExclusion };
@@ -178,7 +175,7 @@ describe('window kernel vs DuckDB (property)', () => {
     const spec = window().partitionBy('listing').orderBy('d');
     for (const [exclude, sqlEx] of [['noOthers', ''], ['group', ' EXCLUDE GROUP']] as const) {
       const w = spec.rangeBetween({ days: -30 }, currentRow).exclude(exclude);
-      for (const [fn, sqlFn] of [[count(), 'count(*)'], [mean('stars'), 'avg(stars)'], [max('stars'), 'max(stars)']] as const) {
+      for (const [fn, sqlFn] of [[agg.count(), 'count(*)'], [agg.mean('stars'), 'avg(stars)'], [agg.max('stars'), 'max(stars)']] as const) {
         const sql = `${sqlFn} OVER (PARTITION BY listing ORDER BY d ASC NULLS FIRST RANGE BETWEEN INTERVAL 30 DAYS PRECEDING AND CURRENT ROW${sqlEx})`;
         expectSameValues(kernelValues(cols, fn.over(w)), await duckValues(cols, sql), sql);
       }
@@ -194,7 +191,7 @@ describe('window kernel vs DuckDB (property)', () => {
     ];
     const w = window().orderBy({ column: 'ts', ascending: false }).rangeBetween({ hours: -2 }, { hours: 1 });
     const sql = 'sum(v) OVER (ORDER BY ts DESC NULLS LAST RANGE BETWEEN INTERVAL 2 HOURS PRECEDING AND INTERVAL 1 HOURS FOLLOWING)';
-    expectSameValues(kernelValues(cols, sum('v').over(w)), await duckValues(cols, sql), sql);
+    expectSameValues(kernelValues(cols, agg.sum('v').over(w)), await duckValues(cols, sql), sql);
   });
 
   it('range frames: NaN and null order values only see their peers (like DuckDB)', async () => {
@@ -204,7 +201,7 @@ describe('window kernel vs DuckDB (property)', () => {
     ];
     for (const [a, b, sa] of [[-1, 1, '1 PRECEDING AND 1 FOLLOWING'], [null, 1, 'UNBOUNDED PRECEDING AND 1 FOLLOWING'], [-1, null, '1 PRECEDING AND UNBOUNDED FOLLOWING']] as const) {
       const sql = `count(*) OVER (ORDER BY o ASC NULLS FIRST RANGE BETWEEN ${sa})`;
-      expectSameValues(kernelValues(cols, count().over(window().orderBy('o').rangeBetween(a, b))), await duckValues(cols, sql), sql);
+      expectSameValues(kernelValues(cols, agg.count().over(window().orderBy('o').rangeBetween(a, b))), await duckValues(cols, sql), sql);
     }
   });
 
@@ -219,10 +216,10 @@ describe('window kernel vs DuckDB (property)', () => {
     const byId = window().partitionBy('k').orderBy('id');
     const specs = [
       ['rn', rowNumber().over(byX)],
-      ['run', sum('x').over(byX)],
+      ['run', agg.sum('x').over(byX)],
       ['x', lag('x', 1, 100).over(byId)],
       ['rn2', rowNumber().over(byX)],
-      ['run2', sum('x').over(byX)],
+      ['run2', agg.sum('x').over(byX)],
     ] as const;
     const out = windowTable(toArrow(cols), ['k'], specs.map(([name, c]) => ({ name, fn: c.fn, spec: c.spec })));
     const got = arrowRows(out.select(['id', 'rn', 'run', 'x', 'rn2', 'run2']));
@@ -252,7 +249,7 @@ describe('window kernel vs DuckDB (property)', () => {
       { name: 'x', type: 'int32', values: [] },
     ]);
     const w = window().partitionBy('k').orderBy('x');
-    const cols = [['rn', rowNumber().over(w)], ['s', sum('x').over(w)], ['prev', lag('x').over(w)]] as const;
+    const cols = [['rn', rowNumber().over(w)], ['s', agg.sum('x').over(w)], ['prev', lag('x').over(w)]] as const;
     const out = windowTable(t, ['k'], cols.map(([name, c]) => ({ name, fn: c.fn, spec: c.spec })));
     expect(out.numRows).toBe(0);
     expect(out.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(['k:Utf8', 'x:Int32', 'rn:Int32', 's:Int64', 'prev:Int32']);
@@ -275,11 +272,11 @@ describe('window bad input', () => {
   });
 
   it('a range frame with offsets needs one numeric or temporal order column', () => {
-    expect(() => sum('x').over(window().rangeBetween(-1, 0))).toThrow(/exactly one orderBy column; the window has 0/);
-    expect(() => sum('x').over(window().orderBy('x', 's').rangeBetween(-1, 0))).toThrow(InvalidWindowError);
+    expect(() => agg.sum('x').over(window().rangeBetween(-1, 0))).toThrow(/exactly one orderBy column; the window has 0/);
+    expect(() => agg.sum('x').over(window().orderBy('x', 's').rangeBetween(-1, 0))).toThrow(InvalidWindowError);
     const err = (() => {
       try {
-        run(sum('x').over(window().orderBy('s').rangeBetween(-1, 0)));
+        run(agg.sum('x').over(window().orderBy('s').rangeBetween(-1, 0)));
       } catch (e) {
         return e as InvalidWindowError;
       }
@@ -290,7 +287,7 @@ describe('window bad input', () => {
     expect(err!.fn).toBe('sum(x)');
     expect(err!.code).toBe('DATA_INVALID_WINDOW');
     expect(err!.message).toMatch(/sum\(x\): a range frame with offsets needs a numeric, date or timestamp orderBy column; "s" is utf8/);
-    expect(() => run(sum('x').over(window().orderBy('x').rangeBetween({ days: -1 }, 0)))).toThrow(/duration frame bound needs a date or timestamp orderBy column; "x" is float64/);
+    expect(() => run(agg.sum('x').over(window().orderBy('x').rangeBetween({ days: -1 }, 0)))).toThrow(/duration frame bound needs a date or timestamp orderBy column; "x" is float64/);
   });
 
   it('bad frame offsets and lag/lead offsets', () => {
@@ -305,9 +302,9 @@ describe('window bad input', () => {
   });
 
   it('type errors name the function and column', () => {
-    expect(() => run(sum('s').over(window().orderBy('x')))).toThrow(/sum\(s\): needs a numeric argument, but it is utf8/);
+    expect(() => run(agg.sum('s').over(window().orderBy('x')))).toThrow(/sum\(s\): needs a numeric argument, but it is utf8/);
     expect(() => run(lag('x', 1, 'zero').over(window().orderBy('x')))).toThrow(/lag\(x, 1, "zero"\): default "zero" does not fit the argument's type float64/);
-    expect(() => run(max('nope').over(window().orderBy('x')))).toThrow(UnknownColumnError);
+    expect(() => run(agg.max('nope').over(window().orderBy('x')))).toThrow(UnknownColumnError);
     expect(() => run(rank().over(window().partitionBy('nope').orderBy('x')))).toThrow(/nope/);
   });
 });

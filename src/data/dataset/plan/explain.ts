@@ -83,3 +83,64 @@ export function planToString(node: PlanNode, indent = ''): string {
   for (const c of children(node)) lines.push(planToString(c, `${indent}  `));
   return lines.join('\n');
 }
+
+/** `(a > 3)` → `a > 3`: one pair of parentheses around the whole rendering adds nothing in a call. */
+function bare(text: string): string {
+  if (!text.startsWith('(') || !text.endsWith(')')) return text;
+  let depth = 0;
+  for (let i = 0; i < text.length - 1; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')') depth--;
+    if (depth === 0) return text; // the first parenthesis closes before the end
+  }
+  return text.slice(1, -1);
+}
+
+const quoted = (names: readonly string[]): string => names.map((n) => `'${n}'`).join(', ');
+
+/** A narrow operator as the Dataset call that made it (`filter(price > 3)`), for error messages. */
+export function opCallText(op: NarrowOp): string {
+  switch (op.op) {
+    case 'select':
+      return `select(${op.exprs.map((e) => bare(exprToString(e))).join(', ')})`;
+    case 'withColumn':
+      return `withColumn('${op.name}', ${bare(exprToString(op.expr))})`;
+    case 'filter':
+      return `filter(${bare(exprToString(op.predicate))})`;
+    case 'drop':
+      return `drop(${quoted(op.columns)})`;
+    case 'rename':
+      return `rename(${op.mapping.map(([a, b]) => `${a} → ${b}`).join(', ')})`;
+    case 'sample':
+      return 'sample()';
+    case 'explode':
+      return `${op.outer ? 'explodeOuter' : 'explode'}('${op.column}')`;
+  }
+}
+
+/** A plan node (other than a narrow one: see opCallText) as the Dataset call that made it, for error messages. */
+export function nodeCallText(n: PlanNode): string {
+  switch (n.kind) {
+    case 'aggregate': {
+      const aggs = n.aggs.map((a) => `${a.op}(${a.column ?? '*'})${a.as !== undefined ? ` AS ${a.as}` : ''}`).join(', ');
+      return n.keys.length > 0 ? `groupBy(${quoted(n.keys)}).agg(${aggs})` : `agg(${aggs})`;
+    }
+    case 'window':
+      return n.columns.map((c) => `withColumn('${c.name}', ${windowFnText(c.fn)} OVER (${windowSpecText(c.spec)}))`).join(', ');
+    case 'join':
+      return `join(on ${typeof n.on === 'string' ? `'${n.on}'` : JSON.stringify(n.on)}, '${n.how}')`;
+    case 'sort':
+      return `sort(${n.keys.map((k) => `${k.column} ${k.ascending === false ? 'DESC' : 'ASC'}`).join(', ')})`;
+    case 'distinct':
+      return `distinct(${quoted(n.columns ?? [])})`;
+    case 'repartition':
+      return `repartition(${n.n}${n.columns ? `, ${quoted(n.columns)}` : ''})`;
+    case 'mapBatches':
+      return `mapBatches(${n.fn.name})`;
+    case 'narrow':
+    case 'map':
+      return n.ops.map(opCallText).join('.');
+    default:
+      return nodeText(n);
+  }
+}

@@ -6,10 +6,10 @@
  */
 import * as arrow from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PostgresError, readPostgresPartition } from '../../../../src/data/index.js';
+import { PostgresError } from '../../../../src/data/index.js';
 import { BinaryCopyDecoder } from '../../../../src/data/io/pg-binary-copy.js';
 import { copyOut } from '../../../../src/data/io/pg-copy-out.js';
-import { readPostgresBatches } from '../../../../src/data/io/pg-reader.js';
+import { readPostgresBatches, readPostgresPartition } from '../../../../src/data/io/pg-reader.js';
 import { pgColumnRead } from '../../../../src/data/io/pg-types.js';
 import { arrowRows } from '../helpers/oracle.js';
 import { connectTestPostgres } from '../../../harness/postgres.js';

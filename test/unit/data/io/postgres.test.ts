@@ -1,17 +1,10 @@
 import * as arrow from 'apache-arrow';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PostgresError,
-  col,
-  concatTables,
-  exportSnapshot,
-  pgPartitionQueries,
-  project,
-  readPostgresPartition,
-  sortTable,
-  writePostgresTable,
-} from '../../../../src/data/index.js';
+import { PostgresError, col, concatTables, pgPartitionQueries, project, sortTable } from '../../../../src/data/index.js';
+import { exportSnapshot } from '../../../../src/data/io/pg-snapshot.js';
+import { readPostgresPartition } from '../../../../src/data/io/pg-reader.js';
+import { writePostgresTable } from '../../../../src/data/io/pg-writer.js';
 import { arrowRows, toArrow } from '../helpers/oracle.js';
 import { connectTestPostgres, uniqueTable } from '../../../harness/postgres.js';
 

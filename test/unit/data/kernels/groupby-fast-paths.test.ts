@@ -281,14 +281,14 @@ describe('withColumns nothing reads', () => {
       .filter(col('a').ge(1))
       .groupBy('b')
       .agg(agg.sum('id', 's'));
-    const text = await ds.explain({ print: false });
+    const text = await ds.explainString();
     const optimized = text.slice(text.indexOf('== Optimized plan =='));
     expect(optimized).toContain('a = (id % 3)');
     expect(optimized).toContain('b = (a + 10)');
     expect(optimized).not.toContain('unused');
     expect(optimized).not.toContain('(id + 1)');
     // Without a consumer that names its columns, every withColumn stays.
-    const all = await range(10).withColumn('unused', col('id').mul(2)).explain({ print: false });
+    const all = await range(10).withColumn('unused', col('id').mul(2)).explainString();
     expect(all.slice(all.indexOf('== Optimized plan =='))).toContain('unused');
   });
 });
