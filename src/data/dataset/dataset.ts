@@ -202,7 +202,7 @@ export class Dataset {
       const key = toSortKey(k);
       if (key === undefined) {
         const what = k instanceof Expr ? `the expression ${k.toString()} (add it as a column with withColumn, then sort by its name)` : String(k);
-        throw new InvalidOptionError(`sort() key ${i}`, `keys are column names, col(name).asc()/.desc() or { column, ascending?, nullsFirst? }; got ${what}`);
+        throw new InvalidOptionError(`sort() key ${i}`, `must be a column name, col(name).asc()/.desc() or { column, ascending?, nullsFirst? }; got ${what}`);
       }
       return key;
     });

@@ -40,7 +40,7 @@ describe('data errors', () => {
     const sortBy = (k: unknown) => () => range(3).sort(k as string);
     expect(sortBy(col('id').add(1))).toThrow(InvalidOptionError);
     expect(sortBy(col('id').add(1))).toThrow(/sort\(\) key 0.*the expression .*id.* \(add it as a column with withColumn, then sort by its name\)/);
-    expect(sortBy(null)).toThrow(/keys are column names or \{ column, ascending\?, nullsFirst\? \}; got null/);
+    expect(sortBy(null)).toThrow(/sort\(\) key 0 must be a column name, col\(name\).asc\(\)\/.desc\(\) or \{ column, ascending\?, nullsFirst\? \}; got null/);
     expect(() => range(3).sort('id', { column: 'id', ascending: false })).not.toThrow();
   });
 });
