@@ -34,4 +34,4 @@ export type { JobRecord } from './head-store.js';
 export type { TlsOptions } from './transport.js';
 export type { Resources } from './protocol.js';
 export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';
-export { bundleModule } from './code-shipping.js';
+export { bundleModule, SHARED_PACKAGES } from './code-shipping.js';
