@@ -34,4 +34,4 @@ export type { JobRecord } from './head/head-store.js';
 export type { TlsOptions } from './wire/transport.js';
 export type { Resources } from './wire/protocol.js';
 export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';
-export { bundleModule } from './wire/code-shipping.js';
+export { bundleModule, SHARED_PACKAGES } from './wire/code-shipping.js';
