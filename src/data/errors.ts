@@ -193,3 +193,20 @@ export class InvalidWindowError extends DataError {
     super(`${fn}: ${rule}`, options);
   }
 }
+
+/**
+ * Thrown by `writeParquet`/`writeCsv` before anything is computed when the write could destroy data:
+ * `mode: 'overwrite'` on a path the same plan reads (Spark refuses it too), or on a folder holding
+ * files the dataset did not write (`files` names some of them). `path` is the resolved target.
+ */
+export class UnsafeWriteError extends DataError {
+  override readonly code = 'DATA_UNSAFE_WRITE';
+  constructor(
+    readonly path: string,
+    reason: string,
+    readonly files: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(`refusing to write ${path}: ${reason}`, options);
+  }
+}
