@@ -286,7 +286,9 @@ export class Head {
       case 'job-submit': {
         const hash = String(body.bundle);
         if (!this.bundles.has(hash)) throw new InvalidOptionsError(`job bundle ${hash} was not uploaded`);
-        return this.jobs.submit({ scriptPath: this.bundles.pathOf(hash), args: body.args ?? [], env: body.env ?? {}, entrypoint: body.entrypoint });
+        // A job of several files (`modules`: file name -> bundle hash, the entry among them) runs from a folder of its own.
+        const scriptPath = body.modules ? this.bundles.materialize(body.modules as Record<string, string>, hash) : this.bundles.pathOf(hash);
+        return this.jobs.submit({ scriptPath, args: body.args ?? [], env: body.env ?? {}, entrypoint: body.entrypoint });
       }
       case 'job-list':
         return this.jobs.list();
