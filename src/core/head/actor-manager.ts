@@ -155,6 +155,8 @@ export class ActorManager {
     a.inflight.clear();
     this.pumpActor(a);
     this.c.head.onEvent('actor-dead', { actorId: a.id, reason });
+    // Its resources are free again: tasks waiting for them must not wait for the next event.
+    scheduler.schedule();
   }
 
   killActor(actorId: string, noRestart: boolean, reason = 'killed by kill()'): void {
