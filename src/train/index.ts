@@ -17,13 +17,14 @@
  * ```
  */
 export {
-  TrainError, InvalidOptionError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
+  TrainError, InvalidOptionError, ArtifactExistsError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
   TuneError, ModelBuildError, TrainingFailedError, MissingItemFeaturesError, TfjsNotInstalledError,
 } from './errors.js';
 export { ALS } from './als/als.js';
 export type { ALSFitStats } from './als/als.js';
 export { ALSModel } from './als/als-model.js';
 export type { ALSModelParams, FactorMatrix, RecommendOptions } from './als/als-model.js';
+export type { SaveOptions } from '../store/index.js';
 export { compileALSOptions } from './als/als-options.js';
 export type { ALSOptions, CompiledALSOptions, ColdStartStrategy, FactorExchange, ALSSolver } from './als/als-options.js';
 export type { RatingsInput, ArrowConvertible } from './als/als-data.js';

@@ -8,6 +8,7 @@ import {
 import { free, get, isInitialized, put, type ObjectRef } from '../../core/index.js';
 import { InvalidOptionError } from '../errors.js';
 import { encodeIds, labelPositions, lookupIds, materialize, readRawRatingColumns, type RatingsInput, type RawIds } from './als-data.js';
+import type { SaveOptions } from '../../store/index.js';
 import { readALSModel, writeALSModel } from './als-model-io.js';
 import type { ColdStartStrategy } from './als-options.js';
 import { topKTask } from './als-tasks.js';
@@ -311,14 +312,18 @@ export class ALSModel {
     return { indices, scores, k: kk };
   }
 
-  /** Writes the model to `dir`: metadata.json (versioned, with checksums) and binary Float32/Float64 arrays. */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes the model to `dir`: metadata.json (versioned, with checksums) and binary Float32/Float64
+   * arrays, all at once (a staging folder renamed into place). Throws `ArtifactExistsError`, writing
+   * nothing, when `dir` already holds something, unless `{ overwrite: true }`.
+   */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
     await writeALSModel(dir, {
       rank: this.rank, params: this.params,
       userIds: this.userFactorMatrix.ids, userFactors: this.userFactorMatrix.factors,
       itemIds: this.itemFactorMatrix.ids, itemFactors: this.itemFactorMatrix.factors,
       userLabels: this.userFactorMatrix.labels, itemLabels: this.itemFactorMatrix.labels,
-    });
+    }, options);
   }
 
   /** Reads a model saved with `save()`. Throws ModelFormatError (missing, truncated, corrupt) or ModelVersionError (newer format). */

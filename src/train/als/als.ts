@@ -92,11 +92,12 @@ export class ALS {
         iterationMs.push(durationMs);
         o.onIteration?.({ iteration: iter, durationMs });
         if (o.checkpointDir && iter % o.checkpointInterval === 0 && iter < o.maxIter) {
-          await writeALSModel(`${o.checkpointDir}/iter-${iter}`, await this.collect(userIds, itemIds, labels, userParts, itemParts, iter));
+          // A checkpoint of the same iteration from an earlier run is replaced.
+          await writeALSModel(`${o.checkpointDir}/iter-${iter}`, await this.collect(userIds, itemIds, labels, userParts, itemParts, iter), { overwrite: true });
         }
       }
       const saved = await this.collect(userIds, itemIds, labels, userParts, itemParts, o.maxIter);
-      if (o.checkpointDir && o.maxIter % o.checkpointInterval === 0) await writeALSModel(`${o.checkpointDir}/iter-${o.maxIter}`, saved);
+      if (o.checkpointDir && o.maxIter % o.checkpointInterval === 0) await writeALSModel(`${o.checkpointDir}/iter-${o.maxIter}`, saved, { overwrite: true });
       this.lastFitStats = { prepareMs, iterationMs, factorExchange: exchange, numUserBlocks: uBounds.length - 1, numItemBlocks: iBounds.length - 1 };
       return new ALSModel(
         o.rank,

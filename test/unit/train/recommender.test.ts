@@ -192,7 +192,7 @@ describe('NeuralRecommender on data where the features carry the signal', () => 
     expect(Number.isFinite(again.score(1001, [7000])[0]!)).toBe(true);
     await writeFile(join(dir, 'item-factors.f32'), new Uint8Array(8));
     await expect(NeuralRecommenderModel.load(dir)).rejects.toBeInstanceOf(ModelFormatError);
-    await expect(NeuralRecommenderModel.load(join(dir, 'nope'))).rejects.toThrow(/cannot read the model metadata/);
+    await expect(NeuralRecommenderModel.load(join(dir, 'nope'))).rejects.toThrow(/cannot read metadata.json \(is this a saved neural recommender folder\?\)/);
   });
 });
 
