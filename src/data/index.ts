@@ -37,8 +37,8 @@ export {
   UnsupportedTypeError,
 } from './errors.js';
 
-export type { LogicalType, ScalarTypeName } from './types/logical-type.js';
-export { arrowTypeOf, logicalTypeOf } from './types/logical-type.js';
+export type { ArrowTypeFamily, LogicalType, ScalarTypeName } from './types/logical-type.js';
+export { arrowTypeFamily, arrowTypeOf, logicalTypeOf, valueTypeOf } from './types/logical-type.js';
 
 export type { BinaryFn, CallFn, ExprNode, LiteralValue, UnaryFn } from './expr/expr-node.js';
 export { exprToString, outputName, validateExprNode } from './expr/expr-node.js';
