@@ -14,7 +14,7 @@ export {
   ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
-  InvalidOptionError, invalidOption, markErrorClass, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
+  InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 } from './errors.js';
 export { startLocalCluster, stopProcess } from './process/local-cluster.js';
 export type { LocalCluster, LocalClusterOptions } from './process/local-cluster.js';

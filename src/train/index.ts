@@ -36,13 +36,13 @@ export type {
   Trainable, StepTrainable, TrialMetrics, TrialResult, TuneResult, TuneOptions, CompiledTuneOptions, Domain, SearchSpace, TrialConfig,
   TrialScheduler, TrialDecision, AshaParams,
 } from './tune/index.js';
-export { Trainer, trainLocal, compileTrainerOptions, ringAllreduceMean, butterflyAllreduceMean, Mailbox } from './tfjs/index.js';
+export { Trainer, trainLocal, ringAllreduceMean, butterflyAllreduceMean, Mailbox } from './tfjs/index.js';
 export type {
   TrainerResult, TrainerOptions, CompiledTrainerOptions, AllreduceAlgorithm, AllreduceTransport, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent,
   ReplicaState, RingTransport,
 } from './tfjs/index.js';
 export {
-  NeuralRecommender, NeuralRecommenderModel, compileNeuralRecommenderOptions, buildTwoTowerModel, USER_VECTOR_LAYER, ITEM_VECTOR_LAYER, ITEM_BIAS_LAYER,
+  NeuralRecommender, NeuralRecommenderModel, compileNeuralRecommenderOptions, buildTwoTowerModel,
   NEURAL_RECOMMENDER_FORMAT, NEURAL_RECOMMENDER_VERSION,
 } from './recommender/index.js';
 export type {
