@@ -16,6 +16,8 @@ export {
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
   InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 } from './errors.js';
+export { optionRules, showValue } from './option-rules.js';
+export type { OptionRules } from './option-rules.js';
 export { startLocalCluster, stopProcess } from './process/local-cluster.js';
 export type { LocalCluster, LocalClusterOptions } from './process/local-cluster.js';
 export { Head, ensureToken } from './head/head.js';
