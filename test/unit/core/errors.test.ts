@@ -5,7 +5,7 @@ import {
   ObjectLostError, OutOfMemoryError, RemoteDefinitionError, SerializationError, ShoalError, TaskCancelledError, TaskError,
   VersionMismatchError, WorkerDiedError,
 } from '../../../src/core/errors.js';
-import { packMessage, unpackMessage } from '../../../src/core/serialization.js';
+import { packMessage, unpackMessage } from '../../../src/core/wire/serialization.js';
 
 /** Through the wire as it really travels: toWire → msgpack → errorFromWire. */
 const acrossTheWire = (e: ShoalError): Error => errorFromWire(unpackMessage(packMessage(e.toWire())));

@@ -1,7 +1,7 @@
 /** Every validation message of task and actor options, asserted once (piscina option-validation style). */
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../../../src/core/errors.js';
-import { compileActorOptions, compileStrategy, compileTaskOptions, type ActorOptions, type TaskOptions } from '../../../src/core/options.js';
+import { compileActorOptions, compileStrategy, compileTaskOptions, type ActorOptions, type TaskOptions } from '../../../src/core/api/options.js';
 
 const task = (o: unknown) => () => compileTaskOptions(o as TaskOptions);
 const act = (o: unknown) => () => compileActorOptions(o as ActorOptions);
