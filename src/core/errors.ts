@@ -101,6 +101,23 @@ export class ActorDiedError extends ShoalError {
   }
 }
 
+/**
+ * An actor was created with a name a live actor already has (names are unique in a cluster, as in
+ * Ray). Thrown by the new handle's `ready()` and by each of its calls; `getIfExists` avoids it.
+ */
+export class ActorNameTakenError extends ShoalError {
+  override readonly code = 'ACTOR_NAME_TAKEN';
+  constructor(readonly actorName: string, readonly existingActorId: string) {
+    super(
+      `an actor named '${actorName}' already exists (${existingActorId}): names are unique in a cluster; ` +
+        `pass { getIfExists: true } to get the existing actor, or call getActor('${actorName}')`,
+    );
+  }
+  override context() {
+    return { actorName: this.actorName, existingActorId: this.existingActorId };
+  }
+}
+
 /** `getActor(name)` found no live actor of that name. */
 export class ActorNotFoundError extends ShoalError {
   override readonly code = 'ACTOR_NOT_FOUND';
@@ -288,7 +305,7 @@ export class ProcessStartError extends ShoalError {
 
 /** Classes rebuilt by name on the far side of the wire. */
 const wireClasses: Record<string, new (...args: any[]) => ShoalError> = {
-  TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError, ActorMethodNotFoundError,
+  TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError, ActorMethodNotFoundError,
   ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError, SerializationError, RemoteDefinitionError,
   BundleBuildError, ConnectionError, AuthenticationError, InvalidOptionsError, NotInitializedError,
   VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,

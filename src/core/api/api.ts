@@ -433,7 +433,7 @@ function makeActorClass<C extends new (...args: any[]) => any>(site: DefinitionS
           taskId: newTaskId(), jobId: rt.jobId, kind: 'actor-create', name: `${site.name}.constructor`, actorId,
           args: bytes, deps, nested, resources: compiled.resources, maxRetries: 0, strategy: compiled.strategy,
           actor: {
-            name: compiled.name, maxConcurrency: compiled.maxConcurrency, maxRestarts: compiled.maxRestarts,
+            name: compiled.name, getIfExists: compiled.getIfExists || undefined, maxConcurrency: compiled.maxConcurrency, maxRestarts: compiled.maxRestarts,
             maxTaskRetries: compiled.maxTaskRetries, detached: compiled.detached, methods,
           },
         },

@@ -7,7 +7,7 @@
  */
 import { NODE_DEATH_TIMEOUT_MS } from '../constants.js';
 import {
-  ActorDiedError, ActorNotFoundError, InfeasibleError, ObjectFreedError, ObjectLostError,
+  ActorDiedError, ActorNameTakenError, ActorNotFoundError, InfeasibleError, ObjectFreedError, ObjectLostError,
   TaskCancelledError, WorkerDiedError, type WireError,
 } from '../errors.js';
 import type { HeadStore, StoredRecords } from './head-store.js';
@@ -104,6 +104,8 @@ interface ActorRecord {
   queue: TaskRecord[];
   inflight: Map<string, TaskRecord>;
   deathReason?: string | undefined;
+  /** What its calls fail with, when not an ActorDiedError (a taken name). */
+  deathError?: WireError | undefined;
 }
 
 interface PlacementGroupRecord {
@@ -178,6 +180,8 @@ export class HeadState {
   private readonly classQueues = new Map<string, TaskRecord[]>();
   readonly actors = new Map<string, ActorRecord>();
   private readonly namedActors = new Map<string, string>();
+  /** Ids of handles made with `getIfExists` while the name was taken -> the existing actor's id. */
+  private readonly actorAliases = new Map<string, string>();
   private readonly placementGroups = new Map<string, PlacementGroupRecord>();
   private readonly sessionHolds = new Map<string, Set<string>>();
   private schedulePending = false;
@@ -559,15 +563,22 @@ export class HeadState {
         failed ??= d.error;
       }
     }
-    if (spec.kind === 'actor-create') this.registerActor(t);
+    if (spec.kind === 'actor-create') {
+      // A taken name fails the creation at once (its ready() rejects); with getIfExists, it stands for the existing actor.
+      const taken = this.registerActor(t);
+      if (taken === 'existing') this.finishTask(t, { inline: serialize(null) });
+      else if (taken) this.finishTask(t, { error: taken });
+      if (taken) return;
+    }
     if (spec.kind === 'actor-call') {
+      if (spec.actorId) spec.actorId = this.actorAliases.get(spec.actorId) ?? spec.actorId;
       const a = spec.actorId ? this.actors.get(spec.actorId) : undefined;
       if (!a) {
         this.finishTask(t, { error: new ActorDiedError(spec.actorId ?? '?', spec.name, 'no such actor in this cluster').toWire() });
         return;
       }
       if (a.state === 'dead') {
-        this.finishTask(t, { error: new ActorDiedError(a.id, a.name, a.deathReason ?? 'dead').toWire() });
+        this.finishTask(t, { error: deathError(a) });
         return;
       }
       a.queue.push(t);
@@ -878,7 +889,8 @@ export class HeadState {
 
   // ---------------- actors ----------------
 
-  private registerActor(t: TaskRecord): void {
+  /** Records a new actor; a taken name returns the error to fail its creation with, or 'existing' (getIfExists). */
+  private registerActor(t: TaskRecord): WireError | 'existing' | undefined {
     const spec = t.spec;
     const opts = spec.actor!;
     const a: ActorRecord = {
@@ -901,13 +913,21 @@ export class HeadState {
       const existing = this.namedActors.get(opts.name);
       const other = existing ? this.actors.get(existing) : undefined;
       if (other && other.state !== 'dead') {
+        if (opts.getIfExists) {
+          this.actors.delete(a.id);
+          this.actorAliases.set(a.id, other.id);
+          return 'existing';
+        }
+        const err = new ActorNameTakenError(opts.name, other.id);
         a.state = 'dead';
-        a.deathReason = `an actor named '${opts.name}' already exists`;
-        return;
+        a.deathReason = err.message;
+        a.deathError = err.toWire();
+        return a.deathError;
       }
       this.namedActors.set(opts.name, a.id);
     }
     this.persistActor(a);
+    return undefined;
   }
 
   private persistActor(a: ActorRecord): void {
@@ -926,7 +946,7 @@ export class HeadState {
 
   private actorCreated(t: TaskRecord, error: WireError | undefined): void {
     const a = this.actors.get(t.spec.actorId!);
-    if (!a) return;
+    if (!a || a.deathError) return;
     if (error) {
       this.actorDead(a, `its constructor failed: ${error.message}`);
       return;
@@ -945,7 +965,7 @@ export class HeadState {
 
   private pumpActor(a: ActorRecord): void {
     if (a.state === 'dead') {
-      const err = new ActorDiedError(a.id, a.name, a.deathReason ?? 'dead').toWire();
+      const err = deathError(a);
       const queued = a.queue;
       a.queue = [];
       for (const t of queued) this.finishTask(t, { error: err });
@@ -1019,7 +1039,7 @@ export class HeadState {
   }
 
   killActor(actorId: string, noRestart: boolean, reason = 'killed by kill()'): void {
-    const a = this.actors.get(actorId);
+    const a = this.actors.get(this.actorAliases.get(actorId) ?? actorId);
     if (!a || a.state === 'dead') return;
     const node = a.nodeId ? this.nodes.get(a.nodeId) : undefined;
     if (node) this.sessions.get(node.sessionId)?.send({ t: 'kill-actor', actorId });
@@ -1419,3 +1439,8 @@ function classKeyOf(spec: TaskSpec): string {
   return `${spec.kind}|${res}|${strat}`;
 }
 
+
+/** What calls to a dead actor fail with. */
+function deathError(a: ActorRecord): WireError {
+  return a.deathError ?? new ActorDiedError(a.id, a.name, a.deathReason ?? 'dead').toWire();
+}
