@@ -133,6 +133,22 @@ describe('shoal command with a cluster', () => {
     expect(out).toContain('auto driver sees 1 node(s)');
   });
 
+  it('a driver calling init() with no address connects to the cluster `shoal start` runs, and says so', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(FIXTURES, 'default-driver.mjs'), ...args], {
+      env: { ...process.env, SHOAL_HOME: home.dir, SHOAL_ADDRESS: '' },
+      timeout: 30_000,
+      encoding: 'utf8',
+    });
+    const plain = run();
+    expect(plain.stdout).toContain(`cluster=existing address=${rec.address} nodes=1`);
+    expect(plain.stderr).toContain(`shoal: connected to the cluster \`shoal start\` runs on this host at ${rec.address}`);
+    expect(plain.stderr).toContain("init({ address: 'local' }) starts a new local cluster instead");
+    const local = run('local');
+    expect(local.stdout).toMatch(/cluster=local address=127\.0\.0\.1:\d+ nodes=1/);
+    expect(local.stdout).not.toContain(rec.address);
+  });
+
   let squareJob = '';
   it('submit runs a TypeScript job with remote functions, follows its output and exits 0', async () => {
     const r = await home.run(['submit', '--', 'node', 'test/fixtures/cli/square-job.ts', '5']);
