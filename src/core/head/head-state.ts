@@ -1198,7 +1198,7 @@ export class HeadState {
     if (r) {
       r.sessions.delete(s.id);
       if (s.nodeId) r.nodes.delete(s.nodeId);
-      log.info({ sessionId: s.id, role: s.role, waitingFor: r.sessions.size }, 'session resumed after a head restart');
+      log.info({ sessionId: s.id, peerRole: s.role, waitingFor: r.sessions.size }, 'session resumed after a head restart');
       if (r.sessions.size === 0) setImmediate(() => this.endRecovery('every session came back'));
     }
     this.schedule();
@@ -1426,7 +1426,7 @@ export class HeadState {
       case 'hello': return;
       default: {
         const never: never = msg;
-        log.warn({ msg: never }, 'unknown message');
+        log.warn({ message: never }, 'unknown message');
       }
     }
   }

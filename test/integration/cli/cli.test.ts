@@ -68,6 +68,11 @@ describe('shoal command without a cluster', () => {
     const r = await home.run(['status', '--address', '127.0.0.1:1'], { env: { SHOAL_TOKEN: 'x' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot reach a shoal head at 127.0.0.1:1: nothing answers there (connection refused)');
+    // Without a token, the missing token is not the first complaint when nothing listens there anyway.
+    const bare = await home.run(['status', '--address', '127.0.0.1:1']);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toContain('cannot reach a shoal head at 127.0.0.1:1: nothing answers there (connection refused)');
+    expect(bare.stderr).not.toContain('token');
   });
 
   it('submit checks the script before it looks for a cluster', async () => {
@@ -185,6 +190,10 @@ describe('shoal command with a cluster', () => {
     expect(head.code).toBe(0);
     const first = JSON.parse(head.stdout.split('\n')[0]!) as { role: string; msg: string };
     expect(first).toMatchObject({ role: 'head', msg: 'head started' });
+    // JSON.parse keeps the last of duplicate keys: read the raw lines (a session's own role once logged as a second "role").
+    const lines = head.stdout.split('\n').filter(Boolean);
+    expect(lines.some((l) => l.includes('"msg":"session opened"'))).toBe(true);
+    expect(lines.filter((l) => (l.match(/"role":/g) ?? []).length > 1)).toEqual([]);
     expect((await home.run(['logs', 'worker-0'])).stdout).toContain('"msg":"worker started"');
     const missing = await home.run(['logs', 'worker-9']);
     expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining("no log worker-9 on the head's host") });
