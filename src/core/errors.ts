@@ -323,11 +323,15 @@ export function errorToWire(err: unknown): WireError {
 
 /**
  * Rebuilds the error class named on the wire, with its message, code and context fields (no
- * constructor runs). The remote stack is kept below the local one.
+ * constructor runs). The remote stack is kept below the local one, its header (name and message,
+ * which for a TaskError holds the task's own stack) not repeated, so each hop adds only frames.
  */
 export function errorFromWire(w: WireError): Error {
   const Cls = wireClasses[w.name];
-  const local = new Error(w.message).stack ?? '';
+  const header = `${w.name}: ${w.message}`;
+  const frames = (new Error().stack ?? '').split('\n').slice(1).join('\n');
+  const remote = w.stack?.startsWith(header) ? w.stack.slice(header.length).replace(/^\n/, '') : w.stack;
+  const local = `${header}\n${frames}`;
   if (Cls) {
     const e = Object.create(Cls.prototype) as ShoalError & Record<string | symbol, unknown>;
     Object.assign(e, w.context ?? {});
@@ -336,7 +340,7 @@ export function errorFromWire(w: WireError): Error {
       name: { value: w.name, writable: true, configurable: true },
       code: { value: w.code, writable: true, configurable: true },
       [MARK]: { value: true },
-      stack: { value: w.stack ? `${local}\n--- remote ---\n${w.stack}` : local, writable: true, configurable: true },
+      stack: { value: remote ? `${local}\n--- remote ---\n${remote}` : local, writable: true, configurable: true },
     });
     return e;
   }
