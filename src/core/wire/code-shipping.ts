@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { BundleBuildError, InvalidOptionsError } from '../errors.js';
+import { BundleBuildError, InvalidOptionError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { trace } from '../trace.js';
 
@@ -117,11 +117,11 @@ export class BundleCache {
     let entryName: string | undefined;
     for (const name of names) {
       const hash = files[name]!;
-      if (!/^[\w-]+\.mjs$/.test(name)) throw new InvalidOptionsError(`job file name '${name}' must be a flat NAME.mjs`);
-      if (!/^[0-9a-f]{32}$/.test(hash) || !this.has(hash)) throw new InvalidOptionsError(`job file ${name}: bundle ${hash} was not uploaded`);
+      if (!/^[\w-]+\.mjs$/.test(name)) throw new InvalidOptionError(`job file name '${name}' must be a flat NAME.mjs`);
+      if (!/^[0-9a-f]{32}$/.test(hash) || !this.has(hash)) throw new InvalidOptionError(`job file ${name}: bundle ${hash} was not uploaded`);
       if (hash === entry) entryName ??= name;
     }
-    if (!entryName) throw new InvalidOptionsError(`the job's entry bundle ${entry} is not one of its files`);
+    if (!entryName) throw new InvalidOptionError(`the job's entry bundle ${entry} is not one of its files`);
     const tag = createHash('sha256').update(JSON.stringify(names.map((n) => [n, files[n]]))).digest('hex').slice(0, 32);
     const dir = join(this.dir, 'jobs', tag);
     mkdirSync(dir, { recursive: true });
