@@ -12,7 +12,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { InvalidOptionError, UnsafeWriteError } from '../errors.js';
+import { invalidOption, UnsafeWriteError } from '../errors.js';
 import { children, type PlanNode } from './plan/logical-plan.js';
 
 export type FileWriteMode = 'error' | 'overwrite' | 'append';
@@ -134,7 +134,7 @@ export async function prepareFileWrite(dir: string, mode: FileWriteMode, plan: P
   await sweepFileWrites(target);
   const exists = existsSync(target);
   const nonEmpty = exists && readdirSync(target).length > 0;
-  if (nonEmpty && mode === 'error') throw new InvalidOptionError('options.mode', `is 'error' and ${target} is not empty (pass mode: 'overwrite' or 'append')`);
+  if (nonEmpty && mode === 'error') throw invalidOption('options.mode', `is 'error' and ${target} is not empty (pass mode: 'overwrite' or 'append')`);
   if (mode === 'overwrite') {
     for (const read of planReadPaths(plan)) {
       if (inside(read, target) || inside(target, read)) {

@@ -7,21 +7,21 @@ import * as grpc from '@grpc/grpc-js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { bundleModule } from './code-shipping.js';
-import { INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION } from './constants.js';
+import { bundleModule } from '../wire/code-shipping.js';
+import { INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION } from '../constants.js';
 import {
   AuthenticationError, ConnectionError, errorFromWire, GetTimeoutError, ObjectFreedError, ShoalError,
   VersionMismatchError, type WireError,
-} from './errors.js';
-import { HeadClient, reconnectTimeoutMs, withBackoff } from './head-client.js';
-import { newObjectId, returnObjectId } from './ids.js';
-import { ArgPlaceholder, ObjectRef, refHooks } from './object-ref.js';
-import { ObjectStore } from './object-store.js';
-import { addObjectTransferService, bindServer, ObjectFetcher } from './object-transfer.js';
-import { SHOAL_VERSION } from './paths.js';
-import type { ClientMsg, DriverReport, FunctionRef, HeadMsg, PutMsg, ReadyMsg, ResumeReport, TaskSpec } from './protocol.js';
-import { deserialize, serialize } from './serialization.js';
-import { connectionFailure, localAddressTowards, SessionChannel, type TlsOptions } from './transport.js';
+} from '../errors.js';
+import { HeadClient, reconnectTimeoutMs, withBackoff } from '../wire/head-client.js';
+import { newObjectId, returnObjectId } from '../ids.js';
+import { ArgPlaceholder, ObjectRef, refHooks } from '../api/object-ref.js';
+import { ObjectStore } from '../worker/object-store.js';
+import { addObjectTransferService, bindServer, ObjectFetcher } from '../wire/object-transfer.js';
+import { SHOAL_VERSION } from '../paths.js';
+import type { ClientMsg, DriverReport, FunctionRef, HeadMsg, PutMsg, ReadyMsg, ResumeReport, TaskSpec } from '../wire/protocol.js';
+import { deserialize, serialize } from '../wire/serialization.js';
+import { connectionFailure, localAddressTowards, SessionChannel, type TlsOptions } from '../wire/transport.js';
 
 interface DriverObject {
   state: 'pending' | 'ready' | 'error';

@@ -3,7 +3,7 @@
  * readiness on stdout, and exiting with the parent when asked to (`watchParent`: the parent holds
  * our stdin; when it dies, stdin ends).
  */
-import { flushLog, log } from './log.js';
+import { flushLog, log } from '../log.js';
 
 /**
  * A head or worker that could not start: logs the error, says why on stderr (one line, which the

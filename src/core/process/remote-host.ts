@@ -9,7 +9,8 @@
  * session folder: `shoal down`, the head's autoscaler and a crashed `shoal up` all find the same pids.
  */
 import { spawn } from 'node:child_process';
-import { ShoalError } from './errors.js';
+import { ShoalError } from '../errors.js';
+import { runtimeEntryRelative } from '../paths.js';
 
 /** How to reach one host. */
 export interface HostTarget {
@@ -144,7 +145,7 @@ export interface StartedRemote {
 const SAFE_NAME = /^[A-Za-z0-9_.@:-]+$/;
 
 /**
- * Starts `dist/src/core/<role>-main.js` detached on `t` with `config` and waits for its
+ * Starts `dist/src/core/process/<role>-main.js` detached on `t` with `config` and waits for its
  * SHOAL_READY line. Rejects with HostUnreachableError or RemoteStartError (quoting stderr).
  */
 export async function startRemote(
@@ -153,7 +154,7 @@ export async function startRemote(
   if (!SAFE_NAME.test(opts.name)) throw new Error(`bad process name ${opts.name}`);
   const q = shellQuote;
   const readyS = opts.readyTimeoutS ?? 30;
-  const entry = `dist/src/core/${role}-main.js`;
+  const entry = runtimeEntryRelative(`${role}-main.js`);
   const envs = Object.entries({ ...rt.env, SHOAL_ROLE: role }).map(([k, v]) => `${k}=${q(v)}`).join(' ');
   const secrets = Object.entries(opts.secrets ?? {})
     .map(([file, content]) => `printf '%s' ${q(content)} > "$D"/${q(file)}`)

@@ -1,4 +1,4 @@
-import { registerCodecClass } from './serialization.js';
+import { registerCodecClass } from '../wire/serialization.js';
 
 const MARK = Symbol.for('shoal/ObjectRef');
 

@@ -7,12 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProcessStartError } from './errors.js';
-import type { HeadInfo, HeadOptions } from './head.js';
-import { runtimeEntry } from './paths.js';
+import { ProcessStartError } from '../errors.js';
+import type { HeadInfo, HeadOptions } from '../head/head.js';
+import { runtimeEntry } from '../paths.js';
 import { encodeConfig } from './process-entry.js';
-import type { Resources } from './protocol.js';
-import type { TlsOptions } from './transport.js';
+import type { Resources } from '../wire/protocol.js';
+import type { TlsOptions } from '../wire/transport.js';
 
 export interface ClusterProcess {
   child: ChildProcess;
@@ -33,7 +33,7 @@ export interface SpawnOptions {
  * line on stdout. stderr goes to `<logFile without .log>.err`. A process that exits first, or is not
  * ready within `readyTimeoutMs`, rejects with a ProcessStartError quoting its last stderr line.
  */
-export function spawnEntry(entry: string, config: unknown, opts: SpawnOptions): Promise<ClusterProcess> {
+export function spawnEntry(entry: 'head-main.js' | 'worker-main.js', config: unknown, opts: SpawnOptions): Promise<ClusterProcess> {
   const role = entry.replace(/-main\.js$/, '');
   mkdirSync(join(opts.logFile, '..'), { recursive: true });
   const errFile = opts.logFile.replace(/\.log$/, '') + '.err';

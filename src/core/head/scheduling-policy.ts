@@ -2,7 +2,7 @@
  * Node choice for a task or actor. Pure functions over the head's view of nodes, so the policy can be
  * tested on its own and swapped by name.
  */
-import type { Resources, SchedulingStrategy } from './protocol.js';
+import type { Resources, SchedulingStrategy } from '../wire/protocol.js';
 
 export interface NodeView {
   id: string;

@@ -4,7 +4,7 @@
  * call becomes the same typed error everywhere.
  */
 import * as grpc from '@grpc/grpc-js';
-import { errorFromWire, InvalidOptionsError, ShoalError, type WireError } from './errors.js';
+import { errorFromWire, InvalidOptionsError, ShoalError, type WireError } from '../errors.js';
 import type { Frame } from './generated/shoal/v1/Frame.js';
 import type { HeadClient as GeneratedHeadClient } from './generated/shoal/v1/Head.js';
 import { packMessage, unpackMessage } from './serialization.js';

@@ -1,5 +1,5 @@
 /** Process entry of a head (started by `init()` or `shoal start --head`). */
-import { Head, type HeadOptions } from './head.js';
+import { Head, type HeadOptions } from '../head/head.js';
 import { announceReady, failStart, onSignals, readConfig, watchParent } from './process-entry.js';
 
 const config = readConfig<HeadOptions & { watchParent?: boolean }>();

@@ -3,10 +3,10 @@
  * the dependency bytes the worker passed in), call the user's code, encode the result into shared
  * memory, and describe failures so `get()` can rethrow them typed on the caller's side.
  */
-import { errorToWire, ShoalError, TaskError, type WireError } from './errors.js';
-import { ArgPlaceholder, ObjectRef, refHooks } from './object-ref.js';
-import { INLINE_OBJECT_MAX_BYTES } from './constants.js';
-import { deserialize, packMessage, serialize, unpackMessage } from './serialization.js';
+import { errorToWire, ShoalError, TaskError, type WireError } from '../errors.js';
+import { ArgPlaceholder, ObjectRef, refHooks } from '../api/object-ref.js';
+import { INLINE_OBJECT_MAX_BYTES } from '../constants.js';
+import { deserialize, packMessage, serialize, unpackMessage } from '../wire/serialization.js';
 
 /** A task as a thread sees it. */
 export interface ThreadTask {

@@ -6,22 +6,22 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinModule, callerSite, isLoadingBundle, loadingBundleHash, registerDefinition } from './definitions.js';
-import { DriverRuntime } from './driver.js';
-import { afterCall, executionContext } from './execution.js';
+import { DriverRuntime } from '../driver/driver.js';
+import { afterCall, executionContext } from '../worker/execution.js';
 import { BroadcastChannel } from 'node:worker_threads';
 import {
   ActorMethodNotFoundError, ConnectionError, InfeasibleError, InvalidOptionsError, NotInitializedError, RemoteDefinitionError,
-} from './errors.js';
-import { newActorId, newId, newTaskId } from './ids.js';
-import { startLocalCluster, type LocalCluster } from './local-cluster.js';
+} from '../errors.js';
+import { newActorId, newId, newTaskId } from '../ids.js';
+import { startLocalCluster, type LocalCluster } from '../process/local-cluster.js';
 import { ObjectRef } from './object-ref.js';
 import {
   compileActorOptions, compileStrategy, compileTaskOptions, type ActorOptions, type SchedulingStrategyOption, type TaskOptions,
 } from './options.js';
-import type { Resources } from './protocol.js';
-import type { PlacementStrategy } from './scheduling-policy.js';
-import { registerCodecClass } from './serialization.js';
-import type { TlsOptions } from './transport.js';
+import type { Resources } from '../wire/protocol.js';
+import type { PlacementStrategy } from '../head/scheduling-policy.js';
+import { registerCodecClass } from '../wire/serialization.js';
+import type { TlsOptions } from '../wire/transport.js';
 
 export interface InitOptions {
   /** `HOST:PORT` of a running head, or 'auto' for the one `shoal start` started on this host.

@@ -2,7 +2,7 @@
  * Entry of the piscina threads that run tasks. Each call receives a batch of tasks (the worker
  * batches to amortize the per-message cost of thread hand-off) and runs them one after another.
  */
-import { resolveDefinition } from './definitions.js';
+import { resolveDefinition } from '../api/definitions.js';
 import { executionContext, packResults, runCall, unpackTasks, type PackedBatch, type ThreadResult } from './execution.js';
 
 process.setSourceMapsEnabled(true);

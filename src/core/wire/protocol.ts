@@ -2,7 +2,7 @@
  * Messages on the session streams (driver ⇄ head, worker ⇄ head). Each frame carries a batch of
  * these, packed with msgpack. Discriminated by `t`.
  */
-import type { WireError } from './errors.js';
+import type { WireError } from '../errors.js';
 
 export type Resources = Record<string, number>;
 

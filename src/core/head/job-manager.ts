@@ -11,10 +11,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidOptionsError } from './errors.js';
+import { InvalidOptionsError } from '../errors.js';
 import type { HeadStore, JobRecord } from './head-store.js';
-import { newJobId } from './ids.js';
-import { log } from './log.js';
+import { newJobId } from '../ids.js';
+import { log } from '../log.js';
 
 /** How often an adopted job's runner is checked for exit. */
 const ADOPTED_POLL_MS = 250;

@@ -5,22 +5,22 @@
  * Everything here runs on the head's event loop; messages from sessions mutate the state and a
  * scheduling pass (coalesced per turn of the loop) dispatches what can run.
  */
-import { NODE_DEATH_TIMEOUT_MS } from './constants.js';
+import { NODE_DEATH_TIMEOUT_MS } from '../constants.js';
 import {
   ActorDiedError, ActorNotFoundError, InfeasibleError, ObjectFreedError, ObjectLostError,
   TaskCancelledError, WorkerDiedError, type WireError,
-} from './errors.js';
+} from '../errors.js';
 import type { HeadStore, StoredRecords } from './head-store.js';
-import { returnObjectId } from './ids.js';
-import { log } from './log.js';
+import { returnObjectId } from '../ids.js';
+import { log } from '../log.js';
 import type {
   ClientMsg, DepSource, DriverReport, HeadMsg, NodeUsage, PutMsg, Resources, TaskDoneMsg, TaskSpec, WorkerReport,
-} from './protocol.js';
+} from '../wire/protocol.js';
 import {
   add, chooseNode, fits, isPlain, placeBundles, subtract, type NodeView, type PlacementStrategy,
 } from './scheduling-policy.js';
-import { serialize } from './serialization.js';
-import { trace } from './trace.js';
+import { serialize } from '../wire/serialization.js';
+import { trace } from '../trace.js';
 
 export interface SessionHandle {
   id: string;

@@ -3,8 +3,8 @@
  * calls in arrival order, up to `maxConcurrency` at once (async methods interleave at awaits).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { resolveDefinition } from './definitions.js';
-import { ActorMethodNotFoundError } from './errors.js';
+import { resolveDefinition } from '../api/definitions.js';
+import { ActorMethodNotFoundError } from '../errors.js';
 import { packResults, runCall, unpackTasks, type PackedBatch, type ThreadResult, type ThreadTask } from './execution.js';
 
 process.setSourceMapsEnabled(true);

@@ -8,21 +8,21 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync, unlink, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { OBJECT_CHUNK_BYTES } from './constants.js';
-import { ObjectLostError } from './errors.js';
+import { OBJECT_CHUNK_BYTES } from '../constants.js';
+import { ObjectLostError } from '../errors.js';
 import type { ObjectTransferClient } from './generated/shoal/v1/ObjectTransfer.js';
 import type { FetchRequest__Output } from "./generated/shoal/v1/FetchRequest.js";
 import type { ObjectChunk, ObjectChunk__Output } from "./generated/shoal/v1/ObjectChunk.js";
 import type { Frame, Frame__Output } from './generated/shoal/v1/Frame.js';
-import type { ObjectStore } from './object-store.js';
+import type { ObjectStore } from '../worker/object-store.js';
 import type { ReadyMsg } from './protocol.js';
 import { packMessage, unpackMessage } from './serialization.js';
 import {
   channelCredentials, channelOptions, checkToken, loadProto, serverCredentials, tokenMetadata,
   unauthenticated, type TlsOptions,
 } from './transport.js';
-import { trace } from './trace.js';
-import { log } from './log.js';
+import { trace } from '../trace.js';
+import { log } from '../log.js';
 
 const SHM_DIR = '/dev/shm';
 /** Objects at least this large use the shared-memory hand-over between processes of one host. */

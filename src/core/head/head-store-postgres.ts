@@ -4,11 +4,11 @@
  * One connection writes the queued batches in order, each in one transaction.
  */
 import pg from 'pg';
-import { HeadStoreError } from './errors.js';
+import { HeadStoreError } from '../errors.js';
 import {
   checkSchemaVersion, HEAD_STORE_SCHEMA_VERSION, recordsFrom, WriteBehindStore, type StoreOp, type StoredRecords,
 } from './head-store.js';
-import { log } from './log.js';
+import { log } from '../log.js';
 
 /** How long to wait for the server to accept the connection. */
 const CONNECT_TIMEOUT_MS = 5_000;

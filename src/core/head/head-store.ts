@@ -10,9 +10,9 @@
  * scheduler's hot path never touches the disk. Reads come from memory after `open()`.
  */
 import Database from 'better-sqlite3';
-import { HeadStoreError } from './errors.js';
-import { log } from './log.js';
-import { packMessage, unpackMessage } from './serialization.js';
+import { HeadStoreError } from '../errors.js';
+import { log } from '../log.js';
+import { packMessage, unpackMessage } from '../wire/serialization.js';
 
 /** Version of the tables' layout; a store written by a newer shoal is refused. */
 export const HEAD_STORE_SCHEMA_VERSION = 1;

@@ -8,8 +8,8 @@
  */
 import { findSourceMap } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { RemoteDefinitionError } from './errors.js';
-import { PACKAGE_ROOT } from './paths.js';
+import { RemoteDefinitionError } from '../errors.js';
+import { PACKAGE_ROOT } from '../paths.js';
 
 export interface Definition {
   kind: 'function' | 'actor';

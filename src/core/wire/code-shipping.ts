@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { BundleBuildError } from './errors.js';
-import { PACKAGE_ROOT } from './paths.js';
-import { trace } from './trace.js';
+import { BundleBuildError } from '../errors.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { trace } from '../trace.js';
 
 /** Packages resolved on the worker from shoal's own installation rather than bundled. */
 export const SHARED_PACKAGES = ['shoal', 'apache-arrow'] as const;

@@ -9,13 +9,13 @@ import { createSocket } from 'node:dgram';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GRPC_CHANNEL_OPTIONS, TOKEN_METADATA_KEY } from './constants.js';
-import { AuthenticationError, ConnectionError } from './errors.js';
+import { GRPC_CHANNEL_OPTIONS, TOKEN_METADATA_KEY } from '../constants.js';
+import { AuthenticationError, ConnectionError } from '../errors.js';
 import type { ProtoGrpcType } from './generated/shoal.js';
 import type { Frame } from './generated/shoal/v1/Frame.js';
-import { PACKAGE_ROOT } from './paths.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { packMessage, unpackMessage } from './serialization.js';
-import { trace } from './trace.js';
+import { trace } from '../trace.js';
 
 let proto: ProtoGrpcType | undefined;
 

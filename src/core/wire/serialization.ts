@@ -11,7 +11,7 @@
  */
 import { addExtension, Packr } from 'msgpackr';
 import { RecordBatchStreamWriter, Table, tableFromIPC } from 'apache-arrow';
-import { SerializationError } from './errors.js';
+import { SerializationError } from '../errors.js';
 
 const MAGIC = 0x53484c31; // 'SHL1'
 const ALIGN = 8;

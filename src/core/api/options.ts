@@ -2,9 +2,9 @@
  * User-facing options of tasks, actors and `init()`, compiled once at the API boundary into a
  * complete internal form. Messages name the option and the rule.
  */
-import { DEFAULT_TASK_MAX_RETRIES } from './constants.js';
-import { InvalidOptionsError } from './errors.js';
-import type { Resources, SchedulingStrategy } from './protocol.js';
+import { DEFAULT_TASK_MAX_RETRIES } from '../constants.js';
+import { InvalidOptionsError } from '../errors.js';
+import type { Resources, SchedulingStrategy } from '../wire/protocol.js';
 
 /** Where a task or actor may run. */
 export type SchedulingStrategyOption =

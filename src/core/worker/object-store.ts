@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { trace } from './trace.js';
+import { trace } from '../trace.js';
 
 export interface ObjectStoreOptions {
   capacityBytes: number;
