@@ -14,8 +14,10 @@ export {
   ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
-  InvalidOptionError, invalidOption, markErrorClass, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
+  InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 } from './errors.js';
+export { optionRules, showValue } from './option-rules.js';
+export type { OptionRules } from './option-rules.js';
 export { startLocalCluster, stopProcess } from './process/local-cluster.js';
 export type { LocalCluster, LocalClusterOptions } from './process/local-cluster.js';
 export { Head, ensureToken } from './head/head.js';
@@ -34,4 +36,4 @@ export type { JobRecord } from './head/head-store.js';
 export type { TlsOptions } from './wire/transport.js';
 export type { Resources } from './wire/protocol.js';
 export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';
-export { bundleModule } from './wire/code-shipping.js';
+export { bundleModule, SHARED_PACKAGES } from './wire/code-shipping.js';

@@ -49,8 +49,10 @@ Examples:
       const job = parseJobCommandLine(command);
       await withHead(flags, async (head) => {
         const bundle = await bundleJob(job.script);
-        await head.uploadBundle(bundle.hash, bundle.code);
-        const submitted = await head.control<JobInfo>('job-submit', { bundle: bundle.hash, args: job.args, env: flags.env, entrypoint: job.entrypoint });
+        for (const file of bundle.files) await head.uploadBundle(file.hash, file.code);
+        const entry = bundle.files.find((f) => f.name === bundle.entry)!;
+        const modules = Object.fromEntries(bundle.files.map((f) => [f.name, f.hash]));
+        const submitted = await head.control<JobInfo>('job-submit', { bundle: entry.hash, modules, args: job.args, env: flags.env, entrypoint: job.entrypoint });
         ctx.io.stdout(`Submitted job ${submitted.id}: ${job.entrypoint}\n`);
         if (!flags.wait) {
           ctx.io.stdout(`Follow it with: shoal logs ${submitted.id} --follow    (status: shoal jobs, stop: shoal stop-job ${submitted.id})\n`);

@@ -6,10 +6,10 @@
  */
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { BundleBuildError } from '../errors.js';
+import { BundleBuildError, InvalidOptionError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { trace } from '../trace.js';
 
@@ -105,6 +105,31 @@ export class BundleCache {
     renameSync(tmp, path);
     this.known.set(hash, path);
     return path;
+  }
+
+  /**
+   * Lays out uploaded bundles as the files of one program (a submitted job): `files` maps a flat
+   * file name to the bundle holding it; returns the path of the file whose bundle is `entry`. The
+   * folder is named by the manifest's hash, inside the cache, so the files resolve shoal there.
+   */
+  materialize(files: Record<string, string>, entry: string): string {
+    const names = Object.keys(files).sort();
+    let entryName: string | undefined;
+    for (const name of names) {
+      const hash = files[name]!;
+      if (!/^[\w-]+\.mjs$/.test(name)) throw new InvalidOptionError(`job file name '${name}' must be a flat NAME.mjs`);
+      if (!/^[0-9a-f]{32}$/.test(hash) || !this.has(hash)) throw new InvalidOptionError(`job file ${name}: bundle ${hash} was not uploaded`);
+      if (hash === entry) entryName ??= name;
+    }
+    if (!entryName) throw new InvalidOptionError(`the job's entry bundle ${entry} is not one of its files`);
+    const tag = createHash('sha256').update(JSON.stringify(names.map((n) => [n, files[n]]))).digest('hex').slice(0, 32);
+    const dir = join(this.dir, 'jobs', tag);
+    mkdirSync(dir, { recursive: true });
+    for (const name of names) {
+      const path = join(dir, name);
+      if (!existsSync(path)) copyFileSync(this.pathOf(files[name]!), path);
+    }
+    return join(dir, entryName);
   }
 }
 
