@@ -17,6 +17,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromArrow, readParquet } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
+import { NO_POSTGRES, skipBecause } from '../../harness/skip.js';
 import { runJob, type Grid } from '../../../examples/rental-recs/job.js';
 import { generateSynthetic, loadAlbany } from '../../../examples/rental-recs/load.js';
 import { prepareRatings, RatingsValidationError } from '../../../examples/rental-recs/prepare.js';
@@ -62,7 +63,7 @@ const ratedKeys = (rows: Array<{ user_id: unknown; listing_id: unknown }>): Set<
 
 describe('PostgreSQL', () => {
   it('runs the job on synthetic ratings (with duplicates): top-5 per user, unrated, ordered, swapped in atomically', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     const target = { kind: 'postgres', url, schema } as const;
     const gen = await generateSynthetic(target, 6_000, 7);
@@ -128,7 +129,7 @@ describe('PostgreSQL', () => {
   }, 240_000);
 
   it('loads the real Albany data: exact bigint ids, "$1,379.00" prices, CRLF reviews as stays, the calendar', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     const rep = await loadAlbany({ kind: 'postgres', url, schema });
     expect(rep.tables).toEqual({ listings: 421, users: 21_382, ratings: 25_313, calendar: 153_665 });
@@ -142,14 +143,14 @@ describe('PostgreSQL', () => {
   }, 60_000);
 
   it('names a missing table', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     await expect(runJob({ databaseUrl: url, pgSchema: schema, grid: ONE, log: quiet })).rejects.toThrow(/table "ratings" is missing/);
     await expect(runJob({ databaseUrl: url, pgSchema: schema, grid: ONE, log: quiet })).rejects.toBeInstanceOf(RentalSchemaError);
   });
 
   it('names a missing column', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     await client.query(`CREATE TABLE ${schema}.ratings (user_id bigint, listing_id bigint, rating real)`);
     await client.query(`CREATE TABLE ${schema}.listings (id bigint)`);
@@ -160,7 +161,7 @@ describe('PostgreSQL', () => {
   });
 
   it('names a listings column the featurization needs (and runs without it when the neural model is off)', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     await client.query(`CREATE TABLE ${schema}.ratings (user_id bigint, listing_id bigint, rating real, rated_at date)`);
     await client.query(`CREATE TABLE ${schema}.listings (id bigint, neighbourhood text)`);
@@ -172,14 +173,14 @@ describe('PostgreSQL', () => {
   });
 
   it('rejects an empty ratings table', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     await applySchema(url, schema);
     await expect(runJob({ databaseUrl: url, pgSchema: schema, grid: ONE, log: quiet })).rejects.toThrow(/ratings table is empty/);
   });
 
   it('rejects ratings out of range, naming the column and an example, and leaves recommendations untouched', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     await applySchema(url, schema);
     // A database not created from schema.sql may lack the CHECK constraint.
