@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  BucketizerModel, CategoryMapModel, CorruptedPipelineError, FeatureOptionError, ImputerModel, InvalidValueError, OneHotEncoderModel, PipelineModel,
+  BucketizerModel, CategoryMapModel, CorruptedPipelineError, InvalidOptionError, ImputerModel, InvalidValueError, OneHotEncoderModel, PipelineModel,
   PipelineVersionError, QuantileSummary, StandardScalerModel, StringIndexerModel, TimeFeatures, TokenizerModel, HashingTFModel, VectorAssemblerModel,
   asOfKernel, isUsFederalHoliday, registeredFeatureModels, trailingWindowKernel,
 } from '../../../src/features/index.js';
@@ -35,7 +35,7 @@ describe('serving-path kernels', () => {
   it('Bucketizer boundaries and keep bucket', () => {
     const m = new BucketizerModel('x', 'b', [-Infinity, 0, 10, Infinity], 'keep');
     expect(m.transformBatch([{ x: -1 }, { x: 0 }, { x: 9.99 }, { x: 10 }, { x: null }]).map((r) => r['b'])).toEqual([0, 1, 1, 2, 3]);
-    expect(() => new BucketizerModel('x', 'b', [1, 0, 2], 'error')).toThrow(FeatureOptionError);
+    expect(() => new BucketizerModel('x', 'b', [1, 0, 2], 'error')).toThrow(InvalidOptionError);
   });
 
   it('Imputer replaces null and NaN', () => {

@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import {
-  Bucketizer, FeatureHasher, FeatureOptionError, HashingTF, Imputer, MultiHotEncoderModel, OneHotEncoder, Pipeline, QuantileDiscretizer, StandardScaler,
+  Bucketizer, FeatureHasher, InvalidOptionError, HashingTF, Imputer, MultiHotEncoderModel, OneHotEncoder, Pipeline, QuantileDiscretizer, StandardScaler,
   StringIndexer, TargetEncoder, TimeFeatures, VectorAssembler, FeatureError, InvalidValueError, ColumnTypeError,
 } from '../../../src/features/index.js';
 import { fnv1aReference, slotOf, vectorWith } from './helpers/fnv1a-reference.js';
@@ -33,9 +33,9 @@ describe('option validation names the option and the rule', () => {
       } catch (e) {
         err = e;
       }
-      expect(err).toBeInstanceOf(FeatureOptionError);
+      expect(err).toBeInstanceOf(InvalidOptionError);
       expect((err as Error).message).toContain(message);
-      expect((err as FeatureOptionError).code).toBe('FEATURE_INVALID_OPTION');
+      expect((err as InvalidOptionError).code).toBe('INVALID_OPTION');
     });
   }
 });
@@ -48,9 +48,11 @@ describe('errors', () => {
     expect(e).not.toBeInstanceOf(ColumnTypeError);
     expect(e.message).toBe('stage S, column "c": bad');
     expect(e.code).toBe('FEATURE_INVALID_VALUE');
-    // A plain object from another realm with the marker and prototype name still matches.
-    const foreign = Object.assign(Object.create({ constructor: { name: 'InvalidValueError' } }) as object, { [Symbol.for('shoal/FeatureError')]: true });
+    // An error made by another copy of shoal (another realm) carries the same Symbol.for markers.
+    const foreign = Object.assign(new Error('x'), { [Symbol.for('shoal/features/InvalidValueError')]: true, [Symbol.for('shoal/features/FeatureError')]: true });
     expect(foreign).toBeInstanceOf(InvalidValueError);
+    expect(foreign).toBeInstanceOf(FeatureError);
+    expect(foreign).not.toBeInstanceOf(ColumnTypeError);
   });
 });
 
