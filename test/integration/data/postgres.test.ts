@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agg, col, range, readPostgres, PostgresError } from 'shoal/data';
-import { TestCluster } from '../../harness/test-cluster.js';
+import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import { NO_POSTGRES, skipBecause } from '../../harness/skip.js';
 import { connectTestPostgres, uniqueTable } from './helpers.js';
 
@@ -78,8 +78,7 @@ describe('readPostgres', () => {
       expect(neg).toBeGreaterThanOrEqual(20);
       expect(new Set(ids).size).toBe(ids.length);
       // The read was concurrent with the writer: rows committed after the snapshot are not in it.
-      await new Promise((r) => setTimeout(r, 50));
-      expect(pairs).toBeGreaterThan(neg);
+      await waitFor('the writer to commit past the read snapshot', () => pairs > neg, 30_000, 10);
       expect(pairsBefore).toBeGreaterThanOrEqual(neg);
     } finally {
       stop = true;
