@@ -154,12 +154,17 @@ describe('shoal command with a cluster', () => {
     expect(local.stdout).not.toContain(rec.address);
   });
 
-  let squareJob = '';
-  it('submit runs a TypeScript job with remote functions, follows its output and exits 0', async () => {
+
+  const submitSquare = async (): Promise<{ r: Awaited<ReturnType<typeof home.run>>; id: string }> => {
     const r = await home.run(['submit', '--', 'node', 'test/fixtures/cli/square-job.ts', '5']);
+    return { r, id: /Submitted job (\S+):/.exec(r.stdout)?.[1] ?? '' };
+  };
+
+  it('submit runs a TypeScript job with remote functions, follows its output and exits 0', async () => {
+    const { r, id: squareJob } = await submitSquare();
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    squareJob = /Submitted job (\S+):/.exec(r.stdout)![1]!;
+    expect(squareJob).not.toBe('');
     expect(r.stdout).toContain('squares: 0,1,4,9,16');
     expect(r.stdout).toContain('a line on stderr');
     expect(r.stdout).toMatch(new RegExp(`job ${squareJob} SUCCEEDED`));
@@ -174,6 +179,9 @@ describe('shoal command with a cluster', () => {
   });
 
   it('jobs lists the job and logs prints its output', async () => {
+    // Its own job (not the one an earlier test submitted): the test stands alone.
+    const { r, id: squareJob } = await submitSquare();
+    expect(r.code).toBe(0);
     const jobs = await home.run(['jobs']);
     expect(jobs.code).toBe(0);
     const line = jobs.stdout.split('\n').find((l) => l.startsWith(squareJob));
