@@ -11,11 +11,13 @@ export type { TaskOptions, ActorOptions, SchedulingStrategyOption } from './api/
 export { ObjectRef } from './api/object-ref.js';
 export { serialize, deserialize } from './wire/serialization.js';
 export {
-  ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
+  ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
-  InvalidOptionError, invalidOption, markErrorClass, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
+  InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 } from './errors.js';
+export { optionRules, showValue } from './option-rules.js';
+export type { OptionRules } from './option-rules.js';
 export { startLocalCluster } from './process/local-cluster.js';
 export { stopProcess } from './process/spawn.js';
 export type { LocalCluster, LocalClusterOptions } from './process/local-cluster.js';

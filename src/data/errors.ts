@@ -172,4 +172,21 @@ export class InvalidWindowError extends DataError {
   }
 }
 
-markErrorClasses('shoal/data', { DataError, UnknownColumnError, ExpressionTypeError, InvalidExpressionError, UnsupportedTypeError, SchemaMismatchError, MalformedRecordError, ParquetError, PostgresError, SourceNotFoundError, SourceSchemaMismatchError, InvalidPlanError, InvalidWindowError });
+/**
+ * Thrown by `writeParquet`/`writeCsv` before anything is computed when the write could destroy data:
+ * `mode: 'overwrite'` on a path the same plan reads (Spark refuses it too), or on a folder holding
+ * files the dataset did not write (`files` names some of them). `path` is the resolved target.
+ */
+export class UnsafeWriteError extends DataError {
+  override readonly code = 'DATA_UNSAFE_WRITE';
+  constructor(
+    readonly path: string,
+    reason: string,
+    readonly files: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(`refusing to write ${path}: ${reason}`, options);
+  }
+}
+
+markErrorClasses('shoal/data', { DataError, UnknownColumnError, ExpressionTypeError, InvalidExpressionError, UnsupportedTypeError, SchemaMismatchError, MalformedRecordError, ParquetError, PostgresError, SourceNotFoundError, SourceSchemaMismatchError, InvalidPlanError, InvalidWindowError, UnsafeWriteError });

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { Autoscaler, createNodeProvider, type AutoscalerOptions } from './autoscaler.js';
 import { BundleCache } from '../wire/code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, NODE_DEATH_TIMEOUT_MS, PROTOCOL_VERSION } from '../constants.js';
-import { errorToWire, InvalidOptionsError, VersionMismatchError } from '../errors.js';
+import { errorToWire, InvalidOptionError, VersionMismatchError } from '../errors.js';
 import type { Bundle } from '../wire/generated/shoal/v1/Bundle.js';
 import type { BundleRef__Output } from '../wire/generated/shoal/v1/BundleRef.js';
 import type { ControlRequest__Output } from '../wire/generated/shoal/v1/ControlRequest.js';
@@ -212,13 +212,13 @@ export class Head {
         try {
           this.state.handle(msg, session);
         } catch (err) {
-          log.error({ err, msg: msg.t }, 'error handling message');
+          log.error({ err, messageType: msg.t }, 'error handling message');
         }
       },
       () => {
         // A session that came back on a new stream is no longer this one.
         if (session && this.state.sessions.get(session.id) === session) {
-          log.info({ sessionId: session.id, role: session.role }, 'session closed');
+          log.info({ sessionId: session.id, peerRole: session.role }, 'session closed');
           this.state.sessionClosed(session.id);
         }
       },
@@ -228,7 +228,7 @@ export class Head {
   private welcome(hello: HelloMsg, channel: SessionChannel<ClientMsg, HeadMsg>): SessionHandle | undefined {
     if (hello.version !== SHOAL_VERSION || hello.protocol !== PROTOCOL_VERSION) {
       const err = new VersionMismatchError(`${hello.version} (protocol ${hello.protocol})`, `${SHOAL_VERSION} (protocol ${PROTOCOL_VERSION})`);
-      log.warn({ version: hello.version, pid: hello.pid, host: hello.hostname }, 'refused a process of another shoal version');
+      log.warn({ version: hello.version, peerPid: hello.pid, host: hello.hostname }, 'refused a process of another shoal version');
       channel.send({ t: 'refused', error: err.toWire() });
       channel.end();
       return undefined;
@@ -255,7 +255,7 @@ export class Head {
       };
       this.state.addNode(session, session.nodeInfo);
     }
-    log.info({ sessionId: id, role: hello.role, pid: hello.pid, host: hello.hostname, resumed: !!resume }, 'session opened');
+    log.info({ sessionId: id, peerRole: hello.role, peerPid: hello.pid, host: hello.hostname, resumed: !!resume }, 'session opened');
     channel.send({ t: 'welcome', sessionId: id, jobId: session.jobId, nodeId: hello.nodeId, version: SHOAL_VERSION });
     if (resume) this.state.resumeSession(session, resume);
     return session;
@@ -286,7 +286,7 @@ export class Head {
         return null;
       case 'job-submit': {
         const hash = String(body.bundle);
-        if (!this.bundles.has(hash)) throw new InvalidOptionsError(`job bundle ${hash} was not uploaded`);
+        if (!this.bundles.has(hash)) throw new InvalidOptionError(`job bundle ${hash} was not uploaded`);
         // A job of several files (`modules`: file name -> bundle hash, the entry among them) runs from a folder of its own.
         const scriptPath = body.modules ? this.bundles.materialize(body.modules as Record<string, string>, hash) : this.bundles.pathOf(hash);
         return this.jobs.submit({ scriptPath, args: body.args ?? [], env: body.env ?? {}, entrypoint: body.entrypoint });
@@ -298,7 +298,7 @@ export class Head {
       case 'job-stop':
         return this.jobs.stop(String(body.id));
       default:
-        throw new InvalidOptionsError(`unknown control method '${method}'`);
+        throw new InvalidOptionError(`unknown control method '${method}'`);
     }
   }
 

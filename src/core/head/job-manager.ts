@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidOptionsError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { HeadStore, JobRecord } from './head-store.js';
 import { newJobId } from '../ids.js';
 import { log } from '../log.js';
@@ -85,7 +85,7 @@ export class JobManager {
     const started: JobRecord = { ...job, status: 'RUNNING', startedAt: Date.now(), pid: child.pid };
     this.save(started);
     if (child.pid) this.running.set(id, child.pid);
-    log.info({ jobId: id, entrypoint: sub.entrypoint, pid: child.pid }, 'job started');
+    log.info({ jobId: id, entrypoint: sub.entrypoint, jobPid: child.pid }, 'job started');
     child.on('exit', (code, signal) => this.ended(id, code, signal));
     return started;
   }
@@ -94,7 +94,7 @@ export class JobManager {
   private adopt(job: JobRecord): void {
     if (job.pid && alive(job.pid)) {
       this.running.set(job.id, job.pid);
-      log.info({ jobId: job.id, pid: job.pid }, 'job of the previous head process still runs; watching it');
+      log.info({ jobId: job.id, jobPid: job.pid }, 'job of the previous head process still runs; watching it');
       const timer = setInterval(() => {
         if (alive(job.pid!)) return;
         clearInterval(timer);
@@ -140,7 +140,7 @@ export class JobManager {
 
   get(id: string): JobRecord {
     const job = this.jobs.get(id);
-    if (!job) throw new InvalidOptionsError(`no job with id '${id}'`);
+    if (!job) throw new InvalidOptionError(`no job with id '${id}'`);
     return job;
   }
 

@@ -11,7 +11,6 @@ import { spawnEntry, stopProcess, type ClusterProcess } from './spawn.js';
 import type { Resources } from '../wire/protocol.js';
 import type { TlsOptions } from '../wire/transport.js';
 
-
 export interface LocalClusterOptions {
   /** CPUs of each worker process. @default all cores */
   numCpus?: number;
@@ -21,7 +20,10 @@ export interface LocalClusterOptions {
   objectStoreBytes?: number;
   /** Custom resources of every worker. */
   resources?: Resources;
-  /** Folder for logs, token and state. @default a new temp folder */
+  /**
+   * Folder for logs, token and state. @default a new session folder under <tmp>/shoal, removed by
+   * `stop()` when the cluster is attached (set SHOAL_KEEP_SESSION=1 to keep it for its logs)
+   */
   dir?: string;
   host?: string;
   port?: number;
@@ -40,8 +42,9 @@ export interface LocalCluster {
 }
 
 /**
- * A fresh folder for a local cluster's logs and state under <tmp>/shoal/. Logs outlive the cluster
- * (history lost with the cluster is a common complaint about Ray); sessions older than a day go.
+ * A fresh folder for a local cluster's logs and state under <tmp>/shoal/, named after the process
+ * that owns it (`session-<pid>-…`). Folders whose owner is gone (a driver that crashed or exited
+ * without shutdown()) are swept here; folders of the older unnamed form go after a day.
  */
 function newSessionDir(): string {
   const base = join(tmpdir(), 'shoal');
@@ -49,17 +52,31 @@ function newSessionDir(): string {
   const cutoff = Date.now() - 24 * 3600_000;
   for (const name of readdirSync(base)) {
     const path = join(base, name);
+    const owner = /^session-(\d+)-/.exec(name);
     try {
-      if (name.startsWith('session-') && statSync(path).mtimeMs < cutoff) rmSync(path, { recursive: true, force: true });
+      if (owner ? !pidAlive(Number(owner[1])) : name.startsWith('session-') && statSync(path).mtimeMs < cutoff) {
+        rmSync(path, { recursive: true, force: true });
+      }
     } catch {
       /* raced with another process */
     }
   }
-  return mkdtempSync(join(base, 'session-'));
+  return mkdtempSync(join(base, `session-${process.pid}-`));
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
   const dir = options.dir ?? newSessionDir();
+  // A session folder this call made goes with an attached cluster (its processes die with the owner anyway).
+  const removeAtStop = options.dir === undefined && (options.attached ?? true) && process.env.SHOAL_KEEP_SESSION !== '1';
   mkdirSync(dir, { recursive: true });
   const attached = options.attached ?? true;
   const headConfig: HeadOptions & { watchParent: boolean } = {
@@ -88,6 +105,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     head, dir, processes, addWorker,
     async stop() {
       await Promise.all(processes.map((p) => stopProcess(p.child)));
+      if (removeAtStop) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

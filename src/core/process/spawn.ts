@@ -10,6 +10,15 @@ import { ProcessStartError } from '../errors.js';
 import { runtimeEntry } from '../paths.js';
 import { encodeConfig } from './process-entry.js';
 
+/**
+ * Environment of runtime processes unless the caller's sets it. A worker fills new memory for every
+ * object it receives; where a page fault is costly (measured in a sandboxed VM here: copying 100 MB
+ * into fresh memory ~40× slower than into touched memory), asking glibc to back its large blocks
+ * with transparent huge pages (madvise; used when the host's THP mode is `madvise` or `always`)
+ * takes 512× fewer faults. glibc < 2.35 ignores the tunable.
+ */
+const RUNTIME_ENV: Record<string, string> = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
+
 export interface ClusterProcess {
   child: ChildProcess;
   info: Record<string, unknown>;
@@ -40,7 +49,7 @@ export function spawnEntry(entry: 'head-main.js' | 'worker-main.js', config: unk
   const child = spawn(process.execPath, [...nodeArgs, runtimeEntry(entry), encodeConfig(config)], {
     stdio: [opts.attached ? 'pipe' : 'ignore', 'pipe', errFd],
     detached: !opts.attached,
-    env: { ...process.env, SHOAL_LOG_FILE: opts.logFile, SHOAL_ROLE: role, ...opts.env },
+    env: { ...RUNTIME_ENV, ...process.env, SHOAL_LOG_FILE: opts.logFile, SHOAL_ROLE: role, ...opts.env },
   });
   closeSync(errFd);
   const failure = (reason: string, cause?: unknown): ProcessStartError => {

@@ -6,9 +6,6 @@
  * of partition tasks on the cluster, keeping intermediate partitions in the object store.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { free, get, ObjectRef, serialize } from '../../core/index.js';
 import { invalidOption, InvalidPlanError, InvalidWindowError, SchemaMismatchError, UnknownColumnError } from '../errors.js';
@@ -23,6 +20,7 @@ import { plainValue } from '../kernels/take.js';
 import { logicalTypeOf, isNumericType } from '../types/logical-type.js';
 import { compileExecutionOptions, type ExecutionOptions } from './execution-options.js';
 import { Executor, type Stage, type StageStats } from './execution/executor.js';
+import { prepareFileWrite } from './file-write.js';
 import { writeFilesTask, writePostgresTask, type FileWriteSpec } from './execution/partition-tasks.js';
 import { Progress } from './execution/progress.js';
 import { optimize } from './optimizer/optimize.js';
@@ -502,21 +500,27 @@ export class Dataset {
   }
 
   private async writeFiles(dir: string, format: 'parquet' | 'csv', options: WriteFilesOptions): Promise<WriteResult> {
-    const path = resolve(dir);
     const mode = options.mode ?? 'error';
     if (!['error', 'overwrite', 'append'].includes(mode)) throw invalidOption('options.mode', `must be error, overwrite or append; got ${String(mode)}`);
     const partitionBy = [...(options.partitionBy ?? [])];
     const schema = await this.schema();
     for (const c of partitionBy) if (!schema.fields.some((f) => f.name === c)) throw new UnknownColumnError(c, schema.fields.map((f) => f.name));
-    if (existsSync(path) && readdirSync(path).length > 0) {
-      if (mode === 'error') throw invalidOption('options.mode', `is 'error' and ${path} is not empty (pass mode: 'overwrite' or 'append')`);
-      if (mode === 'overwrite') await rm(path, { recursive: true, force: true });
-    }
     const jobId = randomUUID().slice(0, 8);
-    return this.run(async (exec, physical) => {
-      const counts = await writeStage(exec, await exec.build(physical), `write ${format}`, (i, ref) => writeFilesTask.remote(ref, { dir: path, format, partitionBy, partition: i, jobId } satisfies FileWriteSpec));
-      return { rowsWritten: counts.reduce((a, b) => a + b, 0) };
-    });
+    // Checked before any compute; tasks write into a staging folder swapped in only on success.
+    const write = await prepareFileWrite(dir, mode, this.plan, jobId);
+    try {
+      const result = await this.run(async (exec, physical) => {
+        const counts = await writeStage(exec, await exec.build(physical), `write ${format}`, (i, ref) =>
+          writeFilesTask.remote(ref, { dir: write.staging, format, partitionBy, partition: i, jobId } satisfies FileWriteSpec),
+        );
+        return { rowsWritten: counts.reduce((a, b) => a + b, 0) };
+      });
+      await write.commit();
+      return result;
+    } catch (err) {
+      await write.abort();
+      throw err;
+    }
   }
 
   /** Writes Parquet files under `dir` (one per partition, or per partition and `partitionBy` value). */

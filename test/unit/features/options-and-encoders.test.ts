@@ -4,23 +4,24 @@ import {
   Bucketizer, FeatureHasher, InvalidOptionError, HashingTF, Imputer, MultiHotEncoderModel, OneHotEncoder, Pipeline, QuantileDiscretizer, StandardScaler,
   StringIndexer, TargetEncoder, TimeFeatures, VectorAssembler, FeatureError, InvalidValueError, ColumnTypeError,
 } from '../../../src/features/index.js';
+import { fnv1aReference, slotOf, vectorWith } from './helpers/fnv1a-reference.js';
 
 describe('option validation names the option and the rule', () => {
   const cases: [string, () => unknown, string][] = [
-    ['inputCols', () => new StandardScaler({ inputCols: [] }), 'options.inputCols must be a non-empty column name or list of column names'],
-    ['outputCols', () => new StandardScaler({ inputCols: ['a', 'b'], outputCols: ['x'] }), 'options.outputCols must have one name per input column (2); got 1'],
-    ['strategy', () => new Imputer({ inputCols: 'a', strategy: 'max' as 'mean' }), 'options.strategy must be one of mean, median, mode; got max'],
-    ['handleInvalid', () => new StringIndexer({ inputCol: 'a', handleInvalid: 'drop' as 'skip' }), 'options.handleInvalid must be one of error, skip, keep; got drop'],
-    ['OneHot handleInvalid', () => new OneHotEncoder({ inputCol: 'a', handleInvalid: 'skip' as 'keep' }), 'options.handleInvalid must be one of error, keep; got skip'],
-    ['numBuckets', () => new QuantileDiscretizer({ inputCol: 'a', numBuckets: 0 }), 'options.numBuckets must be a positive integer; got 0'],
+    ['inputCols', () => new StandardScaler({ inputCols: [] }), "StandardScaler option 'inputCols' must be a non-empty column name or list of column names; got []"],
+    ['outputCols', () => new StandardScaler({ inputCols: ['a', 'b'], outputCols: ['x'] }), `StandardScaler option 'outputCols' must have one name per input column (2); got ["x"]`],
+    ['strategy', () => new Imputer({ inputCols: 'a', strategy: 'max' as 'mean' }), `Imputer option 'strategy' must be one of 'mean', 'median', 'mode'; got "max"`],
+    ['handleInvalid', () => new StringIndexer({ inputCol: 'a', handleInvalid: 'drop' as 'skip' }), `StringIndexer option 'handleInvalid' must be one of 'error', 'skip', 'keep'; got "drop"`],
+    ['OneHot handleInvalid', () => new OneHotEncoder({ inputCol: 'a', handleInvalid: 'skip' as 'keep' }), `OneHotEncoder option 'handleInvalid' must be one of 'error', 'keep'; got "skip"`],
+    ['numBuckets', () => new QuantileDiscretizer({ inputCol: 'a', numBuckets: 0 }), "QuantileDiscretizer option 'numBuckets' must be a positive integer; got 0"],
     ['relativeError', () => new QuantileDiscretizer({ inputCol: 'a', relativeError: 2 }), 'options.relativeError must be in (0, 1); got 2'],
     ['splits', () => new Bucketizer({ inputCol: 'a', splits: [0, 1] }), 'options.splits must be at least 3 strictly increasing numbers'],
-    ['numFeatures', () => new HashingTF({ inputCol: 'a', numFeatures: 1.5 }), 'options.numFeatures must be a positive integer; got 1.5'],
-    ['FeatureHasher numFeatures', () => new FeatureHasher({ inputCols: ['a'], numFeatures: -1 }), 'options.numFeatures must be a positive integer; got -1'],
-    ['smoothing', () => new TargetEncoder({ inputCol: 'a', targetCol: 'y', smoothing: -1 }), 'options.smoothing must be a non-negative finite number; got -1'],
+    ['numFeatures', () => new HashingTF({ inputCol: 'a', numFeatures: 1.5 }), "HashingTF option 'numFeatures' must be a positive integer; got 1.5"],
+    ['FeatureHasher numFeatures', () => new FeatureHasher({ inputCols: ['a'], numFeatures: -1 }), "FeatureHasher option 'numFeatures' must be a positive integer; got -1"],
+    ['smoothing', () => new TargetEncoder({ inputCol: 'a', targetCol: 'y', smoothing: -1 }), "TargetEncoder option 'smoothing' must be a finite number ≥ 0; got -1"],
     ['features', () => new TimeFeatures({ inputCol: 'd', features: ['hour' as 'month'] }), 'options.features must only contain'],
     ['referenceDate', () => new TimeFeatures({ inputCol: 'd', referenceDate: 'yesterday' }), 'options.referenceDate must be an ISO date'],
-    ['VectorAssembler handleInvalid', () => new VectorAssembler({ inputCols: ['a'], handleInvalid: 'x' as 'keep' }), 'options.handleInvalid must be one of error, skip, keep; got x'],
+    ['VectorAssembler handleInvalid', () => new VectorAssembler({ inputCols: ['a'], handleInvalid: 'x' as 'keep' }), `VectorAssembler option 'handleInvalid' must be one of 'error', 'skip', 'keep'; got "x"`],
     ['stages', () => new Pipeline([]), 'stages must not be empty'],
     ['stages[0]', () => new Pipeline([{} as never]), 'stages[0] must be a featurizer'],
   ];
@@ -72,7 +73,25 @@ describe('FeatureHasher', () => {
     const [b] = m.transformBatch([{ n: 2.5, s: 'x' }]);
     const v = a!['features'] as number[];
     expect(v).toEqual(b!['features']);
-    expect(v.reduce((x, y) => x + y, 0)).toBeCloseTo(3.5, 6);
+    // The slots, not just the sum: numeric n at hash("n"), categorical s at hash("s=x") (FNV-1a, checked independently).
+    expect(slotOf('n', 64)).not.toBe(slotOf('s=x', 64));
+    expect(v).toEqual(vectorWith(64, [[slotOf('n', 64), 2.5], [slotOf('s=x', 64), 1]]));
+  });
+
+  it('different values of one column land in their own slots; a numeric column keeps one slot', () => {
+    const m = new FeatureHasher({ inputCols: ['n', 's'], numFeatures: 1024 }).model;
+    const rows = m.transformBatch([{ n: 1, s: 'x' }, { n: 4, s: 'y' }, { n: null, s: 'Ünïcode' }]).map((r) => r['features'] as number[]);
+    const slots = ['s=x', 's=y', 's=Ünïcode'].map((k) => slotOf(k, 1024));
+    expect(new Set([...slots, slotOf('n', 1024)]).size).toBe(4);
+    expect(rows[0]).toEqual(vectorWith(1024, [[slotOf('n', 1024), 1], [slots[0]!, 1]]));
+    expect(rows[1]).toEqual(vectorWith(1024, [[slotOf('n', 1024), 4], [slots[1]!, 1]]));
+    expect(rows[2]!.map((x, i) => (x !== 0 ? i : -1)).filter((i) => i >= 0)).toEqual([slotOf('s=Ünïcode', 1024)]);
+  });
+
+  it('the reference FNV-1a matches the published test vectors', () => {
+    expect(fnv1aReference('')).toBe(0x811c9dc5);
+    expect(fnv1aReference('a')).toBe(0xe40c292c);
+    expect(fnv1aReference('foobar')).toBe(0xbf9cf968);
   });
 });
 
