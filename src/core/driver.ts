@@ -21,7 +21,7 @@ import { addObjectTransferService, bindServer, ObjectFetcher } from './object-tr
 import { SHOAL_VERSION } from './paths.js';
 import type { ClientMsg, DriverReport, FunctionRef, HeadMsg, PutMsg, ReadyMsg, ResumeReport, TaskSpec } from './protocol.js';
 import { deserialize, serialize } from './serialization.js';
-import { connectionFailure, localAddressTowards, SessionChannel, type TlsOptions } from './transport.js';
+import { connectionFailure, localAddressTowards, serverOptions, SessionChannel, type TlsOptions } from './transport.js';
 
 interface DriverObject {
   state: 'pending' | 'ready' | 'error';
@@ -494,7 +494,7 @@ export class DriverRuntime {
         capacityBytes: this.options.objectStoreBytes ?? 2 * 1024 ** 3,
         spillDir: join(tmpdir(), `shoal-driver-spill-${process.pid}`),
       });
-      this.objectServer = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+      this.objectServer = new grpc.Server(serverOptions(this.options.token));
       addObjectTransferService(this.objectServer, this.store, this.options.token, (msgs) => {
         for (const m of msgs) {
           const o = this.objects.get(m.id);

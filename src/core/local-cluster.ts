@@ -4,7 +4,7 @@
  * the tests' TestCluster builds on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessStartError } from './errors.js';
@@ -13,6 +13,7 @@ import { runtimeEntry } from './paths.js';
 import { encodeConfig } from './process-entry.js';
 import type { Resources } from './protocol.js';
 import type { TlsOptions } from './transport.js';
+import { makePrivateDir, openPrivateFile } from './private-files.js';
 
 export interface ClusterProcess {
   child: ChildProcess;
@@ -35,10 +36,10 @@ export interface SpawnOptions {
  */
 export function spawnEntry(entry: string, config: unknown, opts: SpawnOptions): Promise<ClusterProcess> {
   const role = entry.replace(/-main\.js$/, '');
-  mkdirSync(join(opts.logFile, '..'), { recursive: true });
+  makePrivateDir(join(opts.logFile, '..'));
   const errFile = opts.logFile.replace(/\.log$/, '') + '.err';
   const errStart = existsSync(errFile) ? statSync(errFile).size : 0;
-  const errFd = openSync(errFile, 'a');
+  const errFd = openPrivateFile(errFile, 'a');
   // SHOAL_NODE_ARGS passes extra flags to the runtime processes (e.g. `--cpu-prof` for profiling).
   const nodeArgs = (process.env.SHOAL_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, runtimeEntry(entry), encodeConfig(config)], {
@@ -152,7 +153,7 @@ function newSessionDir(): string {
 
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
   const dir = options.dir ?? newSessionDir();
-  mkdirSync(dir, { recursive: true });
+  makePrivateDir(dir, true);
   const attached = options.attached ?? true;
   const headConfig: HeadOptions & { watchParent: boolean } = {
     dir, host: options.host ?? '127.0.0.1', port: options.port ?? 0, tls: options.tls, watchParent: attached,

@@ -16,9 +16,9 @@ import type { ObjectChunk, ObjectChunk__Output } from "./generated/shoal/v1/Obje
 import type { Frame, Frame__Output } from './generated/shoal/v1/Frame.js';
 import type { ObjectStore } from './object-store.js';
 import type { ReadyMsg } from './protocol.js';
-import { packMessage, unpackMessage } from './serialization.js';
+import { unpackMessage } from './serialization.js';
 import {
-  channelCredentials, channelOptions, checkToken, loadProto, serverCredentials, tokenMetadata,
+  channelCredentials, channelOptions, checkToken, loadProto, packFrames, serverCredentials, tokenMetadata,
   unauthenticated, type TlsOptions,
 } from './transport.js';
 import { trace } from './trace.js';
@@ -221,7 +221,7 @@ export class ResultDeliverer {
     queueMicrotask(() => {
       const batch = entry.queue;
       entry.queue = [];
-      if (batch.length) entry.call.write({ payload: packMessage(batch) });
+      if (batch.length) for (const payload of packFrames(batch)) entry.call.write({ payload });
     });
   }
 

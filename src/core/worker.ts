@@ -4,7 +4,6 @@
  * to peers. Talks to the head over one session stream.
  */
 import * as grpc from '@grpc/grpc-js';
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BroadcastChannel, Worker as ThreadWorker } from 'node:worker_threads';
@@ -20,7 +19,8 @@ import { ObjectStore } from './object-store.js';
 import { addObjectTransferService, bindServer, ObjectFetcher, ResultDeliverer } from './object-transfer.js';
 import { PACKAGE_ROOT, runtimeEntry, SHOAL_VERSION } from './paths.js';
 import type { ClientMsg, ExecuteMsg, HeadMsg, Resources, ResumeReport, TaskDoneMsg, TaskSpec, WorkerReport } from './protocol.js';
-import { SessionChannel, type TlsOptions } from './transport.js';
+import { makePrivateDir } from './private-files.js';
+import { serverOptions, SessionChannel, type TlsOptions } from './transport.js';
 import { trace } from './trace.js';
 import type { ActorThreadIn, ActorThreadOut } from './actor-thread.js';
 
@@ -77,7 +77,7 @@ export class WorkerNode {
   private readonly fetcher: ObjectFetcher;
   private readonly deliverer: ResultDeliverer;
   private readonly bundles: BundleCache;
-  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  private readonly server: grpc.Server;
   private head!: HeadClient;
   private channel!: SessionChannel<HeadMsg, ClientMsg>;
   private readonly pools = new Map<number, Piscina>();
@@ -106,7 +106,8 @@ export class WorkerNode {
 
   constructor(private readonly options: WorkerOptions) {
     this.nodeId = options.nodeId ?? newNodeId();
-    mkdirSync(options.dir, { recursive: true });
+    makePrivateDir(options.dir, true);
+    this.server = new grpc.Server(serverOptions(options.token));
     this.store = new ObjectStore({ capacityBytes: options.objectStoreBytes, spillDir: join(options.dir, 'spill', this.nodeId) });
     this.fetcher = new ObjectFetcher(options.token, options.tls);
     this.deliverer = new ResultDeliverer(options.token, options.tls);
