@@ -13,7 +13,7 @@ export { serialize, deserialize } from './serialization.js';
 export {
   ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
-  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
+  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError,
   InvalidOptionsError, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 } from './errors.js';
 export { startLocalCluster, stopProcess } from './local-cluster.js';

@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { join } from 'node:path';
 import { BroadcastChannel, Worker as ThreadWorker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -486,7 +487,12 @@ export class WorkerNode {
       } else if (live[0]) {
         const q = live[0];
         if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
-          this.done(q.spec.taskId, { error: new OutOfMemoryError(q.spec.name, memoryMb || Math.round(this.options.memoryBytes / 2 ** 20)).toWire() });
+          // Without a memory option the thread had V8's default heap limit (the worker's own, which
+          // --max-old-space-size sets), not the memory the worker offers to tasks.
+          const error = memoryMb
+            ? new OutOfMemoryError(q.spec.name, memoryMb, 'memory option')
+            : new OutOfMemoryError(q.spec.name, Math.round(getHeapStatistics().heap_size_limit / 2 ** 20), 'default heap limit');
+          this.done(q.spec.taskId, { error: error.toWire() });
         } else {
           // The thread died under the task (process.exit, a native crash): a system failure the
           // head retries up to maxRetries, then reports as WorkerDiedError.
