@@ -20,3 +20,14 @@ export function albanyDataDir(): string {
   }
   throw new Error(`cannot find data/airbnb-albany/reviews.csv above ${dirname(fileURLToPath(import.meta.url))}; set SHOAL_DATA_DIR to the Albany data folder`);
 }
+
+/** A city shipped in this repository's data/ folder (`airbnb-albany`, `airbnb-beijing`), ignoring SHOAL_DATA_DIR. */
+export function repoCityDir(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const candidate = join(dir, 'data', name);
+    if (existsSync(join(candidate, 'README.md'))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error(`cannot find data/${name} above ${dirname(fileURLToPath(import.meta.url))}`);
+}

@@ -21,7 +21,9 @@ import { ALS, type NeuralRecommenderOptions } from 'shoal/train';
 import { csrOf, rankingMetrics, rmse, topKFor, usersOf, type Csr, type RankingMetrics, type Scorer } from './evaluate.js';
 import { featurizeListings, LISTING_FEATURE_COLUMNS, type ListingFeatures } from './featurize.js';
 import { fitNeural, NEURAL_DEFAULTS } from './neural.js';
-import { generateSynthetic, loadAlbany } from './load.js';
+import { albanyDataDir } from '../albany-data.js';
+import { describeSource, loadCity, loadCityCached, readManifest } from './city.js';
+import { generateSynthetic } from './load.js';
 import { leaveLastOut, prepareRatings, type Feedback, type Interactions } from './prepare.js';
 import { checkInputs, describeTarget, readTable, REQUIRED_COLUMNS, replaceTable, type Target } from './storage.js';
 import { float32, int32, int64FromBig } from './tasks.js';
@@ -49,7 +51,14 @@ export interface JobOptions {
   /** Generate ≈N synthetic ratings first (replacing the tables). */
   synthetic?: number | undefined;
   seed?: number;
-  /** Load the real Albany data first (automatic in the embedded default's own folder when it has no ratings yet; never in a `dataDir` given). */
+  /**
+   * A city's Inside Airbnb CSV folder (listings, reviews, calendar optional; city.ts). Embedded
+   * default: loaded into Parquet tables cached by the files' content hash (under `dataDir` when
+   * given, else examples/rental-recs/data/<folder>-<hash>). PostgreSQL: loaded into the tables first.
+   * @default the Albany data in data/airbnb-albany (embedded default only; never when `dataDir` is given)
+   */
+  input?: string | undefined;
+  /** Load the Albany data into PostgreSQL first (= `input` set to the Albany folder). */
   loadAlbany?: boolean;
   feedback?: Feedback | 'auto';
   grid?: Grid;
@@ -102,6 +111,8 @@ export interface ColdStartReport {
 
 export interface JobResult {
   target: string;
+  /** Where the data came from: the input folder and the sha256 of its files (undefined: a table folder read as it is, without a manifest). */
+  source: { dir: string; hash: string | undefined; format: string } | undefined;
   feedback: Feedback;
   sizes: Record<string, number>;
   stages: Array<{ name: string; ms: number }>;
@@ -134,8 +145,8 @@ export const DEFAULT_GRIDS: Record<Feedback, Grid> = {
 
 function targetFor(o: JobOptions): Target {
   if (o.databaseUrl) return { kind: 'postgres', url: o.databaseUrl, schema: o.pgSchema ?? 'public' };
-  const name = o.synthetic ? `synthetic-${o.synthetic}-s${o.seed ?? 42}` : 'albany';
-  return { kind: 'parquet', dir: o.dataDir ?? join(EXAMPLE_DIR, 'data', name) };
+  // A real city's folder is decided by its content hash (city.ts), once the input is hashed.
+  return { kind: 'parquet', dir: o.dataDir ?? join(EXAMPLE_DIR, 'data', o.synthetic ? `synthetic-${o.synthetic}-s${o.seed ?? 42}` : 'pending') };
 }
 
 /** Factors of a fitted model laid out by dense user index and catalogue index. */
@@ -201,7 +212,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   const log = o.log ?? ((l: string) => console.log(l));
   const topN = o.topN ?? 5;
   const alpha = o.alpha ?? 20;
-  const target = targetFor(o);
+  let target = targetFor(o);
   const stages: JobResult['stages'] = [];
   const notes: string[] = [];
   const sizes: Record<string, number> = {};
@@ -213,18 +224,36 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     log(`  ${name.padEnd(26)} ${(ms / 1000).toFixed(2).padStart(8)} s`);
     return v;
   };
-  log(`rental-recs: data in ${describeTarget(target)}`);
+  let source: JobResult['source'];
 
   // 1. Source.
+  const input = o.input ?? (o.loadAlbany || (target.kind === 'parquet' && o.dataDir === undefined && !o.synthetic) ? albanyDataDir() : undefined);
   if (o.synthetic) {
-    const rep = await timed(`generate ${o.synthetic.toLocaleString('en-US')} ratings`, () => generateSynthetic(target, o.synthetic!, o.seed ?? 42));
-    for (const [t, n] of Object.entries(rep.tables)) sizes[`${t} (generated)`] = n;
-  } else if (o.loadAlbany || (target.kind === 'parquet' && o.dataDir === undefined && !existsSync(join(target.dir, 'ratings')))) {
-    // The embedded default's own folder is filled from the Albany CSVs on the first run; a folder
-    // the caller names (dataDir) is read as it is, so a missing table there is an error.
-    const rep = await timed('load Albany CSV', () => loadAlbany(target));
-    for (const [t, n] of Object.entries(rep.tables)) sizes[`${t} (loaded)`] = n;
+    log(`rental-recs: data in ${describeTarget(target)}`);
+    const t = target;
+    const rep = await timed(`generate ${o.synthetic.toLocaleString('en-US')} ratings`, () => generateSynthetic(t, o.synthetic!, o.seed ?? 42));
+    for (const [k, n] of Object.entries(rep.tables)) sizes[`${k} (generated)`] = n;
+    source = { dir: `synthetic (${o.synthetic} ratings, seed ${o.seed ?? 42})`, hash: undefined, format: 'synthetic' };
+  } else if (input !== undefined && target.kind === 'postgres') {
+    const t = target;
+    const rep = await timed('load city CSV', () => loadCity(t, input));
+    for (const [k, n] of Object.entries(rep.tables)) sizes[`${k} (loaded)`] = n;
+    source = { dir: rep.files.dir, hash: rep.hash, format: rep.files.format };
+  } else if (input !== undefined) {
+    // The embedded default: the city's tables, cached by the input files' content hash; a load is
+    // written aside and renamed into place (city.ts), so no run reads another city's or a half-loaded table.
+    const cached = await timed('load city CSV (cached by hash)', () => loadCityCached(input, { root: join(EXAMPLE_DIR, 'data'), tablesDir: o.dataDir }));
+    target = { kind: 'parquet', dir: cached.dir };
+    if (cached.loaded) for (const [k, n] of Object.entries(cached.manifest.tables)) sizes[`${k} (loaded)`] = n;
+    source = { dir: cached.manifest.dir, hash: cached.manifest.hash, format: cached.manifest.format };
+    if (cached.manifest.missingColumns.length) notes.push(`listing columns this city lacks (NULL): ${cached.manifest.missingColumns.join(', ')}`);
+    if (!cached.manifest.calendar) notes.push('no calendar file: every listing is taken as available');
+  } else if (target.kind === 'parquet') {
+    // A folder the caller names (dataDir) without an input is read as it is: a missing table there is an error.
+    const m = readManifest(target.dir);
+    if (m) source = { dir: m.dir, hash: m.hash, format: m.format };
   }
+  log(`rental-recs: data ${source ? describeSource(source) : ''} in ${describeTarget(target)}`);
 
   // 2. Read.
   const neuralOptions = o.neural === false ? undefined : { ...NEURAL_DEFAULTS, ...o.neural };
@@ -366,7 +395,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   const where = target.kind === 'postgres' ? `table ${target.schema}.recommendations` : join(target.dir, 'recommendations');
   const written = await timed('write', () => replaceTable(target, 'recommendations', fromArrow(recs, { numPartitions: Math.max(1, Math.min(8, Math.ceil(recs.numRows / 250_000))) }), ['user_id', 'rank']));
   return {
-    target: describeTarget(target), feedback: x.feedback, sizes, stages, grid: gridRows, gridMetric, best, metrics, selection, k: K,
+    target: describeTarget(target), source, feedback: x.feedback, sizes, stages, grid: gridRows, gridMetric, best, metrics, selection, k: K,
     recommendations: { rows: written, users: numUsers, where, model: final.name }, curves, coldStart, notes,
   };
 }

@@ -1,12 +1,12 @@
 /**
  * The rental recommendations job (issue 7) — what `npm start` runs:
  *
- *   node dist/examples/rental-recs/main.js [--synthetic N] [--seed S] [--database-url URL] [--schema S]
- *     [--load-albany] [--data-dir DIR] [--out DIR] [--serve best|als|neural] [--no-neural]
+ *   node dist/examples/rental-recs/main.js [--input DIR] [--synthetic N] [--seed S] [--database-url URL] [--schema S]
+ *     [--load DIR | --load-albany] [--data-dir DIR] [--out DIR] [--serve best|als|neural] [--no-neural]
  *
  * Starts a local cluster (or joins SHOAL_ADDRESS), reads ratings from PostgreSQL when DATABASE_URL
  * (or --database-url) is set, otherwise from Parquet files under examples/rental-recs/data/ (the
- * Albany data is loaded into them on first run), tunes ALS, trains it and the neural two-tower
+ * city in --input / SHOAL_DATA_DIR, Albany by default, loaded into them once per content hash), tunes ALS, trains it and the neural two-tower
  * model, chooses the served model on validation, evaluates both against a most-popular baseline on
  * test, writes the top-5 per user and prints a report (+ HTML).
  */
@@ -16,7 +16,9 @@ import { EXAMPLE_DIR, runJob, type JobOptions } from './job.js';
 import { textReport, writeHtmlReport } from './report.js';
 
 export function parseArgs(argv: string[]): JobOptions & { outDir: string } {
-  const o: JobOptions & { outDir: string } = { databaseUrl: process.env.DATABASE_URL || undefined, outDir: join(EXAMPLE_DIR, 'out') };
+  const o: JobOptions & { outDir: string } = {
+    databaseUrl: process.env.DATABASE_URL || undefined, outDir: join(EXAMPLE_DIR, 'out'), input: process.env.SHOAL_DATA_DIR || undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -35,6 +37,7 @@ export function parseArgs(argv: string[]): JobOptions & { outDir: string } {
     else if (flag === '--database-url') o.databaseUrl = value();
     else if (flag === '--schema') o.pgSchema = value();
     else if (flag === '--load-albany') o.loadAlbany = true;
+    else if (flag === '--input' || flag === '--load') o.input = value();
     else if (flag === '--data-dir') o.dataDir = value();
     else if (flag === '--out') o.outDir = value();
     else if (flag === '--serve') {
@@ -42,7 +45,7 @@ export function parseArgs(argv: string[]): JobOptions & { outDir: string } {
       if (v !== 'best' && v !== 'als' && v !== 'neural') throw new Error(`--serve must be best, als or neural (got ${v})`);
       o.serve = v;
     } else if (flag === '--no-neural' && inline === undefined) o.neural = false;
-    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --load-albany, --data-dir DIR, --out DIR, --serve best|als|neural, --no-neural)`);
+    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --input DIR, --load DIR, --load-albany, --data-dir DIR, --out DIR, --serve best|als|neural, --no-neural)`);
   }
   return o;
 }
