@@ -4,10 +4,9 @@
  * size cap applies.
  */
 import * as grpc from '@grpc/grpc-js';
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readSync, unlink, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { OBJECT_CHUNK_BYTES } from '../constants.js';
 import { ObjectLostError } from '../errors.js';
 import type { ObjectTransferClient } from './generated/shoal/v1/ObjectTransfer.js';
@@ -23,8 +22,8 @@ import {
 } from './transport.js';
 import { trace } from '../trace.js';
 import { log } from '../log.js';
+import { readHandOver, SHM_DIR, writeHandOver } from './shm-handover.js';
 
-const SHM_DIR = '/dev/shm';
 /** Objects at least this large use the shared-memory hand-over between processes of one host. */
 const SHM_MIN_BYTES = 1024 * 1024;
 
@@ -88,9 +87,8 @@ export function addObjectTransferService(
       trace('objects', () => `serving ${id} (${bytes.byteLength} B) to ${call.getPeer()}`);
       if (HOST_ID && call.request.hostId === HOST_ID && bytes.byteLength >= SHM_MIN_BYTES) {
         // Same host: one write to shared memory and one read beat streaming by an order of magnitude.
-        const path = join(SHM_DIR, `shoal-${process.pid}-${randomBytes(6).toString('hex')}`);
         try {
-          writeFileSync(path, bytes);
+          const path = writeHandOver(bytes, Number(call.request.readerPid) || 0);
           call.write({ size: bytes.byteLength, shmPath: path });
           call.end();
           return;
@@ -143,12 +141,12 @@ export class ObjectFetcher {
   /** Reads a whole object into a SharedArrayBuffer-backed array. */
   fetch(address: string, id: string): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
-      const call = this.client(address).Fetch({ objectId: id, hostId: HOST_ID }, tokenMetadata(this.token));
+      const call = this.client(address).Fetch({ objectId: id, hostId: HOST_ID, readerPid: process.pid }, tokenMetadata(this.token));
       let out: Uint8Array | undefined;
       let offset = 0;
       call.on('data', (chunk: ObjectChunk__Output) => {
         if (chunk.shmPath) {
-          out = readShared(chunk.shmPath, Number(chunk.size));
+          out = readHandOver(chunk.shmPath, Number(chunk.size));
           offset = out.byteLength;
           return;
         }
@@ -170,25 +168,6 @@ export class ObjectFetcher {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
-}
-
-/** Reads (and removes) a shared-memory hand-over file straight into shared memory. */
-function readShared(path: string, size: number): Uint8Array {
-  const out = new Uint8Array(new SharedArrayBuffer(size));
-  const fd = openSync(path, 'r');
-  try {
-    let offset = 0;
-    while (offset < size) {
-      const n = readSync(fd, out, offset, size - offset, offset);
-      if (n <= 0) throw new Error(`short read of ${path} (${offset} of ${size} bytes)`);
-      offset += n;
-    }
-  } finally {
-    closeSync(fd);
-    // Off the critical path: freeing 100 MB of tmpfs pages takes ~10 ms.
-    unlink(path, () => undefined);
-  }
-  return out;
 }
 
 /**

@@ -21,6 +21,7 @@ import { addObjectTransferService, bindServer, ObjectFetcher, ResultDeliverer } 
 import { PACKAGE_ROOT, runtimeEntry, SHOAL_VERSION } from '../paths.js';
 import type { ClientMsg, ExecuteMsg, HeadMsg, Resources, ResumeReport, TaskDoneMsg, TaskSpec, WorkerReport } from '../wire/protocol.js';
 import { makePrivateDir } from '../private-files.js';
+import { sweepHandOverFiles } from '../wire/shm-handover.js';
 import { serverOptions, SessionChannel, type TlsOptions } from '../wire/transport.js';
 import { trace } from '../trace.js';
 import type { ActorThreadIn, ActorThreadOut } from './actor-thread.js';
@@ -117,6 +118,9 @@ export class WorkerNode {
 
   async start(): Promise<void> {
     const o = this.options;
+    // Hand-over files of processes that died mid-transfer (a driver killed during a large get).
+    const swept = sweepHandOverFiles();
+    if (swept.length) log.info({ files: swept }, 'removed shared-memory hand-over files of dead processes');
     addObjectTransferService(this.server, this.store, o.token);
     const host = o.host ?? '127.0.0.1';
     const port = await bindServer(this.server, `${host}:0`, o.tls);

@@ -49,9 +49,12 @@ function floodCall(address: string, path: string, declared: number, headers: Rec
       session.destroy();
       resolve({ status, sent });
     };
+    // The server's answer ends the attack: what it did not read by then it never buffers.
     const pick = (h: Record<string, unknown>): void => {
       const s = h['grpc-status'];
-      if (s !== undefined) status = Number(s);
+      if (s === undefined) return;
+      status = Number(s);
+      finish();
     };
     req.on('response', pick);
     req.on('trailers', pick);
