@@ -36,3 +36,4 @@ export type { Resources } from './wire/protocol.js';
 export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';
 export { bundleModule, SHARED_PACKAGES } from './wire/code-shipping.js';
 export { sweepHandOverFiles } from './wire/shm-handover.js';
+export { makePrivateDir } from './private-files.js';
