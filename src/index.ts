@@ -33,7 +33,7 @@ export {
 export {
   ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
-  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
+  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError,
   InvalidOptionError, NotInitializedError, VersionMismatchError, InfeasibleError, ProcessStartError,
 } from './core/index.js';
 export type {

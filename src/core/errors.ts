@@ -97,14 +97,26 @@ export class TaskError extends ShoalError {
   }
 }
 
-/** A task ran out of memory (its thread hit the worker_threads resource limit). The worker lives on. */
+/**
+ * A task ran out of memory: its thread hit its heap limit, the task's `memory` option or, without
+ * one, the V8 default heap limit of the worker's threads. The worker lives on.
+ */
 export class OutOfMemoryError extends ShoalError {
   override readonly code = 'OUT_OF_MEMORY';
-  constructor(readonly taskName: string, readonly limitMb: number) {
-    super(`task ${taskName} ran out of memory (limit ${limitMb} MB); its thread was replaced, the worker lives on`);
+  constructor(
+    readonly taskName: string,
+    readonly limitMb: number,
+    /** Where the limit came from: the task's `memory` option, or the threads' default heap limit. */
+    readonly limitSource: 'memory option' | 'default heap limit' = 'memory option',
+  ) {
+    super(
+      `task ${taskName} ran out of memory (limit ${limitMb} MB, ` +
+        (limitSource === 'memory option' ? "its 'memory' option" : "the worker threads' default heap limit; the task's 'memory' option sets one") +
+        '); its thread was replaced, the worker lives on',
+    );
   }
   override context() {
-    return { taskName: this.taskName, limitMb: this.limitMb };
+    return { taskName: this.taskName, limitMb: this.limitMb, limitSource: this.limitSource };
   }
 }
 
@@ -248,12 +260,27 @@ export class BundleBuildError extends ShoalError {
 
 /** The address does not answer as a shoal head, or the connection was lost. */
 export class ConnectionError extends ShoalError {
-  override readonly code = 'CONNECTION';
+  override readonly code: string = 'CONNECTION';
   constructor(readonly address: string, reason: string, options?: { cause?: unknown }) {
     super(`cannot reach a shoal head at ${address}: ${reason}`, options);
   }
   override context() {
     return { address: this.address };
+  }
+}
+
+/**
+ * The head went away (died, or restarting) and did not come back within the reconnect timeout:
+ * what this driver had submitted and not got back, including work submitted while the head was
+ * down, fails with this. The work was not lost by the caller; the head was unavailable.
+ */
+export class HeadUnavailableError extends ConnectionError {
+  override readonly code: string = 'HEAD_UNAVAILABLE';
+  constructor(address: string, readonly waitedMs: number, reason: string, options?: { cause?: unknown }) {
+    super(address, `the head is unavailable: it ${reason}, and it did not come back within ${waitedMs} ms (the reconnect timeout: option reconnectTimeoutMs or SHOAL_RECONNECT_TIMEOUT_MS); work submitted meanwhile was not run`, options);
+  }
+  override context() {
+    return { address: this.address, waitedMs: this.waitedMs };
   }
 }
 
@@ -364,7 +391,7 @@ export class ProcessStartError extends ShoalError {
 const wireClasses: Record<string, new (...args: any[]) => ShoalError> = {
   TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError, ActorMethodNotFoundError,
   ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError, SerializationError, RemoteDefinitionError,
-  BundleBuildError, ConnectionError, AuthenticationError, InvalidOptionError, NotInitializedError,
+  BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError, InvalidOptionError, NotInitializedError,
   VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 };
 markErrorClasses('shoal/core', wireClasses);

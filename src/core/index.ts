@@ -13,7 +13,7 @@ export { serialize, deserialize } from './wire/serialization.js';
 export {
   ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
-  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
+  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError,
   InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 } from './errors.js';
 export { optionRules, showValue } from './option-rules.js';
@@ -38,3 +38,5 @@ export type { TlsOptions } from './wire/transport.js';
 export type { Resources } from './wire/protocol.js';
 export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';
 export { bundleModule, SHARED_PACKAGES } from './wire/code-shipping.js';
+export { sweepHandOverFiles } from './wire/shm-handover.js';
+export { makePrivateDir } from './private-files.js';

@@ -10,6 +10,7 @@ import type { HeadInfo, HeadOptions } from '../head/head.js';
 import { spawnEntry, stopProcess, type ClusterProcess } from './spawn.js';
 import type { Resources } from '../wire/protocol.js';
 import type { TlsOptions } from '../wire/transport.js';
+import { makePrivateDir } from '../private-files.js';
 
 export interface LocalClusterOptions {
   /** CPUs of each worker process. @default all cores */
@@ -77,7 +78,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const dir = options.dir ?? newSessionDir();
   // A session folder this call made goes with an attached cluster (its processes die with the owner anyway).
   const removeAtStop = options.dir === undefined && (options.attached ?? true) && process.env.SHOAL_KEEP_SESSION !== '1';
-  mkdirSync(dir, { recursive: true });
+  makePrivateDir(dir, true);
   const attached = options.attached ?? true;
   const headConfig: HeadOptions & { watchParent: boolean } = {
     dir, host: options.host ?? '127.0.0.1', port: options.port ?? 0, tls: options.tls, watchParent: attached,

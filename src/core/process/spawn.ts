@@ -4,11 +4,12 @@
  * head (local-cluster knows the head's options; the head runs the autoscaler).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcessStartError } from '../errors.js';
 import { runtimeEntry } from '../paths.js';
 import { encodeConfig } from './process-entry.js';
+import { makePrivateDir, openPrivateFile } from '../private-files.js';
 
 /**
  * Environment of runtime processes unless the caller's sets it. A worker fills new memory for every
@@ -40,10 +41,10 @@ export interface SpawnOptions {
  */
 export function spawnEntry(entry: 'head-main.js' | 'worker-main.js', config: unknown, opts: SpawnOptions): Promise<ClusterProcess> {
   const role = entry.replace(/-main\.js$/, '');
-  mkdirSync(join(opts.logFile, '..'), { recursive: true });
+  makePrivateDir(join(opts.logFile, '..'));
   const errFile = opts.logFile.replace(/\.log$/, '') + '.err';
   const errStart = existsSync(errFile) ? statSync(errFile).size : 0;
-  const errFd = openSync(errFile, 'a');
+  const errFd = openPrivateFile(errFile, 'a');
   // SHOAL_NODE_ARGS passes extra flags to the runtime processes (e.g. `--cpu-prof` for profiling).
   const nodeArgs = (process.env.SHOAL_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, runtimeEntry(entry), encodeConfig(config)], {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionError, get, getActor, WorkerDiedError } from 'shoal';
+import { ConnectionError, get, getActor, HeadUnavailableError, WorkerDiedError } from 'shoal';
 // Not on the package's public surface: the compiled layers the harness starts clusters with.
 // eslint-disable-next-line no-restricted-imports -- a head process is started, killed and restarted by hand here
 import { HeadClient, spawnEntry } from '../../../dist/src/core/index.js';
@@ -213,7 +213,7 @@ describe('a head that does not come back', () => {
     await tc?.stop();
   });
 
-  it('a waiting get() fails with ConnectionError once the reconnect timeout has passed', async () => {
+  it('a waiting get() fails with HeadUnavailableError (a ConnectionError) once the reconnect timeout has passed', async () => {
     process.env.SHOAL_RECONNECT_TIMEOUT_MS = '1500';
     const ref = slowSquare.remote(3, 20_000);
     await waitFor('the task to run', async () => (await tc.status()).nodes.some((n) => n.inflightTasks > 0), 20_000, 50);
@@ -224,6 +224,7 @@ describe('a head that does not come back', () => {
     const err = await get(ref, { timeoutMs: 60_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as Error).message).toContain(tc.address);
-    expect((err as Error).message).toMatch(/could not get it back within 1500 ms/);
+    expect(err).toBeInstanceOf(HeadUnavailableError);
+    expect((err as Error).message).toMatch(/the head is unavailable: .*did not come back within 1500 ms/);
   }, 90_000);
 });

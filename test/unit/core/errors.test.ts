@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ActorDiedError, ActorMethodNotFoundError, ActorNotFoundError, AuthenticationError, BundleBuildError, ConnectionError,
+  ActorDiedError, ActorMethodNotFoundError, ActorNotFoundError, AuthenticationError, BundleBuildError, ConnectionError, HeadUnavailableError,
   errorFromWire, errorToWire, GetTimeoutError, InfeasibleError, InvalidOptionError, NotInitializedError, ObjectFreedError,
   ObjectLostError, OutOfMemoryError, RemoteDefinitionError, SerializationError, ShoalError, TaskCancelledError, TaskError,
   VersionMismatchError, WorkerDiedError,
@@ -27,6 +27,7 @@ const SAMPLES: Array<[string, ShoalError]> = [
   ['InvalidOptionError', new InvalidOptionError('options.x must be y')],
   ['InfeasibleError', new InfeasibleError('no node has GPU')],
   ['ConnectionError', new ConnectionError('h:1', 'refused')],
+  ['HeadUnavailableError', new HeadUnavailableError('h:1', 3000, 'closed the session')],
   ['AuthenticationError', new AuthenticationError('h:1')],
   ['NotInitializedError', new NotInitializedError('get()')],
   ['VersionMismatchError', new VersionMismatchError('0.1.0', '0.2.0')],
@@ -35,7 +36,7 @@ const SAMPLES: Array<[string, ShoalError]> = [
 const CLASSES: Record<string, abstract new (...a: never[]) => ShoalError> = {
   TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError, ActorMethodNotFoundError, ObjectFreedError,
   ObjectLostError, GetTimeoutError, TaskCancelledError, SerializationError, RemoteDefinitionError, BundleBuildError,
-  InvalidOptionError, InfeasibleError, ConnectionError, AuthenticationError, NotInitializedError, VersionMismatchError,
+  InvalidOptionError, InfeasibleError, ConnectionError, HeadUnavailableError, AuthenticationError, NotInitializedError, VersionMismatchError,
 };
 
 describe('errors across the wire', () => {
