@@ -216,15 +216,3 @@ export class SqliteHeadStore extends WriteBehindStore {
     this.db = undefined;
   }
 }
-
-/**
- * The store a `--store` value names: `postgres://...` or `postgresql://...` is PostgreSQL (tables in
- * the schema given by `?schema=`, default `shoal`), anything else a SQLite file path.
- */
-export async function openHeadStore(spec: string): Promise<HeadStore> {
-  if (/^postgres(ql)?:\/\//.test(spec)) {
-    const { PostgresHeadStore } = await import('./head-store-postgres.js');
-    return new PostgresHeadStore(spec);
-  }
-  return new SqliteHeadStore(spec);
-}

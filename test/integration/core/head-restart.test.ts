@@ -17,6 +17,7 @@ import { HeadClient, spawnEntry } from '../../../dist/src/core/index.js';
 // eslint-disable-next-line no-restricted-imports -- the CLI's main(), run in this process
 import { main as shoalCli } from '../../../dist/src/cli/index.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
+import { NO_POSTGRES, skipBecause } from '../../harness/skip.js';
 import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import { appendOnce, slowSquare, sumAll, Tally } from '../../fixtures/core/index.js';
 
@@ -147,7 +148,7 @@ describe('head killed and restarted with --store postgres://', () => {
   });
 
   it('the cluster carries on: same results, actor state kept, non-retryable tasks ran once', async (ctx) => {
-    if (!tc) return ctx.skip();
+    if (!tc) return skipBecause(ctx, NO_POSTGRES);
     await headRestartScenario(tc, 'postgres', store);
     // The state is in PostgreSQL: the cluster, its sessions and nodes, the named actor.
     const pg = (await connectTestPostgres())!;
