@@ -1,10 +1,10 @@
-// Regenerates src/core/generated/ from proto/*.proto (proto-loader-gen-types), then rewrites the
+// Regenerates src/core/wire/generated/ from proto/*.proto (proto-loader-gen-types), then rewrites the
 // generated relative imports to carry `.js` extensions as NodeNext ESM requires.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const out = 'src/core/generated';
+const out = 'src/core/wire/generated';
 rmSync(out, { recursive: true, force: true });
 const protos = readdirSync('proto').filter((f) => f.endsWith('.proto')).map((f) => join('proto', f));
 execFileSync(

@@ -39,5 +39,5 @@ export {
 export type { Duration, FrameBound, FrameExclusion, WindowSpecData } from './data/index.js';
 export {
   DataError, UnknownColumnError, ExpressionTypeError, InvalidExpressionError, InvalidOptionError, InvalidPlanError, InvalidWindowError,
-  MalformedRecordError, ParquetError, PostgresError, SchemaMismatchError, SourceNotFoundError, SourceSchemaMismatchError, UnsupportedTypeError,
+  MalformedRecordError, ParquetError, PostgresError, SchemaMismatchError, SourceNotFoundError, SourceSchemaMismatchError, UnsafeWriteError, UnsupportedTypeError,
 } from './data/index.js';

@@ -34,7 +34,7 @@ export {
   ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
-  InvalidOptionsError, NotInitializedError, VersionMismatchError, InfeasibleError, ProcessStartError,
+  InvalidOptionError, NotInitializedError, VersionMismatchError, InfeasibleError, ProcessStartError,
 } from './core/index.js';
 export type {
   InitOptions, ClusterInfo, RemoteFunction, RemoteArgs, ActorHandle, ActorClass, GetOptions, WaitOptions,

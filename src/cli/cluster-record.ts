@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidOptionsError, shoalHome } from '../core/index.js';
+import { InvalidOptionError, shoalHome } from '../core/index.js';
 
 export type ProcessRole = 'head' | 'worker';
 
@@ -37,10 +37,10 @@ export function readClusterRecord(): ClusterRecord | undefined {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<ClusterRecord>;
   } catch (err) {
-    throw new InvalidOptionsError(`${file} is not valid JSON (${(err as Error).message}); delete it, after stopping any shoal processes it listed`);
+    throw new InvalidOptionError(`${file} is not valid JSON (${(err as Error).message}); delete it, after stopping any shoal processes it listed`);
   }
   if (typeof raw.address !== 'string' || !Array.isArray(raw.pids)) {
-    throw new InvalidOptionsError(`${file} is not a shoal cluster record (it needs 'address' and 'pids'); delete it`);
+    throw new InvalidOptionError(`${file} is not a shoal cluster record (it needs 'address' and 'pids'); delete it`);
   }
   const processes = Array.isArray(raw.processes)
     ? raw.processes

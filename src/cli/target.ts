@@ -5,7 +5,7 @@
  * the recorded address).
  */
 import { readFileSync } from 'node:fs';
-import { InvalidOptionsError } from '../core/index.js';
+import { InvalidOptionError } from '../core/index.js';
 import { parseAddress } from './cli-options.js';
 import { clusterRecordPath, readClusterRecord } from './cluster-record.js';
 import { NoClusterError } from './errors.js';
@@ -57,7 +57,7 @@ export function resolveToken(
   if (recordedTokenFile) {
     return { token: readToken(recordedTokenFile, `the token file in ${clusterRecordPath()}`), tokenSource: recordedTokenFile, tokenFile: recordedTokenFile };
   }
-  throw new InvalidOptionsError(`no cluster token for ${address}: pass --token-file FILE (a copy of the head's token file), or set SHOAL_TOKEN or SHOAL_TOKEN_FILE`);
+  throw new InvalidOptionError(`no cluster token for ${address}: pass --token-file FILE (a copy of the head's token file), or set SHOAL_TOKEN or SHOAL_TOKEN_FILE`);
 }
 
 function readToken(file: string, what: string): string {
@@ -65,8 +65,8 @@ function readToken(file: string, what: string): string {
   try {
     token = readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new InvalidOptionsError(`${what}: cannot read the token file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new InvalidOptionError(`${what}: cannot read the token file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  if (!token) throw new InvalidOptionsError(`${what}: the token file ${file} is empty`);
+  if (!token) throw new InvalidOptionError(`${what}: the token file ${file} is empty`);
   return token;
 }

@@ -1,30 +1,20 @@
 /**
  * Errors thrown by the data layer. Each class carries a stable `code` that callers (and the far side
  * of a task boundary) can match on, readonly context fields, and the underlying `cause`.
- * `instanceof` works across realms through a `Symbol.for` marker, so errors rebuilt after crossing a
- * worker thread still match.
+ * All extend {@link ShoalError}; `instanceof` works across realms through the `Symbol.for` marker
+ * each class gets from `markErrorClasses`, so errors rebuilt after crossing a worker thread still match.
  */
 
+import { InvalidOptionError, invalidOption, markErrorClasses, ShoalError } from '../core/index.js';
 import { closestName } from './closest-name.js';
 
-const DATA_ERROR_MARKER = Symbol.for('shoal/data/DataError');
+/** Thrown when a kernel, reader or Dataset method receives an invalid option (the one class of every layer). */
+export { InvalidOptionError, invalidOption };
 
-/** Base class of every data-layer error. */
-export class DataError extends Error {
+/** Base class of every data-layer error (a {@link ShoalError}). */
+export class DataError extends ShoalError {
   /** Stable machine-readable code, e.g. `DATA_UNKNOWN_COLUMN`. */
-  readonly code: string = 'DATA_ERROR';
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    Object.defineProperty(this, DATA_ERROR_MARKER, { value: true });
-  }
-
-  static override [Symbol.hasInstance](instance: unknown): boolean {
-    if (typeof instance !== 'object' || instance === null) return false;
-    if (this === DataError) return (instance as Record<symbol, unknown>)[DATA_ERROR_MARKER] === true;
-    return Function.prototype[Symbol.hasInstance].call(this, instance);
-  }
+  override readonly code: string = 'DATA_ERROR';
 }
 
 /**
@@ -90,18 +80,6 @@ export class SchemaMismatchError extends DataError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-  }
-}
-
-/** Thrown when a kernel or reader receives an invalid option. */
-export class InvalidOptionError extends DataError {
-  override readonly code = 'DATA_INVALID_OPTION';
-  constructor(
-    readonly option: string,
-    rule: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${option} ${rule}`, options);
   }
 }
 
@@ -193,3 +171,22 @@ export class InvalidWindowError extends DataError {
     super(`${fn}: ${rule}`, options);
   }
 }
+
+/**
+ * Thrown by `writeParquet`/`writeCsv` before anything is computed when the write could destroy data:
+ * `mode: 'overwrite'` on a path the same plan reads (Spark refuses it too), or on a folder holding
+ * files the dataset did not write (`files` names some of them). `path` is the resolved target.
+ */
+export class UnsafeWriteError extends DataError {
+  override readonly code = 'DATA_UNSAFE_WRITE';
+  constructor(
+    readonly path: string,
+    reason: string,
+    readonly files: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(`refusing to write ${path}: ${reason}`, options);
+  }
+}
+
+markErrorClasses('shoal/data', { DataError, UnknownColumnError, ExpressionTypeError, InvalidExpressionError, UnsupportedTypeError, SchemaMismatchError, MalformedRecordError, ParquetError, PostgresError, SourceNotFoundError, SourceSchemaMismatchError, InvalidPlanError, InvalidWindowError, UnsafeWriteError });

@@ -34,6 +34,7 @@ export {
   SourceNotFoundError,
   SourceSchemaMismatchError,
   UnknownColumnError,
+  UnsafeWriteError,
   UnsupportedTypeError,
 } from './errors.js';
 

@@ -13,7 +13,7 @@ import type * as arrow from 'apache-arrow';
 import { col, lit, logicalTypeOf, takeTable, type Dataset, type Expr } from '../data/index.js';
 import { readMillis, readStrings, setColumns, vectorOf } from './columns.js';
 import { mapWithPayload } from './distributed.js';
-import { FeatureOptionError } from './errors.js';
+import { invalidOption } from './errors.js';
 import { checkColumns } from './fit-stats.js';
 import type { AsOfSpec } from './kernel-payload.js';
 import { columnList } from './options.js';
@@ -39,15 +39,15 @@ export async function asOfJoin(entities: Dataset, features: Dataset, options: As
   const ets = typeof options.timestamp === 'string' ? options.timestamp : options.timestamp.entity;
   const fts = typeof options.timestamp === 'string' ? options.timestamp : options.timestamp.feature;
   const ttl = options.ttlMs ?? null;
-  if (ttl !== null && !(ttl >= 0)) throw new FeatureOptionError('options.ttlMs', `must be a non-negative number of milliseconds; got ${ttl}`, { stage });
+  if (ttl !== null && !(ttl >= 0)) throw invalidOption('options.ttlMs', `must be a non-negative number of milliseconds; got ${ttl}`, { stage });
   const es = await checkColumns(entities, [...on, ets], stage, ['numeric', 'string', 'bool', 'date', 'timestamp']);
   const fs = await checkColumns(features, [...on, fts], stage, ['numeric', 'string', 'bool', 'date', 'timestamp']);
   const entityCols = es.fields.map((f) => f.name);
   const featureCols = fs.fields.map((f) => f.name).filter((c) => !on.includes(c) && c !== fts);
-  for (const c of featureCols) if (entityCols.includes(c)) throw new FeatureOptionError('features', `column "${c}" also exists on the entity side (rename one)`, { stage, column: c });
+  for (const c of featureCols) if (entityCols.includes(c)) throw invalidOption('features', `column "${c}" also exists on the entity side (rename one)`, { stage, column: c });
   const typeOf = (schema: arrow.Schema, c: string): string => {
     const t = logicalTypeOf(schema.fields.find((f) => f.name === c)!.type, c);
-    if (typeof t === 'object') throw new FeatureOptionError('features', `column "${c}" is a list; as-of join carries scalar columns only`, { stage, column: c });
+    if (typeof t === 'object') throw invalidOption('features', `column "${c}" is a list; as-of join carries scalar columns only`, { stage, column: c });
     return t;
   };
   const nullOf = (schema: arrow.Schema, c: string): Expr => lit(null).cast(typeOf(schema, c) as 'float64').alias(c);

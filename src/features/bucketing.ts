@@ -8,7 +8,7 @@ import type * as arrow from 'apache-arrow';
 import type { Dataset } from '../data/index.js';
 import { float64Vector, keepRows, readNumbers, setColumns, vectorOf } from './columns.js';
 import { cNumbers, cOneOf, cString } from './config.js';
-import { FeatureOptionError, InvalidValueError } from './errors.js';
+import { invalidOption, InvalidValueError } from './errors.js';
 import { FeatureModel, registerFeatureModel, type Featurizer, type StageConfig } from './featurizer.js';
 import { checkColumns, quantileSummaries, requireRows } from './fit-stats.js';
 import { oneOf, positiveInt, type HandleInvalid } from './options.js';
@@ -33,7 +33,7 @@ export class BucketizerModel extends FeatureModel {
     readonly handleInvalid: HandleInvalid,
   ) {
     super();
-    if (splits.length < 3 || splits.some((s, i) => i > 0 && !(s > splits[i - 1]!))) throw new FeatureOptionError('options.splits', 'must be at least 3 strictly increasing numbers', { stage: 'Bucketizer', column: inputCol });
+    if (splits.length < 3 || splits.some((s, i) => i > 0 && !(s > splits[i - 1]!))) throw invalidOption('options.splits', 'must be at least 3 strictly increasing numbers', { stage: 'Bucketizer', column: inputCol });
   }
   transformTable(table: arrow.Table): arrow.Table {
     const { values, valid } = readNumbers(vectorOf(table, this.inputCol));
@@ -108,7 +108,7 @@ export class QuantileDiscretizer implements Featurizer<BucketizerModel> {
     this.numBuckets = positiveInt(this.className, 'numBuckets', options.numBuckets, 2);
     oneOf(this.className, 'handleInvalid', options.handleInvalid, ['error', 'skip', 'keep'] as const, 'error');
     const e = options.relativeError;
-    if (e !== undefined && !(e > 0 && e < 1)) throw new FeatureOptionError('options.relativeError', `must be in (0, 1); got ${e}`, { stage: this.className });
+    if (e !== undefined && !(e > 0 && e < 1)) throw invalidOption('options.relativeError', `must be in (0, 1); got ${e}`, { stage: this.className });
   }
   async fit(dataset: Dataset): Promise<BucketizerModel> {
     const c = this.options.inputCol;

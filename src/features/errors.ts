@@ -1,9 +1,12 @@
 /**
  * Errors of the features layer. Each has a stable `code` and readonly context (the stage and column
- * it concerns) so callers can match on them; `instanceof` works across realms through a
- * `Symbol.for` marker, like the other layers' errors.
+ * it concerns) so callers can match on them. All extend {@link ShoalError}; `instanceof` works across
+ * realms through the `Symbol.for` marker each class gets from `markErrorClasses`.
  */
-const MARK = Symbol.for('shoal/FeatureError');
+import { InvalidOptionError, invalidOption, markErrorClasses, ShoalError } from '../core/index.js';
+
+/** Thrown by a featurizer constructor or feature function for an invalid option (the one class of every layer). */
+export { InvalidOptionError, invalidOption };
 
 /** Context every feature error can carry. */
 export interface FeatureErrorContext {
@@ -15,9 +18,8 @@ export interface FeatureErrorContext {
 }
 
 /** Base class of the features layer's errors. */
-export class FeatureError extends Error {
-  readonly [MARK] = true;
-  readonly code: string = 'FEATURE_ERROR';
+export class FeatureError extends ShoalError {
+  override readonly code: string = 'FEATURE_ERROR';
   readonly stage: string | undefined;
   readonly column: string | undefined;
 
@@ -27,16 +29,6 @@ export class FeatureError extends Error {
     this.name = new.target.name;
     this.stage = context.stage;
     this.column = context.column;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (typeof value !== 'object' || value === null || !(MARK in value)) return false;
-    // Subclasses: compare by name along the prototype chain so instanceof works across realms.
-    if (this === FeatureError) return true;
-    for (let p = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null; p !== null; p = Object.getPrototypeOf(p) as typeof p) {
-      if (p.constructor?.name === this.name) return true;
-    }
-    return false;
   }
 }
 
@@ -71,18 +63,6 @@ export class InvalidValueError extends FeatureError {
     this.value = context.value;
   }
   readonly value: unknown;
-}
-
-/** Thrown by a featurizer constructor or feature function for an invalid option (names the option and the rule). */
-export class FeatureOptionError extends FeatureError {
-  override readonly code = 'FEATURE_INVALID_OPTION';
-  constructor(
-    readonly option: string,
-    rule: string,
-    context: FeatureErrorContext = {},
-  ) {
-    super(`${option} ${rule}`, context);
-  }
 }
 
 /** Thrown by `PipelineModel.load()` when the saved pipeline was written by a newer format version. */
@@ -120,3 +100,5 @@ export class UnknownModelClassError extends FeatureError {
     super(`unknown feature model class "${className}" (registered: ${known.join(', ')})`, context);
   }
 }
+
+markErrorClasses('shoal/features', { FeatureError, EmptyDatasetError, ColumnTypeError, InvalidValueError, PipelineVersionError, CorruptedPipelineError, UnknownModelClassError });

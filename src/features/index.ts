@@ -26,7 +26,7 @@
 import './all-models.js';
 
 export {
-  ColumnTypeError, CorruptedPipelineError, EmptyDatasetError, FeatureError, FeatureOptionError, InvalidValueError, PipelineVersionError, UnknownModelClassError,
+  ColumnTypeError, CorruptedPipelineError, EmptyDatasetError, FeatureError, InvalidOptionError, InvalidValueError, PipelineVersionError, UnknownModelClassError,
 } from './errors.js';
 export type { FeatureErrorContext } from './errors.js';
 export type { FeatureRow, Featurizer, SavedStage, StageConfig } from './featurizer.js';

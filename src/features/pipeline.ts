@@ -17,7 +17,7 @@ import { SHOAL_VERSION } from '../core/index.js';
 import type { Dataset } from '../data/index.js';
 import './all-models.js';
 import { applyStages } from './distributed.js';
-import { CorruptedPipelineError, FeatureError, FeatureOptionError, PipelineVersionError } from './errors.js';
+import { CorruptedPipelineError, FeatureError, invalidOption, PipelineVersionError } from './errors.js';
 import { isFeatureModel, isFeaturizer, modelFromJSON, rowsToTable, tableToRows, type FeatureModel, type FeatureRow, type Featurizer, type SavedStage, type StageConfig } from './featurizer.js';
 
 /** Version of the saved pipeline format this shoal writes and the newest it reads. */
@@ -31,9 +31,9 @@ export class Pipeline {
   readonly stages: readonly (Featurizer | FeatureModel)[];
   constructor(stages: readonly (Featurizer | FeatureModel)[]) {
     stages.forEach((s, i) => {
-      if (!isFeaturizer(s) && !isFeatureModel(s)) throw new FeatureOptionError(`stages[${i}]`, 'must be a featurizer (with fit) or a fitted feature model', { stage: 'Pipeline' });
+      if (!isFeaturizer(s) && !isFeatureModel(s)) throw invalidOption(`stages[${i}]`, 'must be a featurizer (with fit) or a fitted feature model', { stage: 'Pipeline' });
     });
-    if (stages.length === 0) throw new FeatureOptionError('stages', 'must not be empty', { stage: 'Pipeline' });
+    if (stages.length === 0) throw invalidOption('stages', 'must not be empty', { stage: 'Pipeline' });
     this.stages = [...stages];
   }
 
@@ -216,7 +216,7 @@ export class PipelineModel {
         return modelFromJSON({ className: s.className, config: decode(s.config) as StageConfig }, stageName);
       } catch (cause) {
         if (cause instanceof CorruptedPipelineError) throw cause;
-        if (cause instanceof FeatureError && !(cause instanceof FeatureOptionError)) throw cause;
+        if (cause instanceof FeatureError) throw cause;
         throw new CorruptedPipelineError(path, `invalid stage config: ${(cause as Error).message}`, { stage: stageName, cause });
       }
     });

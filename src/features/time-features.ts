@@ -8,7 +8,7 @@ import type * as arrow from 'apache-arrow';
 import type { Dataset } from '../data/index.js';
 import { float64Vector, readMillis, setColumns, vectorOf } from './columns.js';
 import { cNumber, cString, cStrings } from './config.js';
-import { FeatureOptionError } from './errors.js';
+import { invalidOption } from './errors.js';
 import { FeatureModel, registerFeatureModel, type Featurizer, type StageConfig } from './featurizer.js';
 import { checkColumns } from './fit-stats.js';
 import { isUsFederalHoliday } from './holidays.js';
@@ -75,9 +75,9 @@ export class TimeFeatures implements Featurizer<TimeFeaturesModel> {
   readonly model: TimeFeaturesModel;
   constructor(o: TimeFeaturesOptions) {
     const features = [...(o.features ?? TIME_FEATURES)];
-    for (const f of features) if (!TIME_FEATURES.includes(f)) throw new FeatureOptionError('options.features', `must only contain ${TIME_FEATURES.join(', ')}; got ${String(f)}`, { stage: this.className });
+    for (const f of features) if (!TIME_FEATURES.includes(f)) throw invalidOption('options.features', `must only contain ${TIME_FEATURES.join(', ')}; got ${String(f)}`, { stage: this.className });
     const ref = typeof o.referenceDate === 'number' ? o.referenceDate : Date.parse(`${o.referenceDate ?? '1970-01-01'}T00:00:00Z`);
-    if (Number.isNaN(ref)) throw new FeatureOptionError('options.referenceDate', 'must be an ISO date (YYYY-MM-DD) or epoch milliseconds', { stage: this.className });
+    if (Number.isNaN(ref)) throw invalidOption('options.referenceDate', 'must be an ISO date (YYYY-MM-DD) or epoch milliseconds', { stage: this.className });
     this.model = new TimeFeaturesModel(o.inputCol, o.prefix ?? `${o.inputCol}_`, features, ref);
   }
   async fit(dataset: Dataset): Promise<TimeFeaturesModel> {

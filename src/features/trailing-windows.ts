@@ -9,7 +9,7 @@ import * as arrow from 'apache-arrow';
 import type { Dataset } from '../data/index.js';
 import { float64Vector, readMillis, readNumbers, readStrings, setColumns, vectorOf } from './columns.js';
 import { mapWithPayload } from './distributed.js';
-import { FeatureOptionError } from './errors.js';
+import { invalidOption } from './errors.js';
 import { checkColumns } from './fit-stats.js';
 import type { TrailingWindowSpec } from './kernel-payload.js';
 import { columnList } from './options.js';
@@ -37,7 +37,7 @@ export async function trailingWindowFeatures(dataset: Dataset, options: Trailing
   const stage = 'trailingWindowFeatures';
   const key = columnList(stage, 'key', options.key);
   const windows = options.windows ?? [30, 90, 365];
-  if (windows.some((w) => !(w > 0))) throw new FeatureOptionError('options.windows', 'must be positive numbers of days', { stage });
+  if (windows.some((w) => !(w > 0))) throw invalidOption('options.windows', 'must be positive numbers of days', { stage });
   const aggs = (options.aggs ?? []).map((a) => ({ column: a.column, op: a.op, as: a.as ?? `${a.op}_${a.column}` }));
   await checkColumns(dataset, key, stage, ['numeric', 'string', 'bool', 'date', 'timestamp']);
   await checkColumns(dataset, [options.timestamp], stage, ['date', 'timestamp', 'string', 'numeric']);

@@ -1,35 +1,19 @@
 /**
  * Errors thrown by the train layer. Each class carries a stable `code` callers can match on,
- * readonly context fields, and the underlying `cause`. `instanceof` works across realms through a
- * `Symbol.for` marker, so an error rebuilt after crossing a thread or process still matches.
+ * readonly context fields, and the underlying `cause`. All extend {@link ShoalError}; `instanceof`
+ * works across realms through the `Symbol.for` marker each class gets from `markErrorClasses`, so an
+ * error rebuilt after crossing a thread or process still matches.
  */
 
-const TRAIN_ERROR_MARKER = Symbol.for('shoal/train/TrainError');
+import { InvalidOptionError, markErrorClasses, ShoalError } from '../core/index.js';
 
-/** Base class of every train-layer error. */
-export class TrainError extends Error {
-  /** Stable machine-readable code, e.g. `TRAIN_INVALID_OPTION`. */
-  readonly code: string = 'TRAIN_ERROR';
+/** Thrown when an option of a trainer or model call breaks its rule (the one class of every layer). */
+export { InvalidOptionError };
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    Object.defineProperty(this, TRAIN_ERROR_MARKER, { value: true });
-  }
-
-  static override [Symbol.hasInstance](instance: unknown): boolean {
-    if (typeof instance !== 'object' || instance === null) return false;
-    if (this === TrainError) return (instance as Record<symbol, unknown>)[TRAIN_ERROR_MARKER] === true;
-    return Function.prototype[Symbol.hasInstance].call(this, instance);
-  }
-}
-
-/** Thrown when an option of a trainer or model call breaks its rule (`options.rank must be a positive integer`). */
-export class InvalidTrainOptionError extends TrainError {
-  override readonly code = 'TRAIN_INVALID_OPTION';
-  constructor(readonly option: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
+/** Base class of every train-layer error (a {@link ShoalError}). */
+export class TrainError extends ShoalError {
+  /** Stable machine-readable code, e.g. `TRAIN_INVALID_DATA`. */
+  override readonly code: string = 'TRAIN_ERROR';
 }
 
 /** Thrown when training input is unusable: empty, a missing column, a non-numeric or NaN rating. */
@@ -137,3 +121,5 @@ export class TfjsNotInstalledError extends TrainError {
     super(`training and inference with TensorFlow.js need ${which} not installed: ${install}`, options);
   }
 }
+
+markErrorClasses('shoal/train', { TrainError, InvalidTrainingDataError, InvalidIdError, MissingItemFeaturesError, NumericalError, ModelFormatError, ModelVersionError, TuneError, ModelBuildError, TrainingFailedError, TfjsNotInstalledError });

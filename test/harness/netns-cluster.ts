@@ -28,7 +28,7 @@ const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** The script that makes and removes the namespace hosts. */
 export const HOSTS_SCRIPT = join(REPO, 'cluster', 'netns-hosts.sh');
 const LOCK_FILE = '/run/lock/shoal-netns-hosts.lock';
-const ENTRY_DIR = join(REPO, 'dist', 'src', 'core');
+const ENTRY_DIR = join(REPO, 'dist', 'src', 'core', 'process');
 
 /** Address of namespace host `host` (1-based): 10.213.0.(10 + host). */
 export const hostAddress = (host: number): string => `10.213.0.${10 + host}`;

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { createServer } from 'node:net';
 import { availableParallelism, freemem, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InvalidOptionsError, shoalHome, type Resources } from '../../core/index.js';
+import { InvalidOptionError, shoalHome, type Resources } from '../../core/index.js';
 import type { CliContext } from '../cli-context.js';
 import { parseAddress, parseBytes, parseCount, parsePort, parseResources } from '../cli-options.js';
 import { clusterRecordPath, readClusterRecord, removeClusterRecord, writeClusterRecord, type ClusterRecord, type RecordedProcess } from '../cluster-record.js';
@@ -80,10 +80,10 @@ Examples:
   $ shoal start --head --port 0 --num-cpus 4 --resources '{"GPU":1}'
   $ shoal start --address 10.0.0.5:${DEFAULT_HEAD_PORT} --token-file ./token   # join from another host`)
     .action(async (flags: StartFlags) => {
-      if (flags.head && flags.address) throw new InvalidOptionsError('shoal start takes either --head (start a cluster) or --address HOST:PORT (join one), not both');
+      if (flags.head && flags.address) throw new InvalidOptionError('shoal start takes either --head (start a cluster) or --address HOST:PORT (join one), not both');
       if (flags.head) await startHead(ctx, flags);
       else if (flags.address) await startJoiningWorker(ctx, flags, flags.address);
-      else throw new InvalidOptionsError('shoal start needs --head (start a new cluster here) or --address HOST:PORT (join a running one)');
+      else throw new InvalidOptionError('shoal start needs --head (start a new cluster here) or --address HOST:PORT (join a running one)');
     });
 }
 
@@ -152,7 +152,7 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
       }
     : undefined;
   if (autoscaler && autoscaler.minWorkers > autoscaler.maxWorkers) {
-    throw new InvalidOptionsError(`--autoscale-min (${autoscaler.minWorkers}) must not exceed --autoscale-max (${autoscaler.maxWorkers})`);
+    throw new InvalidOptionError(`--autoscale-min (${autoscaler.minWorkers}) must not exceed --autoscale-max (${autoscaler.maxWorkers})`);
   }
   const head = await spawnRuntime('head', { dir, host, port, watchParent: false, autoscaler, store: flags.store }, {
     logFile: join(dir, 'logs', 'head.log'),
@@ -280,9 +280,9 @@ async function blockUntilSignal(ctx: CliContext, record: ClusterRecord, watchPid
 /** `--store`: a PostgreSQL URL as given, or a SQLite file path made absolute. */
 function parseStore(value: string): string {
   if (/^postgres(ql)?:\/\//.test(value)) {
-    if (!URL.canParse(value)) throw new InvalidOptionsError(`--store ${value} is not a valid URL (postgres://user@host:port/database?schema=name)`);
+    if (!URL.canParse(value)) throw new InvalidOptionError(`--store ${value} is not a valid URL (postgres://user@host:port/database?schema=name)`);
     return value;
   }
-  if (value.trim() === '') throw new InvalidOptionsError('--store needs a SQLite file path or a postgres:// URL');
+  if (value.trim() === '') throw new InvalidOptionError('--store needs a SQLite file path or a postgres:// URL');
   return resolve(value);
 }

@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { InvalidOptionsError } from '../../core/index.js';
+import { InvalidOptionError } from '../../core/index.js';
 import type { CliContext } from '../cli-context.js';
 import type { JobInfo } from '../cluster-types.js';
 import { formatDuration } from '../format.js';
@@ -49,8 +49,10 @@ Examples:
       const job = parseJobCommandLine(command);
       await withHead(flags, async (head) => {
         const bundle = await bundleJob(job.script);
-        await head.uploadBundle(bundle.hash, bundle.code);
-        const submitted = await head.control<JobInfo>('job-submit', { bundle: bundle.hash, args: job.args, env: flags.env, entrypoint: job.entrypoint });
+        for (const file of bundle.files) await head.uploadBundle(file.hash, file.code);
+        const entry = bundle.files.find((f) => f.name === bundle.entry)!;
+        const modules = Object.fromEntries(bundle.files.map((f) => [f.name, f.hash]));
+        const submitted = await head.control<JobInfo>('job-submit', { bundle: entry.hash, modules, args: job.args, env: flags.env, entrypoint: job.entrypoint });
         ctx.io.stdout(`Submitted job ${submitted.id}: ${job.entrypoint}\n`);
         if (!flags.wait) {
           ctx.io.stdout(`Follow it with: shoal logs ${submitted.id} --follow    (status: shoal jobs, stop: shoal stop-job ${submitted.id})\n`);
@@ -68,7 +70,7 @@ Examples:
 
 function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new InvalidOptionsError(`--env must be KEY=VALUE, got '${value}'`);
+  if (eq <= 0) throw new InvalidOptionError(`--env must be KEY=VALUE, got '${value}'`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
@@ -77,15 +79,15 @@ export function parseJobCommandLine(command: readonly string[]): JobCommandLine 
   const tokens = [...command];
   if (tokens[0] !== undefined && ['node', basename(process.execPath)].includes(basename(tokens[0]))) tokens.shift();
   const [script, ...args] = tokens;
-  if (script === undefined) throw new InvalidOptionsError('shoal submit needs a script to run: shoal submit -- node job.js [args...]');
+  if (script === undefined) throw new InvalidOptionError('shoal submit needs a script to run: shoal submit -- node job.js [args...]');
   if (script.startsWith('-')) {
-    throw new InvalidOptionsError(`shoal submit runs 'node SCRIPT [ARGS...]'; node options such as '${script}' are not supported (the job runs with the head's node)`);
+    throw new InvalidOptionError(`shoal submit runs 'node SCRIPT [ARGS...]'; node options such as '${script}' are not supported (the job runs with the head's node)`);
   }
   const ext = extname(script);
   if (!(JOB_SCRIPT_EXTENSIONS as readonly string[]).includes(ext)) {
-    throw new InvalidOptionsError(`shoal submit: the script must be one of ${JOB_SCRIPT_EXTENSIONS.join(', ')}, got '${script}'`);
+    throw new InvalidOptionError(`shoal submit: the script must be one of ${JOB_SCRIPT_EXTENSIONS.join(', ')}, got '${script}'`);
   }
   const path = resolve(script);
-  if (!existsSync(path) || !statSync(path).isFile()) throw new InvalidOptionsError(`shoal submit: the script ${script} does not exist (looked for ${path})`);
+  if (!existsSync(path) || !statSync(path).isFile()) throw new InvalidOptionError(`shoal submit: the script ${script} does not exist (looked for ${path})`);
   return { script: path, args, entrypoint: ['node', script, ...args].join(' ') };
 }

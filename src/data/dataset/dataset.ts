@@ -6,12 +6,9 @@
  * of partition tasks on the cluster, keeping intermediate partitions in the object store.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { free, get, ObjectRef, serialize } from '../../core/index.js';
-import { InvalidOptionError, InvalidPlanError, InvalidWindowError, SchemaMismatchError, UnknownColumnError } from '../errors.js';
+import { invalidOption, InvalidPlanError, InvalidWindowError, SchemaMismatchError, UnknownColumnError } from '../errors.js';
 import { col, Expr, toNode, toSortKey, type ExprInput } from '../expr/expr.js';
 import { AggFunction, agg as aggBuilders } from '../expr/agg-function.js';
 import { WindowColumn, WindowFunction } from '../expr/window.js';
@@ -23,6 +20,7 @@ import { plainValue } from '../kernels/take.js';
 import { logicalTypeOf, isNumericType } from '../types/logical-type.js';
 import { compileExecutionOptions, type ExecutionOptions } from './execution-options.js';
 import { Executor, type Stage, type StageStats } from './execution/executor.js';
+import { prepareFileWrite } from './file-write.js';
 import { writeFilesTask, writePostgresTask, type FileWriteSpec } from './execution/partition-tasks.js';
 import { Progress } from './execution/progress.js';
 import { optimize } from './optimizer/optimize.js';
@@ -145,7 +143,7 @@ export class Dataset {
 
   /** Window columns with the same partitioning added one after another share one window node (one shuffle). */
   private withWindowColumn(name: string, w: WindowColumn): Dataset {
-    if (name === '') throw new InvalidOptionError('withColumn(name)', 'must be a non-empty column name');
+    if (name === '') throw invalidOption('withColumn(name)', 'must be a non-empty column name');
     const column = { name, fn: w.fn, spec: w.spec };
     const prev = this.plan;
     const sameKeys = prev.kind === 'window' && prev.partitionBy.join('\u0000') === w.spec.partitionBy.join('\u0000');
@@ -172,13 +170,13 @@ export class Dataset {
   /** Renames columns: `rename({ old: 'new' })` or `rename('old', 'new')`. */
   rename(mapping: Readonly<Record<string, string>> | string, to?: string): Dataset {
     const pairs: [string, string][] = typeof mapping === 'string' ? [[mapping, to ?? '']] : Object.entries(mapping);
-    for (const [, b] of pairs) if (b === '') throw new InvalidOptionError('rename', 'needs a non-empty new name');
+    for (const [, b] of pairs) if (b === '') throw invalidOption('rename', 'needs a non-empty new name');
     return this.narrow({ op: 'rename', mapping: pairs });
   }
 
   /** The first `n` rows (in partition order). */
   limit(n: number): Dataset {
-    if (!Number.isInteger(n) || n < 0) throw new InvalidOptionError('limit(n)', `n must be a non-negative integer; got ${n}`);
+    if (!Number.isInteger(n) || n < 0) throw invalidOption('limit(n)', `n must be a non-negative integer; got ${n}`);
     return this.derive({ kind: 'limit', id: newNodeId(), input: this.plan, n });
   }
 
@@ -197,12 +195,12 @@ export class Dataset {
    * (ascending), `col('x').desc()` / `.asc()` / `.descNullsFirst()` ..., or `{ column, ascending, nullsFirst }`.
    */
   sort(...keys: (string | SortKey | Expr)[]): Dataset {
-    if (keys.length === 0) throw new InvalidOptionError('sort()', 'needs at least one key');
+    if (keys.length === 0) throw invalidOption('sort()', 'needs at least one key');
     const sortKeys = keys.map((k, i) => {
       const key = toSortKey(k);
       if (key === undefined) {
         const what = k instanceof Expr ? `the expression ${k.toString()} (add it as a column with withColumn, then sort by its name)` : String(k);
-        throw new InvalidOptionError(`sort() key ${i}`, `must be a column name, col(name).asc()/.desc() or { column, ascending?, nullsFirst? }; got ${what}`);
+        throw invalidOption(`sort() key ${i}`, `must be a column name, col(name).asc()/.desc() or { column, ascending?, nullsFirst? }; got ${what}`);
       }
       return key;
     });
@@ -216,14 +214,14 @@ export class Dataset {
 
   /** `n` partitions: by hash of `columns`, or evenly (round robin by slices) without them. */
   repartition(n: number, ...columns: string[]): Dataset {
-    if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError('repartition(n)', `n must be a positive integer; got ${n}`);
+    if (!Number.isInteger(n) || n < 1) throw invalidOption('repartition(n)', `n must be a positive integer; got ${n}`);
     return this.derive({ kind: 'repartition', id: newNodeId(), input: this.plan, n, columns: columns.length > 0 ? columns : null });
   }
 
   /** Bernoulli sample: each row kept with probability `fraction`, reproducibly for a seed. */
   sample(fraction: number, seed = 0): Dataset {
-    if (!(fraction >= 0 && fraction <= 1)) throw new InvalidOptionError('sample(fraction)', `fraction must be between 0 and 1; got ${fraction}`);
-    if (!Number.isInteger(seed)) throw new InvalidOptionError('sample(seed)', `seed must be an integer; got ${seed}`);
+    if (!(fraction >= 0 && fraction <= 1)) throw invalidOption('sample(fraction)', `fraction must be between 0 and 1; got ${fraction}`);
+    if (!Number.isInteger(seed)) throw invalidOption('sample(seed)', `seed must be an integer; got ${seed}`);
     return this.narrow({ op: 'sample', lo: 0, hi: fraction, seed });
   }
 
@@ -234,7 +232,7 @@ export class Dataset {
    */
   randomSplit(weights: readonly number[], seed = 0): Dataset[] {
     if (weights.length === 0 || weights.some((w) => !(w >= 0)) || weights.every((w) => w === 0)) {
-      throw new InvalidOptionError('randomSplit(weights)', 'must be non-negative numbers, not all zero');
+      throw invalidOption('randomSplit(weights)', 'must be non-negative numbers, not all zero');
     }
     const total = weights.reduce((a, b) => a + b, 0);
     let acc = 0;
@@ -266,8 +264,8 @@ export class Dataset {
   approxQuantile(columns: readonly string[], probabilities: readonly number[], relativeError: number): Promise<number[][]>;
   async approxQuantile(columns: string | readonly string[], probabilities: readonly number[], relativeError: number): Promise<number[] | number[][]> {
     const list = typeof columns === 'string' ? [columns] : [...columns];
-    if (list.length === 0) throw new InvalidOptionError('approxQuantile(columns)', 'needs at least one column');
-    if (!Array.isArray(probabilities) || probabilities.length === 0) throw new InvalidOptionError('approxQuantile(probabilities)', 'must be a non-empty list of numbers in [0, 1]');
+    if (list.length === 0) throw invalidOption('approxQuantile(columns)', 'needs at least one column');
+    if (!Array.isArray(probabilities) || probabilities.length === 0) throw invalidOption('approxQuantile(probabilities)', 'must be a non-empty list of numbers in [0, 1]');
     const specs = list.map((c, i) => aggBuilders.approxQuantile(c, probabilities, { relativeError, as: `q${i}` }));
     const row = (await this.agg(...specs).take(1))[0]!;
     const out = list.map((_, i) => (row[`q${i}`] as number[] | null) ?? []);
@@ -276,7 +274,7 @@ export class Dataset {
 
   /** @internal */
   aggregate(keys: readonly string[], aggs: readonly AggSpec[]): Dataset {
-    if (aggs.length === 0) throw new InvalidOptionError('agg()', 'needs at least one aggregate');
+    if (aggs.length === 0) throw invalidOption('agg()', 'needs at least one aggregate');
     const specs = aggs.map((a, i) => aggSpecOf(a, i));
     return this.derive({ kind: 'aggregate', id: newNodeId(), input: this.plan, keys, aggs: specs });
   }
@@ -287,7 +285,7 @@ export class Dataset {
    * side's tasks; otherwise both sides are hash-shuffled into the same number of partitions.
    */
   join(other: Dataset, on: JoinOn, how: JoinType = 'inner'): Dataset {
-    if (!['inner', 'left', 'right', 'full', 'semi', 'anti'].includes(how)) throw new InvalidOptionError('join(how)', `must be inner, left, right, full, semi or anti; got ${String(how)}`);
+    if (!['inner', 'left', 'right', 'full', 'semi', 'anti'].includes(how)) throw invalidOption('join(how)', `must be inner, left, right, full, semi or anti; got ${String(how)}`);
     return this.derive({ kind: 'join', id: newNodeId(), left: this.plan, right: other.plan, on, how });
   }
 
@@ -298,17 +296,17 @@ export class Dataset {
    */
   mapBatches(fn: BatchFunction, options: MapBatchesOptions = {}): Dataset {
     if (fn === null || typeof fn !== 'object' || typeof fn.remote !== 'function') {
-      throw new InvalidOptionError('mapBatches(fn)', `must be a remote function: export const f = remote(function f(t: Table) { ... }) at the top level of a module; got ${typeof fn === 'function' ? `the plain function ${(fn as { name: string }).name || '(anonymous)'}` : String(fn)}`);
+      throw invalidOption('mapBatches(fn)', `must be a remote function: export const f = remote(function f(t: Table) { ... }) at the top level of a module; got ${typeof fn === 'function' ? `the plain function ${(fn as { name: string }).name || '(anonymous)'}` : String(fn)}`);
     }
     const { batchSize, args = [] } = options;
-    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new InvalidOptionError('mapBatches options.batchSize', `must be a positive integer; got ${String(batchSize)}`);
-    if (!Array.isArray(args)) throw new InvalidOptionError('mapBatches options.args', `must be an array of arguments; got ${typeof args}`);
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw invalidOption('mapBatches options.batchSize', `must be a positive integer; got ${String(batchSize)}`);
+    if (!Array.isArray(args)) throw invalidOption('mapBatches options.args', `must be an array of arguments; got ${typeof args}`);
     args.forEach((a, i) => {
       if (a instanceof ObjectRef) return;
       try {
         serialize(a, { label: `mapBatches options.args[${i}]` });
       } catch (err) {
-        throw new InvalidOptionError(`mapBatches options.args[${i}]`, `is not serializable (${(err as Error).message})`, { cause: err });
+        throw invalidOption(`mapBatches options.args[${i}]`, `is not serializable (${(err as Error).message})`, { cause: err });
       }
     });
     return this.derive({ kind: 'mapBatches', id: newNodeId(), input: this.plan, fn, args: [...args], batchSize: batchSize ?? null });
@@ -316,13 +314,13 @@ export class Dataset {
 
   /** One row per element of the list column `column` (Spark explode: null and empty lists give no row). */
   explode(column: string): Dataset {
-    if (typeof column !== 'string' || column === '') throw new InvalidOptionError('explode(column)', `must be a column name; got ${String(column)}`);
+    if (typeof column !== 'string' || column === '') throw invalidOption('explode(column)', `must be a column name; got ${String(column)}`);
     return this.narrow({ op: 'explode', column, outer: false });
   }
 
   /** Like explode, but a null or empty list gives one row with a null element (Spark explode_outer). */
   explodeOuter(column: string): Dataset {
-    if (typeof column !== 'string' || column === '') throw new InvalidOptionError('explodeOuter(column)', `must be a column name; got ${String(column)}`);
+    if (typeof column !== 'string' || column === '') throw invalidOption('explodeOuter(column)', `must be a column name; got ${String(column)}`);
     return this.narrow({ op: 'explode', column, outer: true });
   }
 
@@ -488,7 +486,7 @@ export class Dataset {
   async *iterBatches(options: IterBatchesOptions = {}): AsyncGenerator<arrow.Table, void, undefined> {
     const compiled = compileExecutionOptions(this.execOptions);
     const prefetch = options.prefetch ?? compiled.maxTasksInFlight;
-    if (!Number.isInteger(prefetch) || prefetch < 1) throw new InvalidOptionError('options.prefetch', `must be a positive integer; got ${prefetch}`);
+    if (!Number.isInteger(prefetch) || prefetch < 1) throw invalidOption('options.prefetch', `must be a positive integer; got ${prefetch}`);
     const progress = new Progress(compiled.progress);
     const exec = new Executor(compiled, progress);
     this.lastExec = exec;
@@ -502,21 +500,27 @@ export class Dataset {
   }
 
   private async writeFiles(dir: string, format: 'parquet' | 'csv', options: WriteFilesOptions): Promise<WriteResult> {
-    const path = resolve(dir);
     const mode = options.mode ?? 'error';
-    if (!['error', 'overwrite', 'append'].includes(mode)) throw new InvalidOptionError('options.mode', `must be error, overwrite or append; got ${String(mode)}`);
+    if (!['error', 'overwrite', 'append'].includes(mode)) throw invalidOption('options.mode', `must be error, overwrite or append; got ${String(mode)}`);
     const partitionBy = [...(options.partitionBy ?? [])];
     const schema = await this.schema();
     for (const c of partitionBy) if (!schema.fields.some((f) => f.name === c)) throw new UnknownColumnError(c, schema.fields.map((f) => f.name));
-    if (existsSync(path) && readdirSync(path).length > 0) {
-      if (mode === 'error') throw new InvalidOptionError('options.mode', `is 'error' and ${path} is not empty (pass mode: 'overwrite' or 'append')`);
-      if (mode === 'overwrite') await rm(path, { recursive: true, force: true });
-    }
     const jobId = randomUUID().slice(0, 8);
-    return this.run(async (exec, physical) => {
-      const counts = await writeStage(exec, await exec.build(physical), `write ${format}`, (i, ref) => writeFilesTask.remote(ref, { dir: path, format, partitionBy, partition: i, jobId } satisfies FileWriteSpec));
-      return { rowsWritten: counts.reduce((a, b) => a + b, 0) };
-    });
+    // Checked before any compute; tasks write into a staging folder swapped in only on success.
+    const write = await prepareFileWrite(dir, mode, this.plan, jobId);
+    try {
+      const result = await this.run(async (exec, physical) => {
+        const counts = await writeStage(exec, await exec.build(physical), `write ${format}`, (i, ref) =>
+          writeFilesTask.remote(ref, { dir: write.staging, format, partitionBy, partition: i, jobId } satisfies FileWriteSpec),
+        );
+        return { rowsWritten: counts.reduce((a, b) => a + b, 0) };
+      });
+      await write.commit();
+      return result;
+    } catch (err) {
+      await write.abort();
+      throw err;
+    }
   }
 
   /** Writes Parquet files under `dir` (one per partition, or per partition and `partitionBy` value). */
@@ -664,11 +668,11 @@ export function fromArrow(tables: arrow.Table | readonly arrow.Table[], options:
   let list: arrow.Table[];
   if (tables instanceof arrow.Table) {
     const n = options.numPartitions ?? 1;
-    if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError('options.numPartitions', `must be a positive integer; got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 1) throw invalidOption('options.numPartitions', `must be a positive integer; got ${String(n)}`);
     const size = Math.ceil(tables.numRows / n);
     list = Array.from({ length: n }, (_, i) => tables.slice(Math.min(tables.numRows, i * size), Math.min(tables.numRows, (i + 1) * size)));
   } else list = [...tables];
-  if (list.length === 0) throw new InvalidOptionError('fromArrow(tables)', 'needs at least one table');
+  if (list.length === 0) throw invalidOption('fromArrow(tables)', 'needs at least one table');
   return source({ type: 'arrow', partitions: list });
 }
 
@@ -706,9 +710,9 @@ function checkRowKinds(rows: readonly Record<string, unknown>[]): void {
 
 /** Rows 0..n-1 in an int64 column `id`. */
 export function range(n: number, options: { numPartitions?: number } = {}): Dataset {
-  if (!Number.isInteger(n) || n < 0) throw new InvalidOptionError('range(n)', `n must be a non-negative integer; got ${n}`);
+  if (!Number.isInteger(n) || n < 0) throw invalidOption('range(n)', `n must be a non-negative integer; got ${n}`);
   const p = options.numPartitions ?? 1;
-  if (!Number.isInteger(p) || p < 1) throw new InvalidOptionError('options.numPartitions', `must be a positive integer; got ${String(p)}`);
+  if (!Number.isInteger(p) || p < 1) throw invalidOption('options.numPartitions', `must be a positive integer; got ${String(p)}`);
   return source({ type: 'range', n, numPartitions: p });
 }
 

@@ -1,5 +1,5 @@
 /** Options of Dataset execution, compiled once into a complete validated form. */
-import { InvalidOptionError } from '../errors.js';
+import { invalidOption } from '../errors.js';
 
 /** Spark's default spark.sql.autoBroadcastJoinThreshold. */
 const DEFAULT_BROADCAST_THRESHOLD_BYTES = 10 * 2 ** 20;
@@ -33,14 +33,14 @@ export interface CompiledExecutionOptions {
 }
 
 const positiveInt = (name: string, v: number | undefined): void => {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new InvalidOptionError(`options.${name}`, `must be a positive integer; got ${String(v)}`);
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw invalidOption(`options.${name}`, `must be a positive integer; got ${String(v)}`);
 };
 
 export function compileExecutionOptions(o: ExecutionOptions = {}): CompiledExecutionOptions {
   positiveInt('maxTasksInFlight', o.maxTasksInFlight);
   positiveInt('shufflePartitions', o.shufflePartitions);
   if (o.broadcastThresholdBytes !== undefined && !(Number.isInteger(o.broadcastThresholdBytes) && o.broadcastThresholdBytes >= 0)) {
-    throw new InvalidOptionError('options.broadcastThresholdBytes', `must be a non-negative integer; got ${String(o.broadcastThresholdBytes)}`);
+    throw invalidOption('options.broadcastThresholdBytes', `must be a non-negative integer; got ${String(o.broadcastThresholdBytes)}`);
   }
   positiveInt('memoryBudgetBytes', o.memoryBudgetBytes);
   const env = process.env.SHOAL_PROGRESS;

@@ -7,7 +7,7 @@
  */
 import type * as arrow from 'apache-arrow';
 import type pg from 'pg';
-import { InvalidOptionError, PostgresError, UnknownColumnError } from '../errors.js';
+import { invalidOption, PostgresError, UnknownColumnError } from '../errors.js';
 import { quoteColumn, quoteIdent } from '../io/pg-partition-queries.js';
 import { pgTypeFor } from '../io/pg-writer.js';
 import { connectPostgres } from './sources/postgres-source.js';
@@ -45,10 +45,10 @@ export interface StagedWrite {
 
 export function validateWritePostgres(o: WritePostgresOptions, schema: arrow.Schema): void {
   const mode = o.mode ?? 'append';
-  if (!['append', 'overwrite', 'upsert'].includes(mode)) throw new InvalidOptionError('options.mode', `must be append, overwrite or upsert; got ${String(mode)}`);
-  if (typeof o.table !== 'string' || o.table === '') throw new InvalidOptionError('options.table', 'must name a table');
+  if (!['append', 'overwrite', 'upsert'].includes(mode)) throw invalidOption('options.mode', `must be append, overwrite or upsert; got ${String(mode)}`);
+  if (typeof o.table !== 'string' || o.table === '') throw invalidOption('options.table', 'must name a table');
   const keys = o.keyColumns ?? [];
-  if (mode === 'upsert' && keys.length === 0) throw new InvalidOptionError('options.keyColumns', 'must name at least one column for upsert');
+  if (mode === 'upsert' && keys.length === 0) throw invalidOption('options.keyColumns', 'must name at least one column for upsert');
   const names = schema.fields.map((f) => f.name);
   for (const k of keys) if (!names.includes(k)) throw new UnknownColumnError(k, names);
 }

@@ -15,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import * as arrow from 'apache-arrow';
-import { InvalidOptionError, MalformedRecordError, SourceNotFoundError } from '../errors.js';
+import { invalidOption, MalformedRecordError, SourceNotFoundError } from '../errors.js';
 import { tableFromVectors } from '../kernels/take.js';
 import { type ScalarTypeName, arrowTypeOf, isScalarTypeName, logicalTypeOf } from '../types/logical-type.js';
 import { daysFromCivil } from '../types/temporal.js';
@@ -53,10 +53,7 @@ export function resolveTextSchema(schema: TextSchema): { names: string[]; types:
     const types = schema.fields.map((f) => {
       const t = logicalTypeOf(f.type, f.name);
       if (!isScalarTypeName(t))
-        throw new InvalidOptionError(
-          `schema.${f.name}`,
-          `must be a scalar type (int32, int64, float64, utf8, bool, date, timestamp); got ${String(f.type)}`,
-        );
+        throw invalidOption(`schema.${f.name}`, `must be a scalar type (int32, int64, float64, utf8, bool, date, timestamp); got ${String(f.type)}`);
       return t;
     });
     return { names, types };
@@ -65,7 +62,7 @@ export function resolveTextSchema(schema: TextSchema): { names: string[]; types:
   const types = names.map((n) => {
     const t = schema[n];
     if (!isScalarTypeName(t))
-      throw new InvalidOptionError(`schema.${n}`, `must be one of int32, int64, float64, utf8, bool, date, timestamp; got ${String(t)}`);
+      throw invalidOption(`schema.${n}`, `must be one of int32, int64, float64, utf8, bool, date, timestamp; got ${String(t)}`);
     return t;
   });
   return { names, types };
@@ -441,10 +438,10 @@ function compileCsvOptions(options: CsvReadOptions): CompiledCsvOptions {
   const quote = options.quote ?? '"';
   const mode = options.mode ?? 'permissive';
   if (delimiter.length !== 1)
-    throw new InvalidOptionError('options.delimiter', `must be a single character; got ${JSON.stringify(delimiter)}`);
-  if (quote.length !== 1) throw new InvalidOptionError('options.quote', `must be a single character; got ${JSON.stringify(quote)}`);
+    throw invalidOption('options.delimiter', `must be a single character; got ${JSON.stringify(delimiter)}`);
+  if (quote.length !== 1) throw invalidOption('options.quote', `must be a single character; got ${JSON.stringify(quote)}`);
   if (!['failfast', 'dropMalformed', 'permissive'].includes(mode))
-    throw new InvalidOptionError('options.mode', `must be failfast, dropMalformed or permissive; got ${String(mode)}`);
+    throw invalidOption('options.mode', `must be failfast, dropMalformed or permissive; got ${String(mode)}`);
   return { delimiter, quote, mode, header: options.header ?? true };
 }
 

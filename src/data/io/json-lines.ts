@@ -6,7 +6,7 @@
  * dates/timestamps) and a value of the wrong kind is malformed.
  */
 import * as arrow from 'apache-arrow';
-import { InvalidOptionError, MalformedRecordError } from '../errors.js';
+import { invalidOption, MalformedRecordError } from '../errors.js';
 import { tableFromVectors } from '../kernels/take.js';
 import type { LogicalType, ScalarTypeName } from '../types/logical-type.js';
 import { type ReadMode, type TextSchema, resolveTextSchema } from './csv-reader.js';
@@ -59,7 +59,7 @@ function convert(type: ScalarTypeName, v: unknown): unknown {
 
 export async function readJsonLines(source: Source, options: JsonLinesReadOptions = {}): Promise<arrow.Table> {
   const mode = options.mode ?? 'permissive';
-  if (!['failfast', 'dropMalformed', 'permissive'].includes(mode)) throw new InvalidOptionError('options.mode', `must be failfast, dropMalformed or permissive; got ${String(mode)}`);
+  if (!['failfast', 'dropMalformed', 'permissive'].includes(mode)) throw invalidOption('options.mode', `must be failfast, dropMalformed or permissive; got ${String(mode)}`);
   const { text, name: file } = await readSourceText(source, options.gzip, options.fileName);
   const lines = text.split('\n');
   const objects: (Record<string, unknown> | null)[] = [];

@@ -5,7 +5,7 @@
  * lost). Bounds decide the stride only; they never filter. No LIMIT/OFFSET, so each partition is one
  * index-friendly range scan.
  */
-import { InvalidOptionError } from '../errors.js';
+import { invalidOption } from '../errors.js';
 import { formatTimestamp } from '../types/temporal.js';
 
 export type PartitionBound = number | bigint | Date;
@@ -49,20 +49,20 @@ function literal(v: bigint | number, isDate: boolean): string {
 /** One SQL statement per partition; together they return every row of the source exactly once. */
 export function pgPartitionQueries(options: PgPartitionOptions): string[] {
   const { table, query } = options;
-  if ((table === undefined) === (query === undefined)) throw new InvalidOptionError('options.table/options.query', 'exactly one must be given');
+  if ((table === undefined) === (query === undefined)) throw invalidOption('options.table/options.query', 'exactly one must be given');
   const cols = options.columns === undefined || options.columns.length === 0 ? '*' : options.columns.map(quoteColumn).join(', ');
   const from = table !== undefined ? quoteIdent(table) : `(${query!.trim().replace(/;\s*$/, '')}) AS shoal_partition_source`;
   const base = `SELECT ${cols} FROM ${from}`;
   const requested = options.numPartitions ?? 1;
-  if (!Number.isInteger(requested) || requested < 1) throw new InvalidOptionError('options.numPartitions', `must be a positive integer; got ${requested}`);
+  if (!Number.isInteger(requested) || requested < 1) throw invalidOption('options.numPartitions', `must be a positive integer; got ${requested}`);
   if (options.partitionColumn === undefined) {
-    if (requested > 1) throw new InvalidOptionError('options.partitionColumn', 'is required when numPartitions > 1');
+    if (requested > 1) throw invalidOption('options.partitionColumn', 'is required when numPartitions > 1');
     return [base];
   }
   const { lowerBound, upperBound } = options;
-  if (lowerBound === undefined || upperBound === undefined) throw new InvalidOptionError('options.lowerBound/options.upperBound', 'are required with partitionColumn');
+  if (lowerBound === undefined || upperBound === undefined) throw invalidOption('options.lowerBound/options.upperBound', 'are required with partitionColumn');
   const isDate = lowerBound instanceof Date;
-  if (isDate !== upperBound instanceof Date) throw new InvalidOptionError('options.lowerBound/options.upperBound', 'must both be Dates or both be numbers');
+  if (isDate !== upperBound instanceof Date) throw invalidOption('options.lowerBound/options.upperBound', 'must both be Dates or both be numbers');
   const toNum = (b: PartitionBound): number | bigint => (b instanceof Date ? BigInt(b.getTime()) : b);
   let lo = toNum(lowerBound);
   let hi = toNum(upperBound);
@@ -74,7 +74,7 @@ export function pgPartitionQueries(options: PgPartitionOptions): string[] {
     lo = Number(lo);
     hi = Number(hi);
   }
-  if (lo > hi) throw new InvalidOptionError('options.lowerBound', `must not exceed upperBound; got ${String(lowerBound)} > ${String(upperBound)}`);
+  if (lo > hi) throw invalidOption('options.lowerBound', `must not exceed upperBound; got ${String(lowerBound)} > ${String(upperBound)}`);
   const c = quoteColumn(options.partitionColumn);
   let n = requested;
   if (integral && BigInt(hi) - BigInt(lo) < BigInt(n)) n = Math.max(1, Number(BigInt(hi) - BigInt(lo)));

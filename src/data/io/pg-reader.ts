@@ -10,7 +10,7 @@
 import * as arrow from 'apache-arrow';
 import type { ClientBase, FieldDef, QueryResult } from 'pg';
 import { copyOut } from './pg-copy-out.js';
-import { InvalidOptionError, PostgresError } from '../errors.js';
+import { invalidOption, PostgresError } from '../errors.js';
 import { arrowTypeOf } from '../types/logical-type.js';
 import { BinaryCopyDecoder } from './pg-binary-copy.js';
 import { quoteColumn } from './pg-partition-queries.js';
@@ -67,8 +67,8 @@ function copyStatement(sql: string, casts: readonly (string | null)[]): string {
  */
 export async function* readPostgresBatches(client: ClientBase, sql: string, options: PgReadOptions = {}): AsyncGenerator<arrow.RecordBatch, void, undefined> {
   const fetchSize = options.fetchSize ?? 10_000;
-  if (!Number.isInteger(fetchSize) || fetchSize < 1) throw new InvalidOptionError('options.fetchSize', `must be a positive integer; got ${fetchSize}`);
-  if (options.snapshot !== undefined && !SNAPSHOT_RE.test(options.snapshot)) throw new InvalidOptionError('options.snapshot', `must be a snapshot id from pg_export_snapshot(); got ${JSON.stringify(options.snapshot)}`);
+  if (!Number.isInteger(fetchSize) || fetchSize < 1) throw invalidOption('options.fetchSize', `must be a positive integer; got ${fetchSize}`);
+  if (options.snapshot !== undefined && !SNAPSHOT_RE.test(options.snapshot)) throw invalidOption('options.snapshot', `must be a snapshot id from pg_export_snapshot(); got ${JSON.stringify(options.snapshot)}`);
   const int8 = options.int8As ?? 'int64';
   const source = sql.trim().replace(/;\s*$/, '');
   // One round trip opens the transaction and describes the result; the settings matter only for

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import * as arrow from 'apache-arrow';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { InvalidOptionError, PostgresError, UnknownColumnError, UnsupportedTypeError } from '../errors.js';
+import { invalidOption, PostgresError, UnknownColumnError, UnsupportedTypeError } from '../errors.js';
 import { MS_PER_DAY } from '../types/column.js';
 import { formatDate, formatTimestamp } from '../types/temporal.js';
 import { quoteColumn, quoteIdent } from './pg-partition-queries.js';
@@ -162,11 +162,11 @@ async function copyInto(client: ClientBase, target: string, table: arrow.Table, 
 /** Writes `table` into PostgreSQL (see the module comment for the modes). */
 export async function writePostgresTable(client: ClientBase, table: arrow.Table, options: PgWriteOptions): Promise<PgWriteResult> {
   const mode = options.mode ?? 'append';
-  if (!['append', 'overwrite', 'upsert'].includes(mode)) throw new InvalidOptionError('options.mode', `must be append, overwrite or upsert; got ${String(mode)}`);
+  if (!['append', 'overwrite', 'upsert'].includes(mode)) throw invalidOption('options.mode', `must be append, overwrite or upsert; got ${String(mode)}`);
   const chunkRows = options.chunkRows ?? 5000;
   const keys = options.keyColumns ?? [];
   const names = table.schema.fields.map((f) => f.name);
-  if (mode === 'upsert' && keys.length === 0) throw new InvalidOptionError('options.keyColumns', 'must name at least one column for upsert');
+  if (mode === 'upsert' && keys.length === 0) throw invalidOption('options.keyColumns', 'must name at least one column for upsert');
   for (const k of keys) if (!names.includes(k)) throw new UnknownColumnError(k, names);
   const target = quoteIdent(options.table);
   const columnDefs = table.schema.fields.map((f) => `${quoteColumn(f.name)} ${pgTypeFor(f.type, f.name)}${keys.includes(f.name) ? ' NOT NULL' : ''}`);

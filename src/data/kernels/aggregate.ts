@@ -13,7 +13,7 @@
  * With no keys the result has exactly one row, even for empty input (SQL global aggregate).
  */
 import * as arrow from 'apache-arrow';
-import { InvalidOptionError, SchemaMismatchError } from '../errors.js';
+import { invalidOption, SchemaMismatchError } from '../errors.js';
 import { type Column, columnFromValues, columnFromVector, columnToVector } from '../types/column.js';
 import { compareNumbers, compareValues } from '../types/compare.js';
 import { type LogicalType, arrowTypeOf, isListType, isNumericType, typeToString } from '../types/logical-type.js';
@@ -105,11 +105,11 @@ function sumVector(c: Column, s: Float64Array): arrow.Vector {
 function validateSpecs(keys: readonly string[], aggs: readonly AggSpec[]): void {
   const names = new Set(keys);
   for (const a of aggs) {
-    if (!(a.op in STATE_PARTS)) throw new InvalidOptionError('aggs[].op', `must be one of ${Object.keys(STATE_PARTS).join(', ')}; got ${String(a.op)}`);
-    if (a.column === undefined && a.op !== 'count') throw new InvalidOptionError(`aggs[${aggOutputName(a)}].column`, `is required for ${a.op}`);
+    if (!(a.op in STATE_PARTS)) throw invalidOption('aggs[].op', `must be one of ${Object.keys(STATE_PARTS).join(', ')}; got ${String(a.op)}`);
+    if (a.column === undefined && a.op !== 'count') throw invalidOption(`aggs[${aggOutputName(a)}].column`, `is required for ${a.op}`);
     if (a.op === 'approxQuantile') validateQuantileSpec(a);
     const name = aggOutputName(a);
-    if (names.has(name)) throw new InvalidOptionError('aggs[].as', `must be unique and differ from key names; "${name}" repeats`);
+    if (names.has(name)) throw invalidOption('aggs[].as', `must be unique and differ from key names; "${name}" repeats`);
     names.add(name);
   }
 }
@@ -117,10 +117,10 @@ function validateSpecs(keys: readonly string[], aggs: readonly AggSpec[]): void 
 function validateQuantileSpec(a: AggSpec): void {
   const name = aggOutputName(a);
   const ps = typeof a.probability === 'number' ? [a.probability] : a.probability;
-  if (ps === undefined || !Array.isArray(ps) || ps.length === 0) throw new InvalidOptionError(`${name} probability`, 'is required: a number or a non-empty list of numbers in [0, 1]');
-  for (const p of ps) if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new InvalidOptionError(`${name} probability`, `must be in [0, 1]; got ${String(p)}`);
+  if (ps === undefined || !Array.isArray(ps) || ps.length === 0) throw invalidOption(`${name} probability`, 'is required: a number or a non-empty list of numbers in [0, 1]');
+  for (const p of ps) if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw invalidOption(`${name} probability`, `must be in [0, 1]; got ${String(p)}`);
   const e = a.relativeError ?? DEFAULT_QUANTILE_RELATIVE_ERROR;
-  if (typeof e !== 'number' || !(e >= 0 && e < 1)) throw new InvalidOptionError(`${name} relativeError`, `must be in [0, 1); got ${String(e)}`);
+  if (typeof e !== 'number' || !(e >= 0 && e < 1)) throw invalidOption(`${name} relativeError`, `must be in [0, 1); got ${String(e)}`);
 }
 
 /** Per-group accumulators over float64 arrays, shared by both phases. */
@@ -491,7 +491,7 @@ function stateColumn(table: arrow.Table, spec: AggSpec, part: string): Column {
 export function mergeAggregates(partials: readonly arrow.Table[], keys: readonly string[], aggs: readonly AggSpec[]): arrow.Table {
   validateSpecs(keys, aggs);
   const nonEmpty = partials.filter((p) => p.numRows > 0);
-  if (partials.length === 0) throw new InvalidOptionError('partials', 'must contain at least one state table');
+  if (partials.length === 0) throw invalidOption('partials', 'must contain at least one state table');
   if (nonEmpty.length === 0) return partials[0]!;
   const table = concatTables(nonEmpty);
   const { groups: g, keyVectors } = groupKeys(table, keys);

@@ -4,7 +4,7 @@
  * row's values; the exploded column takes the list's element type and keeps its name.
  */
 import * as arrow from 'apache-arrow';
-import { InvalidOptionError } from '../errors.js';
+import { invalidOption } from '../errors.js';
 import { requireColumn } from './table-util.js';
 import { takeVector, tableFromVectors } from './take.js';
 
@@ -12,7 +12,7 @@ export function explodeTable(table: arrow.Table, column: string, outer: boolean)
   const vec = requireColumn(table, column);
   const type = vec.type as arrow.DataType;
   if (type.typeId !== arrow.Type.List) {
-    throw new InvalidOptionError(`${outer ? 'explodeOuter' : 'explode'}("${column}")`, `needs a list column; "${column}" is ${String(type)}`);
+    throw invalidOption(`${outer ? 'explodeOuter' : 'explode'}("${column}")`, `needs a list column; "${column}" is ${String(type)}`);
   }
   const element = (type as arrow.List).children[0]!;
   const parents: number[] = [];

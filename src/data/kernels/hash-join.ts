@@ -5,7 +5,7 @@
  * outer joins and in anti joins.
  */
 import * as arrow from 'apache-arrow';
-import { InvalidOptionError, SchemaMismatchError } from '../errors.js';
+import { invalidOption, SchemaMismatchError } from '../errors.js';
 import { widen } from '../expr/coerce.js';
 import { commonType } from '../expr/output-type.js';
 import { columnFromVector, columnToVector } from '../types/column.js';
@@ -135,9 +135,9 @@ export function joinColumns(leftNames: readonly string[], rightNames: readonly s
 
 /** Validated join type and key names of both sides. */
 function checkJoin(on: JoinOn, how: JoinType): { leftKeys: readonly string[]; rightKeys: readonly string[] } {
-  if (!JOIN_TYPES.includes(how)) throw new InvalidOptionError('how', `must be one of ${JOIN_TYPES.join(', ')}; got ${String(how)}`);
+  if (!JOIN_TYPES.includes(how)) throw invalidOption('how', `must be one of ${JOIN_TYPES.join(', ')}; got ${String(how)}`);
   const { left: leftKeys, right: rightKeys } = joinKeys(on);
-  if (leftKeys.length === 0 || leftKeys.length !== rightKeys.length) throw new InvalidOptionError('on', 'must name the same non-zero number of key columns on both sides');
+  if (leftKeys.length === 0 || leftKeys.length !== rightKeys.length) throw invalidOption('on', 'must name the same non-zero number of key columns on both sides');
   return { leftKeys, rightKeys };
 }
 

@@ -1,5 +1,5 @@
 import type * as arrow from 'apache-arrow';
-import { InvalidOptionError } from '../errors.js';
+import { invalidOption } from '../errors.js';
 import { hashRows, keyColumns, partitionOfHash } from './row-key.js';
 
 export { partitionOfHash };
@@ -12,8 +12,8 @@ import { takeTable } from './take.js';
  * follows the input.
  */
 export function hashPartition(table: arrow.Table, keyColumnNames: readonly string[], numPartitions: number): arrow.Table[] {
-  if (!Number.isInteger(numPartitions) || numPartitions < 1) throw new InvalidOptionError('numPartitions', `must be a positive integer; got ${numPartitions}`);
-  if (keyColumnNames.length === 0) throw new InvalidOptionError('keyColumns', 'must name at least one column');
+  if (!Number.isInteger(numPartitions) || numPartitions < 1) throw invalidOption('numPartitions', `must be a positive integer; got ${numPartitions}`);
+  if (keyColumnNames.length === 0) throw invalidOption('keyColumns', 'must name at least one column');
   return partitionByHashes(table, hashRows(keyColumns(table, keyColumnNames), table.numRows), numPartitions);
 }
 
@@ -23,7 +23,7 @@ export function hashPartition(table: arrow.Table, keyColumnNames: readonly strin
  */
 export function partitionByHashes(table: arrow.Table, hashes: Uint32Array, numPartitions: number): arrow.Table[] {
   const n = table.numRows;
-  if (hashes.length !== n) throw new InvalidOptionError('hashes', `must have one hash per row (${n}); got ${hashes.length}`);
+  if (hashes.length !== n) throw invalidOption('hashes', `must have one hash per row (${n}); got ${hashes.length}`);
   if (numPartitions === 1) return [table];
   const part = new Int32Array(n);
   const counts = new Int32Array(numPartitions);

@@ -1,5 +1,5 @@
 import type * as arrow from 'apache-arrow';
-import { InvalidOptionError } from '../errors.js';
+import { invalidOption } from '../errors.js';
 import { takeTable } from './take.js';
 
 /** splitmix32-style mix of (seed, row index) to a uniform float in [0, 1). */
@@ -17,8 +17,8 @@ function uniform(seed: number, i: number): number {
  * partition (e.g. seed + partitionIndex) to sample partitions independently.
  */
 export function sampleTable(table: arrow.Table, fraction: number, seed: number): arrow.Table {
-  if (!(fraction >= 0 && fraction <= 1)) throw new InvalidOptionError('fraction', `must be between 0 and 1; got ${fraction}`);
-  if (!Number.isInteger(seed)) throw new InvalidOptionError('seed', `must be an integer; got ${seed}`);
+  if (!(fraction >= 0 && fraction <= 1)) throw invalidOption('fraction', `must be between 0 and 1; got ${fraction}`);
+  if (!Number.isInteger(seed)) throw invalidOption('seed', `must be an integer; got ${seed}`);
   const keep: number[] = [];
   for (let i = 0, iEnd = table.numRows; i < iEnd; i++) if (uniform(seed, i) < fraction) keep.push(i);
   return takeTable(table, Int32Array.from(keep));

@@ -6,7 +6,7 @@ import {
   Field, Float32, List, makeData, makeVector, Struct, Table, tableFromJSON, Utf8, vectorFromArray, type DataType, type Vector,
 } from 'apache-arrow';
 import { free, get, isInitialized, put, type ObjectRef } from '../../core/index.js';
-import { InvalidTrainOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import { encodeIds, labelPositions, lookupIds, materialize, readRawRatingColumns, type RatingsInput, type RawIds } from './als-data.js';
 import { readALSModel, writeALSModel } from './als-model-io.js';
 import type { ColdStartStrategy } from './als-options.js';
@@ -149,7 +149,7 @@ export class ALSModel {
   async transform(input: RatingsInput, options: { coldStartStrategy?: ColdStartStrategy } = {}): Promise<Table> {
     const strategy = options.coldStartStrategy ?? this.params.coldStartStrategy;
     if (strategy !== 'nan' && strategy !== 'drop') {
-      throw new InvalidTrainOptionError('coldStartStrategy', `options.coldStartStrategy must be 'nan' or 'drop' (got ${JSON.stringify(strategy)})`);
+      throw new InvalidOptionError(`options.coldStartStrategy must be 'nan' or 'drop' (got ${JSON.stringify(strategy)})`, { option: 'coldStartStrategy' });
     }
     const m = await materialize(input);
     const table = Array.isArray(m) ? tableFromJSON(m as Record<string, unknown>[]) : (m as Table);
@@ -229,7 +229,7 @@ export class ALSModel {
   }
 
   private async recommend(side: 'users' | 'items', subset: Int32Array | undefined, k: number, exclude: RatingsInput | undefined): Promise<Table> {
-    if (!Number.isInteger(k) || k < 1) throw new InvalidTrainOptionError('k', `k must be a positive integer (got ${String(k)})`);
+    if (!Number.isInteger(k) || k < 1) throw new InvalidOptionError(`k must be a positive integer (got ${String(k)})`, { option: 'k' });
     const excluded = exclude === undefined ? undefined : await this.excludedTargets(side, exclude);
     const rank = this.rank;
     const q = side === 'users' ? this.userFactorMatrix : this.itemFactorMatrix;

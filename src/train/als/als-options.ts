@@ -3,7 +3,7 @@
  * defaults) and the complete, validated form the trainer runs on (`CompiledALSOptions`). Validation
  * happens once, here, with messages that name the option and the rule.
  */
-import { InvalidTrainOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 
 export type ColdStartStrategy = 'nan' | 'drop';
 /**
@@ -102,7 +102,7 @@ const KNOWN = new Set([
 
 function fail(option: string, rule: string, value: unknown): never {
   const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'function' ? 'a function' : String(value);
-  throw new InvalidTrainOptionError(option, `options.${option} ${rule} (got ${shown})`);
+  throw new InvalidOptionError(`options.${option} ${rule} (got ${shown})`, { option: option });
 }
 
 function positiveInt(o: ALSOptions, key: keyof ALSOptions, dflt: number): number {
@@ -129,13 +129,13 @@ function column(o: ALSOptions, key: keyof ALSOptions, dflt: string): string {
   return v;
 }
 
-/** Validates `options` and fills in defaults. Throws InvalidTrainOptionError naming the option. */
+/** Validates `options` and fills in defaults. Throws InvalidOptionError naming the option. */
 export function compileALSOptions(options: ALSOptions = {}): CompiledALSOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidTrainOptionError('options', `ALS options must be an object (got ${options === null ? 'null' : typeof options})`);
+    throw new InvalidOptionError(`ALS options must be an object (got ${options === null ? 'null' : typeof options})`, { option: 'options' });
   }
   for (const k of Object.keys(options)) {
-    if (!KNOWN.has(k)) throw new InvalidTrainOptionError(k, `options.${k} is not an ALS option (known: ${[...KNOWN].join(', ')})`);
+    if (!KNOWN.has(k)) throw new InvalidOptionError(`options.${k} is not an ALS option (known: ${[...KNOWN].join(', ')})`, { option: k });
   }
   const coldStartStrategy = options.coldStartStrategy ?? 'nan';
   if (coldStartStrategy !== 'nan' && coldStartStrategy !== 'drop') fail('coldStartStrategy', "must be 'nan' or 'drop'", coldStartStrategy);

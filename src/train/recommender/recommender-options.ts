@@ -1,5 +1,5 @@
 /** `NeuralRecommender` options, compiled once at the boundary into a complete validated form. */
-import { InvalidTrainOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { EpochEvent } from '../tfjs/index.js';
 import { buildTwoTowerModel, type TwoTowerBuilder } from './two-tower.js';
 
@@ -69,50 +69,50 @@ const KEYS = new Set(['embeddingDim', 'hiddenUnits', 'itemIdEmbedding', 'itemIdD
 function int(o: NeuralRecommenderOptions, key: keyof NeuralRecommenderOptions, min: number, dflt: number): number {
   const v = o[key];
   if (v === undefined) return dflt;
-  if (!(Number.isInteger(v) && (v as number) >= min)) throw new InvalidTrainOptionError(key, `options.${key} must be an integer ≥ ${min} (got ${String(v)})`);
+  if (!(Number.isInteger(v) && (v as number) >= min)) throw new InvalidOptionError(`options.${key} must be an integer ≥ ${min} (got ${String(v)})`, { option: key });
   return v as number;
 }
 
 function name(o: NeuralRecommenderOptions, key: 'userCol' | 'itemCol' | 'featuresCol', dflt: string): string {
   const v = o[key];
   if (v === undefined) return dflt;
-  if (typeof v !== 'string' || v.length === 0) throw new InvalidTrainOptionError(key, `options.${key} must be a non-empty column name`);
+  if (typeof v !== 'string' || v.length === 0) throw new InvalidOptionError(`options.${key} must be a non-empty column name`, { option: key });
   return v;
 }
 
 export function compileNeuralRecommenderOptions(o: NeuralRecommenderOptions = {}): CompiledNeuralRecommenderOptions {
-  if (typeof o !== 'object' || o === null) throw new InvalidTrainOptionError('options', 'NeuralRecommender needs an options object');
-  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new InvalidTrainOptionError(k, `options has an unknown key '${k}' (known: ${[...KEYS].join(', ')})`);
+  if (typeof o !== 'object' || o === null) throw new InvalidOptionError('NeuralRecommender needs an options object', { option: 'options' });
+  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new InvalidOptionError(`options has an unknown key '${k}' (known: ${[...KEYS].join(', ')})`, { option: k });
   const hiddenUnits = o.hiddenUnits === undefined ? [64] : [...o.hiddenUnits];
   if (!Array.isArray(o.hiddenUnits ?? []) || !hiddenUnits.every((u) => Number.isInteger(u) && u >= 1)) {
-    throw new InvalidTrainOptionError('hiddenUnits', `options.hiddenUnits must be an array of positive integers (got ${JSON.stringify(o.hiddenUnits)})`);
+    throw new InvalidOptionError(`options.hiddenUnits must be an array of positive integers (got ${JSON.stringify(o.hiddenUnits)})`, { option: 'hiddenUnits' });
   }
   const dropout = o.itemIdDropout ?? 0.25;
   if (!(typeof dropout === 'number' && dropout >= 0 && dropout <= 1)) {
-    throw new InvalidTrainOptionError('itemIdDropout', `options.itemIdDropout must be a number in [0, 1] (got ${String(o.itemIdDropout)})`);
+    throw new InvalidOptionError(`options.itemIdDropout must be a number in [0, 1] (got ${String(o.itemIdDropout)})`, { option: 'itemIdDropout' });
   }
   const lr = o.learningRate ?? 0.005;
-  if (!(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) throw new InvalidTrainOptionError('learningRate', `options.learningRate must be a positive number (got ${String(lr)})`);
+  if (!(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) throw new InvalidOptionError(`options.learningRate must be a positive number (got ${String(lr)})`, { option: 'learningRate' });
   if (o.itemIdEmbedding !== undefined && typeof o.itemIdEmbedding !== 'boolean') {
-    throw new InvalidTrainOptionError('itemIdEmbedding', `options.itemIdEmbedding must be a boolean (got ${String(o.itemIdEmbedding)})`);
+    throw new InvalidOptionError(`options.itemIdEmbedding must be a boolean (got ${String(o.itemIdEmbedding)})`, { option: 'itemIdEmbedding' });
   }
   if (o.resampleNegatives !== undefined && typeof o.resampleNegatives !== 'boolean') {
-    throw new InvalidTrainOptionError('resampleNegatives', `options.resampleNegatives must be a boolean (got ${String(o.resampleNegatives)})`);
+    throw new InvalidOptionError(`options.resampleNegatives must be a boolean (got ${String(o.resampleNegatives)})`, { option: 'resampleNegatives' });
   }
   let featureCols: string[] | undefined;
   if (o.featureCols !== undefined) {
     if (!Array.isArray(o.featureCols) || o.featureCols.length === 0 || !o.featureCols.every((c) => typeof c === 'string' && c.length > 0)) {
-      throw new InvalidTrainOptionError('featureCols', 'options.featureCols must be a non-empty array of column names');
+      throw new InvalidOptionError('options.featureCols must be a non-empty array of column names', { option: 'featureCols' });
     }
     featureCols = [...o.featureCols];
   }
   if (o.buildModel !== undefined && typeof o.buildModel !== 'function') {
-    throw new InvalidTrainOptionError('buildModel', 'options.buildModel must be a function (tf, spec) => tf.LayersModel');
+    throw new InvalidOptionError('options.buildModel must be a function (tf, spec) => tf.LayersModel', { option: 'buildModel' });
   }
   const numWorkers = int(o, 'numWorkers', 1, 1);
   const batchSize = int(o, 'batchSize', 1, 512);
   if (batchSize % numWorkers !== 0) {
-    throw new InvalidTrainOptionError('batchSize', `options.batchSize (${batchSize}) must be a multiple of options.numWorkers (${numWorkers}): it is the global batch, split evenly`);
+    throw new InvalidOptionError(`options.batchSize (${batchSize}) must be a multiple of options.numWorkers (${numWorkers}): it is the global batch, split evenly`, { option: 'batchSize' });
   }
   return {
     embeddingDim: int(o, 'embeddingDim', 1, 32), hiddenUnits, itemIdEmbedding: o.itemIdEmbedding ?? true, itemIdDropout: dropout,

@@ -1,7 +1,7 @@
 /** `Trainer` options, compiled once at the boundary into a complete validated form. */
 import type { RemoteFunction } from '../../core/index.js';
 import type { ArrowConvertible } from '../als/als-data.js';
-import { InvalidTrainOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { Table } from 'apache-arrow';
 
 /** What `model.toJSON(null, false)` of a tf.LayersModel returns (an object or its JSON string). */
@@ -145,37 +145,37 @@ const KEYS = new Set(['model', 'loss', 'optimizer', 'dataset', 'epochDataset', '
 
 function int(v: unknown, key: string, min: number): void {
   if (v !== undefined && !(Number.isInteger(v) && (v as number) >= min)) {
-    throw new InvalidTrainOptionError(key, `options.${key} must be an integer ≥ ${min} (got ${String(v)})`);
+    throw new InvalidOptionError(`options.${key} must be an integer ≥ ${min} (got ${String(v)})`, { option: key });
   }
 }
 
 function columns(v: unknown, key: string): string[] {
   if (!Array.isArray(v) || v.length === 0 || !v.every((c) => typeof c === 'string' && c.length > 0)) {
-    throw new InvalidTrainOptionError(key, `options.${key} must be a non-empty array of column names`);
+    throw new InvalidOptionError(`options.${key} must be a non-empty array of column names`, { option: key });
   }
   return [...(v as string[])];
 }
 
 export function compileTrainerOptions(o: TrainerOptions): CompiledTrainerOptions {
-  if (typeof o !== 'object' || o === null) throw new InvalidTrainOptionError('options', 'Trainer needs an options object');
-  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new InvalidTrainOptionError(k, `options has an unknown key '${k}' (known: ${[...KEYS].join(', ')})`);
+  if (typeof o !== 'object' || o === null) throw new InvalidOptionError('Trainer needs an options object', { option: 'options' });
+  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new InvalidOptionError(`options has an unknown key '${k}' (known: ${[...KEYS].join(', ')})`, { option: k });
   const m = o.model as unknown;
   const isBuilder = typeof m === 'object' && m !== null && typeof (m as { remote?: unknown }).remote === 'function';
   if (!isBuilder && typeof m !== 'string' && (typeof m !== 'object' || m === null)) {
-    throw new InvalidTrainOptionError('model', 'options.model must be a remote function made with remote() that returns model.toJSON(null, false), or that JSON');
+    throw new InvalidOptionError('options.model must be a remote function made with remote() that returns model.toJSON(null, false), or that JSON', { option: 'model' });
   }
-  if (o.loss !== undefined && !LOSSES.includes(o.loss)) throw new InvalidTrainOptionError('loss', `options.loss must be one of ${LOSSES.join(', ')} (got ${String(o.loss)})`);
+  if (o.loss !== undefined && !LOSSES.includes(o.loss)) throw new InvalidOptionError(`options.loss must be one of ${LOSSES.join(', ')} (got ${String(o.loss)})`, { option: 'loss' });
   const opt = o.optimizer ?? { type: 'adam' };
   if (!['sgd', 'momentum', 'adam', 'rmsprop'].includes(opt.type)) {
-    throw new InvalidTrainOptionError('optimizer', `options.optimizer.type must be 'sgd', 'momentum', 'adam' or 'rmsprop' (got ${String(opt.type)})`);
+    throw new InvalidOptionError(`options.optimizer.type must be 'sgd', 'momentum', 'adam' or 'rmsprop' (got ${String(opt.type)})`, { option: 'optimizer' });
   }
   const lr = opt.learningRate ?? 0.01;
-  if (!(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) throw new InvalidTrainOptionError('optimizer', `options.optimizer.learningRate must be a positive number (got ${String(lr)})`);
+  if (!(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) throw new InvalidOptionError(`options.optimizer.learningRate must be a positive number (got ${String(lr)})`, { option: 'optimizer' });
   if (o.dataset === undefined || o.dataset === null || typeof o.dataset !== 'object') {
-    throw new InvalidTrainOptionError('dataset', 'options.dataset must be an Arrow table, a Dataset, or an object with toArrow() or iterBatches()');
+    throw new InvalidOptionError('options.dataset must be an Arrow table, a Dataset, or an object with toArrow() or iterBatches()', { option: 'dataset' });
   }
   if (o.epochDataset !== undefined && typeof o.epochDataset !== 'function') {
-    throw new InvalidTrainOptionError('epochDataset', 'options.epochDataset must be a function (epoch) => the data of that epoch');
+    throw new InvalidOptionError('options.epochDataset must be a function (epoch) => the data of that epoch', { option: 'epochDataset' });
   }
   int(o.numWorkers, 'numWorkers', 1);
   int(o.batchSize, 'batchSize', 1);
@@ -185,21 +185,21 @@ export function compileTrainerOptions(o: TrainerOptions): CompiledTrainerOptions
   int(o.maxFailures, 'maxFailures', 0);
   int(o.seed, 'seed', 0);
   if (o.cpusPerWorker !== undefined && !(typeof o.cpusPerWorker === 'number' && o.cpusPerWorker > 0)) {
-    throw new InvalidTrainOptionError('cpusPerWorker', `options.cpusPerWorker must be a positive number (got ${String(o.cpusPerWorker)})`);
+    throw new InvalidOptionError(`options.cpusPerWorker must be a positive number (got ${String(o.cpusPerWorker)})`, { option: 'cpusPerWorker' });
   }
   const numWorkers = o.numWorkers ?? 2;
   if (o.allreduce !== undefined && !['ring', 'butterfly', 'auto'].includes(o.allreduce)) {
-    throw new InvalidTrainOptionError('allreduce', `options.allreduce must be 'ring', 'butterfly' or 'auto' (got ${String(o.allreduce)})`);
+    throw new InvalidOptionError(`options.allreduce must be 'ring', 'butterfly' or 'auto' (got ${String(o.allreduce)})`, { option: 'allreduce' });
   }
   if (o.allreduce === 'butterfly' && (numWorkers & (numWorkers - 1)) !== 0) {
-    throw new InvalidTrainOptionError('allreduce', `options.allreduce 'butterfly' needs a power-of-two options.numWorkers (got ${numWorkers})`);
+    throw new InvalidOptionError(`options.allreduce 'butterfly' needs a power-of-two options.numWorkers (got ${numWorkers})`, { option: 'allreduce' });
   }
   if (o.allreduceTransport !== undefined && !['auto', 'actor-calls'].includes(o.allreduceTransport)) {
-    throw new InvalidTrainOptionError('allreduceTransport', `options.allreduceTransport must be 'auto' or 'actor-calls' (got ${String(o.allreduceTransport)})`);
+    throw new InvalidOptionError(`options.allreduceTransport must be 'auto' or 'actor-calls' (got ${String(o.allreduceTransport)})`, { option: 'allreduceTransport' });
   }
   const batchSize = o.batchSize ?? 32;
   if (batchSize % numWorkers !== 0) {
-    throw new InvalidTrainOptionError('batchSize', `options.batchSize (${batchSize}) must be a multiple of options.numWorkers (${numWorkers}): it is the global batch, split evenly`);
+    throw new InvalidOptionError(`options.batchSize (${batchSize}) must be a multiple of options.numWorkers (${numWorkers}): it is the global batch, split evenly`, { option: 'batchSize' });
   }
   return {
     model: o.model, loss: o.loss ?? 'meanSquaredError',

@@ -3,7 +3,7 @@
  * tried), `choice` (one value drawn per sample), `uniform`, `loguniform`, `randint`. Turning a space
  * into trial configs is deterministic for a seed, so a search can be repeated.
  */
-import { InvalidTrainOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 
 /** Every value is tried, crossed with every other grid dimension (Ray's `grid_search`). */
 export interface GridDomain<T = unknown> {
@@ -42,16 +42,16 @@ export type TrialConfig = Record<string, unknown>;
 const DOMAIN_KINDS = new Set(['grid', 'choice', 'uniform', 'loguniform', 'randint']);
 
 export function grid<T>(values: readonly T[]): GridDomain<T> {
-  if (!Array.isArray(values) || values.length === 0) throw new InvalidTrainOptionError('grid', 'grid() needs a non-empty array of values');
+  if (!Array.isArray(values) || values.length === 0) throw new InvalidOptionError('grid() needs a non-empty array of values', { option: 'grid' });
   return { kind: 'grid', values: [...values] };
 }
 export function choice<T>(values: readonly T[]): ChoiceDomain<T> {
-  if (!Array.isArray(values) || values.length === 0) throw new InvalidTrainOptionError('choice', 'choice() needs a non-empty array of values');
+  if (!Array.isArray(values) || values.length === 0) throw new InvalidOptionError('choice() needs a non-empty array of values', { option: 'choice' });
   return { kind: 'choice', values: [...values] };
 }
 function range(kind: 'uniform' | 'loguniform' | 'randint', low: number, high: number): void {
   if (!Number.isFinite(low) || !Number.isFinite(high) || !(low < high)) {
-    throw new InvalidTrainOptionError(kind, `${kind}(low, high) needs finite numbers with low < high (got ${low}, ${high})`);
+    throw new InvalidOptionError(`${kind}(low, high) needs finite numbers with low < high (got ${low}, ${high})`, { option: kind });
   }
 }
 export function uniform(low: number, high: number): UniformDomain {
@@ -60,12 +60,12 @@ export function uniform(low: number, high: number): UniformDomain {
 }
 export function loguniform(low: number, high: number): LogUniformDomain {
   range('loguniform', low, high);
-  if (low <= 0) throw new InvalidTrainOptionError('loguniform', `loguniform(low, high) needs low > 0 (got ${low})`);
+  if (low <= 0) throw new InvalidOptionError(`loguniform(low, high) needs low > 0 (got ${low})`, { option: 'loguniform' });
   return { kind: 'loguniform', low, high };
 }
 export function randint(low: number, high: number): RandIntDomain {
   range('randint', low, high);
-  if (!Number.isInteger(low) || !Number.isInteger(high)) throw new InvalidTrainOptionError('randint', `randint(low, high) needs integers (got ${low}, ${high})`);
+  if (!Number.isInteger(low) || !Number.isInteger(high)) throw new InvalidOptionError(`randint(low, high) needs integers (got ${low}, ${high})`, { option: 'randint' });
   return { kind: 'randint', low, high };
 }
 

@@ -1,5 +1,5 @@
 /** `tune()` options, compiled once at the boundary into a complete validated form. */
-import { InvalidTrainOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { SearchSpace } from './search-space.js';
 
 export interface TuneOptions {
@@ -52,30 +52,30 @@ const KEYS = new Set(['searchSpace', 'metric', 'mode', 'numSamples', 'searchAlg'
 
 function positiveInt(v: unknown, key: string): void {
   if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1)) {
-    throw new InvalidTrainOptionError(key, `options.${key} must be a positive integer (got ${String(v)})`);
+    throw new InvalidOptionError(`options.${key} must be a positive integer (got ${String(v)})`, { option: key });
   }
 }
 
 export function compileTuneOptions(o: TuneOptions): CompiledTuneOptions {
-  if (typeof o !== 'object' || o === null) throw new InvalidTrainOptionError('options', 'tune() needs an options object');
-  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new InvalidTrainOptionError(k, `options has an unknown key '${k}' (known: ${[...KEYS].join(', ')})`);
-  if (typeof o.searchSpace !== 'object' || o.searchSpace === null) throw new InvalidTrainOptionError('searchSpace', 'options.searchSpace must be an object of name → domain or constant');
-  if (typeof o.metric !== 'string' || o.metric.length === 0) throw new InvalidTrainOptionError('metric', 'options.metric must be a non-empty string');
-  if (o.mode !== undefined && o.mode !== 'min' && o.mode !== 'max') throw new InvalidTrainOptionError('mode', `options.mode must be 'min' or 'max' (got ${String(o.mode)})`);
-  if (o.searchAlg !== undefined && o.searchAlg !== 'grid' && o.searchAlg !== 'random') throw new InvalidTrainOptionError('searchAlg', `options.searchAlg must be 'grid' or 'random' (got ${String(o.searchAlg)})`);
-  if (o.scheduler !== undefined && o.scheduler !== 'fifo' && o.scheduler !== 'asha') throw new InvalidTrainOptionError('scheduler', `options.scheduler must be 'fifo' or 'asha' (got ${String(o.scheduler)})`);
+  if (typeof o !== 'object' || o === null) throw new InvalidOptionError('tune() needs an options object', { option: 'options' });
+  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new InvalidOptionError(`options has an unknown key '${k}' (known: ${[...KEYS].join(', ')})`, { option: k });
+  if (typeof o.searchSpace !== 'object' || o.searchSpace === null) throw new InvalidOptionError('options.searchSpace must be an object of name → domain or constant', { option: 'searchSpace' });
+  if (typeof o.metric !== 'string' || o.metric.length === 0) throw new InvalidOptionError('options.metric must be a non-empty string', { option: 'metric' });
+  if (o.mode !== undefined && o.mode !== 'min' && o.mode !== 'max') throw new InvalidOptionError(`options.mode must be 'min' or 'max' (got ${String(o.mode)})`, { option: 'mode' });
+  if (o.searchAlg !== undefined && o.searchAlg !== 'grid' && o.searchAlg !== 'random') throw new InvalidOptionError(`options.searchAlg must be 'grid' or 'random' (got ${String(o.searchAlg)})`, { option: 'searchAlg' });
+  if (o.scheduler !== undefined && o.scheduler !== 'fifo' && o.scheduler !== 'asha') throw new InvalidOptionError(`options.scheduler must be 'fifo' or 'asha' (got ${String(o.scheduler)})`, { option: 'scheduler' });
   for (const k of ['numSamples', 'gracePeriod', 'maxT', 'maxConcurrentTrials'] as const) positiveInt(o[k], k);
   if (o.reductionFactor !== undefined && !(typeof o.reductionFactor === 'number' && o.reductionFactor > 1)) {
-    throw new InvalidTrainOptionError('reductionFactor', `options.reductionFactor must be a number > 1 (got ${String(o.reductionFactor)})`);
+    throw new InvalidOptionError(`options.reductionFactor must be a number > 1 (got ${String(o.reductionFactor)})`, { option: 'reductionFactor' });
   }
-  if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new InvalidTrainOptionError('seed', `options.seed must be an integer (got ${String(o.seed)})`);
+  if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new InvalidOptionError(`options.seed must be an integer (got ${String(o.seed)})`, { option: 'seed' });
   const r = o.resourcesPerTrial ?? {};
   if (r.numCpus !== undefined && !(typeof r.numCpus === 'number' && r.numCpus >= 0)) {
-    throw new InvalidTrainOptionError('resourcesPerTrial', `options.resourcesPerTrial.numCpus must be a non-negative number (got ${String(r.numCpus)})`);
+    throw new InvalidOptionError(`options.resourcesPerTrial.numCpus must be a non-negative number (got ${String(r.numCpus)})`, { option: 'resourcesPerTrial' });
   }
   const gracePeriod = o.gracePeriod ?? 1;
   const maxT = o.maxT ?? 100;
-  if (o.scheduler === 'asha' && gracePeriod > maxT) throw new InvalidTrainOptionError('gracePeriod', `options.gracePeriod (${gracePeriod}) must not exceed options.maxT (${maxT})`);
+  if (o.scheduler === 'asha' && gracePeriod > maxT) throw new InvalidOptionError(`options.gracePeriod (${gracePeriod}) must not exceed options.maxT (${maxT})`, { option: 'gracePeriod' });
   return {
     searchSpace: o.searchSpace, metric: o.metric, mode: o.mode ?? 'min', numSamples: o.numSamples ?? 1, searchAlg: o.searchAlg ?? 'grid',
     scheduler: o.scheduler ?? 'fifo', gracePeriod, reductionFactor: o.reductionFactor ?? 4, maxT,

@@ -11,7 +11,7 @@ import {
   clusterStatus, get, isInitialized, kill, NotInitializedError,
   type ActorClass, type ActorHandle, type RemoteFunction,
 } from '../../core/index.js';
-import { InvalidTrainOptionError, TuneError } from '../errors.js';
+import { InvalidOptionError, TuneError } from '../errors.js';
 import { generateConfigs, type TrialConfig } from './search-space.js';
 import { AshaScheduler, FifoScheduler, type TrialScheduler } from './trial-scheduler-policy.js';
 import { compileTuneOptions, type TuneOptions } from './tune-options.js';
@@ -76,10 +76,10 @@ export async function tune<C extends object = TrialConfig>(trainable: Trainable<
   const isTask = typeof trainable === 'object' && trainable !== null && 'task' in trainable && trainable.task !== undefined;
   const isActor = typeof trainable === 'object' && trainable !== null && 'actor' in trainable && trainable.actor !== undefined;
   if (!isTask && !isActor) {
-    throw new InvalidTrainOptionError('trainable', 'tune() takes { task: remote(fn) } (a remote function config → metrics) or { actor: actor(Class) } (a class constructed with the config whose step() returns metrics)');
+    throw new InvalidOptionError('tune() takes { task: remote(fn) } (a remote function config → metrics) or { actor: actor(Class) } (a class constructed with the config whose step() returns metrics)', { option: 'trainable' });
   }
   if (isTask && o.scheduler === 'asha') {
-    throw new InvalidTrainOptionError('scheduler', "options.scheduler 'asha' needs intermediate results: pass a step trainable ({ actor }) instead of a task");
+    throw new InvalidOptionError("options.scheduler 'asha' needs intermediate results: pass a step trainable ({ actor }) instead of a task", { option: 'scheduler' });
   }
   const configs = generateConfigs(o.searchSpace, o.searchAlg, o.numSamples, o.seed);
   let concurrency = o.maxConcurrentTrials;

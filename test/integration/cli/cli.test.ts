@@ -144,6 +144,14 @@ describe('shoal command with a cluster', () => {
     expect(r.stdout).toMatch(new RegExp(`job ${squareJob} SUCCEEDED`));
   });
 
+  it('submit runs a job whose remote functions live in a module of their own, as `node main.js` would', async () => {
+    const r = await home.run(['submit', '--', 'node', 'test/fixtures/cli/split-job/main.ts', '4']);
+    expect(r.stdout).not.toContain('RemoteDefinitionError');
+    expect(r.stdout).toContain('cubes: 0,1,8,27');
+    expect(r.stdout).toContain('tally: 36');
+    expect(r.code).toBe(0);
+  });
+
   it('jobs lists the job and logs prints its output', async () => {
     const jobs = await home.run(['jobs']);
     expect(jobs.code).toBe(0);

@@ -32,21 +32,30 @@ describe('object store', () => {
     expect(sums).toEqual(Array.from({ length: 8 }, (_, i) => n * (i + 1)));
   });
 
-  it('frees an object in the worker store when the driver drops its last reference', async () => {
+  it('frees an object in the worker store when the driver drops its last reference, and only that one', async () => {
     const gc = (globalThis as { gc?: () => void }).gc;
     expect(gc, 'vitest runs test files with --expose-gc').toBeTypeOf('function');
-    const before = (await storeUsage())!.objects;
+    // Start from an empty store (the previous test's objects are unreferenced once collected), so a
+    // drop in the count cannot come from some other object being freed meanwhile.
+    await waitFor('an empty store', async () => {
+      gc!();
+      return (await storeUsage())!.objects === 0 ? true : undefined;
+    }, 15_000, 300);
+    const kept = filled.remote((4 * MB) / 8, 3); // still referenced below: must survive
     await (async () => {
       const big = filled.remote((8 * MB) / 8, 7);
       expect(await get(total.remote(big))).toBe(7 * MB);
     })();
-    await waitFor('the object to be in the store', async () => ((await storeUsage())!.objects > before ? true : undefined));
-    // The ref is out of scope: collect it, and the FinalizationRegistry releases it at the head.
-    const freed = await waitFor('the store to drop the object', async () => {
+    await waitFor('both objects in the store', async () => ((await storeUsage())!.objects === 2 ? true : undefined));
+    // `big` is out of scope: collect it, and the FinalizationRegistry releases it at the head.
+    const freed = await waitFor('the store to drop the unreferenced object', async () => {
       gc!();
-      const u = await storeUsage();
-      return u!.objects <= before ? u : undefined;
+      const u = (await storeUsage())!;
+      return u.objects === 1 ? u : undefined;
     }, 15_000, 300);
-    expect(freed.objects).toBeLessThanOrEqual(before);
+    // What is left is the 4 MB object still referenced, not the 8 MB one; and it still reads back.
+    expect(freed.objectStoreBytes + freed.spilledBytes).toBeGreaterThanOrEqual(4 * MB);
+    expect(freed.objectStoreBytes + freed.spilledBytes).toBeLessThan(8 * MB);
+    expect(await get(total.remote(kept))).toBe(1.5 * MB);
   });
 });

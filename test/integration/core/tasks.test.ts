@@ -5,15 +5,22 @@
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancel, free, get, GetTimeoutError, ObjectFreedError, ObjectRef, put, TaskCancelledError, wait } from 'shoal';
-import { TestCluster } from '../../harness/test-cluster.js';
-import { add, describeArgs, doubleColumn, echo, lengthOf, makeArray, needsCustom, scaleArray, sleepy, spin, square } from '../../fixtures/core/index.js';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestCluster, waitFor } from '../../harness/test-cluster.js';
+import { add, blockUntil, describeArgs, doubleColumn, echo, lengthOf, makeArray, markThenSpin, needsCustom, rendezvous, scaleArray, sleepy, square } from '../../fixtures/core/index.js';
 
 let tc: TestCluster;
+let dir: string;
 beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shoal-tasks-'));
   tc = await TestCluster.start({ numWorkers: 1, numCpus: 2 });
 });
 afterAll(async () => {
   await tc?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('results', () => {
@@ -26,10 +33,10 @@ describe('results', () => {
     expect(await get(refs)).toEqual(Array.from({ length: 200 }, (_, i) => i * i));
   });
 
-  it('overlaps slow tasks on the worker CPUs', async () => {
-    const started = Date.now();
-    await get([sleepy.remote(800, 1), sleepy.remote(800, 2)]);
-    expect(Date.now() - started).toBeLessThan(1500);
+  it('overlaps slow tasks on the worker CPUs (two tasks see each other running)', async () => {
+    // Each writes its file and waits for the other's: run one after the other, the first never sees it.
+    const [a, b] = [join(dir, 'overlap-a'), join(dir, 'overlap-b')];
+    expect(await get([rendezvous.remote(a, b, 20_000), rendezvous.remote(b, a, 20_000)])).toEqual([true, true]);
   });
 
   it('keeps Map, Set, Date, BigInt and nested structures', async () => {
@@ -103,13 +110,15 @@ describe('wait and get timeouts', () => {
   });
 
   it('wait with a timeout returns what is ready when it expires', async () => {
-    const slow = sleepy.remote(5_000, 'slow');
-    const started = Date.now();
+    // The task finishes only when the test releases it, after wait() returned: wait() cannot have
+    // waited for the task, only for its timeout.
+    const release = join(dir, 'wait-timeout-release');
+    const slow = blockUntil.remote(release, 'slow');
     const { ready, notReady } = await wait([slow], { numReturns: 1, timeoutMs: 300 });
-    expect(Date.now() - started).toBeLessThan(2_000);
     expect(ready).toEqual([]);
     expect(notReady).toEqual([slow]);
-    cancel(slow);
+    await writeFile(release, '');
+    expect(await get(slow)).toBe('slow');
   });
 
   it('get with a timeout throws GetTimeoutError', async () => {
@@ -166,12 +175,13 @@ describe('put and get', () => {
 
 describe('cancel', () => {
   it('cancels a running busy task: get() throws TaskCancelledError and the worker goes on', async () => {
-    const ref = spin.remote(30_000);
-    await new Promise((r) => setTimeout(r, 500)); // let it start
+    const marker = join(dir, 'cancel-started');
+    const ref = markThenSpin.remote(marker, 30_000);
+    await waitFor('the task to start (its marker file)', () => existsSync(marker), 20_000, 50);
     cancel(ref);
     const err = await get(ref, { timeoutMs: 5_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskCancelledError);
-    expect((err as TaskCancelledError).taskName).toBe('spin');
+    expect((err as TaskCancelledError).taskName).toBe('markThenSpin');
     expect(await get(add.remote(1, 2), { timeoutMs: 10_000 })).toBe(3);
   });
 

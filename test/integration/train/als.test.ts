@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DataType, Dictionary, Float32, Int32, Table, tableFromArrays, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ALS, ALSModel, InvalidIdError, InvalidTrainingDataError, InvalidTrainOptionError, ModelFormatError, referenceALS, TrainError,
+  ALS, ALSModel, InvalidIdError, InvalidTrainingDataError, InvalidOptionError, ModelFormatError, referenceALS, TrainError,
   type ALSOptions,
 } from 'shoal/train';
 import { leaveLastOut, loadReviews } from '../../../bench/suites/als-albany.js';
@@ -371,7 +371,7 @@ describe('string ids are indexed automatically', () => {
 
 describe('bad input gives typed errors', () => {
   it('negative rank', () => {
-    expect(() => new ALS({ rank: -3 })).toThrow(InvalidTrainOptionError);
+    expect(() => new ALS({ rank: -3 })).toThrow(InvalidOptionError);
     expect(() => new ALS({ rank: -3 })).toThrow('options.rank must be a positive integer (got -3)');
   });
   it('rank 0', () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kill } from 'shoal';
-import { InvalidTrainingDataError, InvalidTrainOptionError, ModelBuildError, Trainer, trainLocal, type TrainerOptions } from 'shoal/train';
+import { InvalidTrainingDataError, InvalidOptionError, ModelBuildError, Trainer, trainLocal, type TrainerOptions } from 'shoal/train';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { buildBroken, buildMlp } from '../../fixtures/train/index.js';
 
@@ -141,7 +141,7 @@ describe('Trainer', () => {
     await expect(new Trainer(base({ model: buildBroken })).fit()).rejects.toThrow(/buildBroken.*no model today/);
     await expect(new Trainer(base({ dataset: regression(1, 5), batchSize: 2 })).fit()).rejects.toThrow(InvalidTrainingDataError);
     expect(() => new Trainer(base({ batchSize: 33 }))).toThrow('options.batchSize (33) must be a multiple of options.numWorkers (2)');
-    expect(() => new Trainer(base({ numWorkers: 0 }))).toThrow(InvalidTrainOptionError);
+    expect(() => new Trainer(base({ numWorkers: 0 }))).toThrow(InvalidOptionError);
     expect(() => new Trainer(base({ numWorkers: 3, batchSize: 30, allreduce: 'butterfly' }))).toThrow("options.allreduce 'butterfly' needs a power-of-two options.numWorkers (got 3)");
     const withNull = tableFromArrays({ a: [1, 2, 3], b: [1, 2, 3], c: [1, 2, 3], d: [1, 2, null as unknown as number], y: [1, 2, 3] });
     await expect(new Trainer(base({ dataset: withNull, batchSize: 2 })).fit()).rejects.toThrow(/column 'd' at row 2 must be a number/);

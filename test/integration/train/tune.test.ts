@@ -3,7 +3,7 @@
  * early stopping of a step trainable), failed trials, and the errors of bad calls.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { choice, grid, InvalidTrainOptionError, loguniform, randint, tune, TuneError, uniform } from 'shoal/train';
+import { choice, grid, InvalidOptionError, loguniform, randint, tune, TuneError, uniform } from 'shoal/train';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { CurveTrainable, echoConfig, quadratic, sometimesThrows } from '../../fixtures/train/index.js';
 
@@ -72,7 +72,7 @@ describe('tune', () => {
   });
 
   it('rejects ASHA with a task trainable, and a trainable of neither kind', async () => {
-    await expect(tune({ task: quadratic }, { searchSpace: {}, metric: 'loss', scheduler: 'asha' })).rejects.toThrow(InvalidTrainOptionError);
+    await expect(tune({ task: quadratic }, { searchSpace: {}, metric: 'loss', scheduler: 'asha' })).rejects.toThrow(InvalidOptionError);
     await expect(tune({} as never, { searchSpace: {}, metric: 'loss' })).rejects.toThrow(/tune\(\) takes \{ task: remote\(fn\) \}/);
   });
 });

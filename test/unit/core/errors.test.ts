@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   ActorDiedError, ActorMethodNotFoundError, ActorNotFoundError, AuthenticationError, BundleBuildError, ConnectionError,
-  errorFromWire, errorToWire, GetTimeoutError, InfeasibleError, InvalidOptionsError, NotInitializedError, ObjectFreedError,
+  errorFromWire, errorToWire, GetTimeoutError, InfeasibleError, InvalidOptionError, NotInitializedError, ObjectFreedError,
   ObjectLostError, OutOfMemoryError, RemoteDefinitionError, SerializationError, ShoalError, TaskCancelledError, TaskError,
   VersionMismatchError, WorkerDiedError,
 } from '../../../src/core/errors.js';
-import { packMessage, unpackMessage } from '../../../src/core/serialization.js';
+import { packMessage, unpackMessage } from '../../../src/core/wire/serialization.js';
 
 /** Through the wire as it really travels: toWire → msgpack → errorFromWire. */
 const acrossTheWire = (e: ShoalError): Error => errorFromWire(unpackMessage(packMessage(e.toWire())));
@@ -24,7 +24,7 @@ const SAMPLES: Array<[string, ShoalError]> = [
   ['SerializationError', new SerializationError('arguments[0]', 'functions cannot be serialized')],
   ['RemoteDefinitionError', new RemoteDefinitionError('no name', 'x.ts:3')],
   ['BundleBuildError', new BundleBuildError('x.ts', 'x.ts:1:1: syntax error')],
-  ['InvalidOptionsError', new InvalidOptionsError('options.x must be y')],
+  ['InvalidOptionError', new InvalidOptionError('options.x must be y')],
   ['InfeasibleError', new InfeasibleError('no node has GPU')],
   ['ConnectionError', new ConnectionError('h:1', 'refused')],
   ['AuthenticationError', new AuthenticationError('h:1')],
@@ -35,7 +35,7 @@ const SAMPLES: Array<[string, ShoalError]> = [
 const CLASSES: Record<string, abstract new (...a: never[]) => ShoalError> = {
   TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError, ActorMethodNotFoundError, ObjectFreedError,
   ObjectLostError, GetTimeoutError, TaskCancelledError, SerializationError, RemoteDefinitionError, BundleBuildError,
-  InvalidOptionsError, InfeasibleError, ConnectionError, AuthenticationError, NotInitializedError, VersionMismatchError,
+  InvalidOptionError, InfeasibleError, ConnectionError, AuthenticationError, NotInitializedError, VersionMismatchError,
 };
 
 describe('errors across the wire', () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ObjectStore } from '../../../src/core/object-store.js';
+import { ObjectStore } from '../../../src/core/worker/object-store.js';
 
 let dir: string;
 beforeEach(() => {

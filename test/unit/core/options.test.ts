@@ -1,7 +1,7 @@
 /** Every validation message of task and actor options, asserted once (piscina option-validation style). */
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionsError } from '../../../src/core/errors.js';
-import { compileActorOptions, compileStrategy, compileTaskOptions, type ActorOptions, type TaskOptions } from '../../../src/core/options.js';
+import { InvalidOptionError } from '../../../src/core/errors.js';
+import { compileActorOptions, compileStrategy, compileTaskOptions, type ActorOptions, type TaskOptions } from '../../../src/core/api/options.js';
 
 const task = (o: unknown) => () => compileTaskOptions(o as TaskOptions);
 const act = (o: unknown) => () => compileActorOptions(o as ActorOptions);
@@ -23,7 +23,7 @@ describe('task options', () => {
     ['schedulingStrategy bad object', { schedulingStrategy: { node: 'x' } }, `options.schedulingStrategy must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? } (got {"node":"x"})`],
     ['bundleIndex negative', { schedulingStrategy: { placementGroup: { id: 'pg1' }, bundleIndex: -2 } }, 'options.schedulingStrategy.bundleIndex must be a non-negative integer'],
   ])('%s', (_label, options, message) => {
-    expect(task(options)).toThrow(InvalidOptionsError);
+    expect(task(options)).toThrow(InvalidOptionError);
     expect(task(options)).toThrow(message);
   });
 
@@ -50,7 +50,7 @@ describe('actor options', () => {
     ['resources with CPU', { resources: { CPU: 1 } }, "options.resources must not contain 'CPU'; use options.numCpus"],
     ['schedulingStrategy bad', { schedulingStrategy: 42 }, 'options.schedulingStrategy must be'],
   ])('%s', (_label, options, message) => {
-    expect(act(options)).toThrow(InvalidOptionsError);
+    expect(act(options)).toThrow(InvalidOptionError);
     expect(act(options)).toThrow(message);
   });
 

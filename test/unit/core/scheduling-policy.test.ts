@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Resources } from '../../../src/core/protocol.js';
-import { canTake, chooseNode, fits, isPlain, placeBundles, type NodeView } from '../../../src/core/scheduling-policy.js';
+import type { Resources } from '../../../src/core/wire/protocol.js';
+import { canTake, chooseNode, fits, isPlain, placeBundles, type NodeView } from '../../../src/core/head/scheduling-policy.js';
 
 function node(id: string, total: Resources, o: Partial<NodeView> = {}): NodeView {
   return { id, alive: true, total, available: { ...total }, inflightCpu: 0, inflightTasks: 0, cpuLimit: total.CPU ?? 0, ...o };

@@ -2,8 +2,8 @@ import { Dictionary, Field, Int32, List, Table, Utf8, tableFromArrays, tableToIP
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { SerializationError } from '../../../src/core/errors.js';
-import { ObjectRef } from '../../../src/core/object-ref.js';
-import { deserialize, serialize } from '../../../src/core/serialization.js';
+import { ObjectRef } from '../../../src/core/api/object-ref.js';
+import { deserialize, serialize } from '../../../src/core/wire/serialization.js';
 
 const roundTrip = <T>(v: T, shared = false): T => deserialize<T>(serialize(v, { shared }));
 

@@ -61,7 +61,9 @@ function expectSameValues(actual: Map<number, unknown>, expected: Map<number, un
   for (const [id, e] of expected) {
     const a = actual.get(id);
     if (typeof a === 'number' && typeof e === 'number') {
-      if (Math.abs(a - e) > 1e-6 * Math.max(1, Math.abs(e))) expect(a, `${context}; id ${id}`).toBe(e);
+      // NaN is never equal to a number: `|NaN - e| > tol` is false, so NaN is compared on its own.
+      if (Number.isNaN(a) || Number.isNaN(e)) expect(a, `${context}; id ${id}`).toBe(e);
+      else expect(Math.abs(a - e), `${context}; id ${id}: ${a} vs ${e}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(e)));
     } else expect(a, `${context}; id ${id}`).toEqual(e);
   }
 }

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  BucketizerModel, CategoryMapModel, CorruptedPipelineError, FeatureOptionError, ImputerModel, InvalidValueError, OneHotEncoderModel, PipelineModel,
+  BucketizerModel, CategoryMapModel, CorruptedPipelineError, InvalidOptionError, ImputerModel, InvalidValueError, OneHotEncoderModel, PipelineModel,
   PipelineVersionError, QuantileSummary, StandardScalerModel, StringIndexerModel, TimeFeatures, TokenizerModel, HashingTFModel, VectorAssemblerModel,
-  asOfKernel, isUsFederalHoliday, trailingWindowKernel,
+  asOfKernel, isUsFederalHoliday, registeredFeatureModels, trailingWindowKernel,
 } from '../../../src/features/index.js';
+import { slotOf, vectorWith } from './helpers/fnv1a-reference.js';
 import { sketchPartition, mergeSketches } from '../../../src/features/quantile-sketch.js';
 
 const day = (s: string): number => Date.parse(`${s}T00:00:00Z`) / 86_400_000;
@@ -34,7 +35,7 @@ describe('serving-path kernels', () => {
   it('Bucketizer boundaries and keep bucket', () => {
     const m = new BucketizerModel('x', 'b', [-Infinity, 0, 10, Infinity], 'keep');
     expect(m.transformBatch([{ x: -1 }, { x: 0 }, { x: 9.99 }, { x: 10 }, { x: null }]).map((r) => r['b'])).toEqual([0, 1, 1, 2, 3]);
-    expect(() => new BucketizerModel('x', 'b', [1, 0, 2], 'error')).toThrow(FeatureOptionError);
+    expect(() => new BucketizerModel('x', 'b', [1, 0, 2], 'error')).toThrow(InvalidOptionError);
   });
 
   it('Imputer replaces null and NaN', () => {
@@ -52,7 +53,11 @@ describe('serving-path kernels', () => {
     const tf = new HashingTFModel('w', 'tf', 16, false);
     const [row] = tf.transformBatch(tok.transformBatch([{ t: 'Cozy cozy loft!' }]));
     expect(row!['w']).toEqual(['cozy', 'cozy', 'loft']);
-    expect((row!['tf'] as number[]).reduce((a, b) => a + b, 0)).toBe(3);
+    // Each term at its own FNV-1a slot (checked independently), counted.
+    expect(slotOf('cozy', 16)).not.toBe(slotOf('loft', 16));
+    expect(row!['tf']).toEqual(vectorWith(16, [[slotOf('cozy', 16), 2], [slotOf('loft', 16), 1]]));
+    const binary = new HashingTFModel('w', 'tf', 16, true).transformBatch([{ w: ['cozy', 'cozy', 'loft'] }]);
+    expect(binary[0]!['tf']).toEqual(vectorWith(16, [[slotOf('cozy', 16), 1], [slotOf('loft', 16), 1]]));
   });
 
   it('VectorAssembler concatenates scalars and vectors into a FixedSizeList', () => {
@@ -170,5 +175,23 @@ describe('saved pipeline compatibility', () => {
     const { input, output } = JSON.parse(await readFile(join(dir, 'expected.json'), 'utf8')) as { input: Record<string, unknown>; output: Record<string, unknown> };
     const loaded = await PipelineModel.load(dir);
     expect(loaded.transformRow(input)).toEqual(output);
+  });
+
+  it('a saved pipeline holding every registered stage type (pipeline-v1-all-stages) reproduces its outputs', async () => {
+    const dir = join(import.meta.dirname, '../../fixtures/features/pipeline-v1-all-stages');
+    const manifest = JSON.parse(await readFile(join(dir, 'pipeline.json'), 'utf8')) as { version: number; stages: { className: string }[] };
+    expect(manifest.version).toBe(1);
+    // A new stage type must be added to the fixture (test/fixtures/features/make-pipeline-v1-all-stages.ts).
+    expect([...new Set(manifest.stages.map((s) => s.className))].sort()).toEqual(registeredFeatureModels());
+    const { input, output } = JSON.parse(await readFile(join(dir, 'expected.json'), 'utf8')) as { input: Record<string, unknown>; output: Record<string, unknown> };
+    const loaded = await PipelineModel.load(dir);
+    expect(loaded.transformRow(input)).toEqual(output);
+    // The golden file was written by the code; its hashed slots are checked here against an independent FNV-1a.
+    expect(output['tf']).toEqual(vectorWith(16, [[slotOf('cozy', 16), 2], [slotOf('loft', 16), 1]]));
+    const idf = (i: number): number => 1 + i / 4;
+    expect(output['tf_idf']).toEqual(vectorWith(16, [[slotOf('cozy', 16), 2 * idf(slotOf('cozy', 16))], [slotOf('loft', 16), idf(slotOf('loft', 16))]]));
+    expect(output['hashed']).toEqual(vectorWith(32, [[slotOf('beds', 32), 2], [slotOf('hood=SECOND WARD', 32), 1]]));
+    expect(output).toMatchObject({ beds: 2, price_z: 1, beds_mm: 0.25, price_bucket: 1, hood_index: 1, hood_onehot: [0, 1, 0], hood_freq: 0.25, hood_te: 180 });
+    expect(output['features']).toEqual([1, 0.25, 1, 0, 1]);
   });
 });

@@ -1,9 +1,10 @@
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import {
-  Bucketizer, FeatureHasher, FeatureOptionError, HashingTF, Imputer, MultiHotEncoderModel, OneHotEncoder, Pipeline, QuantileDiscretizer, StandardScaler,
+  Bucketizer, FeatureHasher, InvalidOptionError, HashingTF, Imputer, MultiHotEncoderModel, OneHotEncoder, Pipeline, QuantileDiscretizer, StandardScaler,
   StringIndexer, TargetEncoder, TimeFeatures, VectorAssembler, FeatureError, InvalidValueError, ColumnTypeError,
 } from '../../../src/features/index.js';
+import { fnv1aReference, slotOf, vectorWith } from './helpers/fnv1a-reference.js';
 
 describe('option validation names the option and the rule', () => {
   const cases: [string, () => unknown, string][] = [
@@ -32,9 +33,9 @@ describe('option validation names the option and the rule', () => {
       } catch (e) {
         err = e;
       }
-      expect(err).toBeInstanceOf(FeatureOptionError);
+      expect(err).toBeInstanceOf(InvalidOptionError);
       expect((err as Error).message).toContain(message);
-      expect((err as FeatureOptionError).code).toBe('FEATURE_INVALID_OPTION');
+      expect((err as InvalidOptionError).code).toBe('INVALID_OPTION');
     });
   }
 });
@@ -47,9 +48,11 @@ describe('errors', () => {
     expect(e).not.toBeInstanceOf(ColumnTypeError);
     expect(e.message).toBe('stage S, column "c": bad');
     expect(e.code).toBe('FEATURE_INVALID_VALUE');
-    // A plain object from another realm with the marker and prototype name still matches.
-    const foreign = Object.assign(Object.create({ constructor: { name: 'InvalidValueError' } }) as object, { [Symbol.for('shoal/FeatureError')]: true });
+    // An error made by another copy of shoal (another realm) carries the same Symbol.for markers.
+    const foreign = Object.assign(new Error('x'), { [Symbol.for('shoal/features/InvalidValueError')]: true, [Symbol.for('shoal/features/FeatureError')]: true });
     expect(foreign).toBeInstanceOf(InvalidValueError);
+    expect(foreign).toBeInstanceOf(FeatureError);
+    expect(foreign).not.toBeInstanceOf(ColumnTypeError);
   });
 });
 
@@ -70,7 +73,25 @@ describe('FeatureHasher', () => {
     const [b] = m.transformBatch([{ n: 2.5, s: 'x' }]);
     const v = a!['features'] as number[];
     expect(v).toEqual(b!['features']);
-    expect(v.reduce((x, y) => x + y, 0)).toBeCloseTo(3.5, 6);
+    // The slots, not just the sum: numeric n at hash("n"), categorical s at hash("s=x") (FNV-1a, checked independently).
+    expect(slotOf('n', 64)).not.toBe(slotOf('s=x', 64));
+    expect(v).toEqual(vectorWith(64, [[slotOf('n', 64), 2.5], [slotOf('s=x', 64), 1]]));
+  });
+
+  it('different values of one column land in their own slots; a numeric column keeps one slot', () => {
+    const m = new FeatureHasher({ inputCols: ['n', 's'], numFeatures: 1024 }).model;
+    const rows = m.transformBatch([{ n: 1, s: 'x' }, { n: 4, s: 'y' }, { n: null, s: 'Ünïcode' }]).map((r) => r['features'] as number[]);
+    const slots = ['s=x', 's=y', 's=Ünïcode'].map((k) => slotOf(k, 1024));
+    expect(new Set([...slots, slotOf('n', 1024)]).size).toBe(4);
+    expect(rows[0]).toEqual(vectorWith(1024, [[slotOf('n', 1024), 1], [slots[0]!, 1]]));
+    expect(rows[1]).toEqual(vectorWith(1024, [[slotOf('n', 1024), 4], [slots[1]!, 1]]));
+    expect(rows[2]!.map((x, i) => (x !== 0 ? i : -1)).filter((i) => i >= 0)).toEqual([slotOf('s=Ünïcode', 1024)]);
+  });
+
+  it('the reference FNV-1a matches the published test vectors', () => {
+    expect(fnv1aReference('')).toBe(0x811c9dc5);
+    expect(fnv1aReference('a')).toBe(0xe40c292c);
+    expect(fnv1aReference('foobar')).toBe(0xbf9cf968);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidTrainOptionError } from '../../../src/train/errors.js';
+import { InvalidOptionError } from '../../../src/train/errors.js';
 import { compileALSOptions, type ALSOptions } from '../../../src/train/als/als-options.js';
 
 describe('compileALSOptions', () => {
@@ -50,9 +50,9 @@ describe('compileALSOptions', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(InvalidTrainOptionError);
+    expect(err).toBeInstanceOf(InvalidOptionError);
     expect((err as Error).message).toBe(message);
-    expect((err as InvalidTrainOptionError).code).toBe('TRAIN_INVALID_OPTION');
+    expect((err as InvalidOptionError).code).toBe('INVALID_OPTION');
   });
 
   it('rejects unknown options by name', () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Table, tableFromArrays } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  compileNeuralRecommenderOptions, InvalidIdError, InvalidTrainingDataError, InvalidTrainOptionError, MissingItemFeaturesError, ModelBuildError, ModelFormatError,
+  compileNeuralRecommenderOptions, InvalidIdError, InvalidTrainingDataError, InvalidOptionError, MissingItemFeaturesError, ModelBuildError, ModelFormatError,
   NeuralRecommender, NeuralRecommenderModel,
 } from '../../../src/train/index.js';
 import { trainingTable, type IndexedInteractions } from '../../../src/train/recommender/recommender-data.js';
@@ -296,7 +296,7 @@ describe('bad input', () => {
         compileNeuralRecommenderOptions(o);
         return 'no error';
       } catch (e) {
-        expect(e).toBeInstanceOf(InvalidTrainOptionError);
+        expect(e).toBeInstanceOf(InvalidOptionError);
         return (e as Error).message;
       }
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidTrainOptionError } from '../../../src/train/errors.js';
+import { InvalidOptionError } from '../../../src/train/errors.js';
 import { AshaScheduler } from '../../../src/train/tune/trial-scheduler-policy.js';
 import { compileTuneOptions, type TuneOptions } from '../../../src/train/tune/tune-options.js';
 
@@ -47,7 +47,7 @@ describe('compileTuneOptions', () => {
     [{ searchSpace: null }, 'options.searchSpace must be an object of name → domain or constant'],
     [{ foo: 1 }, "options has an unknown key 'foo'"],
   ])('rejects %j', (over, message) => {
-    expect(() => compileTuneOptions({ ...base, ...(over as object) } as TuneOptions)).toThrow(InvalidTrainOptionError);
+    expect(() => compileTuneOptions({ ...base, ...(over as object) } as TuneOptions)).toThrow(InvalidOptionError);
     expect(() => compileTuneOptions({ ...base, ...(over as object) } as TuneOptions)).toThrow(message);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidTrainOptionError } from '../../../src/train/errors.js';
+import { InvalidOptionError } from '../../../src/train/errors.js';
 import { choice, generateConfigs, grid, loguniform, randint, uniform } from '../../../src/train/tune/search-space.js';
 
 describe('generateConfigs', () => {
@@ -46,7 +46,7 @@ describe('generateConfigs', () => {
   });
 
   it('domains validate their arguments', () => {
-    expect(() => grid([])).toThrow(InvalidTrainOptionError);
+    expect(() => grid([])).toThrow(InvalidOptionError);
     expect(() => uniform(1, 1)).toThrow('uniform(low, high) needs finite numbers with low < high (got 1, 1)');
     expect(() => loguniform(0, 1)).toThrow('loguniform(low, high) needs low > 0 (got 0)');
     expect(() => randint(0.5, 3)).toThrow('randint(low, high) needs integers (got 0.5, 3)');

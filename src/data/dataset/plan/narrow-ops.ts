@@ -4,7 +4,7 @@
  * the driver by running the chain over an empty table.
  */
 import * as arrow from 'apache-arrow';
-import { InvalidOptionError, UnknownColumnError } from '../../errors.js';
+import { invalidOption, UnknownColumnError } from '../../errors.js';
 import type { ExprNode } from '../../expr/expr-node.js';
 import { explodeTable } from '../../kernels/explode.js';
 import { filter } from '../../kernels/filter.js';
@@ -55,7 +55,7 @@ export function applyOp(table: arrow.Table, op: NarrowOp, partition: number): ar
       const fields = table.schema.fields.map((f) => (map.has(f.name) ? f.clone({ name: map.get(f.name)! }) : f));
       const seen = new Set<string>();
       for (const f of fields) {
-        if (seen.has(f.name)) throw new InvalidOptionError('rename', `would produce column "${f.name}" twice`);
+        if (seen.has(f.name)) throw invalidOption('rename', `would produce column "${f.name}" twice`);
         seen.add(f.name);
       }
       const vectors = table.schema.fields.map((_, i) => table.getChildAt(i) as arrow.Vector);

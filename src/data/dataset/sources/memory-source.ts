@@ -1,15 +1,15 @@
 /** In-memory sources: Arrow tables from the driver, and `range(n)`. */
 import * as arrow from 'apache-arrow';
-import { InvalidOptionError } from '../../errors.js';
+import { invalidOption } from '../../errors.js';
 import type { ResolvedSource } from './resolved-source.js';
 
 export function resolveArrow(partitions: readonly arrow.Table[]): ResolvedSource {
-  if (partitions.length === 0) throw new InvalidOptionError('fromArrow(tables)', 'needs at least one table');
+  if (partitions.length === 0) throw invalidOption('fromArrow(tables)', 'needs at least one table');
   const schema = partitions[0]!.schema;
   partitions.forEach((t, i) => {
     const a = schema.fields.map((f) => `${f.name}:${String(f.type)}`).join(',');
     const b = t.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join(',');
-    if (a !== b) throw new InvalidOptionError('fromArrow(tables)', `table ${i} has schema (${b}) but table 0 has (${a})`);
+    if (a !== b) throw invalidOption('fromArrow(tables)', `table ${i} has schema (${b}) but table 0 has (${a})`);
   });
   return {
     schema,

@@ -3,7 +3,7 @@
  * (executor.ts) builds the range-partition SQL (pgPartitionQueries, never LIMIT/OFFSET) with the
  * columns and simple filters pushed down, exports one snapshot, and reads every partition in a task.
  */
-import { InvalidOptionError } from '../../errors.js';
+import { invalidOption } from '../../errors.js';
 import { connectPostgres } from '../../io/pg-connect.js';
 import { pgPartitionQueries, quoteIdent } from '../../io/pg-partition-queries.js';
 import { pgResultSchema } from '../../io/pg-reader.js';
@@ -13,8 +13,8 @@ import type { ReadPostgresOptions } from './source-options.js';
 export { connectPostgres };
 
 export function validatePostgresOptions(o: ReadPostgresOptions): void {
-  if (typeof o.url !== 'string' || o.url === '') throw new InvalidOptionError('options.url', 'must be a PostgreSQL connection string');
-  if (o.fetchSize !== undefined && (!Number.isInteger(o.fetchSize) || o.fetchSize < 1)) throw new InvalidOptionError('options.fetchSize', `must be a positive integer; got ${o.fetchSize}`);
+  if (typeof o.url !== 'string' || o.url === '') throw invalidOption('options.url', 'must be a PostgreSQL connection string');
+  if (o.fetchSize !== undefined && (!Number.isInteger(o.fetchSize) || o.fetchSize < 1)) throw invalidOption('options.fetchSize', `must be a positive integer; got ${o.fetchSize}`);
   pgPartitionQueries(o);
 }
 

@@ -1,0 +1,623 @@
+/**
+ * The driver side of a session: submits tasks and actor calls to the head, keeps the state of the
+ * objects it references, ships code bundles, and counts references (a FinalizationRegistry releases
+ * an object at the head when the last ObjectRef to it in this process is collected).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { bundleModule } from '../wire/code-shipping.js';
+import { INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION } from '../constants.js';
+import {
+  AuthenticationError, ConnectionError, errorFromWire, GetTimeoutError, ObjectFreedError, ShoalError,
+  VersionMismatchError, type WireError,
+} from '../errors.js';
+import { HeadClient, reconnectTimeoutMs, withBackoff } from '../wire/head-client.js';
+import { newObjectId, returnObjectId } from '../ids.js';
+import { ArgPlaceholder, ObjectRef, refHooks } from '../api/object-ref.js';
+import { ObjectStore } from '../worker/object-store.js';
+import { addObjectTransferService, bindServer, ObjectFetcher } from '../wire/object-transfer.js';
+import { SHOAL_VERSION } from '../paths.js';
+import type { ClientMsg, DriverReport, FunctionRef, HeadMsg, PutMsg, ReadyMsg, ResumeReport, TaskSpec } from '../wire/protocol.js';
+import { deserialize, serialize } from '../wire/serialization.js';
+import { connectionFailure, localAddressTowards, SessionChannel, type TlsOptions } from '../wire/transport.js';
+
+interface DriverObject {
+  state: 'pending' | 'ready' | 'error';
+  inline?: Uint8Array | undefined;
+  address?: string | undefined;
+  size?: number | undefined;
+  error?: WireError | undefined;
+  waiters?: Array<() => void> | undefined;
+  fetching?: Promise<Uint8Array> | undefined;
+  /** Live ObjectRef instances for this id in this process. */
+  refs: number;
+  subscribed: boolean;
+}
+
+interface OutboxItem {
+  msg: ClientMsg;
+  state: 'waiting' | 'ok' | 'failed';
+  ready?: Promise<unknown> | undefined;
+}
+
+export interface ConnectOptions {
+  address: string;
+  token: string;
+  tls?: TlsOptions | undefined;
+  jobId?: string | undefined;
+  /** Where a large `put()` keeps its bytes. @default 2 GiB */
+  objectStoreBytes?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+  /** Take small results straight from the workers (one hop sooner than through the head). */
+  directResults?: boolean | undefined;
+  /**
+   * After losing the head (it was killed or restarted), keep trying to get the session back this
+   * long, then fail what is pending with ConnectionError. @default 60000 (or SHOAL_RECONNECT_TIMEOUT_MS)
+   */
+  reconnectTimeoutMs?: number | undefined;
+}
+
+export class DriverRuntime {
+  readonly address: string;
+  sessionId = '';
+  jobId = '';
+  private head!: HeadClient;
+  private channel!: SessionChannel<HeadMsg, ClientMsg>;
+  private readonly objects = new Map<string, DriverObject>();
+  private readonly bundleHashes = new Map<string, Promise<string>>();
+  /** Submissions waiting for their code bundle; sent in order. */
+  private readonly outbox: OutboxItem[] = [];
+  private outboxBusy = false;
+  private readonly registry: FinalizationRegistry<string>;
+  private releases: string[] = [];
+  private releaseScheduled = false;
+  private creatingOwn = false;
+  private store?: ObjectStore;
+  private storeAddress?: Promise<string>;
+  private objectServer?: grpc.Server;
+  private readonly fetcher: ObjectFetcher;
+  private closed = false;
+  private connected = false;
+  private deliveryAddress?: string | undefined;
+  private readonly unsent: ClientMsg[] = [];
+  /** Submitted on a session, result not arrived: re-reported if the head restarts. In order. */
+  private readonly pendingSpecs = new Map<string, TaskSpec>();
+  /** put() objects announced on a session, while referenced here. */
+  private readonly puts = new Map<string, PutMsg>();
+  /** Code bundles uploaded, to upload again to a head that lost them. */
+  private readonly bundleCode = new Map<string, Uint8Array>();
+  private reconnecting = false;
+  onClose?: (err?: Error) => void;
+  /**
+   * Inside a task: called when get()/wait() starts and stops waiting on objects, so the cluster
+   * can lend the task's CPU to others meanwhile (a parent waiting on its children must not
+   * starve them).
+   */
+  onBlocked?: (blocked: boolean) => void;
+
+  constructor(private readonly options: ConnectOptions) {
+    this.address = options.address;
+    this.jobId = options.jobId ?? '';
+    this.fetcher = new ObjectFetcher(options.token, options.tls);
+    this.registry = new FinalizationRegistry((id) => this.refCollected(id));
+    refHooks.onCreate = (ref) => this.refCreated(ref);
+  }
+
+  private opening?: Promise<void>;
+
+  /** Resolves once the session is open and everything submitted so far was handed to it. */
+  async settled(): Promise<void> {
+    await this.opening?.catch(() => undefined);
+    await this.flushed();
+  }
+
+  connect(): Promise<void> {
+    this.opening ??= this.open();
+    return this.opening;
+  }
+
+  private async open(): Promise<void> {
+    this.head = new HeadClient({ address: this.address, token: this.options.token, tls: this.options.tls });
+    // Fail fast with a typed error when the address is not a reachable shoal head.
+    await this.control('ping', null, this.options.connectTimeoutMs ?? 10_000);
+    if (this.options.directResults) {
+      this.ensureStore();
+      this.deliveryAddress = await this.storeAddress;
+    }
+    await this.openSession(undefined);
+    refHooks.onCreate = (ref) => this.refCreated(ref);
+  }
+
+  /** Opens the session stream (with `resume`, the one lost with the head) and waits for the welcome. */
+  private openSession(resume: ResumeReport | undefined): Promise<void> {
+    const stream = this.head.session();
+    return new Promise<void>((resolve, reject) => {
+      let welcomed = false;
+      this.channel = new SessionChannel<HeadMsg, ClientMsg>(
+        stream,
+        'driver',
+        (msg) => {
+          if (msg.t === 'welcome') {
+            welcomed = true;
+            this.sessionId = msg.sessionId;
+            this.jobId = msg.jobId;
+            this.connected = true;
+            for (const m of this.unsent.splice(0)) this.sendNow(m);
+            resolve();
+          } else if (msg.t === 'refused') reject(errorFromWire(msg.error));
+          else this.onMessage(msg);
+        },
+        (err) => {
+          const e = err ? connectionFailure(this.address, err) : new ConnectionError(this.address, 'the head closed the session');
+          if (!welcomed) {
+            reject(e);
+            if (!resume) this.connectionLost(e);
+            return;
+          }
+          this.sessionLost(e);
+        },
+      );
+      this.channel.send({
+        t: 'hello', role: 'driver', version: SHOAL_VERSION, protocol: PROTOCOL_VERSION, pid: process.pid,
+        hostname: hostname(), jobId: this.options.jobId ?? (this.jobId || undefined), entry: process.argv[1], resume,
+      });
+    });
+  }
+
+  /**
+   * The session broke after it was open: the head died or restarted. Pending work stays pending;
+   * messages queue up; the session is opened again (with backoff) and this driver re-reports what
+   * it has. Only past the reconnect timeout does what is pending fail.
+   */
+  private sessionLost(cause: Error): void {
+    this.connected = false;
+    if (this.closed || this.reconnecting) return;
+    this.reconnecting = true;
+    const timeoutMs = reconnectTimeoutMs(this.options.reconnectTimeoutMs);
+    process.stderr.write(`shoal: lost the session to the head at ${this.address} (${cause.message}); reconnecting for up to ${timeoutMs} ms\n`);
+    void withBackoff(async () => {
+      this.head.close();
+      this.head = new HeadClient({ address: this.address, token: this.options.token, tls: this.options.tls });
+      // A head that lost its code bundles gets them again before the tasks that need them.
+      for (const [hash, code] of this.bundleCode) await this.head.uploadBundle(hash, code);
+      await this.openSession({ sessionId: this.sessionId, driver: this.report() });
+    }, {
+      timeoutMs,
+      cancelled: () => this.closed,
+      fatal: (err) => err instanceof VersionMismatchError || err instanceof AuthenticationError,
+    }).then(
+      () => {
+        this.reconnecting = false;
+      },
+      (err: Error) => {
+        this.reconnecting = false;
+        this.connectionLost(new ConnectionError(this.address, `lost the session to the head and could not get it back within ${timeoutMs} ms (last error: ${err.message})`, { cause: err }));
+      },
+    );
+  }
+
+  /** What this driver re-reports to a restarted head. */
+  private report(): DriverReport {
+    const values: DriverReport['values'] = [];
+    const waiting: string[] = [];
+    for (const [id, o] of this.objects) {
+      if (o.state === 'pending') waiting.push(id);
+      else if (o.state === 'ready' && o.inline && !this.puts.has(id)) values.push({ id, inline: o.inline, nested: [] });
+    }
+    return {
+      puts: [...this.puts.values()].filter((p) => this.objects.has(p.id)),
+      values,
+      pending: [...this.pendingSpecs.values()],
+      held: [...this.objects.keys()],
+      waiting,
+    };
+  }
+
+  /** Sends on the session, or holds the message until the session is open (lazy connects). */
+  private post(msg: ClientMsg): void {
+    if (this.connected) this.sendNow(msg);
+    else this.unsent.push(msg);
+  }
+
+  /** Sends on the open session, remembering what a restarted head would need again. */
+  private sendNow(msg: ClientMsg): void {
+    if (msg.t === 'submit') for (const spec of msg.specs) this.pendingSpecs.set(spec.taskId, spec);
+    else if (msg.t === 'put') this.puts.set(msg.id, msg);
+    this.channel.send(msg);
+  }
+
+  /** Fails every pending object: the session could not be opened or was lost. */
+  fail(err: Error): void {
+    this.connectionLost(err);
+  }
+
+  private connectionLost(err: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    const wire = (err as ShoalError).toWire ? (err as ShoalError).toWire() : { name: 'ConnectionError', code: 'CONNECTION', message: err.message };
+    for (const [id, o] of this.objects) {
+      if (o.state === 'pending') this.setReady(id, o, { t: 'ready', id, error: wire });
+    }
+    this.onClose?.(err);
+  }
+
+  /** A control call to the head (status, named actors, placement groups, jobs). */
+  control<T = unknown>(method: string, body: unknown, timeoutMs = 30_000): Promise<T> {
+    return this.head.control<T>(method, body, timeoutMs);
+  }
+
+  // ---------------- references ----------------
+
+  private refCreated(ref: ObjectRef): void {
+    const id = ref.id;
+    let o = this.objects.get(id);
+    if (!o) {
+      o = { state: 'pending', refs: 0, subscribed: false };
+      this.objects.set(id, o);
+    }
+    if (o.refs === 0 && !this.creatingOwn && !o.subscribed) {
+      // A ref we did not make (it came inside a value): tell the head we hold it too.
+      o.subscribed = true;
+      this.post({ t: 'subscribe', ids: [id] });
+    }
+    o.refs++;
+    this.registry.register(ref, id);
+  }
+
+  private refCollected(id: string): void {
+    const o = this.objects.get(id);
+    if (!o) return;
+    if (--o.refs > 0) return;
+    this.objects.delete(id);
+    this.puts.delete(id);
+    if (this.closed) return;
+    // The store's copy stays until the head says 'free': pending tasks may still need it.
+    this.releases.push(id);
+    if (!this.releaseScheduled) {
+      this.releaseScheduled = true;
+      setTimeout(() => {
+        this.releaseScheduled = false;
+        const ids = this.releases;
+        this.releases = [];
+        if (ids.length) this.post({ t: 'release', ids });
+      }, 10).unref();
+    }
+  }
+
+  private ownRef<T>(id: string): ObjectRef<T> {
+    this.creatingOwn = true;
+    try {
+      const o: DriverObject = { state: 'pending', refs: 0, subscribed: true };
+      this.objects.set(id, o);
+      return new ObjectRef<T>(id);
+    } finally {
+      this.creatingOwn = false;
+    }
+  }
+
+  // ---------------- messages ----------------
+
+  private onMessage(msg: HeadMsg): void {
+    switch (msg.t) {
+      case 'ready': {
+        const o = this.objects.get(msg.id);
+        if (o) this.setReady(msg.id, o, msg);
+        return;
+      }
+      case 'free':
+        for (const id of msg.ids) this.store?.delete(id);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private setReady(id: string, o: DriverObject, msg: ReadyMsg): void {
+    this.pendingSpecs.delete(`t${id.slice(1)}`);
+    if (msg.error) {
+      o.state = 'error';
+      o.error = msg.error;
+    } else {
+      o.state = 'ready';
+      o.inline = msg.inline;
+      o.address = msg.address;
+      o.size = msg.size;
+    }
+    const waiters = o.waiters;
+    o.waiters = undefined;
+    if (waiters) for (const w of waiters) w();
+  }
+
+  // ---------------- submission ----------------
+
+  /** The hash of the code bundle for a defining module, built and uploaded once. */
+  bundleFor(file: string): Promise<string> {
+    let p = this.bundleHashes.get(file);
+    if (!p) {
+      p = (async () => {
+        const bundle = await bundleModule(file);
+        await this.head.uploadBundle(bundle.hash, bundle.code);
+        this.bundleCode.set(bundle.hash, bundle.code);
+        return bundle.hash;
+      })();
+      this.bundleHashes.set(file, p);
+      p.catch(() => this.bundleHashes.delete(file));
+    }
+    return p;
+  }
+
+  /** Serializes arguments: top-level refs become dependencies, nested refs are recorded. */
+  encodeArgs(args: unknown[]): { bytes: Uint8Array; deps: string[]; nested: string[] } {
+    const deps: string[] = [];
+    const nested: string[] = [];
+    const prepared = args.map((a) => (a instanceof ObjectRef ? placeholder(deps, a.id) : a));
+    const prev = refHooks.onSerialize;
+    refHooks.onSerialize = (ref) => nested.push(ref.id);
+    try {
+      return { bytes: serialize(prepared, { label: 'arguments' }), deps, nested };
+    } finally {
+      refHooks.onSerialize = prev;
+    }
+  }
+
+  /**
+   * Submits a task spec whose function lives in `file` (or no function, for actor calls). Returns
+   * the ref of its result at once; the spec is sent when its bundle is at the head.
+   */
+  submit<T>(
+    spec: Omit<TaskSpec, 'fn'>,
+    fn?: { file: string; name: string; definedAt: string; module?: string | undefined; bundle?: string | undefined },
+  ): ObjectRef<T> {
+    this.ensureOpen();
+    const ref = this.ownRef<T>(returnObjectId(spec.taskId));
+    if (this.deliveryAddress) (spec as TaskSpec).owner = this.deliveryAddress;
+    if (!fn || fn.module || fn.bundle) {
+      // Built-ins and code from a bundle the head already has need no bundling.
+      if (fn) (spec as TaskSpec).fn = { bundle: fn.bundle ?? '', module: fn.module, name: fn.name, definedAt: fn.definedAt };
+      this.enqueue({ t: 'submit', specs: [spec as TaskSpec] });
+      return ref;
+    }
+    const hash = this.bundleFor(fn.file);
+    const full = spec as TaskSpec;
+    const ready = hash.then(
+      (h) => {
+        full.fn = { bundle: h, name: fn.name, definedAt: fn.definedAt } satisfies FunctionRef;
+      },
+      (err: Error) => {
+        const o = this.objects.get(ref.id);
+        const wire = err instanceof ShoalError ? err.toWire() : { name: err.name, code: 'ERROR', message: err.message };
+        if (o) this.setReady(ref.id, o, { t: 'ready', id: ref.id, error: wire });
+        throw err;
+      },
+    );
+    this.enqueue({ t: 'submit', specs: [full] }, ready);
+    return ref;
+  }
+
+  private enqueue(msg: ClientMsg, ready?: Promise<unknown>): void {
+    if (!ready && this.outbox.length === 0) {
+      this.post(msg);
+      return;
+    }
+    const item: OutboxItem = { msg, state: ready ? 'waiting' : 'ok', ready };
+    ready?.then(() => (item.state = 'ok'), () => (item.state = 'failed'));
+    this.outbox.push(item);
+    if (!this.outboxBusy) void this.drainOutbox();
+  }
+
+  private async drainOutbox(): Promise<void> {
+    this.outboxBusy = true;
+    // Index-based: the outbox can hold many thousands of submissions waiting on one bundle upload.
+    // Settled items go out without an await, so a burst leaves as one frame.
+    let i = 0;
+    while (i < this.outbox.length) {
+      const item = this.outbox[i]!;
+      if (item.state === 'waiting') {
+        await item.ready!.catch(() => undefined);
+        continue;
+      }
+      i++;
+      if (item.state === 'ok') this.post(item.msg);
+    }
+    this.outbox.length = 0;
+    this.outboxBusy = false;
+  }
+
+  send(msg: ClientMsg): void {
+    this.ensureOpen();
+    this.enqueue(msg);
+  }
+
+  /** Frees objects cluster-wide; this process's copies fail from now on too. */
+  free(ids: string[]): void {
+    this.ensureOpen();
+    for (const id of ids) {
+      const o = this.objects.get(id);
+      this.store?.delete(id);
+      this.puts.delete(id);
+      if (o) {
+        o.inline = undefined;
+        o.address = undefined;
+        this.setReady(id, o, { t: 'ready', id, error: new ObjectFreedError(id).toWire() });
+      }
+    }
+    this.enqueue({ t: 'free', ids });
+  }
+
+  /** Resolves once everything queued before now has been handed to the session stream. */
+  async flushed(): Promise<void> {
+    while (this.outboxBusy) await new Promise((r) => setTimeout(r, 1));
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new ConnectionError(this.address, 'this driver is disconnected (shutdown() was called or the head went away)');
+  }
+
+  // ---------------- objects ----------------
+
+  put<T>(value: T): ObjectRef<T> {
+    this.ensureOpen();
+    const id = newObjectId();
+    const nested: string[] = [];
+    const prev = refHooks.onSerialize;
+    refHooks.onSerialize = (ref) => nested.push(ref.id);
+    let bytes: Uint8Array;
+    try {
+      bytes = serialize(value, { label: 'the value given to put()', shared: true });
+    } finally {
+      refHooks.onSerialize = prev;
+    }
+    const ref = this.ownRef<T>(id);
+    const o = this.objects.get(id)!;
+    o.state = 'ready';
+    o.size = bytes.byteLength;
+    if (bytes.byteLength <= INLINE_OBJECT_MAX_BYTES) {
+      o.inline = bytes;
+      this.enqueue({ t: 'put', id, inline: bytes, size: bytes.byteLength, nested });
+    } else {
+      const store = this.ensureStore();
+      store.put(id, bytes);
+      const address = this.storeAddress!;
+      this.enqueue({ t: 'put', id, size: bytes.byteLength, nested }, address.then((a) => {
+        const msg = this.outbox.find((m) => m.msg.t === 'put' && m.msg.id === id);
+        if (msg && msg.msg.t === 'put') msg.msg.address = a;
+      }));
+    }
+    return ref;
+  }
+
+  private ensureStore(): ObjectStore {
+    if (!this.store) {
+      this.store = new ObjectStore({
+        capacityBytes: this.options.objectStoreBytes ?? 2 * 1024 ** 3,
+        spillDir: join(tmpdir(), `shoal-driver-spill-${process.pid}`),
+      });
+      this.objectServer = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+      addObjectTransferService(this.objectServer, this.store, this.options.token, (msgs) => {
+        for (const m of msgs) {
+          const o = this.objects.get(m.id);
+          if (o && o.state === 'pending') this.setReady(m.id, o, m);
+        }
+      });
+      const host = this.address.slice(0, this.address.lastIndexOf(':'));
+      const bindHost = host === 'localhost' || host.startsWith('127.') ? '127.0.0.1' : '0.0.0.0';
+      const headPort = Number(this.address.slice(this.address.lastIndexOf(':') + 1));
+      this.storeAddress = bindServer(this.objectServer, `${bindHost}:0`, this.options.tls).then(async (port) => {
+        // Advertise the address peers reach us at: the interface that routes to the head.
+        const advertised = bindHost === '0.0.0.0' ? await localAddressTowards(host, headPort) : bindHost;
+        return `${advertised}:${port}`;
+      });
+    }
+    return this.store;
+  }
+
+  private entry(id: string): DriverObject {
+    let o = this.objects.get(id);
+    if (!o) {
+      // Known only through a ref created elsewhere; refCreated normally made the entry.
+      o = { state: 'pending', refs: 0, subscribed: false };
+      this.objects.set(id, o);
+    }
+    if (o.state === 'pending' && !o.subscribed) {
+      o.subscribed = true;
+      this.post({ t: 'subscribe', ids: [id] });
+    }
+    return o;
+  }
+
+  private async bytesOf(id: string, o: DriverObject): Promise<Uint8Array> {
+    if (o.state === 'error') throw errorFromWire(o.error!);
+    if (o.inline) return o.inline;
+    const local = this.store?.get(id);
+    if (local) return local;
+    if (!o.fetching) {
+      o.fetching = this.fetcher.fetch(o.address!, id);
+      o.fetching.catch(() => (o.fetching = undefined));
+    }
+    return o.fetching;
+  }
+
+  /** Waits until every object is ready (or failed). Rejects with GetTimeoutError past the deadline. */
+  private waitReady(objs: DriverObject[], timeoutMs: number | undefined, count = objs.length): Promise<void> {
+    const isDone = (o: DriverObject) => o.state !== 'pending';
+    let done = objs.filter(isDone).length;
+    if (done >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let finished = false;
+      const check = (): void => {
+        if (finished) return;
+        done++;
+        if (done >= count) {
+          finished = true;
+          if (timer) clearTimeout(timer);
+          resolve();
+        }
+      };
+      for (const o of objs) if (!isDone(o)) (o.waiters ??= []).push(check);
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          finished = true;
+          reject(new GetTimeoutError(timeoutMs, objs.filter((o) => !isDone(o)).length));
+        }, timeoutMs);
+      }
+    });
+  }
+
+  /** waitReady, telling onBlocked while it actually waits. */
+  private async blockingWait(objs: DriverObject[], timeoutMs: number | undefined, count = objs.length): Promise<void> {
+    const wait = this.waitReady(objs, timeoutMs, count);
+    if (!this.onBlocked || objs.filter((o) => o.state !== 'pending').length >= count) return wait;
+    this.onBlocked(true);
+    try {
+      await wait;
+    } finally {
+      this.onBlocked(false);
+    }
+  }
+
+  async get(refs: ObjectRef[], timeoutMs?: number): Promise<unknown[]> {
+    const objs = refs.map((r) => this.entry(r.id));
+    await this.blockingWait(objs, timeoutMs);
+    const values: unknown[] = new Array(refs.length);
+    for (let i = 0; i < refs.length; i++) {
+      const o = objs[i]!;
+      const bytes = o.state === 'ready' && o.inline ? o.inline : await this.bytesOf(refs[i]!.id, o);
+      values[i] = deserialize(bytes);
+    }
+    return values;
+  }
+
+  async wait(refs: ObjectRef[], numReturns: number, timeoutMs?: number): Promise<{ ready: ObjectRef[]; notReady: ObjectRef[] }> {
+    const objs = refs.map((r) => this.entry(r.id));
+    try {
+      await this.blockingWait(objs, timeoutMs, Math.min(numReturns, refs.length));
+    } catch (err) {
+      if (!(err instanceof GetTimeoutError)) throw err;
+    }
+    const ready: ObjectRef[] = [];
+    const notReady: ObjectRef[] = [];
+    refs.forEach((r, i) => (objs[i]!.state !== 'pending' && ready.length < numReturns ? ready : notReady).push(r));
+    return { ready, notReady };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Let queued submissions and releases go out first.
+    while (this.outboxBusy) await new Promise((r) => setTimeout(r, 5));
+    this.closed = true;
+    if (refHooks.onCreate) refHooks.onCreate = undefined;
+    this.channel?.end();
+    this.fetcher.close();
+    this.objectServer?.forceShutdown();
+    this.store?.clear();
+    this.head?.close();
+  }
+}
+
+function placeholder(deps: string[], id: string): unknown {
+  deps.push(id);
+  return new ArgPlaceholder(deps.length - 1);
+}

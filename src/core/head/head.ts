@@ -1,0 +1,426 @@
+/**
+ * The head process: control plane of a cluster. Serves the Head gRPC service (sessions, code
+ * bundles, control calls, job logs) and an HTTP endpoint for metrics; every call needs the token.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Autoscaler, createNodeProvider, type AutoscalerOptions } from './autoscaler.js';
+import { BundleCache } from '../wire/code-shipping.js';
+import { HEARTBEAT_INTERVAL_MS, NODE_DEATH_TIMEOUT_MS, PROTOCOL_VERSION } from '../constants.js';
+import { errorToWire, InvalidOptionsError, VersionMismatchError } from '../errors.js';
+import type { Bundle } from '../wire/generated/shoal/v1/Bundle.js';
+import type { BundleRef__Output } from '../wire/generated/shoal/v1/BundleRef.js';
+import type { ControlRequest__Output } from '../wire/generated/shoal/v1/ControlRequest.js';
+import type { Frame } from '../wire/generated/shoal/v1/Frame.js';
+import type { LogRequest__Output } from '../wire/generated/shoal/v1/LogRequest.js';
+import type { LogChunk } from '../wire/generated/shoal/v1/LogChunk.js';
+import { HeadState, type SessionHandle } from './head-state.js';
+import { openHeadStore, type HeadStore, type JobRecord } from './head-store.js';
+import { newId } from '../ids.js';
+import { JobManager } from './job-manager.js';
+import { log } from '../log.js';
+import { createMetrics } from './metrics.js';
+import { bindServer } from '../wire/object-transfer.js';
+import { SHOAL_VERSION } from '../paths.js';
+import type { ClientMsg, HeadMsg, HelloMsg, Resources } from '../wire/protocol.js';
+import type { PlacementStrategy } from './scheduling-policy.js';
+import { packMessage, unpackMessage } from '../wire/serialization.js';
+import { checkToken, loadProto, SessionChannel, unauthenticated, type TlsOptions } from '../wire/transport.js';
+
+/** Process logs `shoal logs` can read besides jobs. */
+const PROCESS_LOG = /^(head|worker-\d+)$/;
+
+export interface HeadOptions {
+  /** Interface to bind. @default '127.0.0.1' */
+  host?: string;
+  /** gRPC port; 0 picks a free one. @default 6380 */
+  port?: number;
+  /** HTTP port for /metrics; 0 picks a free one, -1 disables. @default 0 */
+  metricsPort?: number;
+  /** Folder for the head's state (token, bundles, store, job logs). */
+  dir: string;
+  /** Use this token instead of generating one. */
+  token?: string;
+  tls?: TlsOptions;
+  /** Declare a node dead after this much silence. @default 10000 */
+  nodeTimeoutMs?: number;
+  /** Launch and remove workers with demand (local processes, or the hosts of a cluster YAML). @default off */
+  autoscaler?: AutoscalerOptions;
+  /**
+   * Where the head keeps its durable state (cluster token, sessions, nodes, actors, placement
+   * groups, jobs): a SQLite file path, or `postgres://user@host:port/db?schema=name`. A head started
+   * again with the same store and port takes the cluster back. @default `<dir>/head.sqlite`
+   */
+  store?: string;
+  /** After a restart, wait this long for the previous head's workers and drivers to come back. @default 30000 */
+  recoveryGraceMs?: number;
+}
+
+/** How long a restarted head waits for the previous head's sessions before declaring them gone. */
+export const RECOVERY_GRACE_MS = 30_000;
+
+/** The cluster's identity, kept in the store. */
+interface ClusterMeta { clusterId: string; token: string; createdAt: number }
+
+export interface HeadInfo {
+  address: string;
+  port: number;
+  metricsPort: number;
+  tokenFile: string;
+  dir: string;
+  /** The store the head keeps its state in. */
+  store: string;
+  clusterId: string;
+}
+
+/** Reads the token in `dir/token`, or makes one (mode 0600). */
+export function ensureToken(dir: string, token?: string): { token: string; tokenFile: string } {
+  mkdirSync(dir, { recursive: true });
+  const tokenFile = join(dir, 'token');
+  if (token) writeFileSync(tokenFile, token, { mode: 0o600 });
+  else if (existsSync(tokenFile)) token = readFileSync(tokenFile, 'utf8').trim();
+  else {
+    token = randomBytes(24).toString('base64url');
+    writeFileSync(tokenFile, token, { mode: 0o600 });
+  }
+  return { token, tokenFile };
+}
+
+export class Head {
+  readonly state = new HeadState();
+  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  private http?: HttpServer;
+  private token = '';
+  private store!: HeadStore;
+  private jobs!: JobManager;
+  private bundles!: BundleCache;
+  private healthTimer?: NodeJS.Timeout;
+  private autoscaler?: Autoscaler;
+  info!: HeadInfo;
+
+  constructor(private readonly options: HeadOptions) {}
+
+  async start(): Promise<HeadInfo> {
+    const o = this.options;
+    const host = o.host ?? '127.0.0.1';
+    mkdirSync(o.dir, { recursive: true });
+    this.store = await openHeadStore(o.store ?? join(o.dir, 'head.sqlite'));
+    const records = await this.store.open();
+    const meta = records.get('meta')?.get('cluster') as ClusterMeta | undefined;
+    // The cluster keeps its token across restarts (clients hold it), unless one is given.
+    const { token, tokenFile } = ensureToken(o.dir, o.token ?? meta?.token);
+    this.token = token;
+    const cluster: ClusterMeta = { clusterId: meta?.clusterId ?? newId('c'), token, createdAt: meta?.createdAt ?? Date.now() };
+    this.store.put('meta', 'cluster', cluster);
+    this.bundles = new BundleCache(join(o.dir, 'bundles'));
+    const missing = [...(records.get('bundle')?.keys() ?? [])].filter((h) => !this.bundles.has(h));
+    if (missing.length) log.warn({ missing: missing.length }, 'code bundles of the previous head are not in its folder; drivers upload theirs again when they reconnect');
+    this.state.onEvent = (event, fields) => log.info({ event, ...fields }, event);
+    const restored = this.state.restore(records, o.recoveryGraceMs ?? RECOVERY_GRACE_MS);
+    this.state.persist = this.store;
+    if (meta) log.info({ store: this.store.description, clusterId: cluster.clusterId, ...restored }, 'head state restored from its store');
+
+    const proto = loadProto();
+    this.server.addService(proto.shoal.v1.Head.service, {
+      Session: (call: grpc.ServerDuplexStream<Frame, Frame>) => this.onSession(call),
+      HasBundle: (call: grpc.ServerUnaryCall<BundleRef__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (!this.authed(call, 'HasBundle', cb)) return;
+        cb(null, { present: this.bundles.has(call.request.hash) });
+      },
+      PutBundle: (call: grpc.ServerUnaryCall<Bundle, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (!this.authed(call, 'PutBundle', cb)) return;
+        const { hash, code } = call.request;
+        const bytes = code as Uint8Array;
+        const actual = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
+        if (!hash || actual !== hash) {
+          cb({ code: grpc.status.INVALID_ARGUMENT, details: `bundle content does not match its hash ${hash}` });
+          return;
+        }
+        this.bundles.write(hash, bytes);
+        this.store.put('bundle', hash, { hash, at: Date.now() });
+        cb(null, { present: true });
+      },
+      GetBundle: (call: grpc.ServerUnaryCall<BundleRef__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (!this.authed(call, 'GetBundle', cb)) return;
+        const hash = call.request.hash;
+        if (!/^[0-9a-f]{32}$/.test(hash) || !this.bundles.has(hash)) {
+          cb({ code: grpc.status.NOT_FOUND, details: `no bundle ${hash}` });
+          return;
+        }
+        cb(null, { hash, code: readFileSync(this.bundles.pathOf(hash)) });
+      },
+      Control: (call: grpc.ServerUnaryCall<ControlRequest__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (!this.authed(call, `Control.${call.request.method}`, cb)) return;
+        this.control(call.request.method, unpackMessage(call.request.body))
+          .then((reply) => cb(null, { body: packMessage(reply ?? null) }))
+          .catch((err) => cb({ code: grpc.status.FAILED_PRECONDITION, details: JSON.stringify(errorToWire(err)) }));
+      },
+      JobLogs: (call: grpc.ServerWritableStream<LogRequest__Output, LogChunk>) => this.onJobLogs(call),
+    });
+    const port = await bindServer(this.server, `${host}:${o.port ?? 6380}`, o.tls);
+    const address = `${host}:${port}`;
+
+    this.jobs = new JobManager(this.store, join(o.dir, 'jobs'), () => ({
+      SHOAL_ADDRESS: address,
+      SHOAL_TOKEN_FILE: tokenFile,
+    }), (records.get('job')?.values() ?? []) as Iterable<JobRecord>);
+
+    let metricsPort = -1;
+    if ((o.metricsPort ?? 0) >= 0) metricsPort = await this.startHttp(host, o.metricsPort ?? 0);
+
+    const timeout = o.nodeTimeoutMs ?? NODE_DEATH_TIMEOUT_MS;
+    this.healthTimer = setInterval(() => this.state.checkNodeHealth(Date.now(), timeout), HEARTBEAT_INTERVAL_MS);
+    this.healthTimer.unref();
+    this.info = { address, port, metricsPort, tokenFile, dir: o.dir, store: this.store.description, clusterId: cluster.clusterId };
+    if (o.autoscaler) {
+      const provider = createNodeProvider(o.autoscaler, { address, tokenFile, dir: o.dir, host });
+      this.autoscaler = new Autoscaler(this.state, provider, o.autoscaler);
+      this.autoscaler.start();
+    }
+    log.info(this.info, 'head started');
+    return this.info;
+  }
+
+  private authed(call: grpc.ServerUnaryCall<unknown, unknown>, what: string, cb: grpc.sendUnaryData<unknown>): boolean {
+    if (checkToken(call.metadata, this.token)) return true;
+    log.warn({ peer: call.getPeer(), call: what }, 'rejected call with a missing or wrong token');
+    cb(unauthenticated(what));
+    return false;
+  }
+
+  private onSession(call: grpc.ServerDuplexStream<Frame, Frame>): void {
+    if (!checkToken(call.metadata, this.token)) {
+      log.warn({ peer: call.getPeer(), call: 'Session' }, 'rejected session with a missing or wrong token');
+      call.emit('error', unauthenticated('Session'));
+      return;
+    }
+    let session: SessionHandle | undefined;
+    const channel: SessionChannel<ClientMsg, HeadMsg> = new SessionChannel<ClientMsg, HeadMsg>(
+      call,
+      'head',
+      (msg) => {
+        if (!session) {
+          if (msg.t !== 'hello') return;
+          session = this.welcome(msg, channel);
+          return;
+        }
+        try {
+          this.state.handle(msg, session);
+        } catch (err) {
+          log.error({ err, msg: msg.t }, 'error handling message');
+        }
+      },
+      () => {
+        // A session that came back on a new stream is no longer this one.
+        if (session && this.state.sessions.get(session.id) === session) {
+          log.info({ sessionId: session.id, role: session.role }, 'session closed');
+          this.state.sessionClosed(session.id);
+        }
+      },
+    );
+  }
+
+  private welcome(hello: HelloMsg, channel: SessionChannel<ClientMsg, HeadMsg>): SessionHandle | undefined {
+    if (hello.version !== SHOAL_VERSION || hello.protocol !== PROTOCOL_VERSION) {
+      const err = new VersionMismatchError(`${hello.version} (protocol ${hello.protocol})`, `${SHOAL_VERSION} (protocol ${PROTOCOL_VERSION})`);
+      log.warn({ version: hello.version, pid: hello.pid, host: hello.hostname }, 'refused a process of another shoal version');
+      channel.send({ t: 'refused', error: err.toWire() });
+      channel.end();
+      return undefined;
+    }
+    // A process that lost its session (the head restarted) comes back under the same id.
+    const resume = hello.resume;
+    const id = resume?.sessionId && /^s[\w-]{1,64}$/.test(resume.sessionId) ? resume.sessionId : newId('s');
+    // Its old stream may not have closed here yet: that session ends first (its work is let go).
+    if (resume && this.state.sessions.has(id)) this.state.sessionClosed(id);
+    const session: SessionHandle = {
+      id,
+      role: hello.role,
+      jobId: hello.jobId ?? newId('j'),
+      nodeId: hello.nodeId,
+      send: (m) => channel.send(m),
+    };
+    this.state.addSession(session);
+    if (hello.role === 'worker' && hello.nodeId) {
+      session.nodeInfo = {
+        nodeId: hello.nodeId,
+        resources: hello.resources ?? {},
+        address: hello.objectAddress ?? '',
+        hostname: hello.hostname,
+      };
+      this.state.addNode(session, session.nodeInfo);
+    }
+    log.info({ sessionId: id, role: hello.role, pid: hello.pid, host: hello.hostname, resumed: !!resume }, 'session opened');
+    channel.send({ t: 'welcome', sessionId: id, jobId: session.jobId, nodeId: hello.nodeId, version: SHOAL_VERSION });
+    if (resume) this.state.resumeSession(session, resume);
+    return session;
+  }
+
+  private async control(method: string, body: any): Promise<unknown> {
+    switch (method) {
+      case 'ping':
+        return { version: SHOAL_VERSION, address: this.info.address };
+      case 'status':
+        return {
+          ...this.state.status(), jobs: this.jobs.list(),
+          head: { ...this.info, version: SHOAL_VERSION, hostname: hostname(), recovering: this.state.recovering },
+          autoscaler: this.autoscaler
+            ? { provider: this.autoscaler.provider.name, options: this.options.autoscaler, decisions: this.autoscaler.decisions.slice(-20) }
+            : undefined,
+        };
+      case 'get-actor':
+        return this.state.getActor(String(body.name));
+      case 'pg-create':
+        this.state.createPlacementGroup(body.id, body.bundles as Resources[], body.strategy as PlacementStrategy, body.sessionId);
+        return null;
+      case 'pg-ready':
+        await this.state.placementGroupReady(body.id);
+        return null;
+      case 'pg-remove':
+        this.state.removePlacementGroup(body.id);
+        return null;
+      case 'job-submit': {
+        const hash = String(body.bundle);
+        if (!this.bundles.has(hash)) throw new InvalidOptionsError(`job bundle ${hash} was not uploaded`);
+        // A job of several files (`modules`: file name -> bundle hash, the entry among them) runs from a folder of its own.
+        const scriptPath = body.modules ? this.bundles.materialize(body.modules as Record<string, string>, hash) : this.bundles.pathOf(hash);
+        return this.jobs.submit({ scriptPath, args: body.args ?? [], env: body.env ?? {}, entrypoint: body.entrypoint });
+      }
+      case 'job-list':
+        return this.jobs.list();
+      case 'job-get':
+        return this.jobs.get(String(body.id));
+      case 'job-stop':
+        return this.jobs.stop(String(body.id));
+      default:
+        throw new InvalidOptionsError(`unknown control method '${method}'`);
+    }
+  }
+
+  private onJobLogs(call: grpc.ServerWritableStream<LogRequest__Output, LogChunk>): void {
+    if (!checkToken(call.metadata, this.token)) {
+      log.warn({ peer: call.getPeer(), call: 'JobLogs' }, 'rejected call with a missing or wrong token');
+      call.emit('error', unauthenticated('JobLogs'));
+      return;
+    }
+    // A job's output, or a process log of this host's cluster folder (`head`, `worker-0`, ...).
+    let file: string;
+    let live: () => boolean;
+    const processLog = PROCESS_LOG.test(call.request.jobId) && process.env.SHOAL_LOG_FILE
+      ? join(dirname(process.env.SHOAL_LOG_FILE), `${call.request.jobId}.log`)
+      : undefined;
+    if (processLog) {
+      if (!existsSync(processLog)) {
+        call.emit('error', { code: grpc.status.NOT_FOUND, details: `no log ${call.request.jobId} on the head's host` });
+        return;
+      }
+      file = processLog;
+      live = () => true;
+    } else {
+      let job: JobRecord;
+      try {
+        job = this.jobs.get(call.request.jobId);
+      } catch (err) {
+        call.emit('error', { code: grpc.status.NOT_FOUND, details: (err as Error).message });
+        return;
+      }
+      file = job.logFile;
+      live = () => this.jobs.isRunning(job.id);
+    }
+    let offset = Number(call.request.offset) || 0;
+    const pump = (then: () => void): void => {
+      const size = existsSync(file) ? statSync(file).size : 0;
+      if (size <= offset) return then();
+      const stream = createReadStream(file, { start: offset, end: size - 1 });
+      stream.on('data', (d) => call.write({ data: d as Buffer }));
+      stream.on('end', () => {
+        offset = size;
+        then();
+      });
+    };
+    if (!call.request.follow) {
+      pump(() => call.end());
+      return;
+    }
+    let watcher: ReturnType<typeof watch> | undefined;
+    let busy = false;
+    const tick = (): void => {
+      if (busy) return;
+      busy = true;
+      pump(() => {
+        busy = false;
+        if (!live()) {
+          // Final read after exit, then close.
+          pump(() => {
+            watcher?.close();
+            clearInterval(timer);
+            call.end();
+          });
+        }
+      });
+    };
+    const timer = setInterval(tick, 250);
+    try {
+      watcher = watch(file, tick);
+    } catch {
+      /* the interval covers it */
+    }
+    call.on('cancelled', () => {
+      watcher?.close();
+      clearInterval(timer);
+    });
+    tick();
+  }
+
+  private async startHttp(host: string, port: number): Promise<number> {
+    const registry = createMetrics(this.state);
+    this.http = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const md = new grpc.Metadata();
+      md.set('authorization', auth);
+      if (!checkToken(md, this.token)) {
+        log.warn({ peer: req.socket.remoteAddress, path: req.url }, 'rejected HTTP request with a missing or wrong token');
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
+        res.end('missing or wrong cluster token\n');
+        return;
+      }
+      if (req.url === '/metrics') {
+        registry.metrics().then((text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        }, (err) => {
+          res.writeHead(500);
+          res.end(String(err));
+        });
+        return;
+      }
+      if (req.url === '/api/status') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ...this.state.status(), jobs: this.jobs.list() }));
+        return;
+      }
+      res.writeHead(404);
+      res.end('not found\n');
+    });
+    return new Promise((resolve, reject) => {
+      this.http!.once('error', reject);
+      this.http!.listen(port, host, () => resolve((this.http!.address() as { port: number }).port));
+    });
+  }
+
+  async stop(): Promise<void> {
+    // Sessions closing now must not erase the stored state: a head started again takes it back.
+    this.state.persist = undefined;
+    clearInterval(this.healthTimer);
+    await this.autoscaler?.stop();
+    this.jobs?.stopAll();
+    this.http?.close();
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    this.server.forceShutdown();
+    await this.store?.close();
+  }
+}
