@@ -1,9 +1,9 @@
 /**
  * The learned hybrid: a logistic model over what the data has — the user's last stay (neighbourhood,
  * room type, location, price band, size), their history's text and amenities, co-stays (item-kNN),
- * and popularity as a separate prior, with a "new listing" indicator and a content prior (the mean
- * popularity of its neighbourhood's listings) so that a listing nobody has stayed in yet does not
- * sink by construction (issue 21: the neural model's review-count features are zero for every new
+ * and popularity as a separate prior — for a listing nobody has stayed in yet, the popularity its
+ * content predicts (ridge regression on the warm listings), with a "new listing" indicator — so that
+ * a new listing does not sink by construction (issue 21: the neural model's review-count features are zero for every new
  * listing, and cold listings ranked worse than random).
  *
  * Every feature is bilinear in a user vector and a listing vector (or a listing prior, or the kNN
@@ -35,8 +35,43 @@ interface Block {
 
 interface Features {
   blocks: Block[];
-  knn: { context: WeightedCsr; similar: WeightedCsr };
+  knn: { context: WeightedCsr; similar: WeightedCsr; sameHost: WeightedCsr };
   names: string[];
+}
+
+/** Listings sharing a host (each with weight 1; at most 50 per listing). */
+function sameHostCsr(info: ListingInfo): WeightedCsr {
+  const byHost = new Map<number, number[]>();
+  for (let i = 0; i < info.n; i++) if (info.host[i]! >= 0) {
+    let l = byHost.get(info.host[i]!);
+    if (!l) byHost.set(info.host[i]!, (l = []));
+    l.push(i);
+  }
+  const ptr = new Int32Array(info.n + 1);
+  const idx: number[] = [];
+  for (let i = 0; i < info.n; i++) {
+    if (info.host[i]! >= 0) for (const j of byHost.get(info.host[i]!)!.slice(0, 51)) if (j !== i) idx.push(j);
+    ptr[i + 1] = idx.length;
+  }
+  return { ptr, idx: Int32Array.from(idx), val: new Float32Array(idx.length).fill(1) };
+}
+
+/** a·A + b·B of two sparse listing × listing matrices. */
+function mergeCsr(a: WeightedCsr, wa: number, b: WeightedCsr, wb: number, n: number): WeightedCsr {
+  const ptr = new Int32Array(n + 1);
+  const idx: number[] = [];
+  const val: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const m = new Map<number, number>();
+    for (let p = a.ptr[i]!; p < a.ptr[i + 1]!; p++) m.set(a.idx[p]!, (m.get(a.idx[p]!) ?? 0) + wa * a.val[p]!);
+    for (let p = b.ptr[i]!; p < b.ptr[i + 1]!; p++) m.set(b.idx[p]!, (m.get(b.idx[p]!) ?? 0) + wb * b.val[p]!);
+    for (const [j, v] of m) {
+      idx.push(j);
+      val.push(v);
+    }
+    ptr[i + 1] = idx.length;
+  }
+  return { ptr, idx: Int32Array.from(idx), val: Float32Array.from(val) };
 }
 
 function rng(seed: number): () => number {
@@ -76,6 +111,82 @@ function locationRbf(info: ListingInfo): Float32Array {
   return out;
 }
 
+/** Content of each listing as one row (neighbourhood, room type, location, price, size, stay rules, text, amenities, intercept). */
+function contentRows(info: ListingInfo, rbf: Float32Array): { x: Float32Array; dims: number } {
+  const parts = info.nbhdNames.length + info.roomNames.length + LOCATION_CENTRES + 6 + TEXT_DIMS + AMENITY_DIMS + 1;
+  const x = new Float32Array(info.n * parts);
+  for (let i = 0; i < info.n; i++) {
+    let o = i * parts;
+    if (info.nbhd[i]! >= 0) x[o + info.nbhd[i]!] = 1;
+    o += info.nbhdNames.length;
+    if (info.room[i]! >= 0) x[o + info.room[i]!] = 1;
+    o += info.roomNames.length;
+    x.set(rbf.subarray(i * LOCATION_CENTRES, (i + 1) * LOCATION_CENTRES), o);
+    o += LOCATION_CENTRES;
+    x[o++] = info.price[i]!;
+    x[o++] = info.price[i]! ** 2;
+    x[o++] = info.size[i]!;
+    x[o++] = info.minNights[i]!;
+    x[o++] = info.availability[i]!;
+    x[o++] = info.availability[i]! ** 2;
+    x.set(info.text.subarray(i * TEXT_DIMS, (i + 1) * TEXT_DIMS), o);
+    o += TEXT_DIMS;
+    x.set(info.amenities.subarray(i * AMENITY_DIMS, (i + 1) * AMENITY_DIMS), o);
+    o += AMENITY_DIMS;
+    x[o] = 1;
+  }
+  return { x, dims: parts };
+}
+
+/** Ridge regression of log-popularity on content, fitted on the warm listings; predictions for all (≥ 0). */
+function contentPrior(info: ListingInfo, rbf: Float32Array, warm: Uint8Array, logPop: Float32Array): Float32Array {
+  const { x, dims } = contentRows(info, rbf);
+  const a = new Float64Array(dims * dims);
+  const b = new Float64Array(dims);
+  let n = 0;
+  for (let i = 0; i < info.n; i++) {
+    if (!warm[i]) continue;
+    n++;
+    const row = x.subarray(i * dims, (i + 1) * dims);
+    for (let p = 0; p < dims; p++) {
+      const v = row[p]!;
+      if (v === 0) continue;
+      b[p]! += v * logPop[i]!;
+      for (let q = 0; q < dims; q++) a[p * dims + q]! += v * row[q]!;
+    }
+  }
+  const out = new Float32Array(info.n);
+  if (n < 5) return out;
+  for (let p = 0; p < dims; p++) a[p * dims + p]! += 1; // ridge λ = 1
+  // Cholesky solve of the (symmetric positive definite) normal equations.
+  const l = new Float64Array(dims * dims);
+  for (let p = 0; p < dims; p++) {
+    for (let q = 0; q <= p; q++) {
+      let s = a[p * dims + q]!;
+      for (let k = 0; k < q; k++) s -= l[p * dims + k]! * l[q * dims + k]!;
+      l[p * dims + q] = p === q ? Math.sqrt(Math.max(s, 1e-12)) : s / l[q * dims + q]!;
+    }
+  }
+  const y = new Float64Array(dims);
+  for (let p = 0; p < dims; p++) {
+    let s = b[p]!;
+    for (let k = 0; k < p; k++) s -= l[p * dims + k]! * y[k]!;
+    y[p] = s / l[p * dims + p]!;
+  }
+  const w = new Float64Array(dims);
+  for (let p = dims - 1; p >= 0; p--) {
+    let s = y[p]!;
+    for (let k = p + 1; k < dims; k++) s -= l[k * dims + p]! * w[k]!;
+    w[p] = s / l[p * dims + p]!;
+  }
+  for (let i = 0; i < info.n; i++) {
+    let s = 0;
+    for (let p = 0; p < dims; p++) s += w[p]! * x[i * dims + p]!;
+    out[i] = Math.max(0, s);
+  }
+  return out;
+}
+
 /** The feature blocks of users' histories in `h` (stays before `cutDay`). */
 function features(h: Interactions, cutDay: number, info: ListingInfo, rbf: Float32Array): Features {
   const numUsers = h.userIds.length;
@@ -85,20 +196,14 @@ function features(h: Interactions, cutDay: number, info: ListingInfo, rbf: Float
   const pop = recencyPopularity(h, cutDay);
   const warm = new Uint8Array(n);
   for (const i of h.item) warm[i] = 1;
-  blocks.push({ name: 'popularity', dims: 0, users: null, items: null, bias: Float32Array.from(pop, (p) => Math.log1p(p)) });
+  // Popularity as a separate prior: a listing's recency-weighted stays, or, for one nobody has
+  // stayed in before the cut, the popularity its content predicts (a ridge fit on the warm listings)
+  // — so a new listing competes on the same scale instead of sinking by construction.
+  const logPop = Float32Array.from(pop, (p) => Math.log1p(p));
+  const predicted = contentPrior(info, rbf, warm, logPop);
+  blocks.push({ name: 'popularity prior (content-predicted when new)', dims: 0, users: null, items: null, bias: Float32Array.from(logPop, (p, i) => (warm[i] ? p : predicted[i]!)) });
   blocks.push({ name: 'new listing', dims: 0, users: null, items: null, bias: Float32Array.from(warm, (w) => (w ? 0 : 1)) });
-  // Content prior of a new listing: the mean log-popularity of the warm listings of its neighbourhood.
-  const nbSum = new Float64Array(info.nbhdNames.length + 1);
-  const nbCnt = new Float64Array(info.nbhdNames.length + 1);
-  for (let i = 0; i < n; i++) if (warm[i]) {
-    const g = info.nbhd[i]! + 1;
-    nbSum[g]! += Math.log1p(pop[i]!);
-    nbCnt[g]!++;
-  }
-  blocks.push({
-    name: 'new listing × neighbourhood prior', dims: 0, users: null, items: null,
-    bias: Float32Array.from({ length: n }, (_, i) => (warm[i] ? 0 : nbCnt[info.nbhd[i]! + 1]! ? nbSum[info.nbhd[i]! + 1]! / nbCnt[info.nbhd[i]! + 1]! : 0)),
-  });
+  blocks.push({ name: 'new listing × recently created (id rank)', dims: 0, users: null, items: null, bias: Float32Array.from(warm, (w, i) => (w ? 0 : info.idRank[i]!)) });
   const oneHot = (name: string, of: Int32Array, dims: number): void => {
     if (dims === 0) return;
     const items = new Float32Array(n * dims);
@@ -139,8 +244,8 @@ function features(h: Interactions, cutDay: number, info: ListingInfo, rbf: Float
   };
   if (info.has.text) historyMean('text like the history', info.text, TEXT_DIMS);
   if (info.has.amenities) historyMean('amenities like the history', info.amenities, AMENITY_DIMS);
-  const knn = { context: historyContext(h, numUsers), similar: coStaySimilarity(h, n) };
-  return { blocks, knn, names: [...blocks.map((b) => b.name), 'co-stays (item-kNN)'] };
+  const knn = { context: historyContext(h, numUsers), similar: coStaySimilarity(h, n), sameHost: sameHostCsr(info) };
+  return { blocks, knn, names: [...blocks.map((b) => b.name), 'co-stays (item-kNN)', 'same host as the history'] };
 }
 
 /** φ(u, i): one value per block, then the kNN sum. */
@@ -150,12 +255,13 @@ function phi(f: Features, u: number, i: number, ctxSet: Map<number, number> | un
     if (b.users && b.items) for (let d = 0; d < b.dims; d++) v += b.users[u * b.dims + d]! * b.items[i * b.dims + d]!;
     out[k] = v;
   });
-  let s = 0;
-  if (ctxSet) {
-    const sim = f.knn.similar;
-    for (const [src, w] of ctxSet) for (let p = sim.ptr[src]!; p < sim.ptr[src + 1]!; p++) if (sim.idx[p] === i) s += w * sim.val[p]!;
-  }
-  out[f.blocks.length] = s;
+  const sparse = (sim: WeightedCsr): number => {
+    let s = 0;
+    if (ctxSet) for (const [src, w] of ctxSet) for (let p = sim.ptr[src]!; p < sim.ptr[src + 1]!; p++) if (sim.idx[p] === i) s += w * sim.val[p]!;
+    return s;
+  };
+  out[f.blocks.length] = sparse(f.knn.similar);
+  out[f.blocks.length + 1] = sparse(f.knn.sameHost);
 }
 
 export interface HybridFit {
@@ -208,7 +314,7 @@ export function fitHybrid(h: Interactions, cutDay: number, info: ListingInfo, se
   const innerRows = h.eventRows.filter((e) => h.events.day[e]! < innerCut);
   const inner = collapse(h, innerRows);
   const f = features(inner, innerCut, info, rbf);
-  const dims = f.blocks.length + 1;
+  const dims = f.blocks.length + 2;
   const hist = new Map<number, Map<number, number>>();
   for (let r = 0; r < inner.user.length; r++) {
     let m = hist.get(inner.user[r]!);
@@ -257,10 +363,9 @@ export function fitHybrid(h: Interactions, cutDay: number, info: ListingInfo, se
     for (let i = 0; i < info.n; i++) for (let d = 0; d < b.dims; d++) items[i * rank + off + d] = b.items[i * b.dims + d]!;
     off += b.dims;
   });
-  const wk = w[dims - 1]!;
-  const context = { ...full.knn.context, val: Float32Array.from(full.knn.context.val, (v) => v * wk) };
+  const similar = mergeCsr(full.knn.similar, w[dims - 2]!, full.knn.sameHost, w[dims - 1]!, info.n);
   return {
-    scorer: { kind: 'hybrid', name: 'hybrid (learned: content + last stay + co-stays + popularity prior)', rank, users, items, bias, context, similar: full.knn.similar, itemValid: null },
+    scorer: { kind: 'hybrid', name: 'hybrid (learned: content + last stay + co-stays + popularity prior)', rank, users, items, bias, context: full.knn.context, similar, itemValid: null },
     weights: full.names.map((feature, d) => ({ feature, weight: w[d]! })),
     trainingPairs: ys.length,
   };

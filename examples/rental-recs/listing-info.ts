@@ -22,14 +22,21 @@ export interface ListingInfo {
   lon: Float32Array;
   price: Float32Array;
   size: Float32Array;
+  /** Standardised log minimum nights and availability over the next year (0 when unknown): listing attributes, not stays. */
+  minNights: Float32Array;
+  availability: Float32Array;
   /** Hashed trigram vectors (n × TEXT_DIMS) and amenity vectors (n × AMENITY_DIMS), L2-normalised (zero when absent). */
   text: Float32Array;
   amenities: Float32Array;
+  /** Rank of the listing's id in the catalogue, 0..1: Inside Airbnb ids grow with creation time, so a high rank is a recently created listing. */
+  idRank: Float32Array;
+  /** Host index per listing (−1: unknown): a host's other listings are a co-stay signal of their own. */
+  host: Int32Array;
   /** Which of the optional parts the city has. */
   has: { location: boolean; price: boolean; size: boolean; text: boolean; amenities: boolean };
 }
 
-const LISTING_INFO_COLUMNS = ['id', 'neighbourhood', 'room_type', 'price', 'latitude', 'longitude', 'accommodates', 'name', 'description', 'amenities'];
+const LISTING_INFO_COLUMNS = ['id', 'neighbourhood', 'room_type', 'price', 'latitude', 'longitude', 'accommodates', 'name', 'description', 'amenities', 'minimum_nights', 'availability_365', 'host_id'];
 
 /** FNV-1a of a string, for feature hashing. */
 function hash(s: string): number {
@@ -77,14 +84,19 @@ export async function readListingInfo(listings: Dataset, catalogue: BigInt64Arra
   const info: ListingInfo = {
     n, nbhd: new Int32Array(n).fill(-1), nbhdNames: [], room: new Int32Array(n).fill(-1), roomNames: [],
     lat: new Float32Array(n), lon: new Float32Array(n), price: new Float32Array(n), size: new Float32Array(n),
+    minNights: new Float32Array(n), availability: new Float32Array(n), host: new Int32Array(n).fill(-1),
+    idRank: new Float32Array(n),
     text: new Float32Array(n * TEXT_DIMS), amenities: new Float32Array(n * AMENITY_DIMS),
     has: { location: false, price: false, size: false, text: false, amenities: false },
   };
+  const hosts = new Map<string, number>();
   const nb = new Map<string, number>();
   const rt = new Map<string, number>();
   const knownLoc = new Uint8Array(n);
   const knownPrice = new Uint8Array(n);
   const knownSize = new Uint8Array(n);
+  const knownNights = new Uint8Array(n);
+  const knownAvail = new Uint8Array(n);
   const ids = t.getChild('id')!;
   for (let r = 0; r < t.numRows; r++) {
     const raw: unknown = ids.get(r);
@@ -118,6 +130,22 @@ export async function readListingInfo(listings: Dataset, catalogue: BigInt64Arra
       info.size[i] = Math.log(size);
       knownSize[i] = 1;
     }
+    const host = get('host_id', r);
+    if (host !== null && host !== undefined) {
+      const key = String(host);
+      if (!hosts.has(key)) hosts.set(key, hosts.size);
+      info.host[i] = hosts.get(key)!;
+    }
+    const nights = Number(get('minimum_nights', r) ?? NaN);
+    if (Number.isFinite(nights) && nights > 0) {
+      info.minNights[i] = Math.log(nights);
+      knownNights[i] = 1;
+    }
+    const avail = Number(get('availability_365', r) ?? NaN);
+    if (Number.isFinite(avail) && avail >= 0) {
+      info.availability[i] = avail / 365;
+      knownAvail[i] = 1;
+    }
     const text = `${String(get('name', r) ?? '')} ${String(get('description', r) ?? '')}`.toLowerCase().replace(/\s+/g, ' ').trim();
     if (text) {
       const padded = ` ${text} `;
@@ -136,6 +164,8 @@ export async function readListingInfo(listings: Dataset, catalogue: BigInt64Arra
       }
     }
   }
+  const byId = Array.from({ length: n }, (_, i) => i).sort((a, b) => (catalogue[a]! < catalogue[b]! ? -1 : catalogue[a]! > catalogue[b]! ? 1 : 0));
+  byId.forEach((i, k) => (info.idRank[i] = n > 1 ? k / (n - 1) : 0));
   info.nbhdNames = [...nb.keys()];
   info.roomNames = [...rt.keys()];
   // One scale for both coordinates (distances stay isotropic): the latitude's spread.
@@ -163,5 +193,7 @@ export async function readListingInfo(listings: Dataset, catalogue: BigInt64Arra
   }
   info.has.price = standardise(info.price, knownPrice);
   info.has.size = standardise(info.size, knownSize);
+  standardise(info.minNights, knownNights);
+  standardise(info.availability, knownAvail);
   return info;
 }

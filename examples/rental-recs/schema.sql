@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS listings (
   beds          double precision,
   bathrooms     double precision,
   minimum_nights double precision,
+  availability_365 double precision,
   latitude      double precision,
   longitude     double precision,
   amenities     text,                        -- JSON list as text (castable to jsonb)
@@ -29,6 +30,7 @@ ALTER TABLE listings ADD COLUMN IF NOT EXISTS property_type text;
 ALTER TABLE listings ADD COLUMN IF NOT EXISTS beds double precision;
 ALTER TABLE listings ADD COLUMN IF NOT EXISTS bathrooms double precision;
 ALTER TABLE listings ADD COLUMN IF NOT EXISTS minimum_nights double precision;
+ALTER TABLE listings ADD COLUMN IF NOT EXISTS availability_365 double precision;
 
 CREATE TABLE IF NOT EXISTS users (
   id         bigint PRIMARY KEY,

@@ -245,7 +245,7 @@ describe('embedded default (Parquet)', () => {
     expect((json.candidates as unknown[]).length).toBe(6);
     expect(textReport(result)).toMatch(/most popular/);
     expect(textReport(result)).toMatch(/Served: neural two-tower .* — options.serve is 'neural'/);
-  }, 120_000);
+  }, 300_000);
 
   it('is deterministic by seed', async () => {
     const a = await mkdtemp(join(tmpdir(), 'rental-gen-'));
