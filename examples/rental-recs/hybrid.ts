@@ -277,8 +277,17 @@ function logistic(x: Float64Array[], y: Uint8Array, dims: number): Float64Array 
   const sd = new Float64Array(dims);
   for (const row of x) for (let d = 0; d < dims; d++) mu[d]! += row[d]! / n;
   for (const row of x) for (let d = 0; d < dims; d++) sd[d]! += (row[d]! - mu[d]!) ** 2 / n;
-  for (let d = 0; d < dims; d++) sd[d] = Math.sqrt(sd[d]!) || 1;
-  const z = x.map((row) => Float64Array.from(row, (v, d) => (v - mu[d]!) / sd[d]!));
+  // A constant feature (one room type in the city, say) has a spread of rounding noise, not 0:
+  // standardising by it would blow its weight up. It carries nothing: its weight is 0.
+  const constant = new Uint8Array(dims);
+  for (let d = 0; d < dims; d++) {
+    sd[d] = Math.sqrt(sd[d]!);
+    if (!(sd[d]! > 1e-6)) {
+      constant[d] = 1;
+      sd[d] = 1;
+    }
+  }
+  const z = x.map((row) => Float64Array.from(row, (v, d) => (constant[d] ? 0 : (v - mu[d]!) / sd[d]!)));
   const w = new Float64Array(dims);
   let b = 0;
   const m = new Float64Array(dims + 1);
@@ -303,7 +312,7 @@ function logistic(x: Float64Array[], y: Uint8Array, dims: number): Float64Array 
       else b -= step;
     }
   }
-  return Float64Array.from(w, (x2, d) => x2 / sd[d]!);
+  return Float64Array.from(w, (x2, d) => (constant[d] ? 0 : x2 / sd[d]!));
 }
 
 /** Fits the weights on the stays of `h` (all before `cutDay`) and returns the scorer over the whole of `h`. */
