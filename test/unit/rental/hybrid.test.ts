@@ -12,7 +12,6 @@ import { AMENITY_DIMS, TEXT_DIMS, type ListingInfo } from '../../../examples/ren
 import { prepareRatings } from '../../../examples/rental-recs/prepare.js';
 
 const N = 40;
-const DAY = 86_400_000;
 
 function info(): ListingInfo {
   const nbhd = Int32Array.from({ length: N }, (_, i) => i % 2);
