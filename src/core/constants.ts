@@ -16,9 +16,6 @@ export const NODE_DEATH_TIMEOUT_MS = 10_000;
 /** Default retries of a task after a system failure (worker died, node lost). */
 export const DEFAULT_TASK_MAX_RETRIES = 3;
 
-/** Max tasks the head keeps queued at one node beyond its free CPU slots (pipelining). */
-export const NODE_PIPELINE_DEPTH = 256;
-
 /** Max tasks sent to one thread in a single message. */
 export const THREAD_BATCH_MAX = 64;
 

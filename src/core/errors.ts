@@ -279,13 +279,6 @@ export class InvalidOptionError extends ShoalError {
 }
 
 /**
- * @deprecated Transitional name used inside src/core until its files settle into folders; use
- * {@link InvalidOptionError}. Not exported from the core index.
- */
-export const InvalidOptionsError = InvalidOptionError;
-export type InvalidOptionsError = InvalidOptionError;
-
-/**
  * The {@link InvalidOptionError} for `option` breaking `rule`: message `${option} ${rule}`, prefixed
  * with the stage and column when given (`stage Bucketizer, column "x": options.splits must be …`).
  */

@@ -14,8 +14,10 @@ export {
   ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
-  InvalidOptionError, invalidOption, markErrorClass, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
+  InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 } from './errors.js';
+export { optionRules, showValue } from './option-rules.js';
+export type { OptionRules } from './option-rules.js';
 export { startLocalCluster, stopProcess } from './process/local-cluster.js';
 export type { LocalCluster, LocalClusterOptions } from './process/local-cluster.js';
 export { Head, ensureToken } from './head/head.js';

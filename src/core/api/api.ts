@@ -10,7 +10,7 @@ import { DriverRuntime } from '../driver/driver.js';
 import { afterCall, executionContext } from '../worker/execution.js';
 import { BroadcastChannel } from 'node:worker_threads';
 import {
-  ActorMethodNotFoundError, ConnectionError, InfeasibleError, InvalidOptionsError, NotInitializedError, RemoteDefinitionError,
+  ActorMethodNotFoundError, ConnectionError, InfeasibleError, InvalidOptionError, NotInitializedError, RemoteDefinitionError,
 } from '../errors.js';
 import { newActorId, newId, newTaskId } from '../ids.js';
 import { startLocalCluster, type LocalCluster } from '../process/local-cluster.js';
@@ -104,7 +104,7 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
       callerSite().file,
     );
   }
-  if (runtime) throw new InvalidOptionsError('init() was already called in this process; call shutdown() first');
+  if (runtime) throw new InvalidOptionError('init() was already called in this process; call shutdown() first');
   let address = options.address ?? process.env.SHOAL_ADDRESS;
   let tokenFile = options.tokenFile ?? process.env.SHOAL_TOKEN_FILE;
   let token = options.token ?? process.env.SHOAL_TOKEN;
@@ -127,7 +127,7 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
     token = undefined;
   }
   if (!token) {
-    if (!tokenFile) throw new InvalidOptionsError(`no token for ${address}: pass options.token or options.tokenFile, or set SHOAL_TOKEN / SHOAL_TOKEN_FILE`);
+    if (!tokenFile) throw new InvalidOptionError(`no token for ${address}: pass options.token or options.tokenFile, or set SHOAL_TOKEN / SHOAL_TOKEN_FILE`);
     token = readFileSync(tokenFile, 'utf8').trim();
   }
   const rt = new DriverRuntime({ address, token, tls: options.tls, jobId: process.env.SHOAL_JOB_ID, directResults: true });
@@ -234,7 +234,7 @@ function checkShippable(site: DefinitionSite, kind: string): void {
  * const ref = square.remote(4); // ObjectRef<number>
  */
 export function remote<A extends unknown[], R>(fn: (...args: A) => R, options: TaskOptions = {}): RemoteFunction<A, R> {
-  if (typeof fn !== 'function') throw new InvalidOptionsError(`remote() takes a function (got ${typeof fn})`);
+  if (typeof fn !== 'function') throw new InvalidOptionError(`remote() takes a function (got ${typeof fn})`);
   const compiled = compileTaskOptions(options);
   const site = defineSite('function', fn as (...a: any[]) => unknown, options.name);
   return makeRemoteFunction<A, R>(site, options, compiled);
@@ -277,11 +277,11 @@ export async function get(refOrRefs: ObjectRef | readonly ObjectRef[], options: 
   const rt = current('get()');
   if (Array.isArray(refOrRefs)) {
     refOrRefs.forEach((r, i) => {
-      if (!(r instanceof ObjectRef)) throw new InvalidOptionsError(`get() takes ObjectRefs; element ${i} is ${typeof r}`);
+      if (!(r instanceof ObjectRef)) throw new InvalidOptionError(`get() takes ObjectRefs; element ${i} is ${typeof r}`);
     });
     return rt.get(refOrRefs as ObjectRef[], options.timeoutMs);
   }
-  if (!(refOrRefs instanceof ObjectRef)) throw new InvalidOptionsError(`get() takes an ObjectRef or an array of them (got ${typeof refOrRefs})`);
+  if (!(refOrRefs instanceof ObjectRef)) throw new InvalidOptionError(`get() takes an ObjectRef or an array of them (got ${typeof refOrRefs})`);
   const [v] = await rt.get([refOrRefs as ObjectRef], options.timeoutMs);
   return v;
 }
@@ -297,7 +297,7 @@ export interface WaitOptions {
 export function wait<T>(refs: ObjectRef<T>[], options: WaitOptions = {}): Promise<{ ready: ObjectRef<T>[]; notReady: ObjectRef<T>[] }> {
   const rt = current('wait()');
   const n = options.numReturns ?? 1;
-  if (!Number.isInteger(n) || n < 1) throw new InvalidOptionsError(`options.numReturns must be a positive integer (got ${String(n)})`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError(`options.numReturns must be a positive integer (got ${String(n)})`);
   return rt.wait(refs, n, options.timeoutMs) as Promise<{ ready: ObjectRef<T>[]; notReady: ObjectRef<T>[] }>;
 }
 
@@ -411,7 +411,7 @@ function methodNames(Class: new (...args: any[]) => any): string[] {
  * const c = Counter.remote(); await get(c.add.remote(2));
  */
 export function actor<C extends new (...args: any[]) => any>(Class: C, options: ActorOptions = {}): ActorClass<C> {
-  if (typeof Class !== 'function') throw new InvalidOptionsError(`actor() takes a class (got ${typeof Class})`);
+  if (typeof Class !== 'function') throw new InvalidOptionError(`actor() takes a class (got ${typeof Class})`);
   compileActorOptions(options);
   const site = defineSite('actor', Class as unknown as (...a: any[]) => unknown, undefined);
   return makeActorClass<C>(site, Class, options);
@@ -485,16 +485,16 @@ export function placementGroup(bundles: Array<{ CPU?: number; memory?: number; [
   const rt = current('placementGroup()');
   const strategy = options.strategy ?? 'PACK';
   if (!['PACK', 'SPREAD', 'STRICT_PACK', 'STRICT_SPREAD'].includes(strategy)) {
-    throw new InvalidOptionsError(`options.strategy must be PACK, SPREAD, STRICT_PACK or STRICT_SPREAD (got ${String(strategy)})`);
+    throw new InvalidOptionError(`options.strategy must be PACK, SPREAD, STRICT_PACK or STRICT_SPREAD (got ${String(strategy)})`);
   }
-  if (!Array.isArray(bundles) || bundles.length === 0) throw new InvalidOptionsError('placementGroup() needs a non-empty array of bundles');
+  if (!Array.isArray(bundles) || bundles.length === 0) throw new InvalidOptionError('placementGroup() needs a non-empty array of bundles');
   const clean: Resources[] = bundles.map((b, i) => {
     const r: Resources = {};
     for (const [k, v] of Object.entries(b)) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidOptionsError(`bundles[${i}].${k} must be a non-negative number`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidOptionError(`bundles[${i}].${k} must be a non-negative number`);
       r[k] = v;
     }
-    if (Object.values(r).every((v) => v === 0)) throw new InvalidOptionsError(`bundles[${i}] reserves nothing`);
+    if (Object.values(r).every((v) => v === 0)) throw new InvalidOptionError(`bundles[${i}] reserves nothing`);
     return r;
   });
   const id = newId('pg');

@@ -3,7 +3,7 @@
  * complete internal form. Messages name the option and the rule.
  */
 import { DEFAULT_TASK_MAX_RETRIES } from '../constants.js';
-import { InvalidOptionsError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { Resources, SchedulingStrategy } from '../wire/protocol.js';
 
 /** Where a task or actor may run. */
@@ -58,7 +58,7 @@ export interface CompiledTaskOptions {
 const isNonNegative = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 function check(cond: boolean, message: string): void {
-  if (!cond) throw new InvalidOptionsError(message);
+  if (!cond) throw new InvalidOptionError(message);
 }
 
 function compileResources(o: { numCpus?: number | undefined; memory?: number | undefined; resources?: Record<string, number> | undefined }, defaultCpus: number, what: string): Resources {
@@ -87,7 +87,7 @@ export function compileStrategy(s: SchedulingStrategyOption | undefined, what: s
     check(Number.isInteger(idx) && idx >= -1, `${what}.schedulingStrategy.bundleIndex must be a non-negative integer`);
     return { placementGroupId: s.placementGroup.id, bundleIndex: idx };
   }
-  throw new InvalidOptionsError(`${what}.schedulingStrategy must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? } (got ${JSON.stringify(s)})`);
+  throw new InvalidOptionError(`${what}.schedulingStrategy must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? } (got ${JSON.stringify(s)})`);
 }
 
 const TASK_KEYS = new Set(['numCpus', 'memory', 'resources', 'maxRetries', 'name', 'schedulingStrategy']);

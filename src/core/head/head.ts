@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { Autoscaler, createNodeProvider, type AutoscalerOptions } from './autoscaler.js';
 import { BundleCache } from '../wire/code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, NODE_DEATH_TIMEOUT_MS, PROTOCOL_VERSION } from '../constants.js';
-import { errorToWire, InvalidOptionsError, VersionMismatchError } from '../errors.js';
+import { errorToWire, InvalidOptionError, VersionMismatchError } from '../errors.js';
 import type { Bundle } from '../wire/generated/shoal/v1/Bundle.js';
 import type { BundleRef__Output } from '../wire/generated/shoal/v1/BundleRef.js';
 import type { ControlRequest__Output } from '../wire/generated/shoal/v1/ControlRequest.js';
@@ -285,7 +285,7 @@ export class Head {
         return null;
       case 'job-submit': {
         const hash = String(body.bundle);
-        if (!this.bundles.has(hash)) throw new InvalidOptionsError(`job bundle ${hash} was not uploaded`);
+        if (!this.bundles.has(hash)) throw new InvalidOptionError(`job bundle ${hash} was not uploaded`);
         // A job of several files (`modules`: file name -> bundle hash, the entry among them) runs from a folder of its own.
         const scriptPath = body.modules ? this.bundles.materialize(body.modules as Record<string, string>, hash) : this.bundles.pathOf(hash);
         return this.jobs.submit({ scriptPath, args: body.args ?? [], env: body.env ?? {}, entrypoint: body.entrypoint });
@@ -297,7 +297,7 @@ export class Head {
       case 'job-stop':
         return this.jobs.stop(String(body.id));
       default:
-        throw new InvalidOptionsError(`unknown control method '${method}'`);
+        throw new InvalidOptionError(`unknown control method '${method}'`);
     }
   }
 

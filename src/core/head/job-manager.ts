@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidOptionsError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { HeadStore, JobRecord } from './head-store.js';
 import { newJobId } from '../ids.js';
 import { log } from '../log.js';
@@ -140,7 +140,7 @@ export class JobManager {
 
   get(id: string): JobRecord {
     const job = this.jobs.get(id);
-    if (!job) throw new InvalidOptionsError(`no job with id '${id}'`);
+    if (!job) throw new InvalidOptionError(`no job with id '${id}'`);
     return job;
   }
 

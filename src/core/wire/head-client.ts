@@ -4,7 +4,7 @@
  * call becomes the same typed error everywhere.
  */
 import * as grpc from '@grpc/grpc-js';
-import { errorFromWire, InvalidOptionsError, ShoalError, type WireError } from '../errors.js';
+import { errorFromWire, InvalidOptionError, ShoalError, type WireError } from '../errors.js';
 import type { Frame } from './generated/shoal/v1/Frame.js';
 import type { HeadClient as GeneratedHeadClient } from './generated/shoal/v1/Head.js';
 import { packMessage, unpackMessage } from './serialization.js';
@@ -24,7 +24,7 @@ const RECONNECT_MAX_DELAY_MS = 2_000;
 export function reconnectTimeoutMs(option?: number): number {
   const env = Number(process.env.SHOAL_RECONNECT_TIMEOUT_MS);
   const ms = option ?? (Number.isFinite(env) && env > 0 ? env : RECONNECT_TIMEOUT_MS);
-  if (!Number.isFinite(ms) || ms < 0) throw new InvalidOptionsError(`reconnectTimeoutMs must be a non-negative number of milliseconds (got ${ms})`);
+  if (!Number.isFinite(ms) || ms < 0) throw new InvalidOptionError(`reconnectTimeoutMs must be a non-negative number of milliseconds (got ${ms})`);
   return ms;
 }
 
@@ -143,7 +143,7 @@ export class HeadClient {
     switch (err.code) {
       case grpc.status.NOT_FOUND:
       case grpc.status.INVALID_ARGUMENT:
-        return new InvalidOptionsError(err.details);
+        return new InvalidOptionError(err.details);
       case grpc.status.FAILED_PRECONDITION:
         try {
           return errorFromWire(JSON.parse(err.details) as WireError);

@@ -372,10 +372,10 @@ describe('string ids are indexed automatically', () => {
 describe('bad input gives typed errors', () => {
   it('negative rank', () => {
     expect(() => new ALS({ rank: -3 })).toThrow(InvalidOptionError);
-    expect(() => new ALS({ rank: -3 })).toThrow('options.rank must be a positive integer (got -3)');
+    expect(() => new ALS({ rank: -3 })).toThrow("ALS option 'rank' must be a positive integer; got -3");
   });
   it('rank 0', () => {
-    expect(() => new ALS({ rank: 0 })).toThrow('options.rank must be a positive integer (got 0)');
+    expect(() => new ALS({ rank: 0 })).toThrow("ALS option 'rank' must be a positive integer; got 0");
   });
   it('ratings with nulls or NaN name the row', async () => {
     await expect(new ALS().fit([{ user: 1, item: 2, rating: 1 }, { user: 1, item: 3, rating: null }])).rejects.toThrow('rating at row 1 must be a finite number (got null)');

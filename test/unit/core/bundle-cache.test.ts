@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BundleCache } from '../../../src/core/code-shipping.js';
+import { BundleCache } from '../../../src/core/wire/code-shipping.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-bundle-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
