@@ -31,7 +31,7 @@ export {
   placementGroup, inPlacementGroup, clusterStatus, ObjectRef, startLocalCluster, SHOAL_VERSION,
 } from './core/index.js';
 export {
-  ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
+  ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
   InvalidOptionError, NotInitializedError, VersionMismatchError, InfeasibleError, ProcessStartError,

@@ -130,6 +130,23 @@ export class ActorDiedError extends ShoalError {
   }
 }
 
+/**
+ * An actor was created with a name a live actor already has (names are unique in a cluster, as in
+ * Ray). Thrown by the new handle's `ready()` and by each of its calls; `getIfExists` avoids it.
+ */
+export class ActorNameTakenError extends ShoalError {
+  override readonly code = 'ACTOR_NAME_TAKEN';
+  constructor(readonly actorName: string, readonly existingActorId: string) {
+    super(
+      `an actor named '${actorName}' already exists (${existingActorId}): names are unique in a cluster; ` +
+        `pass { getIfExists: true } to get the existing actor, or call getActor('${actorName}')`,
+    );
+  }
+  override context() {
+    return { actorName: this.actorName, existingActorId: this.existingActorId };
+  }
+}
+
 /** `getActor(name)` found no live actor of that name. */
 export class ActorNotFoundError extends ShoalError {
   override readonly code = 'ACTOR_NOT_FOUND';
@@ -345,7 +362,7 @@ export class ProcessStartError extends ShoalError {
 
 /** Classes rebuilt by name on the far side of the wire. */
 const wireClasses: Record<string, new (...args: any[]) => ShoalError> = {
-  TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError, ActorMethodNotFoundError,
+  TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError, ActorMethodNotFoundError,
   ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError, SerializationError, RemoteDefinitionError,
   BundleBuildError, ConnectionError, AuthenticationError, InvalidOptionError, NotInitializedError,
   VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
@@ -364,11 +381,15 @@ export function errorToWire(err: unknown): WireError {
 
 /**
  * Rebuilds the error class named on the wire, with its message, code and context fields (no
- * constructor runs). The remote stack is kept below the local one.
+ * constructor runs). The remote stack is kept below the local one, its header (name and message,
+ * which for a TaskError holds the task's own stack) not repeated, so each hop adds only frames.
  */
 export function errorFromWire(w: WireError): Error {
   const Cls = wireClasses[w.name];
-  const local = new Error(w.message).stack ?? '';
+  const header = `${w.name}: ${w.message}`;
+  const frames = (new Error().stack ?? '').split('\n').slice(1).join('\n');
+  const remote = w.stack?.startsWith(header) ? w.stack.slice(header.length).replace(/^\n/, '') : w.stack;
+  const local = `${header}\n${frames}`;
   if (Cls) {
     const e = Object.create(Cls.prototype) as ShoalError & Record<string | symbol, unknown>;
     Object.assign(e, w.context ?? {});
@@ -377,7 +398,7 @@ export function errorFromWire(w: WireError): Error {
       name: { value: w.name, writable: true, configurable: true },
       code: { value: w.code, writable: true, configurable: true },
       [MARK]: { value: true },
-      stack: { value: w.stack ? `${local}\n--- remote ---\n${w.stack}` : local, writable: true, configurable: true },
+      stack: { value: remote ? `${local}\n--- remote ---\n${remote}` : local, writable: true, configurable: true },
     });
     return e;
   }

@@ -30,8 +30,10 @@ export interface TaskOptions {
 }
 
 export interface ActorOptions {
-  /** Register under this name so `getActor(name)` finds it. */
+  /** Register under this name so `getActor(name)` finds it; unique in the cluster. */
   name?: string;
+  /** With `name`: when a live actor has that name, return a handle to it instead of failing with ActorNameTakenError. @default false */
+  getIfExists?: boolean;
   /** CPUs reserved for the actor's life. @default 0 */
   numCpus?: number;
   /** Memory the actor needs, in bytes; also its thread's heap limit. */
@@ -91,7 +93,7 @@ export function compileStrategy(s: SchedulingStrategyOption | undefined, what: s
 }
 
 const TASK_KEYS = new Set(['numCpus', 'memory', 'resources', 'maxRetries', 'name', 'schedulingStrategy']);
-const ACTOR_KEYS = new Set(['name', 'numCpus', 'memory', 'resources', 'maxConcurrency', 'maxRestarts', 'maxTaskRetries', 'lifetime', 'schedulingStrategy']);
+const ACTOR_KEYS = new Set(['name', 'getIfExists', 'numCpus', 'memory', 'resources', 'maxConcurrency', 'maxRestarts', 'maxTaskRetries', 'lifetime', 'schedulingStrategy']);
 
 function unknownKeys(o: object, known: Set<string>, what: string): void {
   for (const k of Object.keys(o)) check(known.has(k), `${what} has an unknown option '${k}' (known: ${[...known].join(', ')})`);
@@ -112,6 +114,7 @@ export function compileTaskOptions(o: TaskOptions = {}): CompiledTaskOptions {
 
 export interface CompiledActorOptions {
   name?: string | undefined;
+  getIfExists: boolean;
   resources: Resources;
   maxConcurrency: number;
   maxRestarts: number;
@@ -130,8 +133,11 @@ export function compileActorOptions(o: ActorOptions = {}): CompiledActorOptions 
   int(o.maxTaskRetries, 'maxTaskRetries', 0);
   check(o.lifetime === undefined || o.lifetime === 'job' || o.lifetime === 'detached', `options.lifetime must be 'job' or 'detached' (got ${String(o.lifetime)})`);
   check(o.name === undefined || (typeof o.name === 'string' && o.name.length > 0), 'options.name must be a non-empty string');
+  check(o.getIfExists === undefined || typeof o.getIfExists === 'boolean', `options.getIfExists must be a boolean (got ${String(o.getIfExists)})`);
+  check(!o.getIfExists || o.name !== undefined, 'options.getIfExists needs options.name (the name to look up)');
   return {
     name: o.name,
+    getIfExists: o.getIfExists ?? false,
     resources: compileResources(o, 0, 'options'),
     maxConcurrency: o.maxConcurrency ?? 1,
     maxRestarts: o.maxRestarts ?? 0,

@@ -2,7 +2,7 @@
  * Actors: their records and names, calls queued until the actor lives and sent in order, restarts
  * after a lost node or process, and death (Ray's GCS actor manager).
  */
-import { ActorDiedError, ActorNotFoundError, type WireError } from '../errors.js';
+import { ActorDiedError, ActorNameTakenError, ActorNotFoundError, type WireError } from '../errors.js';
 import { log } from '../log.js';
 import { subtract } from './scheduling-policy.js';
 import type { ActorRecord, HeadContext, StoredActor, TaskRecord } from './head-records.js';
@@ -10,10 +10,13 @@ import type { ActorRecord, HeadContext, StoredActor, TaskRecord } from './head-r
 export class ActorManager {
   readonly actors = new Map<string, ActorRecord>();
   readonly namedActors = new Map<string, string>();
+  /** Ids of handles made with `getIfExists` while the name was taken -> the existing actor's id. */
+  readonly actorAliases = new Map<string, string>();
 
   constructor(private readonly c: HeadContext) {}
 
-  registerActor(t: TaskRecord): void {
+  /** Records a new actor; a taken name returns the error to fail its creation with, or 'existing' (getIfExists). */
+  registerActor(t: TaskRecord): WireError | 'existing' | undefined {
     const spec = t.spec;
     const opts = spec.actor!;
     const a: ActorRecord = {
@@ -36,13 +39,21 @@ export class ActorManager {
       const existing = this.namedActors.get(opts.name);
       const other = existing ? this.actors.get(existing) : undefined;
       if (other && other.state !== 'dead') {
+        if (opts.getIfExists) {
+          this.actors.delete(a.id);
+          this.actorAliases.set(a.id, other.id);
+          return 'existing';
+        }
+        const err = new ActorNameTakenError(opts.name, other.id);
         a.state = 'dead';
-        a.deathReason = `an actor named '${opts.name}' already exists`;
-        return;
+        a.deathReason = err.message;
+        a.deathError = err.toWire();
+        return a.deathError;
       }
       this.namedActors.set(opts.name, a.id);
     }
     this.persistActor(a);
+    return undefined;
   }
 
   persistActor(a: ActorRecord): void {
@@ -62,7 +73,7 @@ export class ActorManager {
 
   actorCreated(t: TaskRecord, error: WireError | undefined): void {
     const a = this.actors.get(t.spec.actorId!);
-    if (!a) return;
+    if (!a || a.deathError) return;
     if (error) {
       this.actorDead(a, `its constructor failed: ${error.message}`);
       return;
@@ -82,7 +93,7 @@ export class ActorManager {
   pumpActor(a: ActorRecord): void {
     const { scheduler } = this.c;
     if (a.state === 'dead') {
-      const err = new ActorDiedError(a.id, a.name, a.deathReason ?? 'dead').toWire();
+      const err = deathError(a);
       const queued = a.queue;
       a.queue = [];
       for (const t of queued) scheduler.finishTask(t, { error: err });
@@ -160,7 +171,7 @@ export class ActorManager {
   }
 
   killActor(actorId: string, noRestart: boolean, reason = 'killed by kill()'): void {
-    const a = this.actors.get(actorId);
+    const a = this.actors.get(this.actorAliases.get(actorId) ?? actorId);
     if (!a || a.state === 'dead') return;
     const node = a.nodeId ? this.c.nodes.nodes.get(a.nodeId) : undefined;
     if (node) this.c.head.sessions.get(node.sessionId)?.send({ t: 'kill-actor', actorId });
@@ -180,4 +191,9 @@ export class ActorManager {
     if (!a || a.state === 'dead') throw new ActorNotFoundError(name);
     return { actorId: a.id, className: a.className, methods: a.methods, name: a.name };
   }
+}
+
+/** What calls to a dead actor fail with. */
+export function deathError(a: ActorRecord): WireError {
+  return a.deathError ?? new ActorDiedError(a.id, a.name, a.deathReason ?? 'dead').toWire();
 }

@@ -96,6 +96,8 @@ export interface ActorRecord {
   queue: TaskRecord[];
   inflight: Map<string, TaskRecord>;
   deathReason?: string | undefined;
+  /** What its calls fail with, when not an ActorDiedError (a taken name). */
+  deathError?: WireError | undefined;
 }
 
 export interface PlacementGroupRecord {

@@ -245,7 +245,7 @@ export class HeadState {
       case 'hello': return;
       default: {
         const never: never = msg;
-        log.warn({ msg: never }, 'unknown message');
+        log.warn({ message: never }, 'unknown message');
       }
     }
   }

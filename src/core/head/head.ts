@@ -211,13 +211,13 @@ export class Head {
         try {
           this.state.handle(msg, session);
         } catch (err) {
-          log.error({ err, msg: msg.t }, 'error handling message');
+          log.error({ err, messageType: msg.t }, 'error handling message');
         }
       },
       () => {
         // A session that came back on a new stream is no longer this one.
         if (session && this.state.sessions.get(session.id) === session) {
-          log.info({ sessionId: session.id, role: session.role }, 'session closed');
+          log.info({ sessionId: session.id, peerRole: session.role }, 'session closed');
           this.state.sessionClosed(session.id);
         }
       },
@@ -227,7 +227,7 @@ export class Head {
   private welcome(hello: HelloMsg, channel: SessionChannel<ClientMsg, HeadMsg>): SessionHandle | undefined {
     if (hello.version !== SHOAL_VERSION || hello.protocol !== PROTOCOL_VERSION) {
       const err = new VersionMismatchError(`${hello.version} (protocol ${hello.protocol})`, `${SHOAL_VERSION} (protocol ${PROTOCOL_VERSION})`);
-      log.warn({ version: hello.version, pid: hello.pid, host: hello.hostname }, 'refused a process of another shoal version');
+      log.warn({ version: hello.version, peerPid: hello.pid, host: hello.hostname }, 'refused a process of another shoal version');
       channel.send({ t: 'refused', error: err.toWire() });
       channel.end();
       return undefined;
@@ -254,7 +254,7 @@ export class Head {
       };
       this.state.addNode(session, session.nodeInfo);
     }
-    log.info({ sessionId: id, role: hello.role, pid: hello.pid, host: hello.hostname, resumed: !!resume }, 'session opened');
+    log.info({ sessionId: id, peerRole: hello.role, peerPid: hello.pid, host: hello.hostname, resumed: !!resume }, 'session opened');
     channel.send({ t: 'welcome', sessionId: id, jobId: session.jobId, nodeId: hello.nodeId, version: SHOAL_VERSION });
     if (resume) this.state.resumeSession(session, resume);
     return session;

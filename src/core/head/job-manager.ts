@@ -85,7 +85,7 @@ export class JobManager {
     const started: JobRecord = { ...job, status: 'RUNNING', startedAt: Date.now(), pid: child.pid };
     this.save(started);
     if (child.pid) this.running.set(id, child.pid);
-    log.info({ jobId: id, entrypoint: sub.entrypoint, pid: child.pid }, 'job started');
+    log.info({ jobId: id, entrypoint: sub.entrypoint, jobPid: child.pid }, 'job started');
     child.on('exit', (code, signal) => this.ended(id, code, signal));
     return started;
   }
@@ -94,7 +94,7 @@ export class JobManager {
   private adopt(job: JobRecord): void {
     if (job.pid && alive(job.pid)) {
       this.running.set(job.id, job.pid);
-      log.info({ jobId: job.id, pid: job.pid }, 'job of the previous head process still runs; watching it');
+      log.info({ jobId: job.id, jobPid: job.pid }, 'job of the previous head process still runs; watching it');
       const timer = setInterval(() => {
         if (alive(job.pid!)) return;
         clearInterval(timer);

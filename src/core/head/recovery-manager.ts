@@ -97,7 +97,7 @@ export class RecoveryManager {
     if (r) {
       r.sessions.delete(s.id);
       if (s.nodeId) r.nodes.delete(s.nodeId);
-      log.info({ sessionId: s.id, role: s.role, waitingFor: r.sessions.size }, 'session resumed after a head restart');
+      log.info({ sessionId: s.id, peerRole: s.role, waitingFor: r.sessions.size }, 'session resumed after a head restart');
       if (r.sessions.size === 0) setImmediate(() => this.endRecovery('every session came back'));
     }
     this.c.scheduler.schedule();

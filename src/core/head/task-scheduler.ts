@@ -16,6 +16,8 @@ import type { DepSource, Resources, TaskDoneMsg, TaskSpec } from '../wire/protoc
 import { add, chooseNode, fits, isPlain, subtract } from './scheduling-policy.js';
 import { trace } from '../trace.js';
 import { classKeyOf, type HeadContext, type NodeState, type ObjectEntry, type TaskRecord } from './head-records.js';
+import { deathError } from './actor-manager.js';
+import { serialize } from '../wire/serialization.js';
 
 /** What a finished task produced: its value (inline or on its node) or its error. */
 export interface TaskResult {
@@ -66,15 +68,22 @@ export class TaskScheduler {
         failed ??= d.error;
       }
     }
-    if (spec.kind === 'actor-create') actors.registerActor(t);
+    if (spec.kind === 'actor-create') {
+      // A taken name fails the creation at once (its ready() rejects); with getIfExists, it stands for the existing actor.
+      const taken = actors.registerActor(t);
+      if (taken === 'existing') this.finishTask(t, { inline: serialize(null) });
+      else if (taken) this.finishTask(t, { error: taken });
+      if (taken) return;
+    }
     if (spec.kind === 'actor-call') {
+      if (spec.actorId) spec.actorId = actors.actorAliases.get(spec.actorId) ?? spec.actorId;
       const a = spec.actorId ? actors.actors.get(spec.actorId) : undefined;
       if (!a) {
         this.finishTask(t, { error: new ActorDiedError(spec.actorId ?? '?', spec.name, 'no such actor in this cluster').toWire() });
         return;
       }
       if (a.state === 'dead') {
-        this.finishTask(t, { error: new ActorDiedError(a.id, a.name, a.deathReason ?? 'dead').toWire() });
+        this.finishTask(t, { error: deathError(a) });
         return;
       }
       a.queue.push(t);

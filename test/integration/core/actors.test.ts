@@ -3,7 +3,7 @@
  * kill, failing constructors, handles passed to tasks, and actors holding large data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActorDiedError, ActorMethodNotFoundError, ActorNotFoundError, get, getActor, kill, ObjectRef } from 'shoal';
+import { ActorDiedError, ActorMethodNotFoundError, ActorNameTakenError, ActorNotFoundError, get, getActor, kill, ObjectRef } from 'shoal';
 import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import { Broken, callHandle, Counter, Holder, Overlapper, Recorder, Registry, Slow, useHandle } from '../../fixtures/core/index.js';
 
@@ -84,14 +84,39 @@ describe('names', () => {
     expect(err).toMatchObject({ code: 'ACTOR_NOT_FOUND', actorName: 'no-such-actor' });
   });
 
-  it('a second live actor with the same name fails with ActorDiedError', async () => {
-    const a = Counter.options({ name: 'dup' }).remote();
+  it('a second actor with a taken name fails at creation with ActorNameTakenError, and getActor keeps the first', async () => {
+    const a = Counter.options({ name: 'dup' }).remote(7);
     await a.ready();
     const b = Counter.options({ name: 'dup' }).remote();
-    const err = await get(b.value.remote(), { timeoutMs: 10_000 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ActorDiedError);
-    expect((err as Error).message).toMatch(/already exists/);
-    expect(await get(a.value.remote())).toBe(0);
+    const err = await b.ready().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ActorNameTakenError);
+    expect(err).toMatchObject({ code: 'ACTOR_NAME_TAKEN', actorName: 'dup', existingActorId: a.actorId });
+    expect((err as Error).message).toBe(
+      `an actor named 'dup' already exists (${a.actorId}): names are unique in a cluster; ` +
+        "pass { getIfExists: true } to get the existing actor, or call getActor('dup')",
+    );
+    // Its calls fail the same way, not as a death.
+    const call = await get(b.value.remote(), { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect(call).toBeInstanceOf(ActorNameTakenError);
+    const found = await getActor<{ value(): number }>('dup');
+    expect(found.actorId).toBe(a.actorId);
+    expect(await get(found.value.remote())).toBe(7);
+  });
+
+  it('getIfExists returns the existing actor instead of failing', async () => {
+    const a = Counter.options({ name: 'dup-get' }).remote(3);
+    await a.ready();
+    const b = Counter.options({ name: 'dup-get', getIfExists: true }).remote(100);
+    await b.ready();
+    expect(await get(b.add.remote(1))).toBe(4);
+    expect(await get(a.value.remote())).toBe(4);
+    // With no actor of that name yet, getIfExists creates one.
+    const fresh = Counter.options({ name: 'dup-get-new', getIfExists: true }).remote(5);
+    expect(await get(fresh.value.remote())).toBe(5);
+  });
+
+  it('getIfExists needs a name', () => {
+    expect(() => Counter.options({ getIfExists: true }).remote()).toThrow('options.getIfExists needs options.name');
   });
 });
 

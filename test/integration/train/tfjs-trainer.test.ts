@@ -51,6 +51,8 @@ describe('Trainer', () => {
     expect(Math.abs(dist.valLossHistory[1]! - local.valLossHistory[1]!)).toBeLessThan(1e-4);
     expect(dist.stats.backend).toMatch(/wasm|tensorflow/);
     expect(dist.stats.commMsPerStep).toBeGreaterThan(0);
+    // Issue 13: the checkpoint folder the Trainer made for itself is gone once fit() returns.
+    expect((await readdir(tmpdir())).filter((n) => n.startsWith(`shoal-trainer-${process.pid}-`))).toEqual([]);
   });
 
   it('with Adam, syncing every 8 steps (butterfly under auto), ends within 2% of single-process validation loss', async () => {

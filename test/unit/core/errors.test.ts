@@ -64,6 +64,18 @@ describe('errors across the wire', () => {
     expect(back.message).toContain('--- remote stack ---');
   });
 
+  it("an error's remote stack appears once in err.stack, also after several hops (worker → head → driver)", () => {
+    const once = acrossTheWire(SAMPLES[0]![1]);
+    const twice = errorFromWire(unpackMessage(packMessage(errorToWire(once))));
+    for (const e of [once, twice]) {
+      expect(e.stack!.split('at f (x.ts:1:1)')).toHaveLength(2);
+      expect(e.stack!.split('task f failed')).toHaveLength(2);
+      expect(e.stack!.startsWith('TaskError: task f failed: TypeError: bad')).toBe(true);
+    }
+    const died = errorFromWire(unpackMessage(packMessage(errorToWire(acrossTheWire(new WorkerDiedError('f', 'n1', 1))))));
+    expect(died.stack!.split(died.message)).toHaveLength(2);
+  });
+
   it('instanceof works across realms through the Symbol.for marker', () => {
     const foreign = { [Symbol.for('shoal/ShoalError')]: true, message: 'x' };
     expect(foreign).toBeInstanceOf(ShoalError);

@@ -19,6 +19,7 @@ export interface TextReadSettings {
   readonly quote?: string;
   readonly mode?: ReadMode;
   readonly gzip?: boolean;
+  readonly maxFieldBytes?: number;
 }
 
 export type ReadSpec =
