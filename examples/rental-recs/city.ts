@@ -72,6 +72,7 @@ export const LISTING_COLUMNS: Record<string, { from: readonly string[]; type: 'i
   longitude: { from: ['longitude'], type: 'float64' },
   amenities: { from: ['amenities'], type: 'utf8' },
   minimum_nights: { from: ['minimum_nights'], type: 'float64' },
+  availability_365: { from: ['availability_365'], type: 'float64' },
   host_id: { from: ['host_id'], type: 'int64' },
   first_seen: { from: ['first_review'], type: 'date' },
 };
@@ -104,9 +105,13 @@ export function findCityFiles(dir: string): Omit<CityFiles, 'format'> {
   };
 }
 
-/** sha256 of the input files (names and bytes, in a fixed order): the cache key of their tables. */
+/** Version of the tables this loader makes: part of the cache key, so a loader change reloads. */
+export const LOADER_VERSION = 2;
+
+/** sha256 of the loader version and the input files (names and bytes, in a fixed order): the cache key of their tables. */
 export async function contentHash(files: Omit<CityFiles, 'format'>): Promise<string> {
   const h = createHash('sha256');
+  h.update(`shoal rental-recs city loader v${LOADER_VERSION}\0`);
   for (const p of [files.listings, files.reviews, files.calendar]) {
     if (!p) continue;
     h.update(`${basename(p)}\0`);

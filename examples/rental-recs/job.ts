@@ -18,13 +18,18 @@ import { fileURLToPath } from 'node:url';
 import { tableFromArrays, TimestampMillisecond, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { fromArrow } from 'shoal/data';
 import { ALS, type NeuralRecommenderOptions } from 'shoal/train';
-import { csrOf, rankingMetrics, rmse, topKFor, usersOf, type Csr, type RankingMetrics, type Scorer } from './evaluate.js';
+import { itemKnn, mostPopular, sameNeighbourhood } from './baselines.js';
+import { csrOf, perUserMetrics, rankingMetrics, rmse, scoresOf, topKFor, type Csr, type PerUserMetrics, type RankingMetrics, type Scorer } from './evaluate.js';
+import { fitHybrid, type HybridFit } from './hybrid.js';
+import { readListingInfo } from './listing-info.js';
+import { evalSet, timeSplit, type SplitOptions, type TimeSplit } from './split.js';
+import { bootstrapMean, pairedBootstrap, resampleCounts, type Interval, type Paired } from './stats.js';
 import { featurizeListings, LISTING_FEATURE_COLUMNS, type ListingFeatures } from './featurize.js';
 import { fitNeural, NEURAL_DEFAULTS } from './neural.js';
 import { albanyDataDir } from '../albany-data.js';
 import { describeSource, loadCity, loadCityCached, readManifest } from './city.js';
 import { generateSynthetic } from './load.js';
-import { leaveLastOut, prepareRatings, type Feedback, type Interactions } from './prepare.js';
+import { collapse, prepareRatings, type Feedback, type Interactions } from './prepare.js';
 import { checkInputs, describeTarget, readTable, REQUIRED_COLUMNS, replaceTable, type Target } from './storage.js';
 import { float32, int32, int64FromBig } from './tasks.js';
 
@@ -71,11 +76,16 @@ export interface JobOptions {
   /** The neural model's options (merged over NEURAL_DEFAULTS in neural.ts), or false to skip featurization and the neural model. */
   neural?: NeuralRecommenderOptions | false;
   /**
-   * Which model writes the recommendations: the better on validation NDCG@10 ('best': ALS with the
-   * tuned values and the neural model, each fitted on the training rows), or the one named.
+   * Which model writes the recommendations: 'best' = the selection rule on validation (the best
+   * learned model if it beats the best simple baseline with a 95% CI above zero, else that
+   * baseline), or a candidate named: popular | neighbourhood | knn | als | neural | hybrid.
    * @default 'best'
    */
-  serve?: 'best' | 'als' | 'neural';
+  serve?: ServeChoice;
+  /** The time split's windows (split.ts). */
+  split?: SplitOptions;
+  /** Seed of the cold-start simulation's draw of hidden listings. @default 1 */
+  coldStartSeed?: number;
   hooks?: JobHooks;
   log?: (line: string) => void;
 }
@@ -93,21 +103,47 @@ export interface GridRow {
   ms: number;
 }
 
-/** Listings with no interaction in the rows the evaluated models were trained on, and how each model ranks them. */
-export interface ColdStartReport {
-  /** Such listings in the catalogue. */
-  items: number;
-  /** Test users whose held-out listings include one (they are scored on those listings only). */
-  users: number;
-  /** Per model, HR@K of those users on their cold held-out listings. */
-  hr: Array<{ model: string; hr: number }>;
-  /**
-   * The neural model's scores of the cold listings for the evaluated users: pairs, spread, distinct
-   * values; and where the cold held-out listings rank among each such user's unrated listings
-   * (mean percentile, 0 = top; a model blind to them would average 0.5).
-   */
-  neural?: { pairs: number; std: number; distinct: number; min: number; max: number; heldOutPercentile: number | undefined } | undefined;
+export const SERVE_CHOICES = ['best', 'popular', 'neighbourhood', 'knn', 'als', 'neural', 'hybrid'] as const;
+export type ServeChoice = (typeof SERVE_CHOICES)[number];
+
+/** A candidate of the model selection: fitted on the stays of `h` (all before `cutDay`). */
+interface Candidate {
+  id: string;
+  kind: 'simple' | 'learned';
+  fit: (h: Interactions, cutDay: number, label: string) => Promise<Scorer>;
 }
+
+/** A metric's mean over users with its 95% bootstrap interval, for HR, NDCG and Recall @K. */
+export interface MetricSummary {
+  users: number;
+  hr: Interval;
+  ndcg: Interval;
+  recall: Interval;
+}
+
+/** One candidate's figures: validation (fitted before the validation cut) and test (fitted before the test cut). */
+export interface CandidateReport {
+  id: string;
+  name: string;
+  kind: 'simple' | 'learned';
+  validation: MetricSummary;
+  test: MetricSummary | undefined;
+  fitMs: { validation: number; test?: number };
+}
+
+/** The 25%-hidden cold-listing simulation: where the hidden listings users went on to stay in rank. */
+export interface ColdStartReport {
+  hiddenListings: number;
+  share: number;
+  /** Test users (with history) who stayed in a hidden listing, and such (user, listing) pairs. */
+  users: number;
+  pairs: number;
+  /** Per model, the mean percentile among the user's unrated listings (0 = top, 0.5 = blind). */
+  models: Array<{ id: string; model: string; percentile: Interval }>;
+}
+
+/** Share of the warm listings hidden in the cold-start simulation. */
+export const COLD_SHARE = 0.25;
 
 export interface JobResult {
   target: string;
@@ -131,6 +167,17 @@ export interface JobResult {
   curves: Array<{ name: string; loss: number[] }>;
   coldStart: ColdStartReport | undefined;
   notes: string[];
+  /** The cut dates (ISO days) and window shares of the time split. */
+  split: { validationCut: string; testCut: string; lastDay: string; testFraction: number; validationFraction: number };
+  candidates: CandidateReport[];
+  served: { id: string; name: string; reason: string; bestSimple: string };
+  /** Paired bootstrap comparisons of NDCG@K: on validation each learned model against the best simple baseline; on test every candidate against it. */
+  comparisons: { validation: Paired[]; test: Paired[] };
+  /** Test-window stays of users with history that were in a listing of that history (not ranking targets). */
+  repeats: { warmUsers: number; windowStays: number; repeatStays: number; repeatUsers: number; repeatOfLast: number };
+  /** Users with test-window stays and no history, served by popularity. */
+  coldUsers: MetricSummary & { model: string };
+  hybridWeights: Array<{ feature: string; weight: number }>;
 }
 
 export const K = 10;
@@ -180,12 +227,6 @@ async function fitALS(x: Interactions, rows: Int32Array, numUsers: number, p: { 
   return { kind: 'factors', name: `ALS (rank ${p.rank}, λ ${p.regParam}, ${p.maxIter} iter)`, rank: r, users, items, userValid, itemValid };
 }
 
-function popularity(x: Interactions, rows: Int32Array): Float32Array {
-  const pop = new Float32Array(x.catalogue.length);
-  for (const r of rows) pop[x.item[r]!]! += 1;
-  return pop;
-}
-
 function itemMeans(x: Interactions, rows: Int32Array): { means: Float32Array; global: number } {
   const sum = new Float64Array(x.catalogue.length);
   const cnt = new Float64Array(x.catalogue.length);
@@ -197,16 +238,6 @@ function itemMeans(x: Interactions, rows: Int32Array): { means: Float32Array; gl
   }
   return { means: Float32Array.from(sum, (s, i) => (cnt[i] ? s / cnt[i]! : NaN)), global: rows.length ? g / rows.length : 0 };
 }
-
-const concatRows = (...parts: Int32Array[]): Int32Array => {
-  const out = new Int32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
 
 export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   const log = o.log ?? ((l: string) => console.log(l));
@@ -270,18 +301,26 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   sizes.ratings = ratingsTable.numRows;
   sizes.listings = listingIds.length;
 
-  // 3. Prepare.
+  // 3. Prepare: validate, merge duplicates, split by time.
   const x = await timed('validate + split', async () => prepareRatings(ratingsTable, listingIds, o.feedback ?? 'auto'));
-  const split = leaveLastOut(x);
+  const split = timeSplit(x, o.split);
   const numUsers = x.userIds.length;
   const numItems = x.catalogue.length;
+  const valSet = evalSet(x, split.train, split.validationEvents);
+  const testSet = evalSet(x, split.fit, split.testEvents);
   Object.assign(sizes, {
     users: numUsers, catalogue: numItems, 'distinct (user, listing)': x.user.length, 'duplicates merged': x.duplicatesRemoved,
-    train: split.train.length, validation: split.validation.length, test: split.test.length,
+    'train stays (before the validation cut)': split.train.eventRows.length, 'validation window stays': split.validationEvents.length, 'test window stays': split.testEvents.length,
+    'validation users (history + discovery)': valSet.users.length, 'test users (history + discovery)': testSet.users.length, 'test cold users (no history)': testSet.coldUsers.length,
   });
   if (x.unknownListings) notes.push(`${x.unknownListings} rated listing(s) are missing from the listings table (kept in the catalogue)`);
   if (x.feedback === 'implicit') notes.push('implicit feedback: repeated stays of a (user, listing) are summed into the rating (ALS confidence 1 + α·stays)');
   else notes.push('explicit ratings: of repeated (user, listing) ratings the latest is kept');
+  const splitInfo: JobResult['split'] = {
+    validationCut: isoDay(split.validationCut), testCut: isoDay(split.testCut), lastDay: isoDay(split.lastDay),
+    testFraction: o.split?.testFraction ?? 0.2, validationFraction: o.split?.validationFraction ?? 0.2,
+  };
+  const info = await timed('read listing content', () => readListingInfo(readTable(target, 'listings'), x.catalogue));
   let listing: ListingFeatures | undefined;
   if (neuralOptions) {
     listing = await timed('featurize listings', () => featurizeListings(readTable(target, 'listings'), x));
@@ -289,181 +328,245 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     if (listing.imputed) notes.push(`${listing.imputed} rated listing(s) have no listings row: the neural model gives them the catalogue's mean features`);
   } else notes.push('neural model skipped (options.neural is false)');
 
-  // 4. Tune on train → validation.
+  // 4. Tune ALS on train → validation.
   const grid = o.grid ?? DEFAULT_GRIDS[x.feedback];
   const gridRows: GridRow[] = [];
   const gridMetric = x.feedback === 'implicit' ? `NDCG@${K}` : 'RMSE';
   const maxEval = o.maxEvalUsers ?? 50_000;
-  const valUsers = usersOf(x, split.validation, maxEval);
-  const trainSeen = csrOf(x, split.train, numUsers);
-  const valHeld = csrOf(x, split.validation, numUsers);
+  const sample = (u: Int32Array): Int32Array => (u.length <= maxEval ? u : Int32Array.from({ length: maxEval }, (_, j) => u[Math.floor((j * u.length) / maxEval)]!));
+  const valUsers = sample(valSet.users);
+  const testUsers = sample(testSet.users);
+  if (testUsers.length < testSet.users.length) notes.push(`evaluated on ${testUsers.length} of ${testSet.users.length} test users (evenly sampled)`);
+  const trainAll = allRows(split.train);
+  const valHistoryRows = valSet.seen;
   let best = { rank: grid.rank[0]!, regParam: grid.regParam[0]!, maxIter: grid.maxIter[0]! };
-  /** ALS with the best values, fitted on the training rows (a candidate of the model selection). */
-  let alsOnTrain: Scorer | undefined;
-  if (split.validation.length === 0 || grid.rank.length * grid.regParam.length * grid.maxIter.length === 1) {
-    notes.push(split.validation.length === 0 ? 'no validation users (every user has fewer than 3 dates): grid search skipped, first grid values used' : 'grid has one point');
+  if (valUsers.length === 0 || grid.rank.length * grid.regParam.length * grid.maxIter.length === 1) {
+    notes.push(valUsers.length === 0 ? 'no validation users (no stay in the validation window by a user with history): grid search skipped, first grid values used' : 'grid has one point');
   } else {
-    await timed(`tune (${grid.rank.length * grid.regParam.length * grid.maxIter.length} fits)`, async () => {
+    await timed(`tune ALS (${grid.rank.length * grid.regParam.length * grid.maxIter.length} fits)`, async () => {
       let bestMetric = NaN;
+      const valRows = eventsAsRows(x, split.validationEvents, split.train);
       for (const rank of grid.rank) for (const regParam of grid.regParam) for (const maxIter of grid.maxIter) {
         const t0 = performance.now();
-        const s = await fitALS(x, split.train, numUsers, { rank, regParam, maxIter }, alpha);
+        const s = await fitALS(split.train, trainAll, numUsers, { rank, regParam, maxIter }, alpha);
         const metric = x.feedback === 'implicit'
-          ? (await rankingMetrics(s, valUsers, trainSeen, valHeld, numItems, K)).ndcg
-          : rmse(s, x, split.validation).rmse;
+          ? (await rankingMetrics(s, valUsers, valHistoryRows, valSet.held, numItems, K)).ndcg
+          : rmse(s, valRows.x, valRows.rows).rmse;
         gridRows.push({ rank, regParam, maxIter, metric, ms: performance.now() - t0 });
         const better = x.feedback === 'implicit' ? metric > bestMetric : metric < bestMetric;
         if (Number.isNaN(bestMetric) || better) {
           bestMetric = metric;
           best = { rank, regParam, maxIter };
-          alsOnTrain = s;
         }
       }
     });
   }
 
-  // 5. Choose the served model on validation: ALS (tuned values) and the neural model, both fitted on
-  //    the training rows, ranked by validation NDCG@K. The test set plays no part in the choice.
-  const serve = o.serve ?? 'best';
-  if (serve === 'neural' && !neuralOptions) throw new Error("options.serve is 'neural' but the neural model is switched off (options.neural is false)");
+  // 5. The candidates: three simple baselines, ALS, the neural model, the learned hybrid.
   const curves: JobResult['curves'] = [];
-  const selection: JobResult['selection'] = { validation: [], reason: '' };
-  let serveNeural = serve === 'neural';
-  if (serve !== 'best') selection.reason = `options.serve is '${serve}'`;
-  else if (!neuralOptions || !listing) selection.reason = 'ALS is the only model (the neural model is off)';
-  else if (split.validation.length === 0) selection.reason = 'no validation split (every user has fewer than 3 dates): ALS served by default';
-  else {
-    const als = alsOnTrain ?? (await timed('train ALS (train)', () => fitALS(x, split.train, numUsers, best, alpha)));
-    const nn = await timed('train neural (train)', () => fitNeural(x, split.train, numUsers, listing!, neuralOptions));
-    curves.push({ name: 'neural (train)', loss: nn.stats.lossHistory });
-    selection.validation = await timed('select on validation', async () => {
-      const pop: Scorer = { kind: 'popularity', name: 'most popular', popularity: popularity(x, split.train) };
-      const rows: MetricsRow[] = [];
-      for (const m of [als, nn.scorer, pop]) rows.push({ model: m.name, ...(await rankingMetrics(m, valUsers, trainSeen, valHeld, numItems, K)) });
-      return rows;
-    });
-    const [a, n] = selection.validation;
-    serveNeural = n!.ndcg > a!.ndcg;
-    selection.reason = `validation NDCG@${K}: ${serveNeural ? 'neural' : 'ALS'} ${(serveNeural ? n! : a!).ndcg.toFixed(4)} vs ${serveNeural ? 'ALS' : 'neural'} ${(serveNeural ? a! : n!).ndcg.toFixed(4)} (${valUsers.length} validation users, both fitted on the training rows)`;
+  let hybridWeights: HybridFit['weights'] = [];
+  const candidates: Candidate[] = [
+    { id: 'popular', kind: 'simple', fit: async (h, cut) => mostPopular(h, cut) },
+    { id: 'neighbourhood', kind: 'simple', fit: async (h, cut) => sameNeighbourhood(h, cut, info) },
+    { id: 'knn', kind: 'simple', fit: async (h, cut) => itemKnn(h, cut) },
+    { id: 'als', kind: 'learned', fit: async (h) => fitALS(h, allRows(h), numUsers, best, alpha) },
+    ...(neuralOptions && listing ? [{
+      id: 'neural', kind: 'learned' as const, fit: async (h: Interactions, _cut: number, label: string) => {
+        const fit = await fitNeural(h, allRows(h), numUsers, listing!, neuralOptions);
+        curves.push({ name: `neural (${label})`, loss: fit.stats.lossHistory });
+        return fit.scorer;
+      },
+    }] : []),
+    {
+      id: 'hybrid', kind: 'learned', fit: async (h, cut) => {
+        const fit = fitHybrid(h, cut, info);
+        hybridWeights = fit.weights;
+        return fit.scorer;
+      },
+    },
+  ];
+  const extra = o.hooks?.extraModels;
+  const serve = o.serve ?? 'best';
+  if (serve !== 'best' && !candidates.some((c) => c.id === serve)) {
+    throw new Error(`options.serve is '${serve}' but the candidates are ${candidates.map((c) => c.id).join(', ')}${serve === 'neural' ? ' (the neural model is switched off: options.neural is false)' : ''}`);
   }
 
-  // 6. Train on train + validation, evaluate on test against the baseline (reported, not used to choose).
-  const fitRows = concatRows(split.train, split.validation);
-  const evalModel = await timed('train ALS (train+val)', () => fitALS(x, fitRows, numUsers, best, alpha));
-  let evalNeural: Scorer | undefined;
-  if (neuralOptions && listing) {
-    const fit = await timed('train neural (train+val)', () => fitNeural(x, fitRows, numUsers, listing!, neuralOptions));
-    evalNeural = fit.scorer;
-    curves.push({ name: 'neural (train+val)', loss: fit.stats.lossHistory });
-    notes.push(`neural model: ${fit.stats.trainingRows.toLocaleString('en-US')} training rows (${neuralOptions.negatives} sampled negatives per stay), ${fit.stats.numFeatures} listing features, ` +
-      `trained on ${fit.stats.mode === 'cluster' ? `the cluster (${neuralOptions.numWorkers} worker(s))` : 'the driver'} in ${(fit.stats.trainMs / 1000).toFixed(1)} s (${fit.stats.samplesPerSec.toFixed(0)} samples/s)`);
-  }
-  let coldStart: ColdStartReport | undefined;
-  const metrics = await timed('evaluate', async () => {
-    const seen = csrOf(x, fitRows, numUsers);
-    const held = csrOf(x, split.test, numUsers);
-    const users = usersOf(x, split.test, maxEval);
-    if (users.length < usersOf(x, split.test).length) notes.push(`evaluated on ${users.length} of ${usersOf(x, split.test).length} test users (evenly sampled)`);
-    const pop: Scorer = { kind: 'popularity', name: 'most popular', popularity: popularity(x, fitRows) };
-    const models: Scorer[] = [evalModel, ...(evalNeural ? [evalNeural] : []), pop, ...(o.hooks?.extraModels ? await o.hooks.extraModels(x, fitRows) : [])];
-    const rows: MetricsRow[] = [];
-    const means = itemMeans(x, fitRows);
-    for (const m of models) {
-      const r = await rankingMetrics(m, users, seen, held, numItems, K);
-      rows.push({ model: m.name, ...r, ...(x.feedback === 'explicit' ? { rmse: rmse(m, x, split.test, means.means, means.global).rmse } : {}) });
+  // 6. Validation (fitted on the stays before the validation cut): the one selection rule.
+  const rows: CandidateReport[] = [];
+  const valPer = new Map<string, Float64Array>();
+  await timed('fit + validate candidates', async () => {
+    for (const c of candidates) {
+      const t0 = performance.now();
+      const s = await c.fit(split.train, split.validationCut, 'train');
+      const per = await perUserMetrics(s, valUsers, valSet.seen, valSet.held, numItems, K);
+      valPer.set(c.id, per.ndcg);
+      rows.push({ id: c.id, name: s.name, kind: c.kind, validation: summarise(per), test: undefined, fitMs: { validation: performance.now() - t0 } });
     }
-    coldStart = await coldStartReport(x, fitRows, split.test, numUsers, models, evalNeural, users, seen);
-    return rows;
   });
+  const simple = rows.filter((r) => r.kind === 'simple');
+  const learned = rows.filter((r) => r.kind === 'learned');
+  const byVal = (a: CandidateReport, b: CandidateReport): number => b.validation.ndcg.mean - a.validation.ndcg.mean;
+  const bestSimple = [...simple].sort(byVal)[0]!;
+  const bestLearned = [...learned].sort(byVal)[0];
+  const valResamples = resampleCounts(valUsers.length);
+  const validationPairs: Paired[] = learned.map((l) => pairedBootstrap(l.id, valPer.get(l.id)!, bestSimple.id, valPer.get(bestSimple.id)!, valResamples));
+  let servedId: string;
+  let reason: string;
+  if (serve !== 'best') {
+    servedId = serve;
+    reason = `options.serve is '${serve}'`;
+  } else if (valUsers.length === 0) {
+    servedId = 'popular';
+    reason = 'no validation users: the most-popular baseline is served';
+  } else {
+    const pair = bestLearned ? validationPairs.find((p) => p.a === bestLearned.id)! : undefined;
+    if (bestLearned && pair && pair.diff.lo > 0) {
+      servedId = bestLearned.id;
+      reason = `the best learned model (${bestLearned.name}) beats the best simple baseline (${bestSimple.name}) on validation NDCG@${K} by ${f4(pair.diff.mean)} (95% CI ${f4(pair.diff.lo)} to ${f4(pair.diff.hi)}, above zero; ${valUsers.length} users)`;
+    } else {
+      servedId = bestSimple.id;
+      reason = bestLearned && pair
+        ? `no learned model beats the best simple baseline with a CI above zero: the best, ${bestLearned.name}, differs from ${bestSimple.name} by ${f4(pair.diff.mean)} NDCG@${K} (95% CI ${f4(pair.diff.lo)} to ${f4(pair.diff.hi)}; ${valUsers.length} validation users) — the baseline is served`
+        : 'no learned model: the best simple baseline is served';
+    }
+  }
 
-  // 7. Train the served model on everything, recommend top-N unrated listings per user, write atomically.
-  const useNeural = serveNeural && neuralOptions !== undefined && listing !== undefined;
-  const allRows = Int32Array.from({ length: x.user.length }, (_, i) => i);
-  const final: Scorer = useNeural
-    ? await timed('train neural (all data)', async () => {
-      const fit = await fitNeural(x, allRows, numUsers, listing!, neuralOptions!);
-      curves.push({ name: 'neural (all data)', loss: fit.stats.lossHistory });
-      return fit.scorer;
-    })
-    : await timed('train ALS (all data)', () => fitALS(x, allRows, numUsers, best, alpha));
-  notes.push(`recommendations by ${final.name}: ${selection.reason}`);
+  // 7. Test (fitted on the stays before the test cut): reported, never used to choose.
+  const testPer = new Map<string, Float64Array>();
+  const testScorers = new Map<string, Scorer>();
+  const testResamples = resampleCounts(testUsers.length);
+  await timed('fit + test candidates', async () => {
+    for (const c of candidates) {
+      const t0 = performance.now();
+      const s = await c.fit(split.fit, split.testCut, 'train+val');
+      testScorers.set(c.id, s);
+      const per = await perUserMetrics(s, testUsers, testSet.seen, testSet.held, numItems, K);
+      testPer.set(c.id, per.ndcg);
+      const row = rows.find((r) => r.id === c.id)!;
+      row.test = summarise(per, testResamples);
+      row.fitMs.test = performance.now() - t0;
+    }
+  });
+  const testPairs: Paired[] = rows.filter((r) => r.id !== bestSimple.id).map((r) => pairedBootstrap(r.id, testPer.get(r.id)!, bestSimple.id, testPer.get(bestSimple.id)!, testResamples));
+  const metrics: MetricsRow[] = rows.map((r) => ({ model: r.name, users: r.test!.users, hr: r.test!.hr.mean, ndcg: r.test!.ndcg.mean, recall: r.test!.recall.mean }));
+  if (extra) {
+    for (const s of await extra(split.fit, allRows(split.fit))) {
+      const m = await rankingMetrics(s, testUsers, testSet.seen, testSet.held, numItems, K);
+      metrics.push({ model: s.name, ...m });
+    }
+  }
+  if (x.feedback === 'explicit') {
+    const testRows = eventsAsRows(x, split.testEvents, split.fit);
+    const means = itemMeans(split.fit, allRows(split.fit));
+    metrics.forEach((m, k) => {
+      const s = testScorers.get(rows[k]?.id ?? '');
+      if (s) m.rmse = rmse(s, testRows.x, testRows.rows, means.means, means.global).rmse;
+    });
+  }
+
+  // Cold users (no stay before the test cut): the path they are served by, popularity.
+  const coldUsers = await timed('cold users + cold listings', async () => {
+    const pop = testScorers.get('popular')!;
+    const empty: Csr = { ptr: new Int32Array(numUsers + 1), idx: new Int32Array(0) };
+    const cu = sample(testSet.coldUsers);
+    const per = await perUserMetrics(pop, cu, empty, testSet.coldHeld, numItems, K);
+    return { model: pop.name, ...summarise(per) };
+  });
+  const coldStart = await coldStartSimulation(x, split, candidates.filter((c) => c.id !== 'neural' && c.id !== 'als'), o.coldStartSeed ?? 1);
+
+  // 8. The served model on all the stays; top-N unrated listings per user, written atomically.
+  const served = candidates.find((c) => c.id === servedId)!;
+  const allX = collapse(x, Int32Array.from({ length: x.events.day.length }, (_, i) => i));
+  const final = await timed(`train ${served.id} (all data)`, () => served.fit(allX, split.lastDay + 1, 'all data'));
+  notes.push(`recommendations by ${final.name}: ${reason}`);
   const recs = await timed('recommend', async () => {
     const users = Int32Array.from({ length: numUsers }, (_, u) => u);
-    const top = await topKFor(final, users, csrOf(x, allRows, numUsers), numItems, topN);
+    const top = await topKFor(final, users, csrOf(allX, allRows(allX), numUsers), numItems, topN);
     return recommendationsTable(x, top.indices, top.scores, topN, final.name);
   });
   const where = target.kind === 'postgres' ? `table ${target.schema}.recommendations` : join(target.dir, 'recommendations');
   const written = await timed('write', () => replaceTable(target, 'recommendations', fromArrow(recs, { numPartitions: Math.max(1, Math.min(8, Math.ceil(recs.numRows / 250_000))) }), ['user_id', 'rank']));
+  const selectionRows: MetricsRow[] = rows.map((r) => ({ model: r.name, users: r.validation.users, hr: r.validation.hr.mean, ndcg: r.validation.ndcg.mean, recall: r.validation.recall.mean }));
   return {
-    target: describeTarget(target), source, feedback: x.feedback, sizes, stages, grid: gridRows, gridMetric, best, metrics, selection, k: K,
+    target: describeTarget(target), source, feedback: x.feedback, sizes, stages, grid: gridRows, gridMetric, best, metrics,
+    selection: { validation: selectionRows, reason }, k: K,
     recommendations: { rows: written, users: numUsers, where, model: final.name }, curves, coldStart, notes,
+    split: splitInfo, candidates: rows, served: { id: servedId, name: final.name, reason, bestSimple: bestSimple.id },
+    comparisons: { validation: validationPairs, test: testPairs },
+    repeats: { warmUsers: testSet.warmUsers, windowStays: testSet.windowStays, repeatStays: testSet.repeatStays, repeatUsers: testSet.repeatUsers, repeatOfLast: testSet.repeatOfLast },
+    coldUsers, hybridWeights,
   };
 }
 
+const isoDay = (d: number): string => new Date(d * 86_400_000).toISOString().slice(0, 10);
+const f4 = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : '-');
+const allRows = (h: Interactions): Int32Array => Int32Array.from({ length: h.user.length }, (_, i) => i);
+
+/** Window events laid out as rows of a collapsed Interactions (for RMSE of explicit ratings). */
+function eventsAsRows(x: Interactions, events: Int32Array, _history: Interactions): { x: Interactions; rows: Int32Array } {
+  const w = collapse(x, events);
+  return { x: w, rows: allRows(w) };
+}
+
+/** HR, NDCG and Recall with their 95% bootstrap intervals. */
+function summarise(per: PerUserMetrics, resamples: Uint16Array[] = resampleCounts(per.users.length)): MetricSummary {
+  return { users: per.users.length, hr: bootstrapMean(per.hr, resamples), ndcg: bootstrapMean(per.ndcg, resamples), recall: bootstrapMean(per.recall, resamples) };
+}
+
 /**
- * Listings with no interaction in `fitRows` ("cold"): how each model ranks them for the test users
- * who went on to stay in one (HR@K on the cold held-out listings only; ALS cannot score them), and
- * whether the neural model's scores for them vary across users (not a constant or NaN).
+ * Cold listings, simulated: a quarter of the listings with stays before the test cut (a seeded
+ * draw) are hidden from every fit; each model is fitted without them, and for each test user who
+ * went on to stay in a hidden listing, the percentile of that listing among the user's unrated
+ * listings (0 = top, 0.5 = blind; ties count half).
  */
-async function coldStartReport(
-  x: Interactions, fitRows: Int32Array, testRows: Int32Array, numUsers: number, models: Scorer[], neural: Scorer | undefined, evalUsers: Int32Array, seen: Csr,
-): Promise<ColdStartReport> {
+async function coldStartSimulation(x: Interactions, split: TimeSplit, models: Candidate[], seed: number): Promise<ColdStartReport> {
   const numItems = x.catalogue.length;
   const warm = new Uint8Array(numItems);
-  for (const r of fitRows) warm[x.item[r]!] = 1;
-  const items = numItems - warm.reduce((s, w) => s + w, 0);
-  const coldTest = testRows.filter((r) => !warm[x.item[r]!]);
-  const users = usersOf(x, coldTest);
-  const held = csrOf(x, coldTest, numUsers);
-  const hr: ColdStartReport['hr'] = [];
-  if (users.length) for (const m of models) hr.push({ model: m.name, hr: (await rankingMetrics(m, users, seen, held, numItems, K)).hr });
-  let neuralStats: ColdStartReport['neural'];
-  if (neural?.kind === 'factors' && items > 0) {
-    const r = neural.rank;
-    const sample = evalUsers.length > 2000 ? evalUsers.filter((_, j) => j % Math.ceil(evalUsers.length / 2000) === 0) : evalUsers;
-    const values = new Set<number>();
-    let n = 0;
-    let sum = 0;
-    let sq = 0;
-    let min = Infinity;
-    let max = -Infinity;
-    for (const u of sample) {
-      for (let i = 0; i < numItems; i++) {
-        if (warm[i]) continue;
-        let s = 0;
-        for (let f = 0; f < r; f++) s += neural.users[u * r + f]! * neural.items[i * r + f]!;
-        s = Math.fround(s);
-        values.add(s);
-        n++;
-        sum += s;
-        sq += s * s;
-        min = Math.min(min, s);
-        max = Math.max(max, s);
-      }
-    }
-    const mean = sum / Math.max(1, n);
-    const score = (u: number, i: number): number => {
-      let s = 0;
-      for (let f = 0; f < r; f++) s += neural.users[u * r + f]! * neural.items[i * r + f]!;
-      return s;
-    };
-    let pct = 0;
-    let heldPairs = 0;
-    for (const u of users) {
-      const rated = new Set(seen.idx.subarray(seen.ptr[u]!, seen.ptr[u + 1]!));
-      const candidates = Array.from({ length: numItems }, (_, i) => i).filter((i) => !rated.has(i));
-      for (const i of held.idx.subarray(held.ptr[u]!, held.ptr[u + 1]!)) {
-        const s = score(u, i);
-        pct += candidates.filter((j) => j !== i && score(u, j) > s).length / Math.max(1, candidates.length - 1);
-        heldPairs++;
-      }
-    }
-    neuralStats = {
-      pairs: n, std: Math.sqrt(Math.max(0, sq / Math.max(1, n) - mean * mean)), distinct: values.size, min, max,
-      heldOutPercentile: heldPairs ? pct / heldPairs : undefined,
-    };
+  for (const i of split.fit.item) warm[i] = 1;
+  const warmIds = Array.from({ length: numItems }, (_, i) => i).filter((i) => warm[i]);
+  let a = seed >>> 0;
+  const r = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = warmIds.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [warmIds[i], warmIds[j]] = [warmIds[j]!, warmIds[i]!];
   }
-  return { items, users: users.length, hr, neural: neuralStats };
+  const hidden = new Uint8Array(numItems);
+  for (const i of warmIds.slice(0, Math.round(warmIds.length * COLD_SHARE))) hidden[i] = 1;
+  const h = collapse(x, split.fit.eventRows.filter((e) => !hidden[x.events.item[e]!]));
+  const set = evalSet(x, h, split.testEvents.filter((e) => hidden[x.events.item[e]!]));
+  const pairs: Array<[number, number]> = [];
+  for (const u of set.users) for (let p = set.held.ptr[u]!; p < set.held.ptr[u + 1]!; p++) pairs.push([u, set.held.idx[p]!]);
+  const report: ColdStartReport = { hiddenListings: warmIds.length ? Math.round(warmIds.length * COLD_SHARE) : 0, share: COLD_SHARE, users: set.users.length, pairs: pairs.length, models: [] };
+  if (pairs.length === 0) return report;
+  for (const c of models) {
+    const s = await c.fit(h, split.testCut, 'cold-start simulation');
+    const scores = scoresOf(s, set.users, numItems);
+    const at = new Map<number, number>();
+    set.users.forEach((u, j) => at.set(u, j));
+    const per = new Float64Array(pairs.length);
+    pairs.forEach(([u, i], k) => {
+      const row = scores.subarray(at.get(u)! * numItems, (at.get(u)! + 1) * numItems);
+      const rated = new Set(set.seen.idx.subarray(set.seen.ptr[u]!, set.seen.ptr[u + 1]!));
+      const si = row[i]!;
+      let above = 0;
+      let ties = 0;
+      let n = 0;
+      for (let j = 0; j < numItems; j++) {
+        if (j === i || rated.has(j)) continue;
+        n++;
+        if (row[j]! > si) above++;
+        else if (row[j] === si) ties++;
+      }
+      per[k] = n ? (above + ties / 2) / n : 0.5;
+    });
+    report.models.push({ id: c.id, model: s.name, percentile: bootstrapMean(per) });
+  }
+  return report;
 }
 
 function recommendationsTable(x: Interactions, indices: Int32Array, scores: Float32Array, k: number, model: string): Table {

@@ -2,7 +2,7 @@
  * The rental recommendations job (issue 7) — what `npm start` runs:
  *
  *   node dist/examples/rental-recs/main.js [--input DIR] [--synthetic N] [--seed S] [--database-url URL] [--schema S]
- *     [--load DIR | --load-albany] [--data-dir DIR] [--out DIR] [--serve best|als|neural] [--no-neural]
+ *     [--load DIR | --load-albany] [--data-dir DIR] [--out DIR] [--serve best|popular|neighbourhood|knn|als|neural|hybrid] [--no-neural]
  *
  * Starts a local cluster (or joins SHOAL_ADDRESS), reads ratings from PostgreSQL when DATABASE_URL
  * (or --database-url) is set, otherwise from Parquet files under examples/rental-recs/data/ (the
@@ -12,8 +12,8 @@
  */
 import { join } from 'node:path';
 import { init, isMain, shutdown } from 'shoal';
-import { EXAMPLE_DIR, runJob, type JobOptions } from './job.js';
-import { textReport, writeHtmlReport } from './report.js';
+import { EXAMPLE_DIR, runJob, SERVE_CHOICES, type JobOptions, type ServeChoice } from './job.js';
+import { textReport, writeHtmlReport, writeJsonReport } from './report.js';
 
 export function parseArgs(argv: string[]): JobOptions & { outDir: string } {
   const o: JobOptions & { outDir: string } = {
@@ -42,10 +42,10 @@ export function parseArgs(argv: string[]): JobOptions & { outDir: string } {
     else if (flag === '--out') o.outDir = value();
     else if (flag === '--serve') {
       const v = value();
-      if (v !== 'best' && v !== 'als' && v !== 'neural') throw new Error(`--serve must be best, als or neural (got ${v})`);
-      o.serve = v;
+      if (!(SERVE_CHOICES as readonly string[]).includes(v)) throw new Error(`--serve must be one of ${SERVE_CHOICES.join(', ')} (got ${v})`);
+      o.serve = v as ServeChoice;
     } else if (flag === '--no-neural' && inline === undefined) o.neural = false;
-    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --input DIR, --load DIR, --load-albany, --data-dir DIR, --out DIR, --serve best|als|neural, --no-neural)`);
+    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --input DIR, --load DIR, --load-albany, --data-dir DIR, --out DIR, --serve best|popular|neighbourhood|knn|als|neural|hybrid, --no-neural)`);
   }
   return o;
 }
@@ -57,7 +57,9 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   try {
     const result = await runJob(options);
     const html = writeHtmlReport(result, options.outDir);
+    const json = writeJsonReport(result, options.outDir);
     console.log(textReport(result, html));
+    console.log(`JSON report: ${json}`);
   } finally {
     await shutdown();
   }

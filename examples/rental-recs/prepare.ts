@@ -42,6 +42,18 @@ export interface Interactions {
   duplicatesRemoved: number;
   /** Rated listings absent from the listings table (kept in the catalogue). */
   unknownListings: number;
+  /** Every rating row before the duplicate policy (dense indices), for splits by time: a stay before a cut stays in training even when the same pair recurs after it. */
+  events: Events;
+  /** The indices into `events` these rows were made of (a split's part). */
+  eventRows: Int32Array;
+}
+
+/** Rating rows with dense user and catalogue indices, in input order. */
+export interface Events {
+  user: Int32Array;
+  item: Int32Array;
+  rating: Float32Array;
+  day: Int32Array;
 }
 
 const DAY_MS = 86_400_000;
@@ -130,8 +142,20 @@ export function prepareRatings(t: Table, listingIds: BigInt64Array, feedbackOpti
   sortedIds.forEach((id, k) => uIndex.set(id, k));
   const user = Int32Array.from(users, (id) => uIndex.get(id)!);
 
+  const events: Events = { user, item, rating: Float32Array.from(ratings), day: days };
+  return collapse({ userIds: sortedIds, catalogue, feedback, unknownListings: catalogue.length - known, events }, Int32Array.from({ length: n }, (_, i) => i));
+}
+
+/**
+ * The Interactions of a subset of `base.events` (indices `keep`) by the duplicate policy, in the
+ * same user and catalogue index space: what a model fitted before a cut date sees.
+ */
+export function collapse(base: Pick<Interactions, 'userIds' | 'catalogue' | 'feedback' | 'unknownListings' | 'events'>, keep: Int32Array): Interactions {
+  const { user, item, rating: ratings, day: days } = base.events;
+  const feedback = base.feedback;
+  const n = keep.length;
   // Sort rows by (user, item, day, rating) and apply the duplicate policy in one pass.
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort(
+  const order = Uint32Array.from(keep).sort(
     (a, b) => user[a]! - user[b]! || item[a]! - item[b]! || days[a]! - days[b]! || ratings[a]! - ratings[b]!,
   );
   const oU: number[] = [];
@@ -153,9 +177,9 @@ export function prepareRatings(t: Table, listingIds: BigInt64Array, feedbackOpti
     }
   }
   return {
-    user: Int32Array.from(oU), userIds: sortedIds, item: Int32Array.from(oI), catalogue,
+    user: Int32Array.from(oU), userIds: base.userIds, item: Int32Array.from(oI), catalogue: base.catalogue,
     rating: Float32Array.from(oR), day: Int32Array.from(oD), feedback, rawRows: n, duplicatesRemoved: n - oU.length,
-    unknownListings: catalogue.length - known,
+    unknownListings: base.unknownListings, events: base.events, eventRows: keep,
   };
 }
 

@@ -1,7 +1,9 @@
 /** The job's report: a short text summary, and a self-contained HTML page with inline SVG charts. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeSource } from './city.js';
 import type { JobResult } from './job.js';
+import type { Interval, Paired } from './stats.js';
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const f4 = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(4));
@@ -25,7 +27,7 @@ export function textReport(r: JobResult, htmlPath?: string): string {
   const total = r.stages.reduce((s, x) => s + x.ms, 0);
   const out = [
     '',
-    `rental-recs report (${r.feedback} feedback; data: ${r.target})`,
+    `rental-recs report (${r.feedback} feedback; data: ${r.source ? describeSource(r.source) : '(a table folder without a manifest)'} in ${r.target})`,
     '',
     'Data',
     ...table(['table / set', 'rows'], Object.entries(r.sizes).map(([k, v]) => [k, v.toLocaleString('en-US')])),
@@ -36,11 +38,21 @@ export function textReport(r: JobResult, htmlPath?: string): string {
     `Grid search (validation ${r.gridMetric}; best: rank ${r.best.rank}, regParam ${r.best.regParam}, maxIter ${r.best.maxIter})`,
     ...table(['rank', 'regParam', 'maxIter', r.gridMetric, 'time'], r.grid.map((g) => [String(g.rank), String(g.regParam), String(g.maxIter), f4(g.metric), secs(g.ms)])),
     '',
-    `Model selection (validation split, candidates fitted on the training rows)`,
-    ...selectionLines(r),
-    `Test metrics (leave-last-out, models fitted on train + validation, full catalogue ranking, rated listings excluded)`,
-    ...table(metricsHeader(r), metricsRows(r)),
+    `Time split: train before ${r.split.validationCut}, validation ${r.split.validationCut} to ${r.split.testCut}, test ${r.split.testCut} to ${r.split.lastDay} (the last ${r.split.validationFraction * 100}% and ${r.split.testFraction * 100}% of the stays)`,
     '',
+    `Candidates (NDCG@${r.k} and HR@${r.k}, mean [95% bootstrap CI]; users with history and a new listing in the window; full catalogue minus their history)`,
+    ...table(candidateHeader(r), candidateRows(r)),
+    '',
+    `Served: ${r.served.name} — ${r.served.reason}`,
+    '',
+    `Paired tests on test NDCG@${r.k} against the best simple baseline on validation (${r.served.bestSimple})`,
+    ...table(['candidate', 'diff', '95% CI', 'ratio', 'ratio 95% CI', 'p'], r.comparisons.test.map(pairRow)),
+    '',
+    ...(r.comparisons.validation.length ? [`Paired tests on validation NDCG@${r.k} (the selection rule)`, ...table(['candidate', 'diff', '95% CI', 'ratio', 'ratio 95% CI', 'p'], r.comparisons.validation.map(pairRow)), ''] : []),
+    `Repeat stays (not ranking targets): ${r.repeats.repeatStays} of ${r.repeats.windowStays} test-window stays, by ${r.repeats.repeatUsers} of ${r.repeats.warmUsers} users with history; ${r.repeats.repeatOfLast} in the listing of the user's last stay.`,
+    `Cold users (no stay before the test cut): ${r.coldUsers.users}, served by ${r.coldUsers.model}: HR@${r.k} ${ci(r.coldUsers.hr)}, NDCG@${r.k} ${ci(r.coldUsers.ndcg)}.`,
+    '',
+    ...(r.feedback === 'explicit' ? ['Test metrics (explicit ratings)', ...table(metricsHeader(r), metricsRows(r)), ''] : []),
     ...coldStartLines(r),
     ...r.curves.map((c) => `Training loss per epoch, ${c.name}: ${c.loss.map((l) => l.toFixed(4)).join(' → ')}`),
     '',
@@ -51,29 +63,53 @@ export function textReport(r: JobResult, htmlPath?: string): string {
   return out.join('\n');
 }
 
-/** The validation table of the model selection (candidates fitted on the training rows), or nothing. */
-function selectionLines(r: JobResult): string[] {
-  const rows = r.selection.validation.map((m) => [m.model, f4(m.hr), f4(m.ndcg), f4(m.recall), String(m.users)]);
-  return [
-    `  served: ${r.recommendations.model} — ${r.selection.reason}`,
-    ...(rows.length ? table(['model', `HR@${r.k}`, `NDCG@${r.k}`, `Recall@${r.k}`, 'users'], rows) : []),
-    '',
-  ];
+const ci = (v: Interval): string => `${f4(v.mean)} [${f4(v.lo)}, ${f4(v.hi)}]`;
+const f3 = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '-');
+
+export function candidateHeader(r: JobResult): string[] {
+  return ['candidate', 'kind', `val NDCG@${r.k}`, `test NDCG@${r.k}`, `test HR@${r.k}`, 'test users', 'served'];
 }
+
+export function candidateRows(r: JobResult): string[][] {
+  return r.candidates.map((c) => [c.name, c.kind, ci(c.validation.ndcg), c.test ? ci(c.test.ndcg) : '-', c.test ? ci(c.test.hr) : '-', String(c.test?.users ?? '-'), c.id === r.served.id ? 'yes' : '']);
+}
+
+const pairRow = (p: Paired): string[] => [p.a, f4(p.diff.mean), `[${f4(p.diff.lo)}, ${f4(p.diff.hi)}]`, f3(p.ratio.mean), `[${f3(p.ratio.lo)}, ${f3(p.ratio.hi)}]`, p.p < 0.001 ? '<0.001' : p.p.toFixed(3)];
 
 function coldStartText(r: JobResult): string[] {
   const c = r.coldStart;
   if (!c) return [];
-  const lines = [`${c.items} catalogue listing(s) have no interaction in the training rows; ${c.users} test user(s) went on to stay in one.`];
-  if (c.users) lines.push(`HR@${r.k} on those cold listings: ${c.hr.map((h) => `${h.model} ${f4(h.hr)}`).join(', ')}.`);
-  if (c.neural) {
-    lines.push(`Neural scores of the cold listings (${c.neural.pairs.toLocaleString('en-US')} user × listing pairs): ${c.neural.distinct.toLocaleString('en-US')} distinct values, ` +
-      `std ${c.neural.std.toFixed(4)}, range [${c.neural.min.toFixed(3)}, ${c.neural.max.toFixed(3)}].`);
-    if (c.neural.heldOutPercentile !== undefined) {
-      lines.push(`The cold listings those users stayed in rank at percentile ${c.neural.heldOutPercentile.toFixed(3)} of their unrated listings under the neural model (0 = top; blind ranking: 0.5).`);
-    }
-  }
+  const lines = [`Simulation: ${c.hiddenListings} listings (${c.share * 100}% of those with stays before the test cut, a seeded draw) hidden from every fit; ${c.users} test user(s) went on to stay in one (${c.pairs} pairs).`];
+  for (const m of c.models) lines.push(`${m.model}: the hidden listings rank at percentile ${ci(m.percentile)} of the user's unrated listings (0 = top; blind: 0.5).`);
   return lines;
+}
+
+/** The figures of the report as JSON (schema in README.md, "out/report.json"). */
+export function reportJson(r: JobResult): unknown {
+  return {
+    schema: 'shoal.rental-recs.report/1',
+    data: { source: r.source ?? null, target: r.target, feedback: r.feedback, sizes: r.sizes },
+    split: r.split,
+    k: r.k,
+    candidates: r.candidates,
+    served: r.served,
+    comparisons: r.comparisons,
+    repeats: r.repeats,
+    coldUsers: r.coldUsers,
+    coldStart: r.coldStart ?? null,
+    hybridWeights: r.hybridWeights,
+    als: { grid: r.grid, gridMetric: r.gridMetric, best: r.best },
+    recommendations: r.recommendations,
+    stages: r.stages,
+    notes: r.notes,
+  };
+}
+
+export function writeJsonReport(r: JobResult, outDir: string): string {
+  mkdirSync(outDir, { recursive: true });
+  const path = join(outDir, 'report.json');
+  writeFileSync(path, JSON.stringify(reportJson(r), null, 2));
+  return path;
 }
 
 function coldStartLines(r: JobResult): string[] {
@@ -153,9 +189,11 @@ export function htmlReport(r: JobResult): string {
   const total = r.stages.reduce((s, x) => s + x.ms, 0);
   return `<!doctype html><html><head><meta charset="utf-8"><title>rental-recs report</title><style>
 body{font-family:system-ui,sans-serif;margin:2em;max-width:900px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}h2{margin-top:1.4em}</style></head><body>
-<h1>Rental recommendations</h1><p>${esc(r.feedback)} feedback · data: ${esc(r.target)} · total ${secs(total)}</p>
-<h2>Metrics (test, leave-last-out, full catalogue)</h2>${metricsSvg(r)}${htmlTable(metricsHeader(r), metricsRows(r))}
-<h2>Model selection (validation)</h2><p>Served: ${esc(r.recommendations.model)} — ${esc(r.selection.reason)}</p>${r.selection.validation.length ? htmlTable(['model', `HR@${r.k}`, `NDCG@${r.k}`, `Recall@${r.k}`, 'users'], r.selection.validation.map((m) => [m.model, f4(m.hr), f4(m.ndcg), f4(m.recall), String(m.users)])) : ''}
+<h1>Rental recommendations</h1><p>${esc(r.feedback)} feedback · data: ${esc(r.source ? describeSource(r.source) : '-')} in ${esc(r.target)} · total ${secs(total)}</p>
+<p>Time split: train before ${esc(r.split.validationCut)}, validation to ${esc(r.split.testCut)}, test to ${esc(r.split.lastDay)}.</p>
+<h2>Metrics (test, time split, full catalogue)</h2>${metricsSvg(r)}${htmlTable(metricsHeader(r), metricsRows(r))}
+<h2>Candidates with 95% bootstrap intervals</h2>${htmlTable(candidateHeader(r), candidateRows(r))}
+<h2>Model selection (validation)</h2><p>Served: ${esc(r.recommendations.model)} — ${esc(r.selection.reason)}</p>${htmlTable(['candidate', 'diff', '95% CI', 'ratio', 'ratio 95% CI', 'p'], [...r.comparisons.validation, ...r.comparisons.test].map(pairRow))}
 <h2>Cold start</h2>${coldStartText(r).map((l) => `<p>${esc(l)}</p>`).join('') || '<p>-</p>'}
 <h2>Training curves (neural model)</h2>${curvesSvg(r)}
 <h2>Stage timings</h2>${stagesSvg(r)}

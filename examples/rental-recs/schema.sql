@@ -8,15 +8,29 @@ CREATE TABLE IF NOT EXISTS listings (
   name          text,
   neighbourhood text,
   room_type     text,
-  price         numeric(10, 2),              -- nightly USD; NULL when the source has none
+  description   text,
+  property_type text,
+  price         numeric(12, 2),              -- nightly, the city's currency (sign removed); NULL when the source has none
   accommodates  integer,
   bedrooms      double precision,
+  beds          double precision,
+  bathrooms     double precision,
+  minimum_nights double precision,
+  availability_365 double precision,
   latitude      double precision,
   longitude     double precision,
   amenities     text,                        -- JSON list as text (castable to jsonb)
   host_id       bigint,
   first_seen    date                         -- first review / appearance (new listings over time)
 );
+
+-- Columns added for the generic city loader (city.ts); a schema applied before them gains them here.
+ALTER TABLE listings ADD COLUMN IF NOT EXISTS description text;
+ALTER TABLE listings ADD COLUMN IF NOT EXISTS property_type text;
+ALTER TABLE listings ADD COLUMN IF NOT EXISTS beds double precision;
+ALTER TABLE listings ADD COLUMN IF NOT EXISTS bathrooms double precision;
+ALTER TABLE listings ADD COLUMN IF NOT EXISTS minimum_nights double precision;
+ALTER TABLE listings ADD COLUMN IF NOT EXISTS availability_365 double precision;
 
 CREATE TABLE IF NOT EXISTS users (
   id         bigint PRIMARY KEY,

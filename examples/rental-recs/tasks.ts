@@ -6,6 +6,7 @@
  */
 import { DateDay, Float32, Float64, Int32, Int64, makeData, makeVector, Table, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
 import { remote } from 'shoal';
+import { scoreUser, type ItemSide, type UserSide } from './scoring.js';
 import { buildWorld, generateRatings, ROOM_TYPES, scaleFor, userFirstSeen } from './world.js';
 
 const int64 = (xs: ArrayLike<number>): Vector => makeVector(BigInt64Array.from(Array.from(xs, (x) => BigInt(x))));
@@ -86,33 +87,19 @@ export interface TopK {
 }
 
 /**
- * Scores every catalogue item for a chunk of users and keeps the `k` best that the user has not
- * rated. Scores are U·V (ALS; items without factors — `valid[i] = 0` — are never recommended) or,
- * with `users` null, the item's popularity (`popularity`). Ties: the lower item index first.
- * `seenPtr`/`seenIdx` are the users' rated items in CSR form (sorted or not).
+ * Scores every catalogue item for a chunk of users (scoring.ts: factors, prior, item-kNN) and keeps
+ * the `k` best that the user has not rated (listings scored −Infinity or NaN are never kept). Ties:
+ * the lower item index first. `seenPtr`/`seenIdx` are the users' rated items in CSR form.
  */
 export const topKExcluding = remote(function topKExcluding(
-  users: Float32Array | null, numUsers: number, rank: number, items: Float32Array | null, valid: Uint8Array | null,
-  popularity: Float32Array | null, numItems: number, seenPtr: Int32Array, seenIdx: Int32Array, k: number,
+  us: UserSide, numUsers: number, it: ItemSide, numItems: number, seenPtr: Int32Array, seenIdx: Int32Array, k: number,
 ): TopK {
   const indices = new Int32Array(numUsers * k).fill(-1);
   const scores = new Float32Array(numUsers * k).fill(-Infinity);
   const score = new Float32Array(numItems);
   const excluded = new Uint8Array(numItems);
   for (let u = 0; u < numUsers; u++) {
-    if (users && items) {
-      const off = u * rank;
-      for (let i = 0; i < numItems; i++) {
-        if (valid && !valid[i]) {
-          score[i] = -Infinity;
-          continue;
-        }
-        let s = 0;
-        const io = i * rank;
-        for (let f = 0; f < rank; f++) s += users[off + f]! * items[io + f]!;
-        score[i] = s;
-      }
-    } else if (popularity) score.set(popularity.subarray(0, numItems));
+    scoreUser(us, u, it, numItems, score);
     for (let j = seenPtr[u]!; j < seenPtr[u + 1]!; j++) excluded[seenIdx[j]!] = 1;
     // Insertion into a sorted list of k (k is small: 5–10).
     const base = u * k;

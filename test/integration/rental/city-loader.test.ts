@@ -54,7 +54,7 @@ describe('one loader for any Inside Airbnb city', () => {
     expect(Math.max(...(prices.filter((p) => p !== null) as number[]))).toBeGreaterThan(1000); // "$1,379.00" style
     expect(new Set(await column(r.dir, 'listings', 'neighbourhood')).has('THIRD WARD')).toBe(true);
     expect(existsSync(join(r.dir, 'calendar'))).toBe(true);
-  });
+  }, 180_000);
 
   it('summary format (Beijing): plain prices, `neighbourhood`, unicode names, no calendar', async () => {
     const root = await tmp('city-root-');
@@ -67,7 +67,7 @@ describe('one loader for any Inside Airbnb city', () => {
     expect((await column(r.dir, 'listings', 'neighbourhood'))[i]).toBe('怀柔区 / Huairou');
     expect((await column(r.dir, 'listings', 'amenities'))[i]).toBeNull();
     expect(existsSync(join(r.dir, 'calendar'))).toBe(false);
-  });
+  }, 120_000);
 
   it('a city missing optional columns loads them as NULL; currency signs of any kind are removed', async () => {
     const input = await tmp('city-min-');
