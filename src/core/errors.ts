@@ -54,12 +54,19 @@ export class ShoalError extends Error {
   }
 }
 
+/** Classes marked by any layer, by class name: what {@link errorFromWire} rebuilds besides core's own. */
+const markedClasses = new Map<string, new (...args: never[]) => ShoalError>();
+
 /**
  * Makes `instanceof Cls` work across realms: instances of `Cls` (and of its subclasses) carry
  * `Symbol.for(key)` on their prototype, and `instanceof Cls` tests for that marker. Each layer marks
  * its error classes once, at the end of its `errors.ts`, with keys `shoal/<layer>/<ClassName>`.
  */
 export function markErrorClass(Cls: abstract new (...args: never[]) => ShoalError, key: string): void {
+  // Every layer's errors are rebuilt as their own class when they cross the wire (a task that throws a
+  // MalformedRecordError fails its get() with a MalformedRecordError), once the layer is loaded here.
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  if (!markedClasses.has(name)) markedClasses.set(name, Cls as unknown as new (...args: never[]) => ShoalError);
   const marker = Symbol.for(key);
   Object.defineProperty(Cls.prototype, marker, { value: true });
   Object.defineProperty(Cls, CLASS_MARK, { value: marker });
@@ -412,7 +419,7 @@ export function errorToWire(err: unknown): WireError {
  * which for a TaskError holds the task's own stack) not repeated, so each hop adds only frames.
  */
 export function errorFromWire(w: WireError): Error {
-  const Cls = wireClasses[w.name];
+  const Cls = wireClasses[w.name] ?? markedClasses.get(w.name);
   const header = `${w.name}: ${w.message}`;
   const frames = (new Error().stack ?? '').split('\n').slice(1).join('\n');
   const remote = w.stack?.startsWith(header) ? w.stack.slice(header.length).replace(/^\n/, '') : w.stack;

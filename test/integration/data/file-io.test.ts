@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TaskError } from 'shoal';
-import { agg, col, fromArrow, range, readCsv, readJson, readParquet, SourceNotFoundError, SourceSchemaMismatchError, type Dataset } from 'shoal/data';
+import { agg, col, fromArrow, range, readCsv, readJson, readParquet, MalformedRecordError, ParquetError, SourceNotFoundError, SourceSchemaMismatchError, type Dataset } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { Duck, arrowRows, expectSameRows, genColumns, sortedRows, toArrow, unevenPartitions } from './helpers.js';
 import { albanyDataDir } from '../../../examples/albany-data.js';
@@ -156,10 +155,11 @@ describe('bad inputs', () => {
   it('a malformed CSV in failfast mode fails the read task, naming the file and line', async () => {
     const p = join(dir, 'ragged.csv');
     await writeFile(p, 'a,b\n1,2\n3\n');
-    const err = (await readCsv(p, { mode: 'failfast' }).count().catch((e: unknown) => e)) as TaskError;
-    expect(err).toBeInstanceOf(TaskError);
-    expect(err.causeCode).toBe('DATA_MALFORMED_RECORD');
-    expect(err.causeMessage).toContain('ragged.csv:3');
+    // A data error thrown in the read task reaches the caller as its own class (like core's errors).
+    const err = (await readCsv(p, { mode: 'failfast' }).count().catch((e: unknown) => e)) as MalformedRecordError;
+    expect(err).toBeInstanceOf(MalformedRecordError);
+    expect(err.code).toBe('DATA_MALFORMED_RECORD');
+    expect(err.message).toContain('ragged.csv:3');
     expect(await readCsv(p, { mode: 'dropMalformed' }).count()).toBe(1);
   });
 
@@ -199,11 +199,11 @@ describe('bad inputs', () => {
     const mid = Math.floor((start + end) / 2);
     for (let i = mid - 30; i < mid + 30; i++) bytes[i] = (bytes[i]! * 31 + 7) & 0xff;
     await writeFile(file, bytes);
-    const err = (await readParquet(file).filter(col('k').ge(0)).count().catch((e: unknown) => e)) as TaskError;
-    expect(err).toBeInstanceOf(TaskError);
-    expect(err.causeCode).toBe('DATA_PARQUET');
-    expect(err.causeMessage).toMatch(/row group 0\b/);
-    expect(err.causeMessage).toContain(name!);
+    const err = (await readParquet(file).filter(col('k').ge(0)).count().catch((e: unknown) => e)) as ParquetError;
+    expect(err).toBeInstanceOf(ParquetError);
+    expect(err.code).toBe('DATA_PARQUET');
+    expect(err.message).toMatch(/row group 0\b/);
+    expect(err.message).toContain(name!);
     // The other columns are not decoded, so they still read; and the cluster is still up.
     expect(await readParquet(file, { columns: ['id', 's'] }).filter(col('id').ge(0)).count()).toBe(20_000);
     expect(await range(10).count()).toBe(10);
