@@ -30,7 +30,7 @@ function layerImports(layer, mayNotImport) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/core/wire/generated/**', '.scratch/**', 'bench/results/**', 'coverage/**', '**/*.js', '**/*.mjs', 'vitest.config.ts'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/core/wire/generated/**', '.scratch/**', 'bench/results/**', 'coverage/**', '.stryker-tmp/**', 'reports/**', '**/*.js', '**/*.mjs', 'vitest.config.ts'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],

@@ -11,7 +11,7 @@ export default defineConfig({
     pool: 'forks',
     // Reference counting is tested by collecting a driver's ObjectRefs (global.gc).
     execArgv: ['--expose-gc'],
-    // CI (.ci/run) reads the JSON report to print its `N passed, N failed` line.
+    // CI (.ci/run → .ci/summarize.mjs) reads the JSON report: skipped tests with their reasons, then `N passed, N failed, N skipped`.
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.ci/results.json' }]] : ['default'],
   },
 });

@@ -48,7 +48,7 @@ export type {
 export { trailingWindowFeatures, asOfJoin } from './features/index.js';
 export type { TrailingWindowOptions, AsOfJoinOptions } from './features/index.js';
 export {
-  FeatureError, ColumnTypeError, CorruptedPipelineError, EmptyDatasetError, InvalidOptionError, InvalidValueError, PipelineVersionError,
+  FeatureError, ColumnTypeError, CorruptedPipelineError, EmptyDatasetError, InvalidOptionError, ArtifactExistsError, InvalidValueError, PipelineVersionError,
   UnknownModelClassError,
 } from './features/index.js';
-export type { FeatureErrorContext } from './features/index.js';
+export type { FeatureErrorContext, SaveOptions } from './features/index.js';

@@ -31,9 +31,9 @@ export {
   placementGroup, inPlacementGroup, clusterStatus, ObjectRef, startLocalCluster, SHOAL_VERSION,
 } from './core/index.js';
 export {
-  ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
+  ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
-  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
+  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError,
   InvalidOptionError, NotInitializedError, VersionMismatchError, InfeasibleError, ProcessStartError,
 } from './core/index.js';
 export type {

@@ -27,7 +27,7 @@
  */
 export { ALS, ALSModel, referenceALS, ALS_MODEL_FORMAT, ALS_MODEL_VERSION } from './train/index.js';
 export type {
-  ALSOptions, ALSFitStats, ALSModelParams, FactorMatrix, ColdStartStrategy, FactorExchange, ALSSolver, RatingsInput, ArrowConvertible,
+  ALSOptions, ALSFitStats, ALSModelParams, FactorMatrix, SaveOptions, ColdStartStrategy, FactorExchange, ALSSolver, RatingsInput, ArrowConvertible,
   ReferenceALSResult, RecommendOptions,
 } from './train/index.js';
 export { tune, grid, choice, uniform, loguniform, randint, AshaScheduler, FifoScheduler } from './train/index.js';
@@ -45,6 +45,6 @@ export type {
   NeuralRecommenderOptions, NeuralRecommenderFitStats, NeuralRecommenderParams, TwoTowerBuilder, TwoTowerSpec,
 } from './train/index.js';
 export {
-  TrainError, InvalidOptionError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
+  TrainError, InvalidOptionError, ArtifactExistsError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
   TuneError, ModelBuildError, TrainingFailedError, MissingItemFeaturesError, TfjsNotInstalledError,
 } from './train/index.js';

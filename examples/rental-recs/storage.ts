@@ -1,15 +1,15 @@
 /**
  * Where the job's tables live: PostgreSQL (when a database URL is given; tables in `pgSchema`) or
  * Parquet folders (the embedded default: `<dir>/<table>/`). Both are read and written through
- * shoal's data layer; both replace a table atomically (PostgreSQL: staging table renamed in one
- * transaction; Parquet: written to a sibling folder, then renamed into place).
+ * shoal's data layer; both replace a table atomically (PostgreSQL: staged rows swapped in one
+ * transaction; Parquet: a new version folder, then one symlink renamed over — parquet-versions.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { readParquet, readPostgres, type Dataset } from 'shoal/data';
+import { replaceParquetTable } from './parquet-versions.js';
 
 export type Target =
   | { readonly kind: 'postgres'; readonly url: string; readonly schema: string }
@@ -104,18 +104,7 @@ export async function replaceTable(t: Target, table: string, ds: Dataset, keyCol
     const r = await ds.writePostgres({ url: t.url, table: qualified(t, table), mode: 'overwrite', ...(keyColumns ? { keyColumns } : {}) });
     return r.rowsWritten;
   }
-  const final = join(t.dir, table);
-  const staging = `${final}.staging-${process.pid}-${Date.now().toString(36)}`;
-  const old = `${final}.old-${process.pid}-${Date.now().toString(36)}`;
-  try {
-    const r = await ds.writeParquet(staging, { mode: 'overwrite' });
-    // Two renames: a reader sees the old folder or the new one, never a half-written one.
-    if (existsSync(final)) await rename(final, old);
-    await rename(staging, final);
-    await rm(old, { recursive: true, force: true });
-    return r.rowsWritten;
-  } catch (err) {
-    await rm(staging, { recursive: true, force: true });
-    throw err;
-  }
+  const { rowsWritten, notes } = await replaceParquetTable(t.dir, table, ds);
+  for (const n of notes) console.log(`recovered ${table}: ${n}`);
+  return rowsWritten;
 }

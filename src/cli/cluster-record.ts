@@ -4,9 +4,9 @@
  * `address`, `tokenFile`, `dir` and `pids` are the fields other code reads; `processes` adds what
  * the CLI needs to stop them safely (the role tells a recorded pid from a reused one).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidOptionError, shoalHome } from '../core/index.js';
+import { InvalidOptionError, makePrivateDir, shoalHome } from '../core/index.js';
 
 export type ProcessRole = 'head' | 'worker';
 
@@ -24,6 +24,9 @@ export interface ClusterRecord {
   tokenFile?: string | undefined;
   /** Folder of the head's (or joined workers') state and logs. */
   dir: string;
+  /** Interface the head was bound to, and its `--store` (to start a crashed head again as it was). */
+  headHost?: string | undefined;
+  store?: string | undefined;
   pids: number[];
   processes: RecordedProcess[];
 }
@@ -45,13 +48,13 @@ export function readClusterRecord(): ClusterRecord | undefined {
   const processes = Array.isArray(raw.processes)
     ? raw.processes
     : raw.pids.map((pid): RecordedProcess => ({ pid, role: 'worker', logFile: '', startedAt: 0 }));
-  return { address: raw.address, tokenFile: raw.tokenFile, dir: raw.dir ?? '', pids: raw.pids, processes };
+  return { address: raw.address, tokenFile: raw.tokenFile, dir: raw.dir ?? '', headHost: raw.headHost, store: raw.store, pids: raw.pids, processes };
 }
 
 export function writeClusterRecord(record: Omit<ClusterRecord, 'pids'>): ClusterRecord {
   const full: ClusterRecord = { ...record, pids: record.processes.map((p) => p.pid) };
   const file = clusterRecordPath();
-  mkdirSync(shoalHome(), { recursive: true });
+  makePrivateDir(shoalHome());
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(full, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, file);

@@ -1,7 +1,6 @@
 /** Shapes of the head's control replies the CLI reads (`status`, `job-*`). */
 import type { AutoscalerDecision, AutoscalerOptions, JobRecord, NodeStatus } from '../core/index.js';
 
-export type JobStatus = JobRecord['status'];
 export type JobInfo = JobRecord;
 
 export interface ActorInfo {
@@ -21,5 +20,3 @@ export interface StatusReply {
   head?: { address: string; version: string; hostname: string; dir: string; metricsPort: number } | undefined;
   autoscaler?: { provider: string; options: AutoscalerOptions; decisions: AutoscalerDecision[] } | undefined;
 }
-
-export const isFinished = (job: JobInfo): boolean => job.endedAt !== undefined || job.status === 'SUCCEEDED' || job.status === 'FAILED';

@@ -13,6 +13,17 @@ export class NoClusterError extends ShoalError {
   override readonly code = 'NO_CLUSTER';
 }
 
+/** No cluster token was given for an address (the address answers: see withHead). */
+export class MissingTokenError extends ShoalError {
+  override readonly code = 'MISSING_TOKEN';
+  constructor(readonly address: string) {
+    super(`no cluster token for ${address}: pass --token-file FILE (a copy of the head's token file), or set SHOAL_TOKEN or SHOAL_TOKEN_FILE`);
+  }
+  override context() {
+    return { address: this.address };
+  }
+}
+
 /** `shoal start --head` asked for a port something else already listens on. */
 export class PortInUseError extends ShoalError {
   override readonly code = 'PORT_IN_USE';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidOptionError } from '../core/index.js';
 import { parseAddress } from './cli-options.js';
 import { clusterRecordPath, readClusterRecord } from './cluster-record.js';
-import { NoClusterError } from './errors.js';
+import { MissingTokenError, NoClusterError } from './errors.js';
 import type { HeadTarget } from '../core/index.js';
 import { isAlive } from './process-control.js';
 
@@ -57,7 +57,7 @@ export function resolveToken(
   if (recordedTokenFile) {
     return { token: readToken(recordedTokenFile, `the token file in ${clusterRecordPath()}`), tokenSource: recordedTokenFile, tokenFile: recordedTokenFile };
   }
-  throw new InvalidOptionError(`no cluster token for ${address}: pass --token-file FILE (a copy of the head's token file), or set SHOAL_TOKEN or SHOAL_TOKEN_FILE`);
+  throw new MissingTokenError(address);
 }
 
 function readToken(file: string, what: string): string {

@@ -97,14 +97,26 @@ export class TaskError extends ShoalError {
   }
 }
 
-/** A task ran out of memory (its thread hit the worker_threads resource limit). The worker lives on. */
+/**
+ * A task ran out of memory: its thread hit its heap limit, the task's `memory` option or, without
+ * one, the V8 default heap limit of the worker's threads. The worker lives on.
+ */
 export class OutOfMemoryError extends ShoalError {
   override readonly code = 'OUT_OF_MEMORY';
-  constructor(readonly taskName: string, readonly limitMb: number) {
-    super(`task ${taskName} ran out of memory (limit ${limitMb} MB); its thread was replaced, the worker lives on`);
+  constructor(
+    readonly taskName: string,
+    readonly limitMb: number,
+    /** Where the limit came from: the task's `memory` option, or the threads' default heap limit. */
+    readonly limitSource: 'memory option' | 'default heap limit' = 'memory option',
+  ) {
+    super(
+      `task ${taskName} ran out of memory (limit ${limitMb} MB, ` +
+        (limitSource === 'memory option' ? "its 'memory' option" : "the worker threads' default heap limit; the task's 'memory' option sets one") +
+        '); its thread was replaced, the worker lives on',
+    );
   }
   override context() {
-    return { taskName: this.taskName, limitMb: this.limitMb };
+    return { taskName: this.taskName, limitMb: this.limitMb, limitSource: this.limitSource };
   }
 }
 
@@ -127,6 +139,23 @@ export class ActorDiedError extends ShoalError {
   }
   override context() {
     return { actorId: this.actorId, actorName: this.actorName, reason: this.reason };
+  }
+}
+
+/**
+ * An actor was created with a name a live actor already has (names are unique in a cluster, as in
+ * Ray). Thrown by the new handle's `ready()` and by each of its calls; `getIfExists` avoids it.
+ */
+export class ActorNameTakenError extends ShoalError {
+  override readonly code = 'ACTOR_NAME_TAKEN';
+  constructor(readonly actorName: string, readonly existingActorId: string) {
+    super(
+      `an actor named '${actorName}' already exists (${existingActorId}): names are unique in a cluster; ` +
+        `pass { getIfExists: true } to get the existing actor, or call getActor('${actorName}')`,
+    );
+  }
+  override context() {
+    return { actorName: this.actorName, existingActorId: this.existingActorId };
   }
 }
 
@@ -231,12 +260,27 @@ export class BundleBuildError extends ShoalError {
 
 /** The address does not answer as a shoal head, or the connection was lost. */
 export class ConnectionError extends ShoalError {
-  override readonly code = 'CONNECTION';
+  override readonly code: string = 'CONNECTION';
   constructor(readonly address: string, reason: string, options?: { cause?: unknown }) {
     super(`cannot reach a shoal head at ${address}: ${reason}`, options);
   }
   override context() {
     return { address: this.address };
+  }
+}
+
+/**
+ * The head went away (died, or restarting) and did not come back within the reconnect timeout:
+ * what this driver had submitted and not got back, including work submitted while the head was
+ * down, fails with this. The work was not lost by the caller; the head was unavailable.
+ */
+export class HeadUnavailableError extends ConnectionError {
+  override readonly code: string = 'HEAD_UNAVAILABLE';
+  constructor(address: string, readonly waitedMs: number, reason: string, options?: { cause?: unknown }) {
+    super(address, `the head is unavailable: it ${reason}, and it did not come back within ${waitedMs} ms (the reconnect timeout: option reconnectTimeoutMs or SHOAL_RECONNECT_TIMEOUT_MS); work submitted meanwhile was not run`, options);
+  }
+  override context() {
+    return { address: this.address, waitedMs: this.waitedMs };
   }
 }
 
@@ -277,13 +321,6 @@ export class InvalidOptionError extends ShoalError {
     return { option: this.option, stage: this.stage, column: this.column };
   }
 }
-
-/**
- * @deprecated Transitional name used inside src/core until its files settle into folders; use
- * {@link InvalidOptionError}. Not exported from the core index.
- */
-export const InvalidOptionsError = InvalidOptionError;
-export type InvalidOptionsError = InvalidOptionError;
 
 /**
  * The {@link InvalidOptionError} for `option` breaking `rule`: message `${option} ${rule}`, prefixed
@@ -352,9 +389,9 @@ export class ProcessStartError extends ShoalError {
 
 /** Classes rebuilt by name on the far side of the wire. */
 const wireClasses: Record<string, new (...args: any[]) => ShoalError> = {
-  TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError, ActorMethodNotFoundError,
+  TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError, ActorMethodNotFoundError,
   ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError, SerializationError, RemoteDefinitionError,
-  BundleBuildError, ConnectionError, AuthenticationError, InvalidOptionError, NotInitializedError,
+  BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError, InvalidOptionError, NotInitializedError,
   VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 };
 markErrorClasses('shoal/core', wireClasses);
@@ -371,11 +408,15 @@ export function errorToWire(err: unknown): WireError {
 
 /**
  * Rebuilds the error class named on the wire, with its message, code and context fields (no
- * constructor runs). The remote stack is kept below the local one.
+ * constructor runs). The remote stack is kept below the local one, its header (name and message,
+ * which for a TaskError holds the task's own stack) not repeated, so each hop adds only frames.
  */
 export function errorFromWire(w: WireError): Error {
   const Cls = wireClasses[w.name];
-  const local = new Error(w.message).stack ?? '';
+  const header = `${w.name}: ${w.message}`;
+  const frames = (new Error().stack ?? '').split('\n').slice(1).join('\n');
+  const remote = w.stack?.startsWith(header) ? w.stack.slice(header.length).replace(/^\n/, '') : w.stack;
+  const local = `${header}\n${frames}`;
   if (Cls) {
     const e = Object.create(Cls.prototype) as ShoalError & Record<string | symbol, unknown>;
     Object.assign(e, w.context ?? {});
@@ -384,7 +425,7 @@ export function errorFromWire(w: WireError): Error {
       name: { value: w.name, writable: true, configurable: true },
       code: { value: w.code, writable: true, configurable: true },
       [MARK]: { value: true },
-      stack: { value: w.stack ? `${local}\n--- remote ---\n${w.stack}` : local, writable: true, configurable: true },
+      stack: { value: remote ? `${local}\n--- remote ---\n${remote}` : local, writable: true, configurable: true },
     });
     return e;
   }

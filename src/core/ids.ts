@@ -20,5 +20,3 @@ export const newJobId = (): string => newId('j');
 
 /** Object id of the return value of task `taskId`. */
 export const returnObjectId = (taskId: string): string => `o${taskId.slice(1)}`;
-/** Task id that produced object `objectId`, when the object is a task return. */
-export const taskIdOfObject = (objectId: string): string => `t${objectId.slice(1)}`;

@@ -11,12 +11,15 @@ export type { TaskOptions, ActorOptions, SchedulingStrategyOption } from './api/
 export { ObjectRef } from './api/object-ref.js';
 export { serialize, deserialize, registerCodecClass } from './wire/serialization.js';
 export {
-  ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError,
+  ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
-  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, AuthenticationError,
-  InvalidOptionError, invalidOption, markErrorClass, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
+  SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError,
+  InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
 } from './errors.js';
-export { startLocalCluster, stopProcess } from './process/local-cluster.js';
+export { optionRules, showValue } from './option-rules.js';
+export type { OptionRules } from './option-rules.js';
+export { startLocalCluster } from './process/local-cluster.js';
+export { stopProcess } from './process/spawn.js';
 export type { LocalCluster, LocalClusterOptions } from './process/local-cluster.js';
 export { Head, ensureToken } from './head/head.js';
 export type { HeadOptions, HeadInfo } from './head/head.js';
@@ -29,9 +32,11 @@ export { HostUnreachableError, RemoteStartError, readRemoteFile, runScript, shel
 export type { HostTarget, RemoteRuntime, StartedRemote, StoppedRemote } from './process/remote-host.js';
 export { HeadClient, CONTROL_TIMEOUT_MS } from './wire/head-client.js';
 export type { HeadTarget } from './wire/head-client.js';
-export { spawnEntry } from './process/local-cluster.js';
+export { spawnEntry } from './process/spawn.js';
 export type { JobRecord } from './head/head-store.js';
 export type { TlsOptions } from './wire/transport.js';
 export type { Resources } from './wire/protocol.js';
 export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';
 export { bundleModule, SHARED_PACKAGES } from './wire/code-shipping.js';
+export { sweepHandOverFiles } from './wire/shm-handover.js';
+export { makePrivateDir } from './private-files.js';

@@ -10,7 +10,7 @@ function makeLogger(): { log: Logger; destination: Destination } {
   const file = process.env.SHOAL_LOG_FILE;
   const level = process.env.SHOAL_LOG_LEVEL ?? (file ? 'info' : 'warn');
   const base = { pid: process.pid, role: process.env.SHOAL_ROLE ?? 'driver' };
-  const destination = file ? pino.destination({ dest: file, sync: false, mkdir: true }) : pino.destination(2);
+  const destination = file ? pino.destination({ dest: file, sync: false, mkdir: true, mode: 0o600 }) : pino.destination(2);
   return { log: pino({ level, base }, destination), destination };
 }
 

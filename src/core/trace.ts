@@ -5,10 +5,6 @@
 const enabled = new Set((process.env.SHOAL_TRACE ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 const all = enabled.has('all') || enabled.has('*');
 
-export function traceEnabled(module: string): boolean {
-  return all || enabled.has(module);
-}
-
 export function trace(module: string, message: () => string): void {
   if (all || enabled.has(module)) {
     process.stderr.write(`${(performance.timeOrigin + performance.now()).toFixed(3)} [shoal:${module}] pid=${process.pid} ${message()}\n`);

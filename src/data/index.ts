@@ -38,14 +38,13 @@ export {
   UnsupportedTypeError,
 } from './errors.js';
 
-export type { LogicalType, ScalarTypeName } from './types/logical-type.js';
-export { arrowTypeOf, logicalTypeOf } from './types/logical-type.js';
+export type { ArrowTypeFamily, LogicalType, ScalarTypeName } from './types/logical-type.js';
+export { arrowTypeFamily, logicalTypeOf } from './types/logical-type.js';
 
 export type { BinaryFn, CallFn, ExprNode, LiteralValue, UnaryFn } from './expr/expr-node.js';
-export { exprToString, outputName, validateExprNode } from './expr/expr-node.js';
 export type { DateTruncUnit, ExprInput } from './expr/expr.js';
 export { CaseExpr, Expr, SortOrder, coalesce, col, dateDiff, lit, pow, when } from './expr/expr.js';
-export { outputType, schemaTypes } from './expr/output-type.js';
+export { outputType } from './expr/output-type.js';
 export type { Duration, FrameBound, FrameExclusion, WindowAggOp, WindowColumnSpec, WindowFnData, WindowFrame, WindowSpecData } from './expr/window.js';
 export {
   WindowColumn,
@@ -72,9 +71,10 @@ export { sampleTable } from './kernels/sample.js';
 export { concatTables } from './kernels/concat.js';
 export { distinct } from './kernels/distinct.js';
 export type { SortKey } from './kernels/sort.js';
-export { sortIndices, sortTable } from './kernels/sort.js';
+export { sortTable } from './kernels/sort.js';
 export { hashPartition } from './kernels/hash-partition.js';
-export { hashBigInt, hashNumber, hashString } from './kernels/row-key.js';
+export { hashBigInt, hashNumber } from './kernels/row-key.js';
+export { fnv1a32, hashString } from './kernels/hash.js';
 export { takeTable } from './kernels/take.js';
 export { windowTable } from './kernels/window.js';
 export { explodeTable } from './kernels/explode.js';
@@ -83,7 +83,7 @@ export { hashJoin } from './kernels/hash-join.js';
 export type { AggOp, AggSpec } from './kernels/aggregate.js';
 export { QuantileSummary, sketchK, sketchSorted } from './kernels/quantile-sketch.js';
 export { AggFunction, agg } from './expr/agg-function.js';
-export { DEFAULT_QUANTILE_RELATIVE_ERROR, aggOutputName, aggregate, aggregateStateColumns, finalizeAggregates, mergeAggregates, partialAggregate } from './kernels/aggregate.js';
+export { aggregate, aggregateStateColumns, finalizeAggregates, mergeAggregates, partialAggregate } from './kernels/aggregate.js';
 
 export type { CsvReadOptions, ReadMode, TextSchema } from './io/csv-reader.js';
 export { readCsvPartition } from './io/csv-reader.js';
@@ -98,7 +98,7 @@ export type {
   ParquetRowGroupInfo,
   ParquetWriteOptions,
 } from './io/parquet.js';
-export { encodeParquet, parquetMetadata, readParquetFile, writeParquetFile } from './io/parquet.js';
+export { parquetMetadata, readParquetFile, writeParquetFile } from './io/parquet.js';
 export type { ParquetStatValue } from './io/parquet-footer.js';
 export type { PartitionBound, PgPartitionOptions } from './io/pg-partition-queries.js';
 export { pgPartitionQueries } from './io/pg-partition-queries.js';
@@ -107,7 +107,6 @@ export type { Int8Mode } from './io/pg-types.js';
 // pg driver's types, whose @types package is not a dependency; the Dataset API is what reads and writes.
 
 export type { CsvWriteOptions } from './io/csv-writer.js';
-export { formatCsv } from './io/csv-writer.js';
 
 export type {
   BatchFunction,

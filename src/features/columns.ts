@@ -5,36 +5,19 @@
  * (float64 from a training Dataset, a dictionary-encoded or int64 column from a serving batch).
  */
 import * as arrow from 'apache-arrow';
-import { takeTable } from '../data/index.js';
+import { arrowTypeFamily, takeTable, type ArrowTypeFamily } from '../data/index.js';
 import { ColumnTypeError } from './errors.js';
 
 export type ColumnKind = 'numeric' | 'string' | 'bool' | 'date' | 'timestamp' | 'list' | 'null' | 'other';
 
+const KIND_OF_FAMILY: Readonly<Record<ArrowTypeFamily, ColumnKind>> = {
+  int: 'numeric', float: 'numeric', decimal: 'numeric', utf8: 'string', bool: 'bool', date: 'date', timestamp: 'timestamp',
+  list: 'list', 'fixed-size-list': 'list', null: 'null', other: 'other',
+};
+
+/** What a stage sees of a column's type (data's one Arrow-type classifier, in the features layer's words). */
 export function kindOf(type: arrow.DataType): ColumnKind {
-  switch (type.typeId) {
-    case arrow.Type.Int:
-    case arrow.Type.Float:
-    case arrow.Type.Decimal:
-      return 'numeric';
-    case arrow.Type.Utf8:
-    case arrow.Type.LargeUtf8:
-      return 'string';
-    case arrow.Type.Bool:
-      return 'bool';
-    case arrow.Type.Date:
-      return 'date';
-    case arrow.Type.Timestamp:
-      return 'timestamp';
-    case arrow.Type.List:
-    case arrow.Type.FixedSizeList:
-      return 'list';
-    case arrow.Type.Null:
-      return 'null';
-    case arrow.Type.Dictionary:
-      return kindOf((type as arrow.Dictionary).dictionary);
-    default:
-      return 'other';
-  }
+  return KIND_OF_FAMILY[arrowTypeFamily(type)];
 }
 
 /** The field named `column`, checked against the kinds the stage accepts ('null' columns always pass). */

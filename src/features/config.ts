@@ -44,10 +44,3 @@ export function cOneOf<T extends string>(c: StageConfig, k: string, allowed: rea
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new ConfigFieldError(k, `must be one of ${allowed.join(', ')}`);
   return v as T;
 }
-export function cNumberMaps(c: StageConfig, k: string): Record<string, number>[] {
-  const v = c[k];
-  if (!Array.isArray(v) || !v.every((m) => typeof m === 'object' && m !== null && Object.values(m as object).every((x) => typeof x === 'number'))) {
-    throw new ConfigFieldError(k, 'must be an array of { category: number } maps');
-  }
-  return v as Record<string, number>[];
-}

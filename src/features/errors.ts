@@ -5,8 +5,12 @@
  */
 import { InvalidOptionError, invalidOption, markErrorClasses, ShoalError } from '../core/index.js';
 
+import { ArtifactExistsError } from '../store/index.js';
+
 /** Thrown by a featurizer constructor or feature function for an invalid option (the one class of every layer). */
 export { InvalidOptionError, invalidOption };
+/** Thrown by `PipelineModel.save(dir)` when `dir` already holds something and `overwrite` is not set (store's error). */
+export { ArtifactExistsError };
 
 /** Context every feature error can carry. */
 export interface FeatureErrorContext {

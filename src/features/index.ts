@@ -26,9 +26,10 @@
 import './all-models.js';
 
 export {
-  ColumnTypeError, CorruptedPipelineError, EmptyDatasetError, FeatureError, InvalidOptionError, InvalidValueError, PipelineVersionError, UnknownModelClassError,
+  ColumnTypeError, CorruptedPipelineError, EmptyDatasetError, FeatureError, InvalidOptionError, ArtifactExistsError, InvalidValueError, PipelineVersionError, UnknownModelClassError,
 } from './errors.js';
 export type { FeatureErrorContext } from './errors.js';
+export type { SaveOptions } from '../store/index.js';
 export type { FeatureRow, Featurizer, SavedStage, StageConfig } from './featurizer.js';
 export { FeatureModel, isFeatureModel, isFeaturizer, modelFromJSON, registerFeatureModel, registeredFeatureModels, rowsToTable, tableToRows } from './featurizer.js';
 export type { HandleInvalid } from './options.js';

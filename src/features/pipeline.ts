@@ -5,16 +5,15 @@
  * Saved layout (`save(dir)`): `pipeline.json` — `{ format: 'shoal-feature-pipeline', version,
  * shoalVersion, stages: [{ className, config }], arrays: { file, bytes, sha256 } }` — where every
  * Float64Array/Float32Array in a config is replaced by `{ $array: { dtype, offset, length } }` into
- * `arrays.bin` (little-endian). `load(dir)` rejects newer versions (PipelineVersionError) and any
+ * `arrays.bin` (little-endian) — a checksummed artifact folder (src/store), written whole or not at
+ * all. `load(dir)` rejects newer versions (PipelineVersionError) and any
  * unreadable part — bad JSON, missing fields, checksum mismatch, an invalid stage config — with a
  * CorruptedPipelineError naming the stage.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { SHOAL_VERSION } from '../core/index.js';
 import type { Dataset } from '../data/index.js';
+import { readArtifactFolder, writeArtifactFolder, type SaveOptions } from '../store/index.js';
 import './all-models.js';
 import { applyStages } from './distributed.js';
 import { CorruptedPipelineError, FeatureError, invalidOption, PipelineVersionError } from './errors.js';
@@ -129,8 +128,12 @@ export class PipelineModel {
     return { stages: this.stages.map((s) => s.toJSON()) };
   }
 
-  /** Writes `pipeline.json` and `arrays.bin` under `dir` (created if needed). */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes `pipeline.json` and `arrays.bin` as a checksummed artifact folder `dir`, all at once.
+   * Throws `ArtifactExistsError`, writing nothing, when `dir` already holds something, unless
+   * `{ overwrite: true }`.
+   */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
     const chunks: Buffer[] = [];
     let offset = 0;
     const encode = (v: unknown): unknown => {
@@ -149,47 +152,37 @@ export class PipelineModel {
     };
     const stages = this.stages.map((s) => ({ className: s.className, config: encode(s.getConfig()) }));
     const bin = Buffer.concat(chunks);
-    const manifest = {
-      format: PIPELINE_FORMAT,
-      version: PIPELINE_FORMAT_VERSION,
-      shoalVersion: SHOAL_VERSION,
-      stages,
-      arrays: { file: ARRAYS, bytes: bin.byteLength, sha256: createHash('sha256').update(bin).digest('hex') },
-    };
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, ARRAYS), bin);
-    await writeFile(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeArtifactFolder(dir, {
+      files: { [ARRAYS]: bin },
+      manifestName: MANIFEST,
+      manifest: (entries) => ({
+        format: PIPELINE_FORMAT,
+        version: PIPELINE_FORMAT_VERSION,
+        shoalVersion: SHOAL_VERSION,
+        stages,
+        arrays: { file: ARRAYS, ...entries[ARRAYS] },
+      }),
+    }, options);
   }
 
   /** Reads a pipeline written by `save`. */
   static async load(dir: string): Promise<PipelineModel> {
-    const path = join(dir, MANIFEST);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (cause) {
-      throw new CorruptedPipelineError(path, 'cannot read the manifest', { cause });
-    }
-    let manifest: Record<string, unknown>;
-    try {
-      manifest = JSON.parse(text) as Record<string, unknown>;
-    } catch (cause) {
-      throw new CorruptedPipelineError(path, 'the manifest is not valid JSON', { cause });
-    }
+    const folder = await readArtifactFolder(dir, {
+      manifestName: MANIFEST,
+      what: 'a saved feature pipeline',
+      corrupt: (at, detail, cause) => new CorruptedPipelineError(at, detail, { cause }),
+    });
+    const path = folder.manifestPath;
+    const manifest = folder.manifest as Record<string, unknown>;
     if (manifest === null || typeof manifest !== 'object' || manifest['format'] !== PIPELINE_FORMAT) throw new CorruptedPipelineError(path, `format must be "${PIPELINE_FORMAT}"`);
     const version = manifest['version'];
     if (typeof version !== 'number' || !Number.isInteger(version)) throw new CorruptedPipelineError(path, 'version must be an integer');
     if (version > PIPELINE_FORMAT_VERSION) throw new PipelineVersionError(path, version, PIPELINE_FORMAT_VERSION);
     const arrays = manifest['arrays'] as { file?: unknown; bytes?: unknown; sha256?: unknown } | undefined;
-    if (arrays === undefined || typeof arrays.file !== 'string' || typeof arrays.sha256 !== 'string') throw new CorruptedPipelineError(path, 'arrays must name a file and its sha256');
-    const binPath = join(dir, arrays.file);
-    let bin: Buffer;
-    try {
-      bin = await readFile(binPath);
-    } catch (cause) {
-      throw new CorruptedPipelineError(binPath, 'cannot read the binary arrays', { cause });
+    if (arrays === undefined || typeof arrays.file !== 'string' || typeof arrays.bytes !== 'number' || typeof arrays.sha256 !== 'string') {
+      throw new CorruptedPipelineError(path, 'arrays must name a file, its bytes and its sha256');
     }
-    if (createHash('sha256').update(bin).digest('hex') !== arrays.sha256) throw new CorruptedPipelineError(binPath, 'checksum mismatch (the file was modified or truncated)');
+    const bin = Buffer.from(await folder.read(arrays.file, { entry: { bytes: arrays.bytes, sha256: arrays.sha256 } }));
     const stages = manifest['stages'];
     if (!Array.isArray(stages) || stages.length === 0) throw new CorruptedPipelineError(path, 'stages must be a non-empty array');
     const models = stages.map((raw: unknown, i) => {

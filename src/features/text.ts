@@ -4,13 +4,12 @@
  * list → zero vector; null FeatureHasher inputs contribute nothing.
  */
 import * as arrow from 'apache-arrow';
-import { agg, type Dataset } from '../data/index.js';
+import { agg, fnv1a32, type Dataset } from '../data/index.js';
 import { float32ListVector, kindOf, plain, readNumberLists, setColumns, stringListVector, vectorOf } from './columns.js';
 import { cBool, cFloat64, cNumber, cString, cStrings } from './config.js';
 import { mapWithPayload } from './distributed.js';
 import { FeatureModel, registerFeatureModel, type Featurizer, type StageConfig } from './featurizer.js';
 import { checkColumns, requireRows } from './fit-stats.js';
-import { fnv1a } from './hashing.js';
 import { nonNegative, positiveInt } from './options.js';
 
 export interface TokenizerOptions {
@@ -97,7 +96,7 @@ export class HashingTFModel extends FeatureModel {
       const terms = v === null || v === undefined ? [] : (plain(v) as unknown[]);
       for (const t of terms) {
         if (t === null) continue;
-        const j = r * w + (fnv1a(String(t)) % w);
+        const j = r * w + (fnv1a32(String(t)) % w);
         out[j] = this.binary ? 1 : out[j]! + 1;
       }
       r++;
@@ -232,13 +231,13 @@ export class FeatureHasherModel extends FeatureModel {
     for (const c of this.inputCols) {
       const vec = vectorOf(table, c);
       const numeric = kindOf(vec.type) === 'numeric';
-      const slot = fnv1a(c) % w;
+      const slot = fnv1a32(c) % w;
       let i = 0;
       for (const raw of vec) {
         const v = plain(raw);
         if (v !== null && v !== undefined) {
           if (numeric) out[i * w + slot]! += Number(v);
-          else out[i * w + (fnv1a(`${c}=${String(v)}`) % w)]! += 1;
+          else out[i * w + (fnv1a32(`${c}=${String(v)}`) % w)]! += 1;
         }
         i++;
       }

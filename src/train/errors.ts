@@ -7,8 +7,12 @@
 
 import { InvalidOptionError, markErrorClasses, ShoalError } from '../core/index.js';
 
+import { ArtifactExistsError } from '../store/index.js';
+
 /** Thrown when an option of a trainer or model call breaks its rule (the one class of every layer). */
 export { InvalidOptionError };
+/** Thrown by a model's `save(dir)` when `dir` already holds something and `overwrite` is not set (store's error). */
+export { ArtifactExistsError };
 
 /** Base class of every train-layer error (a {@link ShoalError}). */
 export class TrainError extends ShoalError {

@@ -17,13 +17,14 @@
  * ```
  */
 export {
-  TrainError, InvalidOptionError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
+  TrainError, InvalidOptionError, ArtifactExistsError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
   TuneError, ModelBuildError, TrainingFailedError, MissingItemFeaturesError, TfjsNotInstalledError,
 } from './errors.js';
 export { ALS } from './als/als.js';
 export type { ALSFitStats } from './als/als.js';
 export { ALSModel } from './als/als-model.js';
 export type { ALSModelParams, FactorMatrix, RecommendOptions } from './als/als-model.js';
+export type { SaveOptions } from '../store/index.js';
 export { compileALSOptions } from './als/als-options.js';
 export type { ALSOptions, CompiledALSOptions, ColdStartStrategy, FactorExchange, ALSSolver } from './als/als-options.js';
 export type { RatingsInput, ArrowConvertible } from './als/als-data.js';
@@ -35,13 +36,13 @@ export type {
   Trainable, StepTrainable, TrialMetrics, TrialResult, TuneResult, TuneOptions, CompiledTuneOptions, Domain, SearchSpace, TrialConfig,
   TrialScheduler, TrialDecision, AshaParams,
 } from './tune/index.js';
-export { Trainer, trainLocal, compileTrainerOptions, ringAllreduceMean, butterflyAllreduceMean, Mailbox } from './tfjs/index.js';
+export { Trainer, trainLocal, ringAllreduceMean, butterflyAllreduceMean, Mailbox } from './tfjs/index.js';
 export type {
   TrainerResult, TrainerOptions, CompiledTrainerOptions, AllreduceAlgorithm, AllreduceTransport, ModelBuilder, ModelJSON, LossName, OptimizerConfig, TrainingData, EpochEvent,
   ReplicaState, RingTransport,
 } from './tfjs/index.js';
 export {
-  NeuralRecommender, NeuralRecommenderModel, compileNeuralRecommenderOptions, buildTwoTowerModel, USER_VECTOR_LAYER, ITEM_VECTOR_LAYER, ITEM_BIAS_LAYER,
+  NeuralRecommender, NeuralRecommenderModel, compileNeuralRecommenderOptions, buildTwoTowerModel,
   NEURAL_RECOMMENDER_FORMAT, NEURAL_RECOMMENDER_VERSION,
 } from './recommender/index.js';
 export type {

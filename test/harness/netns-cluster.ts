@@ -260,6 +260,17 @@ export class NetnsCluster {
     hostsScript('rate', String(host), rate);
   }
 
+  /**
+   * The root qdisc's counters on host `host`'s eth0 (its egress), from `tc -s qdisc`: bytes sent and
+   * overlimits (packets that had to wait for a rate cap's tokens: proof a cap really shaped traffic).
+   */
+  qdiscStats(host: number): { sentBytes: number; overlimits: number; kind: string } {
+    const out = execFileSync('ip', ['netns', 'exec', `shoal-h${host}`, 'tc', '-s', 'qdisc', 'show', 'dev', 'eth0'], { encoding: 'utf8' });
+    const kind = /qdisc (\S+)/.exec(out)?.[1] ?? '';
+    const sent = /Sent (\d+) bytes .*overlimits (\d+)/.exec(out);
+    return { kind, sentBytes: Number(sent?.[1] ?? 0), overlimits: Number(sent?.[2] ?? 0) };
+  }
+
   /** Removes delay, loss and rate caps of host `host`. */
   clear(host: number): void {
     hostsScript('clear', String(host));

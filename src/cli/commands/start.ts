@@ -141,6 +141,11 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
   const host = flags.host ?? '127.0.0.1';
   const port = flags.port ?? DEFAULT_HEAD_PORT;
   const worker = compileWorkerOptions(flags);
+  const existing = readClusterRecord();
+  if (existing && crashedHead(existing)) {
+    await restartCrashedHead(ctx, existing, flags);
+    return;
+  }
   checkNoRunningCluster(ctx);
   if (port !== 0) await assertPortFree(host, port);
   const dir = resolve(flags.dir ?? join(shoalHome(), 'sessions', sessionName()));
@@ -162,7 +167,8 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
   const address = isWildcard(host) ? `${externalIp()}:${headPort}` : String(head.info.address);
   const tokenFile = String(head.info.tokenFile);
   const started: StartedProcess[] = [head];
-  let record = writeClusterRecord({ address, tokenFile, dir, processes: started.map(recorded) });
+  const store = flags.store;
+  let record = writeClusterRecord({ address, tokenFile, dir, headHost: host, store, processes: started.map(recorded) });
 
   if (worker.numCpus !== 0) {
     try {
@@ -174,7 +180,7 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
       removeClusterRecord();
       throw err;
     }
-    record = writeClusterRecord({ address, tokenFile, dir, processes: started.map(recorded) });
+    record = writeClusterRecord({ address, tokenFile, dir, headHost: host, store, processes: started.map(recorded) });
   }
 
   const workerLine = started[1]
@@ -196,6 +202,37 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
       (flags.block ? '\nRunning in the foreground: Ctrl-C stops the cluster.\n' : 'Stop everything with: shoal stop\n'),
   );
   if (flags.block) await blockUntilSignal(ctx, record, head.pid);
+}
+
+/** A recorded cluster whose head died while some of its workers live on. */
+function crashedHead(record: ClusterRecord): boolean {
+  const heads = record.processes.filter((p) => p.role === 'head');
+  return heads.length > 0 && heads.every((p) => !isAlive(p.pid)) && record.processes.some((p) => p.role === 'worker' && isAlive(p.pid));
+}
+
+/**
+ * `shoal start --head` over a cluster whose head crashed: the head is started again as it was (same
+ * address, folder and store), and takes its cluster back; the live workers reconnect to it.
+ */
+async function restartCrashedHead(ctx: CliContext, record: ClusterRecord, flags: StartFlags): Promise<void> {
+  const port = Number(record.address.slice(record.address.lastIndexOf(':') + 1));
+  const host = record.headHost ?? hostOf(record.address);
+  const store = record.store ?? flags.store;
+  const dead = record.processes.filter((p) => p.role === 'head');
+  const live = record.processes.filter((p) => p.role === 'worker' && isAlive(p.pid));
+  ctx.io.stderr(`note: the head of the cluster at ${record.address} (pid ${dead.map((p) => p.pid).join(', ')}) is not running and its workers are; starting it again\n`);
+  const head = await spawnRuntime('head', { dir: record.dir, host, port, watchParent: false, store }, {
+    logFile: join(record.dir, 'logs', 'head.log'),
+    bind: { host, port },
+  });
+  writeClusterRecord({ ...record, processes: [recorded(head), ...live] });
+  ctx.io.stdout(
+    `Restarted the head of the cluster at ${record.address} (pid ${head.pid}) over its state in ${record.dir}` +
+      `${store ? ` (store ${store})` : ''}; its workers (pid ${live.map((p) => p.pid).join(', ')}) reconnect to it.\n` +
+      `  Token file:  ${String(head.info.tokenFile)}\n  Logs:        ${join(record.dir, 'logs')}\n` +
+      (flags.port !== undefined || flags.host !== undefined || flags.numCpus !== undefined ? 'The other flags of this start were not used: the cluster keeps its own address and workers.\n' : '') +
+      'Stop everything with: shoal stop\n',
+  );
 }
 
 async function startJoiningWorker(ctx: CliContext, flags: StartFlags, address: string): Promise<void> {

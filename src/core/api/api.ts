@@ -10,7 +10,7 @@ import { DriverRuntime } from '../driver/driver.js';
 import { afterCall, executionContext } from '../worker/execution.js';
 import { BroadcastChannel } from 'node:worker_threads';
 import {
-  ActorMethodNotFoundError, ConnectionError, InfeasibleError, InvalidOptionsError, NotInitializedError, RemoteDefinitionError,
+  ActorMethodNotFoundError, ConnectionError, InfeasibleError, InvalidOptionError, NotInitializedError, RemoteDefinitionError,
 } from '../errors.js';
 import { newActorId, newId, newTaskId } from '../ids.js';
 import { startLocalCluster, type LocalCluster } from '../process/local-cluster.js';
@@ -24,8 +24,13 @@ import { registerCodecClass } from '../wire/serialization.js';
 import type { TlsOptions } from '../wire/transport.js';
 
 export interface InitOptions {
-  /** `HOST:PORT` of a running head, or 'auto' for the one `shoal start` started on this host.
-   *  @default process.env.SHOAL_ADDRESS; without it a local cluster is started */
+  /**
+   * `HOST:PORT` of a running head; 'auto' for the one `shoal start` started on this host (an error
+   * when there is none); 'local' to start a new local cluster even when `shoal start` runs one.
+   * @default process.env.SHOAL_ADDRESS; without it, the cluster `shoal start` runs on this host if
+   * there is one (as `ray.init()` does), else a new local cluster. Local-cluster options (numCpus,
+   * numWorkers, objectStoreMemory, resources) also start a new local cluster.
+   */
   address?: string;
   /** Cluster token. @default process.env.SHOAL_TOKEN, else read from `tokenFile` */
   token?: string;
@@ -44,6 +49,8 @@ export interface InitOptions {
 
 export interface ClusterInfo {
   address: string;
+  /** 'existing': connected to a running cluster; 'local': started a new local cluster (stopped at shutdown()). */
+  cluster: 'existing' | 'local';
   /** Folder of the local cluster's logs and state (local clusters only). */
   dir?: string | undefined;
   tokenFile?: string | undefined;
@@ -104,17 +111,25 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
       callerSite().file,
     );
   }
-  if (runtime) throw new InvalidOptionsError('init() was already called in this process; call shutdown() first');
+  if (runtime) throw new InvalidOptionError('init() was already called in this process; call shutdown() first');
   let address = options.address ?? process.env.SHOAL_ADDRESS;
   let tokenFile = options.tokenFile ?? process.env.SHOAL_TOKEN_FILE;
   let token = options.token ?? process.env.SHOAL_TOKEN;
-  if (address === 'auto') {
-    const file = join(shoalHome(), 'cluster.json');
-    if (!existsSync(file)) throw new ConnectionError('auto', `no cluster was started on this host with \`shoal start --head\` (no ${file})`);
-    const rec = JSON.parse(readFileSync(file, 'utf8')) as { address: string; tokenFile: string };
-    address = rec.address;
-    tokenFile ??= rec.tokenFile;
+  const wantsLocal = address === 'local' || LOCAL_CLUSTER_KEYS.some((k) => options[k] !== undefined);
+  let found: string | undefined;
+  if (address === 'auto' || (!address && !wantsLocal)) {
+    const rec = startedClusterRecord();
+    if (!rec && address === 'auto') {
+      throw new ConnectionError('auto', `no cluster was started on this host with \`shoal start --head\` (no ${join(shoalHome(), 'cluster.json')})`);
+    }
+    if (rec) {
+      address = rec.address;
+      tokenFile ??= rec.tokenFile;
+      found = rec.file;
+    }
   }
+  if (address === 'local') address = undefined;
+  if (address) checkAddress(address);
   let dir: string | undefined;
   if (!address) {
     localCluster = await startLocalCluster({
@@ -127,7 +142,7 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
     token = undefined;
   }
   if (!token) {
-    if (!tokenFile) throw new InvalidOptionsError(`no token for ${address}: pass options.token or options.tokenFile, or set SHOAL_TOKEN / SHOAL_TOKEN_FILE`);
+    if (!tokenFile) throw new InvalidOptionError(`no token for ${address}: pass options.token or options.tokenFile, or set SHOAL_TOKEN / SHOAL_TOKEN_FILE`);
     token = readFileSync(tokenFile, 'utf8').trim();
   }
   const rt = new DriverRuntime({ address, token, tls: options.tls, jobId: process.env.SHOAL_JOB_ID, directResults: true });
@@ -140,7 +155,51 @@ export async function init(options: InitOptions = {}): Promise<ClusterInfo> {
     throw err;
   }
   runtime = rt;
-  return { address, dir, tokenFile, jobId: rt.jobId };
+  const cluster = localCluster ? 'local' : 'existing';
+  if (found && options.address === undefined && !process.env.SHOAL_JOB_ID) {
+    // Say so: a user who expected a fresh local cluster (as before `shoal start`) learns why, and how to get one.
+    process.stderr.write(`shoal: connected to the cluster \`shoal start\` runs on this host at ${address} (${found}); init({ address: 'local' }) starts a new local cluster instead\n`);
+  }
+  return { address, cluster, dir, tokenFile, jobId: rt.jobId };
+}
+
+/** Options that only make sense for a new local cluster. */
+const LOCAL_CLUSTER_KEYS = ['numCpus', 'numWorkers', 'objectStoreMemory', 'resources'] as const;
+
+/** The cluster `shoal start --head` recorded in SHOAL_HOME, when its head process still runs. */
+function startedClusterRecord(): { address: string; tokenFile?: string; file: string } | undefined {
+  const file = join(shoalHome(), 'cluster.json');
+  if (!existsSync(file)) return undefined;
+  let rec: { address?: string; tokenFile?: string; processes?: Array<{ pid: number; role: string }> };
+  try {
+    rec = JSON.parse(readFileSync(file, 'utf8')) as typeof rec;
+  } catch {
+    return undefined;
+  }
+  if (!rec.address) return undefined;
+  const head = rec.processes?.find((p) => p.role === 'head');
+  if (head && !pidAlive(head.pid)) return undefined;
+  return { address: rec.address, tokenFile: rec.tokenFile, file };
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** `HOST:PORT` with a port: a bare host would otherwise fail later as "connection refused". */
+function checkAddress(address: string): void {
+  const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(address);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+    throw new InvalidOptionError(
+      `options.address must be HOST:PORT (e.g. '127.0.0.1:6380'), 'auto' or 'local' (got '${address}')` +
+        (m || address.includes(':') ? '' : `: add the head's port, e.g. '${address}:6380' — \`shoal status\` on the head's host prints it`),
+    );
+  }
 }
 
 /** Disconnects; stops the local cluster if `init()` started one. */
@@ -234,7 +293,7 @@ function checkShippable(site: DefinitionSite, kind: string): void {
  * const ref = square.remote(4); // ObjectRef<number>
  */
 export function remote<A extends unknown[], R>(fn: (...args: A) => R, options: TaskOptions = {}): RemoteFunction<A, R> {
-  if (typeof fn !== 'function') throw new InvalidOptionsError(`remote() takes a function (got ${typeof fn})`);
+  if (typeof fn !== 'function') throw new InvalidOptionError(`remote() takes a function (got ${typeof fn})`);
   const compiled = compileTaskOptions(options);
   const site = defineSite('function', fn as (...a: any[]) => unknown, options.name);
   return makeRemoteFunction<A, R>(site, options, compiled);
@@ -277,11 +336,11 @@ export async function get(refOrRefs: ObjectRef | readonly ObjectRef[], options: 
   const rt = current('get()');
   if (Array.isArray(refOrRefs)) {
     refOrRefs.forEach((r, i) => {
-      if (!(r instanceof ObjectRef)) throw new InvalidOptionsError(`get() takes ObjectRefs; element ${i} is ${typeof r}`);
+      if (!(r instanceof ObjectRef)) throw new InvalidOptionError(`get() takes ObjectRefs; element ${i} is ${typeof r}`);
     });
     return rt.get(refOrRefs as ObjectRef[], options.timeoutMs);
   }
-  if (!(refOrRefs instanceof ObjectRef)) throw new InvalidOptionsError(`get() takes an ObjectRef or an array of them (got ${typeof refOrRefs})`);
+  if (!(refOrRefs instanceof ObjectRef)) throw new InvalidOptionError(`get() takes an ObjectRef or an array of them (got ${typeof refOrRefs})`);
   const [v] = await rt.get([refOrRefs as ObjectRef], options.timeoutMs);
   return v;
 }
@@ -297,7 +356,7 @@ export interface WaitOptions {
 export function wait<T>(refs: ObjectRef<T>[], options: WaitOptions = {}): Promise<{ ready: ObjectRef<T>[]; notReady: ObjectRef<T>[] }> {
   const rt = current('wait()');
   const n = options.numReturns ?? 1;
-  if (!Number.isInteger(n) || n < 1) throw new InvalidOptionsError(`options.numReturns must be a positive integer (got ${String(n)})`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError(`options.numReturns must be a positive integer (got ${String(n)})`);
   return rt.wait(refs, n, options.timeoutMs) as Promise<{ ready: ObjectRef<T>[]; notReady: ObjectRef<T>[] }>;
 }
 
@@ -411,7 +470,7 @@ function methodNames(Class: new (...args: any[]) => any): string[] {
  * const c = Counter.remote(); await get(c.add.remote(2));
  */
 export function actor<C extends new (...args: any[]) => any>(Class: C, options: ActorOptions = {}): ActorClass<C> {
-  if (typeof Class !== 'function') throw new InvalidOptionsError(`actor() takes a class (got ${typeof Class})`);
+  if (typeof Class !== 'function') throw new InvalidOptionError(`actor() takes a class (got ${typeof Class})`);
   compileActorOptions(options);
   const site = defineSite('actor', Class as unknown as (...a: any[]) => unknown, undefined);
   return makeActorClass<C>(site, Class, options);
@@ -433,7 +492,7 @@ function makeActorClass<C extends new (...args: any[]) => any>(site: DefinitionS
           taskId: newTaskId(), jobId: rt.jobId, kind: 'actor-create', name: `${site.name}.constructor`, actorId,
           args: bytes, deps, nested, resources: compiled.resources, maxRetries: 0, strategy: compiled.strategy,
           actor: {
-            name: compiled.name, maxConcurrency: compiled.maxConcurrency, maxRestarts: compiled.maxRestarts,
+            name: compiled.name, getIfExists: compiled.getIfExists || undefined, maxConcurrency: compiled.maxConcurrency, maxRestarts: compiled.maxRestarts,
             maxTaskRetries: compiled.maxTaskRetries, detached: compiled.detached, methods,
           },
         },
@@ -485,16 +544,16 @@ export function placementGroup(bundles: Array<{ CPU?: number; memory?: number; [
   const rt = current('placementGroup()');
   const strategy = options.strategy ?? 'PACK';
   if (!['PACK', 'SPREAD', 'STRICT_PACK', 'STRICT_SPREAD'].includes(strategy)) {
-    throw new InvalidOptionsError(`options.strategy must be PACK, SPREAD, STRICT_PACK or STRICT_SPREAD (got ${String(strategy)})`);
+    throw new InvalidOptionError(`options.strategy must be PACK, SPREAD, STRICT_PACK or STRICT_SPREAD (got ${String(strategy)})`);
   }
-  if (!Array.isArray(bundles) || bundles.length === 0) throw new InvalidOptionsError('placementGroup() needs a non-empty array of bundles');
+  if (!Array.isArray(bundles) || bundles.length === 0) throw new InvalidOptionError('placementGroup() needs a non-empty array of bundles');
   const clean: Resources[] = bundles.map((b, i) => {
     const r: Resources = {};
     for (const [k, v] of Object.entries(b)) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidOptionsError(`bundles[${i}].${k} must be a non-negative number`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidOptionError(`bundles[${i}].${k} must be a non-negative number`);
       r[k] = v;
     }
-    if (Object.values(r).every((v) => v === 0)) throw new InvalidOptionsError(`bundles[${i}] reserves nothing`);
+    if (Object.values(r).every((v) => v === 0)) throw new InvalidOptionError(`bundles[${i}] reserves nothing`);
     return r;
   });
   const id = newId('pg');

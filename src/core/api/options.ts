@@ -3,7 +3,7 @@
  * complete internal form. Messages name the option and the rule.
  */
 import { DEFAULT_TASK_MAX_RETRIES } from '../constants.js';
-import { InvalidOptionsError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { Resources, SchedulingStrategy } from '../wire/protocol.js';
 
 /** Where a task or actor may run. */
@@ -30,8 +30,10 @@ export interface TaskOptions {
 }
 
 export interface ActorOptions {
-  /** Register under this name so `getActor(name)` finds it. */
+  /** Register under this name so `getActor(name)` finds it; unique in the cluster. */
   name?: string;
+  /** With `name`: when a live actor has that name, return a handle to it instead of failing with ActorNameTakenError. @default false */
+  getIfExists?: boolean;
   /** CPUs reserved for the actor's life. @default 0 */
   numCpus?: number;
   /** Memory the actor needs, in bytes; also its thread's heap limit. */
@@ -58,7 +60,7 @@ export interface CompiledTaskOptions {
 const isNonNegative = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 function check(cond: boolean, message: string): void {
-  if (!cond) throw new InvalidOptionsError(message);
+  if (!cond) throw new InvalidOptionError(message);
 }
 
 function compileResources(o: { numCpus?: number | undefined; memory?: number | undefined; resources?: Record<string, number> | undefined }, defaultCpus: number, what: string): Resources {
@@ -87,11 +89,11 @@ export function compileStrategy(s: SchedulingStrategyOption | undefined, what: s
     check(Number.isInteger(idx) && idx >= -1, `${what}.schedulingStrategy.bundleIndex must be a non-negative integer`);
     return { placementGroupId: s.placementGroup.id, bundleIndex: idx };
   }
-  throw new InvalidOptionsError(`${what}.schedulingStrategy must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? } (got ${JSON.stringify(s)})`);
+  throw new InvalidOptionError(`${what}.schedulingStrategy must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? } (got ${JSON.stringify(s)})`);
 }
 
 const TASK_KEYS = new Set(['numCpus', 'memory', 'resources', 'maxRetries', 'name', 'schedulingStrategy']);
-const ACTOR_KEYS = new Set(['name', 'numCpus', 'memory', 'resources', 'maxConcurrency', 'maxRestarts', 'maxTaskRetries', 'lifetime', 'schedulingStrategy']);
+const ACTOR_KEYS = new Set(['name', 'getIfExists', 'numCpus', 'memory', 'resources', 'maxConcurrency', 'maxRestarts', 'maxTaskRetries', 'lifetime', 'schedulingStrategy']);
 
 function unknownKeys(o: object, known: Set<string>, what: string): void {
   for (const k of Object.keys(o)) check(known.has(k), `${what} has an unknown option '${k}' (known: ${[...known].join(', ')})`);
@@ -112,6 +114,7 @@ export function compileTaskOptions(o: TaskOptions = {}): CompiledTaskOptions {
 
 export interface CompiledActorOptions {
   name?: string | undefined;
+  getIfExists: boolean;
   resources: Resources;
   maxConcurrency: number;
   maxRestarts: number;
@@ -130,8 +133,11 @@ export function compileActorOptions(o: ActorOptions = {}): CompiledActorOptions 
   int(o.maxTaskRetries, 'maxTaskRetries', 0);
   check(o.lifetime === undefined || o.lifetime === 'job' || o.lifetime === 'detached', `options.lifetime must be 'job' or 'detached' (got ${String(o.lifetime)})`);
   check(o.name === undefined || (typeof o.name === 'string' && o.name.length > 0), 'options.name must be a non-empty string');
+  check(o.getIfExists === undefined || typeof o.getIfExists === 'boolean', `options.getIfExists must be a boolean (got ${String(o.getIfExists)})`);
+  check(!o.getIfExists || o.name !== undefined, 'options.getIfExists needs options.name (the name to look up)');
   return {
     name: o.name,
+    getIfExists: o.getIfExists ?? false,
     resources: compileResources(o, 0, 'options'),
     maxConcurrency: o.maxConcurrency ?? 1,
     maxRestarts: o.maxRestarts ?? 0,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { bundleModule } from '../wire/code-shipping.js';
 import { INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION } from '../constants.js';
 import {
-  AuthenticationError, ConnectionError, errorFromWire, GetTimeoutError, ObjectFreedError, ShoalError,
+  AuthenticationError, ConnectionError, errorFromWire, HeadUnavailableError, GetTimeoutError, ObjectFreedError, ShoalError,
   VersionMismatchError, type WireError,
 } from '../errors.js';
 import { HeadClient, reconnectTimeoutMs, withBackoff } from '../wire/head-client.js';
@@ -21,7 +21,7 @@ import { addObjectTransferService, bindServer, ObjectFetcher } from '../wire/obj
 import { SHOAL_VERSION } from '../paths.js';
 import type { ClientMsg, DriverReport, FunctionRef, HeadMsg, PutMsg, ReadyMsg, ResumeReport, TaskSpec } from '../wire/protocol.js';
 import { deserialize, serialize } from '../wire/serialization.js';
-import { connectionFailure, localAddressTowards, SessionChannel, type TlsOptions } from '../wire/transport.js';
+import { connectionFailure, localAddressTowards, serverOptions, SessionChannel, type TlsOptions } from '../wire/transport.js';
 
 interface DriverObject {
   state: 'pending' | 'ready' | 'error';
@@ -35,6 +35,9 @@ interface DriverObject {
   refs: number;
   subscribed: boolean;
 }
+
+/** Submissions a driver holds while its head is down, waiting for it to come back. */
+export const HELD_SUBMITS_WHILE_DOWN = 100_000;
 
 interface OutboxItem {
   msg: ClientMsg;
@@ -54,7 +57,7 @@ export interface ConnectOptions {
   directResults?: boolean | undefined;
   /**
    * After losing the head (it was killed or restarted), keep trying to get the session back this
-   * long, then fail what is pending with ConnectionError. @default 60000 (or SHOAL_RECONNECT_TIMEOUT_MS)
+   * long, then fail what is pending with HeadUnavailableError. @default 60000 (or SHOAL_RECONNECT_TIMEOUT_MS)
    */
   reconnectTimeoutMs?: number | undefined;
 }
@@ -89,6 +92,9 @@ export class DriverRuntime {
   /** Code bundles uploaded, to upload again to a head that lost them. */
   private readonly bundleCode = new Map<string, Uint8Array>();
   private reconnecting = false;
+  /** When the session was lost, and how many submissions wait for it since. */
+  private lostAt = 0;
+  private heldSubmits = 0;
   onClose?: (err?: Error) => void;
   /**
    * Inside a task: called when get()/wait() starts and stops waiting on objects, so the cluster
@@ -144,6 +150,7 @@ export class DriverRuntime {
             this.sessionId = msg.sessionId;
             this.jobId = msg.jobId;
             this.connected = true;
+            this.heldSubmits = 0;
             for (const m of this.unsent.splice(0)) this.sendNow(m);
             resolve();
           } else if (msg.t === 'refused') reject(errorFromWire(msg.error));
@@ -175,6 +182,7 @@ export class DriverRuntime {
     this.connected = false;
     if (this.closed || this.reconnecting) return;
     this.reconnecting = true;
+    this.lostAt = Date.now();
     const timeoutMs = reconnectTimeoutMs(this.options.reconnectTimeoutMs);
     process.stderr.write(`shoal: lost the session to the head at ${this.address} (${cause.message}); reconnecting for up to ${timeoutMs} ms\n`);
     void withBackoff(async () => {
@@ -193,16 +201,24 @@ export class DriverRuntime {
       },
       (err: Error) => {
         this.reconnecting = false;
-        this.connectionLost(new ConnectionError(this.address, `lost the session to the head and could not get it back within ${timeoutMs} ms (last error: ${err.message})`, { cause: err }));
+        this.connectionLost(new HeadUnavailableError(this.address, timeoutMs, `closed this driver's session (${cause.message}; last error: ${err.message})`, { cause: err }));
       },
     );
   }
 
-  /** What this driver re-reports to a restarted head. */
+  /**
+   * What this driver re-reports to a restarted head. Objects whose submit or put is still queued
+   * here (made while the head was down) are left out: the head learns of them from those messages,
+   * which follow the report; reported as held or awaited first, it would call them lost.
+   */
   private report(): DriverReport {
     const values: DriverReport['values'] = [];
     const waiting: string[] = [];
+    const held: string[] = [];
+    const queued = this.queuedObjectIds();
     for (const [id, o] of this.objects) {
+      if (queued.has(id)) continue;
+      held.push(id);
       if (o.state === 'pending') waiting.push(id);
       else if (o.state === 'ready' && o.inline && !this.puts.has(id)) values.push({ id, inline: o.inline, nested: [] });
     }
@@ -210,15 +226,41 @@ export class DriverRuntime {
       puts: [...this.puts.values()].filter((p) => this.objects.has(p.id)),
       values,
       pending: [...this.pendingSpecs.values()],
-      held: [...this.objects.keys()],
+      held,
       waiting,
     };
   }
 
-  /** Sends on the session, or holds the message until the session is open (lazy connects). */
+  /** Objects made by submits and puts not handed to a head yet (queued while it was down, or waiting for a bundle). */
+  private queuedObjectIds(): Set<string> {
+    const ids = new Set<string>();
+    const add = (m: ClientMsg): void => {
+      if (m.t === 'submit') for (const spec of m.specs) ids.add(returnObjectId(spec.taskId));
+      else if (m.t === 'put') ids.add(m.id);
+    };
+    for (const m of this.unsent) add(m);
+    for (const item of this.outbox) add(item.msg);
+    return ids;
+  }
+
+  /**
+   * Sends on the session, or holds the message until the session is open (lazy connects, and a
+   * head that is down: held until it is back, up to the reconnect timeout). While the head is down
+   * at most HELD_SUBMITS_WHILE_DOWN submissions wait; more fail at once with HeadUnavailableError.
+   */
   private post(msg: ClientMsg): void {
     if (this.connected) this.sendNow(msg);
-    else this.unsent.push(msg);
+    else if (msg.t === 'submit' && this.reconnecting && this.heldSubmits >= HELD_SUBMITS_WHILE_DOWN) {
+      const err = new HeadUnavailableError(this.address, Date.now() - this.lostAt, `is down (${HELD_SUBMITS_WHILE_DOWN} submissions wait for it already)`).toWire();
+      for (const spec of msg.specs) {
+        const id = returnObjectId(spec.taskId);
+        const o = this.objects.get(id);
+        if (o) this.setReady(id, o, { t: 'ready', id, error: err });
+      }
+    } else {
+      if (msg.t === 'submit') this.heldSubmits += msg.specs.length;
+      this.unsent.push(msg);
+    }
   }
 
   /** Sends on the open session, remembering what a restarted head would need again. */
@@ -338,7 +380,12 @@ export class DriverRuntime {
     if (!p) {
       p = (async () => {
         const bundle = await bundleModule(file);
-        await this.head.uploadBundle(bundle.hash, bundle.code);
+        // A head that is down (restarting) gets the bundle once it is back, within the reconnect timeout.
+        await withBackoff(() => this.head.uploadBundle(bundle.hash, bundle.code), {
+          timeoutMs: reconnectTimeoutMs(this.options.reconnectTimeoutMs),
+          cancelled: () => this.closed,
+          fatal: (err) => !(err instanceof ConnectionError) || err instanceof AuthenticationError,
+        });
         this.bundleCode.set(bundle.hash, bundle.code);
         return bundle.hash;
       })();
@@ -494,7 +541,7 @@ export class DriverRuntime {
         capacityBytes: this.options.objectStoreBytes ?? 2 * 1024 ** 3,
         spillDir: join(tmpdir(), `shoal-driver-spill-${process.pid}`),
       });
-      this.objectServer = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+      this.objectServer = new grpc.Server(serverOptions(this.options.token));
       addObjectTransferService(this.objectServer, this.store, this.options.token, (msgs) => {
         for (const m of msgs) {
           const o = this.objects.get(m.id);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HeadState } from './head-state.js';
 import { newNodeId } from '../ids.js';
-import { spawnEntry, stopProcess, type ClusterProcess } from '../process/local-cluster.js';
+import { spawnEntry, stopProcess, type ClusterProcess } from '../process/spawn.js';
 import { log } from '../log.js';
 import type { Resources } from '../wire/protocol.js';
 import { startRemote, stopRemote, type HostTarget, type RemoteRuntime } from '../process/remote-host.js';

@@ -10,8 +10,10 @@
  * scheduler's hot path never touches the disk. Reads come from memory after `open()`.
  */
 import Database from 'better-sqlite3';
+import { chmodSync, existsSync } from 'node:fs';
 import { HeadStoreError } from '../errors.js';
 import { log } from '../log.js';
+import { PRIVATE_FILE_MODE, touchPrivateFile } from '../private-files.js';
 import { packMessage, unpackMessage } from '../wire/serialization.js';
 
 /** Version of the tables' layout; a store written by a newer shoal is refused. */
@@ -173,6 +175,8 @@ export class SqliteHeadStore extends WriteBehindStore {
 
   open(): Promise<StoredRecords> {
     try {
+      // SQLite gives its -wal and -shm files the mode of the database file: make that 0600 first.
+      makePrivate(this.path);
       const db = new Database(this.path);
       this.db = db;
       db.pragma('journal_mode = WAL');
@@ -217,14 +221,13 @@ export class SqliteHeadStore extends WriteBehindStore {
   }
 }
 
-/**
- * The store a `--store` value names: `postgres://...` or `postgresql://...` is PostgreSQL (tables in
- * the schema given by `?schema=`, default `shoal`), anything else a SQLite file path.
- */
-export async function openHeadStore(spec: string): Promise<HeadStore> {
-  if (/^postgres(ql)?:\/\//.test(spec)) {
-    const { PostgresHeadStore } = await import('./head-store-postgres.js');
-    return new PostgresHeadStore(spec);
+/** Makes a SQLite file (and its WAL and shared-memory files, if any) 0600; leaves paths it cannot open to SQLite's error. */
+function makePrivate(path: string): void {
+  try {
+    touchPrivateFile(path);
+  } catch {
+    return; // a folder, a missing parent: SQLite says what is wrong
   }
-  return new SqliteHeadStore(spec);
+  for (const extra of [`${path}-wal`, `${path}-shm`, `${path}-journal`]) if (existsSync(extra)) chmodSync(extra, PRIVATE_FILE_MODE);
 }
+

@@ -4,32 +4,35 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, createReadStream, existsSync, readFileSync, rmSync, statSync, watch, writeSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Autoscaler, createNodeProvider, type AutoscalerOptions } from './autoscaler.js';
 import { BundleCache } from '../wire/code-shipping.js';
-import { HEARTBEAT_INTERVAL_MS, NODE_DEATH_TIMEOUT_MS, PROTOCOL_VERSION } from '../constants.js';
-import { errorToWire, InvalidOptionsError, VersionMismatchError } from '../errors.js';
+import { HEARTBEAT_INTERVAL_MS, MAX_BUNDLE_BYTES, MAX_BUNDLE_UPLOADS_PER_CALLER, NODE_DEATH_TIMEOUT_MS, PROTOCOL_VERSION } from '../constants.js';
+import { errorToWire, HeadStoreError, InvalidOptionError, VersionMismatchError } from '../errors.js';
 import type { Bundle } from '../wire/generated/shoal/v1/Bundle.js';
+import type { BundleChunk__Output } from '../wire/generated/shoal/v1/BundleChunk.js';
 import type { BundleRef__Output } from '../wire/generated/shoal/v1/BundleRef.js';
 import type { ControlRequest__Output } from '../wire/generated/shoal/v1/ControlRequest.js';
 import type { Frame } from '../wire/generated/shoal/v1/Frame.js';
 import type { LogRequest__Output } from '../wire/generated/shoal/v1/LogRequest.js';
 import type { LogChunk } from '../wire/generated/shoal/v1/LogChunk.js';
 import { HeadState, type SessionHandle } from './head-state.js';
-import { openHeadStore, type HeadStore, type JobRecord } from './head-store.js';
+import type { HeadStore, JobRecord } from './head-store.js';
+import { openHeadStore } from './open-head-store.js';
 import { newId } from '../ids.js';
 import { JobManager } from './job-manager.js';
 import { log } from '../log.js';
 import { createMetrics } from './metrics.js';
 import { bindServer } from '../wire/object-transfer.js';
 import { SHOAL_VERSION } from '../paths.js';
+import { makePrivateDir, openPrivateFile, PRIVATE_FILE_MODE, writePrivateFile } from '../private-files.js';
 import type { ClientMsg, HeadMsg, HelloMsg, Resources } from '../wire/protocol.js';
 import type { PlacementStrategy } from './scheduling-policy.js';
 import { packMessage, unpackMessage } from '../wire/serialization.js';
-import { checkToken, loadProto, SessionChannel, unauthenticated, type TlsOptions } from '../wire/transport.js';
+import { checkToken, loadProto, serverOptions, SessionChannel, unauthenticated, type TlsOptions } from '../wire/transport.js';
 
 /** Process logs `shoal logs` can read besides jobs. */
 const PROCESS_LOG = /^(head|worker-\d+)$/;
@@ -63,8 +66,15 @@ export interface HeadOptions {
 /** How long a restarted head waits for the previous head's sessions before declaring them gone. */
 export const RECOVERY_GRACE_MS = 30_000;
 
-/** The cluster's identity, kept in the store. */
-interface ClusterMeta { clusterId: string; token: string; createdAt: number }
+/**
+ * The cluster's identity, kept in the store. The store holds a hash of the token, never the token:
+ * whoever can read the store (a file, a database) must not get a key that runs code on the cluster.
+ * `token` is only read, from stores written before the hash.
+ */
+interface ClusterMeta { clusterId: string; tokenSha256?: string; token?: string; createdAt: number }
+
+/** The hash of a token the store keeps. */
+export const tokenHash = (token: string): string => createHash('sha256').update(`shoal-cluster-token\0${token}`).digest('hex');
 
 export interface HeadInfo {
   address: string;
@@ -77,22 +87,40 @@ export interface HeadInfo {
   clusterId: string;
 }
 
-/** Reads the token in `dir/token`, or makes one (mode 0600). */
+/** Reads the token in `dir/token`, or makes one (file 0600, folder 0700, whatever the umask). */
 export function ensureToken(dir: string, token?: string): { token: string; tokenFile: string } {
-  mkdirSync(dir, { recursive: true });
+  makePrivateDir(dir, true);
   const tokenFile = join(dir, 'token');
-  if (token) writeFileSync(tokenFile, token, { mode: 0o600 });
-  else if (existsSync(tokenFile)) token = readFileSync(tokenFile, 'utf8').trim();
-  else {
+  if (token) writePrivateFile(tokenFile, token);
+  else if (existsSync(tokenFile)) {
+    chmodSync(tokenFile, PRIVATE_FILE_MODE);
+    token = readFileSync(tokenFile, 'utf8').trim();
+  } else {
     token = randomBytes(24).toString('base64url');
-    writeFileSync(tokenFile, token, { mode: 0o600 });
+    writePrivateFile(tokenFile, token);
   }
   return { token, tokenFile };
 }
 
+/**
+ * The token of a head starting over `meta` (undefined: a new cluster): the one given, else the token
+ * file in its folder, else (a store written before tokens were hashed) the stored token. A store
+ * that holds only a hash and no token file beside it cannot give the token back: refused.
+ */
+function headToken(dir: string, store: string, meta: ClusterMeta | undefined, given: string | undefined): string | undefined {
+  if (given) return given;
+  if (existsSync(join(dir, 'token')) || !meta) return undefined;
+  if (meta.token) return meta.token;
+  throw new HeadStoreError(
+    store,
+    `it holds cluster ${meta.clusterId}, whose token it keeps only as a hash, and ${join(dir, 'token')} is missing: ` +
+      "copy the cluster's token file there (the clients hold the same token) or start a new cluster with another store",
+  );
+}
+
 export class Head {
   readonly state = new HeadState();
-  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  private server!: grpc.Server;
   private http?: HttpServer;
   private token = '';
   private store!: HeadStore;
@@ -100,6 +128,8 @@ export class Head {
   private bundles!: BundleCache;
   private healthTimer?: NodeJS.Timeout;
   private autoscaler?: Autoscaler;
+  /** Bundle uploads in progress, by caller host. */
+  private readonly uploads = new Map<string, number>();
   info!: HeadInfo;
 
   constructor(private readonly options: HeadOptions) {}
@@ -107,15 +137,19 @@ export class Head {
   async start(): Promise<HeadInfo> {
     const o = this.options;
     const host = o.host ?? '127.0.0.1';
-    mkdirSync(o.dir, { recursive: true });
+    makePrivateDir(o.dir, true);
     this.store = await openHeadStore(o.store ?? join(o.dir, 'head.sqlite'));
     const records = await this.store.open();
     const meta = records.get('meta')?.get('cluster') as ClusterMeta | undefined;
     // The cluster keeps its token across restarts (clients hold it), unless one is given.
-    const { token, tokenFile } = ensureToken(o.dir, o.token ?? meta?.token);
+    const { token, tokenFile } = ensureToken(o.dir, headToken(o.dir, this.store.description, meta, o.token));
+    if (meta?.tokenSha256 && meta.tokenSha256 !== tokenHash(token)) {
+      log.warn({ clusterId: meta.clusterId, tokenFile }, 'the cluster token differs from the one the store was made with; clients need the new one');
+    }
     this.token = token;
-    const cluster: ClusterMeta = { clusterId: meta?.clusterId ?? newId('c'), token, createdAt: meta?.createdAt ?? Date.now() };
+    const cluster: ClusterMeta = { clusterId: meta?.clusterId ?? newId('c'), tokenSha256: tokenHash(token), createdAt: meta?.createdAt ?? Date.now() };
     this.store.put('meta', 'cluster', cluster);
+    this.server = new grpc.Server(serverOptions(token));
     this.bundles = new BundleCache(join(o.dir, 'bundles'));
     const missing = [...(records.get('bundle')?.keys() ?? [])].filter((h) => !this.bundles.has(h));
     if (missing.length) log.warn({ missing: missing.length }, 'code bundles of the previous head are not in its folder; drivers upload theirs again when they reconnect');
@@ -143,6 +177,10 @@ export class Head {
         this.bundles.write(hash, bytes);
         this.store.put('bundle', hash, { hash, at: Date.now() });
         cb(null, { present: true });
+      },
+      PutBundleChunks: (call: grpc.ServerReadableStream<BundleChunk__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (!this.authed(call, 'PutBundleChunks', cb)) return;
+        this.receiveBundle(call, cb);
       },
       GetBundle: (call: grpc.ServerUnaryCall<BundleRef__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         if (!this.authed(call, 'GetBundle', cb)) return;
@@ -185,7 +223,79 @@ export class Head {
     return this.info;
   }
 
-  private authed(call: grpc.ServerUnaryCall<unknown, unknown>, what: string, cb: grpc.sendUnaryData<unknown>): boolean {
+  /**
+   * A bundle upload in chunks, streamed to a 0600 staging file while its hash is computed, so the
+   * head holds one chunk at a time: at most MAX_BUNDLE_BYTES per bundle and
+   * MAX_BUNDLE_UPLOADS_PER_CALLER uploads at once per caller host.
+   */
+  private receiveBundle(call: grpc.ServerReadableStream<BundleChunk__Output, unknown>, cb: grpc.sendUnaryData<unknown>): void {
+    const peer = call.getPeer();
+    const caller = peer.slice(0, peer.lastIndexOf(':'));
+    const busy = this.uploads.get(caller) ?? 0;
+    if (busy >= MAX_BUNDLE_UPLOADS_PER_CALLER) {
+      cb({ code: grpc.status.RESOURCE_EXHAUSTED, details: `${caller} has ${busy} bundle uploads in progress already (at most ${MAX_BUNDLE_UPLOADS_PER_CALLER})` });
+      return;
+    }
+    this.uploads.set(caller, busy + 1);
+    let hash = '';
+    let size = -1;
+    let received = 0;
+    let fd: number | undefined;
+    let staging = '';
+    const digest = createHash('sha256');
+    let settled = false;
+    const finish = (err: Partial<grpc.StatusObject> | null): void => {
+      if (settled) return;
+      settled = true;
+      const left = (this.uploads.get(caller) ?? 1) - 1;
+      if (left > 0) this.uploads.set(caller, left);
+      else this.uploads.delete(caller);
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      if (err) {
+        if (staging) rmSync(staging, { force: true });
+        cb(err);
+        return;
+      }
+      this.bundles.adopt(hash, staging);
+      this.store.put('bundle', hash, { hash, at: Date.now() });
+      cb(null, { present: true });
+    };
+    const refuse = (code: grpc.status, details: string): void => {
+      finish({ code, details });
+      call.destroy();
+    };
+    call.on('data', (chunk: BundleChunk__Output) => {
+      if (settled) return;
+      if (fd === undefined) {
+        hash = chunk.hash;
+        size = Number(chunk.size);
+        if (!/^[0-9a-f]{32}$/.test(hash)) return refuse(grpc.status.INVALID_ARGUMENT, `bundle hash '${hash}' is not 32 hex digits`);
+        if (!Number.isSafeInteger(size) || size < 0) return refuse(grpc.status.INVALID_ARGUMENT, `bundle ${hash}: size ${chunk.size} is not a byte count`);
+        if (size > MAX_BUNDLE_BYTES) return refuse(grpc.status.RESOURCE_EXHAUSTED, `bundle ${hash} is ${size} bytes; the head takes bundles up to ${MAX_BUNDLE_BYTES} bytes`);
+        staging = this.bundles.stagingPath(hash);
+        fd = openPrivateFile(staging, 'wx');
+      }
+      const data = chunk.data;
+      received += data.byteLength;
+      if (received > size) return refuse(grpc.status.INVALID_ARGUMENT, `bundle ${hash} sent more than the ${size} bytes it announced`);
+      digest.update(data);
+      let offset = 0;
+      while (offset < data.byteLength) offset += writeSync(fd, data, offset, data.byteLength - offset);
+    });
+    call.on('end', () => {
+      if (settled) return;
+      if (fd === undefined) return finish({ code: grpc.status.INVALID_ARGUMENT, details: 'empty bundle upload' });
+      if (received !== size) return finish({ code: grpc.status.INVALID_ARGUMENT, details: `bundle ${hash} ended after ${received} of ${size} bytes` });
+      const actual = digest.digest('hex').slice(0, 32);
+      if (actual !== hash) return finish({ code: grpc.status.INVALID_ARGUMENT, details: `bundle content does not match its hash ${hash}` });
+      finish(null);
+    });
+    call.on('error', () => finish({ code: grpc.status.CANCELLED, details: 'bundle upload cancelled' }));
+    call.on('cancelled', () => finish({ code: grpc.status.CANCELLED, details: 'bundle upload cancelled' }));
+  }
+
+  private authed(call: { metadata: grpc.Metadata; getPeer(): string }, what: string, cb: grpc.sendUnaryData<unknown>): boolean {
     if (checkToken(call.metadata, this.token)) return true;
     log.warn({ peer: call.getPeer(), call: what }, 'rejected call with a missing or wrong token');
     cb(unauthenticated(what));
@@ -211,13 +321,13 @@ export class Head {
         try {
           this.state.handle(msg, session);
         } catch (err) {
-          log.error({ err, msg: msg.t }, 'error handling message');
+          log.error({ err, messageType: msg.t }, 'error handling message');
         }
       },
       () => {
         // A session that came back on a new stream is no longer this one.
         if (session && this.state.sessions.get(session.id) === session) {
-          log.info({ sessionId: session.id, role: session.role }, 'session closed');
+          log.info({ sessionId: session.id, peerRole: session.role }, 'session closed');
           this.state.sessionClosed(session.id);
         }
       },
@@ -227,7 +337,7 @@ export class Head {
   private welcome(hello: HelloMsg, channel: SessionChannel<ClientMsg, HeadMsg>): SessionHandle | undefined {
     if (hello.version !== SHOAL_VERSION || hello.protocol !== PROTOCOL_VERSION) {
       const err = new VersionMismatchError(`${hello.version} (protocol ${hello.protocol})`, `${SHOAL_VERSION} (protocol ${PROTOCOL_VERSION})`);
-      log.warn({ version: hello.version, pid: hello.pid, host: hello.hostname }, 'refused a process of another shoal version');
+      log.warn({ version: hello.version, peerPid: hello.pid, host: hello.hostname }, 'refused a process of another shoal version');
       channel.send({ t: 'refused', error: err.toWire() });
       channel.end();
       return undefined;
@@ -254,7 +364,7 @@ export class Head {
       };
       this.state.addNode(session, session.nodeInfo);
     }
-    log.info({ sessionId: id, role: hello.role, pid: hello.pid, host: hello.hostname, resumed: !!resume }, 'session opened');
+    log.info({ sessionId: id, peerRole: hello.role, peerPid: hello.pid, host: hello.hostname, resumed: !!resume }, 'session opened');
     channel.send({ t: 'welcome', sessionId: id, jobId: session.jobId, nodeId: hello.nodeId, version: SHOAL_VERSION });
     if (resume) this.state.resumeSession(session, resume);
     return session;
@@ -285,7 +395,7 @@ export class Head {
         return null;
       case 'job-submit': {
         const hash = String(body.bundle);
-        if (!this.bundles.has(hash)) throw new InvalidOptionsError(`job bundle ${hash} was not uploaded`);
+        if (!this.bundles.has(hash)) throw new InvalidOptionError(`job bundle ${hash} was not uploaded`);
         // A job of several files (`modules`: file name -> bundle hash, the entry among them) runs from a folder of its own.
         const scriptPath = body.modules ? this.bundles.materialize(body.modules as Record<string, string>, hash) : this.bundles.pathOf(hash);
         return this.jobs.submit({ scriptPath, args: body.args ?? [], env: body.env ?? {}, entrypoint: body.entrypoint });
@@ -297,7 +407,7 @@ export class Head {
       case 'job-stop':
         return this.jobs.stop(String(body.id));
       default:
-        throw new InvalidOptionsError(`unknown control method '${method}'`);
+        throw new InvalidOptionError(`unknown control method '${method}'`);
     }
   }
 

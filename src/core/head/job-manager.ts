@@ -9,12 +9,13 @@
  * its store lists as running and watches them until they exit.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidOptionsError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { HeadStore, JobRecord } from './head-store.js';
 import { newJobId } from '../ids.js';
 import { log } from '../log.js';
+import { makePrivateDir, openPrivateFile } from '../private-files.js';
 
 /** How often an adopted job's runner is checked for exit. */
 const ADOPTED_POLL_MS = 250;
@@ -27,7 +28,7 @@ const [exitFile, script, ...args] = process.argv.slice(1);
 const child = spawn(process.execPath, [script, ...args], { stdio: 'inherit' });
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {
-  writeFileSync(exitFile, JSON.stringify({ code, signal }));
+  writeFileSync(exitFile, JSON.stringify({ code, signal }), { mode: 0o600 });
   process.exit(code ?? 1);
 });
 `;
@@ -53,7 +54,7 @@ export class JobManager {
     private readonly driverEnv: () => Record<string, string>,
     stored: Iterable<JobRecord> = [],
   ) {
-    mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir, true);
     for (const job of [...stored].sort((a, b) => a.submittedAt - b.submittedAt)) {
       this.jobs.set(job.id, job);
       if (job.status === 'RUNNING' || job.status === 'PENDING') this.adopt(job);
@@ -74,7 +75,7 @@ export class JobManager {
     const logFile = join(this.dir, `${id}.log`);
     const job: JobRecord = { id, status: 'PENDING', entrypoint: sub.entrypoint, submittedAt: Date.now(), logFile };
     this.save(job);
-    const out = openSync(logFile, 'a');
+    const out = openPrivateFile(logFile, 'a');
     const child = spawn(process.execPath, ['-e', RUNNER, this.exitFile(id), sub.scriptPath, ...sub.args], {
       env: { ...process.env, ...sub.env, ...this.driverEnv(), SHOAL_JOB_ID: id, SHOAL_ROLE: 'job-driver' },
       stdio: ['ignore', out, out],
@@ -85,7 +86,7 @@ export class JobManager {
     const started: JobRecord = { ...job, status: 'RUNNING', startedAt: Date.now(), pid: child.pid };
     this.save(started);
     if (child.pid) this.running.set(id, child.pid);
-    log.info({ jobId: id, entrypoint: sub.entrypoint, pid: child.pid }, 'job started');
+    log.info({ jobId: id, entrypoint: sub.entrypoint, jobPid: child.pid }, 'job started');
     child.on('exit', (code, signal) => this.ended(id, code, signal));
     return started;
   }
@@ -94,7 +95,7 @@ export class JobManager {
   private adopt(job: JobRecord): void {
     if (job.pid && alive(job.pid)) {
       this.running.set(job.id, job.pid);
-      log.info({ jobId: job.id, pid: job.pid }, 'job of the previous head process still runs; watching it');
+      log.info({ jobId: job.id, jobPid: job.pid }, 'job of the previous head process still runs; watching it');
       const timer = setInterval(() => {
         if (alive(job.pid!)) return;
         clearInterval(timer);
@@ -140,7 +141,7 @@ export class JobManager {
 
   get(id: string): JobRecord {
     const job = this.jobs.get(id);
-    if (!job) throw new InvalidOptionsError(`no job with id '${id}'`);
+    if (!job) throw new InvalidOptionError(`no job with id '${id}'`);
     return job;
   }
 

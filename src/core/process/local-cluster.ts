@@ -3,106 +3,14 @@
  * a worker using all cores, tied to the driver's life), what `shoal start` does (detached), and what
  * the tests' TestCluster builds on.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProcessStartError } from '../errors.js';
 import type { HeadInfo, HeadOptions } from '../head/head.js';
-import { runtimeEntry } from '../paths.js';
-import { encodeConfig } from './process-entry.js';
+import { spawnEntry, stopProcess, type ClusterProcess } from './spawn.js';
 import type { Resources } from '../wire/protocol.js';
 import type { TlsOptions } from '../wire/transport.js';
-
-export interface ClusterProcess {
-  child: ChildProcess;
-  info: Record<string, unknown>;
-}
-
-export interface SpawnOptions {
-  /** Kill the process when this one exits (stdin pipe). */
-  attached: boolean;
-  logFile: string;
-  env?: Record<string, string> | undefined;
-  /** Give up (and kill the process) when it has not said it is ready by then. @default no limit */
-  readyTimeoutMs?: number | undefined;
-}
-
-/**
- * Spawns a runtime entry (config as base64url JSON in argv[2]) and waits for its `SHOAL_READY {json}`
- * line on stdout. stderr goes to `<logFile without .log>.err`. A process that exits first, or is not
- * ready within `readyTimeoutMs`, rejects with a ProcessStartError quoting its last stderr line.
- */
-export function spawnEntry(entry: 'head-main.js' | 'worker-main.js', config: unknown, opts: SpawnOptions): Promise<ClusterProcess> {
-  const role = entry.replace(/-main\.js$/, '');
-  mkdirSync(join(opts.logFile, '..'), { recursive: true });
-  const errFile = opts.logFile.replace(/\.log$/, '') + '.err';
-  const errStart = existsSync(errFile) ? statSync(errFile).size : 0;
-  const errFd = openSync(errFile, 'a');
-  // SHOAL_NODE_ARGS passes extra flags to the runtime processes (e.g. `--cpu-prof` for profiling).
-  const nodeArgs = (process.env.SHOAL_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, runtimeEntry(entry), encodeConfig(config)], {
-    stdio: [opts.attached ? 'pipe' : 'ignore', 'pipe', errFd],
-    detached: !opts.attached,
-    env: { ...process.env, SHOAL_LOG_FILE: opts.logFile, SHOAL_ROLE: role, ...opts.env },
-  });
-  closeSync(errFd);
-  const failure = (reason: string, cause?: unknown): ProcessStartError => {
-    const stderr = stderrSince(errFile, errStart);
-    const last = stderr.trim().split('\n').filter(Boolean).pop()?.replace(`shoal ${role} failed to start: `, '');
-    return new ProcessStartError(role, last ? `${reason}: ${last}` : reason, errFile, { cause, stderr });
-  };
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = opts.readyTimeoutMs === undefined ? undefined : setTimeout(() => {
-      stopWaiting();
-      try {
-        if (opts.attached) child.kill('SIGKILL');
-        else process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-      reject(failure(`it was not ready after ${opts.readyTimeoutMs! / 1000} s`));
-    }, opts.readyTimeoutMs);
-    const stopWaiting = (): void => {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-      child.off('error', onError);
-    };
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      const m = /SHOAL_READY (.*)\n/.exec(buf);
-      if (!m) return;
-      stopWaiting();
-      child.stdout!.resume();
-      if (!opts.attached) {
-        child.stdout!.destroy();
-        child.unref();
-      }
-      resolve({ child, info: JSON.parse(m[1]!) });
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-      stopWaiting();
-      reject(failure(signal ? `it was killed by ${signal} before it was ready` : `it exited with code ${code} before it was ready`));
-    };
-    const onError = (err: Error): void => {
-      stopWaiting();
-      reject(failure(err.message, err));
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-    child.once('error', onError);
-  });
-}
-
-function stderrSince(file: string, from: number): string {
-  try {
-    return readFileSync(file).subarray(from).toString('utf8');
-  } catch {
-    return '';
-  }
-}
+import { makePrivateDir } from '../private-files.js';
 
 export interface LocalClusterOptions {
   /** CPUs of each worker process. @default all cores */
@@ -113,7 +21,10 @@ export interface LocalClusterOptions {
   objectStoreBytes?: number;
   /** Custom resources of every worker. */
   resources?: Resources;
-  /** Folder for logs, token and state. @default a new temp folder */
+  /**
+   * Folder for logs, token and state. @default a new session folder under <tmp>/shoal, removed by
+   * `stop()` when the cluster is attached (set SHOAL_KEEP_SESSION=1 to keep it for its logs)
+   */
   dir?: string;
   host?: string;
   port?: number;
@@ -132,8 +43,9 @@ export interface LocalCluster {
 }
 
 /**
- * A fresh folder for a local cluster's logs and state under <tmp>/shoal/. Logs outlive the cluster
- * (history lost with the cluster is a common complaint about Ray); sessions older than a day go.
+ * A fresh folder for a local cluster's logs and state under <tmp>/shoal/, named after the process
+ * that owns it (`session-<pid>-…`). Folders whose owner is gone (a driver that crashed or exited
+ * without shutdown()) are swept here; folders of the older unnamed form go after a day.
  */
 function newSessionDir(): string {
   const base = join(tmpdir(), 'shoal');
@@ -141,18 +53,32 @@ function newSessionDir(): string {
   const cutoff = Date.now() - 24 * 3600_000;
   for (const name of readdirSync(base)) {
     const path = join(base, name);
+    const owner = /^session-(\d+)-/.exec(name);
     try {
-      if (name.startsWith('session-') && statSync(path).mtimeMs < cutoff) rmSync(path, { recursive: true, force: true });
+      if (owner ? !pidAlive(Number(owner[1])) : name.startsWith('session-') && statSync(path).mtimeMs < cutoff) {
+        rmSync(path, { recursive: true, force: true });
+      }
     } catch {
       /* raced with another process */
     }
   }
-  return mkdtempSync(join(base, 'session-'));
+  return mkdtempSync(join(base, `session-${process.pid}-`));
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
   const dir = options.dir ?? newSessionDir();
-  mkdirSync(dir, { recursive: true });
+  // A session folder this call made goes with an attached cluster (its processes die with the owner anyway).
+  const removeAtStop = options.dir === undefined && (options.attached ?? true) && process.env.SHOAL_KEEP_SESSION !== '1';
+  makePrivateDir(dir, true);
   const attached = options.attached ?? true;
   const headConfig: HeadOptions & { watchParent: boolean } = {
     dir, host: options.host ?? '127.0.0.1', port: options.port ?? 0, tls: options.tls, watchParent: attached,
@@ -180,18 +106,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     head, dir, processes, addWorker,
     async stop() {
       await Promise.all(processes.map((p) => stopProcess(p.child)));
+      if (removeAtStop) rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-export function stopProcess(child: ChildProcess, graceMs = 2000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

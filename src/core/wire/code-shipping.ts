@@ -6,12 +6,13 @@
  */
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, renameSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BundleBuildError, InvalidOptionError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { trace } from '../trace.js';
+import { makePrivateDir, writePrivateFile } from '../private-files.js';
 
 /** Packages resolved on the worker from shoal's own installation rather than bundled. */
 export const SHARED_PACKAGES = ['shoal', 'apache-arrow'] as const;
@@ -69,7 +70,8 @@ export async function bundleModule(entry: string): Promise<BuiltBundle> {
  */
 export class BundleCache {
   constructor(readonly dir: string) {
-    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    makePrivateDir(dir, true);
+    makePrivateDir(join(dir, 'node_modules'), true);
     const require = createRequire(join(PACKAGE_ROOT, 'package.json'));
     for (const name of SHARED_PACKAGES) {
       const link = join(dir, 'node_modules', name);
@@ -98,10 +100,23 @@ export class BundleCache {
     return true;
   }
 
+  /** A file to write a bundle's bytes into before `adopt` moves it in place (0600). */
+  stagingPath(hash: string): string {
+    return `${this.pathOf(hash)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+  }
+
+  /** Moves a fully written and checked staging file in as the bundle `hash`. */
+  adopt(hash: string, staging: string): string {
+    const path = this.pathOf(hash);
+    renameSync(staging, path);
+    this.known.set(hash, path);
+    return path;
+  }
+
   write(hash: string, code: Uint8Array): string {
     const path = this.pathOf(hash);
     const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, code);
+    writePrivateFile(tmp, code);
     renameSync(tmp, path);
     this.known.set(hash, path);
     return path;
@@ -124,7 +139,7 @@ export class BundleCache {
     if (!entryName) throw new InvalidOptionError(`the job's entry bundle ${entry} is not one of its files`);
     const tag = createHash('sha256').update(JSON.stringify(names.map((n) => [n, files[n]]))).digest('hex').slice(0, 32);
     const dir = join(this.dir, 'jobs', tag);
-    mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
     for (const name of names) {
       const path = join(dir, name);
       if (!existsSync(path)) copyFileSync(this.pathOf(files[name]!), path);

@@ -4,7 +4,8 @@
  * call becomes the same typed error everywhere.
  */
 import * as grpc from '@grpc/grpc-js';
-import { errorFromWire, InvalidOptionsError, ShoalError, type WireError } from '../errors.js';
+import { BUNDLE_CHUNK_BYTES } from '../constants.js';
+import { errorFromWire, InvalidOptionError, ShoalError, type WireError } from '../errors.js';
 import type { Frame } from './generated/shoal/v1/Frame.js';
 import type { HeadClient as GeneratedHeadClient } from './generated/shoal/v1/Head.js';
 import { packMessage, unpackMessage } from './serialization.js';
@@ -24,7 +25,7 @@ const RECONNECT_MAX_DELAY_MS = 2_000;
 export function reconnectTimeoutMs(option?: number): number {
   const env = Number(process.env.SHOAL_RECONNECT_TIMEOUT_MS);
   const ms = option ?? (Number.isFinite(env) && env > 0 ? env : RECONNECT_TIMEOUT_MS);
-  if (!Number.isFinite(ms) || ms < 0) throw new InvalidOptionsError(`reconnectTimeoutMs must be a non-negative number of milliseconds (got ${ms})`);
+  if (!Number.isFinite(ms) || ms < 0) throw new InvalidOptionError(`reconnectTimeoutMs must be a non-negative number of milliseconds (got ${ms})`);
   return ms;
 }
 
@@ -92,11 +93,27 @@ export class HeadClient {
       ),
     );
     if (present) return;
-    await new Promise<void>((resolve, reject) =>
-      this.raw.PutBundle({ hash, code }, this.metadata(), { deadline: Date.now() + BUNDLE_TIMEOUT_MS }, (err) =>
+    // In chunks: servers cap the size of one message, and the head writes chunks to disk as they come.
+    await new Promise<void>((resolve, reject) => {
+      const call = this.raw.PutBundleChunks(this.metadata(), { deadline: Date.now() + BUNDLE_TIMEOUT_MS }, (err) =>
         err ? reject(this.failure(err)) : resolve(),
-      ),
-    );
+      );
+      let offset = 0;
+      const writeMore = (): void => {
+        do {
+          const end = Math.min(offset + BUNDLE_CHUNK_BYTES, code.byteLength);
+          const data = code.subarray(offset, end);
+          const first = offset === 0;
+          offset = end;
+          if (!call.write(first ? { hash, size: code.byteLength, data } : { data }) && offset < code.byteLength) {
+            call.once('drain', writeMore);
+            return;
+          }
+        } while (offset < code.byteLength);
+        call.end();
+      };
+      writeMore();
+    });
   }
 
   /** Downloads a code bundle. */
@@ -143,7 +160,7 @@ export class HeadClient {
     switch (err.code) {
       case grpc.status.NOT_FOUND:
       case grpc.status.INVALID_ARGUMENT:
-        return new InvalidOptionsError(err.details);
+        return new InvalidOptionError(err.details);
       case grpc.status.FAILED_PRECONDITION:
         try {
           return errorFromWire(JSON.parse(err.details) as WireError);

@@ -28,6 +28,8 @@ export interface FunctionRef {
 
 export interface ActorCreateOptions {
   name?: string | undefined;
+  /** When the name is taken, the new handle stands for the existing actor. */
+  getIfExists?: boolean | undefined;
   maxConcurrency: number;
   maxRestarts: number;
   maxTaskRetries: number;

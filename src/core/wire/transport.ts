@@ -9,8 +9,9 @@ import { createSocket } from 'node:dgram';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GRPC_CHANNEL_OPTIONS, TOKEN_METADATA_KEY } from '../constants.js';
+import { FRAME_SPLIT_BYTES, GRPC_CHANNEL_OPTIONS, MAX_RECEIVE_MESSAGE_BYTES, TOKEN_METADATA_KEY } from '../constants.js';
 import { AuthenticationError, ConnectionError } from '../errors.js';
+import { log } from '../log.js';
 import type { ProtoGrpcType } from './generated/shoal.js';
 import type { Frame } from './generated/shoal/v1/Frame.js';
 import { PACKAGE_ROOT } from '../paths.js';
@@ -74,6 +75,49 @@ export const unauthenticated = (what: string): grpc.ServiceError =>
   });
 
 export const channelOptions = { ...GRPC_CHANNEL_OPTIONS };
+
+/**
+ * Refuses every call whose metadata lacks the token before any of its body is read: grpc-js starts
+ * reading a call's message only once its metadata has been passed on, so an unauthenticated caller
+ * cannot make the server buffer what it sends (a 512 MiB message was read whole before).
+ */
+export function tokenInterceptor(token: string): grpc.ServerInterceptor {
+  return (method, call) => {
+    const intercepted: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
+      start: (next) => next({
+        onReceiveMetadata: (metadata, pass) => {
+          if (checkToken(metadata, token)) {
+            pass(metadata);
+            return;
+          }
+          log.warn({ peer: call.getPeer(), call: method.path }, 'rejected call with a missing or wrong token');
+          intercepted.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: `missing or wrong cluster token for ${method.path}` });
+        },
+      }),
+    });
+    return intercepted;
+  };
+}
+
+/** Options of every shoal gRPC server: the token checked on metadata, and a cap on message size. */
+export function serverOptions(token: string): grpc.ServerOptions {
+  return {
+    'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
+    'grpc.max_send_message_length': -1,
+    interceptors: [tokenInterceptor(token)],
+  };
+}
+
+/**
+ * Packs a batch of messages into frames of about `FRAME_SPLIT_BYTES` or less (one message larger
+ * than that is a frame of its own), so that no frame comes near a server's message size cap.
+ */
+export function packFrames(batch: unknown[]): Uint8Array[] {
+  const packed = packMessage(batch);
+  if (packed.byteLength <= FRAME_SPLIT_BYTES || batch.length === 1) return [packed];
+  const half = Math.ceil(batch.length / 2);
+  return [...packFrames(batch.slice(0, half)), ...packFrames(batch.slice(half))];
+}
 
 /**
  * The local address this host uses to reach `host` (a connected UDP socket sends nothing): what
@@ -185,7 +229,7 @@ export class SessionChannel<In, Out> {
     const batch = this.queue;
     this.queue = [];
     trace('transport', () => `${this.label} -> ${batch.length} msgs`);
-    this.stream.write({ payload: packMessage(batch) });
+    for (const payload of packFrames(batch)) this.stream.write({ payload });
   };
 
   /** Sends what is queued now, then closes the stream. */

@@ -3,9 +3,10 @@
  * same process read them without copying. Past `capacityBytes`, the least recently used objects
  * spill to files in `spillDir` and come back transparently on the next read.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { trace } from '../trace.js';
+import { makePrivateDir, writePrivateFile } from '../private-files.js';
 
 export interface ObjectStoreOptions {
   capacityBytes: number;
@@ -96,10 +97,10 @@ export class ObjectStore {
       if (this.memoryBytes <= this.options.capacityBytes) break;
       if (id === keep || !entry.bytes) continue;
       if (!this.spillDirMade) {
-        mkdirSync(this.options.spillDir, { recursive: true });
+        makePrivateDir(this.options.spillDir);
         this.spillDirMade = true;
       }
-      writeFileSync(this.spillPath(id), entry.bytes);
+      writePrivateFile(this.spillPath(id), entry.bytes);
       entry.bytes = undefined;
       entry.spilled = true;
       this.memoryBytes -= entry.size;

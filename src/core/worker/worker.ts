@@ -4,8 +4,8 @@
  * to peers. Talks to the head over one session stream.
  */
 import * as grpc from '@grpc/grpc-js';
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { join } from 'node:path';
 import { BroadcastChannel, Worker as ThreadWorker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -20,7 +20,9 @@ import { ObjectStore } from './object-store.js';
 import { addObjectTransferService, bindServer, ObjectFetcher, ResultDeliverer } from '../wire/object-transfer.js';
 import { PACKAGE_ROOT, runtimeEntry, SHOAL_VERSION } from '../paths.js';
 import type { ClientMsg, ExecuteMsg, HeadMsg, Resources, ResumeReport, TaskDoneMsg, TaskSpec, WorkerReport } from '../wire/protocol.js';
-import { SessionChannel, type TlsOptions } from '../wire/transport.js';
+import { makePrivateDir } from '../private-files.js';
+import { sweepHandOverFiles } from '../wire/shm-handover.js';
+import { serverOptions, SessionChannel, type TlsOptions } from '../wire/transport.js';
 import { trace } from '../trace.js';
 import type { ActorThreadIn, ActorThreadOut } from './actor-thread.js';
 
@@ -77,7 +79,7 @@ export class WorkerNode {
   private readonly fetcher: ObjectFetcher;
   private readonly deliverer: ResultDeliverer;
   private readonly bundles: BundleCache;
-  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  private readonly server: grpc.Server;
   private head!: HeadClient;
   private channel!: SessionChannel<HeadMsg, ClientMsg>;
   private readonly pools = new Map<number, Piscina>();
@@ -106,7 +108,8 @@ export class WorkerNode {
 
   constructor(private readonly options: WorkerOptions) {
     this.nodeId = options.nodeId ?? newNodeId();
-    mkdirSync(options.dir, { recursive: true });
+    makePrivateDir(options.dir, true);
+    this.server = new grpc.Server(serverOptions(options.token));
     this.store = new ObjectStore({ capacityBytes: options.objectStoreBytes, spillDir: join(options.dir, 'spill', this.nodeId) });
     this.fetcher = new ObjectFetcher(options.token, options.tls);
     this.deliverer = new ResultDeliverer(options.token, options.tls);
@@ -115,6 +118,9 @@ export class WorkerNode {
 
   async start(): Promise<void> {
     const o = this.options;
+    // Hand-over files of processes that died mid-transfer (a driver killed during a large get).
+    const swept = sweepHandOverFiles();
+    if (swept.length) log.info({ files: swept }, 'removed shared-memory hand-over files of dead processes');
     addObjectTransferService(this.server, this.store, o.token);
     const host = o.host ?? '127.0.0.1';
     const port = await bindServer(this.server, `${host}:0`, o.tls);
@@ -485,7 +491,12 @@ export class WorkerNode {
       } else if (live[0]) {
         const q = live[0];
         if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
-          this.done(q.spec.taskId, { error: new OutOfMemoryError(q.spec.name, memoryMb || Math.round(this.options.memoryBytes / 2 ** 20)).toWire() });
+          // Without a memory option the thread had V8's default heap limit (the worker's own, which
+          // --max-old-space-size sets), not the memory the worker offers to tasks.
+          const error = memoryMb
+            ? new OutOfMemoryError(q.spec.name, memoryMb, 'memory option')
+            : new OutOfMemoryError(q.spec.name, Math.round(getHeapStatistics().heap_size_limit / 2 ** 20), 'default heap limit');
+          this.done(q.spec.taskId, { error: error.toWire() });
         } else {
           // The thread died under the task (process.exit, a native crash): a system failure the
           // head retries up to maxRetries, then reports as WorkerDiedError.

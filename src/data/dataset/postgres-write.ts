@@ -1,9 +1,15 @@
 /**
  * Dataset → PostgreSQL. Every partition is COPYed by a task into a staging table; one transaction on
- * the driver then publishes it: `append` inserts the staged rows, `overwrite` drops the target and
- * renames the staging table in its place (atomic for readers), `upsert` merges with
+ * the driver then publishes it: `append` inserts the staged rows, `overwrite` empties the target and
+ * inserts them (TRUNCATE + INSERT … SELECT: the table keeps its identity — grants, comments, views
+ * on it, indexes — and readers see the old rows or the new ones), `upsert` merges with
  * INSERT … ON CONFLICT (keyColumns) DO UPDATE. A failure drops the staging table and leaves the
  * target untouched.
+ *
+ * What would make the publish fail is checked before any compute (overwrite-checks.ts): privileges,
+ * referencing foreign keys, columns and types. The driver holds a session advisory lock on its
+ * staging table's name while it lives, so the next write to the same table drops the staging tables
+ * of writers that died (a killed run) and leaves those of live ones.
  */
 import type * as arrow from 'apache-arrow';
 import type pg from 'pg';
@@ -11,6 +17,7 @@ import { invalidOption, PostgresError, UnknownColumnError } from '../errors.js';
 import { quoteColumn, quoteIdent } from '../io/pg-partition-queries.js';
 import { pgTypeFor } from '../io/pg-writer.js';
 import { connectPostgres } from './sources/postgres-source.js';
+import { checkOverwrite, stageLockKey, sweepStagingTables } from './overwrite-checks.js';
 
 export interface WritePostgresOptions {
   /** `postgres://user@host:port/db` */
@@ -69,8 +76,11 @@ export async function stagePostgresWrite(o: WritePostgresOptions, schema: arrow.
   const columnDefs = schema.fields.map((f) => `${quoteColumn(f.name)} ${pgTypeFor(f.type, f.name)}${keys.includes(f.name) ? ' NOT NULL' : ''}`).join(', ');
   const pk = keys.length > 0 ? `, PRIMARY KEY (${keys.map(quoteColumn).join(', ')})` : '';
   try {
+    await sweepStagingTables(client, o.table, `${base.slice(0, 30)}_shoal_stage_`);
     const exists = (await q(client, `SELECT to_regclass('${target.replace(/'/g, "''")}') IS NOT NULL AS e`, o.table)).rows[0].e as boolean;
-    if (exists) await q(client, `CREATE TABLE ${quoteIdent(staging)} (LIKE ${target} INCLUDING ${mode === 'overwrite' ? 'ALL' : 'DEFAULTS'})`, o.table);
+    if (exists && mode === 'overwrite') await checkOverwrite(client, o.table, schema);
+    await q(client, `SELECT pg_advisory_lock(${stageLockKey(staging)})`, o.table);
+    if (exists) await q(client, `CREATE TABLE ${quoteIdent(staging)} (LIKE ${target} INCLUDING DEFAULTS)`, o.table);
     else await q(client, `CREATE TABLE ${quoteIdent(staging)} (${columnDefs}${mode === 'upsert' ? '' : pk})`, o.table);
   } catch (err) {
     await client.end().catch(() => undefined);
@@ -84,8 +94,11 @@ export async function stagePostgresWrite(o: WritePostgresOptions, schema: arrow.
     try {
       await q(client, 'BEGIN', o.table);
       if (mode === 'overwrite') {
-        await q(client, `DROP TABLE IF EXISTS ${target}`, o.table);
-        await q(client, `ALTER TABLE ${quoteIdent(staging)} RENAME TO ${quoteIdent(base)}`, o.table);
+        // Same rows out and in, one transaction: the table itself (and what refers to it) stays.
+        await q(client, `CREATE TABLE IF NOT EXISTS ${target} (${columnDefs}${pk})`, o.table);
+        await q(client, `TRUNCATE ${target}`, o.table);
+        await q(client, `INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${quoteIdent(staging)}`, o.table);
+        await q(client, `DROP TABLE ${quoteIdent(staging)}`, o.table);
       } else if (mode === 'append') {
         await q(client, `CREATE TABLE IF NOT EXISTS ${target} (${columnDefs}${pk})`, o.table);
         await q(client, `INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${quoteIdent(staging)}`, o.table);

@@ -19,7 +19,7 @@ import { invalidOption, MalformedRecordError, SourceNotFoundError } from '../err
 import { tableFromVectors } from '../kernels/take.js';
 import { type ScalarTypeName, arrowTypeOf, isScalarTypeName, logicalTypeOf } from '../types/logical-type.js';
 import { daysFromCivil } from '../types/temporal.js';
-import { CsvTokenizer, type CsvFields, type CsvRecordInfo, fieldBytes } from './csv-tokenizer.js';
+import { CsvSyntaxError, CsvTokenizer, DEFAULT_MAX_CSV_FIELD_BYTES, type CsvFields, type CsvRecordInfo, fieldBytes } from './csv-tokenizer.js';
 import type { Source } from './read-source.js';
 import { INVALID, TextTypeInferrer, parseText } from './text-values.js';
 
@@ -45,6 +45,11 @@ export interface CsvReadOptions {
   readonly corruptRecordColumn?: string;
   /** Name used in error messages for buffer input. @default '<buffer>' */
   readonly fileName?: string;
+  /**
+   * Longest field, in bytes: a longer one is malformed in every mode (the read cannot tell where the
+   * next record starts — usually a closing quote is missing). @default 16 MiB (DEFAULT_MAX_CSV_FIELD_BYTES)
+   */
+  readonly maxFieldBytes?: number;
 }
 
 export function resolveTextSchema(schema: TextSchema): { names: string[]; types: ScalarTypeName[] } {
@@ -122,9 +127,10 @@ async function tokenize(
   gzip: boolean | undefined,
   delimiter: string,
   quote: string,
+  maxFieldBytes: number,
   onRecord: (f: CsvFields, r: CsvRecordInfo) => void,
 ): Promise<void> {
-  const tokenizer = new CsvTokenizer(delimiter, quote, onRecord);
+  const tokenizer = new CsvTokenizer(delimiter, quote, onRecord, maxFieldBytes);
   const chunks = chunksOf(source, gzip);
   try {
     for (;;) {
@@ -138,6 +144,10 @@ async function tokenize(
       tokenizer.push(next.value);
     }
     tokenizer.end();
+  } catch (err) {
+    // No way to tell where records resume: an error in every mode.
+    if (err instanceof CsvSyntaxError) throw new MalformedRecordError(err.reason, file, err.line, undefined, { cause: err });
+    throw err;
   } finally {
     // Stopped by a malformed record in failfast mode: close the file.
     await chunks.return(undefined);
@@ -431,6 +441,7 @@ interface CompiledCsvOptions {
   readonly quote: string;
   readonly mode: ReadMode;
   readonly header: boolean;
+  readonly maxFieldBytes: number;
 }
 
 function compileCsvOptions(options: CsvReadOptions): CompiledCsvOptions {
@@ -442,7 +453,9 @@ function compileCsvOptions(options: CsvReadOptions): CompiledCsvOptions {
   if (quote.length !== 1) throw invalidOption('options.quote', `must be a single character; got ${JSON.stringify(quote)}`);
   if (!['failfast', 'dropMalformed', 'permissive'].includes(mode))
     throw invalidOption('options.mode', `must be failfast, dropMalformed or permissive; got ${String(mode)}`);
-  return { delimiter, quote, mode, header: options.header ?? true };
+  const maxFieldBytes = options.maxFieldBytes ?? DEFAULT_MAX_CSV_FIELD_BYTES;
+  if (!Number.isInteger(maxFieldBytes) || maxFieldBytes < 1) throw invalidOption('options.maxFieldBytes', `must be a positive integer; got ${String(maxFieldBytes)}`);
+  return { delimiter, quote, mode, header: options.header ?? true, maxFieldBytes };
 }
 
 const fileNameOf = (source: Source, options: CsvReadOptions): string =>
@@ -466,7 +479,7 @@ export async function inferCsvSchema(source: Source, options: CsvReadOptions = {
   let width = -1;
   let inferrers: TextTypeInferrer[] = [];
   let first = true;
-  await tokenize(source, file, options.gzip, o.delimiter, o.quote, (f, r) => {
+  await tokenize(source, file, options.gzip, o.delimiter, o.quote, o.maxFieldBytes, (f, r) => {
     if (first) {
       first = false;
       if (o.header) {
@@ -482,13 +495,19 @@ export async function inferCsvSchema(source: Source, options: CsvReadOptions = {
       width = f.count;
       inferrers = Array.from({ length: width }, () => new TextTypeInferrer());
     }
-    const bad = r.error !== undefined || f.count !== width;
+    const nul = hasNul(f, r);
+    const bad = r.error !== undefined || f.count !== width || nul;
     if (bad) {
-      if (o.mode === 'failfast') throw new MalformedRecordError(r.error ?? `expected ${width} fields but found ${f.count}`, file, r.line);
+      if (o.mode === 'failfast') throw new MalformedRecordError(r.error ?? (f.count !== width ? `expected ${width} fields but found ${f.count}` : NUL_REASON), file, r.line);
       if (o.mode === 'dropMalformed') return;
     }
     const n = Math.min(width, f.count);
-    for (let c = 0; c < n; c++) if (f.kinds[c] !== 0 || f.starts[c] !== f.ends[c]) inferrers[c]!.add(text(fieldBytes(f, c, Q)));
+    for (let c = 0; c < n; c++) {
+      if (f.kinds[c] === 0 && f.starts[c] === f.ends[c]) continue;
+      // A value with a NUL byte is binary garbage, not evidence that the column is text.
+      if (nul && f.buf.subarray(f.starts[c], f.ends[c]).includes(0)) continue;
+      inferrers[c]!.add(text(fieldBytes(f, c, Q)));
+    }
   });
   if (width < 0) width = 0;
   return { names: names ?? Array.from({ length: width }, (_, i) => `_c${i}`), types: inferrers.map((x) => x.result()) };
@@ -506,16 +525,22 @@ export async function readCsvPartition(source: Source, options: CsvReadOptions =
   const ok = new Uint8Array(width);
   let headerPending = o.header;
   let rows = 0;
-  await tokenize(source, file, options.gzip, o.delimiter, o.quote, (f, r) => {
+  let ragged = 0;
+  let firstRagged = '';
+  await tokenize(source, file, options.gzip, o.delimiter, o.quote, o.maxFieldBytes, (f, r) => {
     if (headerPending) {
       headerPending = false;
       return;
     }
     let bad = false;
-    if (r.error !== undefined || f.count !== width) {
-      if (o.mode === 'failfast') throw new MalformedRecordError(r.error ?? `expected ${width} fields but found ${f.count}`, file, r.line);
+    const nul = hasNul(f, r);
+    if (r.error !== undefined || f.count !== width || nul) {
+      if (o.mode === 'failfast') throw new MalformedRecordError(r.error ?? (f.count !== width ? `expected ${width} fields but found ${f.count}` : NUL_REASON), file, r.line);
       if (o.mode === 'dropMalformed') return;
       bad = true;
+      if (r.error === undefined && f.count !== width) {
+        if (ragged++ === 0) firstRagged = `line ${r.line}: expected ${width} fields but found ${f.count}`;
+      }
     }
     const n = Math.min(width, f.count);
     // Parse every value first, so a dropped record leaves nothing behind.
@@ -570,5 +595,27 @@ export async function readCsvPartition(source: Source, options: CsvReadOptions =
     fields.push(new arrow.Field(options.corruptRecordColumn!, v.type as arrow.DataType, true));
     vectors.push(v);
   }
-  return tableFromVectors(fields, vectors, rows);
+  const table = tableFromVectors(fields, vectors, rows);
+  if (ragged === 0) return table;
+  // Padded with nulls or truncated (permissive): counted, and said where, in the schema's metadata.
+  const note = `${file}: ${ragged} record${ragged === 1 ? '' : 's'} with a wrong number of fields padded with nulls or truncated (first: ${firstRagged}); mode 'failfast' fails on them, 'dropMalformed' drops them`;
+  return withMetadata(table, { [RAGGED_RECORDS_KEY]: String(ragged), [READ_NOTES_KEY]: note });
+}
+
+/** Schema metadata of a CSV partition: how many records had a wrong field count (permissive mode). */
+export const RAGGED_RECORDS_KEY = 'shoal.csv.ragged_records';
+/** Schema metadata: what a reader did silently (one line), surfaced by Dataset.lastExecution(). */
+export const READ_NOTES_KEY = 'shoal.read_notes';
+
+const NUL_REASON = 'a NUL byte (0x00) in the record';
+
+/** True when the record's bytes hold a NUL (one native scan per record). */
+function hasNul(f: CsvFields, r: CsvRecordInfo): boolean {
+  return f.buf.subarray(r.start, r.end).includes(0);
+}
+
+function withMetadata(table: arrow.Table, meta: Record<string, string>): arrow.Table {
+  const metadata = new Map([...table.schema.metadata, ...Object.entries(meta)]);
+  const schema = new arrow.Schema(table.schema.fields, metadata);
+  return new arrow.Table(schema, table.batches.map((b) => new arrow.RecordBatch(schema, b.data)));
 }

@@ -6,10 +6,32 @@
  * are skipped. Delimiter, quote and line breaks are ASCII, so scanning bytes never splits a UTF-8
  * character; values stay bytes (spans into the chunk) until a column parses them, so no string or
  * object is made per record.
+ *
+ * Two conditions leave no way to tell where records resume, so they throw CsvSyntaxError whatever the
+ * read mode: a quote still open at the end of the input (named by the line it opened on), and a field
+ * longer than `maxFieldBytes` (an unterminated quote swallowing the file, usually). An unfinished
+ * record is rescanned only once the input after it has grown by its own length, so even a record that
+ * never ends costs linear time overall.
  */
 
 const LF = 10;
 const CR = 13;
+
+/** Longest field accepted by default (bytes, inside the quotes): 16 MiB. */
+export const DEFAULT_MAX_CSV_FIELD_BYTES = 16 * 2 ** 20;
+
+/** The input cannot be tokenized past `line` (1-based): the reader reports it in every mode. */
+export class CsvSyntaxError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly line: number,
+  ) {
+    super(`line ${line}: ${reason}`);
+    this.name = 'CsvSyntaxError';
+  }
+}
+
+const mib = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(b % 2 ** 20 === 0 ? 0 : 1)} MiB` : `${b} bytes`);
 
 /** Field spans of the record being delivered; valid only during the `onRecord` call (the object is reused). */
 export interface CsvFields {
@@ -56,6 +78,9 @@ export class CsvTokenizer {
   private readonly D: number;
   private readonly Q: number;
   private pending: Uint8Array = new Uint8Array(0);
+  /** Input that arrived after an unfinished record, not yet scanned (waits until it is as long as `pending`). */
+  private waiting: Uint8Array[] = [];
+  private waitingBytes = 0;
   private line = 1;
   private first = true;
   private starts = new Int32Array(64);
@@ -74,6 +99,7 @@ export class CsvTokenizer {
     delimiter: string,
     quote: string,
     private readonly onRecord: OnRecord,
+    private readonly maxFieldBytes: number = DEFAULT_MAX_CSV_FIELD_BYTES,
   ) {
     this.D = delimiter.charCodeAt(0);
     this.Q = quote.charCodeAt(0);
@@ -86,12 +112,31 @@ export class CsvTokenizer {
 
   /** Tokenizes the complete records of `chunk` (plus what was left over); keeps an incomplete last record. */
   push(chunk: Uint8Array): void {
-    let buf = chunk;
-    if (this.pending.length > 0) {
-      buf = new Uint8Array(this.pending.length + chunk.length);
-      buf.set(this.pending);
-      buf.set(chunk, this.pending.length);
+    if (this.pending.length > 0 && this.waitingBytes + chunk.length < this.pending.length) {
+      // Rescanning a long unfinished record for every chunk would be quadratic: wait for as much again.
+      this.waiting.push(chunk.slice());
+      this.waitingBytes += chunk.length;
+      return;
     }
+    this.pushNow(chunk);
+  }
+
+  private takeWaiting(chunk: Uint8Array): Uint8Array {
+    const parts = [this.pending, ...this.waiting, chunk];
+    this.waiting = [];
+    this.waitingBytes = 0;
+    if (parts.length === 2 && parts[0]!.length === 0) return chunk;
+    const buf = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      buf.set(p, at);
+      at += p.length;
+    }
+    return buf;
+  }
+
+  private pushNow(chunk: Uint8Array): void {
+    const buf = this.takeWaiting(chunk);
     if (this.first && buf.length < 3) {
       this.pending = buf.slice();
       return;
@@ -108,7 +153,7 @@ export class CsvTokenizer {
 
   /** Tokenizes whatever is left as the last record(s) of the input. */
   end(): void {
-    const buf = this.pending;
+    const buf = this.takeWaiting(new Uint8Array(0));
     this.pending = new Uint8Array(0);
     let pos = 0;
     if (this.first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
@@ -154,11 +199,13 @@ export class CsvTokenizer {
       for (;;) {
         if (count === this.starts.length) this.grow();
         if (i < n && buf[i] === Q) {
+          const openLine = line;
           i++;
           const s = i;
           let kind = 1;
           let closed = false;
-          while (i < n) {
+          const limit = Math.min(n, s + this.maxFieldBytes + 1);
+          while (i < limit) {
             const c = buf[i]!;
             if (c === Q) {
               if (i + 1 < n && buf[i + 1] === Q) {
@@ -174,14 +221,11 @@ export class CsvTokenizer {
             i++;
           }
           if (!closed) {
+            if (i - s > this.maxFieldBytes) {
+              throw new CsvSyntaxError(`quoted field opened on line ${openLine} is longer than ${mib(this.maxFieldBytes)} (maxFieldBytes): is a closing quote missing?`, openLine);
+            }
             if (!final) return start;
-            error ??= `unterminated quoted field starting on line ${this.line}`;
-            this.starts[count] = s;
-            this.ends[count] = i;
-            this.kinds[count++] = kind;
-            recordEnd = i;
-            next = i;
-            break;
+            throw new CsvSyntaxError(`quoted field opened on line ${openLine} is not closed at the end of the input`, openLine);
           }
           this.starts[count] = s;
           this.ends[count] = i;
@@ -208,6 +252,7 @@ export class CsvTokenizer {
             if (c === D || c === LF || c === CR) break;
             j++;
           }
+          if (j - i > this.maxFieldBytes) throw new CsvSyntaxError(`field ${count + 1} is longer than ${mib(this.maxFieldBytes)} (maxFieldBytes)`, line);
           if (j >= n && !final) return start;
           this.starts[count] = i;
           this.ends[count] = j;

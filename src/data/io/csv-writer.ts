@@ -5,6 +5,7 @@
  */
 import * as arrow from 'apache-arrow';
 import { MS_PER_DAY } from '../types/column.js';
+import { arrowTypeFamily } from '../types/logical-type.js';
 import { formatDate, formatTimestamp } from '../types/temporal.js';
 import { plainValue } from '../kernels/take.js';
 
@@ -20,18 +21,16 @@ function quote(s: string, delimiter: string): string {
 }
 
 function formatter(type: arrow.DataType, delimiter: string): (v: unknown) => string {
-  switch (type.typeId) {
-    case arrow.Type.Date:
+  switch (arrowTypeFamily(type)) {
+    case 'date':
       return (v) => formatDate(Math.floor(Number(v instanceof Date ? v.getTime() : v) / MS_PER_DAY));
-    case arrow.Type.Timestamp:
+    case 'timestamp':
       return (v) => formatTimestamp(Number(v instanceof Date ? v.getTime() : v));
-    case arrow.Type.Utf8:
-    case arrow.Type.LargeUtf8:
-    case arrow.Type.Dictionary:
+    case 'utf8':
       return (v) => quote(String(v), delimiter);
-    case arrow.Type.Bool:
+    case 'bool':
       return (v) => (v ? 'true' : 'false');
-    case arrow.Type.List:
+    case 'list':
       return (v) => quote(JSON.stringify(plainValue(v), (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x)), delimiter);
     default:
       return (v) => String(v);

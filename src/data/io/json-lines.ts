@@ -3,7 +3,9 @@
  * first appearance; a key missing from a line is null. Inference: integers → int32 (int64 beyond),
  * other numbers → float64, booleans → bool, strings → utf8, arrays of scalars → list, objects and
  * mixed types → utf8 holding the JSON text. With `schema`, values are converted (strings parse as
- * dates/timestamps) and a value of the wrong kind is malformed.
+ * dates/timestamps) and a value of the wrong kind is malformed. A file that is one JSON array of
+ * objects reads as one row per element; one that starts with `[` but does not parse is an error in
+ * every mode (it is neither JSON lines nor an array).
  */
 import * as arrow from 'apache-arrow';
 import { invalidOption, MalformedRecordError } from '../errors.js';
@@ -69,7 +71,27 @@ export async function readJsonLines(source: Source, options: JsonLinesReadOption
   };
   // Parse errors are reported in line order during conversion, so failfast names the first bad line.
   const parseErrors = new Map<number, string>();
-  lines.forEach((raw, i) => {
+  if (/^\s*\[/.test(text.slice(0, 1024))) {
+    // One JSON array of objects (not JSON lines): its elements are the rows (reported at line 1).
+    let all: unknown;
+    try {
+      all = JSON.parse(text);
+    } catch (cause) {
+      throw new MalformedRecordError(
+        `the file starts with "[" but is not a JSON array (${(cause as Error).message}): readJson reads JSON lines (one object per line) or one JSON array of objects`,
+        file,
+        1,
+        undefined,
+        { cause },
+      );
+    }
+    (Array.isArray(all) ? all : [all]).forEach((v, i) => {
+      const ok = typeof v === 'object' && v !== null && !Array.isArray(v);
+      if (!ok) parseErrors.set(objects.length, `array element ${i + 1} is not a JSON object`);
+      objects.push(ok ? (v as Record<string, unknown>) : null);
+      lineNos.push(1);
+    });
+  } else lines.forEach((raw, i) => {
     const l = raw.trim();
     if (l === '') return;
     let v: unknown;

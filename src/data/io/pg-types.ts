@@ -103,7 +103,3 @@ export function pgColumnRead(oid: number, int8: Int8Mode): PgColumnRead {
   return { type: scalarType(s.kind, int8), kind: s.kind, list: false, cast: s.cast };
 }
 
-/** The logical type a column of this type OID is read as (unknown types read as utf8 text). */
-export function pgLogicalType(oid: number, int8: Int8Mode): LogicalType {
-  return pgColumnRead(oid, int8).type;
-}

@@ -13,6 +13,7 @@ import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { invalidOption, PostgresError, UnknownColumnError, UnsupportedTypeError } from '../errors.js';
 import { MS_PER_DAY } from '../types/column.js';
+import { arrowTypeFamily, valueTypeOf } from '../types/logical-type.js';
 import { formatDate, formatTimestamp } from '../types/temporal.js';
 import { quoteColumn, quoteIdent } from './pg-partition-queries.js';
 
@@ -37,28 +38,24 @@ export interface PgWriteResult {
 
 /** The PostgreSQL column type for an Arrow type. */
 export function pgTypeFor(type: arrow.DataType, column: string): string {
-  switch (type.typeId) {
-    case arrow.Type.Int: {
-      const t = type as arrow.Int;
-      return t.bitWidth <= 16 && t.isSigned ? 'smallint' : t.bitWidth <= 32 && (t.isSigned || t.bitWidth < 32) ? 'integer' : 'bigint';
+  const t = valueTypeOf(type);
+  switch (arrowTypeFamily(t)) {
+    case 'int': {
+      const i = t as arrow.Int;
+      return i.bitWidth <= 16 && i.isSigned ? 'smallint' : i.bitWidth <= 32 && (i.isSigned || i.bitWidth < 32) ? 'integer' : 'bigint';
     }
-    case arrow.Type.Float:
-      return (type as arrow.Float).precision === arrow.Precision.DOUBLE ? 'double precision' : 'real';
-    case arrow.Type.Utf8:
-    case arrow.Type.LargeUtf8:
+    case 'float':
+      return (t as arrow.Float).precision === arrow.Precision.DOUBLE ? 'double precision' : 'real';
+    case 'utf8':
       return 'text';
-    case arrow.Type.Bool:
+    case 'bool':
       return 'boolean';
-    case arrow.Type.Date:
+    case 'date':
       return 'date';
-    case arrow.Type.Timestamp:
-      return (type as arrow.Timestamp).timezone ? 'timestamptz' : 'timestamp';
-    case arrow.Type.List: {
-      const child = (type as arrow.List).children[0]!;
-      return `${pgTypeFor(child.type, column)}[]`;
-    }
-    case arrow.Type.Dictionary:
-      return pgTypeFor((type as arrow.Dictionary).dictionary, column);
+    case 'timestamp':
+      return (t as arrow.Timestamp).timezone ? 'timestamptz' : 'timestamp';
+    case 'list':
+      return `${pgTypeFor((t as arrow.List).children[0]!.type, column)}[]`;
     default:
       throw new UnsupportedTypeError(column, String(type));
   }
@@ -67,25 +64,24 @@ export function pgTypeFor(type: arrow.DataType, column: string): string {
 type Formatter = (v: unknown) => string;
 
 function scalarFormatter(type: arrow.DataType, column: string): Formatter {
-  switch (type.typeId) {
-    case arrow.Type.Int:
+  const t = valueTypeOf(type);
+  switch (arrowTypeFamily(t)) {
+    case 'int':
       return (v) => String(v);
-    case arrow.Type.Float:
+    case 'float':
       return (v) => {
         const x = v as number;
         return Number.isNaN(x) ? 'NaN' : x === Infinity ? 'Infinity' : x === -Infinity ? '-Infinity' : String(x);
       };
-    case arrow.Type.Bool:
+    case 'bool':
       return (v) => (v ? 't' : 'f');
-    case arrow.Type.Date:
+    case 'date':
       return (v) => formatDate(Math.floor(Number(v) / MS_PER_DAY));
-    case arrow.Type.Timestamp: {
-      const tz = Boolean((type as arrow.Timestamp).timezone);
+    case 'timestamp': {
+      const tz = Boolean((t as arrow.Timestamp).timezone);
       return (v) => formatTimestamp(Number(v)) + (tz ? '+00' : '');
     }
-    case arrow.Type.Utf8:
-    case arrow.Type.LargeUtf8:
-    case arrow.Type.Dictionary:
+    case 'utf8':
       return (v) => {
         const s = String(v);
         if (s.includes('\u0000')) throw new PostgresError(`column "${column}" holds a string with a NUL character, which PostgreSQL text cannot store`, undefined);
@@ -102,7 +98,8 @@ function csvQuote(s: string): string {
 
 /** Formats one column's value as a COPY CSV field (unquoted empty = NULL). */
 function fieldFormatter(type: arrow.DataType, column: string): Formatter {
-  if (type.typeId === arrow.Type.List) {
+  const family = arrowTypeFamily(type);
+  if (family === 'list') {
     const child = (type as arrow.List).children[0]!.type;
     const elem = scalarFormatter(child, column);
     return (v) => {
@@ -116,7 +113,7 @@ function fieldFormatter(type: arrow.DataType, column: string): Formatter {
     };
   }
   const f = scalarFormatter(type, column);
-  const quoted = type.typeId === arrow.Type.Utf8 || type.typeId === arrow.Type.LargeUtf8 || type.typeId === arrow.Type.Dictionary;
+  const quoted = family === 'utf8';
   return quoted ? (v) => csvQuote(f(v)) : f;
 }
 

@@ -12,21 +12,13 @@
 import type * as arrow from 'apache-arrow';
 import { type Column, columnFromVector } from '../types/column.js';
 import { isListType } from '../types/logical-type.js';
+import { fmix32, hashString } from './hash.js';
 import { requireColumn } from './table-util.js';
 
 export function keyColumns(table: arrow.Table, names: readonly string[]): Column[] {
   return names.map((n) => columnFromVector(requireColumn(table, n), n));
 }
 
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 const f64 = new Float64Array(1);
 const f64Words = new Uint32Array(f64.buffer);
@@ -50,16 +42,6 @@ export function hashBigInt(v: bigint): number {
   const hi = Number(BigInt.asIntN(32, v >> 32n));
   const lo = Number(BigInt.asUintN(32, v));
   return fmix32((lo ^ Math.imul(fmix32(hi | 0), 0x27d4eb2d)) >>> 0);
-}
-
-/** Stable 32-bit hash of a string (FNV-1a over UTF-16 code units, then fmix32). */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return fmix32(h);
 }
 
 /** Hash of one column's values, by value (`hashNumber`/`hashBigInt`/`hashString` inlined for typed arrays). */

@@ -9,8 +9,3 @@ export function requireColumn(table: arrow.Table, name: string): arrow.Vector {
   return v as arrow.Vector;
 }
 
-export function requireField(schema: arrow.Schema, name: string): arrow.Field {
-  const f = schema.fields.find((x) => x.name === name);
-  if (f === undefined) throw new UnknownColumnError(name, schema.fields.map((x) => x.name));
-  return f;
-}

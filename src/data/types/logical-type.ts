@@ -37,15 +37,28 @@ export function typesEqual(a: LogicalType, b: LogicalType): boolean {
   return a === b;
 }
 
-/** Maps an Arrow type to its logical type; throws UnsupportedTypeError naming `column`. */
-export function logicalTypeOf(type: arrow.DataType, column: string): LogicalType {
-  switch (type.typeId) {
-    case arrow.Type.Int: {
-      const t = type as arrow.Int;
-      return t.bitWidth === 64 || (t.bitWidth === 32 && !t.isSigned) ? 'int64' : 'int32';
-    }
+/**
+ * The family of an Arrow type — the one classifier of Arrow types every layer uses (the expression
+ * engine's logical types, the features layer's column kinds, the PostgreSQL and CSV writers); callers
+ * read finer details (bit width, precision, time zone) from the type itself. A dictionary-encoded
+ * type is classed by its values' type (see {@link valueTypeOf}).
+ */
+export type ArrowTypeFamily = 'int' | 'float' | 'decimal' | 'utf8' | 'bool' | 'date' | 'timestamp' | 'list' | 'fixed-size-list' | 'null' | 'other';
+
+/** The type itself, or for a dictionary-encoded type the type of its values. */
+export function valueTypeOf(type: arrow.DataType): arrow.DataType {
+  return type.typeId === arrow.Type.Dictionary ? valueTypeOf((type as arrow.Dictionary).dictionary) : type;
+}
+
+/** The family of `type` (dictionary-encoded: of its values). */
+export function arrowTypeFamily(type: arrow.DataType): ArrowTypeFamily {
+  switch (valueTypeOf(type).typeId) {
+    case arrow.Type.Int:
+      return 'int';
     case arrow.Type.Float:
-      return 'float64';
+      return 'float';
+    case arrow.Type.Decimal:
+      return 'decimal';
     case arrow.Type.Utf8:
     case arrow.Type.LargeUtf8:
       return 'utf8';
@@ -55,16 +68,38 @@ export function logicalTypeOf(type: arrow.DataType, column: string): LogicalType
       return 'date';
     case arrow.Type.Timestamp:
       return 'timestamp';
+    case arrow.Type.List:
+      return 'list';
+    case arrow.Type.FixedSizeList:
+      return 'fixed-size-list';
     case arrow.Type.Null:
       return 'null';
-    case arrow.Type.List: {
-      const child = (type as arrow.List).children[0];
+    default:
+      return 'other';
+  }
+}
+
+/** Maps an Arrow type to its logical type; throws UnsupportedTypeError naming `column`. */
+export function logicalTypeOf(type: arrow.DataType, column: string): LogicalType {
+  const t = valueTypeOf(type);
+  const family = arrowTypeFamily(t);
+  switch (family) {
+    case 'int': {
+      const i = t as arrow.Int;
+      return i.bitWidth === 64 || (i.bitWidth === 32 && !i.isSigned) ? 'int64' : 'int32';
+    }
+    case 'float':
+      return 'float64';
+    case 'utf8':
+    case 'bool':
+    case 'date':
+    case 'timestamp':
+    case 'null':
+      return family;
+    case 'list': {
+      const child = (t as arrow.List).children[0];
       if (child === undefined) throw new UnsupportedTypeError(column, String(type));
       return { list: logicalTypeOf(child.type, column) };
-    }
-    case arrow.Type.Dictionary: {
-      const d = type as arrow.Dictionary;
-      return logicalTypeOf(d.dictionary, column);
     }
     default:
       throw new UnsupportedTypeError(column, String(type));

@@ -4,11 +4,11 @@
  * `user-ids.f64`, `user-factors.f32`, `item-ids.f64`, `item-factors.f32` — and, for a side whose
  * ids were strings, `user-labels.json` / `item-labels.json` (the sorted strings; the ids are then
  * their positions). Version 2 added the label files; version 1 models (no labels) still load.
- * Loading checks every length and digest, so a truncated or altered file is reported, never half-read.
+ * The folder is a checksummed artifact folder (src/store): written whole or not at all, every length
+ * and digest checked on load, so a truncated or altered file is reported, never half-read.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { bytesOf, readArtifactFolder, writeArtifactFolder, type ArtifactFileEntry, type SaveOptions } from '../../store/index.js';
 import { ModelFormatError, ModelVersionError } from '../errors.js';
 
 export const ALS_MODEL_FORMAT = 'shoal.als-model';
@@ -27,11 +27,6 @@ export interface SavedALSModel {
   itemLabels?: readonly string[] | undefined;
 }
 
-interface FileEntry {
-  bytes: number;
-  sha256: string;
-}
-
 interface Metadata {
   format: string;
   version: number;
@@ -39,7 +34,7 @@ interface Metadata {
   numUsers: number;
   numItems: number;
   params: Record<string, unknown>;
-  files: Record<string, FileEntry>;
+  files: Record<string, ArtifactFileEntry>;
   savedAt: string;
 }
 
@@ -52,49 +47,34 @@ const FILES = {
 
 const LABEL_FILES = { userLabels: 'user-labels.json', itemLabels: 'item-labels.json' } as const;
 
-const bytesOf = (a: Float32Array | Float64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const corrupt = (path: string, detail: string, cause?: unknown): ModelFormatError => new ModelFormatError(path, detail, { cause });
 
-/** Writes a model to `dir` (created if needed); metadata.json is written last, atomically. */
-export async function writeALSModel(dir: string, m: SavedALSModel): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const files: Record<string, FileEntry> = {};
-  for (const [key, name] of Object.entries(FILES) as [keyof typeof FILES, string][]) {
-    const b = bytesOf(m[key]);
-    await writeFile(join(dir, name), b);
-    files[name] = { bytes: b.byteLength, sha256: sha256(b) };
-  }
+/**
+ * Writes a model to `dir` as a checksummed artifact folder. Throws `ArtifactExistsError` when `dir`
+ * already holds something, unless `options.overwrite`.
+ */
+export async function writeALSModel(dir: string, m: SavedALSModel, options: SaveOptions = {}): Promise<void> {
+  const files: Record<string, Uint8Array> = {};
+  for (const [key, name] of Object.entries(FILES) as [keyof typeof FILES, string][]) files[name] = bytesOf(m[key]);
   for (const [key, name] of Object.entries(LABEL_FILES) as [keyof typeof LABEL_FILES, string][]) {
     const labels = m[key];
-    if (labels === undefined) continue;
-    const b = new TextEncoder().encode(JSON.stringify(labels));
-    await writeFile(join(dir, name), b);
-    files[name] = { bytes: b.byteLength, sha256: sha256(b) };
+    if (labels !== undefined) files[name] = new TextEncoder().encode(JSON.stringify(labels));
   }
-  const meta: Metadata = {
-    format: ALS_MODEL_FORMAT, version: ALS_MODEL_VERSION, rank: m.rank, numUsers: m.userIds.length, numItems: m.itemIds.length,
-    params: m.params, files, savedAt: new Date().toISOString(),
-  };
-  const tmp = join(dir, `metadata.json.${process.pid}.tmp`);
-  await writeFile(tmp, `${JSON.stringify(meta, null, 2)}\n`);
-  await rename(tmp, join(dir, 'metadata.json'));
+  await writeArtifactFolder(dir, {
+    files,
+    manifestName: 'metadata.json',
+    manifest: (entries): Metadata => ({
+      format: ALS_MODEL_FORMAT, version: ALS_MODEL_VERSION, rank: m.rank, numUsers: m.userIds.length, numItems: m.itemIds.length,
+      params: m.params, files: entries, savedAt: new Date().toISOString(),
+    }),
+  }, options);
 }
 
 /** Reads a model written by `writeALSModel`. Throws ModelFormatError or ModelVersionError. */
 export async function readALSModel(dir: string): Promise<SavedALSModel> {
-  const metaPath = join(dir, 'metadata.json');
-  let text: string;
-  try {
-    text = await readFile(metaPath, 'utf8');
-  } catch (err) {
-    throw new ModelFormatError(metaPath, 'cannot read the model metadata (is this a saved ALS model folder?)', { cause: err });
-  }
-  let meta: Metadata;
-  try {
-    meta = JSON.parse(text) as Metadata;
-  } catch (err) {
-    throw new ModelFormatError(metaPath, 'metadata is not valid JSON (the file is corrupt)', { cause: err });
-  }
+  const folder = await readArtifactFolder(dir, { manifestName: 'metadata.json', what: 'a saved ALS model', corrupt });
+  const metaPath = folder.manifestPath;
+  const meta = folder.manifest as Metadata;
   if (typeof meta !== 'object' || meta === null || meta.format !== ALS_MODEL_FORMAT) {
     throw new ModelFormatError(metaPath, `not an ALS model (format is ${JSON.stringify((meta as Partial<Metadata> | null)?.format)}, expected "${ALS_MODEL_FORMAT}")`);
   }
@@ -109,35 +89,15 @@ export async function readALSModel(dir: string): Promise<SavedALSModel> {
   const expected: Record<keyof typeof FILES, number> = {
     userIds: numUsers * 8, userFactors: numUsers * rank * 4, itemIds: numItems * 8, itemFactors: numItems * rank * 4,
   };
-  const readEntry = async (name: string, expectedBytes: number | undefined): Promise<Buffer> => {
-    const path = join(dir, name);
-    const entry = meta.files?.[name];
-    if (!entry) throw new ModelFormatError(metaPath, `lists no file ${name}`);
-    let buf: Buffer;
-    try {
-      buf = await readFile(path);
-    } catch (err) {
-      throw new ModelFormatError(path, 'missing model file', { cause: err });
-    }
-    if (buf.byteLength !== entry.bytes || (expectedBytes !== undefined && buf.byteLength !== expectedBytes)) {
-      throw new ModelFormatError(path, `has ${buf.byteLength} bytes, expected ${expectedBytes ?? entry.bytes} (the file is truncated or corrupt)`);
-    }
-    if (sha256(buf) !== entry.sha256) throw new ModelFormatError(path, 'checksum mismatch (the file is corrupt)');
-    return buf;
-  };
-  const read = async (key: keyof typeof FILES): Promise<ArrayBuffer> => {
-    const buf = await readEntry(FILES[key], expected[key]);
-    // A fresh, aligned buffer.
-    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-  };
+  const read = (key: keyof typeof FILES): Promise<ArrayBuffer> => folder.read(FILES[key], { expectedBytes: expected[key] });
   /** Labels of one side when the model lists them (version 2 models with string ids). */
   const readLabels = async (key: keyof typeof LABEL_FILES, count: number): Promise<string[] | undefined> => {
     const name = LABEL_FILES[key];
-    if (!meta.files?.[name]) return undefined;
-    const buf = await readEntry(name, undefined);
+    if (!folder.lists(name)) return undefined;
+    const text = new TextDecoder().decode(await folder.read(name));
     let labels: unknown;
     try {
-      labels = JSON.parse(buf.toString('utf8'));
+      labels = JSON.parse(text);
     } catch (err) {
       throw new ModelFormatError(join(dir, name), 'labels are not valid JSON (the file is corrupt)', { cause: err });
     }

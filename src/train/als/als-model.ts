@@ -5,9 +5,9 @@
 import {
   Field, Float32, List, makeData, makeVector, Struct, Table, tableFromJSON, Utf8, vectorFromArray, type DataType, type Vector,
 } from 'apache-arrow';
-import { free, get, isInitialized, put, type ObjectRef } from '../../core/index.js';
-import { InvalidOptionError } from '../errors.js';
+import { free, get, isInitialized, optionRules, put, type ObjectRef } from '../../core/index.js';
 import { encodeIds, labelPositions, lookupIds, materialize, readRawRatingColumns, type RatingsInput, type RawIds } from './als-data.js';
+import type { SaveOptions } from '../../store/index.js';
 import { readALSModel, writeALSModel } from './als-model-io.js';
 import type { ColdStartStrategy } from './als-options.js';
 import { topKTask } from './als-tasks.js';
@@ -147,10 +147,7 @@ export class ALSModel {
    * Runs on the driver: a dot product per row against factors the model holds.
    */
   async transform(input: RatingsInput, options: { coldStartStrategy?: ColdStartStrategy } = {}): Promise<Table> {
-    const strategy = options.coldStartStrategy ?? this.params.coldStartStrategy;
-    if (strategy !== 'nan' && strategy !== 'drop') {
-      throw new InvalidOptionError(`options.coldStartStrategy must be 'nan' or 'drop' (got ${JSON.stringify(strategy)})`, { option: 'coldStartStrategy' });
-    }
+    const strategy = optionRules('ALSModel.transform()').oneOf('coldStartStrategy', options.coldStartStrategy, ['nan', 'drop'], this.params.coldStartStrategy);
     const m = await materialize(input);
     const table = Array.isArray(m) ? tableFromJSON(m as Record<string, unknown>[]) : (m as Table);
     const cols = await readRawRatingColumns(table, this.params.userCol, this.params.itemCol, undefined);
@@ -229,7 +226,7 @@ export class ALSModel {
   }
 
   private async recommend(side: 'users' | 'items', subset: Int32Array | undefined, k: number, exclude: RatingsInput | undefined): Promise<Table> {
-    if (!Number.isInteger(k) || k < 1) throw new InvalidOptionError(`k must be a positive integer (got ${String(k)})`, { option: 'k' });
+    optionRules('ALSModel recommendations').int('k', k, 1);
     const excluded = exclude === undefined ? undefined : await this.excludedTargets(side, exclude);
     const rank = this.rank;
     const q = side === 'users' ? this.userFactorMatrix : this.itemFactorMatrix;
@@ -311,14 +308,18 @@ export class ALSModel {
     return { indices, scores, k: kk };
   }
 
-  /** Writes the model to `dir`: metadata.json (versioned, with checksums) and binary Float32/Float64 arrays. */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes the model to `dir`: metadata.json (versioned, with checksums) and binary Float32/Float64
+   * arrays, all at once (a staging folder renamed into place). Throws `ArtifactExistsError`, writing
+   * nothing, when `dir` already holds something, unless `{ overwrite: true }`.
+   */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
     await writeALSModel(dir, {
       rank: this.rank, params: this.params,
       userIds: this.userFactorMatrix.ids, userFactors: this.userFactorMatrix.factors,
       itemIds: this.itemFactorMatrix.ids, itemFactors: this.itemFactorMatrix.factors,
       userLabels: this.userFactorMatrix.labels, itemLabels: this.itemFactorMatrix.labels,
-    });
+    }, options);
   }
 
   /** Reads a model saved with `save()`. Throws ModelFormatError (missing, truncated, corrupt) or ModelVersionError (newer format). */

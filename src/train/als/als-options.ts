@@ -3,7 +3,7 @@
  * defaults) and the complete, validated form the trainer runs on (`CompiledALSOptions`). Validation
  * happens once, here, with messages that name the option and the rule.
  */
-import { InvalidOptionError } from '../errors.js';
+import { optionRules } from '../../core/index.js';
 
 export type ColdStartStrategy = 'nan' | 'drop';
 /**
@@ -100,80 +100,47 @@ const KNOWN = new Set([
   'solver', 'cgSteps', 'onIteration',
 ]);
 
-function fail(option: string, rule: string, value: unknown): never {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'function' ? 'a function' : String(value);
-  throw new InvalidOptionError(`options.${option} ${rule} (got ${shown})`, { option: option });
-}
-
-function positiveInt(o: ALSOptions, key: keyof ALSOptions, dflt: number): number {
-  const v = o[key] ?? dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(key, 'must be a positive integer', v);
-  return v;
-}
-
-function nonNegativeNumber(o: ALSOptions, key: keyof ALSOptions, dflt: number): number {
-  const v = o[key] ?? dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(key, 'must be a finite number ≥ 0', v);
-  return v;
-}
-
-function bool(o: ALSOptions, key: keyof ALSOptions, dflt: boolean): boolean {
-  const v = o[key] ?? dflt;
-  if (typeof v !== 'boolean') fail(key, 'must be a boolean', v);
-  return v;
-}
-
-function column(o: ALSOptions, key: keyof ALSOptions, dflt: string): string {
-  const v = o[key] ?? dflt;
-  if (typeof v !== 'string' || v.length === 0) fail(key, 'must be a non-empty column name', v);
-  return v;
-}
-
 /** Validates `options` and fills in defaults. Throws InvalidOptionError naming the option. */
-export function compileALSOptions(options: ALSOptions = {}): CompiledALSOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(`ALS options must be an object (got ${options === null ? 'null' : typeof options})`, { option: 'options' });
-  }
-  for (const k of Object.keys(options)) {
-    if (!KNOWN.has(k)) throw new InvalidOptionError(`options.${k} is not an ALS option (known: ${[...KNOWN].join(', ')})`, { option: k });
-  }
-  const coldStartStrategy = options.coldStartStrategy ?? 'nan';
-  if (coldStartStrategy !== 'nan' && coldStartStrategy !== 'drop') fail('coldStartStrategy', "must be 'nan' or 'drop'", coldStartStrategy);
-  const factorExchange = options.factorExchange ?? 'auto';
-  if (!['auto', 'whole', 'gather'].includes(factorExchange)) fail('factorExchange', "must be 'auto', 'whole' or 'gather'", factorExchange);
-  const solver = options.solver ?? (options.implicitPrefs === true && options.nonnegative !== true ? 'cg' : 'cholesky');
-  if (solver !== 'cholesky' && solver !== 'cg') fail('solver', "must be 'cholesky' or 'cg'", solver);
-  if (solver === 'cg' && options.nonnegative === true) fail('solver', "must be 'cholesky' when options.nonnegative is true", solver);
+export function compileALSOptions(input: ALSOptions = {}): CompiledALSOptions {
+  const r = optionRules('ALS');
+  const options = r.object(input);
+  r.knownKeys(options, KNOWN);
+  const coldStartStrategy = r.oneOf('coldStartStrategy', options.coldStartStrategy, ['nan', 'drop'], 'nan');
+  const factorExchange = r.oneOf('factorExchange', options.factorExchange, ['auto', 'whole', 'gather'], 'auto');
+  const solver = r.oneOf('solver', options.solver, ['cholesky', 'cg'], options.implicitPrefs === true && options.nonnegative !== true ? 'cg' : 'cholesky');
+  if (solver === 'cg' && options.nonnegative === true) r.fail('solver', "must be 'cholesky' when option 'nonnegative' is true", solver);
   const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) fail('seed', 'must be a safe integer', seed);
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) r.fail('seed', 'must be a safe integer', seed);
   const checkpointDir = options.checkpointDir;
-  if (checkpointDir !== undefined && (typeof checkpointDir !== 'string' || checkpointDir.length === 0)) {
-    fail('checkpointDir', 'must be a non-empty path', checkpointDir);
-  }
-  if (options.onIteration !== undefined && typeof options.onIteration !== 'function') fail('onIteration', 'must be a function', options.onIteration);
+  if (checkpointDir !== undefined && (typeof checkpointDir !== 'string' || checkpointDir.length === 0)) r.fail('checkpointDir', 'must be a non-empty path', checkpointDir);
+  const onIteration = r.fn('onIteration', options.onIteration);
+  const positiveInt = (key: keyof ALSOptions, dflt: number): number => r.int(key, options[key], dflt);
+  const nonNegativeNumber = (key: keyof ALSOptions, dflt: number): number => r.number(key, options[key], dflt, { min: 0 });
+  const bool = (key: keyof ALSOptions, dflt: boolean): boolean => r.bool(key, options[key], dflt);
+  const column = (key: keyof ALSOptions, dflt: string): string => r.column(key, options[key], dflt);
   const compiled: CompiledALSOptions = {
-    rank: positiveInt(options, 'rank', 10),
-    maxIter: positiveInt(options, 'maxIter', 10),
-    regParam: nonNegativeNumber(options, 'regParam', 0.1),
-    implicitPrefs: bool(options, 'implicitPrefs', false),
-    alpha: nonNegativeNumber(options, 'alpha', 1.0),
-    nonnegative: bool(options, 'nonnegative', false),
+    rank: positiveInt('rank', 10),
+    maxIter: positiveInt('maxIter', 10),
+    regParam: nonNegativeNumber('regParam', 0.1),
+    implicitPrefs: bool('implicitPrefs', false),
+    alpha: nonNegativeNumber('alpha', 1.0),
+    nonnegative: bool('nonnegative', false),
     coldStartStrategy,
     seed,
-    numUserBlocks: positiveInt(options, 'numUserBlocks', 10),
-    numItemBlocks: positiveInt(options, 'numItemBlocks', 10),
-    checkpointInterval: positiveInt(options, 'checkpointInterval', 10),
+    numUserBlocks: positiveInt('numUserBlocks', 10),
+    numItemBlocks: positiveInt('numItemBlocks', 10),
+    checkpointInterval: positiveInt('checkpointInterval', 10),
     checkpointDir,
-    userCol: column(options, 'userCol', 'user'),
-    itemCol: column(options, 'itemCol', 'item'),
-    ratingCol: column(options, 'ratingCol', 'rating'),
-    predictionCol: column(options, 'predictionCol', 'prediction'),
+    userCol: column('userCol', 'user'),
+    itemCol: column('itemCol', 'item'),
+    ratingCol: column('ratingCol', 'rating'),
+    predictionCol: column('predictionCol', 'prediction'),
     factorExchange,
     solver,
-    cgSteps: positiveInt(options, 'cgSteps', 3),
-    onIteration: options.onIteration,
+    cgSteps: positiveInt('cgSteps', 3),
+    onIteration,
   };
-  if (compiled.numUserBlocks > 65535) fail('numUserBlocks', 'must be at most 65535', compiled.numUserBlocks);
-  if (compiled.numItemBlocks > 65535) fail('numItemBlocks', 'must be at most 65535', compiled.numItemBlocks);
+  if (compiled.numUserBlocks > 65535) r.fail('numUserBlocks', 'must be at most 65535', compiled.numUserBlocks);
+  if (compiled.numItemBlocks > 65535) r.fail('numItemBlocks', 'must be at most 65535', compiled.numItemBlocks);
   return compiled;
 }

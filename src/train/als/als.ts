@@ -3,9 +3,9 @@
  * users and items into contiguous blocks, and puts each block's ratings in the object store once
  * (CSR by user block and by item block). Each iteration is two half-steps — items from user
  * factors, then users from item factors — of one solve task per destination block, which receives
- * its ratings block and the source factor parts as top-level refs (tasks cannot call get/put yet,
- * so the driver orchestrates; dependencies chain inside the runtime, the driver only waits once
- * per iteration to free the previous factors).
+ * its ratings block and the source factor parts as top-level refs: the runtime resolves them
+ * before the task runs, so dependencies chain inside the runtime and the driver only waits once per
+ * iteration to free the previous factors (no task blocks in a nested `get()` holding a CPU).
  */
 import { clusterStatus, free, get, isInitialized, NotInitializedError, put, wait, type ObjectRef } from '../../core/index.js';
 import { InvalidTrainingDataError } from '../errors.js';
@@ -92,11 +92,12 @@ export class ALS {
         iterationMs.push(durationMs);
         o.onIteration?.({ iteration: iter, durationMs });
         if (o.checkpointDir && iter % o.checkpointInterval === 0 && iter < o.maxIter) {
-          await writeALSModel(`${o.checkpointDir}/iter-${iter}`, await this.collect(userIds, itemIds, labels, userParts, itemParts, iter));
+          // A checkpoint of the same iteration from an earlier run is replaced.
+          await writeALSModel(`${o.checkpointDir}/iter-${iter}`, await this.collect(userIds, itemIds, labels, userParts, itemParts, iter), { overwrite: true });
         }
       }
       const saved = await this.collect(userIds, itemIds, labels, userParts, itemParts, o.maxIter);
-      if (o.checkpointDir && o.maxIter % o.checkpointInterval === 0) await writeALSModel(`${o.checkpointDir}/iter-${o.maxIter}`, saved);
+      if (o.checkpointDir && o.maxIter % o.checkpointInterval === 0) await writeALSModel(`${o.checkpointDir}/iter-${o.maxIter}`, saved, { overwrite: true });
       this.lastFitStats = { prepareMs, iterationMs, factorExchange: exchange, numUserBlocks: uBounds.length - 1, numItemBlocks: iBounds.length - 1 };
       return new ALSModel(
         o.rank,

@@ -12,6 +12,7 @@ import { MissingItemFeaturesError } from '../errors.js';
 import type { ModelJSON, TensorData } from '../tfjs/index.js';
 import { loadTf } from '../tfjs/tfjs-backend.js';
 import { readItemFeatures, standardize } from './recommender-data.js';
+import type { SaveOptions } from '../../store/index.js';
 import { readNeuralRecommender, writeNeuralRecommender } from './recommender-model-io.js';
 import { restoreModel, towerFactors } from './two-tower.js';
 
@@ -129,14 +130,17 @@ export class NeuralRecommenderModel {
     );
   }
 
-  /** Writes the model to `dir` (see recommender-model-io.ts). */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes the model to `dir` (see recommender-model-io.ts), all at once. Throws
+   * `ArtifactExistsError`, writing nothing, when `dir` already holds something, unless `{ overwrite: true }`.
+   */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
     const t = this.towers;
     await writeNeuralRecommender(dir, {
       rank: this.rank, numFeatures: t.numFeatures, params: this.params, history: { loss: [...this.lossHistory] }, modelJSON: t.modelJSON, weights: t.weights,
       userIds: this.userFactorMatrix.ids, userFactors: this.userFactorMatrix.factors, itemIds: this.itemFactorMatrix.ids,
       itemFactors: this.itemFactorMatrix.factors, itemSlots: this.itemSlots, featureMean: t.featureMean, featureStd: t.featureStd,
-    });
+    }, options);
   }
 
   /** Reads a model saved with `save()`. Throws ModelFormatError (missing, truncated, corrupt) or ModelVersionError (newer format). */

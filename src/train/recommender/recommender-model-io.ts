@@ -3,11 +3,10 @@
  * the network's topology JSON, weight shapes, and each binary file's byte length and SHA-256)
  * beside little-endian arrays — the user and item ids and vectors the model ranks with, the item
  * id slots, the feature standardization, and the network's weights (to score new items by their
- * features). Loading checks every length and digest; metadata is written last, atomically.
+ * features). A checksummed artifact folder (src/store): written whole or not at all, every length
+ * and digest checked on load.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { bytesOf, readArtifactFolder, writeArtifactFolder, type ArtifactFileEntry, type SaveOptions } from '../../store/index.js';
 import { ModelFormatError, ModelVersionError } from '../errors.js';
 import type { ModelJSON, TensorData } from '../tfjs/index.js';
 
@@ -48,16 +47,15 @@ interface Metadata {
   history: { loss: number[] };
   modelJSON: ModelJSON;
   weightShapes: { name: string; shape: number[] }[];
-  files: Record<string, { bytes: number; sha256: string }>;
+  files: Record<string, ArtifactFileEntry>;
   savedAt: string;
 }
 
-const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const corrupt = (path: string, detail: string, cause?: unknown): ModelFormatError => new ModelFormatError(path, detail, { cause });
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-export async function writeNeuralRecommender(dir: string, m: SavedNeuralRecommender): Promise<void> {
-  await mkdir(dir, { recursive: true });
+/** Writes the model to `dir`; throws `ArtifactExistsError` when `dir` holds something, unless `options.overwrite`. */
+export async function writeNeuralRecommender(dir: string, m: SavedNeuralRecommender, options: SaveOptions = {}): Promise<void> {
   const flat = new Float32Array(m.weights.reduce((s, w) => s + w.data.length, 0));
   let at = 0;
   for (const w of m.weights) {
@@ -65,31 +63,24 @@ export async function writeNeuralRecommender(dir: string, m: SavedNeuralRecommen
     at += w.data.length;
   }
   const arrays: Record<ArrayKey, ArrayBufferView> = { ...m, weights: flat };
-  const files: Metadata['files'] = {};
-  for (const key of Object.keys(FILES) as ArrayKey[]) {
-    const b = bytesOf(arrays[key]);
-    await writeFile(join(dir, FILES[key]), b);
-    files[FILES[key]] = { bytes: b.byteLength, sha256: sha256(b) };
-  }
-  const meta: Metadata = {
-    format: NEURAL_RECOMMENDER_FORMAT, version: NEURAL_RECOMMENDER_VERSION, rank: m.rank, numUsers: m.userIds.length, numItems: m.itemIds.length,
-    numFeatures: m.numFeatures, params: m.params, history: m.history, modelJSON: m.modelJSON,
-    weightShapes: m.weights.map((w) => ({ name: w.name, shape: w.shape })), files, savedAt: new Date().toISOString(),
-  };
-  const tmp = join(dir, `metadata.json.${process.pid}.tmp`);
-  await writeFile(tmp, `${JSON.stringify(meta)}\n`);
-  await rename(tmp, join(dir, 'metadata.json'));
+  const files: Record<string, Uint8Array> = {};
+  for (const key of Object.keys(FILES) as ArrayKey[]) files[FILES[key]] = bytesOf(arrays[key]);
+  await writeArtifactFolder(dir, {
+    files,
+    manifestName: 'metadata.json',
+    manifest: (entries): Metadata => ({
+      format: NEURAL_RECOMMENDER_FORMAT, version: NEURAL_RECOMMENDER_VERSION, rank: m.rank, numUsers: m.userIds.length, numItems: m.itemIds.length,
+      numFeatures: m.numFeatures, params: m.params, history: m.history, modelJSON: m.modelJSON,
+      weightShapes: m.weights.map((w) => ({ name: w.name, shape: w.shape })), files: entries, savedAt: new Date().toISOString(),
+    }),
+  }, options);
 }
 
 /** Reads a model written by `writeNeuralRecommender`. Throws ModelFormatError or ModelVersionError. */
 export async function readNeuralRecommender(dir: string): Promise<SavedNeuralRecommender> {
-  const metaPath = join(dir, 'metadata.json');
-  let meta: Metadata;
-  try {
-    meta = JSON.parse(await readFile(metaPath, 'utf8')) as Metadata;
-  } catch (err) {
-    throw new ModelFormatError(metaPath, 'cannot read the model metadata as JSON (is this a saved neural recommender folder?)', { cause: err });
-  }
+  const folder = await readArtifactFolder(dir, { manifestName: 'metadata.json', what: 'a saved neural recommender', corrupt });
+  const metaPath = folder.manifestPath;
+  const meta = folder.manifest as Metadata;
   if (typeof meta !== 'object' || meta === null || meta.format !== NEURAL_RECOMMENDER_FORMAT) {
     throw new ModelFormatError(metaPath, `not a neural recommender (format is ${JSON.stringify((meta as Partial<Metadata> | null)?.format)}, expected "${NEURAL_RECOMMENDER_FORMAT}")`);
   }
@@ -104,22 +95,7 @@ export async function readNeuralRecommender(dir: string): Promise<SavedNeuralRec
     userIds: numUsers * 8, userFactors: numUsers * rank * 4, itemIds: numItems * 8, itemFactors: numItems * rank * 4, itemSlots: numItems * 4,
     featureMean: numFeatures * 4, featureStd: numFeatures * 4, weights: meta.weightShapes.reduce((s, w) => s + sizeOf(w.shape), 0) * 4,
   };
-  const read = async (key: ArrayKey): Promise<ArrayBuffer> => {
-    const path = join(dir, FILES[key]);
-    const entry = meta.files?.[FILES[key]];
-    if (!entry) throw new ModelFormatError(metaPath, `lists no file ${FILES[key]}`);
-    let buf: Buffer;
-    try {
-      buf = await readFile(path);
-    } catch (err) {
-      throw new ModelFormatError(path, 'missing model file', { cause: err });
-    }
-    if (buf.byteLength !== entry.bytes || buf.byteLength !== expected[key]) {
-      throw new ModelFormatError(path, `has ${buf.byteLength} bytes, expected ${expected[key]} (the file is truncated or corrupt)`);
-    }
-    if (sha256(buf) !== entry.sha256) throw new ModelFormatError(path, 'checksum mismatch (the file is corrupt)');
-    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-  };
+  const read = (key: ArrayKey): Promise<ArrayBuffer> => folder.read(FILES[key], { expectedBytes: expected[key] });
   const flat = new Float32Array(await read('weights'));
   let at = 0;
   const weights = meta.weightShapes.map((w) => {

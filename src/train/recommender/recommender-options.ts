@@ -1,5 +1,5 @@
 /** `NeuralRecommender` options, compiled once at the boundary into a complete validated form. */
-import { InvalidOptionError } from '../errors.js';
+import { optionRules } from '../../core/index.js';
 import type { EpochEvent } from '../tfjs/index.js';
 import { buildTwoTowerModel, type TwoTowerBuilder } from './two-tower.js';
 
@@ -66,59 +66,29 @@ export interface CompiledNeuralRecommenderOptions {
 const KEYS = new Set(['embeddingDim', 'hiddenUnits', 'itemIdEmbedding', 'itemIdDropout', 'negatives', 'resampleNegatives', 'epochs', 'batchSize', 'learningRate', 'numWorkers',
   'syncEveryNSteps', 'seed', 'userCol', 'itemCol', 'featuresCol', 'featureCols', 'buildModel', 'onEpoch']);
 
-function int(o: NeuralRecommenderOptions, key: keyof NeuralRecommenderOptions, min: number, dflt: number): number {
-  const v = o[key];
-  if (v === undefined) return dflt;
-  if (!(Number.isInteger(v) && (v as number) >= min)) throw new InvalidOptionError(`options.${key} must be an integer ≥ ${min} (got ${String(v)})`, { option: key });
-  return v as number;
-}
-
-function name(o: NeuralRecommenderOptions, key: 'userCol' | 'itemCol' | 'featuresCol', dflt: string): string {
-  const v = o[key];
-  if (v === undefined) return dflt;
-  if (typeof v !== 'string' || v.length === 0) throw new InvalidOptionError(`options.${key} must be a non-empty column name`, { option: key });
-  return v;
-}
-
-export function compileNeuralRecommenderOptions(o: NeuralRecommenderOptions = {}): CompiledNeuralRecommenderOptions {
-  if (typeof o !== 'object' || o === null) throw new InvalidOptionError('NeuralRecommender needs an options object', { option: 'options' });
-  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new InvalidOptionError(`options has an unknown key '${k}' (known: ${[...KEYS].join(', ')})`, { option: k });
-  const hiddenUnits = o.hiddenUnits === undefined ? [64] : [...o.hiddenUnits];
-  if (!Array.isArray(o.hiddenUnits ?? []) || !hiddenUnits.every((u) => Number.isInteger(u) && u >= 1)) {
-    throw new InvalidOptionError(`options.hiddenUnits must be an array of positive integers (got ${JSON.stringify(o.hiddenUnits)})`, { option: 'hiddenUnits' });
-  }
-  const dropout = o.itemIdDropout ?? 0.25;
-  if (!(typeof dropout === 'number' && dropout >= 0 && dropout <= 1)) {
-    throw new InvalidOptionError(`options.itemIdDropout must be a number in [0, 1] (got ${String(o.itemIdDropout)})`, { option: 'itemIdDropout' });
-  }
+export function compileNeuralRecommenderOptions(input: NeuralRecommenderOptions = {}): CompiledNeuralRecommenderOptions {
+  const rules = optionRules('NeuralRecommender');
+  const o = rules.object(input);
+  rules.knownKeys(o, KEYS);
+  const int = (key: keyof NeuralRecommenderOptions, min: number, dflt: number): number => rules.int(key, o[key], dflt, { min });
+  const name = (key: 'userCol' | 'itemCol' | 'featuresCol', dflt: string): string => rules.column(key, o[key], dflt);
+  const hiddenUnits = o.hiddenUnits === undefined ? [64] : o.hiddenUnits;
+  if (!Array.isArray(hiddenUnits) || !hiddenUnits.every((u) => Number.isInteger(u) && u >= 1)) rules.fail('hiddenUnits', 'must be an array of positive integers', o.hiddenUnits);
+  const dropout = rules.number('itemIdDropout', o.itemIdDropout, 0.25, { min: 0, max: 1 });
   const lr = o.learningRate ?? 0.005;
-  if (!(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) throw new InvalidOptionError(`options.learningRate must be a positive number (got ${String(lr)})`, { option: 'learningRate' });
-  if (o.itemIdEmbedding !== undefined && typeof o.itemIdEmbedding !== 'boolean') {
-    throw new InvalidOptionError(`options.itemIdEmbedding must be a boolean (got ${String(o.itemIdEmbedding)})`, { option: 'itemIdEmbedding' });
-  }
-  if (o.resampleNegatives !== undefined && typeof o.resampleNegatives !== 'boolean') {
-    throw new InvalidOptionError(`options.resampleNegatives must be a boolean (got ${String(o.resampleNegatives)})`, { option: 'resampleNegatives' });
-  }
-  let featureCols: string[] | undefined;
-  if (o.featureCols !== undefined) {
-    if (!Array.isArray(o.featureCols) || o.featureCols.length === 0 || !o.featureCols.every((c) => typeof c === 'string' && c.length > 0)) {
-      throw new InvalidOptionError('options.featureCols must be a non-empty array of column names', { option: 'featureCols' });
-    }
-    featureCols = [...o.featureCols];
-  }
-  if (o.buildModel !== undefined && typeof o.buildModel !== 'function') {
-    throw new InvalidOptionError('options.buildModel must be a function (tf, spec) => tf.LayersModel', { option: 'buildModel' });
-  }
-  const numWorkers = int(o, 'numWorkers', 1, 1);
-  const batchSize = int(o, 'batchSize', 1, 512);
-  if (batchSize % numWorkers !== 0) {
-    throw new InvalidOptionError(`options.batchSize (${batchSize}) must be a multiple of options.numWorkers (${numWorkers}): it is the global batch, split evenly`, { option: 'batchSize' });
-  }
+  if (!(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) rules.fail('learningRate', 'must be a positive number', lr);
+  const itemIdEmbedding = rules.bool('itemIdEmbedding', o.itemIdEmbedding, true);
+  const resampleNegatives = rules.bool('resampleNegatives', o.resampleNegatives, true);
+  const featureCols = o.featureCols === undefined ? undefined : rules.columns('featureCols', o.featureCols);
+  if (o.buildModel !== undefined && typeof o.buildModel !== 'function') rules.fail('buildModel', 'must be a function (tf, spec) => tf.LayersModel', o.buildModel);
+  const numWorkers = int('numWorkers', 1, 1);
+  const batchSize = int('batchSize', 1, 512);
+  if (batchSize % numWorkers !== 0) rules.fail('batchSize', `must be a multiple of option 'numWorkers' (${numWorkers}): it is the global batch, split evenly`, batchSize);
   return {
-    embeddingDim: int(o, 'embeddingDim', 1, 32), hiddenUnits, itemIdEmbedding: o.itemIdEmbedding ?? true, itemIdDropout: dropout,
-    negatives: int(o, 'negatives', 1, 4), resampleNegatives: o.resampleNegatives ?? true, epochs: int(o, 'epochs', 1, 8), batchSize, learningRate: lr, numWorkers,
-    syncEveryNSteps: int(o, 'syncEveryNSteps', 1, 4), seed: int(o, 'seed', 0, 0),
-    userCol: name(o, 'userCol', 'user'), itemCol: name(o, 'itemCol', 'item'), featuresCol: name(o, 'featuresCol', 'features'), featureCols,
+    embeddingDim: int('embeddingDim', 1, 32), hiddenUnits: [...hiddenUnits], itemIdEmbedding, itemIdDropout: dropout,
+    negatives: int('negatives', 1, 4), resampleNegatives, epochs: int('epochs', 1, 8), batchSize, learningRate: lr, numWorkers,
+    syncEveryNSteps: int('syncEveryNSteps', 1, 4), seed: int('seed', 0, 0),
+    userCol: name('userCol', 'user'), itemCol: name('itemCol', 'item'), featuresCol: name('featuresCol', 'features'), featureCols,
     buildModel: o.buildModel ?? buildTwoTowerModel, onEpoch: o.onEpoch,
   };
 }

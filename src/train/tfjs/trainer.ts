@@ -17,15 +17,14 @@
  * placement group, loads the last checkpoint and continues from its exact step.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import {
   free, get, isInitialized, kill, NotInitializedError, placementGroup, put,
   type ActorHandle, type ObjectRef, type PlacementGroup, type RemoteFunction,
 } from '../../core/index.js';
 import { InvalidTrainingDataError, ModelBuildError, TrainingFailedError } from '../errors.js';
 import { readLatestCheckpoint } from './checkpoint.js';
+import { makeTrainerTemp } from './checkpoint-temp.js';
 import { assertTfjsInstalled } from './tfjs-backend.js';
 import type { ReplicaState } from './replica-data.js';
 import { Replica } from './tfjs-replica.js';
@@ -105,7 +104,9 @@ export class Trainer {
     let epochShards: { epoch: number; refs: ObjectRef<DenseShard>[] } | undefined;
     let workersHold = 0;
     const valRef = validation ? put(validation) : null;
-    const checkpointDir = o.checkpointDir ?? (await mkdtemp(join(tmpdir(), 'shoal-trainer-')));
+    // A folder of our own (no checkpointDir given) lives only as long as this fit.
+    const ownCheckpointDir = o.checkpointDir === undefined;
+    const checkpointDir = o.checkpointDir ?? (await makeTrainerTemp());
     const pg: PlacementGroup = placementGroup(Array.from({ length: o.numWorkers }, () => ({ CPU: o.cpusPerWorker })), { strategy: 'PACK' });
     const localBatch = o.batchSize / o.numWorkers;
     const runId = randomUUID();
@@ -230,6 +231,7 @@ export class Trainer {
       this.killWorkers();
       free([...shardRefs, ...(epochShards?.refs ?? []), ...(valRef ? [valRef] : [])]);
       await pg.remove().catch(() => undefined);
+      if (ownCheckpointDir) await rm(checkpointDir, { recursive: true, force: true }).catch(() => undefined);
     }
     const wallMs = performance.now() - started;
     return {

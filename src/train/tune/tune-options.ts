@@ -1,5 +1,5 @@
 /** `tune()` options, compiled once at the boundary into a complete validated form. */
-import { InvalidOptionError } from '../errors.js';
+import { optionRules } from '../../core/index.js';
 import type { SearchSpace } from './search-space.js';
 
 export interface TuneOptions {
@@ -50,36 +50,28 @@ export interface CompiledTuneOptions {
 const KEYS = new Set(['searchSpace', 'metric', 'mode', 'numSamples', 'searchAlg', 'scheduler', 'gracePeriod', 'reductionFactor', 'maxT',
   'maxConcurrentTrials', 'resourcesPerTrial', 'seed', 'onResult']);
 
-function positiveInt(v: unknown, key: string): void {
-  if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1)) {
-    throw new InvalidOptionError(`options.${key} must be a positive integer (got ${String(v)})`, { option: key });
-  }
-}
-
-export function compileTuneOptions(o: TuneOptions): CompiledTuneOptions {
-  if (typeof o !== 'object' || o === null) throw new InvalidOptionError('tune() needs an options object', { option: 'options' });
-  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new InvalidOptionError(`options has an unknown key '${k}' (known: ${[...KEYS].join(', ')})`, { option: k });
-  if (typeof o.searchSpace !== 'object' || o.searchSpace === null) throw new InvalidOptionError('options.searchSpace must be an object of name → domain or constant', { option: 'searchSpace' });
-  if (typeof o.metric !== 'string' || o.metric.length === 0) throw new InvalidOptionError('options.metric must be a non-empty string', { option: 'metric' });
-  if (o.mode !== undefined && o.mode !== 'min' && o.mode !== 'max') throw new InvalidOptionError(`options.mode must be 'min' or 'max' (got ${String(o.mode)})`, { option: 'mode' });
-  if (o.searchAlg !== undefined && o.searchAlg !== 'grid' && o.searchAlg !== 'random') throw new InvalidOptionError(`options.searchAlg must be 'grid' or 'random' (got ${String(o.searchAlg)})`, { option: 'searchAlg' });
-  if (o.scheduler !== undefined && o.scheduler !== 'fifo' && o.scheduler !== 'asha') throw new InvalidOptionError(`options.scheduler must be 'fifo' or 'asha' (got ${String(o.scheduler)})`, { option: 'scheduler' });
-  for (const k of ['numSamples', 'gracePeriod', 'maxT', 'maxConcurrentTrials'] as const) positiveInt(o[k], k);
-  if (o.reductionFactor !== undefined && !(typeof o.reductionFactor === 'number' && o.reductionFactor > 1)) {
-    throw new InvalidOptionError(`options.reductionFactor must be a number > 1 (got ${String(o.reductionFactor)})`, { option: 'reductionFactor' });
-  }
-  if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new InvalidOptionError(`options.seed must be an integer (got ${String(o.seed)})`, { option: 'seed' });
+export function compileTuneOptions(input: TuneOptions): CompiledTuneOptions {
+  const rules = optionRules('tune()');
+  const o = rules.object(input);
+  rules.knownKeys(o, KEYS);
+  if (typeof o.searchSpace !== 'object' || o.searchSpace === null) rules.fail('searchSpace', 'must be an object of name → domain or constant', o.searchSpace);
+  if (typeof o.metric !== 'string' || o.metric.length === 0) rules.fail('metric', 'must be a non-empty string', o.metric);
+  const mode = rules.oneOf('mode', o.mode, ['min', 'max'], 'min');
+  const searchAlg = rules.oneOf('searchAlg', o.searchAlg, ['grid', 'random'], 'grid');
+  const scheduler = rules.oneOf('scheduler', o.scheduler, ['fifo', 'asha'], 'fifo');
+  const numSamples = rules.int('numSamples', o.numSamples, 1);
+  const gracePeriod = rules.int('gracePeriod', o.gracePeriod, 1);
+  const maxT = rules.int('maxT', o.maxT, 100);
+  const maxConcurrentTrials = o.maxConcurrentTrials === undefined ? undefined : rules.int('maxConcurrentTrials', o.maxConcurrentTrials, 1);
+  if (o.reductionFactor !== undefined && !(typeof o.reductionFactor === 'number' && o.reductionFactor > 1)) rules.fail('reductionFactor', 'must be a number > 1', o.reductionFactor);
+  if (o.seed !== undefined && !Number.isInteger(o.seed)) rules.fail('seed', 'must be an integer', o.seed);
   const r = o.resourcesPerTrial ?? {};
-  if (r.numCpus !== undefined && !(typeof r.numCpus === 'number' && r.numCpus >= 0)) {
-    throw new InvalidOptionError(`options.resourcesPerTrial.numCpus must be a non-negative number (got ${String(r.numCpus)})`, { option: 'resourcesPerTrial' });
-  }
-  const gracePeriod = o.gracePeriod ?? 1;
-  const maxT = o.maxT ?? 100;
-  if (o.scheduler === 'asha' && gracePeriod > maxT) throw new InvalidOptionError(`options.gracePeriod (${gracePeriod}) must not exceed options.maxT (${maxT})`, { option: 'gracePeriod' });
+  if (r.numCpus !== undefined && !(typeof r.numCpus === 'number' && r.numCpus >= 0)) rules.fail('resourcesPerTrial', 'numCpus must be a non-negative number', r.numCpus);
+  if (scheduler === 'asha' && gracePeriod > maxT) rules.fail('gracePeriod', `must not exceed option 'maxT' (${maxT})`, gracePeriod);
   return {
-    searchSpace: o.searchSpace, metric: o.metric, mode: o.mode ?? 'min', numSamples: o.numSamples ?? 1, searchAlg: o.searchAlg ?? 'grid',
-    scheduler: o.scheduler ?? 'fifo', gracePeriod, reductionFactor: o.reductionFactor ?? 4, maxT,
-    maxConcurrentTrials: o.maxConcurrentTrials,
+    searchSpace: o.searchSpace, metric: o.metric, mode, numSamples, searchAlg,
+    scheduler, gracePeriod, reductionFactor: o.reductionFactor ?? 4, maxT,
+    maxConcurrentTrials,
     resourcesPerTrial: { numCpus: r.numCpus ?? 1, memory: r.memory, resources: r.resources },
     seed: o.seed ?? 0, onResult: o.onResult,
   };

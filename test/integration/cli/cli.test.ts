@@ -68,6 +68,11 @@ describe('shoal command without a cluster', () => {
     const r = await home.run(['status', '--address', '127.0.0.1:1'], { env: { SHOAL_TOKEN: 'x' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot reach a shoal head at 127.0.0.1:1: nothing answers there (connection refused)');
+    // Without a token, the missing token is not the first complaint when nothing listens there anyway.
+    const bare = await home.run(['status', '--address', '127.0.0.1:1']);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toContain('cannot reach a shoal head at 127.0.0.1:1: nothing answers there (connection refused)');
+    expect(bare.stderr).not.toContain('token');
   });
 
   it('submit checks the script before it looks for a cluster', async () => {
@@ -133,12 +138,33 @@ describe('shoal command with a cluster', () => {
     expect(out).toContain('auto driver sees 1 node(s)');
   });
 
-  let squareJob = '';
-  it('submit runs a TypeScript job with remote functions, follows its output and exits 0', async () => {
+  it('a driver calling init() with no address connects to the cluster `shoal start` runs, and says so', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(FIXTURES, 'default-driver.mjs'), ...args], {
+      env: { ...process.env, SHOAL_HOME: home.dir, SHOAL_ADDRESS: '' },
+      timeout: 30_000,
+      encoding: 'utf8',
+    });
+    const plain = run();
+    expect(plain.stdout).toContain(`cluster=existing address=${rec.address} nodes=1`);
+    expect(plain.stderr).toContain(`shoal: connected to the cluster \`shoal start\` runs on this host at ${rec.address}`);
+    expect(plain.stderr).toContain("init({ address: 'local' }) starts a new local cluster instead");
+    const local = run('local');
+    expect(local.stdout).toMatch(/cluster=local address=127\.0\.0\.1:\d+ nodes=1/);
+    expect(local.stdout).not.toContain(rec.address);
+  });
+
+
+  const submitSquare = async (): Promise<{ r: Awaited<ReturnType<typeof home.run>>; id: string }> => {
     const r = await home.run(['submit', '--', 'node', 'test/fixtures/cli/square-job.ts', '5']);
+    return { r, id: /Submitted job (\S+):/.exec(r.stdout)?.[1] ?? '' };
+  };
+
+  it('submit runs a TypeScript job with remote functions, follows its output and exits 0', async () => {
+    const { r, id: squareJob } = await submitSquare();
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    squareJob = /Submitted job (\S+):/.exec(r.stdout)![1]!;
+    expect(squareJob).not.toBe('');
     expect(r.stdout).toContain('squares: 0,1,4,9,16');
     expect(r.stdout).toContain('a line on stderr');
     expect(r.stdout).toMatch(new RegExp(`job ${squareJob} SUCCEEDED`));
@@ -153,6 +179,9 @@ describe('shoal command with a cluster', () => {
   });
 
   it('jobs lists the job and logs prints its output', async () => {
+    // Its own job (not the one an earlier test submitted): the test stands alone.
+    const { r, id: squareJob } = await submitSquare();
+    expect(r.code).toBe(0);
     const jobs = await home.run(['jobs']);
     expect(jobs.code).toBe(0);
     const line = jobs.stdout.split('\n').find((l) => l.startsWith(squareJob));
@@ -169,6 +198,10 @@ describe('shoal command with a cluster', () => {
     expect(head.code).toBe(0);
     const first = JSON.parse(head.stdout.split('\n')[0]!) as { role: string; msg: string };
     expect(first).toMatchObject({ role: 'head', msg: 'head started' });
+    // JSON.parse keeps the last of duplicate keys: read the raw lines (a session's own role once logged as a second "role").
+    const lines = head.stdout.split('\n').filter(Boolean);
+    expect(lines.some((l) => l.includes('"msg":"session opened"'))).toBe(true);
+    expect(lines.filter((l) => (l.match(/"role":/g) ?? []).length > 1)).toEqual([]);
     expect((await home.run(['logs', 'worker-0'])).stdout).toContain('"msg":"worker started"');
     const missing = await home.run(['logs', 'worker-9']);
     expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining("no log worker-9 on the head's host") });

@@ -29,6 +29,9 @@ describe('a task that throws', () => {
     expect(te.remoteStack).toMatch(/fixtures\/core\/errors\.ts/);
     expect(te.message).toContain('throwsTypeError');
     expect(te.message).toContain('TypeError: bad input: x');
+    // The task's stack travels worker → driver once: err.stack holds it once, not once per hop.
+    const frame = te.remoteStack.split('\n').find((l) => l.includes('fixtures/core/errors.ts'))!.trim();
+    expect(te.stack!.split(frame)).toHaveLength(2);
   });
 
   it('keeps the code of the thrown error', async () => {

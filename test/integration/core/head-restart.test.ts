@@ -10,13 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionError, get, getActor, WorkerDiedError } from 'shoal';
+import { ConnectionError, get, getActor, HeadUnavailableError, WorkerDiedError } from 'shoal';
 // Not on the package's public surface: the compiled layers the harness starts clusters with.
 // eslint-disable-next-line no-restricted-imports -- a head process is started, killed and restarted by hand here
 import { HeadClient, spawnEntry } from '../../../dist/src/core/index.js';
 // eslint-disable-next-line no-restricted-imports -- the CLI's main(), run in this process
 import { main as shoalCli } from '../../../dist/src/cli/index.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
+import { NO_POSTGRES, skipBecause } from '../../harness/skip.js';
 import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import { appendOnce, slowSquare, sumAll, Tally } from '../../fixtures/core/index.js';
 
@@ -147,7 +148,7 @@ describe('head killed and restarted with --store postgres://', () => {
   });
 
   it('the cluster carries on: same results, actor state kept, non-retryable tasks ran once', async (ctx) => {
-    if (!tc) return ctx.skip();
+    if (!tc) return skipBecause(ctx, NO_POSTGRES);
     await headRestartScenario(tc, 'postgres', store);
     // The state is in PostgreSQL: the cluster, its sessions and nodes, the named actor.
     const pg = (await connectTestPostgres())!;
@@ -212,7 +213,7 @@ describe('a head that does not come back', () => {
     await tc?.stop();
   });
 
-  it('a waiting get() fails with ConnectionError once the reconnect timeout has passed', async () => {
+  it('a waiting get() fails with HeadUnavailableError (a ConnectionError) once the reconnect timeout has passed', async () => {
     process.env.SHOAL_RECONNECT_TIMEOUT_MS = '1500';
     const ref = slowSquare.remote(3, 20_000);
     await waitFor('the task to run', async () => (await tc.status()).nodes.some((n) => n.inflightTasks > 0), 20_000, 50);
@@ -223,6 +224,7 @@ describe('a head that does not come back', () => {
     const err = await get(ref, { timeoutMs: 60_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as Error).message).toContain(tc.address);
-    expect((err as Error).message).toMatch(/could not get it back within 1500 ms/);
+    expect(err).toBeInstanceOf(HeadUnavailableError);
+    expect((err as Error).message).toMatch(/the head is unavailable: .*did not come back within 1500 ms/);
   }, 90_000);
 });

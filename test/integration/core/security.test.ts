@@ -184,12 +184,11 @@ describe('init() with bad credentials or a bad address', () => {
 
   it('a plain HTTP server → ConnectionError saying it is not a shoal head or unreachable', async () => {
     const address = `127.0.0.1:${(http.address() as { port: number }).port}`;
-    const started = Date.now();
+    // (init() must give up on its own: if it hung, the test would time out.)
     const err = await init({ address, token: 'whatever' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect(err).toMatchObject({ code: 'CONNECTION', address });
     expect((err as Error).message).toMatch(/not a shoal head|cannot reach a shoal head/);
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('a closed port → ConnectionError', async () => {

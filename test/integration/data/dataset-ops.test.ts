@@ -105,9 +105,16 @@ describe('shuffles', () => {
     expectSameRows(await rows(ds.filter(lit(false)).agg(agg.count(), agg.sum('i', 's'))), [[0, null]]);
     const d = await ds.describe();
     expect(d.schema.fields.map((f) => f.name)).toEqual(['summary', 'k', 'x', 'i']);
-    const [cnt, mean] = (await duck.rows('SELECT count(x), avg(x) FROM t'))[0]!;
-    expect(d.getChild('x')!.get(0)).toBe(cnt);
-    expect(d.getChild('x')!.get(1)).toBeCloseTo(mean as number, 6);
+    expect([...d.getChild('summary')!]).toEqual(['count', 'mean', 'stddev', 'min', 'max']);
+    // Every statistic of every numeric column, against DuckDB (sample stddev, like Spark's describe).
+    for (const c of ['k', 'x', 'i']) {
+      const want = (await duck.rows(`SELECT count(${c}), avg(${c}), stddev_samp(${c}), min(${c}), max(${c}) FROM t`))[0]!.map((v) => (v === null ? null : Number(v)));
+      const got = [...d.getChild(c)!] as (number | null)[];
+      want.forEach((w, j) => {
+        if (w === null) expect(got[j], `${c} row ${j}`).toBeNull();
+        else expect(Math.abs(got[j]! - w), `${c} row ${j}: ${got[j]} vs ${w}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(w)));
+      });
+    }
   });
 
   it('distinct (all columns and by columns)', async () => {

@@ -82,6 +82,14 @@ describe('CSV and JSON write → read', () => {
     expect((await readdir(out)).filter((f) => f.endsWith('.csv'))).toHaveLength(5);
     const back = readCsv(out, { schema: { k: 'int32', s: 'utf8', x: 'float64', i: 'int32' } });
     same(await rows(back), arrowRows(big));
+    // An independent reader: DuckDB parses the written files (quoting, escaping, nulls, unicode) and
+    // must see the rows DuckDB itself was loaded with. RFC 4180 as written: an empty field is null,
+    // a quoted empty field ("") the empty string.
+    const csvGlob = join(out, '*.csv').replaceAll("'", "''");
+    same(
+      await duck.rows(`SELECT k, s, x, i FROM read_csv('${csvGlob}', header = true, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = {'k': 'INTEGER', 's': 'VARCHAR', 'x': 'DOUBLE', 'i': 'INTEGER'})`),
+      await duck.rows('SELECT k, s, x, i FROM t'),
+    );
     expect(await readCsv(join(out, 'part-0000*.csv'), { schema: { k: 'int32', s: 'utf8', x: 'float64', i: 'int32' } }).count()).toBe(2000);
     await expect(ds.writeCsv(out)).rejects.toThrow(/not empty/);
   });

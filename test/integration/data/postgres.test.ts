@@ -7,7 +7,8 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agg, col, range, readPostgres, PostgresError } from 'shoal/data';
-import { TestCluster } from '../../harness/test-cluster.js';
+import { TestCluster, waitFor } from '../../harness/test-cluster.js';
+import { NO_POSTGRES, skipBecause } from '../../harness/skip.js';
 import { connectTestPostgres, uniqueTable } from './helpers.js';
 
 const N = 1_000_000;
@@ -40,7 +41,7 @@ const pgRow = async (sql: string): Promise<Record<string, unknown>> => (await cl
 
 describe('readPostgres', () => {
   it('reads 1M rows in 8 partitions equal to SELECT * (count, sum, no duplicates)', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const ds = readPostgres({ url, table: big, partitionColumn: 'id', lowerBound: 1, upperBound: N, numPartitions: 8, fetchSize: 50_000 });
     const [r] = await ds.agg(agg.count(undefined, 'n'), agg.sum('id', 'sid'), agg.sum('v', 'sv'), agg.countDistinct('id', 'did')).take(1);
     const e = await pgRow(`SELECT count(*)::float8 AS n, sum(id)::float8 AS sid, sum(v) AS sv, count(DISTINCT id)::float8 AS did FROM ${big}`);
@@ -51,7 +52,7 @@ describe('readPostgres', () => {
   }, 120_000);
 
   it('reads one consistent snapshot while another connection inserts', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const writer = (await connectTestPostgres())!;
     let pairs = 0;
     let stop = false;
@@ -77,8 +78,7 @@ describe('readPostgres', () => {
       expect(neg).toBeGreaterThanOrEqual(20);
       expect(new Set(ids).size).toBe(ids.length);
       // The read was concurrent with the writer: rows committed after the snapshot are not in it.
-      await new Promise((r) => setTimeout(r, 50));
-      expect(pairs).toBeGreaterThan(neg);
+      await waitFor('the writer to commit past the read snapshot', () => pairs > neg, 30_000, 10);
       expect(pairsBefore).toBeGreaterThanOrEqual(neg);
     } finally {
       stop = true;
@@ -89,7 +89,7 @@ describe('readPostgres', () => {
   }, 120_000);
 
   it('pushes simple filters and the projection into the SQL', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const ds = readPostgres({ url, table: big, partitionColumn: 'id', lowerBound: 1, upperBound: N, numPartitions: 4 }).filter(col('k').eq(5).and(col('id').lt(500_000))).select('id');
     expect(await ds.explainString()).toMatch(/columns=\[id, k\] pushedFilters=\[\(k = 5\), \(id < 500000\)\]/);
     expect(await ds.count()).toBe(Number((await pgRow(`SELECT count(*) AS n FROM ${big} WHERE k = 5 AND id < 500000`)).n));
@@ -97,7 +97,7 @@ describe('readPostgres', () => {
   }, 60_000);
 
   it('a query with a syntax error passes PostgreSQL’s message through', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const err = await readPostgres({ url, query: 'SELEC 1' }).count().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PostgresError);
     expect((err as Error).message).toMatch(/syntax error/);
@@ -117,7 +117,7 @@ describe('writePostgres', () => {
   };
 
   it('append, overwrite and upsert round trip (count and checksum)', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const table = uniqueTable('shoal_ds_write');
     created.push(table);
     expect((await source(0, 10_000, 1).writePostgres({ url, table })).rowsWritten).toBe(10_000);
@@ -141,7 +141,7 @@ describe('writePostgres', () => {
   }, 60_000);
 
   it('a failing write leaves the target untouched', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const table = uniqueTable('shoal_ds_fail');
     created.push(table);
     await source(0, 100, 1).writePostgres({ url, table });

@@ -264,6 +264,20 @@ describe('a dataset three times the store memory cap', () => {
     expect(t.numRows).toBe(1000);
     expect((t.getChild('n')!.toArray() as ArrayLike<number | bigint>).length).toBe(1000);
     expect([...t.getChild('n')!].reduce((a: number, b) => a + Number(b), 0)).toBe(rows);
+    // Every group's sums and count, computed here from the definition of the rows.
+    const want = { s: new Float64Array(1000), sw: new Float64Array(1000), n: new Float64Array(1000) };
+    for (let id = 0; id < rows; id++) {
+      const k = id % 1000;
+      want.s[k]! += (id * 3) % 97;
+      want.sw[k]! += id % 7;
+      want.n[k]! += 1;
+    }
+    const ks = [...t.getChild('k')!].map(Number);
+    expect([...ks].sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, k) => k));
+    for (const c of ['s', 'sw', 'n'] as const) {
+      const got = [...t.getChild(c)!].map(Number);
+      ks.forEach((k, r) => expect(got[r], `${c} of group ${k}`).toBe(want[c][k]));
+    }
     const st = ds.stats().stages;
     expect(st[0]!.rows).toBe(rows);
     expect(st[0]!.bytes).toBeGreaterThanOrEqual(rows * 32);

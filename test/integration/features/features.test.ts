@@ -13,6 +13,7 @@ import {
   Tokenizer, VectorAssembler, asOfJoin, tableToRows, trailingWindowFeatures,
 } from 'shoal/features';
 import { TestCluster } from '../../harness/test-cluster.js';
+import { slotOf, vectorWith } from '../../unit/features/helpers/fnv1a-reference.js';
 
 let tc: TestCluster;
 
@@ -108,6 +109,31 @@ describe('pipeline', () => {
     const trained = rowsOf(await model.transform(ds).collect());
     const served = rowsOf(model.transformBatch(listings));
     expect(trained).toEqual(served);
+    // Against the definitions, computed here from the raw rows (not by the code under test):
+    const raw = rowsOf(listings);
+    const surrogate = (model.stages[0] as unknown as { surrogates: Float64Array }).surrogates[0]!; // the median's bound is checked above
+    const priceImp = raw.map((x) => (x['price'] === null ? surrogate : (x['price'] as number)));
+    const pMean = priceImp.reduce((a, b) => a + b, 0) / priceImp.length;
+    const pStd = Math.sqrt(priceImp.reduce((a, b) => a + (b - pMean) ** 2, 0) / (priceImp.length - 1));
+    const hoodCounts = new Map<string, number>();
+    for (const x of raw) if (x['hood'] !== null) hoodCounts.set(x['hood'] as string, (hoodCounts.get(x['hood'] as string) ?? 0) + 1);
+    const labels = [...hoodCounts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map((e) => e[0]);
+    const beds = raw.map((x) => x['beds'] as number);
+    const [bLo, bHi] = [Math.min(...beds), Math.max(...beds)];
+    raw.forEach((x, i) => {
+      const out = trained[i]!;
+      const z = (priceImp[i]! - pMean) / pStd;
+      expect(out['price_z'] as number, `row ${i} price_z`).toBeCloseTo(z, 9);
+      const hood = x['hood'] as string | null;
+      expect(out['hood_index'], `row ${i} hood_index`).toBe(hood === null ? labels.length : labels.indexOf(hood));
+      expect(out['beds_mm'] as number, `row ${i} beds_mm`).toBeCloseTo((beds[i]! - bLo) / (bHi - bLo), 12);
+      expect(out['day_month'], `row ${i} day_month`).toBe(new Date(typeof x['day'] === 'string' ? x['day'] : Number(x['day'])).getUTCMonth() + 1);
+      const hashed = vectorWith(16, [[slotOf('beds', 16), beds[i]!], ...(hood === null ? [] : [[slotOf(`hood=${hood}`, 16), 1] as const])]);
+      expect(out['hashed'], `row ${i} hashed`).toEqual(hashed);
+      const f = out['features'] as number[];
+      expect(f[0]!, `row ${i} features[0] is price_z`).toBeCloseTo(z, 6); // float32 vector
+      expect(f.at(-1)!, `row ${i} features[-1] is beds_mm`).toBeCloseTo((beds[i]! - bLo) / (bHi - bLo), 6);
+    });
     // Row-by-row serving path, after a save/load round trip.
     const { mkdtemp } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');

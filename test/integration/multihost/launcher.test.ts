@@ -71,12 +71,19 @@ describeMultihost('shoal up / down over SSH on namespace hosts', () => {
   let staticYaml: string;
   let address: string;
   let tokenFile: string;
+  let up: CliResult;
 
+  // `shoal up` of the static cluster is the suite's fixture (each test stands on it, none on another
+  // test): the first test checks what it printed, the others use the cluster it started.
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'shoal-launcher-test-'));
     hosts = await SshHosts.start(4);
     staticYaml = writeYaml('static', yaml({ name: 'static', workers: [hostAddress(2), hostAddress(3), NOBODY] }));
-  }, 300_000);
+    up = await shoal(['up', staticYaml]);
+    const record = JSON.parse(readFileSync(join(home, 'clusters', 'static', 'cluster.json'), 'utf8')) as { address: string; tokenFile: string };
+    address = record.address;
+    tokenFile = record.tokenFile;
+  }, 540_000);
   afterAll(async () => {
     if (isInitialized()) await shutdown().catch(() => undefined);
     await hosts?.stop();
@@ -84,14 +91,11 @@ describeMultihost('shoal up / down over SSH on namespace hosts', () => {
   });
 
   it('up starts the head and the reachable workers; the unreachable host is named and the exit code says partial', async () => {
-    const r = await shoal(['up', staticYaml]);
+    const r = up;
     expect(r.code, r.stderr + r.stdout).toBe(2);
     expect(r.stderr).toContain(`cannot reach host ${NOBODY} over SSH`);
     expect(r.stdout).toMatch(new RegExp(`worker +${hostAddress(2).replace(/\./g, '\\.')} +pid \\d+, node \\S+ \\(joined\\)`));
     expect(r.stdout).toMatch(new RegExp(`worker +${hostAddress(3).replace(/\./g, '\\.')} +pid \\d+, node \\S+ \\(joined\\)`));
-    const record = JSON.parse(readFileSync(join(home, 'clusters', 'static', 'cluster.json'), 'utf8')) as { address: string; tokenFile: string };
-    address = record.address;
-    tokenFile = record.tokenFile;
     expect(address).toBe(`${hostAddress(1)}:${HEAD_PORT}`);
     // The token reached the workers on stdin and in 0600 files, never on a command line.
     const token = readFileSync(tokenFile, 'utf8').trim();

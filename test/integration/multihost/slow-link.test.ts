@@ -1,17 +1,19 @@
 /**
- * A slow link to a worker host: results stay correct, only slower. Two kinds of slow: 50 ms of
- * delay each way (tc netem; skipped with a message on kernels without sch_netem) and a bandwidth
- * cap (tc tbf), under which a 4 MiB object leaving the host takes measurably longer.
+ * A slow link to a worker host: results stay correct. The link is slowed by a bandwidth cap (tc tbf),
+ * and the test checks from the qdisc's own counters that the cap shaped the traffic (the 4 MiB object
+ * leaving the host waited for tokens), not from a duration.
+ *
+ * No delay scenario: a fixed per-packet delay needs tc netem (sch_netem), which this kernel lacks
+ * (of the qdiscs, only tbf, htb and pfifo load here; tbf and htb shape rate, they cannot add latency).
+ * It used to be a test skipped everywhere; it is left out instead of skipped silently.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { free, get } from 'shoal';
-import { hostAddress, NetnsCluster, netemAvailable } from '../../harness/netns-cluster.js';
+import { hostAddress, NetnsCluster } from '../../harness/netns-cluster.js';
 import { block, localBlockSum, step, sumBlocks } from '../../fixtures/multihost/tasks.js';
-import { describeMultihost, skipReason } from './support.js';
+import { describeMultihost } from './support.js';
 
 let nc: NetnsCluster;
-const netem = skipReason === undefined && netemAvailable();
-if (skipReason === undefined && !netem) console.warn('skipping the netem delay test: this kernel has no tc netem (module sch_netem)');
 
 describeMultihost('a slow link to a worker host', () => {
   beforeAll(async () => {
@@ -34,26 +36,16 @@ describeMultihost('a slow link to a worker host', () => {
     free([b, s]);
   }
 
-  it.skipIf(!netem)(`with 50 ms of netem delay results are still correct${netem ? '' : ' (skipped: no tc netem in this kernel)'}`, async () => {
-    nc.delay(2, 50);
-    try {
-      const t0 = Date.now();
-      await job();
-      console.log(`job over a 50 ms link took ${Date.now() - t0} ms`);
-    } finally {
-      nc.clear(2);
-    }
-  });
-
-  it('with the bandwidth capped at 20 mbit results are still correct, only slower', async () => {
+  it('with the bandwidth capped at 20 mbit results are still correct, and the cap shaped the traffic', async () => {
     nc.rate(2, '20mbit');
     try {
-      const t0 = Date.now();
       await job();
-      const ms = Date.now() - t0;
-      console.log(`job over a 20 mbit link took ${ms} ms`);
-      // 4 MiB leaving host 2 at 20 Mbit/s needs at least ~1.7 s.
-      expect(ms).toBeGreaterThan(1_500);
+      // The cap was in place and shaped the traffic: the object's 4 MiB left host 2 through the tbf,
+      // and packets had to wait for its tokens.
+      const st = nc.qdiscStats(2);
+      expect(st.kind).toBe('tbf');
+      expect(st.sentBytes).toBeGreaterThanOrEqual(4 * 2 ** 20);
+      expect(st.overlimits).toBeGreaterThan(0);
     } finally {
       nc.clear(2);
     }

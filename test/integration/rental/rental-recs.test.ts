@@ -17,12 +17,13 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromArrow, readParquet } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
+import { NO_POSTGRES, skipBecause } from '../../harness/skip.js';
 import { runJob, type Grid } from '../../../examples/rental-recs/job.js';
 import { generateSynthetic, loadAlbany } from '../../../examples/rental-recs/load.js';
 import { prepareRatings, RatingsValidationError } from '../../../examples/rental-recs/prepare.js';
 import { textReport, writeHtmlReport } from '../../../examples/rental-recs/report.js';
 import { applySchema, RentalSchemaError } from '../../../examples/rental-recs/storage.js';
-import { connectTestPostgres, expectValidRecommendations, uniqueName, urlOf, type RecRow } from './helpers.js';
+import { connectTestPostgres, expectMetricsBeatRandom, expectValidRecommendations, randomRanking, uniqueName, urlOf, type RecRow } from './helpers.js';
 
 const GRID: Grid = { rank: [4, 8], regParam: [0.1], maxIter: [4] };
 /** A small, quick neural model (the job's defaults are sized for Albany). */
@@ -62,7 +63,7 @@ const ratedKeys = (rows: Array<{ user_id: unknown; listing_id: unknown }>): Set<
 
 describe('PostgreSQL', () => {
   it('runs the job on synthetic ratings (with duplicates): top-5 per user, unrated, ordered, swapped in atomically', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     const target = { kind: 'postgres', url, schema } as const;
     const gen = await generateSynthetic(target, 6_000, 7);
@@ -72,26 +73,35 @@ describe('PostgreSQL', () => {
     expect(dup.rowCount).toBeGreaterThan(0);
 
     // A reader polling during the job sees the old (empty) table or the complete new one, never a part.
+    // Every poll must answer: a failed one is kept and fails the test (before, errors were swallowed
+    // and a reader that never got an answer passed the check with nothing seen).
     const seen = new Set<number>();
+    const pollErrors: string[] = [];
     let polling = true;
     const reader = (await connectTestPostgres())!;
+    const countRecs = async (): Promise<void> => {
+      const r = await reader.query(`SELECT count(*)::int AS n FROM ${schema}.recommendations`).catch((e: unknown) => (pollErrors.push(String(e)), undefined));
+      if (r) seen.add(r.rows[0].n as number);
+    };
+    await countRecs(); // before the job starts: the old (empty) table
     const poll = (async () => {
       while (polling) {
-        const r = await reader.query(`SELECT count(*)::int AS n FROM ${schema}.recommendations`).catch(() => undefined);
-        if (r) seen.add(r.rows[0].n as number);
+        await countRecs();
         await new Promise((res) => setTimeout(res, 15));
       }
     })();
     // The neural model data-parallel on both CPUs (two Trainer workers averaging every 4 steps).
     // serve: 'best' (the default): ALS and the neural model fitted on train, the better on validation serves.
-    const result = await runJob({ databaseUrl: url, pgSchema: schema, grid: GRID, neural: { ...NEURAL, numWorkers: 2 }, log: quiet }).finally(() => (polling = false));
+    const result = await runJob({ databaseUrl: url, pgSchema: schema, grid: GRID, neural: { ...NEURAL, numWorkers: 2 }, log: quiet, hooks: randomRanking }).finally(() => (polling = false));
     await poll;
+    await countRecs(); // after the job: the new table
     await reader.end();
+    expect(pollErrors).toEqual([]);
 
     expect(result.feedback).toBe('explicit');
     expect(result.sizes['duplicates merged']).toBe(dup.rowCount);
     expect(result.grid).toHaveLength(2);
-    expect(result.metrics.map((m) => m.model)).toEqual([expect.stringMatching(/^ALS/), expect.stringMatching(/^neural two-tower/), 'most popular']);
+    expect(result.metrics.map((m) => m.model)).toEqual([expect.stringMatching(/^ALS/), expect.stringMatching(/^neural two-tower/), 'most popular', 'random']);
     // The served model is chosen on the validation split, never on test.
     const [alsVal, neuralVal, popVal] = result.selection.validation;
     expect([alsVal!.model, neuralVal!.model, popVal!.model]).toEqual([result.metrics[0]!.model, result.metrics[1]!.model, 'most popular']);
@@ -100,15 +110,17 @@ describe('PostgreSQL', () => {
     expect(result.selection.reason).toMatch(/^validation NDCG@10: /);
     expect(result.curves.map((c) => c.name)).toEqual(['neural (train)', 'neural (train+val)', ...(neuralVal!.ndcg > alsVal!.ndcg ? ['neural (all data)'] : [])]);
     expect(result.notes.join('\n')).toMatch(/neural model: .* trained on the cluster \(2 worker\(s\)\)/);
-    for (const m of result.metrics) {
-      expect(m.hr).toBeGreaterThanOrEqual(0);
-      expect(m.rmse).toBeGreaterThan(0);
-    }
+    console.log(result.metrics.map((m) => `${m.model}: HR@10 ${m.hr.toFixed(4)} NDCG@10 ${m.ndcg.toFixed(4)} rmse ${m.rmse?.toFixed(4)}`).join('\n'));
+    expectMetricsBeatRandom(result.metrics, /^(ALS|neural|most popular)/, 2);
+    for (const m of result.metrics) expect(m.rmse, m.model).toBeDefined(); // explicit ratings
+    // ALS predicts ratings better than each listing's mean rating (the most-popular row's RMSE).
+    expect(result.metrics[0]!.rmse!).toBeLessThan(result.metrics[2]!.rmse!);
     const ratings = (await client.query(`SELECT user_id::text, listing_id::text FROM ${schema}.ratings`)).rows as Array<{ user_id: string; listing_id: string }>;
     const recs = (await client.query(`SELECT user_id::text, rank, listing_id::text, score FROM ${schema}.recommendations`)).rows as RecRow[];
     expectValidRecommendations(recs, new Set(ratings.map((r) => r.user_id)), ratedKeys(ratings));
     expect(result.recommendations.rows).toBe(recs.length);
-    for (const n of seen) expect([0, recs.length]).toContain(n);
+    // Only the old (empty) and the complete new table were ever seen, and both were.
+    expect([...seen].sort((a, b) => a - b)).toEqual([0, recs.length]);
     const pk = await client.query(
       `SELECT string_agg(k.column_name, ',' ORDER BY k.ordinal_position) AS cols FROM information_schema.table_constraints c
        JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name AND k.table_schema = c.table_schema
@@ -117,7 +129,7 @@ describe('PostgreSQL', () => {
   }, 240_000);
 
   it('loads the real Albany data: exact bigint ids, "$1,379.00" prices, CRLF reviews as stays, the calendar', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     const rep = await loadAlbany({ kind: 'postgres', url, schema });
     expect(rep.tables).toEqual({ listings: 421, users: 21_382, ratings: 25_313, calendar: 153_665 });
@@ -131,14 +143,14 @@ describe('PostgreSQL', () => {
   }, 60_000);
 
   it('names a missing table', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     await expect(runJob({ databaseUrl: url, pgSchema: schema, grid: ONE, log: quiet })).rejects.toThrow(/table "ratings" is missing/);
     await expect(runJob({ databaseUrl: url, pgSchema: schema, grid: ONE, log: quiet })).rejects.toBeInstanceOf(RentalSchemaError);
   });
 
   it('names a missing column', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     await client.query(`CREATE TABLE ${schema}.ratings (user_id bigint, listing_id bigint, rating real)`);
     await client.query(`CREATE TABLE ${schema}.listings (id bigint)`);
@@ -149,7 +161,7 @@ describe('PostgreSQL', () => {
   });
 
   it('names a listings column the featurization needs (and runs without it when the neural model is off)', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     await client.query(`CREATE TABLE ${schema}.ratings (user_id bigint, listing_id bigint, rating real, rated_at date)`);
     await client.query(`CREATE TABLE ${schema}.listings (id bigint, neighbourhood text)`);
@@ -161,14 +173,14 @@ describe('PostgreSQL', () => {
   });
 
   it('rejects an empty ratings table', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     await applySchema(url, schema);
     await expect(runJob({ databaseUrl: url, pgSchema: schema, grid: ONE, log: quiet })).rejects.toThrow(/ratings table is empty/);
   });
 
   it('rejects ratings out of range, naming the column and an example, and leaves recommendations untouched', async (ctx) => {
-    if (!client) return ctx.skip();
+    if (!client) return skipBecause(ctx, NO_POSTGRES);
     const schema = await newSchema();
     await applySchema(url, schema);
     // A database not created from schema.sql may lack the CHECK constraint.
@@ -189,11 +201,14 @@ describe('embedded default (Parquet)', () => {
   it('writes top-5 per user to Parquet with the same properties, and a self-contained HTML report', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rental-recs-'));
     dirs.push(dir);
-    const result = await runJob({ dataDir: dir, synthetic: 6_000, seed: 3, grid: ONE, neural: NEURAL, serve: 'neural', log: quiet });
+    const result = await runJob({ dataDir: dir, synthetic: 6_000, seed: 3, grid: ONE, neural: NEURAL, serve: 'neural', log: quiet, hooks: randomRanking });
     expect(result.target).toMatch(/Parquet/);
     // The neural model was trained (its loss curve falls), evaluated beside ALS and most-popular, and wrote the recommendations.
-    expect(result.metrics.map((m) => m.model)).toEqual([expect.stringMatching(/^ALS/), expect.stringMatching(/^neural two-tower/), 'most popular']);
-    for (const m of result.metrics) expect(m.ndcg).toBeGreaterThan(0);
+    expect(result.metrics.map((m) => m.model)).toEqual([expect.stringMatching(/^ALS/), expect.stringMatching(/^neural two-tower/), 'most popular', 'random']);
+    // Measured (load ~15): HR@10 ALS 0.264, neural 0.245, most popular 0.206, random 0.062; NDCG@10 0.118, 0.119, 0.113, 0.045.
+    expectMetricsBeatRandom(result.metrics, /^(ALS|neural|most popular)/, 2);
+    // ALS predicts ratings better than each listing's mean rating (the most-popular row's RMSE; 0.79 vs 0.94 measured).
+    expect(result.metrics[0]!.rmse!).toBeLessThan(result.metrics[2]!.rmse!);
     expect(result.recommendations.model).toMatch(/^neural two-tower/);
     expect(result.curves.map((c) => c.name)).toEqual(['neural (train+val)', 'neural (all data)']);
     for (const c of result.curves) expect(c.loss.at(-1)!).toBeLessThan(c.loss[0]!);

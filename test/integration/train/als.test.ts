@@ -165,9 +165,26 @@ describe('accuracy', () => {
     const pop = metrics((_u, item) => (popularity[item]! > 0 ? popularity[item]! : NaN));
     const fmt = (m: { hr: number; ndcg: number; recall: number }): string => `HR@10 ${m.hr.toFixed(4)}  NDCG@10 ${m.ndcg.toFixed(4)}  Recall@10 ${m.recall.toFixed(4)}`;
     console.log(`Airbnb Albany, ${heldOut.size} test users, ${catalogue} listings, ${train.length} train pairs\n  ALS (rank 32, α 20): ${fmt(als)}\n  most popular:        ${fmt(pop)}`);
+    // A uniformly random ranking of each user's candidates, exactly: the target lands at each of the
+    // M candidate positions with probability 1/M.
+    let randomHr = 0;
+    let randomNdcg = 0;
+    for (const [u, target] of heldOut) {
+      const exclude = seen.get(u) ?? new Set<number>();
+      const m = catalogue - exclude.size + (exclude.has(target) ? 1 : 0);
+      for (let r = 0; r < Math.min(10, m); r++) randomNdcg += 1 / Math.log2(r + 2) / m;
+      randomHr += Math.min(10, m) / m;
+    }
+    randomHr /= heldOut.size;
+    randomNdcg /= heldOut.size;
+    console.log(`  random ranking:      HR@10 ${randomHr.toFixed(4)}  NDCG@10 ${randomNdcg.toFixed(4)}`);
     expect(heldOut.size).toBeGreaterThan(1500);
-    expect(als.hr).toBeGreaterThan(0.05);
-    if (als.ndcg > pop.ndcg) expect(als.ndcg).toBeGreaterThan(pop.ndcg);
+    // ALS learns: well above a random ranking (measured: HR 0.104 vs 0.027, NDCG 0.056 vs 0.012).
+    expect(als.hr).toBeGreaterThan(3 * randomHr);
+    expect(als.ndcg).toBeGreaterThan(3 * randomNdcg);
+    // On this data ALS with these settings trails most-popular (NDCG 0.056 vs 0.087 measured; the
+    // tuned als-albany bench gets 0.96× popular): a floor that catches a regression, not a claim of a win.
+    expect(als.ndcg).toBeGreaterThan(0.5 * pop.ndcg);
   });
 });
 
@@ -372,10 +389,10 @@ describe('string ids are indexed automatically', () => {
 describe('bad input gives typed errors', () => {
   it('negative rank', () => {
     expect(() => new ALS({ rank: -3 })).toThrow(InvalidOptionError);
-    expect(() => new ALS({ rank: -3 })).toThrow('options.rank must be a positive integer (got -3)');
+    expect(() => new ALS({ rank: -3 })).toThrow("ALS option 'rank' must be a positive integer; got -3");
   });
   it('rank 0', () => {
-    expect(() => new ALS({ rank: 0 })).toThrow('options.rank must be a positive integer (got 0)');
+    expect(() => new ALS({ rank: 0 })).toThrow("ALS option 'rank' must be a positive integer; got 0");
   });
   it('ratings with nulls or NaN name the row', async () => {
     await expect(new ALS().fit([{ user: 1, item: 2, rating: 1 }, { user: 1, item: 3, rating: null }])).rejects.toThrow('rating at row 1 must be a finite number (got null)');

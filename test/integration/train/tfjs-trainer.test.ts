@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kill } from 'shoal';
-import { InvalidTrainingDataError, InvalidOptionError, ModelBuildError, Trainer, trainLocal, type TrainerOptions } from 'shoal/train';
+import { InvalidTrainingDataError, InvalidOptionError, ModelBuildError, Trainer, TrainingFailedError, trainLocal, type TrainerOptions } from 'shoal/train';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { buildBroken, buildMlp } from '../../fixtures/train/index.js';
 
@@ -51,6 +51,8 @@ describe('Trainer', () => {
     expect(Math.abs(dist.valLossHistory[1]! - local.valLossHistory[1]!)).toBeLessThan(1e-4);
     expect(dist.stats.backend).toMatch(/wasm|tensorflow/);
     expect(dist.stats.commMsPerStep).toBeGreaterThan(0);
+    // Issue 13: the checkpoint folder the Trainer made for itself is gone once fit() returns.
+    expect((await readdir(tmpdir())).filter((n) => n.startsWith(`shoal-trainer-${process.pid}-`))).toEqual([]);
   });
 
   it('with Adam, syncing every 8 steps (butterfly under auto), ends within 2% of single-process validation loss', async () => {
@@ -135,6 +137,25 @@ describe('Trainer', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('with maxFailures 0 a worker killed mid-run fails the fit with TrainingFailedError (the death as its cause)', async () => {
+    let killed = false;
+    const trainer: Trainer = new Trainer(base({
+      maxFailures: 0,
+      onEpoch: (e) => {
+        if (e.epoch === 0 && !killed) {
+          killed = true;
+          kill(trainer.workers[1]!);
+        }
+      },
+    }));
+    const err = await trainer.fit().catch((e: unknown) => e);
+    expect(killed).toBe(true);
+    expect(err).toBeInstanceOf(TrainingFailedError);
+    expect(err).toMatchObject({ code: 'TRAIN_FAILED', failures: 1 });
+    expect((err as Error).message).toMatch(/^training failed 1 times \(options\.maxFailures is 0\); last error: /);
+    expect(String((err as Error).cause)).toMatch(/ActorDied|died|killed/i);
+  }, 240_000);
 
   it('rejects a model function that throws, a dataset smaller than numWorkers, and bad options', async () => {
     await expect(new Trainer(base({ model: buildBroken })).fit()).rejects.toThrow(ModelBuildError);

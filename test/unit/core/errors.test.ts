@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ActorDiedError, ActorMethodNotFoundError, ActorNotFoundError, AuthenticationError, BundleBuildError, ConnectionError,
+  ActorDiedError, ActorMethodNotFoundError, ActorNotFoundError, AuthenticationError, BundleBuildError, ConnectionError, HeadUnavailableError,
   errorFromWire, errorToWire, GetTimeoutError, InfeasibleError, InvalidOptionError, NotInitializedError, ObjectFreedError,
   ObjectLostError, OutOfMemoryError, RemoteDefinitionError, SerializationError, ShoalError, TaskCancelledError, TaskError,
   VersionMismatchError, WorkerDiedError,
@@ -27,6 +27,7 @@ const SAMPLES: Array<[string, ShoalError]> = [
   ['InvalidOptionError', new InvalidOptionError('options.x must be y')],
   ['InfeasibleError', new InfeasibleError('no node has GPU')],
   ['ConnectionError', new ConnectionError('h:1', 'refused')],
+  ['HeadUnavailableError', new HeadUnavailableError('h:1', 3000, 'closed the session')],
   ['AuthenticationError', new AuthenticationError('h:1')],
   ['NotInitializedError', new NotInitializedError('get()')],
   ['VersionMismatchError', new VersionMismatchError('0.1.0', '0.2.0')],
@@ -35,7 +36,7 @@ const SAMPLES: Array<[string, ShoalError]> = [
 const CLASSES: Record<string, abstract new (...a: never[]) => ShoalError> = {
   TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNotFoundError, ActorMethodNotFoundError, ObjectFreedError,
   ObjectLostError, GetTimeoutError, TaskCancelledError, SerializationError, RemoteDefinitionError, BundleBuildError,
-  InvalidOptionError, InfeasibleError, ConnectionError, AuthenticationError, NotInitializedError, VersionMismatchError,
+  InvalidOptionError, InfeasibleError, ConnectionError, HeadUnavailableError, AuthenticationError, NotInitializedError, VersionMismatchError,
 };
 
 describe('errors across the wire', () => {
@@ -62,6 +63,18 @@ describe('errors across the wire', () => {
     expect(back).toMatchObject({ taskName: 'f', taskId: 't1', causeName: 'TypeError', causeMessage: 'bad', causeCode: 'EBAD' });
     expect(back.remoteStack).toContain('x.ts:1:1');
     expect(back.message).toContain('--- remote stack ---');
+  });
+
+  it("an error's remote stack appears once in err.stack, also after several hops (worker → head → driver)", () => {
+    const once = acrossTheWire(SAMPLES[0]![1]);
+    const twice = errorFromWire(unpackMessage(packMessage(errorToWire(once))));
+    for (const e of [once, twice]) {
+      expect(e.stack!.split('at f (x.ts:1:1)')).toHaveLength(2);
+      expect(e.stack!.split('task f failed')).toHaveLength(2);
+      expect(e.stack!.startsWith('TaskError: task f failed: TypeError: bad')).toBe(true);
+    }
+    const died = errorFromWire(unpackMessage(packMessage(errorToWire(acrossTheWire(new WorkerDiedError('f', 'n1', 1))))));
+    expect(died.stack!.split(died.message)).toHaveLength(2);
   });
 
   it('instanceof works across realms through the Symbol.for marker', () => {

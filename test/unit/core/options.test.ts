@@ -45,7 +45,11 @@ describe('actor options', () => {
     ['maxTaskRetries fractional', { maxTaskRetries: 0.5 }, 'options.maxTaskRetries must be an integer ≥ 0 (got 0.5)'],
     ['lifetime bad', { lifetime: 'forever' }, "options.lifetime must be 'job' or 'detached' (got forever)"],
     ['name empty', { name: '' }, 'options.name must be a non-empty string'],
-    ['unknown key', { concurrency: 2 }, "actor options has an unknown option 'concurrency' (known: name, numCpus, memory, resources, maxConcurrency, maxRestarts, maxTaskRetries, lifetime, schedulingStrategy)"],
+    ['getIfExists not boolean', { name: 'a', getIfExists: 'yes' }, 'options.getIfExists must be a boolean (got yes)'],
+    ['getIfExists without name', { getIfExists: true }, 'options.getIfExists needs options.name (the name to look up)'],
+    ['getIfExists not boolean', { name: 'a', getIfExists: 'yes' }, 'options.getIfExists must be a boolean (got yes)'],
+    ['getIfExists without name', { getIfExists: true }, 'options.getIfExists needs options.name (the name to look up)'],
+    ['unknown key', { concurrency: 2 }, "actor options has an unknown option 'concurrency' (known: name, getIfExists, numCpus, memory, resources, maxConcurrency, maxRestarts, maxTaskRetries, lifetime, schedulingStrategy)"],
     ['numCpus negative', { numCpus: -2 }, 'options.numCpus must be a non-negative number (got -2)'],
     ['resources with CPU', { resources: { CPU: 1 } }, "options.resources must not contain 'CPU'; use options.numCpus"],
     ['schedulingStrategy bad', { schedulingStrategy: 42 }, 'options.schedulingStrategy must be'],
@@ -60,7 +64,7 @@ describe('actor options', () => {
 
   it('compiles defaults: no CPU reserved, one call at a time, job lifetime', () => {
     expect(compileActorOptions({})).toEqual({
-      name: undefined, resources: { CPU: 0 }, maxConcurrency: 1, maxRestarts: 0, maxTaskRetries: 0, detached: false, strategy: 'DEFAULT',
+      name: undefined, getIfExists: false, resources: { CPU: 0 }, maxConcurrency: 1, maxRestarts: 0, maxTaskRetries: 0, detached: false, strategy: 'DEFAULT',
     });
     expect(compileActorOptions({ lifetime: 'detached' }).detached).toBe(true);
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BucketizerModel, CategoryMapModel, CorruptedPipelineError, InvalidOptionError, ImputerModel, InvalidValueError, OneHotEncoderModel, PipelineModel,
   PipelineVersionError, QuantileSummary, StandardScalerModel, StringIndexerModel, TimeFeatures, TokenizerModel, HashingTFModel, VectorAssemblerModel,
-  asOfKernel, isUsFederalHoliday, registeredFeatureModels, trailingWindowKernel,
+  UnknownModelClassError, asOfKernel, isUsFederalHoliday, registeredFeatureModels, trailingWindowKernel,
 } from '../../../src/features/index.js';
 import { slotOf, vectorWith } from './helpers/fnv1a-reference.js';
 import { sketchPartition, mergeSketches } from '../../../src/features/quantile-sketch.js';
@@ -166,6 +166,21 @@ describe('pipeline save/load', () => {
     await expect(PipelineModel.load(dir)).rejects.toThrow(/checksum mismatch/);
     await writeFile(join(dir, 'pipeline.json'), '{not json');
     await expect(PipelineModel.load(dir)).rejects.toThrow(CorruptedPipelineError);
+  });
+});
+
+describe('a saved stage whose class is not registered', () => {
+  it('loading it fails with UnknownModelClassError naming the class, the stage and the registered classes', async () => {
+    const src = join(import.meta.dirname, '../../fixtures/features/pipeline-v1-all-stages');
+    const dir = await mkdtemp(join(tmpdir(), 'shoal-unknown-class-'));
+    const manifest = JSON.parse(await readFile(join(src, 'pipeline.json'), 'utf8')) as { stages: { className: string }[] };
+    manifest.stages[3]!.className = 'GradientBoostedHasher';
+    await writeFile(join(dir, 'pipeline.json'), JSON.stringify(manifest));
+    await writeFile(join(dir, 'arrays.bin'), await readFile(join(src, 'arrays.bin')));
+    const err = await PipelineModel.load(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownModelClassError);
+    expect(err).toMatchObject({ code: 'FEATURE_UNKNOWN_CLASS', className: 'GradientBoostedHasher', stage: '3:GradientBoostedHasher' });
+    expect((err as Error).message).toContain(`unknown feature model class "GradientBoostedHasher" (registered: ${registeredFeatureModels().join(', ')})`);
   });
 });
 

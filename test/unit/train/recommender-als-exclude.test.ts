@@ -76,9 +76,13 @@ describe('ALSModel recommendFor* with exclude', () => {
     expect([...sub.keys()]).toEqual([101, 105]);
     for (const [u, l] of sub) expect(l.map((e) => e.id)).toEqual(want.get(u));
     const byItem = lists(await m.recommendForAllItems(4, { exclude: ratedRows }), 'item', 'user');
+    // Every item, and for each the 4 best users who did not rate it, by brute force over all pairs.
+    expect(byItem.size).toBe(ITEMS);
     for (const [i, l] of byItem) {
-      expect(l).toHaveLength(4);
-      for (const e of l) expect(rated.has(`${e.id}:${i}`)).toBe(false);
+      const users = Array.from(m.userFactorMatrix.ids).filter((u) => !rated.has(`${u}:${i}`));
+      users.sort((a, b) => m.predict(b, i) - m.predict(a, i) || a - b);
+      expect(l.map((e) => e.id), `item ${i}`).toEqual(users.slice(0, 4));
+      l.forEach((e) => expect(e.rating).toBeCloseTo(m.predict(e.id, i), 4));
     }
   });
 

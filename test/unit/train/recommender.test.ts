@@ -192,7 +192,7 @@ describe('NeuralRecommender on data where the features carry the signal', () => 
     expect(Number.isFinite(again.score(1001, [7000])[0]!)).toBe(true);
     await writeFile(join(dir, 'item-factors.f32'), new Uint8Array(8));
     await expect(NeuralRecommenderModel.load(dir)).rejects.toBeInstanceOf(ModelFormatError);
-    await expect(NeuralRecommenderModel.load(join(dir, 'nope'))).rejects.toThrow(/cannot read the model metadata/);
+    await expect(NeuralRecommenderModel.load(join(dir, 'nope'))).rejects.toThrow(/cannot read metadata.json \(is this a saved neural recommender folder\?\)/);
   });
 });
 
@@ -300,19 +300,19 @@ describe('bad input', () => {
         return (e as Error).message;
       }
     };
-    expect(msg({ embeddingDim: 0 })).toBe('options.embeddingDim must be an integer ≥ 1 (got 0)');
-    expect(msg({ negatives: 1.5 })).toBe('options.negatives must be an integer ≥ 1 (got 1.5)');
-    expect(msg({ epochs: -1 })).toBe('options.epochs must be an integer ≥ 1 (got -1)');
-    expect(msg({ hiddenUnits: [8, 0] })).toBe('options.hiddenUnits must be an array of positive integers (got [8,0])');
-    expect(msg({ itemIdDropout: 2 })).toBe('options.itemIdDropout must be a number in [0, 1] (got 2)');
-    expect(msg({ learningRate: 0 })).toBe('options.learningRate must be a positive number (got 0)');
-    expect(msg({ numWorkers: 2, batchSize: 5 })).toBe('options.batchSize (5) must be a multiple of options.numWorkers (2): it is the global batch, split evenly');
-    expect(msg({ featureCols: [] })).toBe('options.featureCols must be a non-empty array of column names');
-    expect(msg({ itemCol: '' })).toBe('options.itemCol must be a non-empty column name');
-    expect(msg({ buildModel: 3 })).toBe('options.buildModel must be a function (tf, spec) => tf.LayersModel');
-    expect(msg({ itemIdEmbedding: 'yes' })).toBe('options.itemIdEmbedding must be a boolean (got yes)');
-    expect(msg({ resampleNegatives: 1 })).toBe('options.resampleNegatives must be a boolean (got 1)');
-    expect(msg({ rank: 3 })).toMatch(/^options has an unknown key 'rank'/);
+    expect(msg({ embeddingDim: 0 })).toBe("NeuralRecommender option 'embeddingDim' must be a positive integer; got 0");
+    expect(msg({ negatives: 1.5 })).toBe("NeuralRecommender option 'negatives' must be a positive integer; got 1.5");
+    expect(msg({ epochs: -1 })).toBe("NeuralRecommender option 'epochs' must be a positive integer; got -1");
+    expect(msg({ hiddenUnits: [8, 0] })).toBe("NeuralRecommender option 'hiddenUnits' must be an array of positive integers; got [8,0]");
+    expect(msg({ itemIdDropout: 2 })).toBe("NeuralRecommender option 'itemIdDropout' must be a finite number in [0, 1]; got 2");
+    expect(msg({ learningRate: 0 })).toBe("NeuralRecommender option 'learningRate' must be a positive number; got 0");
+    expect(msg({ numWorkers: 2, batchSize: 5 })).toBe("NeuralRecommender option 'batchSize' must be a multiple of option 'numWorkers' (2): it is the global batch, split evenly; got 5");
+    expect(msg({ featureCols: [] })).toBe("NeuralRecommender option 'featureCols' must be a non-empty list of column names; got []");
+    expect(msg({ itemCol: '' })).toBe(`NeuralRecommender option 'itemCol' must be a non-empty column name; got ""`);
+    expect(msg({ buildModel: 3 })).toBe("NeuralRecommender option 'buildModel' must be a function (tf, spec) => tf.LayersModel; got 3");
+    expect(msg({ itemIdEmbedding: 'yes' })).toBe(`NeuralRecommender option 'itemIdEmbedding' must be a boolean; got "yes"`);
+    expect(msg({ resampleNegatives: 1 })).toBe("NeuralRecommender option 'resampleNegatives' must be a boolean; got 1");
+    expect(msg({ rank: 3 })).toMatch(/^NeuralRecommender option 'rank' is not an option of NeuralRecommender/);
     expect(msg({})).toBe('no error');
   });
 });

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InvalidTrainingDataError, ModelFormatError, ModelVersionError } from '../../../src/train/errors.js';
+import { ArtifactExistsError, InvalidTrainingDataError, ModelFormatError, ModelVersionError } from '../../../src/train/errors.js';
 import { ALSModel } from '../../../src/train/als/als-model.js';
 import { referenceALS } from '../../../src/train/als/reference-als.js';
 import { SeededRandom } from '../../../src/train/als/kernels.js';
@@ -115,6 +115,31 @@ describe('ALSModel save/load', () => {
       await expect(ALSModel.load(join(dir, 'nope'))).rejects.toThrow(ModelFormatError);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('save() refuses to overwrite a saved model unless { overwrite: true }', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'als-overwrite-'));
+    const dir = join(parent, 'model');
+    try {
+      await model().save(dir);
+      const other = new ALSModel(
+        1, { ids: Float64Array.of(1), factors: Float32Array.of(2), rank: 1 }, { ids: Float64Array.of(1), factors: Float32Array.of(3), rank: 1 },
+        { userCol: 'user', itemCol: 'item', ratingCol: 'rating', predictionCol: 'prediction', coldStartStrategy: 'nan' },
+      );
+      const err = await other.save(dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ArtifactExistsError);
+      expect((err as Error).message).toContain(dir);
+      expect((err as Error).message).toContain('overwrite: true');
+      // The first model is untouched, and no staging folder is left behind.
+      expect((await ALSModel.load(dir)).predict(20, 7)).toBe(3);
+      expect(await readdir(parent)).toEqual(['model']);
+
+      await other.save(dir, { overwrite: true });
+      expect((await ALSModel.load(dir)).predict(1, 1)).toBe(6);
+      expect(await readdir(parent)).toEqual(['model']);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
     }
   });
 

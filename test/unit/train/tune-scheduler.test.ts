@@ -35,17 +35,17 @@ describe('compileTuneOptions', () => {
     });
   });
   it.each([
-    [{ metric: '' }, 'options.metric must be a non-empty string'],
-    [{ mode: 'best' }, "options.mode must be 'min' or 'max' (got best)"],
-    [{ searchAlg: 'bayes' }, "options.searchAlg must be 'grid' or 'random' (got bayes)"],
-    [{ scheduler: 'pbt' }, "options.scheduler must be 'fifo' or 'asha' (got pbt)"],
-    [{ numSamples: 0 }, 'options.numSamples must be a positive integer (got 0)'],
-    [{ maxConcurrentTrials: 1.5 }, 'options.maxConcurrentTrials must be a positive integer (got 1.5)'],
-    [{ reductionFactor: 1 }, 'options.reductionFactor must be a number > 1 (got 1)'],
-    [{ scheduler: 'asha', gracePeriod: 20, maxT: 10 }, 'options.gracePeriod (20) must not exceed options.maxT (10)'],
-    [{ resourcesPerTrial: { numCpus: -1 } }, 'options.resourcesPerTrial.numCpus must be a non-negative number (got -1)'],
-    [{ searchSpace: null }, 'options.searchSpace must be an object of name → domain or constant'],
-    [{ foo: 1 }, "options has an unknown key 'foo'"],
+    [{ metric: '' }, `tune() option 'metric' must be a non-empty string; got ""`],
+    [{ mode: 'best' }, `tune() option 'mode' must be one of 'min', 'max'; got "best"`],
+    [{ searchAlg: 'bayes' }, `tune() option 'searchAlg' must be one of 'grid', 'random'; got "bayes"`],
+    [{ scheduler: 'pbt' }, `tune() option 'scheduler' must be one of 'fifo', 'asha'; got "pbt"`],
+    [{ numSamples: 0 }, "tune() option 'numSamples' must be a positive integer; got 0"],
+    [{ maxConcurrentTrials: 1.5 }, "tune() option 'maxConcurrentTrials' must be a positive integer; got 1.5"],
+    [{ reductionFactor: 1 }, "tune() option 'reductionFactor' must be a number > 1; got 1"],
+    [{ scheduler: 'asha', gracePeriod: 20, maxT: 10 }, "tune() option 'gracePeriod' must not exceed option 'maxT' (10); got 20"],
+    [{ resourcesPerTrial: { numCpus: -1 } }, "tune() option 'resourcesPerTrial' numCpus must be a non-negative number; got -1"],
+    [{ searchSpace: null }, "tune() option 'searchSpace' must be an object of name → domain or constant; got null"],
+    [{ foo: 1 }, "tune() option 'foo' is not an option of tune() (known: searchSpace, "],
   ])('rejects %j', (over, message) => {
     expect(() => compileTuneOptions({ ...base, ...(over as object) } as TuneOptions)).toThrow(InvalidOptionError);
     expect(() => compileTuneOptions({ ...base, ...(over as object) } as TuneOptions)).toThrow(message);

@@ -3,6 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Bundle as _shoal_v1_Bundle, Bundle__Output as _shoal_v1_Bundle__Output } from './shoal/v1/Bundle.js';
+import type { BundleChunk as _shoal_v1_BundleChunk, BundleChunk__Output as _shoal_v1_BundleChunk__Output } from './shoal/v1/BundleChunk.js';
 import type { BundleRef as _shoal_v1_BundleRef, BundleRef__Output as _shoal_v1_BundleRef__Output } from './shoal/v1/BundleRef.js';
 import type { BundleStatus as _shoal_v1_BundleStatus, BundleStatus__Output as _shoal_v1_BundleStatus__Output } from './shoal/v1/BundleStatus.js';
 import type { ControlReply as _shoal_v1_ControlReply, ControlReply__Output as _shoal_v1_ControlReply__Output } from './shoal/v1/ControlReply.js';
@@ -23,6 +24,7 @@ export interface ProtoGrpcType {
   shoal: {
     v1: {
       Bundle: MessageTypeDefinition<_shoal_v1_Bundle, _shoal_v1_Bundle__Output>
+      BundleChunk: MessageTypeDefinition<_shoal_v1_BundleChunk, _shoal_v1_BundleChunk__Output>
       BundleRef: MessageTypeDefinition<_shoal_v1_BundleRef, _shoal_v1_BundleRef__Output>
       BundleStatus: MessageTypeDefinition<_shoal_v1_BundleStatus, _shoal_v1_BundleStatus__Output>
       ControlReply: MessageTypeDefinition<_shoal_v1_ControlReply, _shoal_v1_ControlReply__Output>

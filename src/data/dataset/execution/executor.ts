@@ -209,6 +209,7 @@ export class Executor {
     if (hit !== undefined) return Promise.resolve(hit);
     return get(partitionSizeTask.remote(ref as ObjectRef<arrow.Table>)).then((s) => {
       this.sizes.set(ref.id, s);
+      if (s.notes !== undefined && !this.events.includes(s.notes)) this.events.push(s.notes);
       return s;
     });
   }

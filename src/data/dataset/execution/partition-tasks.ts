@@ -3,9 +3,9 @@
  * a module inside the package, so workers import this compiled module from their own installation
  * (no bundling). Keep this module free of side effects beyond the `remote()` definitions.
  *
- * Tasks cannot call get/put/remote yet, so a shuffle is: map tasks return an array of bucket tables
- * (one object per map task), and reduce task i takes every map output as a top-level argument and
- * picks bucket i.
+ * A shuffle is: map tasks return an array of bucket tables (one object per map task), and reduce
+ * task i takes every map output as a top-level argument and picks bucket i — the runtime resolves
+ * the arguments before the task runs, so no reduce task waits in a nested `get()` holding a CPU.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,12 +42,6 @@ export const mapTask = remote(function shoalDataMap(table: arrow.Table, ops: Nar
 /** Schema of one file: reads it and returns its empty slice (CSV and JSON lines type inference). */
 export const inferSchemaTask = remote(async function shoalDataInferSchema(spec: ReadSpec): Promise<arrow.Table> {
   return inferPartitionSchema(spec);
-});
-
-/** Rows of a partition (or of all buckets of a shuffle map output; a fused count task's result is the count). */
-export const rowCountTask = remote(function shoalDataRowCount(table: arrow.Table | arrow.Table[] | number): number {
-  if (typeof table === 'number') return table;
-  return Array.isArray(table) ? table.reduce((s, t) => s + t.numRows, 0) : table.numRows;
 });
 
 export const sliceTask = remote(function shoalDataSlice(table: arrow.Table, start: number, end: number): arrow.Table {

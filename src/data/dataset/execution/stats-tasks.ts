@@ -11,6 +11,8 @@ export interface PartitionSize {
   readonly rows: number;
   /** Sum of byteLength of every Arrow buffer (values, offsets, validity, type ids, children). */
   readonly bytes: number;
+  /** What a reader did silently to this partition (schema metadata `shoal.read_notes`, e.g. ragged CSV rows). */
+  readonly notes?: string;
 }
 
 function dataBytes(d: arrow.Data, seen: Set<ArrayBufferView>): number {
@@ -36,7 +38,8 @@ export function tableBytes(table: arrow.Table): number {
 export function partitionSize(value: arrow.Table | arrow.Table[] | number): PartitionSize {
   if (typeof value === 'number') return { rows: value, bytes: 0 };
   const tables = Array.isArray(value) ? value : [value];
-  return { rows: tables.reduce((s, t) => s + t.numRows, 0), bytes: tables.reduce((s, t) => s + tableBytes(t), 0) };
+  const notes = tables.map((t) => t.schema.metadata.get('shoal.read_notes')).filter((n): n is string => n !== undefined);
+  return { rows: tables.reduce((s, t) => s + t.numRows, 0), bytes: tables.reduce((s, t) => s + tableBytes(t), 0), ...(notes.length > 0 ? { notes: notes.join('; ') } : {}) };
 }
 
 /** Size of a produced partition (a table, the bucket tables of a shuffle map, or a fused count). */

@@ -19,6 +19,7 @@ export interface TextReadSettings {
   readonly quote?: string;
   readonly mode?: ReadMode;
   readonly gzip?: boolean;
+  readonly maxFieldBytes?: number;
 }
 
 export type ReadSpec =
@@ -41,17 +42,3 @@ export type ReadSpec =
     }
   | { readonly type: 'postgres'; readonly url: string; readonly sql: string; readonly fetchSize: number; readonly snapshot: string | null };
 
-/** A short label for progress lines and explain(). */
-export function describeReadSpec(spec: ReadSpec): string {
-  switch (spec.type) {
-    case 'range':
-      return `range[${spec.start}, ${spec.end})`;
-    case 'csv':
-    case 'json':
-      return spec.path;
-    case 'parquet':
-      return spec.rowGroups === null ? spec.path : `${spec.path} row groups ${spec.rowGroups.join(',')}`;
-    case 'postgres':
-      return spec.sql;
-  }
-}

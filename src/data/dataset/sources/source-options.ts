@@ -18,6 +18,11 @@ export interface ReadCsvOptions {
   readonly gzip?: boolean;
   /** Unify differing file schemas (missing columns become null, numbers widen) instead of failing. @default false */
   readonly mergeSchema?: boolean;
+  /**
+   * Longest field in bytes; a longer one (usually a missing closing quote) fails the read in every
+   * mode, as does a quote still open at the end of a file. @default 16 MiB
+   */
+  readonly maxFieldBytes?: number;
 }
 
 export interface ReadJsonOptions {

@@ -36,6 +36,7 @@ export async function resolveText(type: 'csv' | 'json', paths: string | readonly
     ...(options.quote !== undefined ? { quote: options.quote } : {}),
     ...(options.mode !== undefined ? { mode: options.mode } : {}),
     ...(options.gzip !== undefined ? { gzip: options.gzip } : {}),
+    ...(options.maxFieldBytes !== undefined ? { maxFieldBytes: options.maxFieldBytes } : {}),
   };
   const merge = options.mergeSchema ?? false;
   const make = (path: string, schema: Record<string, ScalarTypeName>): ReadSpec => ({ type, path, schema, settings });

@@ -52,7 +52,8 @@ describe('readCsvPartition', () => {
     expect(arrowRows(fromArrowSchema)).toEqual([[1]]);
   });
 
-  const MALFORMED = 'id,v\n1,10\n2,20,extra\n3,abc\n4,"unterminated\n';
+  // (A quote left open at the end is an error in every mode: csv-safety.test.ts.)
+  const MALFORMED = 'id,v\n1,10\n2,20,extra\n3,abc\n';
 
   it('failfast names the file, line and column', async () => {
     await expect(readCsvPartition(buf(MALFORMED), { mode: 'failfast', fileName: 'bad.csv' })).rejects.toThrow(MalformedRecordError);
@@ -73,7 +74,6 @@ describe('readCsvPartition', () => {
       [1, 10, null],
       [2, 20, '2,20,extra'],
       [3, null, '3,abc'],
-      [4, null, '4,"unterminated'],
     ]);
   });
 

@@ -133,8 +133,19 @@ describe('sampleTable and limit', () => {
     const a = arrowRows(sampleTable(t, 0.3, 42));
     expect(arrowRows(sampleTable(t, 0.3, 42))).toEqual(a);
     expect(arrowRows(sampleTable(t, 0.3, 43))).not.toEqual(a);
-    expect(a.length).toBeGreaterThan(450);
-    expect(a.length).toBeLessThan(750);
+    // Each row is kept with probability 0.3: the count is Binomial(2000, 0.3), mean 600, σ = √(2000·0.3·0.7) ≈ 20.5.
+    // Within ±5σ (500..700) with probability 1 − 6e-7 for a correct sampler.
+    expect(a.length).toBeGreaterThanOrEqual(500);
+    expect(a.length).toBeLessThanOrEqual(700);
+    // Over 40 seeds the mean count has σ ≈ 3.2: within ±5σ (584..616) unless the sampler is biased.
+    const counts = Array.from({ length: 40 }, (_, seed) => sampleTable(t, 0.3, 1000 + seed).numRows);
+    const meanCount = counts.reduce((x, y) => x + y, 0) / counts.length;
+    expect(meanCount).toBeGreaterThanOrEqual(584);
+    expect(meanCount).toBeLessThanOrEqual(616);
+    // ... and every row can be drawn: the union over the seeds covers (nearly) all rows (P(a row never drawn) = 0.7^40 ≈ 6e-7).
+    const drawn = new Set<number>();
+    for (let seed = 0; seed < 40; seed++) for (const [i] of arrowRows(sampleTable(t, 0.3, 1000 + seed))) drawn.add(i as number);
+    expect(drawn.size).toBeGreaterThanOrEqual(1998);
     expect(sampleTable(t, 0, 1).numRows).toBe(0);
     expect(sampleTable(t, 1, 1).numRows).toBe(2000);
     expect(() => sampleTable(t, 1.5, 1)).toThrow(/fraction must be between 0 and 1/);

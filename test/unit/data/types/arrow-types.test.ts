@@ -43,3 +43,51 @@ describe('Arrow input types', () => {
     expect(() => evaluate(col('dec').add(1), t)).toThrow(/column "dec" has unsupported Arrow type Decimal/);
   });
 });
+
+describe('the one Arrow type classifier', () => {
+  it('classes every Arrow type by family, dictionaries by their values; data, features and the writers agree', async () => {
+    const { arrowTypeFamily, logicalTypeOf } = await import('../../../../src/data/index.js');
+    const { kindOf } = await import('../../../../src/features/columns.js');
+    const { pgTypeFor } = await import('../../../../src/data/io/pg-writer.js');
+    const cases: Array<[arrow.DataType, string, string, string | undefined, string | undefined]> = [
+      [new arrow.Int16(), 'int', 'numeric', 'int32', 'smallint'],
+      [new arrow.Uint32(), 'int', 'numeric', 'int64', 'bigint'],
+      [new arrow.Int64(), 'int', 'numeric', 'int64', 'bigint'],
+      [new arrow.Float32(), 'float', 'numeric', 'float64', 'real'],
+      [new arrow.Float64(), 'float', 'numeric', 'float64', 'double precision'],
+      [new arrow.Decimal(2, 10, 128), 'decimal', 'numeric', undefined, undefined],
+      [new arrow.Utf8(), 'utf8', 'string', 'utf8', 'text'],
+      [new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()), 'utf8', 'string', 'utf8', 'text'],
+      [new arrow.Bool(), 'bool', 'bool', 'bool', 'boolean'],
+      [new arrow.DateDay(), 'date', 'date', 'date', 'date'],
+      [new arrow.TimestampMillisecond('UTC'), 'timestamp', 'timestamp', 'timestamp', 'timestamptz'],
+      [new arrow.List(new arrow.Field('item', new arrow.Int32())), 'list', 'list', 'list<int32>', 'integer[]'],
+      [new arrow.FixedSizeList(2, new arrow.Field('item', new arrow.Float32())), 'fixed-size-list', 'list', undefined, undefined],
+      [new arrow.Null(), 'null', 'null', 'null', undefined],
+      [new arrow.Binary(), 'other', 'other', undefined, undefined],
+    ];
+    for (const [type, family, kind, logical, pg] of cases) {
+      expect([String(type), arrowTypeFamily(type)]).toEqual([String(type), family]);
+      expect([String(type), kindOf(type)]).toEqual([String(type), kind]);
+      const l = (() => {
+        try {
+          const t = logicalTypeOf(type, 'c');
+          return typeof t === 'object' ? `list<${String(t.list)}>` : t;
+        } catch (e) {
+          expect(e).toBeInstanceOf(UnsupportedTypeError);
+          return undefined;
+        }
+      })();
+      expect([String(type), l]).toEqual([String(type), logical]);
+      const p = (() => {
+        try {
+          return pgTypeFor(type, 'c');
+        } catch (e) {
+          expect(e).toBeInstanceOf(UnsupportedTypeError);
+          return undefined;
+        }
+      })();
+      expect([String(type), p]).toEqual([String(type), pg]);
+    }
+  });
+});

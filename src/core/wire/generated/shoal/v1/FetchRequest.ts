@@ -5,9 +5,11 @@
 export interface FetchRequest {
   'objectId'?: (string);
   'hostId'?: (string);
+  'readerPid'?: (number);
 }
 
 export interface FetchRequest__Output {
   'objectId': (string);
   'hostId': (string);
+  'readerPid': (number);
 }

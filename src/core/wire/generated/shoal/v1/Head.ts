@@ -4,6 +4,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { Bundle as _shoal_v1_Bundle, Bundle__Output as _shoal_v1_Bundle__Output } from '../../shoal/v1/Bundle.js';
+import type { BundleChunk as _shoal_v1_BundleChunk, BundleChunk__Output as _shoal_v1_BundleChunk__Output } from '../../shoal/v1/BundleChunk.js';
 import type { BundleRef as _shoal_v1_BundleRef, BundleRef__Output as _shoal_v1_BundleRef__Output } from '../../shoal/v1/BundleRef.js';
 import type { BundleStatus as _shoal_v1_BundleStatus, BundleStatus__Output as _shoal_v1_BundleStatus__Output } from '../../shoal/v1/BundleStatus.js';
 import type { ControlReply as _shoal_v1_ControlReply, ControlReply__Output as _shoal_v1_ControlReply__Output } from '../../shoal/v1/ControlReply.js';
@@ -54,6 +55,15 @@ export interface HeadClient extends grpc.Client {
   putBundle(argument: _shoal_v1_Bundle, options: grpc.CallOptions, callback: grpc.requestCallback<_shoal_v1_BundleStatus__Output>): grpc.ClientUnaryCall;
   putBundle(argument: _shoal_v1_Bundle, callback: grpc.requestCallback<_shoal_v1_BundleStatus__Output>): grpc.ClientUnaryCall;
   
+  PutBundleChunks(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_shoal_v1_BundleStatus__Output>): grpc.ClientWritableStream<_shoal_v1_BundleChunk>;
+  PutBundleChunks(metadata: grpc.Metadata, callback: grpc.requestCallback<_shoal_v1_BundleStatus__Output>): grpc.ClientWritableStream<_shoal_v1_BundleChunk>;
+  PutBundleChunks(options: grpc.CallOptions, callback: grpc.requestCallback<_shoal_v1_BundleStatus__Output>): grpc.ClientWritableStream<_shoal_v1_BundleChunk>;
+  PutBundleChunks(callback: grpc.requestCallback<_shoal_v1_BundleStatus__Output>): grpc.ClientWritableStream<_shoal_v1_BundleChunk>;
+  putBundleChunks(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_shoal_v1_BundleStatus__Output>): grpc.ClientWritableStream<_shoal_v1_BundleChunk>;
+  putBundleChunks(metadata: grpc.Metadata, callback: grpc.requestCallback<_shoal_v1_BundleStatus__Output>): grpc.ClientWritableStream<_shoal_v1_BundleChunk>;
+  putBundleChunks(options: grpc.CallOptions, callback: grpc.requestCallback<_shoal_v1_BundleStatus__Output>): grpc.ClientWritableStream<_shoal_v1_BundleChunk>;
+  putBundleChunks(callback: grpc.requestCallback<_shoal_v1_BundleStatus__Output>): grpc.ClientWritableStream<_shoal_v1_BundleChunk>;
+  
   Session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_shoal_v1_Frame, _shoal_v1_Frame__Output>;
   Session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_shoal_v1_Frame, _shoal_v1_Frame__Output>;
   session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_shoal_v1_Frame, _shoal_v1_Frame__Output>;
@@ -72,6 +82,8 @@ export interface HeadHandlers extends grpc.UntypedServiceImplementation {
   
   PutBundle: grpc.handleUnaryCall<_shoal_v1_Bundle__Output, _shoal_v1_BundleStatus>;
   
+  PutBundleChunks: grpc.handleClientStreamingCall<_shoal_v1_BundleChunk__Output, _shoal_v1_BundleStatus>;
+  
   Session: grpc.handleBidiStreamingCall<_shoal_v1_Frame__Output, _shoal_v1_Frame>;
   
 }
@@ -82,5 +94,6 @@ export interface HeadDefinition extends grpc.ServiceDefinition {
   HasBundle: MethodDefinition<_shoal_v1_BundleRef, _shoal_v1_BundleStatus, _shoal_v1_BundleRef__Output, _shoal_v1_BundleStatus__Output>
   JobLogs: MethodDefinition<_shoal_v1_LogRequest, _shoal_v1_LogChunk, _shoal_v1_LogRequest__Output, _shoal_v1_LogChunk__Output>
   PutBundle: MethodDefinition<_shoal_v1_Bundle, _shoal_v1_BundleStatus, _shoal_v1_Bundle__Output, _shoal_v1_BundleStatus__Output>
+  PutBundleChunks: MethodDefinition<_shoal_v1_BundleChunk, _shoal_v1_BundleStatus, _shoal_v1_BundleChunk__Output, _shoal_v1_BundleStatus__Output>
   Session: MethodDefinition<_shoal_v1_Frame, _shoal_v1_Frame, _shoal_v1_Frame__Output, _shoal_v1_Frame__Output>
 }
