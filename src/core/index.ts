@@ -9,7 +9,7 @@ export type {
 } from './api/api.js';
 export type { TaskOptions, ActorOptions, SchedulingStrategyOption } from './api/options.js';
 export { ObjectRef } from './api/object-ref.js';
-export { serialize, deserialize } from './wire/serialization.js';
+export { serialize, deserialize, registerCodecClass } from './wire/serialization.js';
 export {
   ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError,
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,

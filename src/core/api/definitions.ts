@@ -27,8 +27,10 @@ let importChain: Promise<unknown> = Promise.resolve();
 const loaded = new Map<string, Promise<Map<string, Definition>>>();
 
 // Frames inside the core runtime are skipped; other layers of shoal (data, train, ...) define
-// built-in remote functions, which workers import from their own installation.
-const coreDirs = [`${PACKAGE_ROOT}/dist/src/core/`, `${PACKAGE_ROOT}/src/core/`];
+// built-in remote functions, which workers import from their own installation. The serve layer's
+// `deployment()` calls `actor()` for the user's class: its frames are skipped too, so the class is
+// found in the user's module.
+const coreDirs = [`${PACKAGE_ROOT}/dist/src/core/`, `${PACKAGE_ROOT}/src/core/`, `${PACKAGE_ROOT}/dist/src/serve/`, `${PACKAGE_ROOT}/src/serve/`];
 const builtinPrefixes = [`${PACKAGE_ROOT}/dist/src/`, `${PACKAGE_ROOT}/src/`];
 
 /** Every registration in this realm, by `file#name` (built-ins are found here). */

@@ -1,0 +1,293 @@
+/**
+ * The serve controller: owns the deployments — starts replicas (actors), warms them with a health
+ * check before they take traffic, hot-swaps versions (new replicas warmed, traffic shifted, old ones
+ * drained then stopped), runs canary / shadow rollouts and rollbacks, replaces dead replicas and
+ * autoscales on ongoing requests per replica. It runs in the process that serves (the head's host).
+ */
+import { get } from '../core/index.js';
+import { BoundDeployment } from './deployment.js';
+import { DeploymentHandle } from './deployment-handle.js';
+import { drainAndStop, DeploymentState, VersionState } from './deployment-state.js';
+import { DeploymentNotFoundError, HealthCheckError, InvalidOptionError } from './errors.js';
+import { serveLog } from './log.js';
+import type { Replica } from './replica-router.js';
+
+export interface AutoscaleDecision {
+  timeMs: number;
+  deployment: string;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+export interface DeployOptions {
+  /** Path prefix the ingress routes to this deployment. @default `/${name}` */
+  routePrefix?: string;
+}
+
+let replicaSeq = 0;
+
+export class ServeController {
+  readonly deployments = new Map<string, DeploymentState>();
+  readonly decisions: AutoscaleDecision[] = [];
+  private readonly versionSeq = new Map<string, number>();
+  private readonly scaleSince = new Map<string, { dir: 'up' | 'down'; since: number }>();
+  private autoscaleTimer: NodeJS.Timeout | undefined;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(readonly autoscaleIntervalMs = 250) {
+    this.autoscaleTimer = setInterval(() => this.autoscaleTick(), autoscaleIntervalMs);
+    this.autoscaleTimer.unref();
+  }
+
+  get(name: string): DeploymentState {
+    const d = this.deployments.get(name);
+    if (!d) throw new DeploymentNotFoundError(name, [...this.deployments.keys()]);
+    return d;
+  }
+
+  /** The deployment whose route prefix is the longest prefix of `path`. */
+  route(path: string): { state: DeploymentState; rest: string } | undefined {
+    let best: DeploymentState | undefined;
+    for (const d of this.deployments.values()) {
+      const p = d.route;
+      if ((path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`) || p === '/') && (!best || p.length > best.route.length)) best = d;
+    }
+    if (!best) return undefined;
+    return { state: best, rest: best.route === '/' ? path : path.slice(best.route.length) || '/' };
+  }
+
+  private nextVersion(name: string, explicit: string | undefined): string {
+    const n = (this.versionSeq.get(name) ?? 0) + 1;
+    this.versionSeq.set(name, n);
+    return explicit ?? `v${n}`;
+  }
+
+  /** Deploys dependencies first; bound deployments among the arguments become handles. */
+  private async resolveArgs(bound: BoundDeployment): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for (const a of bound.args) {
+      if (a instanceof BoundDeployment) {
+        const dep = this.deployments.get(a.deployment.name) ?? (await this.deploy(a));
+        out.push(new DeploymentHandle(dep.name, dep.stable.group.running.map((r) => r.handle)));
+      } else out.push(a);
+    }
+    return out;
+  }
+
+  /**
+   * Deploys `bound`. A new name starts its replicas; an existing name gets a hot swap: the new
+   * version's replicas start and pass their health check, then take all traffic while the old ones
+   * drain and stop. Fails (traffic unchanged) when the new version's health check fails.
+   */
+  async deploy(bound: BoundDeployment, options: DeployOptions = {}): Promise<DeploymentState> {
+    const name = bound.deployment.name;
+    const existing = this.deployments.get(name);
+    const v = await this.startVersion(bound, name);
+    if (!existing) {
+      const route = options.routePrefix ?? `/${name}`;
+      if (!route.startsWith('/')) throw new InvalidOptionError(`routePrefix must start with / (got ${route})`, { option: 'routePrefix' });
+      const d = new DeploymentState(name, route, v);
+      d.onReplicaDied = (vs, r) => this.replace(d, vs, r);
+      d.enableBatching(v);
+      this.deployments.set(name, d);
+      serveLog.info({ deployment: name, version: v.version, replicas: v.group.replicas.length, route }, 'deployed');
+      return d;
+    }
+    existing.enableBatching(v);
+    this.swapStable(existing, v);
+    return existing;
+  }
+
+  private swapStable(d: DeploymentState, v: VersionState): void {
+    const old = d.stable;
+    d.stable = v;
+    d.previous = old;
+    if (d.canary?.state === v) d.canary = undefined;
+    d.queue.maxQueued = v.config.maxQueuedRequests;
+    d.queue.pump();
+    serveLog.info({ deployment: d.name, from: old.version, to: v.version }, 'traffic shifted to new version; draining old replicas');
+    this.track(this.stopVersion(old));
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private async stopVersion(v: VersionState): Promise<void> {
+    await Promise.all(v.group.replicas.map((r) => drainAndStop(r)));
+    v.group.replicas.length = 0;
+  }
+
+  private async startVersion(bound: BoundDeployment, name: string): Promise<VersionState> {
+    const args = await this.resolveArgs(bound);
+    const v = new VersionState(this.nextVersion(name, bound.deployment.config.version), bound, args);
+    try {
+      await this.addReplicas(v, bound.deployment.config.numReplicas);
+    } catch (err) {
+      await this.stopVersion(v);
+      throw new HealthCheckError(name, v.version, { cause: err });
+    }
+    return v;
+  }
+
+  /** Starts `n` replicas of `v`; each takes traffic once its constructor ran and its health check passed. */
+  private async addReplicas(v: VersionState, n: number): Promise<void> {
+    const A = v.bound.deployment.replicaActorClass();
+    const hasHealth = typeof v.bound.deployment.Class.prototype.checkHealth === 'function';
+    const made: Replica[] = Array.from({ length: n }, () => ({
+      id: `${v.bound.deployment.name}#${++replicaSeq}`, handle: (A.remote as (...a: unknown[]) => any)(...v.args), version: v.version, ongoing: 0, state: 'dead' as Replica['state'],
+    }));
+    await Promise.all(made.map(async (r) => {
+      await r.handle.ready();
+      if (hasHealth) await get((r.handle as any).checkHealth.remote());
+    }));
+    for (const r of made) {
+      r.state = 'running';
+      v.group.replicas.push(r);
+    }
+  }
+
+  private replace(d: DeploymentState, v: VersionState, dead: Replica): void {
+    const i = v.group.replicas.indexOf(dead);
+    if (i >= 0) v.group.replicas.splice(i, 1);
+    if (!d.versions().includes(v)) return;
+    this.track(this.addReplicas(v, 1).then(() => d.queue.pump(), (err: unknown) => serveLog.error({ deployment: d.name, err: String(err) }, 'replacing a dead replica failed')));
+  }
+
+  /** Starts `bound` as a canary taking `weightPct`% of request keys (sticky), or changes the weight of the running canary. */
+  async rollout(name: string, bound: BoundDeployment | undefined, weightPct: number): Promise<DeploymentState> {
+    if (!(weightPct >= 0 && weightPct <= 100)) throw new InvalidOptionError(`weight must be between 0 and 100 (got ${weightPct})`, { option: 'weight' });
+    const d = this.get(name);
+    if (bound) {
+      const v = await this.startVersion(bound, name);
+      d.enableBatching(v);
+      if (d.canary) this.track(this.stopVersion(d.canary.state));
+      d.canary = { state: v, weight: weightPct };
+    } else if (!d.canary) {
+      throw new InvalidOptionError(`deployment ${name} has no canary; give a version to roll out`, { option: 'version' });
+    } else d.canary.weight = weightPct;
+    serveLog.info({ deployment: name, canary: d.canary.state.version, weight: weightPct }, 'canary weight set');
+    if (weightPct === 100) this.swapStable(d, d.canary.state);
+    return d;
+  }
+
+  /** Mirrors every request to `bound`'s replicas: answers are logged, never returned. `undefined` stops the shadow. */
+  async shadow(name: string, bound: BoundDeployment | undefined): Promise<void> {
+    const d = this.get(name);
+    const old = d.shadow;
+    d.shadow = bound ? await this.startVersion(bound, name) : undefined;
+    if (d.shadow) d.enableBatching(d.shadow);
+    if (old) this.track(this.stopVersion(old));
+  }
+
+  /** Instant rollback: drops the canary if there is one, else returns traffic to the previous version. */
+  async rollback(name: string): Promise<DeploymentState> {
+    const d = this.get(name);
+    if (d.canary) {
+      const c = d.canary.state;
+      d.canary = undefined;
+      serveLog.info({ deployment: name, dropped: c.version }, 'rollback: canary removed');
+      this.track(this.stopVersion(c));
+      return d;
+    }
+    const prev = d.previous;
+    if (!prev) throw new InvalidOptionError(`deployment ${name} has no previous version to roll back to`, { option: 'name' });
+    serveLog.info({ deployment: name, to: prev.version }, 'rollback: redeploying the previous version');
+    const v = new VersionState(prev.version, prev.bound, prev.args);
+    await this.addReplicas(v, prev.bound.deployment.config.numReplicas);
+    d.enableBatching(v);
+    this.swapStable(d, v);
+    d.previous = undefined;
+    return d;
+  }
+
+  private autoscaleTick(): void {
+    for (const d of this.deployments.values()) {
+      const cfg = d.stable.config.autoscaling;
+      if (!cfg) continue;
+      const running = d.stable.group.running.length;
+      if (running === 0) continue;
+      const load = d.stable.group.ongoing() + d.queue.length;
+      const desired = Math.min(cfg.maxReplicas, Math.max(cfg.minReplicas, Math.ceil(load / cfg.targetOngoingRequests)));
+      const now = Date.now();
+      if (desired === running) {
+        this.scaleSince.delete(d.name);
+        continue;
+      }
+      const dir = desired > running ? 'up' : 'down';
+      const s = this.scaleSince.get(d.name);
+      if (!s || s.dir !== dir) {
+        this.scaleSince.set(d.name, { dir, since: now });
+        continue;
+      }
+      const delayMs = (dir === 'up' ? cfg.upscaleDelayS : cfg.downscaleDelayS) * 1000;
+      if (now - s.since < delayMs) continue;
+      this.scaleSince.delete(d.name);
+      const reason = `${load} ongoing+queued requests over ${running} replicas = ${(load / running).toFixed(2)} per replica, target ${cfg.targetOngoingRequests}, for ${((now - s.since) / 1000).toFixed(1)} s ≥ ${dir === 'up' ? 'upscale' : 'downscale'}DelayS`;
+      const decision = { timeMs: now, deployment: d.name, from: running, to: desired, reason };
+      this.decisions.push(decision);
+      if (this.decisions.length > 200) this.decisions.shift();
+      serveLog.info(decision, `autoscale ${dir}`);
+      const v = d.stable;
+      if (dir === 'up') {
+        this.track(this.addReplicas(v, desired - running).then(() => d.queue.pump(), (err: unknown) => serveLog.error({ deployment: d.name, err: String(err) }, 'upscale failed')));
+      } else {
+        const victims = [...v.group.running].sort((a, b) => a.ongoing - b.ongoing).slice(0, running - desired);
+        for (const r of victims) {
+          r.state = 'draining';
+          this.track(drainAndStop(r).then(() => {
+            const i = v.group.replicas.indexOf(r);
+            if (i >= 0) v.group.replicas.splice(i, 1);
+          }));
+        }
+      }
+    }
+  }
+
+  /** Deployments, versions, replicas, traffic and decisions — what `shoal serve status` prints. */
+  status(): ServeStatus {
+    return {
+      deployments: [...this.deployments.values()].map((d) => ({
+        name: d.name,
+        route: d.route,
+        version: d.stable.version,
+        replicas: d.stable.group.replicas.map((r) => ({ id: r.id, state: r.state, ongoing: r.ongoing, actorId: r.handle.actorId })),
+        canary: d.canary ? { version: d.canary.state.version, weight: d.canary.weight, replicas: d.canary.state.group.replicas.length } : undefined,
+        shadow: d.shadow ? { version: d.shadow.version, answers: d.shadowAnswers } : undefined,
+        previousVersion: d.previous?.version,
+        queued: d.queue.length,
+        requests: d.requests,
+        errors: d.errors,
+        rps: d.requests / Math.max(1e-3, (Date.now() - d.startedAt) / 1000),
+        p50Ms: d.percentile(50),
+        p99Ms: d.percentile(99),
+        batchSizes: d.stable.batcher ? d.stable.batcher.sizes.slice(-20) : undefined,
+      })),
+      decisions: this.decisions.slice(-50),
+    };
+  }
+
+  /** Stops every replica (in-flight calls finish first). */
+  async shutdown(): Promise<void> {
+    if (this.autoscaleTimer) clearInterval(this.autoscaleTimer);
+    this.autoscaleTimer = undefined;
+    const all = [...this.deployments.values()].flatMap((d) => d.versions().concat(d.previous ? [d.previous] : []));
+    this.deployments.clear();
+    await Promise.all([...all.map((v) => this.stopVersion(v)), ...this.pending]);
+  }
+}
+
+export interface ServeStatus {
+  deployments: Array<{
+    name: string; route: string; version: string;
+    replicas: Array<{ id: string; state: string; ongoing: number; actorId: string }>;
+    canary: { version: string; weight: number; replicas: number } | undefined;
+    shadow: { version: string; answers: number } | undefined;
+    previousVersion: string | undefined;
+    queued: number; requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number;
+    batchSizes: number[] | undefined;
+  }>;
+  decisions: AutoscaleDecision[];
+}

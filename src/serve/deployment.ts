@@ -1,0 +1,64 @@
+/**
+ * `deployment(Class, options)`: a class whose instances (replicas) run as shoal actors. Define it at
+ * the top level of a module, like an actor class: workers import that module to find the class.
+ * `bind(...args)` fixes the constructor arguments (a model version, another deployment's handle)
+ * and gives an application the controller can run.
+ */
+import { actor, type ActorClass, type ActorOptions } from '../core/index.js';
+import { compileDeploymentOptions, type CompiledDeploymentOptions, type DeploymentOptions } from './deployment-options.js';
+import { InvalidOptionError } from './errors.js';
+
+type AnyClass = new (...args: any[]) => any;
+
+/** A deployment definition: the class, its actor class, and its options. */
+export class Deployment<C extends AnyClass = AnyClass> {
+  /** @internal */
+  constructor(
+    readonly Class: C,
+    readonly actorClass: ActorClass<C>,
+    readonly rawOptions: DeploymentOptions,
+    readonly config: CompiledDeploymentOptions,
+  ) {}
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** The same class with options changed (e.g. `{ version: 'v2' }`). */
+  options(options: DeploymentOptions): Deployment<C> {
+    const raw = { ...this.rawOptions, ...options };
+    return new Deployment(this.Class, this.actorClass, raw, compileDeploymentOptions(raw, this.Class.name));
+  }
+
+  /** Binds constructor arguments; arguments may be other bound deployments (they become handles). */
+  bind(...args: ConstructorParameters<C>): BoundDeployment<C> {
+    return new BoundDeployment(this, args);
+  }
+
+  /** @internal The actor class with the replica's resources and concurrency. */
+  replicaActorClass(): ActorClass<C> {
+    const { CPU, memory, ...rest } = this.config.resources;
+    const o: ActorOptions = { maxConcurrency: this.config.maxOngoingRequests, numCpus: CPU ?? 0 };
+    if (memory !== undefined) o.memory = memory;
+    if (Object.keys(rest).length) o.resources = rest;
+    return this.actorClass.options(o);
+  }
+}
+
+/** A deployment with its constructor arguments bound: what `serve.run` / `controller.deploy` takes. */
+export class BoundDeployment<C extends AnyClass = AnyClass> {
+  constructor(readonly deployment: Deployment<C>, readonly args: unknown[]) {}
+}
+
+/**
+ * Makes a class deployable: replicas are actors of it. The ingress calls its `call(request)` method
+ * (or, with `batching`, its batch method with an array of requests).
+ *
+ * @example
+ * export const Echo = deployment(class Echo { call(req: ServeRequest) { return { got: req.body }; } }, { numReplicas: 2 });
+ */
+export function deployment<C extends AnyClass>(Class: C, options: DeploymentOptions = {}): Deployment<C> {
+  if (typeof Class !== 'function') throw new InvalidOptionError(`deployment() takes a class (got ${typeof Class})`);
+  const config = compileDeploymentOptions(options, Class.name);
+  return new Deployment(Class, actor(Class), options, config);
+}

@@ -1,0 +1,203 @@
+/**
+ * The HTTP ingress: routes by path prefix to deployments, HTTP/1.1 keep-alive, JSON in and out.
+ * Inference needs a bearer serving key (never the cluster token); admin endpoints under `/-/` need
+ * the cluster token. Bound to 127.0.0.1 unless told otherwise. Server: node:http (see the serve
+ * bench for the measurement behind the choice).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InvalidOptionError, TaskError } from '../core/index.js';
+import type { ServeController } from './controller.js';
+import { BadRequestError, BodyTooLargeError, DeploymentNotFoundError, OverloadedError, ServeError, UnauthorizedError } from './errors.js';
+import type { ExposureSink } from './exposure-log.js';
+import { serveLog } from './log.js';
+import { hashKey, sameSecret } from './serve-keys.js';
+import type { ExposureRecord, ServeRequest } from './serve-types.js';
+
+export interface HttpProxyOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** 0 picks a free port. @default 8000 */
+  port?: number;
+  /** sha256 hashes of the accepted serving keys (see `createServeKey`). */
+  serveKeyHashes: string[];
+  /** The cluster token: admin endpoints need it; it is refused as a serving key. */
+  clusterToken: string;
+  /** Largest request body. @default 1 MiB */
+  maxBodyBytes?: number;
+  /** Where answered requests are recorded (see `exposure-log.ts`). */
+  exposureLog?: ExposureSink | undefined;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(.+)$/i.exec(h);
+  return m?.[1]?.trim();
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) return Promise.reject(new BodyTooLargeError(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new BadRequestError(`malformed JSON body: ${(err as Error).message}`);
+  }
+}
+
+/** Item ids of an answer shaped `{ items: [...] }` (ids, or objects with `id`), for the exposure log. */
+function itemsOf(value: unknown): string[] | undefined {
+  if (typeof value !== 'object' || value === null || !Array.isArray((value as { items?: unknown }).items)) return undefined;
+  return ((value as { items: unknown[] }).items).map((i) => String(typeof i === 'object' && i !== null && 'id' in i ? (i as { id: unknown }).id : i));
+}
+
+export class HttpProxy {
+  private server: Server | undefined;
+  private readonly maxBodyBytes: number;
+  private readonly keyHashes: Set<string>;
+
+  constructor(readonly controller: ServeController, readonly options: HttpProxyOptions) {
+    this.maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
+    this.keyHashes = new Set(options.serveKeyHashes);
+  }
+
+  /** Accepts another serving key (by its hash) without a restart. */
+  addKeyHash(sha256: string): void {
+    this.keyHashes.add(sha256);
+  }
+
+  async listen(): Promise<{ host: string; port: number; url: string }> {
+    const server = createServer({ keepAlive: true, keepAliveTimeout: 65_000 }, (req, res) => {
+      this.onRequest(req, res).catch((err: unknown) => {
+        serveLog.error({ err: String(err) }, 'ingress failed to answer');
+        if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      });
+    });
+    server.keepAliveTimeout = 65_000;
+    this.server = server;
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 8000, host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    return { host, port, url: `http://${host}:${port}` };
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    s.closeIdleConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const url = new URL(req.url ?? '/', 'http://x');
+    try {
+      if (url.pathname.startsWith('/-/')) {
+        await this.admin(req, res, url);
+        return;
+      }
+      this.checkServeKey(req);
+      const routed = this.controller.route(url.pathname);
+      if (!routed) throw new DeploymentNotFoundError(url.pathname, [...this.controller.deployments.values()].map((d) => d.route));
+      const body = parseJson(await readBody(req, this.maxBodyBytes));
+      const query = Object.fromEntries(url.searchParams);
+      const headerKey = req.headers['x-shoal-key'];
+      const key = (typeof headerKey === 'string' ? headerKey : undefined) ?? query.user ?? routed.rest;
+      const request: ServeRequest = { requestId, method: req.method ?? 'GET', path: routed.rest, query, body, key };
+      const answer = await routed.state.handle(request);
+      send(res, 200, answer.value, { 'x-shoal-version': answer.version, 'x-shoal-arm': answer.arm, 'x-request-id': requestId });
+      const items = this.options.exposureLog ? itemsOf(answer.value) : undefined;
+      if (items) {
+        const rec: ExposureRecord = { requestId, timeMs: Date.now(), user: key, items, modelVersion: answer.version, arm: answer.arm };
+        this.options.exposureLog!.append(rec);
+      }
+    } catch (err) {
+      this.fail(res, err, requestId);
+    }
+  }
+
+  private fail(res: ServerResponse, err: unknown, requestId: string): void {
+    if (err instanceof ServeError) {
+      const headers: Record<string, string> = { 'x-request-id': requestId };
+      if (err instanceof OverloadedError) headers['retry-after'] = '1';
+      if (err.status >= 500) serveLog.warn({ requestId, code: err.code, err: err.message }, 'request failed');
+      if (err instanceof BodyTooLargeError) headers.connection = 'close';
+      send(res, err.status, { error: err.message, code: err.code, requestId }, headers);
+      return;
+    }
+    if (err instanceof InvalidOptionError) {
+      send(res, 400, { error: err.message, code: err.code, requestId }, { 'x-request-id': requestId });
+      return;
+    }
+    // An exception in user code (or anything unexpected): 500 with the request id; the stack is in the log.
+    const stack = err instanceof TaskError ? `${err.causeName}: ${err.causeMessage}\n${err.remoteStack}` : err instanceof Error ? err.stack : String(err);
+    serveLog.error({ requestId, stack }, 'request failed in user code');
+    const what = err instanceof TaskError ? `${err.causeName}: ${err.causeMessage}` : 'internal error';
+    send(res, 500, { error: `the deployment failed: ${what}`, requestId }, { 'x-request-id': requestId });
+  }
+
+  private checkServeKey(req: IncomingMessage): void {
+    const key = bearer(req);
+    if (!key) throw new UnauthorizedError('missing serving key: send `Authorization: Bearer <key>` (create one with `shoal serve keys create`)');
+    if (sameSecret(key, this.options.clusterToken)) {
+      throw new UnauthorizedError('the cluster token is not a serving key: create one with `shoal serve keys create`');
+    }
+    if (!this.keyHashes.has(hashKey(key))) throw new UnauthorizedError('wrong serving key');
+  }
+
+  private async admin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (url.pathname === '/-/healthz') {
+      send(res, 200, { ok: true });
+      return;
+    }
+    const token = bearer(req);
+    if (!token || !sameSecret(token, this.options.clusterToken)) throw new UnauthorizedError('admin endpoints need the cluster token (`Authorization: Bearer <token>`)');
+    const body = parseJson(await readBody(req, this.maxBodyBytes)) as { name?: string; weight?: number } | undefined;
+    switch (`${req.method} ${url.pathname}`) {
+      case 'GET /-/status':
+        send(res, 200, this.controller.status());
+        return;
+      case 'POST /-/rollout':
+        await this.controller.rollout(String(body?.name), undefined, Number(body?.weight));
+        send(res, 200, this.controller.status());
+        return;
+      case 'POST /-/rollback':
+        await this.controller.rollback(String(body?.name));
+        send(res, 200, this.controller.status());
+        return;
+      default:
+        send(res, 404, { error: `no admin endpoint ${req.method} ${url.pathname} (have: GET /-/status, POST /-/rollout, POST /-/rollback, GET /-/healthz)` });
+    }
+  }
+}

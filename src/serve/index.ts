@@ -1,0 +1,16 @@
+/** Public surface of the serve layer. */
+export { deployment, Deployment, BoundDeployment } from './deployment.js';
+export type { DeploymentOptions, AutoscalingOptions, BatchingOptions } from './deployment-options.js';
+export { DeploymentHandle } from './deployment-handle.js';
+export { ServeController } from './controller.js';
+export type { AutoscaleDecision, DeployOptions, ServeStatus } from './controller.js';
+export { startServe, Serve } from './serve-instance.js';
+export type { ServeOptions } from './serve-instance.js';
+export { createServeKey, loadServeKeyHashes, serveKeysFile } from './serve-keys.js';
+export { ParquetExposureLog, PostgresExposureLog } from './exposure-log.js';
+export type { ExposureSink, ExposureLogOptions } from './exposure-log.js';
+export type { ServeRequest, ExposureRecord } from './serve-types.js';
+export {
+  ServeError, OverloadedError, DeploymentNotFoundError, ReplicaUnavailableError, BadRequestError, BodyTooLargeError,
+  UnauthorizedError, HealthCheckError, InvalidOptionError,
+} from './errors.js';
