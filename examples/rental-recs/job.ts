@@ -460,7 +460,10 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     const means = itemMeans(split.fit, allRows(split.fit));
     metrics.forEach((m, k) => {
       const s = testScorers.get(rows[k]?.id ?? '');
-      if (s) m.rmse = rmse(s, testRows.x, testRows.rows, means.means, means.global).rmse;
+      // RMSE only for models that score every test pair (a ranking-only model, e.g. one that rules out
+      // other neighbourhoods with -Infinity, predicts no rating and has none).
+      const e = s ? rmse(s, testRows.x, testRows.rows, means.means, means.global).rmse : Number.NaN;
+      if (Number.isFinite(e)) m.rmse = e;
     });
   }
 

@@ -11,6 +11,7 @@ import {
   ColumnTypeError, EmptyDatasetError, FeatureHasher, FrequencyEncoder, MultiHotEncoder, StringIndexerModel, HashingTF, IDF, Imputer,
   MinMaxScaler, OneHotEncoder, Pipeline, PipelineModel, QuantileDiscretizer, StandardScaler, StringIndexer, TargetEncoder, TimeFeatures,
   Tokenizer, VectorAssembler, asOfJoin, tableToRows, trailingWindowFeatures,
+  InvalidValueError,
 } from 'shoal/features';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { slotOf, vectorWith } from '../../unit/features/helpers/fnv1a-reference.js';
@@ -163,8 +164,10 @@ describe('transform errors on the cluster', () => {
   it('an unseen category under handleInvalid "error" fails the job naming the stage and column', async () => {
     const strict = new StringIndexerModel('hood', 'hood_index', 'error', ['Arbor Hill']);
     const err = await strict.transform(ds).collect().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(Error);
-    expect(String((err as Error).message)).toMatch(/InvalidValueError: stage StringIndexerModel, column "hood": (null value|category ".*" was not seen at fit time)/);
+    // The featurizer's own error reaches the caller as its class, across the wire.
+    expect(err).toBeInstanceOf(InvalidValueError);
+    expect((err as InvalidValueError).code).toBe('FEATURE_INVALID_VALUE');
+    expect(String((err as Error).message)).toMatch(/^stage StringIndexerModel, column "hood": (null value|category ".*" was not seen at fit time)/);
   });
 });
 
