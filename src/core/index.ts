@@ -37,6 +37,7 @@ export type { JobRecord } from './head/head-store.js';
 export type { TlsOptions } from './wire/transport.js';
 export type { Resources } from './wire/protocol.js';
 export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';
+export { pidAlive } from './process/pid-alive.js';
 export { bundleModule, SHARED_PACKAGES } from './wire/code-shipping.js';
 export { sweepHandOverFiles } from './wire/shm-handover.js';
 export { makePrivateDir } from './private-files.js';

@@ -22,6 +22,7 @@ import type { Resources } from '../wire/protocol.js';
 import type { PlacementStrategy } from '../head/scheduling-policy.js';
 import { registerCodecClass } from '../wire/serialization.js';
 import type { TlsOptions } from '../wire/transport.js';
+import { pidAlive } from '../process/pid-alive.js';
 
 export interface InitOptions {
   /**
@@ -182,14 +183,6 @@ function startedClusterRecord(): { address: string; tokenFile?: string; file: st
   return { address: rec.address, tokenFile: rec.tokenFile, file };
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** `HOST:PORT` with a port: a bare host would otherwise fail later as "connection refused". */
 function checkAddress(address: string): void {

@@ -16,6 +16,7 @@ import type { HeadStore, JobRecord } from './head-store.js';
 import { newJobId } from '../ids.js';
 import { log } from '../log.js';
 import { makePrivateDir, openPrivateFile } from '../private-files.js';
+import { pidAlive as alive } from '../process/pid-alive.js';
 
 /** How often an adopted job's runner is checked for exit. */
 const ADOPTED_POLL_MS = 250;
@@ -171,14 +172,6 @@ export class JobManager {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Signals a runner's whole process group (the runner and the job's driver). */
 function killGroup(pid: number, signal: NodeJS.Signals): void {

@@ -11,6 +11,7 @@ import { spawnEntry, stopProcess, type ClusterProcess } from './spawn.js';
 import type { Resources } from '../wire/protocol.js';
 import type { TlsOptions } from '../wire/transport.js';
 import { makePrivateDir } from '../private-files.js';
+import { pidAlive } from './pid-alive.js';
 
 export interface LocalClusterOptions {
   /** CPUs of each worker process. @default all cores */
@@ -65,14 +66,6 @@ function newSessionDir(): string {
   return mkdtempSync(join(base, `session-${process.pid}-`));
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
   const dir = options.dir ?? newSessionDir();

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readdirSync, readSync, rmSync, unlink, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openPrivateFile } from '../private-files.js';
+import { pidAlive as alive } from '../process/pid-alive.js';
 
 export const SHM_DIR = '/dev/shm';
 /** A hand-over file the reader has not taken after this long is removed by its writer. */
@@ -66,14 +67,6 @@ export function readHandOver(path: string, size: number): Uint8Array {
   return out;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes this user's hand-over files that nobody will read: the reader is dead, or (older files

@@ -14,6 +14,7 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { invalidOption, UnsafeWriteError } from '../errors.js';
 import { children, type PlanNode } from './plan/logical-plan.js';
+import { pidAlive as processAlive } from '../../core/index.js';
 
 export type FileWriteMode = 'error' | 'overwrite' | 'append';
 
@@ -72,15 +73,6 @@ function foreignFiles(dir: string, limit: number): string[] {
   return out;
 }
 
-const processAlive = (pid: number): boolean => {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /**
  * Removes what killed writes to `target` left beside it: staging folders of dead processes are

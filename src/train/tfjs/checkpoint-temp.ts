@@ -8,18 +8,11 @@ import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive as alive } from '../../core/index.js';
 
 const PREFIX = 'shoal-trainer-';
 const LEGACY_AGE_MS = 60 * 60 * 1000;
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** Removes checkpoint folders of dead drivers under `dir`; returns the names removed. */
 export async function sweepTrainerTemp(dir = tmpdir(), now = Date.now()): Promise<string[]> {
