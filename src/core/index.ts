@@ -15,6 +15,7 @@ export {
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError,
   InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
+  UnknownControlMethodError, InvalidControlRequestError,
 } from './errors.js';
 export { optionRules, showValue } from './option-rules.js';
 export type { OptionRules } from './option-rules.js';
