@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get } from 'shoal';
-import { openStore, type Store } from 'shoal/store';
+import { openStore, withActiveRun, type Store } from 'shoal/store';
+import { ALS, grid, tune } from 'shoal/train';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { logPoints } from '../../fixtures/store/index.js';
+import { quadratic } from '../../fixtures/train/index.js';
 
 let cluster: TestCluster;
 let dir: string;
@@ -80,5 +82,31 @@ describe('a run whose owner dies', () => {
     await store.db.run(`UPDATE runs SET owner_host = 'elsewhere', heartbeat_at = ? WHERE id = ?`, [Date.now() - 120_000, run.id]);
     expect(await store.markOrphanRuns()).toContain(run.id);
     expect((await store.getRunInfo(run.id)).failure).toMatch(/elsewhere sent no heartbeat for 1[12]\d s/);
+  });
+});
+
+describe('autologging', () => {
+  const ratings = [[1, 10, 5], [1, 11, 3], [2, 10, 4], [2, 12, 1], [3, 11, 2], [3, 12, 5]].map(([user, item, rating]) => ({ user, item, rating }));
+  const fitALS = () => new ALS({ rank: 2, maxIter: 3 }).fit(ratings);
+
+  it('ALS fit and tune() log into the active run (trials as child runs), and nowhere without one', async () => {
+    const run = await store.startRun({ experiment: 'autolog' });
+    await withActiveRun(run, async () => {
+      await fitALS();
+      await tune({ task: quadratic }, { searchSpace: { x: grid([0, 0.3]), y: grid([-1]) }, metric: 'loss', mode: 'min' });
+    });
+    await run.end();
+    const got = await store.getRun(run.id);
+    expect(got.params).toMatchObject({ 'als.rank': '2', 'als.maxIter': '3', 'tune.best.x': '0.3', 'tune.metric': 'loss' });
+    expect((await store.getMetricHistory(run.id, 'als.iteration_ms')).map((p) => p.step)).toEqual([1, 2, 3]);
+    expect(got.metrics['tune.best.loss']).toBe(0);
+    const trials = await store.searchRuns({ parentRunId: run.id, orderBy: 'name ASC' });
+    expect(trials.map((t) => [t.name, t.params.x, t.status, t.tags['tune.status']])).toEqual([['trial_0000', '0', 'FINISHED', 'completed'], ['trial_0001', '0.3', 'FINISHED', 'completed']]);
+    expect(trials[1]!.metrics.loss).toBe(0);
+
+    const before = (await store.searchRuns()).length;
+    await fitALS();
+    await tune({ task: quadratic }, { searchSpace: { x: grid([0]), y: grid([-1]) }, metric: 'loss', mode: 'min' });
+    expect((await store.searchRuns()).length).toBe(before);
   });
 });
