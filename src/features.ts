@@ -56,11 +56,11 @@ export type { FeatureErrorContext, SaveOptions } from './features/index.js';
 export {
   FeatureStore, FileFeatureRegistry, InProcessOnlineStore, RedisOnlineStore, FEATURE_TYPES, defaultRegistryDir, defineEntity, defineFeatureView, defineOnDemandFeatureView,
   CorruptedRegistryError, EntityKeyTypeError, FeatureSourceError, FeatureTypeChangedError, MaterializationLockedError, OnlineStoreUnavailableError,
-  UnknownEntityError, UnknownFeatureError, UnknownFeatureViewError,
+  UnknownEntityError, UnknownFeatureError, UnknownFeatureViewError, checkSkew, FRESHNESS_METRIC, registerFreshnessGauge,
 } from './features/index.js';
 export type {
   AppliedDefinition, Definition, DefinitionSpec, Entity, EntityKeyType, EntityOptions, EntitySpec, FeatureRegistry, FeatureSpec, FeatureStoreOptions, FeatureType,
   FeatureView, FeatureViewOptions, FeatureViewSource, FeatureViewSpec, HistoricalOptions, MaterializeOptions, MaterializeResult, OnDemandFeatureView,
   OnDemandFeatureViewOptions, OnDemandFeatureViewSpec, OnlineOptions, OnlineReadRequest, OnlineRecord, OnlineStore, OnlineViewInfo, RedisOnlineStoreOptions,
-  RegistrySnapshot, SourceSpec, Versioned,
+  RegistrySnapshot, SourceSpec, Versioned, SkewMismatch, SkewOptions, SkewReport,
 } from './features/index.js';

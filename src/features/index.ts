@@ -60,10 +60,10 @@ export type {
   AppliedDefinition, Definition, DefinitionSpec, Entity, EntityKeyType, EntityOptions, EntitySpec, FeatureRegistry, FeatureSpec, FeatureStoreOptions, FeatureType,
   FeatureView, FeatureViewOptions, FeatureViewSource, FeatureViewSpec, HistoricalOptions, MaterializeOptions, MaterializeResult, OnDemandFeatureView,
   OnDemandFeatureViewOptions, OnDemandFeatureViewSpec, OnlineOptions, OnlineReadRequest, OnlineRecord, OnlineStore, OnlineViewInfo, RedisOnlineStoreOptions,
-  RegistrySnapshot, SourceSpec, Versioned,
+  RegistrySnapshot, SourceSpec, Versioned, SkewMismatch, SkewOptions, SkewReport,
 } from './feature-store/index.js';
 export {
   CorruptedRegistryError, EntityKeyTypeError, FEATURE_TYPES, FeatureSourceError, FeatureStore, FeatureTypeChangedError, FileFeatureRegistry, InProcessOnlineStore,
   MaterializationLockedError, OnlineStoreUnavailableError, RedisOnlineStore, UnknownEntityError, UnknownFeatureError, UnknownFeatureViewError,
-  defaultRegistryDir, defineEntity, defineFeatureView, defineOnDemandFeatureView,
+  defaultRegistryDir, defineEntity, defineFeatureView, defineOnDemandFeatureView, checkSkew, FRESHNESS_METRIC, registerFreshnessGauge,
 } from './feature-store/index.js';

@@ -5,7 +5,7 @@
  */
 import { invalidOption } from '../errors.js';
 import type { Definition, Entity, EntityKeyType, FeatureSpec, FeatureView, OnDemandFeatureView } from './definitions.js';
-import { EntityKeyTypeError, UnknownFeatureError, UnknownFeatureViewError } from './errors.js';
+import { EntityKeyTypeError, FeatureSourceError, UnknownFeatureError, UnknownFeatureViewError } from './errors.js';
 
 export interface ResolvedFeatures {
   /** Stored features to read, per view (including those only on-demand views need). */
@@ -19,6 +19,8 @@ export class FeatureCatalog {
   readonly entities = new Map<string, Entity>();
   readonly views = new Map<string, FeatureView>();
   readonly onDemand = new Map<string, OnDemandFeatureView>();
+  /** Views known by name that cannot be used here, with the reason (see from-registry.ts). */
+  readonly unavailable = new Map<string, string>();
 
   add(defs: readonly Definition[]): void {
     for (const d of defs) {
@@ -31,11 +33,13 @@ export class FeatureCatalog {
   }
 
   private allViewNames(): string[] {
-    return [...this.views.keys(), ...this.onDemand.keys()].sort();
+    return [...new Set([...this.views.keys(), ...this.onDemand.keys(), ...this.unavailable.keys()])].sort();
   }
 
   view(name: string): FeatureView {
     const v = this.views.get(name);
+    const why = this.unavailable.get(name);
+    if (v === undefined && why !== undefined) throw new FeatureSourceError(name, why);
     if (v === undefined) throw new UnknownFeatureViewError(name, this.allViewNames());
     return v;
   }
@@ -64,6 +68,7 @@ export class FeatureCatalog {
     for (const ref of refs) {
       const { view, feature } = this.parse(ref);
       const odfv = this.onDemand.get(view);
+      if (odfv === undefined && this.unavailable.has(view)) this.view(view);
       if (odfv !== undefined) {
         if (!odfv.features.some((f) => f.name === feature)) throw new UnknownFeatureError(view, feature, odfv.features.map((f) => f.name));
         for (const s of odfv.sources) {

@@ -11,11 +11,13 @@ import { invalidOption } from '../errors.js';
 import { entityKey, FeatureCatalog } from './catalog.js';
 import type { Definition } from './definitions.js';
 import { OnlineStoreUnavailableError } from './errors.js';
+import { definitionsFromSnapshot } from './from-registry.js';
 import { historicalFeatures, type HistoricalOptions } from './historical.js';
 import { materializeView, viewInfo, type MaterializeResult } from './materialize.js';
 import { InProcessOnlineStore, type OnlineStore } from './online-store.js';
 import { RedisOnlineStore, type RedisOnlineStoreOptions } from './redis-online-store.js';
 import { FileFeatureRegistry, type FeatureRegistry } from './registry.js';
+import { checkSkew, type SkewOptions, type SkewReport } from './skew.js';
 import { specOf, type AppliedDefinition } from './specs.js';
 
 export interface FeatureStoreOptions {
@@ -67,6 +69,18 @@ export class FeatureStore {
     this.online = o === undefined ? new InProcessOnlineStore() : 'redis' in o ? new RedisOnlineStore(o.redis) : o;
     this.numPartitions = rules.int('numPartitions', options.numPartitions, 8);
     this.lockWaitMs = rules.int('lockWaitMs', options.lockWaitMs, 60_000, { min: 0 });
+  }
+
+  /**
+   * A store serving what `registry` holds (for processes that did not define the views, like the
+   * CLI): views over PostgreSQL or Parquet; the others fail with FeatureSourceError saying why.
+   */
+  static async fromRegistry(options: FeatureStoreOptions = {}): Promise<FeatureStore> {
+    const store = new FeatureStore(options);
+    const { definitions, unavailable } = definitionsFromSnapshot(await store.registry.snapshot());
+    store.catalog.add(definitions);
+    for (const [name, why] of unavailable) store.catalog.unavailable.set(name, why);
+    return store;
   }
 
   /** Records the definitions in the registry (a changed one gets a new version) and serves them. */
@@ -154,6 +168,11 @@ export class FeatureStore {
     for (const { view } of resolved.onDemand) rows = view.pipeline.transformBatch(rows);
     const keep = new Set([...Object.keys(entityRows[0] ?? {}), ...resolved.outputs]);
     return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => keep.has(k))));
+  }
+
+  /** Compares historical values at t with what the online store serves at t for a sample of the view's entities. */
+  checkSkew(view: string, options: SkewOptions = {}): Promise<SkewReport> {
+    return checkSkew(this, view, options);
   }
 
   /** Each view's high-water mark (ms; null before its first materialization). */

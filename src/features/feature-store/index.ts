@@ -21,3 +21,6 @@ export type { HistoricalOptions } from './historical.js';
 export type { MaterializeResult } from './materialize.js';
 export type { FeatureStoreOptions, MaterializeOptions, OnlineOptions } from './feature-store.js';
 export { FeatureStore } from './feature-store.js';
+export type { SkewMismatch, SkewOptions, SkewReport } from './skew.js';
+export { checkSkew } from './skew.js';
+export { FRESHNESS_METRIC, registerFreshnessGauge } from './freshness.js';

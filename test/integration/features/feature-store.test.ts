@@ -4,22 +4,25 @@
  * Redis (written by the partitions on the workers), incremental runs with late rows, the
  * materialization lock, TTL expiry in Redis, Redis down, and PostgreSQL and Parquet sources.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { Registry } from 'prom-client';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromRows, type Dataset } from 'shoal/data';
 import {
   FeatureStore, InProcessOnlineStore, MaterializationLockedError, OnlineStoreUnavailableError, PipelineModel, RedisOnlineStore, StandardScalerModel,
-  EntityKeyTypeError, ColumnTypeError, defineEntity, defineFeatureView, defineOnDemandFeatureView, tableToRows, type FeatureView,
+  EntityKeyTypeError, ColumnTypeError, registerFreshnessGauge, defineEntity, defineFeatureView, defineOnDemandFeatureView, tableToRows, type FeatureView,
 } from 'shoal/features';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
 import { NO_REDIS, REDIS_URL, redisAvailable, uniquePrefix } from '../../harness/redis.js';
 import { NO_POSTGRES, skipBecause } from '../../harness/skip.js';
 
+const BIN = resolve(import.meta.dirname, '../../../bin/shoal.js');
 let tc: TestCluster;
 let dir: string;
 let hasRedis = false;
@@ -224,6 +227,53 @@ describe('materialization to Redis', () => {
       await expect(fs.materialize(base, base + S)).rejects.toThrow(OnlineStoreUnavailableError);
     }
   });
+});
+
+describe('training/serving skew and freshness', () => {
+  const shoal = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const env = { ...process.env, SHOAL_HOME: dir, SHOAL_TOKEN_FILE: tc.headInfo.tokenFile };
+      execFile(process.execPath, [BIN, ...args, '--address', tc.headInfo.address], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      });
+    });
+
+  it('finds none after materialization and names the value that differs when the online store disagrees (API and `shoal features check-skew`)', async (ctx) => {
+    if (!hasRedis) return skipBecause(ctx, NO_REDIS);
+    const p = `${prefix}:skew`;
+    const parquetDir = join(dir, 'skew-parquet');
+    await fromRows(priceRows, { numPartitions: 2 }).writeParquet(parquetDir);
+    const registry = join(dir, 'skew-registry');
+    const fs = new FeatureStore({ registry, online: { redis: { url: REDIS_URL, prefix: p } } });
+    stores.push(fs);
+    const view = defineFeatureView({ name: 'skewed', entities: [listing], source: { kind: 'parquet', paths: parquetDir }, timestampField: 'ts', features: { price: 'float64' } });
+    await fs.apply([view, prices()]);
+    const end = Date.now();
+    await fs.materialize(base, end, { views: ['skewed'] });
+    expect(await fs.checkSkew('skewed', { sample: 1000 })).toMatchObject({ view: 'skewed', entities: 2, identical: true, mismatches: [], highWaterMarkMs: end });
+    const cli = ['features', 'check-skew', 'skewed', '--sample', '1000', '--registry', registry, '--redis', REDIS_URL, '--prefix', p];
+    const good = await shoal(cli);
+    expect(good.stderr).toBe('');
+    expect(good.stdout).toMatch(/^view skewed at .* \(materialized up to .*\): 2 entities × 1 features: identical\n$/);
+    expect(good.code).toBe(0);
+
+    await fs.push('skewed', [{ listing_id: 2, ts: base + 400 * S, price: 51 }]); // not what the source says
+    expect((await fs.checkSkew('skewed')).mismatches).toEqual([{ entity: { listing_id: 2 }, feature: 'price', historical: 50, online: 51 }]);
+    const bad = await shoal(cli);
+    expect(bad.stdout).toMatch(/1 values differ\n.*ENTITY.*\n.*\{"listing_id":2\}\s+price\s+50\s+51/);
+    expect(bad.code).toBe(1);
+    const unusable = await shoal(['features', 'check-skew', 'prices', '--registry', registry]);
+    expect(unusable.stderr).toMatch(/^error: feature view "prices": its source is an in-memory Dataset/);
+    expect(unusable.code).toBe(1);
+
+    const metrics = new Registry();
+    registerFreshnessGauge(fs, metrics);
+    const text = await metrics.metrics();
+    const m = /shoal_feature_view_freshness_seconds\{view="skewed"\} ([\d.]+)/.exec(text);
+    expect(Number(m?.[1])).toBeGreaterThanOrEqual(0);
+    expect(Number(m?.[1])).toBeLessThan((Date.now() - end) / 1000 + 1);
+    expect(text).not.toMatch(/view="prices"/); // never materialized: no sample
+  }, 120_000);
 });
 
 describe('offline sources', () => {
