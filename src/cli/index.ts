@@ -16,6 +16,7 @@ import { Command, CommanderError } from 'commander';
 import { SHOAL_VERSION, ShoalError } from '../core/index.js';
 import { processIo, type CliContext, type CliIo } from './cli-context.js';
 import { downCommand } from './commands/down.js';
+import { featuresCommand } from './commands/features.js';
 import { jobsCommand } from './commands/jobs.js';
 import { logsCommand } from './commands/logs.js';
 import { startCommand } from './commands/start.js';
@@ -43,6 +44,7 @@ Examples:
   $ shoal stop                               # stop what \`shoal start\` started
   $ shoal up cluster.yaml                    # start a cluster on the hosts of a cluster YAML (SSH)
   $ shoal down cluster.yaml
+  $ shoal features check-skew listing_stats --sample 1000 --redis redis://127.0.0.1:6379/0
   $ shoal runs list --filter "metrics.ndcg > 0.1"   # runs, models and lineage in the platform store
   $ shoal runs compare <a> <b> --format html --out diff.html
   $ shoal models show rental-recs
@@ -61,7 +63,10 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
     .addHelpText('after', EXAMPLES);
-  for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, runsCommand, modelsCommand, lineageCommand]) {
+  for (const make of [
+    startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, featuresCommand,
+    runsCommand, modelsCommand, lineageCommand,
+  ]) {
     program.addCommand(inherit(make(ctx), program));
   }
   return program;
