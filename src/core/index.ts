@@ -40,4 +40,4 @@ export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';
 export { pidAlive } from './process/pid-alive.js';
 export { SHARED_PACKAGES } from './wire/code-shipping.js';
 export { sweepHandOverFiles } from './wire/shm-handover.js';
-export { makePrivateDir } from './private-files.js';
+export { makePrivateDir, openPrivateFile, touchPrivateFile, writePrivateFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';
