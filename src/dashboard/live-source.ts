@@ -1,6 +1,6 @@
 /** The dashboard's data from the head it runs in (through core's HeadHost). */
 import type { HeadHost, HeadStatus } from '../core/index.js';
-import type { ClusterView, EventView, JobView, LogChunk, MetricPoint, TasksView } from './api-types.js';
+import type { ClusterView, EventView, JobView, LogChunk, MetricPoint, RemoteErrorView, TasksView } from './api-types.js';
 import { DashboardNotFoundError } from './errors.js';
 import { readLogChunk } from './log-file.js';
 import type { MetricSampler } from './metric-sampler.js';
@@ -24,6 +24,18 @@ export function clusterView(s: HeadStatus, readOnly: boolean, at = Date.now()): 
     objects: { count: s.objects.count, inlineBytes: s.objects.inlineBytes, storeBytes, spilledBytes },
     autoscaler: s.autoscaler ? { provider: s.autoscaler.provider, decisions: s.autoscaler.decisions } : undefined,
   };
+}
+
+/**
+ * What the user's code threw: a task's TaskError carries the thrown error's class, message and
+ * stack (the remote stack) in its context; other errors (a dead worker, a lost object) are shown as they are.
+ */
+export function remoteError(e: { name: string; code: string; message: string; stack?: string | undefined; context?: Record<string, unknown> | undefined }): RemoteErrorView {
+  const c = e.context ?? {};
+  if (e.name === 'TaskError' && typeof c.remoteStack === 'string') {
+    return { name: String(c.causeName ?? 'Error'), code: e.code, message: String(c.causeMessage ?? e.message), stack: c.remoteStack };
+  }
+  return { name: e.name, code: e.code, message: e.message, stack: e.stack };
 }
 
 export class LiveSource implements DashboardSource {
@@ -56,7 +68,8 @@ export class LiveSource implements DashboardSource {
 
   tasks(): TasksView {
     const t = this.host.tasks();
-    return { ...t, actors: this.host.status().actors, objects: this.host.objects(OBJECTS_LISTED) };
+    const failures = t.failures.map((f) => ({ ...f, error: remoteError(f.error) }));
+    return { ...t, failures, actors: this.host.status().actors, objects: this.host.objects(OBJECTS_LISTED) };
   }
 
   events(limit: number): EventView[] {
