@@ -31,6 +31,8 @@ import { describeSource, loadCity, loadCityCached, readManifest } from './city.j
 import { generateSynthetic } from './load.js';
 import { collapse, prepareRatings, type Feedback, type Interactions } from './prepare.js';
 import { checkInputs, describeTarget, readTable, REQUIRED_COLUMNS, replaceTable, type Target } from './storage.js';
+import type { ServedModel } from './served-model.js';
+import { snapshotOf } from './snapshot.js';
 import { float32, int32, int64FromBig } from './tasks.js';
 
 export interface Grid {
@@ -88,6 +90,8 @@ export interface JobOptions {
   coldStartSeed?: number;
   hooks?: JobHooks;
   log?: (line: string) => void;
+  /** Keep the served model in the result (`JobResult.model`), for serving it (live.ts). @default false */
+  keepModel?: boolean;
 }
 
 export interface MetricsRow extends RankingMetrics {
@@ -178,6 +182,8 @@ export interface JobResult {
   /** Users with test-window stays and no history, served by popularity. */
   coldUsers: MetricSummary & { model: string };
   hybridWeights: Array<{ feature: string; weight: number }>;
+  /** The served model as plain data, when `options.keepModel`. */
+  model?: ServedModel | undefined;
 }
 
 export const K = 10;
@@ -482,9 +488,10 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   const allX = collapse(x, Int32Array.from({ length: x.events.day.length }, (_, i) => i));
   const final = await timed(`train ${served.id} (all data)`, () => served.fit(allX, split.lastDay + 1, 'all data'));
   notes.push(`recommendations by ${final.name}: ${reason}`);
+  const allSeen = csrOf(allX, allRows(allX), numUsers);
   const recs = await timed('recommend', async () => {
     const users = Int32Array.from({ length: numUsers }, (_, u) => u);
-    const top = await topKFor(final, users, csrOf(allX, allRows(allX), numUsers), numItems, topN);
+    const top = await topKFor(final, users, allSeen, numItems, topN);
     return recommendationsTable(x, top.indices, top.scores, topN, final.name);
   });
   const where = target.kind === 'postgres' ? `table ${target.schema}.recommendations` : join(target.dir, 'recommendations');
@@ -498,6 +505,9 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     comparisons: { validation: validationPairs, test: testPairs },
     repeats: { warmUsers: testSet.warmUsers, windowStays: testSet.windowStays, repeatStays: testSet.repeatStays, repeatUsers: testSet.repeatUsers, repeatOfLast: testSet.repeatOfLast },
     coldUsers, hybridWeights,
+    model: o.keepModel
+      ? snapshotOf({ id: servedId, scorer: final, x, all: allX, seen: allSeen, info, cutDay: split.lastDay + 1, version: `${servedId}-${(source?.hash ?? `${Date.now()}`).slice(0, 8)}` })
+      : undefined,
   };
 }
 

@@ -2,7 +2,13 @@
  * The rental recommendations job (issue 7) — what `npm start` runs:
  *
  *   node dist/examples/rental-recs/main.js [--input DIR] [--synthetic N] [--seed S] [--database-url URL] [--schema S]
- *     [--load DIR | --load-albany] [--data-dir DIR] [--out DIR] [--serve best|popular|neighbourhood|knn|als|neural|hybrid] [--no-neural]
+ *     [--load DIR | --load-albany] [--data-dir DIR] [--out DIR] [--model best|popular|neighbourhood|knn|als|neural|hybrid] [--no-neural]
+ *     [--live [--port 8000] [--host 127.0.0.1] [--replicas 2]]
+ *
+ * `--model` picks the served model (`--serve MODEL` is the older spelling of it and still works).
+ * `--live` (or `--serve` with no model) keeps the cluster up after the job and serves the model at
+ * GET /recommendations/{user_id}?k=5 and POST /recommendations until interrupted (live.ts), with a
+ * serving key created at start and printed once.
  *
  * Starts a local cluster (or joins SHOAL_ADDRESS), reads ratings from PostgreSQL when DATABASE_URL
  * (or --database-url) is set, otherwise from Parquet files under examples/rental-recs/data/ (the
@@ -12,11 +18,22 @@
  */
 import { join } from 'node:path';
 import { init, isMain, shutdown } from 'shoal';
-import { EXAMPLE_DIR, runJob, SERVE_CHOICES, type JobOptions, type ServeChoice } from './job.js';
+import { createServeKey } from 'shoal/serve';
+import { EXAMPLE_DIR, runJob, SERVE_CHOICES, type JobOptions, type JobResult, type ServeChoice } from './job.js';
+import { exposureDirOf, serveModel } from './live.js';
 import { textReport, writeHtmlReport, writeJsonReport } from './report.js';
 
-export function parseArgs(argv: string[]): JobOptions & { outDir: string } {
-  const o: JobOptions & { outDir: string } = {
+export interface MainOptions extends JobOptions {
+  outDir: string;
+  /** Serve the model after the job (`--live`). */
+  live?: { host: string; port: number; replicas: number } | undefined;
+}
+
+const isModel = (v: string | undefined): v is ServeChoice => v !== undefined && (SERVE_CHOICES as readonly string[]).includes(v);
+
+export function parseArgs(argv: string[]): MainOptions {
+  let live: { host?: string; port?: number; replicas?: number; on: boolean } = { on: false };
+  const o: MainOptions = {
     databaseUrl: process.env.DATABASE_URL || undefined, outDir: join(EXAMPLE_DIR, 'out'), input: process.env.SHOAL_DATA_DIR || undefined,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -40,14 +57,46 @@ export function parseArgs(argv: string[]): JobOptions & { outDir: string } {
     else if (flag === '--input' || flag === '--load') o.input = value();
     else if (flag === '--data-dir') o.dataDir = value();
     else if (flag === '--out') o.outDir = value();
-    else if (flag === '--serve') {
+    else if (flag === '--model' || (flag === '--serve' && (inline !== undefined || isModel(argv[i + 1])))) {
       const v = value();
-      if (!(SERVE_CHOICES as readonly string[]).includes(v)) throw new Error(`--serve must be one of ${SERVE_CHOICES.join(', ')} (got ${v})`);
-      o.serve = v as ServeChoice;
-    } else if (flag === '--no-neural' && inline === undefined) o.neural = false;
-    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --input DIR, --load DIR, --load-albany, --data-dir DIR, --out DIR, --serve best|popular|neighbourhood|knn|als|neural|hybrid, --no-neural)`);
+      if (!isModel(v)) throw new Error(`${flag} must be one of ${SERVE_CHOICES.join(', ')} (got ${v})`);
+      o.serve = v;
+    } else if ((flag === '--live' || flag === '--serve') && inline === undefined) live.on = true;
+    else if (flag === '--port') live = { ...live, port: integer(value(), flag, 0, 65_535) };
+    else if (flag === '--host') live = { ...live, host: value() };
+    else if (flag === '--replicas') live = { ...live, replicas: integer(value(), flag, 1, 64) };
+    else if (flag === '--no-neural' && inline === undefined) o.neural = false;
+    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --input DIR, --load DIR, --load-albany, --data-dir DIR, --out DIR, --model best|popular|neighbourhood|knn|als|neural|hybrid, --no-neural, --live [--port N] [--host H] [--replicas N])`);
+  }
+  if (!live.on && (live.port !== undefined || live.host !== undefined || live.replicas !== undefined)) throw new Error('--port, --host and --replicas go with --live');
+  if (live.on) {
+    o.live = { host: live.host ?? '127.0.0.1', port: live.port ?? 8000, replicas: live.replicas ?? 2 };
+    o.keepModel = true;
   }
   return o;
+}
+
+function integer(s: string, flag: string, min: number, max: number): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || n < min || n > max) throw new Error(`${flag} needs an integer from ${min} to ${max} (got ${s})`);
+  return n;
+}
+
+/** Serves `result.model` until SIGINT / SIGTERM. */
+async function serveUntilInterrupted(result: JobResult, live: NonNullable<MainOptions['live']>, tokenFile: string | undefined, outDir: string): Promise<void> {
+  const model = result.model!;
+  const key = createServeKey({ name: `rental-recs ${model.version}` });
+  const { serve, exposure } = await serveModel(model, { host: live.host, port: live.port, numReplicas: live.replicas, clusterTokenFile: tokenFile, exposureDir: exposureDirOf(outDir) });
+  console.log(`serving ${model.name} (version ${model.version}, ${live.replicas} replicas) at ${serve.url}/recommendations`);
+  console.log(`serving key (shown once): ${key}`);
+  console.log(`  curl -H "Authorization: Bearer ${key}" '${serve.url}/recommendations/${model.userIds[0] ?? '42'}?k=5'`);
+  console.log(`exposure log: ${exposure.dir}; Ctrl-C stops`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await serve.shutdown();
+  console.log(`stopped; exposure log: ${exposure.written} answers written to ${exposure.dir}`);
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
@@ -60,6 +109,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     const json = writeJsonReport(result, options.outDir);
     console.log(textReport(result, html));
     console.log(`JSON report: ${json}`);
+    if (options.live) await serveUntilInterrupted(result, options.live, cluster.tokenFile, options.outDir);
   } finally {
     await shutdown();
   }

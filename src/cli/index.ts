@@ -17,6 +17,7 @@ import { SHOAL_VERSION, ShoalError } from '../core/index.js';
 import { processIo, type CliContext, type CliIo } from './cli-context.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { downCommand } from './commands/down.js';
+import { featuresCommand } from './commands/features.js';
 import { jobsCommand } from './commands/jobs.js';
 import { logsCommand } from './commands/logs.js';
 import { startCommand } from './commands/start.js';
@@ -42,6 +43,7 @@ Examples:
   $ shoal stop                               # stop what \`shoal start\` started
   $ shoal up cluster.yaml                    # start a cluster on the hosts of a cluster YAML (SSH)
   $ shoal down cluster.yaml
+  $ shoal features check-skew listing_stats --sample 1000 --redis redis://127.0.0.1:6379/0
 
 Which cluster: --address, else SHOAL_ADDRESS, else the one \`shoal start\` recorded in
 $SHOAL_HOME/cluster.json (SHOAL_HOME defaults to ~/.shoal). Token: --token-file, else
@@ -56,7 +58,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
     .addHelpText('after', EXAMPLES);
-  for (const make of [startCommand, statusCommand, dashboardCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand]) {
+  for (const make of [startCommand, statusCommand, dashboardCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, featuresCommand]) {
     program.addCommand(make(ctx).copyInheritedSettings(program));
   }
   return program;

@@ -15,6 +15,7 @@ export {
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError,
   InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
+  UnknownControlMethodError, InvalidControlRequestError,
 } from './errors.js';
 export { optionRules, showValue } from './option-rules.js';
 export type { OptionRules } from './option-rules.js';
@@ -42,4 +43,4 @@ export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';
 export { pidAlive } from './process/pid-alive.js';
 export { bundleModule, SHARED_PACKAGES } from './wire/code-shipping.js';
 export { sweepHandOverFiles } from './wire/shm-handover.js';
-export { makePrivateDir } from './private-files.js';
+export { makePrivateDir, openPrivateFile, touchPrivateFile, writePrivateFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';

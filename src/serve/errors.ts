@@ -9,13 +9,18 @@ export { InvalidOptionError };
 /** Base class of every serve-layer error. `status` is the HTTP status the ingress maps it to. */
 export class ServeError extends ShoalError {
   override readonly code: string = 'SERVE_ERROR';
-  readonly status: number = 500;
+  /** A prototype getter, not a field: an error rebuilt from the wire (thrown in a replica) has it too. */
+  get status(): number {
+    return 500;
+  }
 }
 
 /** Every replica is at `maxOngoingRequests` and the bounded queue is full: the ingress answers 503 with Retry-After. */
 export class OverloadedError extends ServeError {
   override readonly code = 'SERVE_OVERLOADED';
-  override readonly status = 503;
+  override get status(): number {
+    return 503;
+  }
   constructor(readonly deployment: string, readonly queued: number) {
     super(`deployment ${deployment} is overloaded: every replica is at maxOngoingRequests and ${queued} requests are queued`);
   }
@@ -24,7 +29,9 @@ export class OverloadedError extends ServeError {
 /** No deployment of that name (or none routed at that path). */
 export class DeploymentNotFoundError extends ServeError {
   override readonly code = 'SERVE_DEPLOYMENT_NOT_FOUND';
-  override readonly status = 404;
+  override get status(): number {
+    return 404;
+  }
   constructor(readonly deployment: string, known: readonly string[]) {
     super(`no deployment named '${deployment}' (deployed: ${known.join(', ') || 'none'})`);
   }
@@ -33,7 +40,9 @@ export class DeploymentNotFoundError extends ServeError {
 /** The request could not be served because replicas died (after the one retry a GET gets). */
 export class ReplicaUnavailableError extends ServeError {
   override readonly code = 'SERVE_REPLICA_UNAVAILABLE';
-  override readonly status = 503;
+  override get status(): number {
+    return 503;
+  }
   constructor(readonly deployment: string, reason: string) {
     super(`deployment ${deployment}: ${reason}`);
   }
@@ -42,13 +51,17 @@ export class ReplicaUnavailableError extends ServeError {
 /** The request body is not what the endpoint takes (malformed JSON, ...): 400. */
 export class BadRequestError extends ServeError {
   override readonly code = 'SERVE_BAD_REQUEST';
-  override readonly status = 400;
+  override get status(): number {
+    return 400;
+  }
 }
 
 /** The request body is larger than the ingress's `maxBodyBytes`: 413. */
 export class BodyTooLargeError extends ServeError {
   override readonly code = 'SERVE_BODY_TOO_LARGE';
-  override readonly status = 413;
+  override get status(): number {
+    return 413;
+  }
   constructor(readonly limitBytes: number) {
     super(`request body is larger than the limit of ${limitBytes} bytes`);
   }
@@ -57,7 +70,9 @@ export class BodyTooLargeError extends ServeError {
 /** Missing or wrong serving key (inference) or cluster token (admin): 401. */
 export class UnauthorizedError extends ServeError {
   override readonly code = 'SERVE_UNAUTHORIZED';
-  override readonly status = 401;
+  override get status(): number {
+    return 401;
+  }
 }
 
 /** A new version's replicas failed their health check; traffic stays on the old version. */

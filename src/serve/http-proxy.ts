@@ -78,6 +78,18 @@ function itemsOf(value: unknown): string[] | undefined {
   return ((value as { items: unknown[] }).items).map((i) => String(typeof i === 'object' && i !== null && 'id' in i ? (i as { id: unknown }).id : i));
 }
 
+/** The `user` field of a JSON object body (a string or an integer), the routing key of a POST. */
+function bodyUser(body: unknown): string | undefined {
+  const u = typeof body === 'object' && body !== null ? (body as { user?: unknown }).user : undefined;
+  return typeof u === 'string' ? u : typeof u === 'number' && Number.isFinite(u) ? String(u) : undefined;
+}
+
+/** The user an answer names (`{ user: '123', ... }`), for the exposure log. */
+function userOf(value: unknown): string | undefined {
+  const u = typeof value === 'object' && value !== null ? (value as { user?: unknown }).user : undefined;
+  return typeof u === 'string' ? u : undefined;
+}
+
 export class HttpProxy {
   private server: Server | undefined;
   private readonly maxBodyBytes: number;
@@ -133,13 +145,13 @@ export class HttpProxy {
       const body = parseJson(await readBody(req, this.maxBodyBytes));
       const query = Object.fromEntries(url.searchParams);
       const headerKey = req.headers['x-shoal-key'];
-      const key = (typeof headerKey === 'string' ? headerKey : undefined) ?? query.user ?? routed.rest;
+      const key = (typeof headerKey === 'string' ? headerKey : undefined) ?? query.user ?? bodyUser(body) ?? routed.rest.replace(/^\//, '');
       const request: ServeRequest = { requestId, method: req.method ?? 'GET', path: routed.rest, query, body, key };
       const answer = await routed.state.handle(request);
       send(res, 200, answer.value, { 'x-shoal-version': answer.version, 'x-shoal-arm': answer.arm, 'x-request-id': requestId });
       const items = this.options.exposureLog ? itemsOf(answer.value) : undefined;
       if (items) {
-        const rec: ExposureRecord = { requestId, timeMs: Date.now(), user: key, items, modelVersion: answer.version, arm: answer.arm };
+        const rec: ExposureRecord = { requestId, timeMs: Date.now(), user: userOf(answer.value) ?? key, items, modelVersion: answer.version, arm: answer.arm };
         this.options.exposureLog!.append(rec);
       }
     } catch (err) {

@@ -7,7 +7,6 @@ import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { CliContext } from '../cli-context.js';
-import type { StatusReply } from '../cluster-types.js';
 import { NoClusterError } from '../errors.js';
 import { withHead } from '../with-head.js';
 
@@ -24,7 +23,7 @@ export function dashboardCommand(ctx: CliContext): Command {
     .option('--token-file <file>', 'file holding the cluster token (default: SHOAL_TOKEN, SHOAL_TOKEN_FILE, the recorded one)')
     .option('--no-open', 'only print the address')
     .action(async (flags: DashboardFlags) => {
-      const status = await withHead(flags, (head) => head.control<StatusReply>('status'));
+      const status = await withHead(flags, (head) => head.control('status'));
       const url = status.head?.httpMounts?.dashboard;
       if (!url) {
         throw new NoClusterError(`the head at ${status.head?.address ?? '?'} serves no dashboard (it was started without it, or with its HTTP server off)`);

@@ -13,6 +13,7 @@ import {
   AuthenticationError, ConnectionError, errorFromWire, HeadUnavailableError, GetTimeoutError, ObjectFreedError, ShoalError,
   VersionMismatchError, type WireError,
 } from '../errors.js';
+import type { ControlArgs, ControlMethod, ControlReplies } from '../wire/control.js';
 import { HeadClient, reconnectTimeoutMs, withBackoff } from '../wire/head-client.js';
 import { newObjectId, returnObjectId } from '../ids.js';
 import { ArgPlaceholder, ObjectRef, refHooks } from '../api/object-ref.js';
@@ -286,8 +287,9 @@ export class DriverRuntime {
   }
 
   /** A control call to the head (status, named actors, placement groups, jobs). */
-  control<T = unknown>(method: string, body: unknown, timeoutMs = 30_000): Promise<T> {
-    return this.head.control<T>(method, body, timeoutMs);
+  control<M extends ControlMethod>(method: M, ...[body = null, timeoutMs = 30_000]: ControlArgs<M>): Promise<ControlReplies[M]> {
+    // The same arguments, with this runtime's longer default deadline filled in.
+    return this.head.control(method, ...([body, timeoutMs] as unknown as ControlArgs<M>));
   }
 
   // ---------------- references ----------------

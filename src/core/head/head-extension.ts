@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
-import type { AutoscalerDecision, AutoscalerOptions } from './autoscaler.js';
+import type { ClusterStatusReply } from '../wire/control.js';
 import type { HeadInfo } from './head.js';
 import type { HeadState } from './head-state.js';
 import type { JobRecord } from './head-store.js';
@@ -27,11 +27,7 @@ export interface HeadEvent {
 }
 
 /** What the `status` control call returns: the cluster as `shoal status` shows it. */
-export type HeadStatus = ReturnType<HeadState['status']> & {
-  jobs: JobRecord[];
-  head: HeadInfo & { version: string; hostname: string; recovering: boolean };
-  autoscaler?: { provider: string; options: AutoscalerOptions | undefined; decisions: AutoscalerDecision[] } | undefined;
-};
+export type HeadStatus = ClusterStatusReply;
 
 /** Tasks now (by name and state) and finished (by name), slowest runs and last failures. */
 export interface HeadTasksView extends TaskSummaryView {

@@ -1,0 +1,145 @@
+/**
+ * The served model as plain data (what the job hands to the serving replicas) and how one request
+ * is answered from it:
+ *
+ * - a known user with history: the model's scores (scoring.ts), their rated listings excluded;
+ * - an unknown or cold user (no history): the fallback, the most popular listings (recency-weighted
+ *   stays over all the data), in the requested neighbourhood when one is given;
+ * - an anonymous visitor with recently viewed listings (`context`): the model scores them as a
+ *   history — item-kNN sums their neighbours, factor models fold them in as the mean of their item
+ *   factors — and the viewed listings are excluded; a model with neither (popularity) falls back.
+ *
+ * A `neighbourhood` restricts every answer to that neighbourhood's listings.
+ */
+import type { Csr } from './evaluate.js';
+import { scoreUser, sliceUsers, type ItemSide, type UserSide } from './scoring.js';
+
+export interface ServedModel {
+  /** Candidate id (`als`, `neural`, `knn`, ...) and display name of the model. */
+  id: string;
+  name: string;
+  /** Shown in every answer and in the `x-shoal-version` header's deployment version. */
+  version: string;
+  /** Original user id per dense user index. */
+  userIds: string[];
+  /** Listing id per catalogue index. */
+  listingIds: string[];
+  user: UserSide;
+  item: ItemSide;
+  /** Rated listings per dense user (never recommended to them). */
+  seen: Csr;
+  /** Recency-weighted stays per listing: the fallback's order. */
+  popularity: Float32Array;
+  /** Neighbourhood index per listing (−1: unknown) and the names. */
+  nbhd: Int32Array;
+  nbhdNames: string[];
+}
+
+export interface Recommendation {
+  id: string;
+  score: number;
+}
+
+export interface RecommendationAnswer {
+  /** The user asked for (null for an anonymous visitor). */
+  user: string | null;
+  model: string;
+  version: string;
+  /** null: the model answered; otherwise why and how the fallback did. */
+  fallback: null | { reason: string; by: 'popular' | 'popular in neighbourhood' };
+  neighbourhood: string | null;
+  /** Context listing ids that are not in the catalogue (ignored). */
+  unknownContext: number;
+  items: Recommendation[];
+}
+
+export interface RecommendationQuery {
+  user: string | null;
+  k: number;
+  /** Neighbourhood index (−1: any). */
+  nbhd: number;
+  /** Catalogue indices of recently viewed listings. */
+  context: number[];
+  unknownContext: number;
+}
+
+/** Indexes a model for lookups (user id → dense index, listing id → catalogue index). */
+export class ModelIndex {
+  readonly users = new Map<string, number>();
+  readonly listings = new Map<string, number>();
+  readonly nbhds = new Map<string, number>();
+  private readonly score: Float32Array;
+  private readonly excluded: Uint8Array;
+  constructor(readonly m: ServedModel) {
+    m.userIds.forEach((u, i) => this.users.set(u, i));
+    m.listingIds.forEach((l, i) => this.listings.set(l, i));
+    m.nbhdNames.forEach((n, i) => this.nbhds.set(n.toLowerCase(), i));
+    this.score = new Float32Array(m.listingIds.length);
+    this.excluded = new Uint8Array(m.listingIds.length);
+  }
+
+  recommend(q: RecommendationQuery): RecommendationAnswer {
+    const m = this.m;
+    const n = m.listingIds.length;
+    const u = q.user === null ? undefined : this.users.get(q.user);
+    const hasHistory = u !== undefined && m.seen.ptr[u + 1]! > m.seen.ptr[u]!;
+    const canUseContext = q.context.length > 0 && (m.item.simPtr !== null || (m.item.items !== null && m.item.rank > 0));
+    let fallback: RecommendationAnswer['fallback'] = null;
+    if (hasHistory) {
+      scoreUser(sliceUsers(m.user, m.item.rank, [u]), 0, m.item, n, this.score);
+      if (q.context.length && m.item.simPtr) this.addContext(q.context);
+    } else if (canUseContext) {
+      scoreUser(this.foldIn(q.context), 0, m.item, n, this.score);
+    } else {
+      this.score.set(m.popularity);
+      const by = q.nbhd >= 0 ? 'popular in neighbourhood' : 'popular';
+      const why = q.user === null ? (q.context.length ? `the model (${m.id}) cannot score viewed listings` : 'anonymous visitor without context')
+        : u === undefined ? `unknown user ${q.user}` : `user ${q.user} has no history`;
+      fallback = { reason: why, by };
+    }
+    const seen = u !== undefined ? m.seen.idx.subarray(m.seen.ptr[u]!, m.seen.ptr[u + 1]!) : new Int32Array(0);
+    for (const i of seen) this.excluded[i] = 1;
+    for (const i of q.context) this.excluded[i] = 1;
+    const items = this.top(q.k, q.nbhd);
+    for (const i of seen) this.excluded[i] = 0;
+    for (const i of q.context) this.excluded[i] = 0;
+    return {
+      user: q.user, model: m.name, version: m.version, fallback, neighbourhood: q.nbhd >= 0 ? m.nbhdNames[q.nbhd]! : null,
+      unknownContext: q.unknownContext, items,
+    };
+  }
+
+  /** The user side of an anonymous history: the mean of its item factors, and the listings as kNN context. */
+  private foldIn(context: number[]): UserSide {
+    const { rank, items } = this.m.item;
+    let users: Float32Array | null = null;
+    if (items && rank > 0) {
+      users = new Float32Array(rank);
+      for (const i of context) for (let f = 0; f < rank; f++) users[f]! += items[i * rank + f]! / context.length;
+    }
+    return { users, ctxPtr: Int32Array.of(0, context.length), ctxIdx: Int32Array.from(context), ctxVal: new Float32Array(context.length).fill(1) };
+  }
+
+  private addContext(context: number[]): void {
+    const { simPtr, simIdx, simVal } = this.m.item;
+    for (const src of context) for (let p = simPtr![src]!; p < simPtr![src + 1]!; p++) this.score[simIdx![p]!]! += simVal![p]!;
+  }
+
+  /** The k best-scored listings (finite score, not excluded, in `nbhd` when ≥ 0), best first; ties by catalogue order. */
+  private top(k: number, nbhd: number): Recommendation[] {
+    const best: number[] = [];
+    const s = this.score;
+    for (let i = 0; i < s.length; i++) {
+      const v = s[i]!;
+      if (this.excluded[i] || !Number.isFinite(v) || (nbhd >= 0 && this.m.nbhd[i] !== nbhd)) continue;
+      if (best.length === k && !(v > s[best[k - 1]!]!)) continue;
+      let pos = best.length < k ? best.push(i) - 1 : k - 1;
+      while (pos > 0 && v > s[best[pos - 1]!]!) {
+        best[pos] = best[pos - 1]!;
+        pos--;
+      }
+      best[pos] = i;
+    }
+    return best.map((i) => ({ id: this.m.listingIds[i]!, score: s[i]! }));
+  }
+}
