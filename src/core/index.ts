@@ -23,6 +23,8 @@ export { startLocalCluster } from './process/local-cluster.js';
 export type { LocalCluster, LocalClusterOptions } from './process/local-cluster.js';
 export { Head } from './head/head.js';
 export type { HeadOptions, HeadInfo } from './head/head.js';
+export type { HeadHost, HeadExtension, HeadEvent, HeadHttpHandler, HeadStatus, HeadTasksView } from './head/head-extension.js';
+export type { TaskSummaryView, TaskNameSummary, TaskFailure, SlowTask } from './head/task-summary.js';
 export { WorkerNode } from './worker/worker.js';
 export type { WorkerOptions } from './worker/worker.js';
 export { DriverRuntime } from './driver/driver.js';
