@@ -15,6 +15,7 @@
 import { Command, CommanderError } from 'commander';
 import { SHOAL_VERSION, ShoalError } from '../core/index.js';
 import { processIo, type CliContext, type CliIo } from './cli-context.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { downCommand } from './commands/down.js';
 import { featuresCommand } from './commands/features.js';
 import { jobsCommand } from './commands/jobs.js';
@@ -37,6 +38,7 @@ Examples:
   $ shoal start --head                       # start a cluster on this host (head + worker)
   $ shoal start --head --port 0 --num-cpus 4 --resources '{"GPU":1}'
   $ shoal status                             # nodes, resources, actors, jobs
+  $ shoal dashboard                          # the web UI's address (opens it when a browser is there)
   $ shoal submit -- node job.ts --epochs 3   # run a driver script as a job, follow its output
   $ shoal jobs                               # list jobs
   $ shoal logs <job> --follow
@@ -64,8 +66,8 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
     .addHelpText('after', EXAMPLES);
   for (const make of [
-    startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, featuresCommand,
-    runsCommand, modelsCommand, lineageCommand,
+    startCommand, statusCommand, dashboardCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand,
+    featuresCommand, runsCommand, modelsCommand, lineageCommand,
   ]) {
     program.addCommand(inherit(make(ctx), program));
   }
