@@ -19,7 +19,7 @@ const DTYPES = {
   float32: Float32Array, float64: Float64Array, int32: Int32Array, uint32: Uint32Array, int16: Int16Array, uint16: Uint16Array, int8: Int8Array, uint8: Uint8Array,
 } as const;
 export type TensorDtype = keyof typeof DTYPES;
-export type Tensor = InstanceType<(typeof DTYPES)[TensorDtype]>;
+export type Tensor = Float32Array | Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
 
 /** What a model is made of, to store it. */
 export interface ModelContents {
