@@ -52,3 +52,15 @@ export {
   UnknownModelClassError,
 } from './features/index.js';
 export type { FeatureErrorContext, SaveOptions } from './features/index.js';
+// The feature store (src/features/feature-store): definitions, registry, historical retrieval, materialization, online lookups.
+export {
+  FeatureStore, FileFeatureRegistry, InProcessOnlineStore, RedisOnlineStore, FEATURE_TYPES, defaultRegistryDir, defineEntity, defineFeatureView, defineOnDemandFeatureView,
+  CorruptedRegistryError, EntityKeyTypeError, FeatureSourceError, FeatureTypeChangedError, MaterializationLockedError, OnlineStoreUnavailableError,
+  UnknownEntityError, UnknownFeatureError, UnknownFeatureViewError, checkSkew, FRESHNESS_METRIC, registerFreshnessGauge,
+} from './features/index.js';
+export type {
+  AppliedDefinition, Definition, DefinitionSpec, Entity, EntityKeyType, EntityOptions, EntitySpec, FeatureRegistry, FeatureSpec, FeatureStoreOptions, FeatureType,
+  FeatureView, FeatureViewOptions, FeatureViewSource, FeatureViewSpec, HistoricalOptions, MaterializeOptions, MaterializeResult, OnDemandFeatureView,
+  OnDemandFeatureViewOptions, OnDemandFeatureViewSpec, OnlineOptions, OnlineReadRequest, OnlineRecord, OnlineStore, OnlineViewInfo, RedisOnlineStoreOptions,
+  RegistrySnapshot, SourceSpec, Versioned, SkewMismatch, SkewOptions, SkewReport,
+} from './features/index.js';

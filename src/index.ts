@@ -35,6 +35,7 @@ export {
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError,
   InvalidOptionError, NotInitializedError, VersionMismatchError, InfeasibleError, ProcessStartError,
+  UnknownControlMethodError, InvalidControlRequestError,
 } from './core/index.js';
 export type {
   InitOptions, ClusterInfo, RemoteFunction, RemoteArgs, ActorHandle, ActorClass, GetOptions, WaitOptions,

@@ -16,6 +16,7 @@ import { Command, CommanderError } from 'commander';
 import { SHOAL_VERSION, ShoalError } from '../core/index.js';
 import { processIo, type CliContext, type CliIo } from './cli-context.js';
 import { downCommand } from './commands/down.js';
+import { featuresCommand } from './commands/features.js';
 import { jobsCommand } from './commands/jobs.js';
 import { logsCommand } from './commands/logs.js';
 import { startCommand } from './commands/start.js';
@@ -24,6 +25,9 @@ import { stopJobCommand } from './commands/stop-job.js';
 import { stopCommand } from './commands/stop.js';
 import { submitCommand } from './commands/submit.js';
 import { upCommand } from './commands/up.js';
+import { lineageCommand } from './commands/lineage.js';
+import { modelsCommand } from './commands/models.js';
+import { runsCommand } from './commands/runs.js';
 
 export type { CliIo } from './cli-context.js';
 export { NoClusterError, PortInUseError, ProcessStartError, ClusterRunningError } from './errors.js';
@@ -40,6 +44,8 @@ Examples:
   $ shoal stop                               # stop what \`shoal start\` started
   $ shoal up cluster.yaml                    # start a cluster on the hosts of a cluster YAML (SSH)
   $ shoal down cluster.yaml
+  for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, featuresCommand, runsCommand, modelsCommand, lineageCommand]) {
+    program.addCommand(inherit(make(ctx), program));
 
 Which cluster: --address, else SHOAL_ADDRESS, else the one \`shoal start\` recorded in
 $SHOAL_HOME/cluster.json (SHOAL_HOME defaults to ~/.shoal). Token: --token-file, else
@@ -54,10 +60,17 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
     .addHelpText('after', EXAMPLES);
-  for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand]) {
-    program.addCommand(make(ctx).copyInheritedSettings(program));
+  for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, featuresCommand, runsCommand, modelsCommand, lineageCommand]) {
+    program.addCommand(inherit(make(ctx), program));
   }
   return program;
+}
+
+/** Gives `cmd` and its subcommands (`runs list`, ...) the program's output and exit handling. */
+function inherit(cmd: Command, from: Command): Command {
+  cmd.copyInheritedSettings(from);
+  for (const sub of cmd.commands) inherit(sub, cmd);
+  return cmd;
 }
 
 /** Runs the command line `argv` (as in process.argv: node, script, args...); resolves with the exit code. */

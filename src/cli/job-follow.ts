@@ -23,10 +23,10 @@ export async function followJob(ctx: CliContext, head: HeadClient, jobId: string
       ctx.io.stderr(`\nStopped following job ${jobId}; it keeps running. \`shoal logs ${jobId} --follow\` resumes, \`shoal stop-job ${jobId}\` stops it.\n`);
       return undefined;
     }
-    let job = await head.control<JobInfo>('job-get', { id: jobId });
+    let job = await head.control('job-get', { id: jobId });
     for (let i = 0; i < 20 && job.endedAt === undefined; i++) {
       await sleep(TAIL_SETTLE_MS);
-      job = await head.control<JobInfo>('job-get', { id: jobId });
+      job = await head.control('job-get', { id: jobId });
     }
     await sleep(TAIL_SETTLE_MS);
     await head.jobLogs(jobId, { follow: false, offset }, print);

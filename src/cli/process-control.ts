@@ -4,30 +4,16 @@
  * since reused for something else is left alone.
  */
 import { readFileSync } from 'node:fs';
+import { pidAlive } from '../core/index.js';
 import type { ProcessRole, RecordedProcess } from './cluster-record.js';
 
 /** Seconds `stop` waits after SIGTERM before it sends SIGKILL. */
 export const STOP_GRACE_MS = 5_000;
 const POLL_MS = 100;
 
-/** True while `pid` runs (a zombie counts as gone). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true; // no /proc (macOS): kill(0) is all we know
-  }
-}
-
 /** True when `pid` runs this role's shoal entry (or when that cannot be checked). */
 export function isShoalProcess(pid: number, role: ProcessRole): boolean {
-  if (!isAlive(pid)) return false;
+  if (!pidAlive(pid)) return false;
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${role}-main.js`);
   } catch {
@@ -48,7 +34,7 @@ export async function stopRecordedProcesses(
   const outcome = new Map<RecordedProcess, StopOutcome>();
   const waiting: RecordedProcess[] = [];
   for (const p of processes) {
-    if (!isAlive(p.pid)) outcome.set(p, 'not-running');
+    if (!pidAlive(p.pid)) outcome.set(p, 'not-running');
     else if (!isShoalProcess(p.pid, p.role)) outcome.set(p, 'not-shoal');
     else {
       signal(p.pid, 'SIGTERM');
@@ -56,9 +42,9 @@ export async function stopRecordedProcesses(
     }
   }
   const deadline = Date.now() + graceMs;
-  while (waiting.some((p) => isAlive(p.pid)) && Date.now() < deadline) await sleep(POLL_MS);
+  while (waiting.some((p) => pidAlive(p.pid)) && Date.now() < deadline) await sleep(POLL_MS);
   for (const p of waiting) {
-    if (isAlive(p.pid)) {
+    if (pidAlive(p.pid)) {
       signal(-p.pid, 'SIGKILL');
       signal(p.pid, 'SIGKILL');
       outcome.set(p, 'killed');

@@ -10,7 +10,7 @@ import { parseAddress } from './cli-options.js';
 import { clusterRecordPath, readClusterRecord } from './cluster-record.js';
 import { MissingTokenError, NoClusterError } from './errors.js';
 import type { HeadTarget } from '../core/index.js';
-import { isAlive } from './process-control.js';
+import { pidAlive } from '../core/index.js';
 
 export interface TargetFlags {
   address?: string | undefined;
@@ -29,7 +29,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
       );
     }
     const head = record.processes.find((p) => p.role === 'head');
-    if (head && !isAlive(head.pid)) {
+    if (head && !pidAlive(head.pid)) {
       throw new NoClusterError(
         `the cluster recorded in ${clusterRecordPath()} (head pid ${head.pid} at ${record.address}) is no longer running; ` +
           'run `shoal stop` to clean up, then `shoal start --head`',

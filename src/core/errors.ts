@@ -357,6 +357,37 @@ export class VersionMismatchError extends ShoalError {
   }
 }
 
+/**
+ * A control call named a method the head does not have: the caller runs another shoal version (or
+ * was hand-made). `knownMethods` lists the head's.
+ */
+export class UnknownControlMethodError extends ShoalError {
+  override readonly code = 'UNKNOWN_CONTROL_METHOD';
+  constructor(readonly method: string, readonly knownMethods: readonly string[]) {
+    super(
+      `the head has no control method '${method}' (it has: ${knownMethods.join(', ')}); ` +
+        'the caller may run another shoal version than the head',
+    );
+  }
+  override context() {
+    return { method: this.method, knownMethods: this.knownMethods };
+  }
+}
+
+/**
+ * A control call's body does not fit its method's request (a field missing or of the wrong type).
+ * `field` names the first field at fault (`bundles[1].CPU`; `body` for the body as a whole).
+ */
+export class InvalidControlRequestError extends ShoalError {
+  override readonly code = 'INVALID_CONTROL_REQUEST';
+  constructor(readonly method: string, readonly field: string, readonly reason: string) {
+    super(`control call '${method}' has an invalid body: ${reason}`);
+  }
+  override context() {
+    return { method: this.method, field: this.field, reason: this.reason };
+  }
+}
+
 /** A task asked for resources no node in the cluster has, or a placement group cannot be placed. */
 export class InfeasibleError extends ShoalError {
   override readonly code = 'INFEASIBLE';
@@ -399,7 +430,7 @@ const wireClasses: Record<string, new (...args: any[]) => ShoalError> = {
   TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError, ActorMethodNotFoundError,
   ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError, SerializationError, RemoteDefinitionError,
   BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError, InvalidOptionError, NotInitializedError,
-  VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
+  VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError, UnknownControlMethodError, InvalidControlRequestError,
 };
 markErrorClasses('shoal/core', wireClasses);
 

@@ -15,24 +15,23 @@ export {
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError,
   InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
-  errorFromWire,
+  UnknownControlMethodError, InvalidControlRequestError, errorFromWire,
 } from './errors.js';
 export type { WireError } from './errors.js';
 export { optionRules, showValue } from './option-rules.js';
 export type { OptionRules } from './option-rules.js';
 export { startLocalCluster } from './process/local-cluster.js';
-export { stopProcess } from './process/spawn.js';
 export type { LocalCluster, LocalClusterOptions } from './process/local-cluster.js';
-export { Head, ensureToken } from './head/head.js';
+export { Head } from './head/head.js';
 export type { HeadOptions, HeadInfo } from './head/head.js';
 export { WorkerNode } from './worker/worker.js';
 export type { WorkerOptions } from './worker/worker.js';
 export { DriverRuntime } from './driver/driver.js';
-export { Autoscaler, LocalProcessProvider, SshNodeProvider } from './head/autoscaler.js';
+export { Autoscaler } from './head/autoscaler.js';
 export type { AutoscalerOptions, AutoscalerDecision, NodeProvider, SshProviderOptions } from './head/autoscaler.js';
 export { HostUnreachableError, RemoteStartError, readRemoteFile, runScript, shellQuote, startRemote, stopRemote } from './process/remote-host.js';
 export type { HostTarget, RemoteRuntime, StartedRemote, StoppedRemote } from './process/remote-host.js';
-export { HeadClient, CONTROL_TIMEOUT_MS } from './wire/head-client.js';
+export { HeadClient } from './wire/head-client.js';
 export type { HeadTarget } from './wire/head-client.js';
 export { spawnEntry } from './process/spawn.js';
 export type { JobRecord } from './head/head-store.js';
@@ -40,6 +39,6 @@ export type { TlsOptions } from './wire/transport.js';
 export type { Resources } from './wire/protocol.js';
 export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';
 export { pidAlive } from './process/pid-alive.js';
-export { bundleModule, SHARED_PACKAGES } from './wire/code-shipping.js';
+export { SHARED_PACKAGES } from './wire/code-shipping.js';
 export { sweepHandOverFiles } from './wire/shm-handover.js';
-export { makePrivateDir } from './private-files.js';
+export { makePrivateDir, openPrivateFile, touchPrivateFile, writePrivateFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';

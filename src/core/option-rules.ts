@@ -38,7 +38,11 @@ export interface OptionRules {
   int(option: string, v: unknown, dflt: number, range?: { min?: number; max?: number }): number;
   /** A finite number within [min, max]. */
   number(option: string, v: unknown, dflt: number, range?: { min?: number; max?: number }): number;
+  /** A finite number > 0. */
+  positive(option: string, v: unknown, dflt: number): number;
   bool(option: string, v: unknown, dflt: boolean): boolean;
+  /** A non-empty string, or undefined. */
+  text(option: string, v: unknown): string | undefined;
   /** One of `allowed` (strings). */
   oneOf<T extends string>(option: string, v: unknown, allowed: readonly T[], dflt: T): T;
   /** A non-empty column name. */
@@ -92,6 +96,15 @@ export function optionRules(caller: string, where: { stage?: string | undefined 
         fail(option, `must be a finite number${bounds}`, v);
       }
       return v as number;
+    },
+    positive(option, v, dflt) {
+      if (v === undefined) return dflt;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(option, 'must be a positive number', v);
+      return v as number;
+    },
+    text(option, v) {
+      if (v !== undefined && (typeof v !== 'string' || v.length === 0)) fail(option, 'must be a non-empty string', v);
+      return v as string | undefined;
     },
     bool(option, v, dflt) {
       if (v === undefined) return dflt;

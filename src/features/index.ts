@@ -56,3 +56,14 @@ export { trailingWindowFeatures, trailingWindowKernel } from './trailing-windows
 export type { AsOfJoinOptions } from './as-of-join.js';
 export { asOfJoin, asOfKernel } from './as-of-join.js';
 export { PIPELINE_FORMAT, PIPELINE_FORMAT_VERSION, Pipeline, PipelineModel } from './pipeline.js';
+export type {
+  AppliedDefinition, Definition, DefinitionSpec, Entity, EntityKeyType, EntityOptions, EntitySpec, FeatureRegistry, FeatureSpec, FeatureStoreOptions, FeatureType,
+  FeatureView, FeatureViewOptions, FeatureViewSource, FeatureViewSpec, HistoricalOptions, MaterializeOptions, MaterializeResult, OnDemandFeatureView,
+  OnDemandFeatureViewOptions, OnDemandFeatureViewSpec, OnlineOptions, OnlineReadRequest, OnlineRecord, OnlineStore, OnlineViewInfo, RedisOnlineStoreOptions,
+  RegistrySnapshot, SourceSpec, Versioned, SkewMismatch, SkewOptions, SkewReport,
+} from './feature-store/index.js';
+export {
+  CorruptedRegistryError, EntityKeyTypeError, FEATURE_TYPES, FeatureSourceError, FeatureStore, FeatureTypeChangedError, FileFeatureRegistry, InProcessOnlineStore,
+  MaterializationLockedError, OnlineStoreUnavailableError, RedisOnlineStore, UnknownEntityError, UnknownFeatureError, UnknownFeatureViewError,
+  defaultRegistryDir, defineEntity, defineFeatureView, defineOnDemandFeatureView, checkSkew, FRESHNESS_METRIC, registerFreshnessGauge,
+} from './feature-store/index.js';

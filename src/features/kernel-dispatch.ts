@@ -5,6 +5,7 @@ import { asOfKernel } from './as-of-join.js';
 import { modelFromJSON } from './featurizer.js';
 import { itemSetsPartition } from './multi-hot.js';
 import type { KernelPayload } from './kernel-payload.js';
+import { latestKernel } from './feature-store/latest-kernel.js';
 import { sketchPartition } from './quantile-sketch.js';
 import { docFreqPartition } from './text.js';
 import { trailingWindowKernel } from './trailing-windows.js';
@@ -28,5 +29,7 @@ export function runKernel(payload: KernelPayload, table: arrow.Table): arrow.Tab
       return trailingWindowKernel(table, payload.spec);
     case 'asof':
       return asOfKernel(table, payload.spec);
+    case 'latest':
+      return latestKernel(table, payload.spec);
   }
 }

@@ -18,10 +18,19 @@ export interface AsOfSpec {
   readonly featureColumns: readonly string[];
 }
 
+/** Latest row per key with an event time in [startMs, endMs) (materialization); ties go to the later row. */
+export interface LatestSpec {
+  readonly keys: readonly string[];
+  readonly timestamp: string;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
 export type KernelPayload =
   | { readonly kind: 'stages'; readonly stages: readonly SavedStage[] }
   | { readonly kind: 'quantileSketch'; readonly columns: readonly string[]; readonly k: number }
   | { readonly kind: 'docFreq'; readonly column: string }
   | { readonly kind: 'itemSets'; readonly column: string }
   | { readonly kind: 'trailing'; readonly spec: TrailingWindowSpec }
-  | { readonly kind: 'asof'; readonly spec: AsOfSpec };
+  | { readonly kind: 'asof'; readonly spec: AsOfSpec }
+  | { readonly kind: 'latest'; readonly spec: LatestSpec };

@@ -1,10 +1,44 @@
 /**
- * Public surface of the store layer: the platform's memory, above core alone. Today it holds the
- * checksummed artifact folders that models, pipelines and checkpoints are saved as; tracking, the
- * model registry and lineage build on them.
+ * Public surface of the store layer: the platform's memory, above core alone — experiment tracking
+ * (runs with params, metric time series, tags, artifacts), the model registry (versions, aliases with
+ * history), models stored as JSON + binary tensors and loaded by URI, dataset versions and lineage,
+ * on SQLite under `$SHOAL_HOME` or PostgreSQL (`SHOAL_METADATA_URL`). Also the checksummed artifact
+ * folders that models, pipelines and checkpoints are saved as on disk.
  */
+import { Store } from './store.js';
+import type { StoreOptions } from './store-location.js';
+
+/** Opens the platform store (see {@link StoreOptions}: SQLite under `$SHOAL_HOME/store` unless `SHOAL_METADATA_URL` is set). */
+export const openStore = (options?: StoreOptions): Promise<Store> => Store.open(options);
+
+export { Store } from './store.js';
+export type { SearchRunsOptions } from './store.js';
+export { Run } from './run.js';
+export type { RunRef, StartRunOptions } from './run.js';
+export { activeRun, withActiveRun, setActiveRun, openRun } from './active-run.js';
+export { resolveStoreLocation } from './store-location.js';
+export type { StoreOptions, StoreLocation } from './store-location.js';
+export type { SetAliasOptions } from './registry.js';
+export type { Lineage, DatasetDetails, SnapshotSource } from './lineage.js';
+export { parseModelUri } from './model-uri.js';
+export type { ModelUri } from './model-uri.js';
+export { parseRunFilter } from './run-filter.js';
+export type { FilterableRun } from './run-filter.js';
+export { STORED_MODEL_FORMAT } from './stored-model.js';
+export type { ModelContents, StoredModel, Tensor, TensorDtype } from './stored-model.js';
+export { STORE_SCHEMA_VERSION } from './sql/migrations.js';
+export { HEARTBEAT_MS, STALE_MS } from './constants.js';
+export type {
+  RunStatus, Experiment, MetricPoint, ArtifactEntry, RunInput, RunInfo, RunDetail, RegisteredModel, ModelSignature, ModelVersion, AliasChange,
+  DatasetFile, DatasetVersion,
+} from './store-types.js';
 export { writeArtifactFolder, readArtifactFolder, sha256Hex, bytesOf } from './artifact-folder.js';
 export type {
   ArtifactFileEntry, ArtifactFolder, ArtifactFolderContents, CorruptErrorFactory, ReadArtifactOptions, SaveOptions,
 } from './artifact-folder.js';
-export { ArtifactExistsError, ArtifactCorruptError } from './errors.js';
+export {
+  StoreError, ArtifactExistsError, ArtifactCorruptError, StoreSchemaError, StoreUnavailableError, StoreNotFoundError, RunNotFoundError,
+  ExperimentNotFoundError, ArtifactNotFoundError, ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError, InvalidNameError,
+  InvalidModelUriError, FilterSyntaxError, RunEndedError, AliasConflictError, ModelFormatInvalidError,
+} from './errors.js';
+export type { StoreEntity } from './errors.js';

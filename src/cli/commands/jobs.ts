@@ -12,7 +12,7 @@ export function jobsCommand(ctx: CliContext): Command {
     .option('--token-file <file>', 'file holding the cluster token')
     .option('--json', 'print the jobs as JSON')
     .action(async (flags: { address?: string; tokenFile?: string; json?: boolean }) => {
-      const jobs = await withHead(flags, (head) => head.control<JobInfo[]>('job-list'));
+      const jobs = await withHead(flags, (head) => head.control('job-list'));
       if (flags.json) {
         ctx.io.stdout(`${JSON.stringify(jobs, null, 2)}\n`);
         return;

@@ -16,7 +16,8 @@ import { clusterRecordPath, readClusterRecord, removeClusterRecord, writeCluster
 import { ClusterRunningError, PortInUseError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { HeadClient } from '../../core/index.js';
-import { isAlive, stopRecordedProcesses } from '../process-control.js';
+import { pidAlive } from '../../core/index.js';
+import { stopRecordedProcesses } from '../process-control.js';
 import { spawnRuntime, type StartedProcess } from '../runtime-process.js';
 import { resolveToken } from '../target.js';
 
@@ -123,7 +124,7 @@ function assertPortFree(host: string, port: number): Promise<void> {
 function checkNoRunningCluster(ctx: CliContext, sameAddress?: string): ClusterRecord | undefined {
   const record = readClusterRecord();
   if (!record) return undefined;
-  const alive = record.processes.filter((p) => isAlive(p.pid));
+  const alive = record.processes.filter((p) => pidAlive(p.pid));
   if (alive.length === 0) {
     ctx.io.stderr(`note: forgetting ${clusterRecordPath()}: none of its processes (${record.pids.join(', ')}) runs any more\n`);
     removeClusterRecord();
@@ -207,7 +208,7 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
 /** A recorded cluster whose head died while some of its workers live on. */
 function crashedHead(record: ClusterRecord): boolean {
   const heads = record.processes.filter((p) => p.role === 'head');
-  return heads.length > 0 && heads.every((p) => !isAlive(p.pid)) && record.processes.some((p) => p.role === 'worker' && isAlive(p.pid));
+  return heads.length > 0 && heads.every((p) => !pidAlive(p.pid)) && record.processes.some((p) => p.role === 'worker' && pidAlive(p.pid));
 }
 
 /**
@@ -219,7 +220,7 @@ async function restartCrashedHead(ctx: CliContext, record: ClusterRecord, flags:
   const host = record.headHost ?? hostOf(record.address);
   const store = record.store ?? flags.store;
   const dead = record.processes.filter((p) => p.role === 'head');
-  const live = record.processes.filter((p) => p.role === 'worker' && isAlive(p.pid));
+  const live = record.processes.filter((p) => p.role === 'worker' && pidAlive(p.pid));
   ctx.io.stderr(`note: the head of the cluster at ${record.address} (pid ${dead.map((p) => p.pid).join(', ')}) is not running and its workers are; starting it again\n`);
   const head = await spawnRuntime('head', { dir: record.dir, host, port, watchParent: false, store }, {
     logFile: join(record.dir, 'logs', 'head.log'),
@@ -301,14 +302,14 @@ async function blockUntilSignal(ctx: CliContext, record: ClusterRecord, watchPid
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
     const timer = setInterval(() => {
-      if (!isAlive(watchPid)) done(`pid ${watchPid} exited`);
+      if (!pidAlive(watchPid)) done(`pid ${watchPid} exited`);
     }, HEAD_WATCH_INTERVAL_MS);
   });
   ctx.io.stderr(`${reason}: stopping ${record.processes.map((p) => `${p.role} pid ${p.pid}`).join(', ')}\n`);
   await stopRecordedProcesses(record.processes);
   const current = readClusterRecord();
   const mine = new Set(record.pids);
-  const rest = current?.processes.filter((p) => !mine.has(p.pid) && isAlive(p.pid)) ?? [];
+  const rest = current?.processes.filter((p) => !mine.has(p.pid) && pidAlive(p.pid)) ?? [];
   if (current && rest.length) writeClusterRecord({ ...current, processes: rest });
   else removeClusterRecord();
   if (reason.startsWith('pid')) ctx.exitCode = 1;

@@ -18,7 +18,7 @@ export function statusCommand(ctx: CliContext): Command {
     .option('--token-file <file>', 'file holding the cluster token (default: SHOAL_TOKEN, SHOAL_TOKEN_FILE, the recorded one)')
     .option('--json', 'print the raw status as JSON')
     .action(async (flags: StatusFlags) => {
-      const status = await withHead(flags, (head) => head.control<StatusReply>('status'));
+      const status = await withHead(flags, (head) => head.control('status'));
       ctx.io.stdout(flags.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status));
     });
 }

@@ -1,7 +1,6 @@
 /** `shoal stop-job JOB`: stops a running job (SIGTERM to its driver, SIGKILL after 3 s) and waits for it to end. */
 import { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
-import type { JobInfo } from '../cluster-types.js';
 import { parseCount } from '../cli-options.js';
 import { sleep } from '../process-control.js';
 import { withHead } from '../with-head.js';
@@ -17,17 +16,17 @@ export function stopJobCommand(ctx: CliContext): Command {
     .option('--token-file <file>', 'file holding the cluster token')
     .action(async (jobId: string, flags: { timeoutMs: number; address?: string; tokenFile?: string }) => {
       await withHead(flags, async (head) => {
-        const before = await head.control<JobInfo>('job-get', { id: jobId });
+        const before = await head.control('job-get', { id: jobId });
         if (before.endedAt !== undefined) {
           ctx.io.stdout(`Job ${jobId} already ended: ${before.status}.\n`);
           return;
         }
-        await head.control<JobInfo>('job-stop', { id: jobId });
+        await head.control('job-stop', { id: jobId });
         const deadline = Date.now() + flags.timeoutMs;
-        let job = await head.control<JobInfo>('job-get', { id: jobId });
+        let job = await head.control('job-get', { id: jobId });
         while (job.endedAt === undefined && Date.now() < deadline) {
           await sleep(POLL_MS);
-          job = await head.control<JobInfo>('job-get', { id: jobId });
+          job = await head.control('job-get', { id: jobId });
         }
         if (job.endedAt === undefined) {
           ctx.io.stdout(`Asked job ${jobId} to stop; it is still exiting after ${flags.timeoutMs} ms (status ${job.status}).\n`);

@@ -9,7 +9,6 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { InvalidOptionError } from '../../core/index.js';
 import type { CliContext } from '../cli-context.js';
-import type { JobInfo } from '../cluster-types.js';
 import { formatDuration } from '../format.js';
 import { bundleJob } from '../job-bundle.js';
 import { followJob } from '../job-follow.js';
@@ -52,7 +51,7 @@ Examples:
         for (const file of bundle.files) await head.uploadBundle(file.hash, file.code);
         const entry = bundle.files.find((f) => f.name === bundle.entry)!;
         const modules = Object.fromEntries(bundle.files.map((f) => [f.name, f.hash]));
-        const submitted = await head.control<JobInfo>('job-submit', { bundle: entry.hash, modules, args: job.args, env: flags.env, entrypoint: job.entrypoint });
+        const submitted = await head.control('job-submit', { bundle: entry.hash, modules, args: job.args, env: flags.env, entrypoint: job.entrypoint });
         ctx.io.stdout(`Submitted job ${submitted.id}: ${job.entrypoint}\n`);
         if (!flags.wait) {
           ctx.io.stdout(`Follow it with: shoal logs ${submitted.id} --follow    (status: shoal jobs, stop: shoal stop-job ${submitted.id})\n`);

@@ -16,7 +16,6 @@ import {
   type AutoscalerOptions, type HostTarget, type RemoteRuntime, type StoppedRemote,
 } from '../../core/index.js';
 import type { CliContext } from '../cli-context.js';
-import type { StatusReply } from '../cluster-types.js';
 import { sleep } from '../process-control.js';
 import type { ClusterConfig } from './cluster-config.js';
 
@@ -194,7 +193,7 @@ async function waitForNodes(target: { address: string; token: string }, want: nu
   try {
     for (;;) {
       try {
-        const s = await client.control<StatusReply>('status');
+        const s = await client.control('status');
         const alive = s.nodes.filter((n) => n.alive);
         last = { alive: alive.length, ids: new Set(alive.map((n) => n.id)) };
         if (last.alive >= want) return last;

@@ -504,7 +504,7 @@ export async function getActor<T = Record<string, Method>>(name: string): Promis
   const rt = current('getActor()');
   // A creation submitted just before may still wait for its code bundle: let it reach the head first.
   await rt.flushed();
-  const a = await rt.control<{ actorId: string; className: string; methods: string[]; name: string }>('get-actor', { name });
+  const a = await rt.control('get-actor', { name });
   return makeHandle<T>(new ActorHandleState(a.actorId, a.name, a.className, a.methods, 0));
 }
 

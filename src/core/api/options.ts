@@ -3,7 +3,7 @@
  * complete internal form. Messages name the option and the rule.
  */
 import { DEFAULT_TASK_MAX_RETRIES } from '../constants.js';
-import { InvalidOptionError } from '../errors.js';
+import { optionRules, type OptionRules } from '../option-rules.js';
 import type { Resources, SchedulingStrategy } from '../wire/protocol.js';
 
 /** Where a task or actor may run. */
@@ -57,58 +57,48 @@ export interface CompiledTaskOptions {
   strategy: SchedulingStrategy;
 }
 
-const isNonNegative = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-
-function check(cond: boolean, message: string): void {
-  if (!cond) throw new InvalidOptionError(message);
-}
-
-function compileResources(o: { numCpus?: number | undefined; memory?: number | undefined; resources?: Record<string, number> | undefined }, defaultCpus: number, what: string): Resources {
-  const r: Resources = {};
-  check(o.numCpus === undefined || isNonNegative(o.numCpus), `${what}.numCpus must be a non-negative number (got ${String(o.numCpus)})`);
-  check(o.memory === undefined || (isNonNegative(o.memory) && o.memory > 0), `${what}.memory must be a positive number of bytes (got ${String(o.memory)})`);
-  r.CPU = o.numCpus ?? defaultCpus;
-  if (o.memory) r.memory = o.memory;
+/**
+ * Resources of a task or actor: `numCpus` and `memory` are options of their own, custom resources a
+ * name → amount object that may not repeat them.
+ */
+function compileResources(r: OptionRules, o: { numCpus?: number | undefined; memory?: number | undefined; resources?: Record<string, number> | undefined }, defaultCpus: number): Resources {
+  const out: Resources = { CPU: r.number('numCpus', o.numCpus, defaultCpus, { min: 0 }) };
+  const memory = r.positive('memory', o.memory, 0);
+  if (memory) out.memory = memory;
   if (o.resources !== undefined) {
-    check(typeof o.resources === 'object' && o.resources !== null, `${what}.resources must be an object of name → amount`);
+    if (typeof o.resources !== 'object' || o.resources === null || Array.isArray(o.resources)) r.fail('resources', 'must be an object of name → amount', o.resources);
     for (const [k, v] of Object.entries(o.resources)) {
-      check(k !== 'CPU' && k !== 'memory', `${what}.resources must not contain '${k}'; use ${what}.${k === 'CPU' ? 'numCpus' : 'memory'}`);
-      check(isNonNegative(v), `${what}.resources.${k} must be a non-negative number (got ${String(v)})`);
-      r[k] = v;
+      if (k === 'CPU' || k === 'memory') r.fail('resources', `must not contain '${k}'; use the option '${k === 'CPU' ? 'numCpus' : 'memory'}'`);
+      out[k] = r.number(`resources.${k}`, v, 0, { min: 0 });
     }
   }
-  return r;
+  return out;
 }
 
-export function compileStrategy(s: SchedulingStrategyOption | undefined, what: string): SchedulingStrategy {
+/** Compiles a scheduling strategy; `caller` names the options in messages ('task', 'actor'). */
+export function compileStrategy(s: SchedulingStrategyOption | undefined, caller: string): SchedulingStrategy {
+  const r = optionRules(caller);
   if (s === undefined) return 'DEFAULT';
   if (s === 'DEFAULT' || s === 'SPREAD' || s === 'PACK') return s;
-  if (typeof s === 'object' && s !== null && 'nodeId' in s && typeof s.nodeId === 'string') return { nodeId: s.nodeId, soft: s.soft ?? false };
+  if (typeof s === 'object' && s !== null && 'nodeId' in s && typeof s.nodeId === 'string') return { nodeId: s.nodeId, soft: r.bool('schedulingStrategy.soft', s.soft, false) };
   if (typeof s === 'object' && s !== null && 'placementGroup' in s && typeof s.placementGroup?.id === 'string') {
-    const idx = s.bundleIndex ?? -1;
-    check(Number.isInteger(idx) && idx >= -1, `${what}.schedulingStrategy.bundleIndex must be a non-negative integer`);
-    return { placementGroupId: s.placementGroup.id, bundleIndex: idx };
+    return { placementGroupId: s.placementGroup.id, bundleIndex: r.int('schedulingStrategy.bundleIndex', s.bundleIndex, -1, { min: 0 }) };
   }
-  throw new InvalidOptionError(`${what}.schedulingStrategy must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? } (got ${JSON.stringify(s)})`);
+  return r.fail('schedulingStrategy', "must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? }", s);
 }
 
-const TASK_KEYS = new Set(['numCpus', 'memory', 'resources', 'maxRetries', 'name', 'schedulingStrategy']);
-const ACTOR_KEYS = new Set(['name', 'getIfExists', 'numCpus', 'memory', 'resources', 'maxConcurrency', 'maxRestarts', 'maxTaskRetries', 'lifetime', 'schedulingStrategy']);
+const TASK_KEYS = ['numCpus', 'memory', 'resources', 'maxRetries', 'name', 'schedulingStrategy'];
+const ACTOR_KEYS = ['name', 'getIfExists', 'numCpus', 'memory', 'resources', 'maxConcurrency', 'maxRestarts', 'maxTaskRetries', 'lifetime', 'schedulingStrategy'];
 
-function unknownKeys(o: object, known: Set<string>, what: string): void {
-  for (const k of Object.keys(o)) check(known.has(k), `${what} has an unknown option '${k}' (known: ${[...known].join(', ')})`);
-}
-
-export function compileTaskOptions(o: TaskOptions = {}): CompiledTaskOptions {
-  check(typeof o === 'object' && o !== null, 'task options must be an object');
-  unknownKeys(o, TASK_KEYS, 'task options');
-  check(o.maxRetries === undefined || (Number.isInteger(o.maxRetries) && o.maxRetries >= 0), `options.maxRetries must be a non-negative integer (got ${String(o.maxRetries)})`);
-  check(o.name === undefined || (typeof o.name === 'string' && o.name.length > 0), 'options.name must be a non-empty string');
+export function compileTaskOptions(options?: TaskOptions): CompiledTaskOptions {
+  const r = optionRules('task');
+  const o = r.object(options);
+  r.knownKeys(o, TASK_KEYS);
   return {
-    resources: compileResources(o, 1, 'options'),
-    maxRetries: o.maxRetries ?? DEFAULT_TASK_MAX_RETRIES,
-    name: o.name,
-    strategy: compileStrategy(o.schedulingStrategy, 'options'),
+    resources: compileResources(r, o, 1),
+    maxRetries: r.int('maxRetries', o.maxRetries, DEFAULT_TASK_MAX_RETRIES, { min: 0 }),
+    name: r.text('name', o.name),
+    strategy: compileStrategy(o.schedulingStrategy, 'task'),
   };
 }
 
@@ -123,26 +113,21 @@ export interface CompiledActorOptions {
   strategy: SchedulingStrategy;
 }
 
-export function compileActorOptions(o: ActorOptions = {}): CompiledActorOptions {
-  check(typeof o === 'object' && o !== null, 'actor options must be an object');
-  unknownKeys(o, ACTOR_KEYS, 'actor options');
-  const int = (v: number | undefined, key: string, min: number): void =>
-    check(v === undefined || (Number.isInteger(v) && v >= min), `options.${key} must be an integer ≥ ${min} (got ${String(v)})`);
-  int(o.maxConcurrency, 'maxConcurrency', 1);
-  int(o.maxRestarts, 'maxRestarts', 0);
-  int(o.maxTaskRetries, 'maxTaskRetries', 0);
-  check(o.lifetime === undefined || o.lifetime === 'job' || o.lifetime === 'detached', `options.lifetime must be 'job' or 'detached' (got ${String(o.lifetime)})`);
-  check(o.name === undefined || (typeof o.name === 'string' && o.name.length > 0), 'options.name must be a non-empty string');
-  check(o.getIfExists === undefined || typeof o.getIfExists === 'boolean', `options.getIfExists must be a boolean (got ${String(o.getIfExists)})`);
-  check(!o.getIfExists || o.name !== undefined, 'options.getIfExists needs options.name (the name to look up)');
+export function compileActorOptions(options?: ActorOptions): CompiledActorOptions {
+  const r = optionRules('actor');
+  const o = r.object(options);
+  r.knownKeys(o, ACTOR_KEYS);
+  const name = r.text('name', o.name);
+  const getIfExists = r.bool('getIfExists', o.getIfExists, false);
+  if (getIfExists && name === undefined) r.fail('getIfExists', "needs the option 'name' (the name to look up)");
   return {
-    name: o.name,
-    getIfExists: o.getIfExists ?? false,
-    resources: compileResources(o, 0, 'options'),
-    maxConcurrency: o.maxConcurrency ?? 1,
-    maxRestarts: o.maxRestarts ?? 0,
-    maxTaskRetries: o.maxTaskRetries ?? 0,
-    detached: o.lifetime === 'detached',
-    strategy: compileStrategy(o.schedulingStrategy, 'options'),
+    name,
+    getIfExists,
+    resources: compileResources(r, o, 0),
+    maxConcurrency: r.int('maxConcurrency', o.maxConcurrency, 1),
+    maxRestarts: r.int('maxRestarts', o.maxRestarts, 0, { min: 0 }),
+    maxTaskRetries: r.int('maxTaskRetries', o.maxTaskRetries, 0, { min: 0 }),
+    detached: r.oneOf('lifetime', o.lifetime, ['job', 'detached'], 'job') === 'detached',
+    strategy: compileStrategy(o.schedulingStrategy, 'actor'),
   };
 }

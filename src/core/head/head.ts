@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { Autoscaler, createNodeProvider, type AutoscalerOptions } from './autoscaler.js';
 import { BundleCache } from '../wire/code-shipping.js';
 import { HEARTBEAT_INTERVAL_MS, MAX_BUNDLE_BYTES, MAX_BUNDLE_UPLOADS_PER_CALLER, NODE_DEATH_TIMEOUT_MS, PROTOCOL_VERSION } from '../constants.js';
-import { errorToWire, HeadStoreError, InvalidOptionError, VersionMismatchError } from '../errors.js';
+import { errorToWire, HeadStoreError, InvalidControlRequestError, InvalidOptionError, VersionMismatchError } from '../errors.js';
+import { ControlDispatcher, type ControlHandlers } from '../wire/control.js';
 import type { Bundle } from '../wire/generated/shoal/v1/Bundle.js';
 import type { BundleChunk__Output } from '../wire/generated/shoal/v1/BundleChunk.js';
 import type { BundleRef__Output } from '../wire/generated/shoal/v1/BundleRef.js';
@@ -29,8 +30,7 @@ import { createMetrics } from './metrics.js';
 import { bindServer } from '../wire/object-transfer.js';
 import { SHOAL_VERSION } from '../paths.js';
 import { makePrivateDir, openPrivateFile, PRIVATE_FILE_MODE, writePrivateFile } from '../private-files.js';
-import type { ClientMsg, HeadMsg, HelloMsg, Resources } from '../wire/protocol.js';
-import type { PlacementStrategy } from './scheduling-policy.js';
+import type { ClientMsg, HeadMsg, HelloMsg } from '../wire/protocol.js';
 import { packMessage, unpackMessage } from '../wire/serialization.js';
 import { checkToken, loadProto, serverOptions, SessionChannel, unauthenticated, type TlsOptions } from '../wire/transport.js';
 
@@ -130,6 +130,7 @@ export class Head {
   private autoscaler?: Autoscaler;
   /** Bundle uploads in progress, by caller host. */
   private readonly uploads = new Map<string, number>();
+  private readonly control = new ControlDispatcher(this.controlHandlers());
   info!: HeadInfo;
 
   constructor(private readonly options: HeadOptions) {}
@@ -193,7 +194,17 @@ export class Head {
       },
       Control: (call: grpc.ServerUnaryCall<ControlRequest__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         if (!this.authed(call, `Control.${call.request.method}`, cb)) return;
-        this.control(call.request.method, unpackMessage(call.request.body))
+        const { method, body } = call.request;
+        Promise.resolve()
+          .then(() => {
+            let request: unknown;
+            try {
+              request = unpackMessage(body);
+            } catch (err) {
+              throw new InvalidControlRequestError(method, 'body', `not a msgpack value: ${(err as Error).message}`);
+            }
+            return this.control.dispatch(method, request);
+          })
           .then((reply) => cb(null, { body: packMessage(reply ?? null) }))
           .catch((err) => cb({ code: grpc.status.FAILED_PRECONDITION, details: JSON.stringify(errorToWire(err)) }));
       },
@@ -370,45 +381,40 @@ export class Head {
     return session;
   }
 
-  private async control(method: string, body: any): Promise<unknown> {
-    switch (method) {
-      case 'ping':
-        return { version: SHOAL_VERSION, address: this.info.address };
-      case 'status':
-        return {
-          ...this.state.status(), jobs: this.jobs.list(),
-          head: { ...this.info, version: SHOAL_VERSION, hostname: hostname(), recovering: this.state.recovering },
-          autoscaler: this.autoscaler
-            ? { provider: this.autoscaler.provider.name, options: this.options.autoscaler, decisions: this.autoscaler.decisions.slice(-20) }
-            : undefined,
-        };
-      case 'get-actor':
-        return this.state.getActor(String(body.name));
-      case 'pg-create':
-        this.state.createPlacementGroup(body.id, body.bundles as Resources[], body.strategy as PlacementStrategy, body.sessionId);
+  /** The control methods (wire/control.ts), checked against the table's requests and replies. */
+  private controlHandlers(): ControlHandlers {
+    return {
+      ping: () => ({ version: SHOAL_VERSION, address: this.info.address }),
+      status: () => ({
+        ...this.state.status(), jobs: this.jobs.list(),
+        head: { ...this.info, version: SHOAL_VERSION, hostname: hostname(), recovering: this.state.recovering },
+        autoscaler: this.autoscaler && this.options.autoscaler
+          ? { provider: this.autoscaler.provider.name, options: this.options.autoscaler, decisions: this.autoscaler.decisions.slice(-20) }
+          : undefined,
+      }),
+      'get-actor': ({ name }) => this.state.getActor(name),
+      'pg-create': ({ id, bundles, strategy, sessionId }) => {
+        this.state.createPlacementGroup(id, bundles, strategy, sessionId);
         return null;
-      case 'pg-ready':
-        await this.state.placementGroupReady(body.id);
+      },
+      'pg-ready': async ({ id }) => {
+        await this.state.placementGroupReady(id);
         return null;
-      case 'pg-remove':
-        this.state.removePlacementGroup(body.id);
+      },
+      'pg-remove': ({ id }) => {
+        this.state.removePlacementGroup(id);
         return null;
-      case 'job-submit': {
-        const hash = String(body.bundle);
-        if (!this.bundles.has(hash)) throw new InvalidOptionError(`job bundle ${hash} was not uploaded`);
+      },
+      'job-submit': (body) => {
+        if (!this.bundles.has(body.bundle)) throw new InvalidOptionError(`job bundle ${body.bundle} was not uploaded`);
         // A job of several files (`modules`: file name -> bundle hash, the entry among them) runs from a folder of its own.
-        const scriptPath = body.modules ? this.bundles.materialize(body.modules as Record<string, string>, hash) : this.bundles.pathOf(hash);
+        const scriptPath = body.modules ? this.bundles.materialize(body.modules, body.bundle) : this.bundles.pathOf(body.bundle);
         return this.jobs.submit({ scriptPath, args: body.args ?? [], env: body.env ?? {}, entrypoint: body.entrypoint });
-      }
-      case 'job-list':
-        return this.jobs.list();
-      case 'job-get':
-        return this.jobs.get(String(body.id));
-      case 'job-stop':
-        return this.jobs.stop(String(body.id));
-      default:
-        throw new InvalidOptionError(`unknown control method '${method}'`);
-    }
+      },
+      'job-list': () => this.jobs.list(),
+      'job-get': ({ id }) => this.jobs.get(id),
+      'job-stop': ({ id }) => this.jobs.stop(id),
+    };
   }
 
   private onJobLogs(call: grpc.ServerWritableStream<LogRequest__Output, LogChunk>): void {

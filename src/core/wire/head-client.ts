@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { BUNDLE_CHUNK_BYTES } from '../constants.js';
 import { errorFromWire, InvalidOptionError, ShoalError, type WireError } from '../errors.js';
+import type { ControlArgs, ControlMethod, ControlReplies } from './control.js';
 import type { Frame } from './generated/shoal/v1/Frame.js';
 import type { HeadClient as GeneratedHeadClient } from './generated/shoal/v1/Head.js';
 import { packMessage, unpackMessage } from './serialization.js';
@@ -76,11 +77,14 @@ export class HeadClient {
     return this.raw.Session(this.metadata()) as grpc.ClientDuplexStream<Frame, Frame>;
   }
 
-  /** One control call (`status`, `job-submit`, ...); the head's typed errors come back as such. */
-  control<T>(method: string, body: unknown = null, timeoutMs = CONTROL_TIMEOUT_MS): Promise<T> {
+  /**
+   * One control call (`status`, `job-submit`, ...), typed by the table in control.ts; the head's
+   * typed errors come back as such.
+   */
+  control<M extends ControlMethod>(method: M, ...[body = null, timeoutMs = CONTROL_TIMEOUT_MS]: ControlArgs<M>): Promise<ControlReplies[M]> {
     return new Promise((resolve, reject) => {
       this.raw.Control({ method, body: packMessage(body) }, this.metadata(), { deadline: Date.now() + timeoutMs }, (err, reply) =>
-        err ? reject(this.failure(err)) : resolve(unpackMessage<T>(reply!.body)),
+        err ? reject(this.failure(err)) : resolve(unpackMessage<ControlReplies[M]>(reply!.body)),
       );
     });
   }

@@ -1,7 +1,6 @@
 /** `Trainer` options, compiled once at the boundary into a complete validated form. */
-import type { RemoteFunction } from '../../core/index.js';
+import { optionRules, type RemoteFunction } from '../../core/index.js';
 import type { ArrowConvertible } from '../als/als-data.js';
-import { InvalidOptionError } from '../errors.js';
 import type { Table } from 'apache-arrow';
 
 /** What `model.toJSON(null, false)` of a tf.LayersModel returns (an object or its JSON string). */
@@ -140,76 +139,43 @@ export interface CompiledTrainerOptions {
   progress: boolean;
 }
 
-const KEYS = new Set(['model', 'loss', 'optimizer', 'dataset', 'epochDataset', 'featureColumns', 'labelColumns', 'validationDataset', 'numWorkers', 'cpusPerWorker',
-  'batchSize', 'epochs', 'syncEveryNSteps', 'allreduce', 'allreduceTransport', 'checkpointEvery', 'checkpointDir', 'maxFailures', 'shuffle', 'seed', 'onEpoch', 'progress']);
+const KEYS = ['model', 'loss', 'optimizer', 'dataset', 'epochDataset', 'featureColumns', 'labelColumns', 'validationDataset', 'numWorkers', 'cpusPerWorker',
+  'batchSize', 'epochs', 'syncEveryNSteps', 'allreduce', 'allreduceTransport', 'checkpointEvery', 'checkpointDir', 'maxFailures', 'shuffle', 'seed', 'onEpoch', 'progress'];
+const OPTIMIZERS: readonly OptimizerConfig['type'][] = ['sgd', 'momentum', 'adam', 'rmsprop'];
 
-function int(v: unknown, key: string, min: number): void {
-  if (v !== undefined && !(Number.isInteger(v) && (v as number) >= min)) {
-    throw new InvalidOptionError(`options.${key} must be an integer ≥ ${min} (got ${String(v)})`, { option: key });
-  }
-}
-
-function columns(v: unknown, key: string): string[] {
-  if (!Array.isArray(v) || v.length === 0 || !v.every((c) => typeof c === 'string' && c.length > 0)) {
-    throw new InvalidOptionError(`options.${key} must be a non-empty array of column names`, { option: key });
-  }
-  return [...(v as string[])];
-}
-
-export function compileTrainerOptions(o: TrainerOptions): CompiledTrainerOptions {
-  if (typeof o !== 'object' || o === null) throw new InvalidOptionError('Trainer needs an options object', { option: 'options' });
-  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new InvalidOptionError(`options has an unknown key '${k}' (known: ${[...KEYS].join(', ')})`, { option: k });
+export function compileTrainerOptions(options: TrainerOptions): CompiledTrainerOptions {
+  const r = optionRules('Trainer');
+  if (options === undefined) r.fail('options', 'are required (model, dataset, featureColumns, labelColumns)');
+  const o = r.object(options);
+  r.knownKeys(o, KEYS);
   const m = o.model as unknown;
   const isBuilder = typeof m === 'object' && m !== null && typeof (m as { remote?: unknown }).remote === 'function';
   if (!isBuilder && typeof m !== 'string' && (typeof m !== 'object' || m === null)) {
-    throw new InvalidOptionError('options.model must be a remote function made with remote() that returns model.toJSON(null, false), or that JSON', { option: 'model' });
+    r.fail('model', 'must be a remote function made with remote() that returns model.toJSON(null, false), or that JSON', m);
   }
-  if (o.loss !== undefined && !LOSSES.includes(o.loss)) throw new InvalidOptionError(`options.loss must be one of ${LOSSES.join(', ')} (got ${String(o.loss)})`, { option: 'loss' });
   const opt = o.optimizer ?? { type: 'adam' };
-  if (!['sgd', 'momentum', 'adam', 'rmsprop'].includes(opt.type)) {
-    throw new InvalidOptionError(`options.optimizer.type must be 'sgd', 'momentum', 'adam' or 'rmsprop' (got ${String(opt.type)})`, { option: 'optimizer' });
-  }
-  const lr = opt.learningRate ?? 0.01;
-  if (!(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) throw new InvalidOptionError(`options.optimizer.learningRate must be a positive number (got ${String(lr)})`, { option: 'optimizer' });
+  const type = r.oneOf('optimizer.type', opt.type, OPTIMIZERS, 'adam');
+  const lr = r.positive('optimizer.learningRate', opt.learningRate, 0.01);
   if (o.dataset === undefined || o.dataset === null || typeof o.dataset !== 'object') {
-    throw new InvalidOptionError('options.dataset must be an Arrow table, a Dataset, or an object with toArrow() or iterBatches()', { option: 'dataset' });
+    r.fail('dataset', 'must be an Arrow table, a Dataset, or an object with toArrow() or iterBatches()', o.dataset);
   }
-  if (o.epochDataset !== undefined && typeof o.epochDataset !== 'function') {
-    throw new InvalidOptionError('options.epochDataset must be a function (epoch) => the data of that epoch', { option: 'epochDataset' });
-  }
-  int(o.numWorkers, 'numWorkers', 1);
-  int(o.batchSize, 'batchSize', 1);
-  int(o.epochs, 'epochs', 1);
-  int(o.syncEveryNSteps, 'syncEveryNSteps', 1);
-  int(o.checkpointEvery, 'checkpointEvery', 0);
-  int(o.maxFailures, 'maxFailures', 0);
-  int(o.seed, 'seed', 0);
-  if (o.cpusPerWorker !== undefined && !(typeof o.cpusPerWorker === 'number' && o.cpusPerWorker > 0)) {
-    throw new InvalidOptionError(`options.cpusPerWorker must be a positive number (got ${String(o.cpusPerWorker)})`, { option: 'cpusPerWorker' });
-  }
-  const numWorkers = o.numWorkers ?? 2;
-  if (o.allreduce !== undefined && !['ring', 'butterfly', 'auto'].includes(o.allreduce)) {
-    throw new InvalidOptionError(`options.allreduce must be 'ring', 'butterfly' or 'auto' (got ${String(o.allreduce)})`, { option: 'allreduce' });
-  }
-  if (o.allreduce === 'butterfly' && (numWorkers & (numWorkers - 1)) !== 0) {
-    throw new InvalidOptionError(`options.allreduce 'butterfly' needs a power-of-two options.numWorkers (got ${numWorkers})`, { option: 'allreduce' });
-  }
-  if (o.allreduceTransport !== undefined && !['auto', 'actor-calls'].includes(o.allreduceTransport)) {
-    throw new InvalidOptionError(`options.allreduceTransport must be 'auto' or 'actor-calls' (got ${String(o.allreduceTransport)})`, { option: 'allreduceTransport' });
-  }
-  const batchSize = o.batchSize ?? 32;
-  if (batchSize % numWorkers !== 0) {
-    throw new InvalidOptionError(`options.batchSize (${batchSize}) must be a multiple of options.numWorkers (${numWorkers}): it is the global batch, split evenly`, { option: 'batchSize' });
-  }
+  if (o.epochDataset !== undefined && typeof o.epochDataset !== 'function') r.fail('epochDataset', 'must be a function (epoch) => the data of that epoch', o.epochDataset);
+  const numWorkers = r.int('numWorkers', o.numWorkers, 2);
+  const allreduce = r.oneOf('allreduce', o.allreduce, ['ring', 'butterfly', 'auto'], 'auto');
+  if (allreduce === 'butterfly' && (numWorkers & (numWorkers - 1)) !== 0) r.fail('allreduce', `'butterfly' needs a power-of-two numWorkers (numWorkers is ${numWorkers})`);
+  const batchSize = r.int('batchSize', o.batchSize, 32);
+  if (batchSize % numWorkers !== 0) r.fail('batchSize', `(${batchSize}) must be a multiple of numWorkers (${numWorkers}): it is the global batch, split evenly`);
   return {
-    model: o.model, loss: o.loss ?? 'meanSquaredError',
+    model: o.model, loss: r.oneOf('loss', o.loss, LOSSES, 'meanSquaredError'),
     optimizer: {
-      type: opt.type, learningRate: lr, momentum: opt.momentum ?? (opt.type === 'momentum' ? 0.9 : 0), beta1: opt.beta1 ?? 0.9,
+      type, learningRate: lr, momentum: opt.momentum ?? (type === 'momentum' ? 0.9 : 0), beta1: opt.beta1 ?? 0.9,
       beta2: opt.beta2 ?? 0.999, epsilon: opt.epsilon ?? 1e-7,
     },
-    dataset: o.dataset, epochDataset: o.epochDataset, featureColumns: columns(o.featureColumns, 'featureColumns'), labelColumns: columns(o.labelColumns, 'labelColumns'),
-    validationDataset: o.validationDataset, numWorkers, cpusPerWorker: o.cpusPerWorker ?? 1, batchSize, epochs: o.epochs ?? 1,
-    syncEveryNSteps: o.syncEveryNSteps ?? 1, allreduce: o.allreduce ?? 'auto', allreduceTransport: o.allreduceTransport ?? 'auto', checkpointEvery: o.checkpointEvery ?? 0, checkpointDir: o.checkpointDir,
-    maxFailures: o.maxFailures ?? 3, shuffle: o.shuffle ?? true, seed: o.seed ?? 0, onEpoch: o.onEpoch, progress: o.progress ?? false,
+    dataset: o.dataset, epochDataset: o.epochDataset, featureColumns: r.columns('featureColumns', o.featureColumns), labelColumns: r.columns('labelColumns', o.labelColumns),
+    validationDataset: o.validationDataset, numWorkers, cpusPerWorker: r.positive('cpusPerWorker', o.cpusPerWorker, 1), batchSize, epochs: r.int('epochs', o.epochs, 1),
+    syncEveryNSteps: r.int('syncEveryNSteps', o.syncEveryNSteps, 1), allreduce, allreduceTransport: r.oneOf('allreduceTransport', o.allreduceTransport, ['auto', 'actor-calls'], 'auto'),
+    checkpointEvery: r.int('checkpointEvery', o.checkpointEvery, 0, { min: 0 }), checkpointDir: o.checkpointDir,
+    maxFailures: r.int('maxFailures', o.maxFailures, 3, { min: 0 }), shuffle: r.bool('shuffle', o.shuffle, true), seed: r.int('seed', o.seed, 0, { min: 0 }),
+    onEpoch: r.fn('onEpoch', o.onEpoch), progress: r.bool('progress', o.progress, false),
   };
 }

@@ -77,11 +77,11 @@ async function headRestartScenario(tc: TestCluster, label: string, store: string
 
 interface JobView { id: string; status: string; logFile: string; exitCode?: number }
 
-/** One control call on a fresh client (the head may have restarted since the last one). */
-async function control<T>(tc: TestCluster, method: string, body: unknown): Promise<T> {
+/** A job's record, through a fresh client (the head may have restarted since the last call). */
+async function jobGet(tc: TestCluster, id: string): Promise<JobView> {
   const head = new HeadClient({ address: tc.address, token: tc.token });
   try {
-    return await head.control<T>(method, body);
+    return await head.control('job-get', { id });
   } finally {
     head.close();
   }
@@ -101,7 +101,7 @@ async function jobScenario(tc: TestCluster, store: string | undefined): Promise<
   await restartHead(tc, store);
 
   const done = await waitFor('the job to end', async () => {
-    const j = await control<JobView>(tc, 'job-get', { id: job.id });
+    const j = await jobGet(tc, job.id);
     return j.status === 'RUNNING' || j.status === 'PENDING' ? undefined : j;
   }, 90_000, 250);
   const output = readFileSync(done.logFile, 'utf8');

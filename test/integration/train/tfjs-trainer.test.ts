@@ -161,9 +161,9 @@ describe('Trainer', () => {
     await expect(new Trainer(base({ model: buildBroken })).fit()).rejects.toThrow(ModelBuildError);
     await expect(new Trainer(base({ model: buildBroken })).fit()).rejects.toThrow(/buildBroken.*no model today/);
     await expect(new Trainer(base({ dataset: regression(1, 5), batchSize: 2 })).fit()).rejects.toThrow(InvalidTrainingDataError);
-    expect(() => new Trainer(base({ batchSize: 33 }))).toThrow('options.batchSize (33) must be a multiple of options.numWorkers (2)');
+    expect(() => new Trainer(base({ batchSize: 33 }))).toThrow("Trainer option 'batchSize' (33) must be a multiple of numWorkers (2)");
     expect(() => new Trainer(base({ numWorkers: 0 }))).toThrow(InvalidOptionError);
-    expect(() => new Trainer(base({ numWorkers: 3, batchSize: 30, allreduce: 'butterfly' }))).toThrow("options.allreduce 'butterfly' needs a power-of-two options.numWorkers (got 3)");
+    expect(() => new Trainer(base({ numWorkers: 3, batchSize: 30, allreduce: 'butterfly' }))).toThrow("Trainer option 'allreduce' 'butterfly' needs a power-of-two numWorkers (numWorkers is 3)");
     const withNull = tableFromArrays({ a: [1, 2, 3], b: [1, 2, 3], c: [1, 2, 3], d: [1, 2, null as unknown as number], y: [1, 2, 3] });
     await expect(new Trainer(base({ dataset: withNull, batchSize: 2 })).fit()).rejects.toThrow(/column 'd' at row 2 must be a number/);
     const withNaN = tableFromArrays({ a: [1, 2, 3], b: [1, NaN, 3], c: [1, 2, 3], d: [1, 2, 3], y: [1, 2, 3] });
@@ -172,7 +172,7 @@ describe('Trainer', () => {
       .rejects.toThrow('options.epochDataset(1) has 1000 rows, options.dataset has 1024: every epoch must have as many rows (the steps per epoch are fixed)');
     await expect(new Trainer(base({ epochs: 2, epochDataset: () => { throw new Error('no data for you'); } })).fit())
       .rejects.toThrow(/options.epochDataset\(1\) threw: no data for you/);
-    expect(() => new Trainer(base({ epochDataset: 5 as unknown as () => Table }))).toThrow('options.epochDataset must be a function (epoch) => the data of that epoch');
-    expect(() => new Trainer(base({ allreduceTransport: 'tcp' as 'auto' }))).toThrow("options.allreduceTransport must be 'auto' or 'actor-calls' (got tcp)");
+    expect(() => new Trainer(base({ epochDataset: 5 as unknown as () => Table }))).toThrow("Trainer option 'epochDataset' must be a function (epoch) => the data of that epoch; got 5");
+    expect(() => new Trainer(base({ allreduceTransport: 'tcp' as 'auto' }))).toThrow("Trainer option 'allreduceTransport' must be one of 'auto', 'actor-calls'; got \"tcp\"");
   });
 });

@@ -8,20 +8,20 @@ const act = (o: unknown) => () => compileActorOptions(o as ActorOptions);
 
 describe('task options', () => {
   it.each<[string, unknown, string]>([
-    ['numCpus negative', { numCpus: -1 }, 'options.numCpus must be a non-negative number (got -1)'],
-    ['numCpus NaN', { numCpus: NaN }, 'options.numCpus must be a non-negative number (got NaN)'],
-    ['memory zero', { memory: 0 }, 'options.memory must be a positive number of bytes (got 0)'],
-    ['unknown key', { numCPUs: 1 }, "task options has an unknown option 'numCPUs' (known: numCpus, memory, resources, maxRetries, name, schedulingStrategy)"],
-    ['maxRetries fractional', { maxRetries: 1.5 }, 'options.maxRetries must be a non-negative integer (got 1.5)'],
-    ['maxRetries negative', { maxRetries: -1 }, 'options.maxRetries must be a non-negative integer (got -1)'],
-    ['name empty', { name: '' }, 'options.name must be a non-empty string'],
-    ['resources with CPU', { resources: { CPU: 2 } }, "options.resources must not contain 'CPU'; use options.numCpus"],
-    ['resources with memory', { resources: { memory: 2 } }, "options.resources must not contain 'memory'; use options.memory"],
-    ['resource negative', { resources: { GPU: -1 } }, 'options.resources.GPU must be a non-negative number (got -1)'],
-    ['resources not an object', { resources: null }, 'options.resources must be an object of name → amount'],
-    ['schedulingStrategy bad string', { schedulingStrategy: 'RANDOM' }, `options.schedulingStrategy must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? } (got "RANDOM")`],
-    ['schedulingStrategy bad object', { schedulingStrategy: { node: 'x' } }, `options.schedulingStrategy must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? } (got {"node":"x"})`],
-    ['bundleIndex negative', { schedulingStrategy: { placementGroup: { id: 'pg1' }, bundleIndex: -2 } }, 'options.schedulingStrategy.bundleIndex must be a non-negative integer'],
+    ['numCpus negative', { numCpus: -1 }, "task option 'numCpus' must be a finite number ≥ 0; got -1"],
+    ['numCpus NaN', { numCpus: NaN }, "task option 'numCpus' must be a finite number ≥ 0; got NaN"],
+    ['memory zero', { memory: 0 }, "task option 'memory' must be a positive number; got 0"],
+    ['unknown key', { numCPUs: 1 }, "task option 'numCPUs' is not an option of task (known: numCpus, memory, resources, maxRetries, name, schedulingStrategy)"],
+    ['maxRetries fractional', { maxRetries: 1.5 }, "task option 'maxRetries' must be a non-negative integer; got 1.5"],
+    ['maxRetries negative', { maxRetries: -1 }, "task option 'maxRetries' must be a non-negative integer; got -1"],
+    ['name empty', { name: '' }, "task option 'name' must be a non-empty string; got \"\""],
+    ['resources with CPU', { resources: { CPU: 2 } }, "task option 'resources' must not contain 'CPU'; use the option 'numCpus'"],
+    ['resources with memory', { resources: { memory: 2 } }, "task option 'resources' must not contain 'memory'; use the option 'memory'"],
+    ['resource negative', { resources: { GPU: -1 } }, "task option 'resources.GPU' must be a finite number ≥ 0; got -1"],
+    ['resources not an object', { resources: null }, "task option 'resources' must be an object of name → amount; got null"],
+    ['schedulingStrategy bad string', { schedulingStrategy: 'RANDOM' }, `task option 'schedulingStrategy' must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? }; got "RANDOM"`],
+    ['schedulingStrategy bad object', { schedulingStrategy: { node: 'x' } }, `task option 'schedulingStrategy' must be 'DEFAULT', 'SPREAD', 'PACK', { nodeId, soft? } or { placementGroup, bundleIndex? }; got {"node":"x"}`],
+    ['bundleIndex negative', { schedulingStrategy: { placementGroup: { id: 'pg1' }, bundleIndex: -2 } }, "task option 'schedulingStrategy.bundleIndex' must be a non-negative integer; got -2"],
   ])('%s', (_label, options, message) => {
     expect(task(options)).toThrow(InvalidOptionError);
     expect(task(options)).toThrow(message);
@@ -40,19 +40,17 @@ describe('task options', () => {
 
 describe('actor options', () => {
   it.each<[string, unknown, string]>([
-    ['maxConcurrency 0', { maxConcurrency: 0 }, 'options.maxConcurrency must be an integer ≥ 1 (got 0)'],
-    ['maxRestarts negative', { maxRestarts: -1 }, 'options.maxRestarts must be an integer ≥ 0 (got -1)'],
-    ['maxTaskRetries fractional', { maxTaskRetries: 0.5 }, 'options.maxTaskRetries must be an integer ≥ 0 (got 0.5)'],
-    ['lifetime bad', { lifetime: 'forever' }, "options.lifetime must be 'job' or 'detached' (got forever)"],
-    ['name empty', { name: '' }, 'options.name must be a non-empty string'],
-    ['getIfExists not boolean', { name: 'a', getIfExists: 'yes' }, 'options.getIfExists must be a boolean (got yes)'],
-    ['getIfExists without name', { getIfExists: true }, 'options.getIfExists needs options.name (the name to look up)'],
-    ['getIfExists not boolean', { name: 'a', getIfExists: 'yes' }, 'options.getIfExists must be a boolean (got yes)'],
-    ['getIfExists without name', { getIfExists: true }, 'options.getIfExists needs options.name (the name to look up)'],
-    ['unknown key', { concurrency: 2 }, "actor options has an unknown option 'concurrency' (known: name, getIfExists, numCpus, memory, resources, maxConcurrency, maxRestarts, maxTaskRetries, lifetime, schedulingStrategy)"],
-    ['numCpus negative', { numCpus: -2 }, 'options.numCpus must be a non-negative number (got -2)'],
-    ['resources with CPU', { resources: { CPU: 1 } }, "options.resources must not contain 'CPU'; use options.numCpus"],
-    ['schedulingStrategy bad', { schedulingStrategy: 42 }, 'options.schedulingStrategy must be'],
+    ['maxConcurrency 0', { maxConcurrency: 0 }, "actor option 'maxConcurrency' must be a positive integer; got 0"],
+    ['maxRestarts negative', { maxRestarts: -1 }, "actor option 'maxRestarts' must be a non-negative integer; got -1"],
+    ['maxTaskRetries fractional', { maxTaskRetries: 0.5 }, "actor option 'maxTaskRetries' must be a non-negative integer; got 0.5"],
+    ['lifetime bad', { lifetime: 'forever' }, "actor option 'lifetime' must be one of 'job', 'detached'; got \"forever\""],
+    ['name empty', { name: '' }, "actor option 'name' must be a non-empty string; got \"\""],
+    ['getIfExists not boolean', { name: 'a', getIfExists: 'yes' }, "actor option 'getIfExists' must be a boolean; got \"yes\""],
+    ['getIfExists without name', { getIfExists: true }, "actor option 'getIfExists' needs the option 'name' (the name to look up)"],
+    ['unknown key', { concurrency: 2 }, "actor option 'concurrency' is not an option of actor (known: name, getIfExists, numCpus, memory, resources, maxConcurrency, maxRestarts, maxTaskRetries, lifetime, schedulingStrategy)"],
+    ['numCpus negative', { numCpus: -2 }, "actor option 'numCpus' must be a finite number ≥ 0; got -2"],
+    ['resources with CPU', { resources: { CPU: 1 } }, "actor option 'resources' must not contain 'CPU'; use the option 'numCpus'"],
+    ['schedulingStrategy bad', { schedulingStrategy: 42 }, "actor option 'schedulingStrategy' must be"],
   ])('%s', (_label, options, message) => {
     expect(act(options)).toThrow(InvalidOptionError);
     expect(act(options)).toThrow(message);

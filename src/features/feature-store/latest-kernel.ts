@@ -1,0 +1,33 @@
+/**
+ * The materialization kernel: per entity key, the row with the latest event time in [startMs, endMs).
+ * Among rows with the same latest time the one later in the partition wins — the same rule as the
+ * as-of join of the historical retrieval, so the online store serves what a training set would hold.
+ */
+import type * as arrow from 'apache-arrow';
+import { takeTable } from '../../data/index.js';
+import { readMillis, vectorOf } from '../columns.js';
+import { keyStrings } from './key-strings.js';
+import type { LatestSpec } from '../kernel-payload.js';
+
+export function latestKernel(table: arrow.Table, spec: LatestSpec): arrow.Table {
+  const ts = readMillis(vectorOf(table, spec.timestamp));
+  const keys = spec.keys.map((k) => keyStrings(vectorOf(table, k)));
+  const best = new Map<string, number>();
+  for (let i = 0; i < table.numRows; i++) {
+    const t = ts[i]!;
+    if (Number.isNaN(t) || t < spec.startMs || t >= spec.endMs) continue;
+    let k: string;
+    if (keys.length === 1) {
+      const v = keys[0]![i];
+      if (v === null || v === undefined) continue;
+      k = v;
+    } else {
+      const vs = keys.map((c) => c[i]);
+      if (vs.some((v) => v === null)) continue;
+      k = JSON.stringify(vs);
+    }
+    const j = best.get(k);
+    if (j === undefined || ts[j]! <= t) best.set(k, i);
+  }
+  return takeTable(table, Int32Array.from([...best.values()].sort((a, b) => a - b)));
+}
