@@ -15,8 +15,9 @@ export {
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError,
   InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
-  UnknownControlMethodError, InvalidControlRequestError,
+  UnknownControlMethodError, InvalidControlRequestError, errorFromWire,
 } from './errors.js';
+export type { WireError } from './errors.js';
 export { optionRules, showValue } from './option-rules.js';
 export type { OptionRules } from './option-rules.js';
 export { startLocalCluster } from './process/local-cluster.js';
