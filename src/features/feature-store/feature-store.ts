@@ -160,11 +160,18 @@ export class FeatureStore {
       options.onUnavailable?.(err);
       values = requests.map((q) => q.keys.map(() => null));
     }
+    const outputs = new Set(resolved.outputs);
+    const direct = resolved.onDemand.length === 0;
     let rows: FeatureRow[] = entityRows.map((r, i) => {
       const row: FeatureRow = { ...r };
-      requests.forEach((q, v) => q.features.forEach((f, j) => (row[f] = values[v]![i]?.[j] ?? null)));
+      for (let v = 0; v < requests.length; v++) {
+        const q = requests[v]!;
+        const got = values[v]![i];
+        for (let j = 0; j < q.features.length; j++) if (!direct || outputs.has(q.features[j]!)) row[q.features[j]!] = got?.[j] ?? null;
+      }
       return row;
     });
+    if (direct) return rows;
     for (const { view } of resolved.onDemand) rows = view.pipeline.transformBatch(rows);
     const keep = new Set([...Object.keys(entityRows[0] ?? {}), ...resolved.outputs]);
     return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => keep.has(k))));

@@ -37,7 +37,7 @@ export async function historicalFeatures(catalog: FeatureCatalog, entityRows: Da
         const t = f === undefined ? 'missing' : logicalTypeOf(f.type, k);
         const ok = e.keyType === 'int64' ? NUMERIC.includes(t as string) : t === 'utf8';
         if (!ok) throw new EntityKeyTypeError(k, e.keyType, f === undefined ? 'no such column on the entity rows' : `a ${typeof t === 'object' ? 'list' : t} column`, 'getHistoricalFeatures');
-        casts.set(k, e.keyType);
+        if (!(t === 'int64' && e.keyType === 'int64')) casts.set(k, e.keyType); // as in view-source.ts
       }
     }
   }

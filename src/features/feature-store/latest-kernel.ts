@@ -5,12 +5,13 @@
  */
 import type * as arrow from 'apache-arrow';
 import { takeTable } from '../../data/index.js';
-import { readMillis, readStrings, vectorOf } from '../columns.js';
+import { readMillis, vectorOf } from '../columns.js';
+import { keyStrings } from './key-strings.js';
 import type { LatestSpec } from '../kernel-payload.js';
 
 export function latestKernel(table: arrow.Table, spec: LatestSpec): arrow.Table {
   const ts = readMillis(vectorOf(table, spec.timestamp));
-  const keys = spec.keys.map((k) => readStrings(vectorOf(table, k)));
+  const keys = spec.keys.map((k) => keyStrings(vectorOf(table, k)));
   const best = new Map<string, number>();
   for (let i = 0; i < table.numRows; i++) {
     const t = ts[i]!;

@@ -13,9 +13,11 @@
 import type * as arrow from 'apache-arrow';
 import { remote } from '../../core/index.js';
 import type { Dataset } from '../../data/index.js';
-import { plain, readMillis, readStrings, vectorOf } from '../columns.js';
+import { plain, readMillis, vectorOf } from '../columns.js';
 import { mapWithPayload } from '../distributed.js';
 import type { FeatureView } from './definitions.js';
+import { OnlineStoreUnavailableError } from './errors.js';
+import { keyStrings } from './key-strings.js';
 import type { OnlineRecord, OnlineStore, OnlineViewInfo, PartitionWriterSpec } from './online-store.js';
 import { viewDataset } from './view-source.js';
 
@@ -32,7 +34,7 @@ export const viewInfo = (view: FeatureView): OnlineViewInfo => ({ name: view.nam
 
 /** The online records of a table of latest rows (join keys, event time, features). */
 export function recordsOf(table: arrow.Table, view: { readonly joinKeys: readonly string[]; readonly timestampField: string; readonly features: readonly string[] }): OnlineRecord[] {
-  const keys = view.joinKeys.map((k) => readStrings(vectorOf(table, k)));
+  const keys = view.joinKeys.map((k) => keyStrings(vectorOf(table, k)));
   const ts = readMillis(vectorOf(table, view.timestampField));
   const cols = view.features.map((f) => vectorOf(table, f));
   const out: OnlineRecord[] = new Array<OnlineRecord>(table.numRows);
@@ -53,18 +55,16 @@ interface WriteTaskArgs {
 
 /** Built-in task: writes one partition's latest rows to Redis; returns a one-row table of the count. */
 export const writePartitionTask = remote(async function shoalFeatureStoreWritePartition(table: arrow.Table, args: WriteTaskArgs): Promise<arrow.Table> {
-  const [{ connect, execPipeline, queueWrites }, arrowLib] = await Promise.all([import('./redis-client.js'), import('apache-arrow')]);
+  const [{ connect, writeChunked }, arrowLib] = await Promise.all([import('./redis-client.js'), import('apache-arrow')]);
   const records = recordsOf(table, { joinKeys: args.joinKeys, timestampField: args.timestampField, features: args.view.features });
   const client = connect(args.writer.connection);
   try {
     await client.connect();
-    let n = 0;
-    for (let i = 0; i < records.length; i += 10_000) {
-      const pipe = client.pipeline();
-      n += queueWrites(pipe, args.writer.prefix, args.view, records.slice(i, i + 10_000), args.nowMs);
-      await execPipeline(pipe);
-    }
+    const n = await writeChunked(client, args.writer.prefix, args.view, records, args.nowMs);
     return arrowLib.tableFromArrays({ written: Float64Array.of(n) });
+  } catch (err) {
+    const c = args.writer.connection;
+    throw new OnlineStoreUnavailableError(`redis ${c.host}:${c.port}/${c.db} (prefix ${args.writer.prefix})`, `materialize "${args.view.name}": write a partition`, err);
   } finally {
     client.disconnect();
   }

@@ -14,6 +14,8 @@ import { pack } from 'msgpackr';
 import type { OnlineRecord, OnlineViewInfo, RedisConnectionSpec } from './online-store.js';
 
 export const TS_FIELD = '_ts';
+/** Entities per write pipeline: big enough to amortize the round trip, small enough that its last reply comes soon. */
+export const WRITE_CHUNK = 2000;
 
 export const hashKey = (prefix: string, view: string, key: string): string => `${prefix}:v:${view}:${key}`;
 export const hwmKey = (prefix: string, view: string): string => `${prefix}:hwm:${view}`;
@@ -63,4 +65,16 @@ export async function execPipeline(pipe: ReturnType<Redis['pipeline']>): Promise
     out.push(value);
   }
   return out;
+}
+
+/** Writes `records` in pipelines of WRITE_CHUNK entities (each reply within the command timeout); returns how many were written. */
+export async function writeChunked(client: Redis, prefix: string, view: OnlineViewInfo, records: readonly OnlineRecord[], nowMs: number): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < records.length; i += WRITE_CHUNK) {
+    const pipe = client.pipeline();
+    const queued = queueWrites(pipe, prefix, view, records.slice(i, i + WRITE_CHUNK), nowMs);
+    if (queued > 0) await execPipeline(pipe);
+    n += queued;
+  }
+  return n;
 }

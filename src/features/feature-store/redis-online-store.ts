@@ -9,11 +9,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { unpack } from 'msgpackr';
 import { optionRules } from '../../core/index.js';
 import { MaterializationLockedError, OnlineStoreUnavailableError } from './errors.js';
 import type { OnlineReadRequest, OnlineRecord, OnlineStore, OnlineViewInfo, PartitionWriterSpec, RedisConnectionSpec } from './online-store.js';
-import { connect, execPipeline, hashKey, hwmKey, lockKey, queueWrites, TS_FIELD } from './redis-client.js';
+import { decodeValue } from './redis-values.js';
+import { connect, execPipeline, hashKey, hwmKey, lockKey, TS_FIELD, writeChunked } from './redis-client.js';
 
 export interface RedisOnlineStoreOptions {
   /** `redis://host:port/db`. @default 'redis://127.0.0.1:6379/0' */
@@ -24,8 +24,10 @@ export interface RedisOnlineStoreOptions {
   readonly connectTimeoutMs?: number;
   /** @default 1000 */
   readonly commandTimeoutMs?: number;
-  /** Longest any one operation may take before OnlineStoreUnavailableError. @default 2000 */
+  /** Longest a read or any other small operation may take before OnlineStoreUnavailableError. @default 2000 */
   readonly operationTimeoutMs?: number;
+  /** Longest a write of values (a push, one partition's share of a materialization) may take. @default 30000 */
+  readonly writeTimeoutMs?: number;
   /** Expiry of a materialization lock whose holder stopped renewing it. @default 30000 */
   readonly lockTtlMs?: number;
 }
@@ -51,12 +53,13 @@ export class RedisOnlineStore implements OnlineStore {
   readonly prefix: string;
   private readonly spec: RedisConnectionSpec;
   private readonly operationTimeoutMs: number;
+  private readonly writeTimeoutMs: number;
   private readonly lockTtlMs: number;
   private readonly client: Redis;
 
   constructor(options: RedisOnlineStoreOptions = {}) {
     const rules = optionRules('RedisOnlineStore');
-    rules.knownKeys(rules.object(options), ['url', 'prefix', 'connectTimeoutMs', 'commandTimeoutMs', 'operationTimeoutMs', 'lockTtlMs']);
+    rules.knownKeys(rules.object(options), ['url', 'prefix', 'connectTimeoutMs', 'commandTimeoutMs', 'operationTimeoutMs', 'writeTimeoutMs', 'lockTtlMs']);
     const { host, port, db } = parseUrl(options.url ?? 'redis://127.0.0.1:6379/0', rules);
     this.prefix = options.prefix ?? 'shoal:fs';
     if (typeof this.prefix !== 'string' || this.prefix === '') rules.fail('prefix', 'must be a non-empty string', this.prefix);
@@ -66,16 +69,17 @@ export class RedisOnlineStore implements OnlineStore {
       commandTimeoutMs: rules.int('commandTimeoutMs', options.commandTimeoutMs, 1000),
     };
     this.operationTimeoutMs = rules.int('operationTimeoutMs', options.operationTimeoutMs, 2000);
+    this.writeTimeoutMs = rules.int('writeTimeoutMs', options.writeTimeoutMs, 30_000);
     this.lockTtlMs = rules.int('lockTtlMs', options.lockTtlMs, 30_000, { min: 100 });
     this.target = `redis ${host}:${port}/${db} (prefix ${this.prefix})`;
     this.client = connect(this.spec);
   }
 
   /** Runs `op` against Redis, turning any failure or a missed deadline into OnlineStoreUnavailableError. */
-  private async call<T>(operation: string, op: (c: Redis) => Promise<T>): Promise<T> {
+  private async call<T>(operation: string, op: (c: Redis) => Promise<T>, timeoutMs = this.operationTimeoutMs): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.operationTimeoutMs} ms`)), this.operationTimeoutMs);
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
       if (this.client.status === 'wait') void this.client.connect().catch(() => undefined);
@@ -89,10 +93,7 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async write(view: OnlineViewInfo, records: readonly OnlineRecord[], nowMs: number): Promise<void> {
-    await this.call('write', async (c) => {
-      const pipe = c.pipeline();
-      if (queueWrites(pipe, this.prefix, view, records, nowMs) > 0) await execPipeline(pipe);
-    });
+    await this.call('write', (c) => writeChunked(c, this.prefix, view, records, nowMs), this.writeTimeoutMs);
   }
 
   read(requests: readonly OnlineReadRequest[], nowMs: number): Promise<(unknown[] | null)[][]> {
@@ -106,8 +107,10 @@ export class RedisOnlineStore implements OnlineStore {
           const reply = replies[i++]!;
           const ts = reply[features.length];
           if (ts === null || ts === undefined) return null;
-          if (view.ttlMs !== null && (unpack(ts) as number) + view.ttlMs <= nowMs) return null;
-          return features.map((_, j) => (reply[j] ? unpack(reply[j]) : null));
+          if (view.ttlMs !== null && (decodeValue(ts) as number) + view.ttlMs <= nowMs) return null;
+          const out = new Array<unknown>(features.length);
+          for (let j = 0; j < features.length; j++) out[j] = reply[j] ? decodeValue(reply[j]!) : null;
+          return out;
         }),
       );
     });
@@ -143,7 +146,7 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   partitionWriter(): PartitionWriterSpec {
-    return { kind: 'redis', connection: this.spec, prefix: this.prefix };
+    return { kind: 'redis', connection: { ...this.spec, commandTimeoutMs: this.writeTimeoutMs }, prefix: this.prefix };
   }
 
   /** Deletes every key under this store's prefix (tests, teardown). */

@@ -52,7 +52,9 @@ export async function viewDataset(view: FeatureView, features = view.features): 
       const t = typeOf(k);
       const ok = e.keyType === 'int64' ? NUMERIC.includes(t) : t === 'utf8';
       if (!ok) throw new ColumnTypeError(`feature view "${view.name}": join key of entity "${e.name}" has the wrong type in the source`, { column: k, expected: e.keyType, actual: t });
-      return col(k).cast(e.keyType).alias(k);
+      // int64 keys are left as they are (a cast would carry them through float64, inexact past 2^53);
+      // string keys are cast so dictionary-encoded and plain ones meet in one join.
+      return t === 'int64' && e.keyType === 'int64' ? col(k) : col(k).cast(e.keyType).alias(k);
     }),
   );
   const tsType = typeOf(view.timestampField);

@@ -134,6 +134,18 @@ describe('materialization to the embedded store', () => {
     expect((await fs.getOnlineFeatures([{ listing_id: 1 }], ['pricing:price_z']))[0]).toEqual({ listing_id: 1, price_z: 1 });
   });
 
+  it('keeps integer entity keys past 2^53 exact (listing ids exceed it)', async () => {
+    const fs = newStore(new InProcessOnlineStore());
+    const big = defineFeatureView({
+      name: 'big_ids', entities: [listing], timestampField: 'ts', features: { price: 'float64' },
+      source: { kind: 'dataset', dataset: fromRows([{ listing_id: 9007199254740993n, ts: base, price: 1 }, { listing_id: 9007199254740992n, ts: base, price: 2 }]) },
+    });
+    await fs.apply([big]);
+    expect((await fs.materialize(base, base + S))[0]!.rows).toBe(2);
+    const rows = await fs.getOnlineFeatures([{ listing_id: 9007199254740993n }, { listing_id: 9007199254740992n }], ['big_ids:price']);
+    expect(rows.map((r) => r['price'])).toEqual([1, 2]);
+  });
+
   it('lets one materialization of a view wait for the other, or fail clearly when told not to wait', async () => {
     const online = new InProcessOnlineStore();
     const fs = newStore(online);

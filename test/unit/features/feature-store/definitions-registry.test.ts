@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromRows } from 'shoal/data';
 import {
   BucketizerModel, CorruptedRegistryError, EntityKeyTypeError, FeatureStore, FeatureTypeChangedError, FileFeatureRegistry, InvalidOptionError, PipelineModel,
-  StandardScalerModel, UnknownFeatureError, UnknownFeatureViewError, defineEntity, defineFeatureView, defineOnDemandFeatureView,
+  RedisOnlineStore, StandardScalerModel, UnknownFeatureError, UnknownFeatureViewError, defineEntity, defineFeatureView, defineOnDemandFeatureView,
 } from 'shoal/features';
 
 let dir: string;
@@ -37,6 +37,23 @@ describe('definitions', () => {
     expect(() => defineFeatureView({ name: 'v', entities: [listing], source: { kind: 'postgres', url: 'postgres://x' }, timestampField: 'ts', features: { a: 'float64' } })).toThrow(/exactly one of table and query/);
     expect(() => defineFeatureView({ name: 'v', entities: [listing], source, timestampField: 'ts', features: { a: 'float64' }, extra: 1 } as never)).toThrow(/'extra' is not an option/);
     expect(listing.joinKeys).toEqual(['listing_id']);
+  });
+});
+
+describe('store options', () => {
+  it('names the option and the rule', async () => {
+    expect(() => new RedisOnlineStore({ url: 'http://x' })).toThrow(/RedisOnlineStore option 'url' must be a redis:\/\/host:port\/db URL; got "http:\/\/x"/);
+    expect(() => new RedisOnlineStore({ url: 'redis://h:1/x' })).toThrow(/'url' has a database number that is not a non-negative integer/);
+    expect(() => new RedisOnlineStore({ prefix: '' })).toThrow(/'prefix' must be a non-empty string/);
+    expect(() => new RedisOnlineStore({ commandTimeoutMs: 0 })).toThrow(/'commandTimeoutMs' must be a positive integer; got 0/);
+    expect(() => new RedisOnlineStore({ lockTtlMs: 10 })).toThrow(/'lockTtlMs' must be an integer ≥ 100/);
+    expect(() => new RedisOnlineStore({ pool: 3 } as never)).toThrow(/'pool' is not an option of RedisOnlineStore/);
+    expect(() => new FeatureStore({ numPartitions: 0 })).toThrow(/FeatureStore option 'numPartitions' must be a positive integer/);
+    expect(() => new FeatureStore({ lockWaitMs: -1 })).toThrow(/'lockWaitMs' must be a non-negative integer/);
+    const fs = new FeatureStore({ registry: join(dir, 'opts') });
+    await fs.apply([listingStats()]);
+    await expect(fs.materialize(10, 5)).rejects.toThrow(/end must be after start/);
+    await expect(fs.materialize(Number.NaN, 5)).rejects.toThrow(/start must be a Date or epoch milliseconds/);
   });
 });
 
