@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { BUNDLE_CHUNK_BYTES } from '../constants.js';
-import { errorFromWire, InvalidOptionError, ShoalError, type WireError } from '../errors.js';
+import { ConnectionError, errorFromWire, InvalidOptionError, ShoalError, type WireError } from '../errors.js';
 import type { ControlArgs, ControlMethod, ControlReplies } from './control.js';
 import type { Frame } from './generated/shoal/v1/Frame.js';
 import type { HeadClient as GeneratedHeadClient } from './generated/shoal/v1/Head.js';
@@ -82,7 +82,7 @@ export class HeadClient {
    * typed errors come back as such.
    */
   control<M extends ControlMethod>(method: M, ...[body = null, timeoutMs = CONTROL_TIMEOUT_MS]: ControlArgs<M>): Promise<ControlReplies[M]> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       this.raw.Control({ method, body: packMessage(body) }, this.metadata(), { deadline: Date.now() + timeoutMs }, (err, reply) =>
         err ? reject(this.failure(err)) : resolve(unpackMessage<ControlReplies[M]>(reply!.body)),
       );
@@ -91,14 +91,14 @@ export class HeadClient {
 
   /** Uploads a code bundle unless the head has it already. */
   async uploadBundle(hash: string, code: Uint8Array): Promise<void> {
-    const present = await new Promise<boolean>((resolve, reject) =>
+    const present = await this.call<boolean>((resolve, reject) =>
       this.raw.HasBundle({ hash }, this.metadata(), { deadline: Date.now() + CONTROL_TIMEOUT_MS }, (err, r) =>
         err ? reject(this.failure(err)) : resolve(!!r?.present),
       ),
     );
     if (present) return;
     // In chunks: servers cap the size of one message, and the head writes chunks to disk as they come.
-    await new Promise<void>((resolve, reject) => {
+    await this.call<void>((resolve, reject) => {
       const call = this.raw.PutBundleChunks(this.metadata(), { deadline: Date.now() + BUNDLE_TIMEOUT_MS }, (err) =>
         err ? reject(this.failure(err)) : resolve(),
       );
@@ -122,7 +122,7 @@ export class HeadClient {
 
   /** Downloads a code bundle. */
   downloadBundle(hash: string): Promise<Uint8Array> {
-    return new Promise((resolve, reject) =>
+    return this.call((resolve, reject) =>
       this.raw.GetBundle({ hash }, this.metadata(), { deadline: Date.now() + BUNDLE_TIMEOUT_MS }, (err, r) =>
         err || !r ? reject(err ? this.failure(err) : new ShoalError(`no reply for bundle ${hash}`)) : resolve(r.code),
       ),
@@ -135,7 +135,7 @@ export class HeadClient {
    */
   jobLogs(jobId: string, opts: { follow: boolean; offset?: number; signal?: AbortSignal }, onData: (chunk: Buffer) => void): Promise<number> {
     let offset = opts.offset ?? 0;
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       const call = this.raw.JobLogs({ jobId, follow: opts.follow, offset }, this.metadata());
       const onAbort = (): void => call.cancel();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -157,6 +157,21 @@ export class HeadClient {
 
   close(): void {
     this.raw.close();
+  }
+
+  /**
+   * The promise of one call. A call started on a closed client throws at once ("Channel has been
+   * shut down": a driver or worker replaced this client while resuming its session); that becomes
+   * the ConnectionError of a head that did not answer, so a caller that retries on those tries again.
+   */
+  private call<T>(start: (resolve: (value: T) => void, reject: (err: Error) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      try {
+        start(resolve, reject);
+      } catch (err) {
+        reject(new ConnectionError(this.target.address, `the call could not start (${(err as Error).message})`, { cause: err }));
+      }
+    });
   }
 
   /** Maps a failed call to the typed error a user should see. */
