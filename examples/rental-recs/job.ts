@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tableFromArrays, TimestampMillisecond, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { fromArrow } from 'shoal/data';
+import { activeRun, withActiveRun } from 'shoal/store';
 import { ALS, type NeuralRecommenderOptions } from 'shoal/train';
 import { FeatureStore } from 'shoal/features';
 import { itemKnn, mostPopular, sameNeighbourhood } from './baselines.js';
@@ -159,6 +160,8 @@ export const COLD_SHARE = 0.25;
 
 export interface JobResult {
   target: string;
+  /** Where the tables were read from (for the data version the run records). */
+  data: Target;
   /** Where the data came from: the input folder and the sha256 of its files (undefined: a table folder read as it is, without a manifest). */
   source: { dir: string; hash: string | undefined; format: string } | undefined;
   feedback: Feedback;
@@ -380,10 +383,21 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
       const valRows = eventsAsRows(x, split.validationEvents, split.train);
       for (const rank of grid.rank) for (const regParam of grid.regParam) for (const maxIter of grid.maxIter) {
         const t0 = performance.now();
-        const s = await fitALS(split.train, trainAll, numUsers, { rank, regParam, maxIter }, alpha);
-        const metric = x.feedback === 'implicit'
-          ? (await rankingMetrics(s, valUsers, valHistoryRows, valSet.held, numItems, K)).ndcg
-          : rmse(s, valRows.x, valRows.rows).rmse;
+        // With a run active (main.ts), each trial is a child run of it.
+        const parent = activeRun();
+        const trial = parent ? await parent.store.startRun({ parentRunId: parent.id, name: `als rank=${rank} reg=${regParam} iter=${maxIter}`, params: { rank, regParam, maxIter } }) : undefined;
+        let metric: number;
+        try {
+          const s = await withActiveRun(trial, () => fitALS(split.train, trainAll, numUsers, { rank, regParam, maxIter }, alpha));
+          metric = x.feedback === 'implicit'
+            ? (await rankingMetrics(s, valUsers, valHistoryRows, valSet.held, numItems, K)).ndcg
+            : rmse(s, valRows.x, valRows.rows).rmse;
+        } catch (err) {
+          await trial?.end('FAILED', String(err));
+          throw err;
+        }
+        trial?.logMetric(x.feedback === 'implicit' ? `val.ndcg_at_${K}` : 'val.rmse', metric);
+        await trial?.end();
         gridRows.push({ rank, regParam, maxIter, metric, ms: performance.now() - t0 });
         const better = x.feedback === 'implicit' ? metric > bestMetric : metric < bestMetric;
         if (Number.isNaN(bestMetric) || better) {
@@ -524,7 +538,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   const written = await timed('write', () => replaceTable(target, 'recommendations', fromArrow(recs, { numPartitions: Math.max(1, Math.min(8, Math.ceil(recs.numRows / 250_000))) }), ['user_id', 'rank']));
   const selectionRows: MetricsRow[] = rows.map((r) => ({ model: r.name, users: r.validation.users, hr: r.validation.hr.mean, ndcg: r.validation.ndcg.mean, recall: r.validation.recall.mean }));
   return {
-    target: describeTarget(target), source, feedback: x.feedback, sizes, stages, grid: gridRows, gridMetric, best, metrics,
+    target: describeTarget(target), data: target, source, feedback: x.feedback, sizes, stages, grid: gridRows, gridMetric, best, metrics,
     selection: { validation: selectionRows, reason }, k: K,
     recommendations: { rows: written, users: numUsers, where, model: final.name }, curves, coldStart, notes,
     split: splitInfo, candidates: rows, served: { id: servedId, name: final.name, reason, bestSimple: bestSimple.id },

@@ -22,6 +22,7 @@ import { createServeKey } from 'shoal/serve';
 import { EXAMPLE_DIR, runJob, SERVE_CHOICES, type JobOptions, type JobResult, type ServeChoice } from './job.js';
 import { exposureDirOf, serveModel } from './live.js';
 import { textReport, writeHtmlReport, writeJsonReport } from './report.js';
+import { endTracking, finishTracking, MODEL_NAME, snapshotNow, startTracking } from './tracking.js';
 
 export interface MainOptions extends JobOptions {
   outDir: string;
@@ -103,14 +104,26 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   const options = parseArgs(argv);
   const cluster = await init();
   console.log(`shoal cluster at ${cluster.address}`);
+  // Every run is recorded in the platform store (tracking.ts): SQLite under $SHOAL_HOME unless SHOAL_METADATA_URL is set.
+  const tracking = await startTracking(options);
+  let failure: unknown;
   try {
-    const result = await runJob(options);
+    const pgSnapshot = options.databaseUrl ? await snapshotNow(options.databaseUrl) : undefined;
+    const result = await runJob({ ...options, keepModel: true });
     const html = writeHtmlReport(result, options.outDir);
     const json = writeJsonReport(result, options.outDir);
     console.log(textReport(result, html));
     console.log(`JSON report: ${json}`);
+    const o = await finishTracking(tracking, result, { html, json }, pgSnapshot);
+    console.log(`\nrun ${o.runId} in ${tracking.store.description}: ${MODEL_NAME} version ${o.version} is now '${o.alias}' (${o.reason})`);
+    console.log(`look at it: shoal runs show ${o.runId} · shoal models show ${MODEL_NAME} · shoal lineage models:/${MODEL_NAME}/${o.version}`);
+    await endTracking(tracking);
     if (options.live) await serveUntilInterrupted(result, options.live, cluster.tokenFile, options.outDir);
+  } catch (err) {
+    failure = err;
+    throw err;
   } finally {
+    if (failure !== undefined) await endTracking(tracking, failure).catch((err: unknown) => console.error(`could not end the tracked run: ${String(err)}`));
     await shutdown();
   }
 }

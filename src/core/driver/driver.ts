@@ -4,25 +4,23 @@
  * an object at the head when the last ObjectRef to it in this process is collected).
  */
 import * as grpc from '@grpc/grpc-js';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { bundleModule } from '../wire/code-shipping.js';
-import { INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION } from '../constants.js';
+import { INLINE_OBJECT_MAX_BYTES } from '../constants.js';
 import {
-  AuthenticationError, ConnectionError, errorFromWire, HeadUnavailableError, GetTimeoutError, ObjectFreedError, ShoalError,
-  VersionMismatchError, type WireError,
+  AuthenticationError, ConnectionError, errorFromWire, HeadUnavailableError, GetTimeoutError, ObjectFreedError, ShoalError, type WireError,
 } from '../errors.js';
 import type { ControlArgs, ControlMethod, ControlReplies } from '../wire/control.js';
-import { HeadClient, reconnectTimeoutMs, withBackoff } from '../wire/head-client.js';
+import { reconnectTimeoutMs, withBackoff } from '../wire/head-client.js';
 import { newObjectId, returnObjectId } from '../ids.js';
 import { ArgPlaceholder, ObjectRef, refHooks } from '../api/object-ref.js';
 import { ObjectStore } from '../worker/object-store.js';
 import { addObjectTransferService, bindServer, ObjectFetcher } from '../wire/object-transfer.js';
-import { SHOAL_VERSION } from '../paths.js';
-import type { ClientMsg, DriverReport, FunctionRef, HeadMsg, PutMsg, ReadyMsg, ResumeReport, TaskSpec } from '../wire/protocol.js';
+import type { ClientMsg, DriverReport, FunctionRef, HeadMsg, PutMsg, ReadyMsg, TaskSpec } from '../wire/protocol.js';
 import { deserialize, serialize } from '../wire/serialization.js';
-import { connectionFailure, localAddressTowards, serverOptions, SessionChannel, type TlsOptions } from '../wire/transport.js';
+import { SessionClient } from '../wire/session-client.js';
+import { localAddressTowards, serverOptions, type TlsOptions } from '../wire/transport.js';
 
 interface DriverObject {
   state: 'pending' | 'ready' | 'error';
@@ -65,10 +63,8 @@ export interface ConnectOptions {
 
 export class DriverRuntime {
   readonly address: string;
-  sessionId = '';
   jobId = '';
-  private head!: HeadClient;
-  private channel!: SessionChannel<HeadMsg, ClientMsg>;
+  private readonly session: SessionClient;
   private readonly objects = new Map<string, DriverObject>();
   private readonly bundleHashes = new Map<string, Promise<string>>();
   /** Submissions waiting for their code bundle; sent in order. */
@@ -83,16 +79,13 @@ export class DriverRuntime {
   private objectServer?: grpc.Server;
   private readonly fetcher: ObjectFetcher;
   private closed = false;
-  private connected = false;
   private deliveryAddress?: string | undefined;
-  private readonly unsent: ClientMsg[] = [];
   /** Submitted on a session, result not arrived: re-reported if the head restarts. In order. */
   private readonly pendingSpecs = new Map<string, TaskSpec>();
   /** put() objects announced on a session, while referenced here. */
   private readonly puts = new Map<string, PutMsg>();
   /** Code bundles uploaded, to upload again to a head that lost them. */
   private readonly bundleCode = new Map<string, Uint8Array>();
-  private reconnecting = false;
   /** When the session was lost, and how many submissions wait for it since. */
   private lostAt = 0;
   private heldSubmits = 0;
@@ -110,6 +103,12 @@ export class DriverRuntime {
     this.fetcher = new ObjectFetcher(options.token, options.tls);
     this.registry = new FinalizationRegistry((id) => this.refCollected(id));
     refHooks.onCreate = (ref) => this.refCreated(ref);
+    this.session = this.sessionClient();
+  }
+
+  /** The id of this driver's session with the head ('' until it is open). */
+  get sessionId(): string {
+    return this.session.sessionId;
   }
 
   private opening?: Promise<void>;
@@ -126,85 +125,52 @@ export class DriverRuntime {
   }
 
   private async open(): Promise<void> {
-    this.head = new HeadClient({ address: this.address, token: this.options.token, tls: this.options.tls });
     // Fail fast with a typed error when the address is not a reachable shoal head.
     await this.control('ping', null, this.options.connectTimeoutMs ?? 10_000);
     if (this.options.directResults) {
       this.ensureStore();
       this.deliveryAddress = await this.storeAddress;
     }
-    await this.openSession(undefined);
+    await this.session.open().catch((err: unknown) => {
+      this.connectionLost(err as Error);
+      throw err;
+    });
     refHooks.onCreate = (ref) => this.refCreated(ref);
   }
 
-  /** Opens the session stream (with `resume`, the one lost with the head) and waits for the welcome. */
-  private openSession(resume: ResumeReport | undefined): Promise<void> {
-    const stream = this.head.session();
-    return new Promise<void>((resolve, reject) => {
-      let welcomed = false;
-      this.channel = new SessionChannel<HeadMsg, ClientMsg>(
-        stream,
-        'driver',
-        (msg) => {
-          if (msg.t === 'welcome') {
-            welcomed = true;
-            this.sessionId = msg.sessionId;
-            this.jobId = msg.jobId;
-            this.connected = true;
-            this.heldSubmits = 0;
-            for (const m of this.unsent.splice(0)) this.sendNow(m);
-            resolve();
-          } else if (msg.t === 'refused') reject(errorFromWire(msg.error));
-          else this.onMessage(msg);
-        },
-        (err) => {
-          const e = err ? connectionFailure(this.address, err) : new ConnectionError(this.address, 'the head closed the session');
-          if (!welcomed) {
-            reject(e);
-            if (!resume) this.connectionLost(e);
-            return;
-          }
-          this.sessionLost(e);
-        },
-      );
-      this.channel.send({
-        t: 'hello', role: 'driver', version: SHOAL_VERSION, protocol: PROTOCOL_VERSION, pid: process.pid,
-        hostname: hostname(), jobId: this.options.jobId ?? (this.jobId || undefined), entry: process.argv[1], resume,
-      });
-    });
-  }
-
   /**
-   * The session broke after it was open: the head died or restarted. Pending work stays pending;
-   * messages queue up; the session is opened again (with backoff) and this driver re-reports what
-   * it has. Only past the reconnect timeout does what is pending fail.
+   * The session with the head. When it breaks after it was open (the head died or restarted),
+   * pending work stays pending and messages queue up while it is opened again, the code bundles
+   * uploaded again first, and this driver re-reports what it has. Only past the reconnect timeout
+   * does what is pending fail, with HeadUnavailableError.
    */
-  private sessionLost(cause: Error): void {
-    this.connected = false;
-    if (this.closed || this.reconnecting) return;
-    this.reconnecting = true;
-    this.lostAt = Date.now();
-    const timeoutMs = reconnectTimeoutMs(this.options.reconnectTimeoutMs);
-    process.stderr.write(`shoal: lost the session to the head at ${this.address} (${cause.message}); reconnecting for up to ${timeoutMs} ms\n`);
-    void withBackoff(async () => {
-      this.head.close();
-      this.head = new HeadClient({ address: this.address, token: this.options.token, tls: this.options.tls });
-      // A head that lost its code bundles gets them again before the tasks that need them.
-      for (const [hash, code] of this.bundleCode) await this.head.uploadBundle(hash, code);
-      await this.openSession({ sessionId: this.sessionId, driver: this.report() });
-    }, {
-      timeoutMs,
-      cancelled: () => this.closed,
-      fatal: (err) => err instanceof VersionMismatchError || err instanceof AuthenticationError,
-    }).then(
-      () => {
-        this.reconnecting = false;
+  private sessionClient(): SessionClient {
+    return new SessionClient({ ...this.options, label: 'driver' }, {
+      hello: () => ({ role: 'driver', jobId: this.options.jobId ?? (this.jobId || undefined), entry: process.argv[1] }),
+      report: () => ({ driver: this.report() }),
+      onMessage: (msg) => this.onMessage(msg),
+      onWelcome: (msg) => {
+        this.jobId = msg.jobId;
+        this.heldSubmits = 0;
       },
-      (err: Error) => {
-        this.reconnecting = false;
+      onSend: (msg) => {
+        if (msg.t === 'submit') for (const spec of msg.specs) this.pendingSpecs.set(spec.taskId, spec);
+        else if (msg.t === 'put') this.puts.set(msg.id, msg);
+      },
+      hold: (msg) => this.holdWhileDown(msg),
+      // A head that lost its code bundles gets them again before the tasks that need them.
+      beforeResume: async (head) => {
+        for (const [hash, code] of this.bundleCode) await head.uploadBundle(hash, code);
+      },
+      onLost: (cause, timeoutMs) => {
+        this.lostAt = Date.now();
+        process.stderr.write(`shoal: lost the session to the head at ${this.address} (${cause.message}); reconnecting for up to ${timeoutMs} ms\n`);
+      },
+      stopping: () => this.closed,
+      onGiveUp: (err, cause, timeoutMs) => {
         this.connectionLost(new HeadUnavailableError(this.address, timeoutMs, `closed this driver's session (${cause.message}; last error: ${err.message})`, { cause: err }));
       },
-    );
+    });
   }
 
   /**
@@ -239,36 +205,36 @@ export class DriverRuntime {
       if (m.t === 'submit') for (const spec of m.specs) ids.add(returnObjectId(spec.taskId));
       else if (m.t === 'put') ids.add(m.id);
     };
-    for (const m of this.unsent) add(m);
+    for (const m of this.session.heldMessages) add(m);
     for (const item of this.outbox) add(item.msg);
     return ids;
   }
 
   /**
    * Sends on the session, or holds the message until the session is open (lazy connects, and a
-   * head that is down: held until it is back, up to the reconnect timeout). While the head is down
-   * at most HELD_SUBMITS_WHILE_DOWN submissions wait; more fail at once with HeadUnavailableError.
+   * head that is down: held until it is back, up to the reconnect timeout).
    */
   private post(msg: ClientMsg): void {
-    if (this.connected) this.sendNow(msg);
-    else if (msg.t === 'submit' && this.reconnecting && this.heldSubmits >= HELD_SUBMITS_WHILE_DOWN) {
+    this.session.send(msg);
+  }
+
+  /**
+   * Whether a message sent while there is no session waits for it. While the head is down at most
+   * HELD_SUBMITS_WHILE_DOWN submissions wait; more fail at once with HeadUnavailableError.
+   */
+  private holdWhileDown(msg: ClientMsg): boolean {
+    if (msg.t !== 'submit') return true;
+    if (this.session.isReconnecting && this.heldSubmits >= HELD_SUBMITS_WHILE_DOWN) {
       const err = new HeadUnavailableError(this.address, Date.now() - this.lostAt, `is down (${HELD_SUBMITS_WHILE_DOWN} submissions wait for it already)`).toWire();
       for (const spec of msg.specs) {
         const id = returnObjectId(spec.taskId);
         const o = this.objects.get(id);
         if (o) this.setReady(id, o, { t: 'ready', id, error: err });
       }
-    } else {
-      if (msg.t === 'submit') this.heldSubmits += msg.specs.length;
-      this.unsent.push(msg);
+      return false;
     }
-  }
-
-  /** Sends on the open session, remembering what a restarted head would need again. */
-  private sendNow(msg: ClientMsg): void {
-    if (msg.t === 'submit') for (const spec of msg.specs) this.pendingSpecs.set(spec.taskId, spec);
-    else if (msg.t === 'put') this.puts.set(msg.id, msg);
-    this.channel.send(msg);
+    this.heldSubmits += msg.specs.length;
+    return true;
   }
 
   /** Fails every pending object: the session could not be opened or was lost. */
@@ -289,7 +255,7 @@ export class DriverRuntime {
   /** A control call to the head (status, named actors, placement groups, jobs). */
   control<M extends ControlMethod>(method: M, ...[body = null, timeoutMs = 30_000]: ControlArgs<M>): Promise<ControlReplies[M]> {
     // The same arguments, with this runtime's longer default deadline filled in.
-    return this.head.control(method, ...([body, timeoutMs] as unknown as ControlArgs<M>));
+    return this.session.head.control(method, ...([body, timeoutMs] as unknown as ControlArgs<M>));
   }
 
   // ---------------- references ----------------
@@ -383,7 +349,7 @@ export class DriverRuntime {
       p = (async () => {
         const bundle = await bundleModule(file);
         // A head that is down (restarting) gets the bundle once it is back, within the reconnect timeout.
-        await withBackoff(() => this.head.uploadBundle(bundle.hash, bundle.code), {
+        await withBackoff(() => this.session.head.uploadBundle(bundle.hash, bundle.code), {
           timeoutMs: reconnectTimeoutMs(this.options.reconnectTimeoutMs),
           cancelled: () => this.closed,
           fatal: (err) => !(err instanceof ConnectionError) || err instanceof AuthenticationError,
@@ -658,11 +624,10 @@ export class DriverRuntime {
     while (this.outboxBusy) await new Promise((r) => setTimeout(r, 5));
     this.closed = true;
     if (refHooks.onCreate) refHooks.onCreate = undefined;
-    this.channel?.end();
+    this.session.close();
     this.fetcher.close();
     this.objectServer?.forceShutdown();
     this.store?.clear();
-    this.head?.close();
   }
 }
 

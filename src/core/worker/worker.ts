@@ -4,25 +4,24 @@
  * to peers. Talks to the head over one session stream.
  */
 import * as grpc from '@grpc/grpc-js';
-import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { join } from 'node:path';
 import { BroadcastChannel, Worker as ThreadWorker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { BundleCache } from '../wire/code-shipping.js';
-import { HEARTBEAT_INTERVAL_MS, INLINE_OBJECT_MAX_BYTES, PROTOCOL_VERSION, THREAD_BATCH_MAX } from '../constants.js';
+import { HEARTBEAT_INTERVAL_MS, INLINE_OBJECT_MAX_BYTES, THREAD_BATCH_MAX } from '../constants.js';
 import { ActorDiedError, ObjectLostError, OutOfMemoryError, TaskCancelledError, WorkerDiedError, errorToWire, type WireError } from '../errors.js';
 import { packTasks, unpackResults, type PackedBatch, type ThreadTask } from './execution.js';
-import { HeadClient, reconnectTimeoutMs, withBackoff } from '../wire/head-client.js';
 import { newNodeId, returnObjectId } from '../ids.js';
 import { log } from '../log.js';
 import { ObjectStore } from './object-store.js';
 import { addObjectTransferService, bindServer, ObjectFetcher, ResultDeliverer } from '../wire/object-transfer.js';
-import { PACKAGE_ROOT, runtimeEntry, SHOAL_VERSION } from '../paths.js';
-import type { ClientMsg, ExecuteMsg, HeadMsg, Resources, ResumeReport, TaskDoneMsg, TaskSpec, WorkerReport } from '../wire/protocol.js';
+import { PACKAGE_ROOT, runtimeEntry } from '../paths.js';
+import type { ClientMsg, ExecuteMsg, HeadMsg, Resources, TaskDoneMsg, TaskSpec, WorkerReport } from '../wire/protocol.js';
 import { makePrivateDir } from '../private-files.js';
 import { sweepHandOverFiles } from '../wire/shm-handover.js';
-import { serverOptions, SessionChannel, type TlsOptions } from '../wire/transport.js';
+import { SessionClient } from '../wire/session-client.js';
+import { serverOptions, type TlsOptions } from '../wire/transport.js';
 import { trace } from '../trace.js';
 import type { ActorThreadIn, ActorThreadOut } from './actor-thread.js';
 
@@ -80,8 +79,7 @@ export class WorkerNode {
   private readonly deliverer: ResultDeliverer;
   private readonly bundles: BundleCache;
   private readonly server: grpc.Server;
-  private head!: HeadClient;
-  private channel!: SessionChannel<HeadMsg, ClientMsg>;
+  private session!: SessionClient;
   private readonly pools = new Map<number, Piscina>();
   private readonly queue: QueuedTask[] = [];
   private readonly running = new Map<string, QueuedTask>();
@@ -95,15 +93,12 @@ export class WorkerNode {
   private readonly objectFetches = new Map<string, Promise<Uint8Array>>();
   private heartbeat?: NodeJS.Timeout;
   private objectAddress = '';
-  private connected = false;
   private stopping = false;
   /** Tasks and calls received and not yet reported done on a live session. */
   private readonly assigned = new Map<string, { spec: TaskSpec; attempt: number }>();
   /** The last results reported (their `done` may die with the head before it reads it). */
   private recentDone: Array<{ spec: TaskSpec; attempt: number; msg: TaskDoneMsg; bytes: number }> = [];
   private recentDoneBytes = 0;
-  /** Messages sent while the session is down, in order. */
-  private offline: ClientMsg[] = [];
   onExit: (code: number) => void = (code) => process.exit(code);
 
   constructor(private readonly options: WorkerOptions) {
@@ -126,8 +121,8 @@ export class WorkerNode {
     const port = await bindServer(this.server, `${host}:0`, o.tls);
     this.objectAddress = `${o.advertiseHost ?? host}:${port}`;
 
-    this.head = new HeadClient({ address: o.headAddress, token: o.token, tls: o.tls });
-    await this.openSession(undefined);
+    this.session = this.sessionClient();
+    await this.session.open();
     // Threads inherit these: the API inside a task or actor opens its own session with them.
     process.env.SHOAL_THREAD_HEAD = o.headAddress;
     process.env.SHOAL_THREAD_TOKEN = o.token;
@@ -141,69 +136,34 @@ export class WorkerNode {
     log.info({ nodeId: this.nodeId, objectAddress: this.objectAddress, cpus: o.numCpus }, 'worker started');
   }
 
-  /** Opens the session (with `resume`, the one lost with the head) and waits for the welcome. */
-  private openSession(resume: ResumeReport | undefined): Promise<void> {
-    const o = this.options;
-    const stream = this.head.session();
-    return new Promise<void>((resolve, reject) => {
-      let welcomed = false;
-      this.channel = new SessionChannel<HeadMsg, ClientMsg>(
-        stream,
-        `worker ${this.nodeId}`,
-        (msg) => {
-          if (msg.t === 'welcome') {
-            welcomed = true;
-            this.sessionId = msg.sessionId;
-            this.connected = true;
-            if (resume) this.resumed();
-            return resolve();
-          }
-          if (msg.t === 'refused') return reject(new Error(msg.error.message));
-          this.onMessage(msg);
-        },
-        (err) => {
-          if (!welcomed) return reject(err ?? new Error('head closed the session'));
-          this.sessionLost(err);
-        },
-      );
-      this.channel.send({
-        t: 'hello', role: 'worker', version: SHOAL_VERSION, protocol: PROTOCOL_VERSION, pid: process.pid,
-        hostname: hostname(), nodeId: this.nodeId, objectAddress: this.objectAddress,
-        resources: { CPU: o.numCpus, memory: o.memoryBytes, ...(o.resources ?? {}) }, resume,
-      });
-    });
-  }
-
-  private sessionId = '';
-  private reconnecting = false;
-
   /**
-   * The session broke: the head died or restarts. Tasks and actors keep running; their results
-   * wait; the session is opened again with backoff and this node re-reports what it has. Past the
-   * reconnect timeout the worker exits.
+   * The session with the head. When it breaks (the head died or restarts), tasks and actors keep
+   * running and their results wait; the session is opened again with backoff and this node
+   * re-reports what it has. Past the reconnect timeout the worker exits.
    */
-  private sessionLost(err: Error | undefined): void {
-    this.connected = false;
-    if (this.stopping || this.reconnecting) return;
-    this.reconnecting = true;
-    const timeoutMs = reconnectTimeoutMs(this.options.reconnectTimeoutMs);
-    log.warn({ err: err?.message, timeoutMs }, 'lost the head; reconnecting');
-    void withBackoff(async () => {
-      this.head.close();
-      this.head = new HeadClient({ address: this.options.headAddress, token: this.options.token, tls: this.options.tls });
-      await this.openSession({ sessionId: this.sessionId, worker: this.report() });
-    }, { timeoutMs, cancelled: () => this.stopping }).then(
-      () => {
-        this.reconnecting = false;
-        log.info({ nodeId: this.nodeId }, 'session to the head is back');
+  private sessionClient(): SessionClient {
+    const o = this.options;
+    return new SessionClient({ address: o.headAddress, token: o.token, tls: o.tls, label: `worker ${this.nodeId}`, reconnectTimeoutMs: o.reconnectTimeoutMs }, {
+      hello: () => ({
+        role: 'worker', nodeId: this.nodeId, objectAddress: this.objectAddress,
+        resources: { CPU: o.numCpus, memory: o.memoryBytes, ...(o.resources ?? {}) },
+      }),
+      report: () => ({ worker: this.report() }),
+      onMessage: (msg) => this.onMessage(msg),
+      onWelcome: (_msg, resumed) => {
+        if (resumed) this.resumed();
       },
-      (e: Error) => {
-        this.reconnecting = false;
-        if (this.stopping) return;
-        log.error({ err: e.message, timeoutMs }, 'could not get the session to the head back; exiting');
+      onSend: (msg) => this.sent(msg),
+      // A heartbeat is for now or never.
+      hold: (msg) => msg.t !== 'heartbeat',
+      onLost: (cause, timeoutMs) => log.warn({ err: cause.message, timeoutMs }, 'lost the head; reconnecting'),
+      onResumed: () => log.info({ nodeId: this.nodeId }, 'session to the head is back'),
+      stopping: () => this.stopping,
+      onGiveUp: (err, _cause, timeoutMs) => {
+        log.error({ err: err.message, timeoutMs }, 'could not get the session to the head back; exiting');
         void this.stop().then(() => this.onExit(1));
       },
-    );
+    });
   }
 
   /** What this node re-reports to a restarted head. */
@@ -214,23 +174,24 @@ export class WorkerNode {
     return { objects: this.store.list(), tasks, actors };
   }
 
-  /** Back on a session: results held meanwhile go out, and the last ones before the loss again. */
+  /**
+   * Back on a session: the last results reported before the loss go out again (their `done` may
+   * have died with the head), then the messages held meanwhile.
+   */
   private resumed(): void {
     const recent = this.recentDone;
     this.recentDone = [];
     this.recentDoneBytes = 0;
     for (const r of recent) if (!this.assigned.has(r.spec.taskId)) this.send(r.msg);
-    const held = this.offline;
-    this.offline = [];
-    for (const m of held) this.send(m);
   }
 
   /** Sends on the session; while it is down, keeps the message for when it is back. */
   private send(msg: ClientMsg): void {
-    if (!this.connected) {
-      if (msg.t !== 'heartbeat') this.offline.push(msg);
-      return;
-    }
+    this.session.send(msg);
+  }
+
+  /** A message went out on a live session: a result is remembered until well after. */
+  private sent(msg: ClientMsg): void {
     if (msg.t === 'done') {
       const a = this.assigned.get(msg.taskId);
       if (a) {
@@ -243,7 +204,6 @@ export class WorkerNode {
         }
       }
     }
-    this.channel.send(msg);
   }
 
   private sendHeartbeat(): void {
@@ -326,7 +286,7 @@ export class WorkerNode {
     if (this.bundles.has(hash)) return Promise.resolve(this.bundles.pathOf(hash));
     let p = this.bundleFetches.get(hash);
     if (!p) {
-      p = this.head.downloadBundle(hash).then(
+      p = this.session.head.downloadBundle(hash).then(
         (code) => this.bundles.write(hash, code),
         (err: Error) => {
           throw new Error(`cannot fetch code bundle ${hash} from the head: ${err.message}`);
@@ -613,7 +573,7 @@ export class WorkerNode {
     this.assigned.clear();
     this.recentDone = [];
     this.recentDoneBytes = 0;
-    this.offline = [];
+    this.session.dropHeld();
     for (const id of [...this.actors.keys()]) this.killActor(id);
     this.store.clear();
   }
@@ -636,7 +596,7 @@ export class WorkerNode {
     this.actors.clear();
     await Promise.all([...this.pools.values()].map((p) => p.destroy()));
     this.pools.clear();
-    this.channel?.end();
+    this.session?.close();
     this.fetcher.close();
     this.deliverer.close();
     this.server.forceShutdown();

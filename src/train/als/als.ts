@@ -7,6 +7,7 @@
  * before the task runs, so dependencies chain inside the runtime and the driver only waits once per
  * iteration to free the previous factors (no task blocks in a nested `get()` holding a CPU).
  */
+import { autologALSFit } from '../autolog.js';
 import { clusterStatus, free, get, isInitialized, NotInitializedError, put, wait, type ObjectRef } from '../../core/index.js';
 import { InvalidTrainingDataError } from '../errors.js';
 import { blockBounds, blockRatings, buildCsr, indexRawIds, readRawRatingColumns, type RatingsInput } from './als-data.js';
@@ -99,6 +100,10 @@ export class ALS {
       const saved = await this.collect(userIds, itemIds, labels, userParts, itemParts, o.maxIter);
       if (o.checkpointDir && o.maxIter % o.checkpointInterval === 0) await writeALSModel(`${o.checkpointDir}/iter-${o.maxIter}`, saved, { overwrite: true });
       this.lastFitStats = { prepareMs, iterationMs, factorExchange: exchange, numUserBlocks: uBounds.length - 1, numItemBlocks: iBounds.length - 1 };
+      await autologALSFit(
+        { rank: o.rank, maxIter: o.maxIter, regParam: o.regParam, implicitPrefs: o.implicitPrefs, alpha: o.alpha, nonnegative: o.nonnegative, solver: o.solver, seed: o.seed },
+        { prepareMs, iterationMs, numUsers, numItems: itemIds.length },
+      );
       return new ALSModel(
         o.rank,
         { ids: userIds, factors: saved.userFactors, rank: o.rank, labels: userLabels },

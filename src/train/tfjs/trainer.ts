@@ -16,6 +16,7 @@
  * lost), the driver kills the other workers (their ring would hang), starts a fresh set in the same
  * placement group, loads the last checkpoint and continues from its exact step.
  */
+import { autologTrainerFit } from '../autolog.js';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import {
@@ -234,7 +235,7 @@ export class Trainer {
       if (ownCheckpointDir) await rm(checkpointDir, { recursive: true, force: true }).catch(() => undefined);
     }
     const wallMs = performance.now() - started;
-    return {
+    const result: TrainerResult = {
       lossHistory, valLossHistory, stepLosses: [...stepLoss.keys()].sort((a, b) => a - b).map((k) => stepLoss.get(k)!),
       state, modelJSON, restarts, recoveries,
       stats: {
@@ -242,6 +243,11 @@ export class Trainer {
         computeMsPerStep: stepsRun ? computeMs / stepsRun : 0, commMsPerStep: stepsRun ? commMs / stepsRun : 0, wallMs,
       },
     };
+    await autologTrainerFit(
+      { loss: o.loss, optimizer: o.optimizer.type, learningRate: o.optimizer.learningRate, numWorkers: o.numWorkers, batchSize: o.batchSize, epochs: o.epochs, seed: o.seed },
+      result,
+    );
+    return result;
   }
 
   /** All workers' reports; on the first failure the others are killed (their ring cannot finish). */

@@ -11,6 +11,7 @@ import {
   clusterStatus, get, isInitialized, kill, NotInitializedError,
   type ActorClass, type ActorHandle, type RemoteFunction,
 } from '../../core/index.js';
+import { autologTrialStart, autologTuneResult, type TrialLog } from '../autolog.js';
 import { InvalidOptionError, TuneError } from '../errors.js';
 import { generateConfigs, type TrialConfig } from './search-space.js';
 import { AshaScheduler, FifoScheduler, type TrialScheduler } from './trial-scheduler-policy.js';
@@ -101,10 +102,12 @@ export async function tune<C extends object = TrialConfig>(trainable: Trainable<
     trialId: `trial_${String(i).padStart(4, '0')}`, config, status: 'completed', history: [], lastResult: undefined, steps: 0,
   }));
 
+  const trialLogs = new Map<string, TrialLog>();
   const report = (t: TrialResult, metrics: TrialMetrics): void => {
     t.history.push(metrics);
     t.lastResult = metrics;
     t.steps++;
+    trialLogs.get(t.trialId)?.report(t.steps, metrics);
     o.onResult?.({ trialId: t.trialId, config: t.config, step: t.steps, metrics });
   };
 
@@ -136,12 +139,16 @@ export async function tune<C extends object = TrialConfig>(trainable: Trainable<
   const lane = async (): Promise<void> => {
     while (next < trials.length) {
       const t = trials[next++]!;
+      // With a run active, each trial is a child run of it (autolog.ts).
+      const trialLog = await autologTrialStart(t.trialId, t.config as Record<string, unknown>);
+      if (trialLog) trialLogs.set(t.trialId, trialLog);
       try {
         await (isTask ? runTask(t) : runActor(t));
       } catch (err) {
         t.status = 'error';
         t.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       }
+      await trialLog?.end(t.status, t.error);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, trials.length) }, () => lane()));
@@ -157,6 +164,7 @@ export async function tune<C extends object = TrialConfig>(trainable: Trainable<
     const errors = trials.filter((t) => t.error).map((t) => `${t.trialId}: ${t.error}`);
     throw new TuneError(`no trial reported a finite '${o.metric}' (${errors.length} of ${trials.length} failed${errors[0] ? `; first: ${errors[0]}` : ''})`, errors);
   }
+  await autologTuneResult(o.metric, best as { trialId: string; config: Record<string, unknown>; lastResult: Record<string, unknown> | undefined });
   return { bestConfig: best.config, bestTrial: best, trials, totalSteps: trials.reduce((s, t) => s + t.steps, 0), wallMs: performance.now() - started };
 }
 

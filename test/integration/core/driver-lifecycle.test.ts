@@ -1,4 +1,7 @@
-/** A driver process's life: it connects to a running cluster, works, shuts down and exits by itself. */
+/**
+ * A driver process's life: it connects to a running cluster, works, shuts down and exits by itself;
+ * a driver or a worker of another shoal version is refused with the same typed error.
+ */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -58,4 +61,21 @@ it('a driver of another shoal version is refused with VersionMismatchError namin
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { name: string; code: string; message: string; ctor: string };
   expect(out).toMatchObject({ ctor: 'VersionMismatchError', code: 'VERSION_MISMATCH' });
   expect(out.message).toMatch(/^shoal version mismatch: this process runs 9\.9\.9-other \(protocol \d+\), the head runs \d+\.\d+\.\d+ \(protocol \d+\)/);
+});
+
+it('a worker of another shoal version is refused with VersionMismatchError too, not a plain Error', async () => {
+  const file = fileURLToPath(new URL('../../fixtures/core/other-version-worker.mjs', import.meta.url));
+  const r = await runDriver(file, { SHOAL_ADDRESS: tc.address, SHOAL_TOKEN: tc.token, SHOAL_VERSION_OVERRIDE: '9.9.9-other' });
+  expect(r.code, r.stderr).toBe(0);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { name: string; code: string; message: string; ctor: string };
+  expect(out).toMatchObject({ ctor: 'VersionMismatchError', name: 'VersionMismatchError', code: 'VERSION_MISMATCH' });
+  expect(out.message).toMatch(/^shoal version mismatch: this process runs 9\.9\.9-other \(protocol \d+\), the head runs \d+\.\d+\.\d+ \(protocol \d+\)/);
+  // The head refused it and lists no node for it.
+  const { clusterStatus, init, shutdown } = await import('shoal');
+  await init({ address: tc.address, token: tc.token });
+  try {
+    expect((await clusterStatus()).nodes).toHaveLength(1);
+  } finally {
+    await shutdown();
+  }
 });
