@@ -149,16 +149,16 @@ export class RedisOnlineStore implements OnlineStore {
     return { kind: 'redis', connection: { ...this.spec, commandTimeoutMs: this.writeTimeoutMs }, prefix: this.prefix };
   }
 
-  /** Deletes every key under this store's prefix (tests, teardown). */
+  /** Deletes every key under this store's prefix (tests, teardown); bounded by writeTimeoutMs (it scans the whole key space). */
   async clear(): Promise<void> {
     await this.call('clear', async (c) => {
       let cursor = '0';
       do {
         const [next, keys] = await c.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
         cursor = next;
-        if (keys.length > 0) await c.del(...keys);
+        if (keys.length > 0) await c.unlink(...keys);
       } while (cursor !== '0');
-    });
+    }, this.writeTimeoutMs);
   }
 
   async close(): Promise<void> {
