@@ -15,8 +15,9 @@ export {
   ActorMethodNotFoundError, ObjectFreedError, ObjectLostError, GetTimeoutError, TaskCancelledError,
   SerializationError, RemoteDefinitionError, BundleBuildError, ConnectionError, HeadUnavailableError, AuthenticationError,
   InvalidOptionError, invalidOption, markErrorClasses, NotInitializedError, VersionMismatchError, InfeasibleError, HeadStoreError, ProcessStartError,
-  UnknownControlMethodError, InvalidControlRequestError,
+  UnknownControlMethodError, InvalidControlRequestError, errorFromWire,
 } from './errors.js';
+export type { WireError } from './errors.js';
 export { optionRules, showValue } from './option-rules.js';
 export type { OptionRules } from './option-rules.js';
 export { startLocalCluster } from './process/local-cluster.js';
@@ -35,7 +36,9 @@ export type { HostTarget, RemoteRuntime, StartedRemote, StoppedRemote } from './
 export { HeadClient } from './wire/head-client.js';
 export type { HeadTarget } from './wire/head-client.js';
 export { spawnEntry } from './process/spawn.js';
-export type { JobRecord } from './head/head-store.js';
+export type { JobRecord, HistoryKind, StoredRecords } from './head/head-store.js';
+export { openHeadStore } from './head/open-head-store.js';
+export { EVENTS_STORED, EVENT_MAX_AGE_MS } from './head/head-events.js';
 export type { TlsOptions } from './wire/transport.js';
 export type { Resources } from './wire/protocol.js';
 export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';

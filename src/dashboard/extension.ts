@@ -4,6 +4,7 @@
  * head's HTTP server, beside /metrics.
  */
 import type { HeadHost } from '../core/index.js';
+import { HistoryKeeper } from './history-keeper.js';
 import { LiveSource } from './live-source.js';
 import { MetricSampler } from './metric-sampler.js';
 import { Assets } from './server/assets.js';
@@ -12,8 +13,10 @@ import { DashboardRouter } from './server/router.js';
 
 export function mountHead(host: HeadHost): void {
   const source = new LiveSource(host);
-  source.sampler = new MetricSampler(() => source.cluster());
+  const keeper = new HistoryKeeper(host, source);
+  source.sampler = new MetricSampler(() => source.cluster(), (p) => keeper.metric(p), keeper.storedMetrics());
   source.sampler.start();
+  keeper.start();
   const router = new DashboardRouter(source, new DashboardAuth((t) => host.checkToken(t)), new Assets());
   host.mountHttp('dashboard', '/', (req, res) => router.handle(req, res));
 }

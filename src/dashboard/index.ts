@@ -12,6 +12,8 @@ import { PACKAGE_ROOT } from '../core/index.js';
 export const DASHBOARD_EXTENSION = join(PACKAGE_ROOT, 'dist', 'src', 'dashboard', 'extension.js');
 
 
+export { serveHistory } from './history-server.js';
+export type { HistoryDashboard, HistoryDashboardOptions } from './history-server.js';
 export { DashboardError, DashboardNotFoundError, DashboardReadOnlyError, DashboardHistoryError } from './errors.js';
 export type {
   ClusterView, JobView, TasksView, EventView, MetricPoint, LogChunk, NodeView, ActorView, TaskFailureView, StreamMessage,

@@ -8,6 +8,25 @@ import { jobView, type DashboardSource } from './source.js';
 
 /** Objects listed on the Tasks page (the largest). */
 export const OBJECTS_LISTED = 50;
+/**
+ * Views are computed at most this often, whatever the number of open pages: the tasks view walks
+ * the scheduler's table and the object directory, which a task storm fills (bench: dashboard).
+ */
+export const VIEW_CACHE_MS = 500;
+
+/** `compute`, memoized for VIEW_CACHE_MS. */
+function cached<T>(compute: () => T): () => T {
+  let at = -Infinity;
+  let value: T | undefined;
+  return () => {
+    const now = Date.now();
+    if (now - at >= VIEW_CACHE_MS) {
+      value = compute();
+      at = now;
+    }
+    return value!;
+  };
+}
 
 /** The cluster view of a head status. */
 export function clusterView(s: HeadStatus, readOnly: boolean, at = Date.now()): ClusterView {
@@ -42,10 +61,17 @@ export class LiveSource implements DashboardSource {
   readonly readOnly = false;
   sampler?: MetricSampler;
 
+  private readonly clusterCached = cached(() => clusterView(this.host.status(), false));
+  private readonly tasksCached = cached((): TasksView => {
+    const t = this.host.tasks();
+    const failures = t.failures.map((f) => ({ ...f, error: remoteError(f.error) }));
+    return { ...t, failures, actors: this.host.status().actors, objects: this.host.objects(OBJECTS_LISTED) };
+  });
+
   constructor(private readonly host: HeadHost) {}
 
   cluster(): ClusterView {
-    return clusterView(this.host.status(), false);
+    return this.clusterCached();
   }
 
   jobs(): JobView[] {
@@ -67,9 +93,7 @@ export class LiveSource implements DashboardSource {
   }
 
   tasks(): TasksView {
-    const t = this.host.tasks();
-    const failures = t.failures.map((f) => ({ ...f, error: remoteError(f.error) }));
-    return { ...t, failures, actors: this.host.status().actors, objects: this.host.objects(OBJECTS_LISTED) };
+    return this.tasksCached();
   }
 
   events(limit: number): EventView[] {

@@ -30,7 +30,11 @@ export class MetricSampler {
   constructor(
     private readonly read: () => ClusterView,
     private readonly persist: (p: MetricPoint) => void = () => {},
-  ) {}
+    /** Samples a previous head kept (the charts go on across a restart). */
+    earlier: MetricPoint[] = [],
+  ) {
+    this.points.push(...earlier.slice(-METRIC_POINTS_KEPT));
+  }
 
   start(intervalMs = METRIC_SAMPLE_INTERVAL_MS): void {
     this.sample();

@@ -34,6 +34,8 @@ export class ServeController {
   private readonly scaleSince = new Map<string, { dir: 'up' | 'down'; since: number }>();
   private autoscaleTimer: NodeJS.Timeout | undefined;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Deployments with an upscale in flight (replicas starting). */
+  private readonly scaling = new Set<string>();
 
   constructor(readonly autoscaleIntervalMs = 250) {
     this.autoscaleTimer = setInterval(() => this.autoscaleTick(), autoscaleIntervalMs);
@@ -208,7 +210,8 @@ export class ServeController {
       const cfg = d.stable.config.autoscaling;
       if (!cfg) continue;
       const running = d.stable.group.running.length;
-      if (running === 0) continue;
+      // One scaling step at a time: while replicas are starting, the signal would ask for them again.
+      if (running === 0 || this.scaling.has(d.name)) continue;
       const load = d.stable.group.ongoing() + d.queue.length;
       const desired = Math.min(cfg.maxReplicas, Math.max(cfg.minReplicas, Math.ceil(load / cfg.targetOngoingRequests)));
       const now = Date.now();
@@ -232,7 +235,9 @@ export class ServeController {
       serveLog.info(decision, `autoscale ${dir}`);
       const v = d.stable;
       if (dir === 'up') {
-        this.track(this.addReplicas(v, desired - running).then(() => d.queue.pump(), (err: unknown) => serveLog.error({ deployment: d.name, err: String(err) }, 'upscale failed')));
+        this.scaling.add(d.name);
+        this.track(this.addReplicas(v, desired - running).then(() => d.queue.pump(), (err: unknown) => serveLog.error({ deployment: d.name, err: String(err) }, 'upscale failed'))
+          .finally(() => this.scaling.delete(d.name)));
       } else {
         const victims = [...v.group.running].sort((a, b) => a.ongoing - b.ongoing).slice(0, running - desired);
         for (const r of victims) {

@@ -9,6 +9,7 @@ import { Batcher } from './batcher.js';
 import type { BoundDeployment } from './deployment.js';
 import { ReplicaUnavailableError, ServeError } from './errors.js';
 import { serveLog } from './log.js';
+import { ReplicaMux } from './replica-mux.js';
 import { ReplicaGroup, RequestQueue, type Replica } from './replica-router.js';
 import type { ServeRequest } from './serve-types.js';
 
@@ -120,6 +121,7 @@ export class DeploymentState {
   async onReplica(v: VersionState, method: string, arg: unknown): Promise<unknown> {
     const r = await this.queue.acquire(v.group);
     try {
+      if (method === 'call') return await (r.mux ??= new ReplicaMux(r.handle)).call(arg as ServeRequest);
       return await get((r.handle as any)[method].remote(arg));
     } catch (err) {
       if (err instanceof ActorDiedError && r.state !== 'dead') {

@@ -7,6 +7,8 @@
 import { actor, type ActorClass, type ActorOptions } from '../core/index.js';
 import { compileDeploymentOptions, type CompiledDeploymentOptions, type DeploymentOptions } from './deployment-options.js';
 import { InvalidOptionError } from './errors.js';
+import { serveMany, SERVE_MANY_METHOD } from './replica-mux.js';
+import type { ServeRequest } from './serve-types.js';
 
 type AnyClass = new (...args: any[]) => any;
 
@@ -60,5 +62,16 @@ export class BoundDeployment<C extends AnyClass = AnyClass> {
 export function deployment<C extends AnyClass>(Class: C, options: DeploymentOptions = {}): Deployment<C> {
   if (typeof Class !== 'function') throw new InvalidOptionError(`deployment() takes a class (got ${typeof Class})`);
   const config = compileDeploymentOptions(options, Class.name);
+  // Every replica also takes coalesced calls from the ingress (replica-mux.ts). The module defining
+  // the deployment runs this on the workers too, so the method is there wherever the class is.
+  if (!Object.prototype.hasOwnProperty.call(Class.prototype, SERVE_MANY_METHOD)) {
+    const className = Class.name;
+    Object.defineProperty(Class.prototype, SERVE_MANY_METHOD, {
+      value: function (this: object, reqs: ServeRequest[]) {
+        return serveMany(this, className, reqs);
+      },
+      enumerable: false, writable: true, configurable: true,
+    });
+  }
   return new Deployment(Class, actor(Class), options, config);
 }

@@ -4,15 +4,17 @@
  * the cluster token. Bound to 127.0.0.1 unless told otherwise. Server: node:http (see the serve
  * bench for the measurement behind the choice).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError, TaskError } from '../core/index.js';
 import type { ServeController } from './controller.js';
-import { BadRequestError, BodyTooLargeError, DeploymentNotFoundError, OverloadedError, ServeError, UnauthorizedError } from './errors.js';
+import { BodyTooLargeError, DeploymentNotFoundError, OverloadedError, ServeError, UnauthorizedError } from './errors.js';
 import type { ExposureSink } from './exposure-log.js';
 import { serveLog } from './log.js';
-import { hashKey, sameSecret } from './serve-keys.js';
+import { handleAdmin, type AdminHooks } from './admin-endpoints.js';
+import { bearer, hasBody, parseJson, readBody, send } from './http-util.js';
+import { hashKey, loadServeKeyHashes } from './serve-keys.js';
 import type { ExposureRecord, ServeRequest } from './serve-types.js';
 
 export interface HttpProxyOptions {
@@ -26,50 +28,10 @@ export interface HttpProxyOptions {
   clusterToken: string;
   /** Largest request body. @default 1 MiB */
   maxBodyBytes?: number;
+  /** The serving keys file, re-read by `POST /-/keys/reload`. */
+  serveKeysFile?: string | undefined;
   /** Where answered requests are recorded (see `exposure-log.ts`). */
   exposureLog?: ExposureSink | undefined;
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-function bearer(req: IncomingMessage): string | undefined {
-  const h = req.headers.authorization;
-  if (!h) return undefined;
-  const m = /^Bearer\s+(.+)$/i.exec(h);
-  return m?.[1]?.trim();
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return Promise.reject(new BodyTooLargeError(limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        reject(new BodyTooLargeError(limit));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new BadRequestError(`malformed JSON body: ${(err as Error).message}`);
-  }
 }
 
 /** Item ids of an answer shaped `{ items: [...] }` (ids, or objects with `id`), for the exposure log. */
@@ -94,15 +56,26 @@ export class HttpProxy {
   private server: Server | undefined;
   private readonly maxBodyBytes: number;
   private readonly keyHashes: Set<string>;
+  private readonly tokenHash: Buffer;
 
   constructor(readonly controller: ServeController, readonly options: HttpProxyOptions) {
     this.maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
     this.keyHashes = new Set(options.serveKeyHashes);
+    this.tokenHash = Buffer.from(hashKey(options.clusterToken), 'hex');
   }
+
+  /** What the admin endpoints call beyond the controller (shutdown: the Serve instance's). */
+  adminHooks: AdminHooks = {};
 
   /** Accepts another serving key (by its hash) without a restart. */
   addKeyHash(sha256: string): void {
     this.keyHashes.add(sha256);
+  }
+
+  /** Re-reads the serving keys file (after `shoal serve keys create`); returns how many keys are accepted. */
+  reloadKeys(): number {
+    if (this.options.serveKeysFile) for (const h of loadServeKeyHashes(this.options.serveKeysFile)) this.keyHashes.add(h);
+    return this.keyHashes.size;
   }
 
   async listen(): Promise<{ host: string; port: number; url: string }> {
@@ -133,17 +106,19 @@ export class HttpProxy {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
-    const url = new URL(req.url ?? '/', 'http://x');
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const pathname = q < 0 ? raw : raw.slice(0, q);
     try {
-      if (url.pathname.startsWith('/-/')) {
-        await this.admin(req, res, url);
+      if (pathname.startsWith('/-/')) {
+        await handleAdmin({ req, res, pathname, controller: this.controller, clusterToken: this.options.clusterToken, maxBodyBytes: this.maxBodyBytes, hooks: this.adminHooks, reloadKeys: () => this.reloadKeys() });
         return;
       }
       this.checkServeKey(req);
-      const routed = this.controller.route(url.pathname);
-      if (!routed) throw new DeploymentNotFoundError(url.pathname, [...this.controller.deployments.values()].map((d) => d.route));
-      const body = parseJson(await readBody(req, this.maxBodyBytes));
-      const query = Object.fromEntries(url.searchParams);
+      const routed = this.controller.route(pathname);
+      if (!routed) throw new DeploymentNotFoundError(pathname, [...this.controller.deployments.values()].map((d) => d.route));
+      const body = hasBody(req) ? parseJson(await readBody(req, this.maxBodyBytes)) : undefined;
+      const query: Record<string, string> = q < 0 ? {} : Object.fromEntries(new URLSearchParams(raw.slice(q + 1)));
       const headerKey = req.headers['x-shoal-key'];
       const key = (typeof headerKey === 'string' ? headerKey : undefined) ?? query.user ?? bodyUser(body) ?? routed.rest.replace(/^\//, '');
       const request: ServeRequest = { requestId, method: req.method ?? 'GET', path: routed.rest, query, body, key };
@@ -179,37 +154,14 @@ export class HttpProxy {
     send(res, 500, { error: `the deployment failed: ${what}`, requestId }, { 'x-request-id': requestId });
   }
 
+  /** One sha256 per request: the key's hash is compared with the cluster token's and looked up among the keys'. */
   private checkServeKey(req: IncomingMessage): void {
     const key = bearer(req);
     if (!key) throw new UnauthorizedError('missing serving key: send `Authorization: Bearer <key>` (create one with `shoal serve keys create`)');
-    if (sameSecret(key, this.options.clusterToken)) {
+    const h = hashKey(key);
+    if (timingSafeEqual(Buffer.from(h, 'hex'), this.tokenHash)) {
       throw new UnauthorizedError('the cluster token is not a serving key: create one with `shoal serve keys create`');
     }
-    if (!this.keyHashes.has(hashKey(key))) throw new UnauthorizedError('wrong serving key');
-  }
-
-  private async admin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (url.pathname === '/-/healthz') {
-      send(res, 200, { ok: true });
-      return;
-    }
-    const token = bearer(req);
-    if (!token || !sameSecret(token, this.options.clusterToken)) throw new UnauthorizedError('admin endpoints need the cluster token (`Authorization: Bearer <token>`)');
-    const body = parseJson(await readBody(req, this.maxBodyBytes)) as { name?: string; weight?: number } | undefined;
-    switch (`${req.method} ${url.pathname}`) {
-      case 'GET /-/status':
-        send(res, 200, this.controller.status());
-        return;
-      case 'POST /-/rollout':
-        await this.controller.rollout(String(body?.name), undefined, Number(body?.weight));
-        send(res, 200, this.controller.status());
-        return;
-      case 'POST /-/rollback':
-        await this.controller.rollback(String(body?.name));
-        send(res, 200, this.controller.status());
-        return;
-      default:
-        send(res, 404, { error: `no admin endpoint ${req.method} ${url.pathname} (have: GET /-/status, POST /-/rollout, POST /-/rollback, GET /-/healthz)` });
-    }
+    if (!this.keyHashes.has(h)) throw new UnauthorizedError('wrong serving key');
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { ActorHandle } from '../core/index.js';
 import { OverloadedError } from './errors.js';
+import type { ReplicaMux } from './replica-mux.js';
 
 export interface Replica {
   readonly id: string;
@@ -14,6 +15,8 @@ export interface Replica {
   /** Calls in flight on this replica. */
   ongoing: number;
   state: 'running' | 'draining' | 'dead';
+  /** Coalesces the ingress's calls to this replica (made on first use). */
+  mux?: ReplicaMux | undefined;
 }
 
 interface Waiter {

@@ -36,11 +36,23 @@ export class Serve {
     return this.controller.deploy(app, options);
   }
 
-  /** Stops the ingress, drains and stops every replica, flushes the exposure log. */
-  async shutdown(): Promise<void> {
-    await this.proxy.close();
-    await this.controller.shutdown();
-    await this.exposure?.close();
+  private stopping: Promise<void> | undefined;
+  private readonly stoppedWaiters: Array<() => void> = [];
+
+  /** Stops the ingress, drains and stops every replica, flushes the exposure log (once, however often called). */
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.proxy.close();
+      await this.controller.shutdown();
+      await this.exposure?.close();
+      for (const w of this.stoppedWaiters.splice(0)) w();
+    })();
+    return this.stopping;
+  }
+
+  /** Resolves once the instance stopped (`shutdown()`, or `POST /-/shutdown` from `shoal serve shutdown`). */
+  stopped(): Promise<void> {
+    return this.stopping ?? new Promise((resolve) => this.stoppedWaiters.push(resolve));
   }
 }
 
@@ -50,10 +62,13 @@ export async function startServe(options: ServeOptions = {}): Promise<Serve> {
   if (!token && tokenFile) token = readFileSync(tokenFile, 'utf8').trim();
   if (!token) throw new InvalidOptionError('startServe needs the cluster token: options.clusterToken or options.clusterTokenFile (or SHOAL_TOKEN / SHOAL_TOKEN_FILE)', { option: 'clusterToken' });
   const controller = new ServeController(options.autoscaleIntervalMs);
+  const keysFile = options.serveKeysFile ?? serveKeysFile();
   const proxy = new HttpProxy(controller, {
     host: options.host, port: options.port, clusterToken: token, maxBodyBytes: options.maxBodyBytes,
-    serveKeyHashes: loadServeKeyHashes(options.serveKeysFile ?? serveKeysFile()), exposureLog: options.exposureLog,
+    serveKeyHashes: loadServeKeyHashes(keysFile), serveKeysFile: keysFile, exposureLog: options.exposureLog,
   });
   const { url, port } = await proxy.listen();
-  return new Serve(controller, proxy, url, port, options.exposureLog);
+  const serve = new Serve(controller, proxy, url, port, options.exposureLog);
+  proxy.adminHooks.shutdown = () => serve.shutdown();
+  return serve;
 }

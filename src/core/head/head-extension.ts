@@ -11,7 +11,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { ClusterStatusReply } from '../wire/control.js';
 import type { HeadInfo } from './head.js';
 import type { HeadState } from './head-state.js';
-import type { JobRecord } from './head-store.js';
+import type { HistoryKind, JobRecord } from './head-store.js';
 import type { TaskSummaryView } from './task-summary.js';
 
 /** Serves one HTTP request; the extension checks auth itself (the head's Bearer check does not run for its routes). */
@@ -59,6 +59,11 @@ export interface HeadHost {
   events(limit?: number): HeadEvent[];
   /** Calls `listener` for every event from now on; returns the unsubscribe function. */
   onEvent(listener: (e: HeadEvent) => void): () => void;
+  /** History records of `kind` the store held when this head started (a previous head's). */
+  stored(kind: HistoryKind): Map<string, unknown>;
+  /** Keeps a history record in the head store (written behind, like the head's own state). */
+  keep(kind: HistoryKind, key: string, value: unknown): void;
+  forget(kind: HistoryKind, key: string): void;
 }
 
 /** What an extension module exports. */

@@ -9,6 +9,7 @@ import type { HeadInfo } from './head.js';
 import type { HeadEvents } from './head-events.js';
 import type { HeadHost, HeadHttpHandler, HeadStatus } from './head-extension.js';
 import type { HeadState } from './head-state.js';
+import type { HeadStore, HistoryKind, StoredRecords } from './head-store.js';
 import type { JobManager } from './job-manager.js';
 
 export interface HeadHostParts {
@@ -17,6 +18,8 @@ export interface HeadHostParts {
   state: HeadState;
   jobs: JobManager;
   events: HeadEvents;
+  store: Pick<HeadStore, 'put' | 'delete'>;
+  stored: StoredRecords;
   status(): HeadStatus;
   mount(prefix: string, handler: HeadHttpHandler, name: string): void;
 }
@@ -46,5 +49,8 @@ export function headHost(p: HeadHostParts): HeadHost {
     },
     events: (limit?: number) => p.events.recent(limit),
     onEvent: (listener) => p.events.subscribe(listener),
+    stored: (kind: HistoryKind) => p.stored.get(kind) ?? new Map(),
+    keep: (kind: HistoryKind, key: string, value: unknown) => p.store.put(kind, key, value),
+    forget: (kind: HistoryKind, key: string) => p.store.delete(kind, key),
   };
 }

@@ -242,7 +242,15 @@ export class HeadState {
 
   /** The `limit` largest objects the head knows of (what `ray memory` lists), with the task that made each. */
   largestObjects(limit: number): Array<{ id: string; size: number; state: string; locations: string[]; holders: number; producer?: string | undefined }> {
-    const top = [...this.objects.objects.values()].sort((a, b) => b.size - a.size).slice(0, limit);
+    // One pass keeping the `limit` largest (a storm leaves tens of thousands of small objects).
+    const top: Array<typeof this.objects.objects extends Map<string, infer O> ? O : never> = [];
+    for (const o of this.objects.objects.values()) {
+      if (top.length === limit && o.size <= top[top.length - 1]!.size) continue;
+      let i = top.length;
+      while (i > 0 && top[i - 1]!.size < o.size) i--;
+      top.splice(i, 0, o);
+      if (top.length > limit) top.pop();
+    }
     return top.map((o) => ({
       id: o.id, size: o.size, state: o.state, locations: [...o.locations], holders: o.holders.size,
       producer: o.producer ? this.scheduler.tasks.get(o.producer)?.spec.name ?? o.producer : undefined,

@@ -24,7 +24,7 @@ import { HeadState, type SessionHandle } from './head-state.js';
 import { HeadEvents } from './head-events.js';
 import { loadHeadExtensions, type HeadHttpHandler, type HeadStatus } from './head-extension.js';
 import { headHost, type HeadHostParts } from './head-host.js';
-import type { HeadStore, JobRecord } from './head-store.js';
+import type { HeadStore, JobRecord, StoredRecords } from './head-store.js';
 import { openHeadStore } from './open-head-store.js';
 import { newId } from '../ids.js';
 import { JobManager } from './job-manager.js';
@@ -141,6 +141,8 @@ export class Head {
   private healthTimer?: NodeJS.Timeout;
   private autoscaler?: Autoscaler;
   private readonly events = new HeadEvents();
+  /** What the store held at start (history records for extensions). */
+  private history: StoredRecords = new Map();
   /** HTTP routes mounted by extensions, by path prefix. */
   private readonly mounts = new Map<string, HeadHttpHandler>();
   /** Bundle uploads in progress, by caller host. */
@@ -175,6 +177,8 @@ export class Head {
     };
     const restored = this.state.restore(records, o.recoveryGraceMs ?? RECOVERY_GRACE_MS);
     this.state.persist = this.store;
+    this.events.restore(records.get('history-event'), this.store);
+    this.history = records;
     if (meta) log.info({ store: this.store.description, clusterId: cluster.clusterId, ...restored }, 'head state restored from its store');
 
     const proto = loadProto();
@@ -451,7 +455,7 @@ export class Head {
   /** What head-host.ts builds the extensions' view from. */
   private hostParts(): HeadHostParts {
     return {
-      info: this.info, token: this.token, state: this.state, jobs: this.jobs, events: this.events,
+      info: this.info, token: this.token, state: this.state, jobs: this.jobs, events: this.events, store: this.store, stored: this.history,
       status: () => this.status(),
       mount: (prefix, handler, name) => {
         this.mounts.set(prefix, handler);
@@ -586,6 +590,7 @@ export class Head {
   async stop(): Promise<void> {
     // Sessions closing now must not erase the stored state: a head started again takes it back.
     this.state.persist = undefined;
+    this.events.detach();
     clearInterval(this.healthTimer);
     await this.autoscaler?.stop();
     this.jobs?.stopAll();

@@ -126,8 +126,11 @@ describe.skipIf(!canRun)(`dashboard in Chromium${canRun ? '' : ` (skipped: ${NO_
 
   it('Tasks & actors page shows counts by function and the failures with their stack', async () => {
     await get(throwsTypeError.remote('for the tasks page')).catch(() => undefined);
-    const view = (await (await api('/api/tasks', { headers: bearer() })).json()) as TasksView;
-    expect(view.byName.find((t) => t.name === 'throwsTypeError')?.failed).toBeGreaterThan(0);
+    // Views are recomputed at most every 500 ms: the failure shows in the next one.
+    await waitFor('the failure in /api/tasks', async () => {
+      const view = (await (await api('/api/tasks', { headers: bearer() })).json()) as TasksView;
+      return (view.byName.find((t) => t.name === 'throwsTypeError')?.failed ?? 0) > 0;
+    });
     const { page: p, problems } = await browser.page();
     await p.goto(`${url}tasks`);
     await p.locator('#tasks-by-name').getByText('throwsTypeError').waitFor();

@@ -101,6 +101,21 @@ describe('bad requests', () => {
   });
 });
 
+describe('coalesced calls to a replica', () => {
+  it('sends concurrent requests to a replica as one actor call; each succeeds or fails on its own', async () => {
+    const kinds = ['ok', 'refuse', 'throw'] as const;
+    const replies = await pool(60, 30, (i) => call(`${url}/echo/${i}${kinds[i % 3] === 'ok' ? '' : `?${kinds[i % 3]}=${i}`}`, { key }));
+    replies.forEach((r, i) => {
+      if (kinds[i % 3] === 'ok') expect(r).toMatchObject({ status: 200, body: { path: `/${i}` } });
+      else if (kinds[i % 3] === 'refuse') expect(r).toMatchObject({ status: 400, body: { code: 'SERVE_BAD_REQUEST', error: `refused: ${i}` } });
+      else expect(r).toMatchObject({ status: 500, body: { error: `the deployment failed: RangeError: thrown: ${i}` } });
+    });
+    const sizes = serve.controller.get('echo').stable.group.replicas.flatMap((r) => r.mux?.sizes ?? []);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(60);
+    expect(Math.max(...sizes), 'some call carried more than one request').toBeGreaterThan(1);
+  });
+});
+
 describe('batching and overload', () => {
   it('coalesces concurrent requests into one batch call', async () => {
     const replies = await pool(24, 24, (i) => call(`${url}/batched`, { key, body: { x: i } }));

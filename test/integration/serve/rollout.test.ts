@@ -114,6 +114,8 @@ describe('autoscaling', () => {
     await waitFor('scaled down', () => d.stable.group.running.length === 1, 30_000);
     const decisions = serve.controller.status().decisions.filter((x) => x.deployment === 'scaled');
     expect(decisions.some((x) => x.to > x.from)).toBe(true);
+    // One step at a time: no new upscale while the replicas of the last one are still starting.
+    expect(decisions.filter((x) => x.to > x.from).length).toBeLessThanOrEqual(2);
     expect(decisions.some((x) => x.to < x.from)).toBe(true);
     expect(decisions[0]!.reason).toMatch(/per replica, target 2/);
   }, 120_000);
