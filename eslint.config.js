@@ -83,7 +83,7 @@ export default tseslint.config(
     ignores: ['test/unit/**', 'test/harness/**'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/src/**', '**/dist/**'], message: "import shoal through its entry points: 'shoal', 'shoal/data', 'shoal/features', 'shoal/train', 'shoal/serve'" }],
+        patterns: [{ group: ['**/src/**', '**/dist/**'], message: "import shoal through its entry points: 'shoal', 'shoal/data', 'shoal/features', 'shoal/train', 'shoal/serve', 'shoal/store'" }],
       }],
     },
   },

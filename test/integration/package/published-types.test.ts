@@ -82,6 +82,17 @@ const SOURCES: Record<string, string> = {
     const options: Partial<TrainerOptions> = { epochs: 1 };
     console.log(model, rec, options, Trainer.name, tune, grid([1, 2]), TfjsNotInstalledError.name);
   `,
+  'store.ts': `
+    import { openStore, openRun, withActiveRun, ModelNotFoundError, type Run, type RunRef, type StoredModel, type RunInfo } from 'shoal/store';
+    const store = await openStore({ url: '/tmp/x.db' });
+    const run: Run = await store.startRun({ experiment: 'e', params: { rank: 4 } });
+    run.logMetric('loss', 1, 0);
+    const ref: RunRef = run.ref();
+    const uri: string = await run.logModel('model', { flavor: 'f', tensors: { w: new Float32Array(2) } });
+    const model: StoredModel = await store.loadModel(uri);
+    const runs: RunInfo[] = await withActiveRun(run, () => store.searchRuns({ filter: 'metrics.loss < 2' }));
+    console.log(ref, model.tensors.w, runs, openRun, ModelNotFoundError.name);
+  `,
 };
 
 /** Type-checks the consumer's files; tsc's diagnostics, one per line (none when it compiles). */

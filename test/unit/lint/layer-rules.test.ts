@@ -77,7 +77,7 @@ describe('tests, benchmarks and examples use the package surface', () => {
     ['bench/suites/data.ts', "import { hashJoin } from '../../src/data/kernels/hash-join.js';"],
     ['examples/rental-recs/job.ts', "import { ALS } from '../../dist/src/train/index.js';"],
   ])('%s: %s', async (path, code) => {
-    expect((await problems(path, code)).join('\n')).toContain("import shoal through its entry points: 'shoal', 'shoal/data', 'shoal/features', 'shoal/train', 'shoal/serve'");
+    expect((await problems(path, code)).join('\n')).toContain("import shoal through its entry points: 'shoal', 'shoal/data', 'shoal/features', 'shoal/train', 'shoal/serve', 'shoal/store'");
   });
 
   it.each([
