@@ -28,6 +28,7 @@ import { upCommand } from './commands/up.js';
 import { lineageCommand } from './commands/lineage.js';
 import { modelsCommand } from './commands/models.js';
 import { runsCommand } from './commands/runs.js';
+import { serveCommand } from './commands/serve.js';
 
 export type { CliIo } from './cli-context.js';
 export { NoClusterError, PortInUseError, ProcessStartError, ClusterRunningError } from './errors.js';
@@ -44,6 +45,9 @@ Examples:
   $ shoal stop                               # stop what \`shoal start\` started
   $ shoal up cluster.yaml                    # start a cluster on the hosts of a cluster YAML (SSH)
   $ shoal down cluster.yaml
+  $ shoal serve status                       # a serve instance: deployments, replicas, rps, p50/p99, autoscaler
+  $ shoal serve rollout recommendations --weight 10
+  $ shoal serve keys create                  # a serving key for the inference endpoints
   for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, featuresCommand, runsCommand, modelsCommand, lineageCommand]) {
     program.addCommand(inherit(make(ctx), program));
 
@@ -60,7 +64,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
     .addHelpText('after', EXAMPLES);
-  for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, featuresCommand, runsCommand, modelsCommand, lineageCommand]) {
+  for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, featuresCommand, runsCommand, modelsCommand, lineageCommand, serveCommand]) {
     program.addCommand(inherit(make(ctx), program));
   }
   return program;
