@@ -1,7 +1,9 @@
 /**
  * Serve suite: the no-op deployment behind the ingress against a plain node:http server answering
  * the same JSON in one process (baseline, same run): max rps (closed loop) and p50/p99 at half that
- * rate (open loop); and a hot swap under steady load (failed requests, p99 during the swap).
+ * rate (open loop); the rental model (the job's ALS on Albany, as live.ts serves it) at 500, 1,000
+ * and 2,000 rps with and without batching (p50/p99, failed requests); and a hot swap under steady
+ * load (failed requests, p99 during the swap). Groups: noop, rental, hotswap (`--only`).
  * The load generator runs in its own process (bench/fixtures/serve-load.ts); server, replicas and
  * load generator share this machine's cores — the table's notes give the load average.
  */
@@ -13,6 +15,9 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { init, shutdown } from 'shoal';
 import { createServeKey, startServe } from 'shoal/serve';
+import { albanyDataDir } from '../../examples/albany-data.js';
+import { runJob } from '../../examples/rental-recs/job.js';
+import { Recommendations } from '../../examples/rental-recs/live.js';
 import { NoOp, Versioned } from '../fixtures/serve-apps.js';
 import type { BenchContext } from '../lib/context.js';
 import { makeResult, type BenchResult } from '../lib/result.js';
@@ -20,7 +25,7 @@ import { fixtureJs } from '../lib/paths.js';
 
 interface Load { sent: number; ok: number; failed: number; rps: number; p50Ms: number; p99Ms: number; statuses: Record<string, number> }
 
-function load(args: { url: string; key?: string; mode: 'closed' | 'open'; concurrency?: number; rate?: number; durationMs: number }): Promise<Load> {
+function load(args: { url: string; key?: string; mode: 'closed' | 'open'; concurrency?: number; rate?: number; durationMs: number; users?: string[] }): Promise<Load> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [fixtureJs('serve-load'), JSON.stringify({ concurrency: 32, rate: 0, ...args })], { maxBuffer: 1 << 20 }, (err, stdout) => {
       if (err) reject(err);
@@ -67,6 +72,27 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       results.push(makeResult({ metric: 'no-op deployment, max rps (32 in flight)', unit: 'req/s', better: 'higher', samples: rps, baseline: 'plain node:http, one process', baselineSamples: baseRps, notes: `target ≥ 0.4× baseline; 1 worker, 2 replicas; ${la()}` }));
       results.push(makeResult({ metric: 'no-op p50 at half max rps', unit: 'ms', better: 'lower', samples: p50, baseline: 'plain node:http at the same rate', baselineSamples: bp50, notes: `target: added ≤ 1 ms; ${la()}` }));
       results.push(makeResult({ metric: 'no-op p99 at half max rps', unit: 'ms', better: 'lower', samples: p99, baseline: 'plain node:http at the same rate', baselineSamples: bp99, notes: `target: added ≤ 5 ms; ${la()}` }));
+    }
+    if (ctx.enabled('rental')) {
+      ctx.log('[rental] the job on Albany (ALS, one grid point), then its model as 2 replicas');
+      const job = await runJob({ neural: false, serve: 'als', keepModel: true, grid: { rank: [16], regParam: [0.1], maxIter: [6] }, log: () => undefined, dataDir: join(mkdtempSync(join(tmpdir(), 'shoal-serve-bench-albany-')), 'tables'), input: albanyDataDir() });
+      const model = job.model!;
+      const users = model.userIds.slice(0, 500);
+      await serve.run(Recommendations.options({ version: model.version }).bind(model), { routePrefix: '/recs' });
+      await serve.run(Recommendations.options({ name: 'recs-batched', version: model.version, batching: { maxBatchSize: 16, batchWaitMs: 1 } }).bind(model), { routePrefix: '/recs-batched' });
+      for (const [route, label] of [['/recs', 'no batching'], ['/recs-batched', 'batching 16 / 1 ms']] as const) {
+        await load({ url: `${serve.url}${route}`, key, mode: 'closed', durationMs: 1000, users });
+        for (const rate of [500, 1000, 2000]) {
+          const p50: number[] = [], p99: number[] = [], errors: number[] = [], achieved: number[] = [], bp99: number[] = [];
+          for (let i = 0; i < ctx.runs; i++) {
+            const r = await load({ url: `${serve.url}${route}`, key, mode: 'open', rate, durationMs: 3000, users });
+            const b = await load({ url: baseUrl, mode: 'open', rate, durationMs: 3000 });
+            p50.push(r.p50Ms); p99.push(r.p99Ms); errors.push(r.failed); achieved.push(r.rps); bp99.push(b.p99Ms);
+            ctx.log(`  ${label} at ${rate} rps: achieved ${r.rps.toFixed(0)} rps, p50 ${r.p50Ms.toFixed(2)} p99 ${r.p99Ms.toFixed(2)} ms, ${r.failed} failed ${JSON.stringify(r.statuses)}; ${la()}`);
+          }
+          results.push(makeResult({ metric: `rental model (Albany ALS), ${label}, p99 at ${rate} rps`, unit: 'ms', better: 'lower', samples: p99, baseline: 'plain node:http at the same rate', baselineSamples: bp99, notes: `p50 ${p50.map((x) => x.toFixed(1)).join('/')} ms; failed ${errors.join('/')}; achieved ${achieved.map((x) => x.toFixed(0)).join('/')} rps; target p99 ≤ 10 ms at 1,000 rps, 0 errors; ${la()}` }));
+        }
+      }
     }
     if (ctx.enabled('hotswap')) {
       ctx.log('[hotswap]');

@@ -11,16 +11,19 @@ import { createServeKey, HealthCheckError, startServe, type Serve } from 'shoal/
 import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import { Model, Scaled, Unhealthy } from '../../fixtures/serve/apps.js';
 import { call, pool, type Reply } from '../../fixtures/serve/http-client.js';
+import { CliHome } from '../cli/cli-harness.js';
 
 let tc: TestCluster;
 let serve: Serve;
 let key: string;
 let url: string;
+let keysFile: string;
+const cli = new CliHome();
 
 beforeAll(async () => {
   tc = await TestCluster.start({ numWorkers: 1, numCpus: 2 });
   const dir = mkdtempSync(join(tmpdir(), 'shoal-serve-'));
-  const keysFile = join(dir, 'serve-keys.json');
+  keysFile = join(dir, 'serve-keys.json');
   key = createServeKey({ file: keysFile });
   serve = await startServe({ port: 0, clusterToken: tc.token, serveKeysFile: keysFile, autoscaleIntervalMs: 100 });
   url = serve.url;
@@ -29,6 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await serve?.shutdown();
   await tc?.stop();
+  cli.cleanup();
 });
 
 /** Steady load until `stop()`: returns every reply. */
@@ -118,5 +122,49 @@ describe('autoscaling', () => {
     expect(decisions.filter((x) => x.to > x.from).length).toBeLessThanOrEqual(2);
     expect(decisions.some((x) => x.to < x.from)).toBe(true);
     expect(decisions[0]!.reason).toMatch(/per replica, target 2/);
+  }, 120_000);
+});
+
+describe('shoal serve (the CLI against the running instance)', () => {
+  const shoal = (args: string[], token = tc.token) => cli.run(['serve', ...args], { env: { SHOAL_TOKEN: token, SHOAL_SERVE_URL: url } });
+
+  it('sets the canary weight, refuses another canary version, prints status, rolls back', async () => {
+    await serve.controller.rollout('model', Model.options({ version: 'm5' }).bind('m5'), 0);
+    const set = await shoal(['rollout', 'model', '--weight', '30', '--canary', 'm5']);
+    expect(set).toMatchObject({ code: 0, stdout: 'model: canary m5 takes 30% (stable m2)\n' });
+    expect(serve.controller.get('model').canary?.weight).toBe(30);
+    const wrong = await shoal(['rollout', 'model', '--weight', '50', '--canary', 'm9']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/HTTP 400: deployment model's canary is version m5, not m9/);
+    expect((await shoal(['rollout', 'model', '--weight', '150'])).stderr).toMatch(/--weight must be a number from 0 to 100 \(got 150\)/);
+    const status = await shoal(['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/model +\/recommendations +m2 .* m5 at 30%/);
+    expect(status.stdout).toMatch(/Autoscaler decisions/);
+    expect(await shoal(['rollback', 'model'])).toMatchObject({ code: 0, stdout: 'model: version m2 takes all traffic\n' });
+    expect(serve.controller.get('model').canary).toBeUndefined();
+  }, 180_000);
+
+  it('refuses a wrong token and says when nothing answers', async () => {
+    const bad = await shoal(['status'], 'not-the-token');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/HTTP 401: admin endpoints need the cluster token/);
+    const none = await cli.run(['serve', 'status'], { env: { SHOAL_TOKEN: tc.token, SHOAL_SERVE_URL: 'http://127.0.0.1:9' } });
+    expect(none.stderr).toMatch(/no serve instance answers at http:\/\/127.0.0.1:9/);
+  }, 120_000);
+
+  it('keys create: the new key works on the running instance at once', async () => {
+    const r = await shoal(['keys', 'create', '--keys-file', keysFile, '--name', 'cli-test']);
+    expect(r.code).toBe(0);
+    const newKey = r.stdout.trim();
+    expect(newKey).toMatch(/^sk_/);
+    expect(r.stderr).toMatch(/accepts it now \(2 keys\)/);
+    expect((await call(`${url}/recommendations/k1`, { key: newKey })).status).toBe(200);
+  }, 120_000);
+
+  it('shutdown stops the instance (the last test: it takes the ingress down)', async () => {
+    expect(await shoal(['shutdown'])).toMatchObject({ code: 0 });
+    await serve.stopped();
+    await expect(call(`${url}/recommendations/x`, { key })).rejects.toThrow(/ECONNREFUSED/);
   }, 120_000);
 });
