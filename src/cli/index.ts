@@ -47,10 +47,14 @@ Examples:
   $ shoal stop                               # stop what \`shoal start\` started
   $ shoal up cluster.yaml                    # start a cluster on the hosts of a cluster YAML (SSH)
   $ shoal down cluster.yaml
-  for (const make of [
-    startCommand, statusCommand, dashboardCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand,
-    featuresCommand, runsCommand, modelsCommand, lineageCommand, serveCommand,
-  ]) {
+  $ shoal features check-skew listing_stats --sample 1000 --redis redis://127.0.0.1:6379/0
+  $ shoal runs list --filter "metrics.ndcg > 0.1"   # runs, models and lineage in the platform store
+  $ shoal runs compare <a> <b> --format html --out diff.html
+  $ shoal models show rental-recs
+  $ shoal lineage models:/rental-recs@champion
+  $ shoal serve status                       # a serve instance: deployments, replicas, rps, p50/p99, autoscaler
+  $ shoal serve rollout recommendations --weight 10
+  $ shoal serve keys create                  # a serving key for the inference endpoints
 
 Which cluster: --address, else SHOAL_ADDRESS, else the one \`shoal start\` recorded in
 $SHOAL_HOME/cluster.json (SHOAL_HOME defaults to ~/.shoal). Token: --token-file, else
@@ -65,14 +69,10 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
     .addHelpText('after', EXAMPLES);
-<<<<<<< HEAD
   for (const make of [
     startCommand, statusCommand, dashboardCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand,
-    featuresCommand, runsCommand, modelsCommand, lineageCommand,
+    featuresCommand, runsCommand, modelsCommand, lineageCommand, serveCommand,
   ]) {
-=======
-  for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, featuresCommand, runsCommand, modelsCommand, lineageCommand, serveCommand]) {
->>>>>>> h-serve
     program.addCommand(inherit(make(ctx), program));
   }
   return program;
