@@ -19,6 +19,7 @@ import { tableFromArrays, TimestampMillisecond, Table, Utf8, vectorFromArray } f
 import { fromArrow } from 'shoal/data';
 import { activeRun, withActiveRun } from 'shoal/store';
 import { ALS, type NeuralRecommenderOptions } from 'shoal/train';
+import { FeatureStore } from 'shoal/features';
 import { itemKnn, mostPopular, sameNeighbourhood } from './baselines.js';
 import { csrOf, perUserMetrics, rankingMetrics, rmse, scoresOf, topKFor, type Csr, type PerUserMetrics, type RankingMetrics, type Scorer } from './evaluate.js';
 import { fitHybrid, type HybridFit } from './hybrid.js';
@@ -26,6 +27,7 @@ import { readListingInfo } from './listing-info.js';
 import { evalSet, timeSplit, type SplitOptions, type TimeSplit } from './split.js';
 import { bootstrapMean, pairedBootstrap, resampleCounts, type Interval, type Paired } from './stats.js';
 import { featurizeListings, LISTING_FEATURE_COLUMNS, type ListingFeatures } from './featurize.js';
+import { buildRentalFeatures, type RentalFeatureSummary } from './feature-views.js';
 import { fitNeural, NEURAL_DEFAULTS } from './neural.js';
 import { albanyDataDir } from '../albany-data.js';
 import { describeSource, loadCity, loadCityCached, readManifest } from './city.js';
@@ -48,6 +50,12 @@ export interface JobHooks {
 }
 
 export interface JobOptions {
+  /**
+   * The feature store the job defines its listing and user feature views in, builds its stays'
+   * training set from and materializes into (serving reads it). @default in-process online store,
+   * registry in examples/rental-recs/out/feature-registry, 2 partitions (the city's tables are small)
+   */
+  featureStore?: FeatureStore;
   /** PostgreSQL URL (else the embedded default: Parquet files). */
   databaseUrl?: string | undefined;
   /** PostgreSQL schema of the tables. @default 'public' */
@@ -187,6 +195,12 @@ export interface JobResult {
   hybridWeights: Array<{ feature: string; weight: number }>;
   /** The served model as plain data, when `options.keepModel`. */
   model?: ServedModel | undefined;
+  /**
+   * The feature store holding the job's views, materialized up to the job's read (getOnlineFeatures
+   * for serving); undefined when the neural model, and with it the listing features, is off.
+   */
+  featureStore: FeatureStore | undefined;
+  features: RentalFeatureSummary | undefined;
 }
 
 export const K = 10;
@@ -336,6 +350,18 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     sizes['listing features'] = listing.width;
     if (listing.imputed) notes.push(`${listing.imputed} rated listing(s) have no listings row: the neural model gives them the catalogue's mean features`);
   } else notes.push('neural model skipped (options.neural is false)');
+  // The feature views read the listing columns the featurization needs (checked above with the neural model's inputs).
+  const featureStore = neuralOptions ? (o.featureStore ?? new FeatureStore({ registry: join(EXAMPLE_DIR, 'out', 'feature-registry'), numPartitions: 2 })) : undefined;
+  let features: RentalFeatureSummary | undefined;
+  if (featureStore) {
+    const f = await timed('feature store', () => buildRentalFeatures(featureStore, readTable(target, 'listings'), readTable(target, 'ratings')));
+    features = f;
+    sizes['feature store training rows (stays)'] = f.trainingRows;
+    notes.push(
+      `feature store: point-in-time training set of ${f.trainingRows} stays (listing price known for ${(100 * f.priceKnown).toFixed(1)}%, earlier stays of the user for ${(100 * f.userHistoryKnown).toFixed(1)}%); ` +
+        `materialized ${Object.entries(f.materialized).map(([v, n]) => `${n} ${v}`).join(', ')} into the ${featureStore.online.target} online store`,
+    );
+  }
 
   // 4. Tune ALS on train → validation.
   const grid = o.grid ?? DEFAULT_GRIDS[x.feedback];
@@ -518,7 +544,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     split: splitInfo, candidates: rows, served: { id: servedId, name: final.name, reason, bestSimple: bestSimple.id },
     comparisons: { validation: validationPairs, test: testPairs },
     repeats: { warmUsers: testSet.warmUsers, windowStays: testSet.windowStays, repeatStays: testSet.repeatStays, repeatUsers: testSet.repeatUsers, repeatOfLast: testSet.repeatOfLast },
-    coldUsers, hybridWeights,
+    coldUsers, hybridWeights, featureStore, features,
     model: o.keepModel
       ? snapshotOf({ id: servedId, scorer: final, x, all: allX, seen: allSeen, info, cutDay: split.lastDay + 1, version: `${servedId}-${(source?.hash ?? `${Date.now()}`).slice(0, 8)}` })
       : undefined,

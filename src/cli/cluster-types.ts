@@ -17,6 +17,6 @@ export interface StatusReply {
   tasks: { pending: number; running: number };
   actors: ActorInfo[];
   jobs: JobInfo[];
-  head?: { address: string; version: string; hostname: string; dir: string; metricsPort: number } | undefined;
+  head?: { address: string; version: string; hostname: string; dir: string; metricsPort: number; httpUrl?: string | undefined; httpMounts?: Record<string, string> | undefined } | undefined;
   autoscaler?: { provider: string; options: AutoscalerOptions; decisions: AutoscalerDecision[] } | undefined;
 }

@@ -15,6 +15,7 @@
 import { Command, CommanderError } from 'commander';
 import { SHOAL_VERSION, ShoalError } from '../core/index.js';
 import { processIo, type CliContext, type CliIo } from './cli-context.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { downCommand } from './commands/down.js';
 import { featuresCommand } from './commands/features.js';
 import { jobsCommand } from './commands/jobs.js';
@@ -38,6 +39,7 @@ Examples:
   $ shoal start --head                       # start a cluster on this host (head + worker)
   $ shoal start --head --port 0 --num-cpus 4 --resources '{"GPU":1}'
   $ shoal status                             # nodes, resources, actors, jobs
+  $ shoal dashboard                          # the web UI's address (opens it when a browser is there)
   $ shoal submit -- node job.ts --epochs 3   # run a driver script as a job, follow its output
   $ shoal jobs                               # list jobs
   $ shoal logs <job> --follow
@@ -45,11 +47,14 @@ Examples:
   $ shoal stop                               # stop what \`shoal start\` started
   $ shoal up cluster.yaml                    # start a cluster on the hosts of a cluster YAML (SSH)
   $ shoal down cluster.yaml
+  $ shoal features check-skew listing_stats --sample 1000 --redis redis://127.0.0.1:6379/0
+  $ shoal runs list --filter "metrics.ndcg > 0.1"   # runs, models and lineage in the platform store
+  $ shoal runs compare <a> <b> --format html --out diff.html
+  $ shoal models show rental-recs
+  $ shoal lineage models:/rental-recs@champion
   $ shoal serve status                       # a serve instance: deployments, replicas, rps, p50/p99, autoscaler
   $ shoal serve rollout recommendations --weight 10
   $ shoal serve keys create                  # a serving key for the inference endpoints
-  for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, featuresCommand, runsCommand, modelsCommand, lineageCommand]) {
-    program.addCommand(inherit(make(ctx), program));
 
 Which cluster: --address, else SHOAL_ADDRESS, else the one \`shoal start\` recorded in
 $SHOAL_HOME/cluster.json (SHOAL_HOME defaults to ~/.shoal). Token: --token-file, else
@@ -64,7 +69,10 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
     .addHelpText('after', EXAMPLES);
-  for (const make of [startCommand, statusCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand, featuresCommand, runsCommand, modelsCommand, lineageCommand, serveCommand]) {
+  for (const make of [
+    startCommand, statusCommand, dashboardCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand,
+    featuresCommand, runsCommand, modelsCommand, lineageCommand, serveCommand,
+  ]) {
     program.addCommand(inherit(make(ctx), program));
   }
   return program;

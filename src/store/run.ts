@@ -20,8 +20,11 @@ import { HEARTBEAT_MS, newId } from './constants.js';
 import type { Store } from './store.js';
 import { encodeModel, type ModelContents } from './stored-model.js';
 
-/** Points written per batch at most (a bigger queue is written in several). */
-const MAX_BATCH = 10_000;
+/**
+ * Points written per batch at most (a bigger queue is written in several). Large, because with many
+ * processes logging into one SQLite file each transaction waits for the write lock.
+ */
+const MAX_BATCH = 50_000;
 
 /** A queued metric point: run id, key, value, step, time. */
 type Point = [string, string, number, number, number];

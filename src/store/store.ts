@@ -281,12 +281,17 @@ export class Store {
    */
   async loadModel(uri: string): Promise<StoredModel> {
     const { runId, path } = await this.resolveModelUri(uri);
-    const described = await this.db.get(`SELECT path FROM run_artifacts WHERE run_id = ? AND path = ?`, [runId, `${path}/${MODEL_FILE}`]);
-    if (!described) {
+    // One query for the model's folder; each file is then read and verified.
+    const files = new Map((await this.listArtifacts(runId, path)).map((e) => [e.path, e]));
+    if (!files.has(`${path}/${MODEL_FILE}`)) {
       await this.getRunInfo(runId);
       throw new ArtifactNotFoundError(`runs:/${runId}/${path} (no ${MODEL_FILE}: not a model)`);
     }
-    return decodeModel(uri, runId, path, (file) => this.readArtifact(runId, `${path}/${file}`));
+    return decodeModel(uri, runId, path, (file) => {
+      const e = files.get(`${path}/${file}`);
+      if (!e) throw new ArtifactNotFoundError(`runs:/${runId}/${path}/${file}`);
+      return this.artifacts.get(e.sha256, e.bytes, `runs:/${runId}/${e.path}`);
+    });
   }
 
   /** Records a dataset version made of files (by content hash); the same files give the same version. */

@@ -109,8 +109,10 @@ export async function decodeModel(uri: string, runId: string, path: string, read
     const C = Object.hasOwn(DTYPES, e.dtype) ? DTYPES[e.dtype] : bad(`tensor ${name} has dtype ${JSON.stringify(e.dtype)}, not one of ${Object.keys(DTYPES).join(', ')}`);
     const bytes = await read(checkArtifactPath(e.file));
     if (!Number.isInteger(e.length) || bytes.byteLength !== e.length * C.BYTES_PER_ELEMENT) bad(`tensor ${name}: ${bytes.byteLength} bytes do not hold ${String(e.length)} ${e.dtype}`);
-    // A copy of its own: aligned for any dtype.
-    tensors[name] = new C(bytes.slice().buffer);
+    // A view when the bytes are aligned for the dtype (a file read whole is), else an aligned copy.
+    tensors[name] = bytes.byteOffset % C.BYTES_PER_ELEMENT === 0
+      ? new C(bytes.buffer as ArrayBuffer, bytes.byteOffset, e.length)
+      : new C(bytes.slice().buffer);
   }
   const files: Record<string, Uint8Array> = {};
   for (const name of d.files ?? []) files[name] = await read(checkArtifactPath(`files/${name}`));

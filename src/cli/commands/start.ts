@@ -20,6 +20,7 @@ import { pidAlive } from '../../core/index.js';
 import { stopRecordedProcesses } from '../process-control.js';
 import { spawnRuntime, type StartedProcess } from '../runtime-process.js';
 import { resolveToken } from '../target.js';
+import { DASHBOARD_EXTENSION } from '../../dashboard/index.js';
 
 /** The head's gRPC port when `--port` is not given. */
 export const DEFAULT_HEAD_PORT = 6380;
@@ -160,7 +161,7 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
   if (autoscaler && autoscaler.minWorkers > autoscaler.maxWorkers) {
     throw new InvalidOptionError(`--autoscale-min (${autoscaler.minWorkers}) must not exceed --autoscale-max (${autoscaler.maxWorkers})`);
   }
-  const head = await spawnRuntime('head', { dir, host, port, watchParent: false, autoscaler, store: flags.store }, {
+  const head = await spawnRuntime('head', { dir, host, port, watchParent: false, autoscaler, store: flags.store, extensions: [DASHBOARD_EXTENSION] }, {
     logFile: join(dir, 'logs', 'head.log'),
     bind: { host, port },
   });
@@ -190,6 +191,7 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
   ctx.io.stdout(
     `Started a shoal head at ${address} (pid ${head.pid})${workerLine}.\n\n` +
       `  Address:     ${address}\n` +
+      `  Dashboard:   ${dashboardOf(head.info, host)}   (log in with the token: shoal dashboard)\n` +
       `  Token file:  ${tokenFile}\n` +
       `  Logs:        ${join(dir, 'logs')}\n` +
       `  Recorded in: ${clusterRecordPath()}\n\n` +
@@ -203,6 +205,13 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
       (flags.block ? '\nRunning in the foreground: Ctrl-C stops the cluster.\n' : 'Stop everything with: shoal stop\n'),
   );
   if (flags.block) await blockUntilSignal(ctx, record, head.pid);
+}
+
+/** The dashboard's address a head announced; on a wildcard bind, at this host's external address. */
+export function dashboardOf(info: Record<string, unknown>, host: string): string {
+  const url = (info.httpMounts as Record<string, string> | undefined)?.dashboard;
+  if (!url) return '(off)';
+  return isWildcard(host) ? url.replace(/\/\/[^/]+:/, `//${externalIp()}:`) : url;
 }
 
 /** A recorded cluster whose head died while some of its workers live on. */
@@ -222,7 +231,7 @@ async function restartCrashedHead(ctx: CliContext, record: ClusterRecord, flags:
   const dead = record.processes.filter((p) => p.role === 'head');
   const live = record.processes.filter((p) => p.role === 'worker' && pidAlive(p.pid));
   ctx.io.stderr(`note: the head of the cluster at ${record.address} (pid ${dead.map((p) => p.pid).join(', ')}) is not running and its workers are; starting it again\n`);
-  const head = await spawnRuntime('head', { dir: record.dir, host, port, watchParent: false, store }, {
+  const head = await spawnRuntime('head', { dir: record.dir, host, port, watchParent: false, store, extensions: [DASHBOARD_EXTENSION] }, {
     logFile: join(record.dir, 'logs', 'head.log'),
     bind: { host, port },
   });

@@ -13,6 +13,7 @@ import type { ObjectDirectory } from './object-directory.js';
 import type { PlacementGroupManager } from './placement-group-manager.js';
 import type { RecoveryManager } from './recovery-manager.js';
 import type { TaskScheduler } from './task-scheduler.js';
+import type { TaskSummary } from './task-summary.js';
 
 export interface SessionHandle {
   id: string;
@@ -165,6 +166,8 @@ export interface Recovery {
 export interface HeadShared {
   readonly sessions: Map<string, SessionHandle>;
   readonly counters: HeadCounters;
+  /** Finished tasks by name, slowest runs and last failures. */
+  readonly taskSummary: TaskSummary;
   /** Durable metadata goes here (set by the head once its store is open). */
   readonly persist?: StateSink | undefined;
   onEvent(event: string, fields: Record<string, unknown>): void;

@@ -12,7 +12,7 @@ import { NODE_DEATH_TIMEOUT_MS } from '../constants.js';
 import type { StoredRecords } from './head-store.js';
 import { log } from '../log.js';
 import type {
-  ClientMsg, DriverReport, NodeUsage, PutMsg, Resources, TaskDoneMsg, TaskSpec, WorkerReport,
+  ClientMsg, DriverReport, NodeUsage, PutMsg, Resources, TaskDoneMsg, TaskKind, TaskSpec, WorkerReport,
 } from '../wire/protocol.js';
 import type { PlacementStrategy } from './scheduling-policy.js';
 import { ActorManager } from './actor-manager.js';
@@ -22,12 +22,14 @@ import { ObjectDirectory } from './object-directory.js';
 import { PlacementGroupManager } from './placement-group-manager.js';
 import { RecoveryManager } from './recovery-manager.js';
 import { TaskScheduler } from './task-scheduler.js';
+import { TaskSummary } from './task-summary.js';
 
 export type { HeadCounters, SessionHandle, StateSink } from './head-records.js';
 
 export class HeadState {
   readonly sessions = new Map<string, SessionHandle>();
   readonly counters: HeadCounters = { tasksSubmitted: 0, tasksFinished: 0, tasksFailed: 0, tasksRetried: 0, objectsReconstructed: 0 };
+  readonly taskSummary = new TaskSummary();
   /** Durable metadata goes here (set by the head once its store is open). */
   persist?: StateSink | undefined;
 
@@ -223,6 +225,36 @@ export class HeadState {
       placementGroups: [...this.groups.placementGroups.values()].map((p) => ({ id: p.id, state: p.state, nodes: p.nodes })),
       counters: this.counters,
     };
+  }
+
+  /** Tasks in the scheduler's table now (not finished), counted by name and state. */
+  liveTasks(): Array<{ name: string; kind: TaskKind; state: 'waiting' | 'queued' | 'running'; count: number }> {
+    const counts = new Map<string, { name: string; kind: TaskKind; state: 'waiting' | 'queued' | 'running'; count: number }>();
+    for (const t of this.scheduler.tasks.values()) {
+      if (t.state === 'done') continue;
+      const key = `${t.state}\0${t.spec.name}`;
+      const c = counts.get(key);
+      if (c) c.count++;
+      else counts.set(key, { name: t.spec.name, kind: t.spec.kind, state: t.state, count: 1 });
+    }
+    return [...counts.values()];
+  }
+
+  /** The `limit` largest objects the head knows of (what `ray memory` lists), with the task that made each. */
+  largestObjects(limit: number): Array<{ id: string; size: number; state: string; locations: string[]; holders: number; producer?: string | undefined }> {
+    // One pass keeping the `limit` largest (a storm leaves tens of thousands of small objects).
+    const top: Array<typeof this.objects.objects extends Map<string, infer O> ? O : never> = [];
+    for (const o of this.objects.objects.values()) {
+      if (top.length === limit && o.size <= top[top.length - 1]!.size) continue;
+      let i = top.length;
+      while (i > 0 && top[i - 1]!.size < o.size) i--;
+      top.splice(i, 0, o);
+      if (top.length > limit) top.pop();
+    }
+    return top.map((o) => ({
+      id: o.id, size: o.size, state: o.state, locations: [...o.locations], holders: o.holders.size,
+      producer: o.producer ? this.scheduler.tasks.get(o.producer)?.spec.name ?? o.producer : undefined,
+    }));
   }
 
   /** Handles one message from a session (drivers and workers share most of the protocol). */

@@ -33,8 +33,15 @@ export interface JobRecord {
   pid?: number | undefined;
 }
 
-/** Kinds of records; each kind is a keyed table of msgpack bodies. */
-export type RecordKind = 'meta' | 'session' | 'node' | 'actor' | 'pg' | 'job' | 'bundle';
+/**
+ * Kinds of records; each kind is a keyed table of msgpack bodies. The `history-*` kinds are the
+ * cluster's history for the dashboard (events, metric samples, last views, job output), kept under
+ * a retention policy (head-events.ts, HeadHost.keep) and read back after the cluster stopped.
+ */
+export type RecordKind = 'meta' | 'session' | 'node' | 'actor' | 'pg' | 'job' | 'bundle' | HistoryKind;
+
+/** Kinds of history records an extension may keep (HeadHost.keep). */
+export type HistoryKind = 'history-event' | 'history-metric' | 'history-view' | 'history-job-log';
 
 /** Every record of a store, by kind then key. */
 export type StoredRecords = Map<RecordKind, Map<string, unknown>>;

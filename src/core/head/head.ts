@@ -21,7 +21,10 @@ import type { Frame } from '../wire/generated/shoal/v1/Frame.js';
 import type { LogRequest__Output } from '../wire/generated/shoal/v1/LogRequest.js';
 import type { LogChunk } from '../wire/generated/shoal/v1/LogChunk.js';
 import { HeadState, type SessionHandle } from './head-state.js';
-import type { HeadStore, JobRecord } from './head-store.js';
+import { HeadEvents } from './head-events.js';
+import { loadHeadExtensions, type HeadHttpHandler, type HeadStatus } from './head-extension.js';
+import { headHost, type HeadHostParts } from './head-host.js';
+import type { HeadStore, JobRecord, StoredRecords } from './head-store.js';
 import { openHeadStore } from './open-head-store.js';
 import { newId } from '../ids.js';
 import { JobManager } from './job-manager.js';
@@ -61,6 +64,11 @@ export interface HeadOptions {
   store?: string;
   /** After a restart, wait this long for the previous head's workers and drivers to come back. @default 30000 */
   recoveryGraceMs?: number;
+  /**
+   * Modules (absolute paths or package specifiers) the head imports at start and mounts on its HTTP
+   * server through their `mountHead(host)` (head-extension.ts): how the dashboard is served. @default []
+   */
+  extensions?: string[];
 }
 
 /** How long a restarted head waits for the previous head's sessions before declaring them gone. */
@@ -85,6 +93,10 @@ export interface HeadInfo {
   /** The store the head keeps its state in. */
   store: string;
   clusterId: string;
+  /** Base URL of the head's HTTP server (metrics, extensions such as the dashboard); absent when it is off. */
+  httpUrl?: string | undefined;
+  /** What extensions serve on the HTTP server, by name (`dashboard`) → URL. */
+  httpMounts?: Record<string, string> | undefined;
 }
 
 /** Reads the token in `dir/token`, or makes one (file 0600, folder 0700, whatever the umask). */
@@ -128,6 +140,11 @@ export class Head {
   private bundles!: BundleCache;
   private healthTimer?: NodeJS.Timeout;
   private autoscaler?: Autoscaler;
+  private readonly events = new HeadEvents();
+  /** What the store held at start (history records for extensions). */
+  private history: StoredRecords = new Map();
+  /** HTTP routes mounted by extensions, by path prefix. */
+  private readonly mounts = new Map<string, HeadHttpHandler>();
   /** Bundle uploads in progress, by caller host. */
   private readonly uploads = new Map<string, number>();
   private readonly control = new ControlDispatcher(this.controlHandlers());
@@ -154,9 +171,14 @@ export class Head {
     this.bundles = new BundleCache(join(o.dir, 'bundles'));
     const missing = [...(records.get('bundle')?.keys() ?? [])].filter((h) => !this.bundles.has(h));
     if (missing.length) log.warn({ missing: missing.length }, 'code bundles of the previous head are not in its folder; drivers upload theirs again when they reconnect');
-    this.state.onEvent = (event, fields) => log.info({ event, ...fields }, event);
+    this.state.onEvent = (event, fields) => {
+      log.info({ event, ...fields }, event);
+      this.events.emit(event, fields);
+    };
     const restored = this.state.restore(records, o.recoveryGraceMs ?? RECOVERY_GRACE_MS);
     this.state.persist = this.store;
+    this.events.restore(records.get('history-event'), this.store);
+    this.history = records;
     if (meta) log.info({ store: this.store.description, clusterId: cluster.clusterId, ...restored }, 'head state restored from its store');
 
     const proto = loadProto();
@@ -216,7 +238,9 @@ export class Head {
     this.jobs = new JobManager(this.store, join(o.dir, 'jobs'), () => ({
       SHOAL_ADDRESS: address,
       SHOAL_TOKEN_FILE: tokenFile,
-    }), (records.get('job')?.values() ?? []) as Iterable<JobRecord>);
+    }), (records.get('job')?.values() ?? []) as Iterable<JobRecord>, (job) => this.events.emit('job', {
+      jobId: job.id, status: job.status, entrypoint: job.entrypoint, exitCode: job.exitCode, message: job.message,
+    }));
 
     let metricsPort = -1;
     if ((o.metricsPort ?? 0) >= 0) metricsPort = await this.startHttp(host, o.metricsPort ?? 0);
@@ -224,7 +248,14 @@ export class Head {
     const timeout = o.nodeTimeoutMs ?? NODE_DEATH_TIMEOUT_MS;
     this.healthTimer = setInterval(() => this.state.checkNodeHealth(Date.now(), timeout), HEARTBEAT_INTERVAL_MS);
     this.healthTimer.unref();
-    this.info = { address, port, metricsPort, tokenFile, dir: o.dir, store: this.store.description, clusterId: cluster.clusterId };
+    this.info = {
+      address, port, metricsPort, tokenFile, dir: o.dir, store: this.store.description, clusterId: cluster.clusterId,
+      httpUrl: metricsPort >= 0 ? `http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}` : undefined,
+    };
+    if (o.extensions?.length) {
+      if (metricsPort < 0) throw new InvalidOptionError(`head extensions ${o.extensions.join(', ')} need the head's HTTP server: metricsPort must not be -1`);
+      await loadHeadExtensions(o.extensions, headHost(this.hostParts()));
+    }
     if (o.autoscaler) {
       const provider = createNodeProvider(o.autoscaler, { address, tokenFile, dir: o.dir, host });
       this.autoscaler = new Autoscaler(this.state, provider, o.autoscaler);
@@ -385,13 +416,7 @@ export class Head {
   private controlHandlers(): ControlHandlers {
     return {
       ping: () => ({ version: SHOAL_VERSION, address: this.info.address }),
-      status: () => ({
-        ...this.state.status(), jobs: this.jobs.list(),
-        head: { ...this.info, version: SHOAL_VERSION, hostname: hostname(), recovering: this.state.recovering },
-        autoscaler: this.autoscaler && this.options.autoscaler
-          ? { provider: this.autoscaler.provider.name, options: this.options.autoscaler, decisions: this.autoscaler.decisions.slice(-20) }
-          : undefined,
-      }),
+      status: () => this.status(),
       'get-actor': ({ name }) => this.state.getActor(name),
       'pg-create': ({ id, bundles, strategy, sessionId }) => {
         this.state.createPlacementGroup(id, bundles, strategy, sessionId);
@@ -414,6 +439,28 @@ export class Head {
       'job-list': () => this.jobs.list(),
       'job-get': ({ id }) => this.jobs.get(id),
       'job-stop': ({ id }) => this.jobs.stop(id),
+    };
+  }
+
+  private status(): HeadStatus {
+    return {
+      ...this.state.status(), jobs: this.jobs.list(),
+      head: { ...this.info, version: SHOAL_VERSION, hostname: hostname(), recovering: this.state.recovering },
+      autoscaler: this.autoscaler && this.options.autoscaler
+        ? { provider: this.autoscaler.provider.name, options: this.options.autoscaler, decisions: this.autoscaler.decisions.slice(-20) }
+        : undefined,
+    };
+  }
+
+  /** What head-host.ts builds the extensions' view from. */
+  private hostParts(): HeadHostParts {
+    return {
+      info: this.info, token: this.token, state: this.state, jobs: this.jobs, events: this.events, store: this.store, stored: this.history,
+      status: () => this.status(),
+      mount: (prefix, handler, name) => {
+        this.mounts.set(prefix, handler);
+        this.info.httpMounts = { ...this.info.httpMounts, [name]: `${this.info.httpUrl}${prefix}` };
+      },
     };
   }
 
@@ -495,6 +542,9 @@ export class Head {
   private async startHttp(host: string, port: number): Promise<number> {
     const registry = createMetrics(this.state);
     this.http = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const mounted = path === '/metrics' || path === '/api/status' ? undefined : this.mountFor(path);
+      if (mounted) return mounted(req, res);
       const auth = req.headers.authorization ?? '';
       const md = new grpc.Metadata();
       md.set('authorization', auth);
@@ -528,9 +578,19 @@ export class Head {
     });
   }
 
+  /** The handler of the longest mounted prefix of `path`. */
+  private mountFor(path: string): HeadHttpHandler | undefined {
+    let best: string | undefined;
+    for (const prefix of this.mounts.keys()) {
+      if (path.startsWith(prefix) && (best === undefined || prefix.length > best.length)) best = prefix;
+    }
+    return best === undefined ? undefined : this.mounts.get(best);
+  }
+
   async stop(): Promise<void> {
     // Sessions closing now must not erase the stored state: a head started again takes it back.
     this.state.persist = undefined;
+    this.events.detach();
     clearInterval(this.healthTimer);
     await this.autoscaler?.stop();
     this.jobs?.stopAll();

@@ -54,6 +54,8 @@ export class JobManager {
     private readonly dir: string,
     private readonly driverEnv: () => Record<string, string>,
     stored: Iterable<JobRecord> = [],
+    /** Called with a job each time its record changes (submitted, started, ended, stopped). */
+    private readonly onChange: (job: JobRecord) => void = () => {},
   ) {
     makePrivateDir(dir, true);
     for (const job of [...stored].sort((a, b) => a.submittedAt - b.submittedAt)) {
@@ -65,6 +67,7 @@ export class JobManager {
   private save(job: JobRecord): void {
     this.jobs.set(job.id, job);
     this.store.put('job', job.id, job);
+    this.onChange(job);
   }
 
   private exitFile(id: string): string {

@@ -25,6 +25,8 @@ export interface TaskResult {
   size?: number | undefined;
   nested?: string[] | undefined;
   error?: WireError | undefined;
+  /** Run time in the thread, when the worker reported it. */
+  ms?: number | undefined;
 }
 
 export class TaskScheduler {
@@ -356,6 +358,7 @@ export class TaskScheduler {
     }
     if (result.error) this.c.head.counters.tasksFailed++;
     else this.c.head.counters.tasksFinished++;
+    this.c.head.taskSummary.record(t, result.error, result.ms);
     if (t.spec.kind === 'actor-create') this.c.actors.actorCreated(t, result.error);
     if (!o) {
       this.tasks.delete(t.spec.taskId);

@@ -9,10 +9,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { unpack } from 'msgpackr';
 import { optionRules } from '../../core/index.js';
 import { MaterializationLockedError, OnlineStoreUnavailableError } from './errors.js';
 import type { OnlineReadRequest, OnlineRecord, OnlineStore, OnlineViewInfo, PartitionWriterSpec, RedisConnectionSpec } from './online-store.js';
+import { decodeValue } from './redis-values.js';
 import { connect, execPipeline, hashKey, hwmKey, lockKey, TS_FIELD, writeChunked } from './redis-client.js';
 
 export interface RedisOnlineStoreOptions {
@@ -107,8 +107,10 @@ export class RedisOnlineStore implements OnlineStore {
           const reply = replies[i++]!;
           const ts = reply[features.length];
           if (ts === null || ts === undefined) return null;
-          if (view.ttlMs !== null && (unpack(ts) as number) + view.ttlMs <= nowMs) return null;
-          return features.map((_, j) => (reply[j] ? unpack(reply[j]) : null));
+          if (view.ttlMs !== null && (decodeValue(ts) as number) + view.ttlMs <= nowMs) return null;
+          const out = new Array<unknown>(features.length);
+          for (let j = 0; j < features.length; j++) out[j] = reply[j] ? decodeValue(reply[j]!) : null;
+          return out;
         }),
       );
     });

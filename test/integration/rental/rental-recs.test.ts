@@ -19,6 +19,7 @@ import { fromArrow, readParquet } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { NO_POSTGRES, skipBecause } from '../../harness/skip.js';
 import { runJob, type Grid, type JobResult } from '../../../examples/rental-recs/job.js';
+import { onlineFeaturesFor, RENTAL_FEATURES } from '../../../examples/rental-recs/feature-views.js';
 import { generateSynthetic, loadAlbany } from '../../../examples/rental-recs/load.js';
 import { prepareRatings, RatingsValidationError } from '../../../examples/rental-recs/prepare.js';
 import { textReport, writeHtmlReport, writeJsonReport } from '../../../examples/rental-recs/report.js';
@@ -236,6 +237,12 @@ describe('embedded default (Parquet)', () => {
     expect(result.curves.map((c) => c.name)).toEqual(['neural (train)', 'neural (train+val)', 'neural (all data)']);
     for (const c of result.curves) expect(c.loss.at(-1)!).toBeLessThan(c.loss[0]!);
     expect(result.sizes['listing features']).toBeGreaterThan(10);
+    // The feature store: a point-in-time training set of every stay, and the views materialized for serving.
+    expect(result.features!.trainingRows).toBe(result.sizes.ratings);
+    expect(result.features!.materialized['user_stats']).toBe(result.sizes.users);
+    const servedRows = await onlineFeaturesFor(result.featureStore!, 1, [1, 2]);
+    expect(servedRows.map((r) => [r['user_id'], r['listing_id']])).toEqual([[1, 1], [1, 2]]);
+    expect(Object.keys(servedRows[0]!)).toEqual(['user_id', 'listing_id', ...RENTAL_FEATURES.map((f) => f.split(':')[1])]);
     // Cold start: a quarter of the listings hidden; every cheap model's percentile is reported with an interval.
     expect(result.coldStart!.hiddenListings).toBeGreaterThan(0);
     expect(result.coldStart!.models.map((m) => m.id)).toEqual(['popular', 'neighbourhood', 'knn', 'hybrid']);

@@ -1,0 +1,125 @@
+/** The dashboard's data from the head it runs in (through core's HeadHost). */
+import type { HeadHost, HeadStatus } from '../core/index.js';
+import type { ClusterView, EventView, JobView, LogChunk, MetricPoint, RemoteErrorView, TasksView } from './api-types.js';
+import { DashboardNotFoundError } from './errors.js';
+import { readLogChunk } from './log-file.js';
+import type { MetricSampler } from './metric-sampler.js';
+import { jobView, type DashboardSource } from './source.js';
+
+/** Objects listed on the Tasks page (the largest). */
+export const OBJECTS_LISTED = 50;
+/**
+ * Views are computed at most this often, whatever the number of open pages: the tasks view walks
+ * the scheduler's table and the object directory, which a task storm fills (bench: dashboard).
+ */
+export const VIEW_CACHE_MS = 500;
+
+/** `compute`, memoized for VIEW_CACHE_MS. */
+function cached<T>(compute: () => T): () => T {
+  let at = -Infinity;
+  let value: T | undefined;
+  return () => {
+    const now = Date.now();
+    if (now - at >= VIEW_CACHE_MS) {
+      value = compute();
+      at = now;
+    }
+    return value!;
+  };
+}
+
+/** The cluster view of a head status. */
+export function clusterView(s: HeadStatus, readOnly: boolean, at = Date.now()): ClusterView {
+  let storeBytes = 0;
+  let spilledBytes = 0;
+  for (const n of s.nodes) {
+    if (!n.alive) continue;
+    storeBytes += n.usage?.objectStoreBytes ?? 0;
+    spilledBytes += n.usage?.spilledBytes ?? 0;
+  }
+  return {
+    clusterId: s.head.clusterId, address: s.head.address, version: s.head.version, hostname: s.head.hostname, readOnly, at,
+    nodes: s.nodes, tasks: s.tasks, counters: { ...s.counters }, actors: s.actors, placementGroups: s.placementGroups,
+    objects: { count: s.objects.count, inlineBytes: s.objects.inlineBytes, storeBytes, spilledBytes },
+    autoscaler: s.autoscaler ? { provider: s.autoscaler.provider, decisions: s.autoscaler.decisions } : undefined,
+  };
+}
+
+/**
+ * What the user's code threw: a task's TaskError carries the thrown error's class, message and
+ * stack (the remote stack) in its context; other errors (a dead worker, a lost object) are shown as they are.
+ */
+export function remoteError(e: { name: string; code: string; message: string; stack?: string | undefined; context?: Record<string, unknown> | undefined }): RemoteErrorView {
+  const c = e.context ?? {};
+  if (e.name === 'TaskError' && typeof c.remoteStack === 'string') {
+    return { name: String(c.causeName ?? 'Error'), code: e.code, message: String(c.causeMessage ?? e.message), stack: c.remoteStack };
+  }
+  return { name: e.name, code: e.code, message: e.message, stack: e.stack };
+}
+
+export class LiveSource implements DashboardSource {
+  readonly readOnly = false;
+  sampler?: MetricSampler;
+
+  private readonly clusterCached = cached(() => clusterView(this.host.status(), false));
+  private readonly tasksCached = cached((): TasksView => {
+    const t = this.host.tasks();
+    const failures = t.failures.map((f) => ({ ...f, error: remoteError(f.error) }));
+    return { ...t, failures, actors: this.host.status().actors, objects: this.host.objects(OBJECTS_LISTED) };
+  });
+
+  constructor(private readonly host: HeadHost) {}
+
+  cluster(): ClusterView {
+    return this.clusterCached();
+  }
+
+  jobs(): JobView[] {
+    return this.host.jobs().map(jobView);
+  }
+
+  job(id: string): JobView {
+    return jobView(this.record(id));
+  }
+
+  private record(id: string): ReturnType<HeadHost['job']> {
+    if (!this.host.jobs().some((j) => j.id === id)) throw new DashboardNotFoundError(`job ${id}`);
+    return this.host.job(id);
+  }
+
+  readLog(id: string, offset: number): Promise<LogChunk> {
+    const job = this.record(id);
+    return readLogChunk(job.logFile, offset, !this.host.jobRunning(id) && job.status !== 'PENDING');
+  }
+
+  tasks(): TasksView {
+    return this.tasksCached();
+  }
+
+  events(limit: number): EventView[] {
+    return this.host.events(limit);
+  }
+
+  metrics(): MetricPoint[] {
+    return this.sampler?.all() ?? [];
+  }
+
+  onEvent(listener: (e: EventView) => void): () => void {
+    return this.host.onEvent(listener);
+  }
+
+  stopJob(id: string): JobView {
+    this.record(id);
+    return jobView(this.host.stopJob(id));
+  }
+
+  killActor(actorId: string): void {
+    if (!this.host.status().actors.some((a) => a.id === actorId)) throw new DashboardNotFoundError(`actor ${actorId}`);
+    this.host.killActor(actorId);
+  }
+
+  close(): Promise<void> {
+    this.sampler?.stop();
+    return Promise.resolve();
+  }
+}
