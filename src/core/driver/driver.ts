@@ -291,7 +291,9 @@ export class DriverRuntime {
         this.releaseScheduled = false;
         const ids = this.releases;
         this.releases = [];
-        if (ids.length) this.post({ t: 'release', ids });
+        // Through the outbox: a release must not overtake a submit still waiting there (for its
+        // code bundle) that takes the object as an argument, or the head drops the object first.
+        if (ids.length) this.enqueue({ t: 'release', ids });
       }, 10).unref();
     }
   }

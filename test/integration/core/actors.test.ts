@@ -119,7 +119,7 @@ describe('names', () => {
   });
 
   it('getIfExists needs a name', () => {
-    expect(() => Counter.options({ getIfExists: true }).remote()).toThrow('options.getIfExists needs options.name');
+    expect(() => Counter.options({ getIfExists: true }).remote()).toThrow("actor option 'getIfExists' needs the option 'name'");
   });
 });
 
