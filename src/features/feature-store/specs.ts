@@ -7,22 +7,14 @@
 import { createHash } from 'node:crypto';
 import { pack } from 'msgpackr';
 import type { PipelineModel } from '../pipeline.js';
-import type { Definition, EntityKeyType, FeatureSpec } from './definitions.js';
+import type { Definition, Entity, FeatureSpec, FeatureViewSource } from './definitions.js';
 import { FeatureTypeChangedError } from './errors.js';
 
-export interface EntitySpec {
-  readonly kind: 'entity';
-  readonly name: string;
-  readonly joinKeys: readonly string[];
-  readonly keyType: EntityKeyType;
-  readonly description: string;
-}
+/** An entity is stored as it is defined (it holds nothing in memory). */
+export type EntitySpec = Entity;
 
 /** A source as stored: datasets in memory are recorded by kind (and name) only. */
-export type SourceSpec =
-  | { readonly kind: 'postgres'; readonly url: string; readonly table?: string; readonly query?: string; readonly partitionColumn?: string; readonly numPartitions?: number }
-  | { readonly kind: 'parquet'; readonly paths: string | readonly string[] }
-  | { readonly kind: 'dataset'; readonly name: string | null };
+export type SourceSpec = Exclude<FeatureViewSource, { kind: 'dataset' }> | { readonly kind: 'dataset'; readonly name: string | null };
 
 export interface FeatureViewSpec {
   readonly kind: 'featureView';
