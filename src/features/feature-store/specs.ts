@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { pack } from 'msgpackr';
 import type { PipelineModel } from '../pipeline.js';
 import type { Definition, Entity, FeatureSpec, FeatureViewSource } from './definitions.js';
-import { FeatureTypeChangedError } from './errors.js';
+import { FeatureTypeChangedError, UnknownEntityError } from './errors.js';
 
 /** An entity is stored as it is defined (it holds nothing in memory). */
 export type EntitySpec = Entity;
@@ -90,7 +90,7 @@ export function specOf(d: Definition): DefinitionSpec {
 
 const slotOf = (kind: DefinitionSpec['kind']): keyof RegistrySnapshot => (kind === 'entity' ? 'entities' : kind === 'featureView' ? 'featureViews' : 'onDemandFeatureViews');
 
-/** The snapshot after applying `specs` (throws FeatureTypeChangedError before changing anything). */
+/** The snapshot after applying `specs` (throws FeatureTypeChangedError, or UnknownEntityError for a view over an entity neither held nor applied, before changing anything). */
 export function planApply(snapshot: RegistrySnapshot, specs: readonly DefinitionSpec[], now = new Date()): { snapshot: RegistrySnapshot; applied: AppliedDefinition[] } {
   const next = { entities: { ...snapshot.entities }, featureViews: { ...snapshot.featureViews }, onDemandFeatureViews: { ...snapshot.onDemandFeatureViews } };
   const applied: AppliedDefinition[] = [];
@@ -114,6 +114,10 @@ export function planApply(snapshot: RegistrySnapshot, specs: readonly Definition
     const history = prev === undefined ? [] : [...prev.history, { version: prev.version, spec: prev.spec, appliedAt: prev.appliedAt }];
     slot[spec.name] = { version, spec, appliedAt: now.toISOString(), history };
     applied.push({ kind: spec.kind, name: spec.name, version, changed: true });
+  }
+  for (const spec of specs) {
+    if (spec.kind !== 'featureView') continue;
+    for (const e of spec.entities) if (next.entities[e] === undefined) throw new UnknownEntityError(e, Object.keys(next.entities).sort());
   }
   return { snapshot: next, applied };
 }
