@@ -255,6 +255,21 @@ describe('training/serving skew and freshness', () => {
       });
     });
 
+  it('compares entities by their exact keys past 2^53 (regression: sample keys were read as plain numbers)', async () => {
+    const fs = newStore(new InProcessOnlineStore());
+    const big = defineFeatureView({
+      name: 'big_skew', entities: [listing], timestampField: 'ts', features: { price: 'float64' },
+      source: { kind: 'dataset', dataset: fromRows([{ listing_id: 9007199254740993n, ts: base, price: 1 }, { listing_id: 9007199254740992n, ts: base, price: 2 }]) },
+    });
+    await fs.apply([big]);
+    await fs.materialize(base, base + S);
+    const clean = await fs.checkSkew('big_skew', { atMs: base + 2 * S });
+    expect(clean).toMatchObject({ entities: 2, identical: true });
+    await fs.push('big_skew', [{ listing_id: 9007199254740993n, ts: base + S, price: 7 }]);
+    const report = await fs.checkSkew('big_skew', { atMs: base + 2 * S });
+    expect(report.mismatches).toEqual([{ entity: { listing_id: 9007199254740993n }, feature: 'price', historical: 1, online: 7 }]);
+  });
+
   it('finds none after materialization and names the value that differs when the online store disagrees (API and `shoal features check-skew`)', async (ctx) => {
     if (!hasRedis) return skipBecause(ctx, NO_REDIS);
     const p = `${prefix}:skew`;
