@@ -23,6 +23,8 @@ export interface FeatureViewSpec {
   readonly joinKeys: readonly string[];
   readonly source: SourceSpec;
   readonly timestampField: string;
+  /** Present only when set (specs of views without it stay as they were, so they keep their version). */
+  readonly createdTimestampField?: string;
   readonly features: readonly FeatureSpec[];
   readonly ttlMs: number | null;
   readonly allowedLatenessMs: number;
@@ -80,7 +82,7 @@ export function specOf(d: Definition): DefinitionSpec {
       const pipeline = d.pipeline !== null ? { sha256: pipelineSha256(d.pipeline), path: d.pipelinePath } : d.pipelinePath !== null ? { sha256: '', path: d.pipelinePath } : null;
       return {
         kind: 'featureView', name: d.name, entities: d.entities.map((e) => e.name), joinKeys: d.joinKeys, source, timestampField: d.timestampField,
-        features: d.features, ttlMs: d.ttlMs, allowedLatenessMs: d.allowedLatenessMs, pipeline, description: d.description,
+        ...(d.createdTimestampField !== null ? { createdTimestampField: d.createdTimestampField } : {}), features: d.features, ttlMs: d.ttlMs, allowedLatenessMs: d.allowedLatenessMs, pipeline, description: d.description,
       };
     }
     case 'onDemandFeatureView':

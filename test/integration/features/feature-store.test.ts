@@ -101,6 +101,27 @@ describe('getHistoricalFeatures', () => {
     ]);
   });
 
+  it('breaks ties of equal event times by the created timestamp, in training sets and online (regression: partition order decided)', async () => {
+    // Listing 1 has two rows at the same event time; the correction (created later) comes first in the source.
+    const rows = [
+      { listing_id: 1, ts: base + 100 * S, created: base + 500 * S, price: 11 },
+      { listing_id: 1, ts: base + 100 * S, created: base + 400 * S, price: 10 },
+      { listing_id: 2, ts: base + 100 * S, created: base + 400 * S, price: 20 },
+    ];
+    const corrected = defineFeatureView({
+      name: 'corrected', entities: [listing], source: { kind: 'dataset', dataset: fromRows(rows, { numPartitions: 1 }) }, timestampField: 'ts',
+      createdTimestampField: 'created', features: { price: 'float64' },
+    });
+    expect(() => defineFeatureView({ name: 'v', entities: [listing], source: { kind: 'dataset', dataset: fromRows(rows) }, timestampField: 'ts', createdTimestampField: 'ts', features: { price: 'float64' } }))
+      .toThrow(/'createdTimestampField' must be another column than timestampField/);
+    const fs = newStore(new InProcessOnlineStore());
+    await fs.apply([corrected]);
+    const hist = await sorted(await fs.getHistoricalFeatures([{ listing_id: 1, event_timestamp: base + 200 * S }, { listing_id: 2, event_timestamp: base + 200 * S }], ['corrected:price']));
+    expect(hist.map((r) => r['price'])).toEqual([11, 20]);
+    await fs.materialize(base, base + 300 * S);
+    expect((await fs.getOnlineFeatures([{ listing_id: 1 }, { listing_id: 2 }], ['corrected:price'])).map((r) => r['price'])).toEqual([11, 20]);
+  });
+
   it('refuses entity rows whose join key has the wrong type or is missing', async () => {
     const fs = newStore();
     await fs.apply([prices(), users]);
