@@ -17,7 +17,7 @@
  * — `resumePipeline` starts a new run that reuses them and runs only the failed and downstream steps.
  */
 import {
-  cancel, ConnectionError, get, GetTimeoutError, ObjectLostError, WorkerDiedError, type ObjectRef,
+  cancel, ConnectionError, get, GetTimeoutError, ObjectLostError, TaskError, WorkerDiedError, type ObjectRef,
 } from '../../core/index.js';
 import { openStore, type Run, type Store, type StoreOptions } from '../../store/index.js';
 import { PipelineModuleError, PipelineRunError, StepOutputError, StepTimeoutError } from '../errors.js';
@@ -332,7 +332,8 @@ class Execution {
     }
     const end = Date.now();
     if (error !== undefined || outputs === undefined) {
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      // A step's own exception reads as `RangeError: ...` (not the TaskError wrapping it, nor its remote stack).
+      const message = describeError(error);
       await stepRun.end('FAILED', message);
       await this.finish({ ...rec, state: 'failed', endTime: end, durationMs: end - start, error: message });
       return undefined;
@@ -370,4 +371,10 @@ function plainParams(inputs: Record<string, unknown>): Record<string, unknown> {
     if (text !== undefined && text.length <= 500) out[k] = text;
   }
   return out;
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof TaskError) return `${err.causeName}: ${err.causeMessage}`;
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
 }
