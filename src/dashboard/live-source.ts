@@ -1,10 +1,11 @@
 /** The dashboard's data from the head it runs in (through core's HeadHost). */
 import type { HeadHost, HeadStatus } from '../core/index.js';
-import type { ClusterView, EventView, JobView, LogChunk, MetricPoint, RemoteErrorView, TasksView } from './api-types.js';
+import type { ClusterView, DatasetsView, EventView, JobView, LogChunk, MetricPoint, RemoteErrorView, ServeView, TasksView } from './api-types.js';
 import { DashboardNotFoundError } from './errors.js';
 import { readLogChunk } from './log-file.js';
 import type { MetricSampler } from './metric-sampler.js';
-import { jobView, type DashboardSource } from './source.js';
+import { PublishedKeeper } from './published-keeper.js';
+import { jobView, withReplicaNodes, type DashboardSource } from './source.js';
 
 /** Objects listed on the Tasks page (the largest). */
 export const OBJECTS_LISTED = 50;
@@ -68,7 +69,15 @@ export class LiveSource implements DashboardSource {
     return { ...t, failures, actors: this.host.status().actors, objects: this.host.objects(OBJECTS_LISTED) };
   });
 
-  constructor(private readonly host: HeadHost) {}
+  readonly published: PublishedKeeper;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly host: HeadHost) {
+    this.published = new PublishedKeeper(host.stored('history-published'), host);
+    this.unsubscribe = host.onEvent((e) => {
+      if (e.event === 'published') this.published.take(String(e.fields.topic), e.fields.data, e.at);
+    });
+  }
 
   cluster(): ClusterView {
     return this.clusterCached();
@@ -104,6 +113,14 @@ export class LiveSource implements DashboardSource {
     return this.sampler?.all() ?? [];
   }
 
+  serve(): ServeView {
+    return withReplicaNodes(this.published.serve(), this.cluster().actors);
+  }
+
+  datasets(): DatasetsView {
+    return this.published.datasets();
+  }
+
   onEvent(listener: (e: EventView) => void): () => void {
     return this.host.onEvent(listener);
   }
@@ -119,6 +136,7 @@ export class LiveSource implements DashboardSource {
   }
 
   close(): Promise<void> {
+    this.unsubscribe();
     this.sampler?.stop();
     return Promise.resolve();
   }
