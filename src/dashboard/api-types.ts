@@ -142,7 +142,14 @@ export interface RunDetailView extends RunView {
   children: string[];
 }
 
-export interface RunMetricPoint { key: string; value: number; step: number; timestamp: number }
+/** GET /api/store/experiments */
+export interface ExperimentsReply { experiments: ExperimentView[] }
+
+/** GET /api/store/runs: a page of the runs that match, and how many match. */
+export interface RunsReply { runs: RunView[]; total: number; offset: number; limit: number }
+
+/** GET /api/store/runs/:id/metrics/:key */
+export interface MetricSeriesReply { runId: string; key: string; points: Array<{ step: number; time: number; value: number }> }
 
 export interface ModelVersionView {
   name: string;
@@ -165,22 +172,19 @@ export interface RegisteredModelView {
   tags: Record<string, string>;
 }
 
+/** GET /api/store/models */
+export interface ModelsReply { models: RegisteredModelView[] }
+
 export interface AliasChangeView { name: string; alias: string; version: number | null; previousVersion: number | null; setAt: number; setBy: string; reason: string | null }
 
-/** GET /api/store/models/:name: the model, its versions (newest first) and its alias history. */
-export interface ModelDetailView { model: RegisteredModelView; versions: ModelVersionView[]; aliasHistory: AliasChangeView[] }
+/** GET /api/store/models/:name: the model, its versions and its alias history. */
+export interface ModelDetailView { model: RegisteredModelView; versions: ModelVersionView[]; history: AliasChangeView[] }
 
-export interface DatasetVersionView { id: string; name: string; kind: string; rowCount: number | null; createdAt: number; role: string; runId: string }
-
-/** GET /api/store/lineage?uri=: data → run → model version (and where it was deployed). */
+/** GET /api/store/lineage?uri=: data → run → model version → deployment, as a graph (the store's lineage-graph.ts). */
 export interface LineageView {
   uri: string;
-  modelVersion: ModelVersionView | null;
-  run: RunView;
-  ancestors: RunView[];
-  datasets: DatasetVersionView[];
-  featurePipelines: string[];
-  deployments: Array<{ target: string; deployedAt: number; deployedBy: string }>;
+  nodes: Array<{ id: string; kind: 'dataset' | 'feature-pipeline' | 'run' | 'model-version' | 'deployment'; label: string; detail: Record<string, unknown> }>;
+  edges: Array<{ from: string; to: string; kind: string }>;
 }
 
 // ---------------------------------------------------------------------------------------------

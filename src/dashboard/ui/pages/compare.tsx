@@ -2,7 +2,7 @@
  * Compare two runs (/runs/compare?runs=a,b): params and latest metrics side by side with the
  * differences marked, and each metric both logged drawn on one chart.
  */
-import type { RunDetailView, RunMetricPoint } from '../../api-types.js';
+import type { MetricSeriesReply, RunDetailView } from '../../api-types.js';
 import { useJson } from '../api.js';
 import { LineChart } from '../line-chart.js';
 import type { PageEntry } from '../page.js';
@@ -45,16 +45,16 @@ export function ComparePage() {
 }
 
 function CompareChart({ runs, metric }: { runs: RunDetailView[]; metric: string }) {
-  const x = useJson<RunMetricPoint[]>(`/api/store/runs/${encodeURIComponent(runs[0]!.id)}/metrics/${encodeURIComponent(metric)}`);
-  const y = useJson<RunMetricPoint[]>(`/api/store/runs/${encodeURIComponent(runs[1]!.id)}/metrics/${encodeURIComponent(metric)}`);
+  const x = useJson<MetricSeriesReply>(`/api/store/runs/${encodeURIComponent(runs[0]!.id)}/metrics/${encodeURIComponent(metric)}`);
+  const y = useJson<MetricSeriesReply>(`/api/store/runs/${encodeURIComponent(runs[1]!.id)}/metrics/${encodeURIComponent(metric)}`);
   if (!x.data || !y.data) return <p class="muted">{x.error ?? y.error ?? `Loading ${metric}…`}</p>;
-  const steps = [...new Set([...x.data, ...y.data].map((p) => p.step))].sort((p, q) => p - q);
-  const at = (points: RunMetricPoint[]) => {
+  const steps = [...new Set([...x.data.points, ...y.data.points].map((p) => p.step))].sort((p, q) => p - q);
+  const at = (points: MetricSeriesReply['points']) => {
     const m = new Map(points.map((p) => [p.step, p.value]));
     return steps.map((s) => m.get(s) ?? null);
   };
   return <LineChart id={`compare-${metric}`} title={metric} xIsTime={false} x={steps}
-    series={runs.map((r, i) => ({ label: r.name || r.id, stroke: COLORS[i]!, values: at(i === 0 ? x.data! : y.data!) }))} />;
+    series={runs.map((r, i) => ({ label: r.name || r.id, stroke: COLORS[i]!, values: at(i === 0 ? x.data!.points : y.data!.points) }))} />;
 }
 
 export const page: PageEntry = { path: /^\/runs\/compare$/, order: 39, render: () => <ComparePage /> };

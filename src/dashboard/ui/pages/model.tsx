@@ -17,7 +17,8 @@ export function ModelPage({ name }: { name: string }) {
   const readOnly = session.data?.readOnly ?? true;
   if (detail.error) return <p class="error">{detail.error}</p>;
   if (!detail.data) return <p class="muted">Loading model {name}…</p>;
-  const { model, versions, aliasHistory } = detail.data;
+  const { model, versions, history: aliasHistory } = detail.data;
+  const sortedVersions = [...versions].sort((a, b) => b.version - a.version);
   const version = selected ?? model.latestVersion ?? versions[0]?.version;
   return (
     <section id="model-page">
@@ -27,7 +28,7 @@ export function ModelPage({ name }: { name: string }) {
       <h2>Versions</h2>
       <table id="model-versions">
         <thead><tr><th>Version</th><th>Aliases</th><th>Run</th><th>Source</th><th>Created</th><th /></tr></thead>
-        <tbody>{versions.map((v) => (
+        <tbody>{sortedVersions.map((v) => (
           <tr key={v.version} class={v.version === version ? 'selected' : ''}>
             <td>v{v.version}</td><td>{v.aliases.join(', ')}</td>
             <td>{v.runId ? <a href={`/runs/${v.runId}`}>{v.runId}</a> : '-'}</td><td><code>{v.source}</code></td><td>{time(v.createdAt)}</td>
@@ -35,7 +36,7 @@ export function ModelPage({ name }: { name: string }) {
           </tr>
         ))}</tbody>
       </table>
-      {!readOnly && <SetAlias name={model.name} versions={versions.map((v) => v.version)} done={() => setAgain(again + 1)} />}
+      {!readOnly && <SetAlias name={model.name} versions={sortedVersions.map((v) => v.version)} done={() => setAgain(again + 1)} />}
       {version !== undefined && <><h2>Lineage of v{version}</h2><LineageGraph uri={`models:/${model.name}/${version}`} /></>}
       <h2>Alias history</h2>
       {aliasHistory.length === 0 ? <p class="muted">No alias set yet.</p> : (
@@ -70,53 +71,70 @@ function SetAlias({ name, versions, done }: { name: string; versions: number[]; 
   );
 }
 
-const BOX_W = 200;
+const BOX_W = 210;
 const BOX_H = 44;
-const GAP_X = 60;
+const GAP_X = 56;
 const GAP_Y = 14;
+const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-/** data → run → model version → deployment, as columns of boxes joined by lines (SVG, no library). */
+/**
+ * The store's lineage graph drawn left to right in the direction data flows: each node in the
+ * column of its longest path from a source (datasets and feature pipelines first, then runs,
+ * parents before children, the model version, its deployments). SVG, no library.
+ */
 export function LineageGraph({ uri }: { uri: string }) {
   const lineage = useJson<LineageView>(`/api/store/lineage?uri=${encodeURIComponent(uri)}`);
-  if (lineage.error) return <p class="error">{lineage.error}</p>;
+  if (lineage.error) return <p class="error" id="lineage-error">{lineage.error}</p>;
   if (!lineage.data) return <p class="muted">Loading lineage…</p>;
-  const l = lineage.data;
-  type Box = { id: string; label: string; sub: string; href?: string | undefined; kind: string };
-  const columns: Box[][] = [
-    l.datasets.map((d) => ({ id: `d:${d.id}:${d.runId}`, label: d.id, sub: `${d.role}${d.rowCount === null ? '' : ` · ${d.rowCount} rows`}`, kind: 'dataset' })),
-    [...l.ancestors].reverse().concat([l.run]).map((r) => ({ id: `r:${r.id}`, label: r.name || r.id, sub: `run ${r.status}`, href: `/runs/${r.id}`, kind: 'run' })),
-    l.modelVersion ? [{ id: 'm', label: `${l.modelVersion.name} v${l.modelVersion.version}`, sub: l.modelVersion.aliases.join(', ') || 'model version', kind: 'model' }] : [],
-    l.deployments.map((d, i) => ({ id: `x:${i}`, label: d.target, sub: `deployed ${time(d.deployedAt)}`, kind: 'deployment' })),
-  ].filter((c) => c.length > 0);
-  const pos = new Map<string, { x: number; y: number }>();
-  columns.forEach((col, ci) => col.forEach((b, bi) => pos.set(b.id, { x: ci * (BOX_W + GAP_X), y: bi * (BOX_H + GAP_Y) })));
-  const height = Math.max(...columns.map((c) => c.length)) * (BOX_H + GAP_Y);
-  const width = columns.length * (BOX_W + GAP_X) - GAP_X;
-  const edges: Array<[string, string]> = [];
-  for (let ci = 1; ci < columns.length; ci++) {
-    for (const to of columns[ci]!) {
-      // Datasets feed the run that read them; everything else feeds every box of the next column.
-      const from = columns[ci - 1]!.filter((f) => f.kind !== 'dataset' || to.id === `r:${f.id.split(':').pop()}` || to.kind !== 'run');
-      for (const f of from.length ? from : columns[ci - 1]!) edges.push([f.id, to.id]);
+  const { nodes, edges } = lineage.data;
+  const rank = new Map<string, number>(nodes.map((n) => [n.id, 0]));
+  for (let pass = 0; pass < nodes.length; pass++) {
+    let moved = false;
+    for (const e of edges) {
+      const r = (rank.get(e.from) ?? 0) + 1;
+      if (rank.has(e.to) && r > rank.get(e.to)!) {
+        rank.set(e.to, r);
+        moved = true;
+      }
     }
+    if (!moved) break;
   }
+  const rows = new Map<number, number>();
+  const pos = new Map<string, { x: number; y: number }>();
+  for (const n of nodes) {
+    const c = rank.get(n.id)!;
+    const r = rows.get(c) ?? 0;
+    rows.set(c, r + 1);
+    pos.set(n.id, { x: c * (BOX_W + GAP_X), y: r * (BOX_H + GAP_Y) });
+  }
+  const width = Math.max(1, rows.size) * (BOX_W + GAP_X) - GAP_X;
+  const height = Math.max(1, ...rows.values()) * (BOX_H + GAP_Y);
+  const sub = (n: LineageView['nodes'][number]): string => {
+    const d = n.detail;
+    if (n.kind === 'run') return `run · ${String(d.status ?? '')}`;
+    if (n.kind === 'dataset') return `dataset${typeof d.rowCount === 'number' ? ` · ${d.rowCount} rows` : ''}`;
+    if (n.kind === 'deployment') return `deployed ${typeof d.deployedAt === 'number' ? time(d.deployedAt) : ''}`;
+    return n.kind.replace('-', ' ');
+  };
   return (
     <svg id="lineage" class="lineage" width={width + 2} height={height} viewBox={`-1 0 ${width + 2} ${height}`} role="img" aria-label={`lineage of ${uri}`}>
-      {edges.map(([a, b], i) => {
-        const p = pos.get(a)!;
-        const q = pos.get(b)!;
-        return <line key={i} x1={p.x + BOX_W} y1={p.y + BOX_H / 2} x2={q.x} y2={q.y + BOX_H / 2} class="edge" />;
+      {edges.filter((e) => pos.has(e.from) && pos.has(e.to)).map((e, i) => {
+        const p = pos.get(e.from)!;
+        const q = pos.get(e.to)!;
+        return <line key={i} x1={p.x + BOX_W} y1={p.y + BOX_H / 2} x2={q.x} y2={q.y + BOX_H / 2} class="edge"><title>{e.kind}</title></line>;
       })}
-      {columns.flat().map((b) => {
-        const p = pos.get(b.id)!;
+      {nodes.map((n) => {
+        const p = pos.get(n.id)!;
         const box = (
-          <g class={`node ${b.kind}`} data-kind={b.kind}>
+          <g class={`node ${n.kind}`} data-kind={n.kind}>
             <rect x={p.x} y={p.y} width={BOX_W} height={BOX_H} rx={6} />
-            <text x={p.x + 8} y={p.y + 18}>{b.label.length > 26 ? `${b.label.slice(0, 25)}…` : b.label}</text>
-            <text x={p.x + 8} y={p.y + 34} class="sub">{b.sub}</text>
+            <text x={p.x + 8} y={p.y + 18}>{clip(n.label, 28)}</text>
+            <text x={p.x + 8} y={p.y + 34} class="sub">{clip(sub(n), 32)}</text>
+            <title>{n.label}</title>
           </g>
         );
-        return b.href ? <a key={b.id} href={b.href}>{box}</a> : <g key={b.id}>{box}</g>;
+        const runId = n.kind === 'run' ? n.detail.runId : undefined;
+        return typeof runId === 'string' ? <a key={n.id} href={`/runs/${runId}`}>{box}</a> : <g key={n.id}>{box}</g>;
       })}
     </svg>
   );

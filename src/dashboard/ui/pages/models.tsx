@@ -1,11 +1,12 @@
 /** Models page: the registry's models, their latest version and aliases. */
-import type { RegisteredModelView } from '../../api-types.js';
+import type { ModelsReply } from '../../api-types.js';
 import { useJson } from '../api.js';
 import { time } from '../format.js';
 import type { PageEntry } from '../page.js';
 
 export function ModelsPage() {
-  const models = useJson<RegisteredModelView[]>('/api/store/models');
+  const reply = useJson<ModelsReply>('/api/store/models');
+  const models = { error: reply.error, data: reply.data?.models };
   if (models.error) return <p class="error">{models.error}</p>;
   if (!models.data) return <p class="muted">Loading models…</p>;
   return (

@@ -1,5 +1,5 @@
 /** Run page: a run's params, tags, latest metrics, a chart per metric over its steps, artifacts and inputs. */
-import type { RunDetailView, RunMetricPoint } from '../../api-types.js';
+import type { MetricSeriesReply, RunDetailView } from '../../api-types.js';
 import { useJson } from '../api.js';
 import { bytes, duration, time } from '../format.js';
 import { LineChart, PALETTE } from '../line-chart.js';
@@ -41,10 +41,10 @@ export function RunPage({ id }: { id: string }) {
 }
 
 function MetricChart({ runId, metric, color }: { runId: string; metric: string; color: string }) {
-  const points = useJson<RunMetricPoint[]>(`/api/store/runs/${encodeURIComponent(runId)}/metrics/${encodeURIComponent(metric)}`);
-  if (points.error) return <p class="error">{metric}: {points.error}</p>;
-  if (!points.data) return <p class="muted">Loading {metric}…</p>;
-  const sorted = [...points.data].sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
+  const series = useJson<MetricSeriesReply>(`/api/store/runs/${encodeURIComponent(runId)}/metrics/${encodeURIComponent(metric)}`);
+  if (series.error) return <p class="error">{metric}: {series.error}</p>;
+  if (!series.data) return <p class="muted">Loading {metric}…</p>;
+  const sorted = [...series.data.points].sort((a, b) => a.step - b.step || a.time - b.time);
   return <LineChart id={`metric-${metric}`} title={metric} xIsTime={false} x={sorted.map((p) => p.step)} series={[{ label: metric, stroke: color, values: sorted.map((p) => p.value) }]} />;
 }
 

@@ -4,7 +4,7 @@
  * ticked open the compare page. The store outlives clusters: the page works on --history too.
  */
 import { useState } from 'preact/hooks';
-import type { ExperimentView, RunView } from '../../api-types.js';
+import type { ExperimentsReply, RunsReply } from '../../api-types.js';
 import { useJson } from '../api.js';
 import { duration, time } from '../format.js';
 import type { PageEntry } from '../page.js';
@@ -19,12 +19,13 @@ export function RunsPage() {
   const [order, setOrder] = useState('start_time DESC');
   const [offset, setOffset] = useState(0);
   const [picked, setPicked] = useState<string[]>([]);
-  const experiments = useJson<ExperimentView[]>('/api/store/experiments');
+  const experiments = useJson<ExperimentsReply>('/api/store/experiments');
   const params = new URLSearchParams({ limit: String(RUNS_LISTED), offset: String(offset), order });
   if (experiment) params.set('experiment', experiment);
   if (applied) params.set('filter', applied);
-  const runs = useJson<RunView[]>(`/api/store/runs?${params}`);
-  const list = runs.data ?? [];
+  const runs = useJson<RunsReply>(`/api/store/runs?${params}`);
+  const list = runs.data?.runs ?? [];
+  const total = runs.data?.total ?? 0;
   const paramKeys = [...new Set(list.flatMap((r) => Object.keys(r.params)))].sort().slice(0, 6);
   const metricKeys = [...new Set(list.flatMap((r) => Object.keys(r.metrics)))].sort().slice(0, 6);
   const sortBy = (column: string): void => {
@@ -47,7 +48,7 @@ export function RunsPage() {
           setOffset(0);
         }}>
           <option value="">all</option>
-          {(experiments.data ?? []).map((x) => <option key={x.id} value={x.name}>{x.name}</option>)}
+          {(experiments.data?.experiments ?? []).map((x) => <option key={x.id} value={x.name}>{x.name}</option>)}
         </select></label>
         <input id="run-filter" size={48} placeholder="metrics.rmse < 0.9 and params.rank = '16'" value={filter}
           onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
@@ -60,7 +61,7 @@ export function RunsPage() {
       {!runs.data && !runs.error && <p class="muted">Loading runs…</p>}
       {runs.data && (list.length === 0 ? <p class="muted">No runs{applied ? ' match' : ' yet: a training job with autolog records one'}.</p> : (
         <table id="runs">
-          <thead><tr><th /><Th column="name" label="Run" /><th>Experiment</th><Th column="status" label="Status" /><Th column="start_time" label="Started" /><th>Duration</th>
+          <thead><tr><th /><Th column="name" label="Run" /><th>Experiment</th><th>Status</th><Th column="start_time" label="Started" /><th>Duration</th>
             {paramKeys.map((k) => <Th key={k} column={`params.${k}`} label={k} />)}
             {metricKeys.map((k) => <Th key={k} column={`metrics.${k}`} label={k} />)}</tr></thead>
           <tbody>{list.map((r) => (
@@ -74,9 +75,9 @@ export function RunsPage() {
           ))}</tbody>
         </table>
       ))}
-      <p class="pager">
+      <p class="pager"><span class="muted" id="runs-total">{runs.data ? `${total} run${total === 1 ? '' : 's'}${total > list.length ? `, ${offset + 1}–${offset + list.length} shown` : ''}` : ''}</span>
         {offset > 0 && <button onClick={() => setOffset(Math.max(0, offset - RUNS_LISTED))}>Newer</button>}
-        {list.length === RUNS_LISTED && <button onClick={() => setOffset(offset + RUNS_LISTED)}>Older</button>}
+        {offset + list.length < total && <button onClick={() => setOffset(offset + RUNS_LISTED)}>Older</button>}
       </p>
     </section>
   );
