@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shutdown } from 'shoal';
+import { publish, shutdown } from 'shoal';
 import { col, fromRows } from 'shoal/data';
 import { DASHBOARD_EXTENSION, serveHistory, type HistoryDashboard } from 'shoal/dashboard';
 import { defineEntity, defineFeatureView, FeatureStore } from 'shoal/features';
@@ -227,6 +227,13 @@ describe.skipIf(!canRun || !hasRedis)(`dashboard platform pages in Chromium${can
     await browser.screenshot(p, 'features');
     expect(problems).toEqual([]);
     await p.close();
+  });
+
+  it('refuses a published message over the size limit, or with a bad topic, with a typed error naming it', async () => {
+    await expect(publish('serve.status', 'x'.repeat(20_000))).rejects.toThrow(/publish 'serve.status': data is 20002 bytes of JSON, over the limit of 16384/);
+    await expect(publish('Not A Topic', {})).rejects.toMatchObject({ code: 'INVALID_CONTROL_REQUEST', message: expect.stringMatching(/topic: must be a topic name/) });
+    // The head is fine and takes the next one.
+    await expect(publish('serve.status', { at: 1 })).resolves.toBe(true);
   });
 
   it('after the cluster stops, the history dashboard still serves runs, models and the serving samples, read-only', async () => {
