@@ -26,13 +26,16 @@ export interface DataProgressMessage {
 let actionSeq = 0;
 
 /** Publishes one action's stages to the head at most once per interval (trailing), and at the end. */
-class ProgressPublisher {
+export class ProgressPublisher {
   private readonly message: DataProgressMessage;
   private lastSent = 0;
   private timer: NodeJS.Timeout | undefined;
   private off = false;
 
-  constructor(private readonly intervalMs = DATA_PROGRESS_INTERVAL_MS) {
+  constructor(
+    private readonly send_: (message: DataProgressMessage) => Promise<unknown> = (m) => publish(DATA_PROGRESS_TOPIC, m),
+    private readonly intervalMs = DATA_PROGRESS_INTERVAL_MS,
+  ) {
     this.message = { action: `${process.pid}-${++actionSeq}`, startedAt: Date.now(), endedAt: null, stages: [] };
   }
 
@@ -78,7 +81,7 @@ class ProgressPublisher {
   private send(): void {
     if (this.off) return;
     this.lastSent = Date.now();
-    publish(DATA_PROGRESS_TOPIC, this.message).catch(() => {
+    this.send_(this.message).catch(() => {
       this.off = true;
     });
   }
