@@ -10,7 +10,7 @@ import { featuresView, type FeaturesViewOptions } from '../features-view.js';
 import type { DashboardSource } from '../source.js';
 import type { Assets } from './assets.js';
 import { DashboardAuth, unauthorized } from './auth.js';
-import { readBody, sendError, sendJson, sendThrown } from './http.js';
+import { readBody, sendError, sendJson, sendThrown, sendView } from './http.js';
 import { safeNext, sendLogin, sendShell } from './pages.js';
 import { streamJobLog, StreamHub } from './stream.js';
 
@@ -44,7 +44,7 @@ export class DashboardRouter {
     this.hub = new StreamHub(source);
     const s = source;
     this.routes = [
-      { method: 'GET', path: /^\/api\/cluster$/, handler: (_q, res) => sendJson(res, 200, s.cluster()) },
+      { method: 'GET', path: /^\/api\/cluster$/, handler: (_q, res) => sendView(res, s.cluster()) },
       { method: 'GET', path: /^\/api\/jobs$/, handler: (_q, res) => sendJson(res, 200, s.jobs()) },
       { method: 'GET', path: /^\/api\/jobs\/([\w.-]+)$/, handler: (_q, res, [id]) => sendJson(res, 200, s.job(id!)) },
       {
@@ -52,7 +52,7 @@ export class DashboardRouter {
         handler: async (_q, res, [id], url) => sendJson(res, 200, await s.readLog(id!, offsetOf(url))),
       },
       { method: 'GET', path: /^\/api\/jobs\/([\w.-]+)\/logs\/stream$/, handler: (req, res, [id], url) => streamJobLog(s, id!, offsetOf(url), req, res) },
-      { method: 'GET', path: /^\/api\/tasks$/, handler: (_q, res) => sendJson(res, 200, s.tasks()) },
+      { method: 'GET', path: /^\/api\/tasks$/, handler: (_q, res) => sendView(res, s.tasks()) },
       { method: 'GET', path: /^\/api\/events$/, handler: (_q, res) => sendJson(res, 200, s.events(EVENTS_LISTED)) },
       { method: 'GET', path: /^\/api\/metrics\/history$/, handler: (_q, res) => sendJson(res, 200, s.metrics()) },
       { method: 'GET', path: /^\/api\/stream$/, handler: (req, res) => this.hub.open(req, res) },
