@@ -230,20 +230,26 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       const up: number[] = [], down: number[] = [], failed: number[] = [], peak: number[] = [], p99High: number[] = [];
       for (let i = 0; i < ctx.runs; i++) {
         while (d.stable.group.running.length > 1) await sleep(100);
-        const steps = [{ rate: 100, durationMs: 4000 }, { rate: 2000, durationMs: 10_000 }, { rate: 100, durationMs: 15_000 }];
+        const steps = [{ rate: 100, durationMs: 4000 }, { rate: 2000, durationMs: 15_000 }, { rate: 100, durationMs: 20_000 }];
         const timeline: Array<{ t: number; n: number }> = [];
         const t0 = performance.now();
         const poll = setInterval(() => timeline.push({ t: performance.now() - t0, n: d.stable.group.running.length }), 100);
         const r = await load({ url: `${serve.url}/auto`, key, mode: 'open', durationMs: 0, steps });
+        // Replicas may still be starting when the load ends: follow them back to 1.
+        const deadline = performance.now() + 30_000;
+        while (d.stable.group.running.length > 1 && performance.now() < deadline) await sleep(100);
+        timeline.push({ t: performance.now() - t0, n: d.stable.group.running.length });
         clearInterval(poll);
         const highStart = steps[0]!.durationMs, lowStart = highStart + steps[1]!.durationMs;
-        const high = timeline.filter((p) => p.t >= highStart && p.t < lowStart);
-        const max = Math.max(...high.map((p) => p.n));
-        const upAt = high.find((p) => p.n === max)?.t ?? NaN;
-        const downAt = timeline.find((p) => p.t >= lowStart && p.n === 1)?.t ?? NaN;
-        up.push((upAt - highStart) / 1000); down.push((downAt - lowStart) / 1000); failed.push(r.failed); peak.push(max);
+        // Scale-up: from the step up to the first time the count reached its peak; scale-down: from
+        // the step down (or the peak, when it came later) back to one replica.
+        const max = Math.max(...timeline.map((p) => p.n));
+        const peakAt = timeline.find((p) => p.n === max)!.t;
+        const upAt = max > 1 ? peakAt : NaN;
+        const downAt = timeline.find((p) => p.t >= Math.max(lowStart, peakAt) && p.n === 1)?.t ?? NaN;
+        up.push((upAt - highStart) / 1000); down.push((downAt - Math.max(lowStart, peakAt)) / 1000); failed.push(r.failed); peak.push(max);
         p99High.push(r.perStep?.[1]?.p99Ms ?? NaN);
-        ctx.log(`  run ${i + 1}: up to ${max} replicas in ${((upAt - highStart) / 1000).toFixed(1)} s, back to 1 in ${((downAt - lowStart) / 1000).toFixed(1)} s after the step down; ${r.failed} failed ${JSON.stringify(r.statuses)}; steps ${JSON.stringify(r.perStep)}; ${la()}`);
+        ctx.log(`  run ${i + 1}: up to ${max} replicas in ${((upAt - highStart) / 1000).toFixed(1)} s, back to 1 in ${down[i]!.toFixed(1)} s after the step down (or the peak); ${r.failed} failed ${JSON.stringify(r.statuses)}; steps ${JSON.stringify(r.perStep)}; ${la()}`);
       }
       const decisions = serve.controller.decisions.filter((x) => x.deployment === 'autoscaled').length;
       results.push(makeResult({ metric: 'autoscaling 100 → 2,000 rps: seconds to scale up (upscale delay 1 s)', unit: 's', better: 'lower', samples: up, baseline: 'upscale delay', baselineSamples: up.map(() => 1), notes: `peak replicas ${peak.join('/')}; failed requests ${failed.join('/')} (target 0); p99 in the 2,000 rps step ${p99High.map((x) => x.toFixed(0)).join('/')} ms; ${decisions} decisions logged; ${la()}` }));
