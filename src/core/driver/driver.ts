@@ -79,6 +79,8 @@ export class DriverRuntime {
   private objectServer?: grpc.Server;
   private readonly fetcher: ObjectFetcher;
   private closed = false;
+  /** Set by close(): what this runtime holds (object server, fetcher, store) is let go once only. */
+  private released = false;
   private deliveryAddress?: string | undefined;
   /** Submitted on a session, result not arrived: re-reported if the head restarts. In order. */
   private readonly pendingSpecs = new Map<string, TaskSpec>();
@@ -621,9 +623,11 @@ export class DriverRuntime {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    // Let queued submissions and releases go out first.
-    while (this.outboxBusy) await new Promise((r) => setTimeout(r, 5));
+    if (this.released) return;
+    this.released = true;
+    // Let queued submissions and releases go out first — unless the session is lost already (then
+    // nothing goes out, and what this runtime holds must still be let go).
+    while (this.outboxBusy && !this.closed) await new Promise((r) => setTimeout(r, 5));
     this.closed = true;
     if (refHooks.onCreate) refHooks.onCreate = undefined;
     this.session.close();

@@ -3,7 +3,9 @@
  * results are right (not an ObjectLostError blaming the caller); when the head does not come back
  * within the reconnect timeout, what is pending fails with HeadUnavailableError saying so.
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError, get, HeadUnavailableError, init, shutdown } from 'shoal';
 // Not on the package's public surface: a head process is killed and started again by hand here.
@@ -76,4 +78,39 @@ describe('tasks submitted while the head is down for good', () => {
     expect((err as Error).message).toMatch(/did not come back within 3000 ms/);
     expect((err as Error).message).not.toMatch(/freed|driver that exited/);
   }, 60_000);
+});
+
+describe('a driver whose head is gone for good', () => {
+  let tc: TestCluster;
+  beforeAll(async () => {
+    tc = await TestCluster.start({ numWorkers: 1, numCpus: 1, connect: false });
+  });
+  afterAll(async () => {
+    await tc?.stop();
+  });
+
+  it('still releases its object server and store on shutdown(), and its process exits by itself', async () => {
+    const file = fileURLToPath(new URL('../../fixtures/core/lost-head-driver.mjs', import.meta.url));
+    const child = spawn(process.execPath, [file], {
+      env: { ...process.env, SHOAL_ADDRESS: tc.address, SHOAL_TOKEN: tc.token, SHOAL_RECONNECT_TIMEOUT_MS: '1500' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const ready = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('ready')) resolve();
+    }));
+    // A process that keeps a handle open never exits: it is killed here, and its code is null.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await ready;
+    await killHead(tc);
+    child.stdin.write('go\n');
+    const code = await exited;
+    clearTimeout(killer);
+    expect(stdout, stderr).toMatch(/lost: (HeadUnavailableError|ConnectionError)/);
+    expect(code, stderr).toBe(0);
+  }, 90_000);
 });
