@@ -22,13 +22,14 @@
  */
 export {
   openStore, Store, Run, activeRun, withActiveRun, setActiveRun, openRun, resolveStoreLocation, parseModelUri, parseRunFilter,
-  STORED_MODEL_FORMAT, STORE_SCHEMA_VERSION, HEARTBEAT_MS, STALE_MS,
+  STORED_MODEL_FORMAT, STORE_SCHEMA_VERSION, HEARTBEAT_MS, STALE_MS, STORE_EXTENSION, storeApi, STORE_API_PREFIX, RUNS_PAGE_DEFAULT, RUNS_PAGE_MAX, lineageGraph,
   StoreError, ArtifactExistsError, ArtifactCorruptError, StoreSchemaError, StoreUnavailableError, StoreNotFoundError, RunNotFoundError,
   ExperimentNotFoundError, ArtifactNotFoundError, ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError, InvalidNameError,
-  InvalidModelUriError, FilterSyntaxError, RunEndedError, AliasConflictError, ModelFormatInvalidError,
+  InvalidModelUriError, FilterSyntaxError, RunEndedError, AliasConflictError, ModelFormatInvalidError, StoreRequestError,
 } from './store/index.js';
 export type {
   SearchRunsOptions, RunRef, StartRunOptions, StoreOptions, StoreLocation, SetAliasOptions, Lineage, DatasetDetails, SnapshotSource, ModelUri,
   FilterableRun, ModelContents, StoredModel, Tensor, TensorDtype, RunStatus, Experiment, MetricPoint, ArtifactEntry, RunInput, RunInfo, RunDetail,
-  RegisteredModel, ModelSignature, ModelVersion, AliasChange, DatasetFile, DatasetVersion, StoreEntity,
+  RegisteredModel, ModelSignature, ModelVersion, AliasChange, DatasetFile, DatasetVersion, StoreEntity, RunComparison,
+  StoreApiOptions, StoreApiHandler, StoreApiErrorReply, RunReply, MetricSeriesReply, LineageGraph, LineageNode, LineageEdge, LineageNodeKind,
 } from './store/index.js';

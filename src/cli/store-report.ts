@@ -4,14 +4,10 @@
  * SVG plot — the report CML posts on a pull request. Markdown for a PR comment, HTML for a browser;
  * every value from the runs is escaped.
  */
-import type { MetricPoint, RunDetail } from '../store/index.js';
+import type { MetricPoint, RunComparison, RunDetail } from '../store/index.js';
 
-export interface CompareInput {
-  a: RunDetail;
-  b: RunDetail;
-  /** History of each metric both runs have, per run. */
-  histories: Record<string, { a: MetricPoint[]; b: MetricPoint[] }>;
-}
+/** Two runs and the histories of the metrics both logged (Store.compareRuns). */
+export type CompareInput = RunComparison;
 
 const num = (v: number | undefined): string => (v === undefined ? '—' : Number.isInteger(v) ? String(v) : v.toPrecision(5));
 

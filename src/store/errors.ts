@@ -194,8 +194,23 @@ export class ModelFormatInvalidError extends StoreError {
   }
 }
 
+/**
+ * A request to the store's REST API (http/store-api.ts) refused before any lookup: an unknown or
+ * malformed query parameter, a bad body, a method the path does not take. `status` is the HTTP
+ * status it is answered with (400, 405 or 413); `parameter` names what was wrong.
+ */
+export class StoreRequestError extends StoreError {
+  override readonly code = 'STORE_BAD_REQUEST';
+  constructor(readonly status: 400 | 405 | 413, readonly parameter: string, readonly rule: string) {
+    super(`${parameter} ${rule}`);
+  }
+  override context() {
+    return { status: this.status, parameter: this.parameter, rule: this.rule };
+  }
+}
+
 markErrorClasses('shoal/store', {
   StoreError, ArtifactExistsError, ArtifactCorruptError, StoreSchemaError, StoreUnavailableError, StoreNotFoundError, RunNotFoundError, ExperimentNotFoundError, ArtifactNotFoundError,
   ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError, InvalidNameError, InvalidModelUriError, FilterSyntaxError,
-  RunEndedError, AliasConflictError, ModelFormatInvalidError,
+  RunEndedError, AliasConflictError, ModelFormatInvalidError, StoreRequestError,
 });

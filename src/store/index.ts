@@ -5,14 +5,28 @@
  * on SQLite under `$SHOAL_HOME` or PostgreSQL (`SHOAL_METADATA_URL`). Also the checksummed artifact
  * folders that models, pipelines and checkpoints are saved as on disk.
  */
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../core/index.js';
 import { Store } from './store.js';
 import type { StoreOptions } from './store-location.js';
+
+/**
+ * The module a head imports to serve the store's REST API at /api/store/ behind the cluster token
+ * (pass it in `HeadOptions.extensions`; `shoal start --head` does): the compiled one, as head
+ * processes run from dist/.
+ */
+export const STORE_EXTENSION = join(PACKAGE_ROOT, 'dist', 'src', 'store', 'extension.js');
 
 /** Opens the platform store (see {@link StoreOptions}: SQLite under `$SHOAL_HOME/store` unless `SHOAL_METADATA_URL` is set). */
 export const openStore = (options?: StoreOptions): Promise<Store> => Store.open(options);
 
 export { Store } from './store.js';
 export type { SearchRunsOptions } from './store.js';
+export { storeApi, STORE_API_PREFIX, RUNS_PAGE_DEFAULT, RUNS_PAGE_MAX } from './http/store-api.js';
+export type { StoreApiOptions, StoreApiHandler, RunReply, MetricSeriesReply } from './http/store-api.js';
+export type { StoreApiErrorReply } from './http/http-json.js';
+export { lineageGraph } from './lineage-graph.js';
+export type { LineageGraph, LineageNode, LineageEdge, LineageNodeKind } from './lineage-graph.js';
 export { Run } from './run.js';
 export type { RunRef, StartRunOptions } from './run.js';
 export { activeRun, withActiveRun, setActiveRun, openRun } from './active-run.js';
@@ -29,7 +43,7 @@ export type { ModelContents, StoredModel, Tensor, TensorDtype } from './stored-m
 export { STORE_SCHEMA_VERSION } from './sql/migrations.js';
 export { HEARTBEAT_MS, STALE_MS } from './constants.js';
 export type {
-  RunStatus, Experiment, MetricPoint, ArtifactEntry, RunInput, RunInfo, RunDetail, RegisteredModel, ModelSignature, ModelVersion, AliasChange,
+  RunStatus, Experiment, MetricPoint, ArtifactEntry, RunInput, RunInfo, RunDetail, RunComparison, RegisteredModel, ModelSignature, ModelVersion, AliasChange,
   DatasetFile, DatasetVersion,
 } from './store-types.js';
 export { writeArtifactFolder, readArtifactFolder, sha256Hex, bytesOf } from './artifact-folder.js';
@@ -39,6 +53,6 @@ export type {
 export {
   StoreError, ArtifactExistsError, ArtifactCorruptError, StoreSchemaError, StoreUnavailableError, StoreNotFoundError, RunNotFoundError,
   ExperimentNotFoundError, ArtifactNotFoundError, ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError, InvalidNameError,
-  InvalidModelUriError, FilterSyntaxError, RunEndedError, AliasConflictError, ModelFormatInvalidError,
+  InvalidModelUriError, FilterSyntaxError, RunEndedError, AliasConflictError, ModelFormatInvalidError, StoreRequestError,
 } from './errors.js';
 export type { StoreEntity } from './errors.js';

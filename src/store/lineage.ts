@@ -44,6 +44,8 @@ export interface Lineage {
   datasets: Array<DatasetVersion & { role: string; runId: string }>;
   /** Feature pipelines (by hash) the run or its ancestors used. */
   featurePipelines: string[];
+  /** The same, with the run that used each and its role. */
+  featureInputs: Array<{ ref: string; role: string; runId: string }>;
   deployments: Array<{ target: string; deployedAt: number; deployedBy: string }>;
 }
 
@@ -121,17 +123,21 @@ export class LineageStore {
     }
     const datasets: Lineage['datasets'] = [];
     const featurePipelines: string[] = [];
+    const featureInputs: Lineage['featureInputs'] = [];
     for (const r of [run, ...ancestors]) {
       for (const i of await this.db.all<{ kind: string; ref: string; role: string }>(`SELECT kind, ref, role FROM run_inputs WHERE run_id = ? ORDER BY ref`, [r.id])) {
         if (i.kind === 'dataset') datasets.push({ ...(await this.getDataset(i.ref)), role: i.role, runId: r.id });
-        else if (i.kind === 'feature-pipeline') featurePipelines.push(i.ref);
+        else if (i.kind === 'feature-pipeline') {
+          featurePipelines.push(i.ref);
+          featureInputs.push({ ref: i.ref, role: i.role, runId: r.id });
+        }
       }
     }
     const deployments = modelVersion
       ? (await this.db.all<{ target: string; deployed_at: number; deployed_by: string }>(`SELECT target, deployed_at, deployed_by FROM deployments WHERE name = ? AND version = ? ORDER BY seq`, [modelVersion.name, modelVersion.version]))
         .map((d) => ({ target: d.target, deployedAt: d.deployed_at, deployedBy: d.deployed_by }))
       : [];
-    return { uri, modelVersion, run, ancestors, datasets, featurePipelines, deployments };
+    return { uri, modelVersion, run, ancestors, datasets, featurePipelines, featureInputs, deployments };
   }
 
   /** The runs that read dataset version `id` (and their descendants), and the model versions made from them. */

@@ -57,6 +57,13 @@ export interface RunDetail extends RunInfo {
   children: string[];
 }
 
+/** Two runs and the history of each metric both logged (what `shoal runs compare` reports). */
+export interface RunComparison {
+  a: RunDetail;
+  b: RunDetail;
+  histories: Record<string, { a: MetricPoint[]; b: MetricPoint[] }>;
+}
+
 export interface RegisteredModel {
   name: string;
   description: string | null;

@@ -16,7 +16,7 @@ import { parseModelUri } from './model-uri.js';
 import { Registry, type SetAliasOptions } from './registry.js';
 import { decodeModel, MODEL_FILE, type StoredModel } from './stored-model.js';
 import { newId, STALE_MS } from './constants.js';
-import { optionRules, pidAlive } from '../core/index.js';
+import { invalidOption, optionRules, pidAlive } from '../core/index.js';
 import { ArtifactNotFoundError, ExperimentNotFoundError, RunNotFoundError } from './errors.js';
 import { checkArtifactPath, checkName } from './names.js';
 import { parseRunFilter } from './run-filter.js';
@@ -25,7 +25,7 @@ import type { SqlBackend, SqlExecutor, SqlValue } from './sql/sql-backend.js';
 import { migrate } from './sql/migrations.js';
 import { isPostgresUrl, resolveStoreLocation, type StoreLocation, type StoreOptions } from './store-location.js';
 import type {
-  AliasChange, ArtifactEntry, DatasetFile, DatasetVersion, Experiment, MetricPoint, ModelVersion, RegisteredModel, RunDetail, RunInfo, RunInput, RunStatus,
+  AliasChange, ArtifactEntry, DatasetFile, DatasetVersion, Experiment, MetricPoint, ModelVersion, RegisteredModel, RunComparison, RunDetail, RunInfo, RunInput, RunStatus,
 } from './store-types.js';
 
 /** Rows per `IN (...)` list. */
@@ -159,6 +159,32 @@ export class Store {
       this.db.all<{ id: string }>(`SELECT id FROM runs WHERE parent_run_id = ? ORDER BY start_time, id`, [runId]),
     ]);
     return { ...info, artifacts, inputs, children: children.map((c) => c.id) };
+  }
+
+  /**
+   * A run id from a full id or a unique prefix of one (4-31 hex digits, as `shoal runs list` prints
+   * them); anything else is returned as given (the lookup then names it). Throws InvalidOptionError
+   * for an ambiguous prefix.
+   */
+  async resolveRunId(id: string): Promise<string> {
+    if (/^[0-9a-f]{32}$/.test(id) || !/^[0-9a-f]{4,31}$/.test(id)) return id;
+    const hits = (await this.db.all<{ id: string }>(`SELECT id FROM runs WHERE id LIKE ? ORDER BY id LIMIT 6`, [`${id}%`])).map((r) => r.id);
+    if (hits.length > 1) throw invalidOption(`run id prefix ${id}`, `is ambiguous: it starts ${hits.slice(0, 5).join(', ')}${hits.length > 5 ? ', …' : ''}`);
+    return hits[0] ?? id;
+  }
+
+  /**
+   * Two runs side by side, as `shoal runs compare` and the REST API show them: each run (ids or
+   * unique prefixes) and the history of every metric both logged. Throws {@link RunNotFoundError}.
+   */
+  async compareRuns(a: string, b: string): Promise<RunComparison> {
+    const ra = await this.getRun(await this.resolveRunId(a));
+    const rb = await this.getRun(await this.resolveRunId(b));
+    const histories: RunComparison['histories'] = {};
+    for (const k of Object.keys(ra.metrics).filter((k) => k in rb.metrics).sort()) {
+      histories[k] = { a: await this.getMetricHistory(ra.id, k), b: await this.getMetricHistory(rb.id, k) };
+    }
+    return { a: ra, b: rb, histories };
   }
 
   /** Every point logged for `key` in run `runId`, by step then time. */

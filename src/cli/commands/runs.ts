@@ -5,7 +5,7 @@ import { invalidOption } from '../../core/index.js';
 import { openStore, type RunInfo, type Store } from '../../store/index.js';
 import type { CliContext } from '../cli-context.js';
 import { formatDuration, formatTime, table } from '../format.js';
-import { compareHtml, compareMarkdown, type CompareInput } from '../store-report.js';
+import { compareHtml, compareMarkdown } from '../store-report.js';
 
 /** The option every store command takes. */
 export const STORE_FLAG = ['--store <url>', 'platform store: postgres://... or a SQLite file (default: SHOAL_METADATA_URL, else $SHOAL_HOME/store/store.db)'] as const;
@@ -78,14 +78,7 @@ export function runsCommand(ctx: CliContext): Command {
     .option('--out <file>', 'write the report to a file instead of stdout')
     .action(async (a: string, b: string, flags: { store?: string; format: string; out?: string }) => {
       if (flags.format !== 'md' && flags.format !== 'html') throw invalidOption('--format', `must be md or html; got ${flags.format}`);
-      const input = await withStore(flags, async (s): Promise<CompareInput> => {
-        const [ra, rb] = [await s.getRun(await resolveRunId(s, a)), await s.getRun(await resolveRunId(s, b))];
-        const histories: CompareInput['histories'] = {};
-        for (const k of Object.keys(ra.metrics).filter((k) => k in rb.metrics).sort()) {
-          histories[k] = { a: await s.getMetricHistory(ra.id, k), b: await s.getMetricHistory(rb.id, k) };
-        }
-        return { a: ra, b: rb, histories };
-      });
+      const input = await withStore(flags, (s) => s.compareRuns(a, b));
       const text = flags.format === 'html' ? compareHtml(input) : compareMarkdown(input);
       if (flags.out) {
         writeFileSync(flags.out, text);
@@ -96,9 +89,6 @@ export function runsCommand(ctx: CliContext): Command {
 }
 
 /** A run id, or a unique prefix of one (as `runs list` prints them). */
-export async function resolveRunId(store: Store, id: string): Promise<string> {
-  if (/^[0-9a-f]{32}$/.test(id) || !/^[0-9a-f]{4,31}$/.test(id)) return id;
-  const hits = (await store.db.all<{ id: string }>(`SELECT id FROM runs WHERE id LIKE ?`, [`${id}%`])).map((r) => r.id);
-  if (hits.length > 1) throw invalidOption(`run id prefix ${id}`, `is ambiguous: it starts ${hits.slice(0, 5).join(', ')}`);
-  return hits[0] ?? id;
+export function resolveRunId(store: Store, id: string): Promise<string> {
+  return store.resolveRunId(id);
 }

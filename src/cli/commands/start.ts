@@ -21,6 +21,7 @@ import { stopRecordedProcesses } from '../process-control.js';
 import { spawnRuntime, type StartedProcess } from '../runtime-process.js';
 import { resolveToken } from '../target.js';
 import { DASHBOARD_EXTENSION } from '../../dashboard/index.js';
+import { STORE_EXTENSION } from '../../store/index.js';
 
 /** The head's gRPC port when `--port` is not given. */
 export const DEFAULT_HEAD_PORT = 6380;
@@ -29,6 +30,12 @@ const WORKER_MEMORY_SHARE = 0.7;
 /** Share of free memory a worker's object store gets by default. */
 const OBJECT_STORE_SHARE = 0.3;
 const HEAD_WATCH_INTERVAL_MS = 1_000;
+/**
+ * What a head started here serves on its HTTP port: the store's REST API (/api/store/, cluster
+ * token) and the dashboard (/). The store's comes first so that a later extension may take over
+ * its prefix (the last mount of a prefix wins).
+ */
+const HEAD_EXTENSIONS = [STORE_EXTENSION, DASHBOARD_EXTENSION];
 
 interface StartFlags {
   head?: boolean;
@@ -161,7 +168,7 @@ async function startHead(ctx: CliContext, flags: StartFlags): Promise<void> {
   if (autoscaler && autoscaler.minWorkers > autoscaler.maxWorkers) {
     throw new InvalidOptionError(`--autoscale-min (${autoscaler.minWorkers}) must not exceed --autoscale-max (${autoscaler.maxWorkers})`);
   }
-  const head = await spawnRuntime('head', { dir, host, port, watchParent: false, autoscaler, store: flags.store, extensions: [DASHBOARD_EXTENSION] }, {
+  const head = await spawnRuntime('head', { dir, host, port, watchParent: false, autoscaler, store: flags.store, extensions: HEAD_EXTENSIONS }, {
     logFile: join(dir, 'logs', 'head.log'),
     bind: { host, port },
   });
@@ -231,7 +238,7 @@ async function restartCrashedHead(ctx: CliContext, record: ClusterRecord, flags:
   const dead = record.processes.filter((p) => p.role === 'head');
   const live = record.processes.filter((p) => p.role === 'worker' && pidAlive(p.pid));
   ctx.io.stderr(`note: the head of the cluster at ${record.address} (pid ${dead.map((p) => p.pid).join(', ')}) is not running and its workers are; starting it again\n`);
-  const head = await spawnRuntime('head', { dir: record.dir, host, port, watchParent: false, store, extensions: [DASHBOARD_EXTENSION] }, {
+  const head = await spawnRuntime('head', { dir: record.dir, host, port, watchParent: false, store, extensions: HEAD_EXTENSIONS }, {
     logFile: join(record.dir, 'logs', 'head.log'),
     bind: { host, port },
   });

@@ -29,6 +29,7 @@ export function renderStatus(s: StatusReply): string {
   const head = s.head;
   out.push(`Cluster at ${head?.address ?? '?'}${head ? ` (shoal ${head.version}, head on ${head.hostname})` : ''}`);
   if (head?.httpMounts?.dashboard) out.push(`Dashboard: ${head.httpMounts.dashboard}`);
+  if (head?.httpMounts?.store) out.push(`Store API: ${head.httpMounts.store} (Authorization: Bearer <token>)`);
 
   out.push('', `Nodes: ${alive.length} alive${s.nodes.length > alive.length ? `, ${s.nodes.length - alive.length} dead` : ''}`);
   if (s.nodes.length) {
