@@ -21,8 +21,11 @@ export class FeatureCatalog {
   readonly onDemand = new Map<string, OnDemandFeatureView>();
   /** Views known by name that cannot be used here, with the reason (see from-registry.ts). */
   readonly unavailable = new Map<string, string>();
+  /** Resolutions by their references (a serving process asks for the same list on every request); cleared by add(). */
+  private readonly resolved = new Map<string, ResolvedFeatures>();
 
   add(defs: readonly Definition[]): void {
+    this.resolved.clear();
     for (const d of defs) {
       if (d.kind === 'entity') this.entities.set(d.name, d);
       else if (d.kind === 'featureView') {
@@ -52,6 +55,16 @@ export class FeatureCatalog {
 
   resolve(refs: readonly string[]): ResolvedFeatures {
     if (!Array.isArray(refs) || refs.length === 0) throw invalidOption('features', 'must be a non-empty list of "view:feature" references', { stage: 'FeatureStore' });
+    const cacheKey = refs.join('\n');
+    const cached = this.resolved.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const out = this.resolveUncached(refs);
+    if (this.resolved.size >= 256) this.resolved.clear();
+    this.resolved.set(cacheKey, out);
+    return out;
+  }
+
+  private resolveUncached(refs: readonly string[]): ResolvedFeatures {
     const stored = new Map<string, Map<string, FeatureSpec>>();
     const onDemand = new Map<string, OnDemandFeatureView>();
     const outputs: string[] = [];
@@ -92,17 +105,20 @@ export class FeatureCatalog {
 
 /** A join key value checked against the entity's key type, as the string the online store keys on. */
 export function keyPart(value: unknown, keyType: EntityKeyType, joinKey: string, where: string): string {
-  const actual = value === null || value === undefined ? 'nothing (the key is missing)' : typeof value === 'number' && !Number.isInteger(value) ? `the non-integer ${value}` : `${typeof value} ${JSON.stringify(typeof value === 'bigint' ? String(value) : value)}`;
   if (keyType === 'int64') {
     if (typeof value === 'bigint') return String(value);
     if (typeof value === 'number' && Number.isInteger(value)) return String(value);
   } else if (typeof value === 'string') return value;
+  // Described only here: a lookup builds a key per entity row, and the message is for the rare bad one.
+  const actual = value === null || value === undefined ? 'nothing (the key is missing)' : typeof value === 'number' && !Number.isInteger(value) ? `the non-integer ${value}` : `${typeof value} ${JSON.stringify(typeof value === 'bigint' ? String(value) : value)}`;
   throw new EntityKeyTypeError(joinKey, keyType, actual, where);
 }
 
 /** The online store key of one entity row for `view` (its join keys, type-checked). */
 export function entityKey(view: FeatureView, row: Readonly<Record<string, unknown>>, where: string): string {
+  const e0 = view.entities[0]!;
+  if (view.entities.length === 1 && e0.joinKeys.length === 1) return keyPart(row[e0.joinKeys[0]!], e0.keyType, e0.joinKeys[0]!, where);
   const parts: string[] = [];
   for (const e of view.entities) for (const k of e.joinKeys) parts.push(keyPart(row[k], e.keyType, k, where));
-  return parts.length === 1 ? parts[0]! : JSON.stringify(parts);
+  return JSON.stringify(parts);
 }

@@ -8,13 +8,13 @@ import { optionRules } from '../../core/index.js';
 import type { Dataset } from '../../data/index.js';
 import type { FeatureRow } from '../featurizer.js';
 import { invalidOption } from '../errors.js';
-import { entityKey, FeatureCatalog } from './catalog.js';
-import type { Definition } from './definitions.js';
+import { entityKey, FeatureCatalog, type ResolvedFeatures } from './catalog.js';
+import type { Definition, FeatureView } from './definitions.js';
 import { OnlineStoreUnavailableError } from './errors.js';
 import { definitionsFromSnapshot } from './from-registry.js';
 import { historicalFeatures, type HistoricalOptions } from './historical.js';
 import { materializeView, viewInfo, type MaterializeResult } from './materialize.js';
-import { InProcessOnlineStore, type OnlineStore } from './online-store.js';
+import { InProcessOnlineStore, type OnlineStore, type OnlineViewInfo } from './online-store.js';
 import { RedisOnlineStore, type RedisOnlineStoreOptions } from './redis-online-store.js';
 import { FileFeatureRegistry, type FeatureRegistry } from './registry.js';
 import { checkSkew, type SkewOptions, type SkewReport } from './skew.js';
@@ -46,6 +46,37 @@ export interface OnlineOptions {
 export interface MaterializeOptions {
   /** Only these views. @default every feature view */
   readonly views?: readonly string[];
+}
+
+interface OnlinePlan {
+  readonly views: readonly {
+    readonly view: FeatureView;
+    readonly info: OnlineViewInfo;
+    /** Features read from the store. */
+    readonly features: readonly string[];
+    /** Columns of the row written from them (all of them when on-demand views follow, else the requested ones) and their index in `features`. */
+    readonly write: readonly string[];
+    readonly at: readonly number[];
+  }[];
+}
+
+const plans = new WeakMap<ResolvedFeatures, OnlinePlan>();
+
+/** What a lookup of `resolved` reads and writes, worked out once per resolution (the catalog caches those). */
+function onlinePlan(resolved: ResolvedFeatures): OnlinePlan {
+  let plan = plans.get(resolved);
+  if (plan !== undefined) return plan;
+  const outputs = new Set(resolved.outputs);
+  const direct = resolved.onDemand.length === 0;
+  plan = {
+    views: resolved.views.map(({ view, features }) => {
+      const names = features.map((f) => f.name);
+      const at = names.flatMap((f, j) => (!direct || outputs.has(f) ? [j] : []));
+      return { view, info: viewInfo(view), features: names, write: at.map((j) => names[j]!), at };
+    }),
+  };
+  plans.set(resolved, plan);
+  return plan;
 }
 
 const toMs = (t: Date | number, what: string): number => {
@@ -149,9 +180,13 @@ export class FeatureStore {
   async getOnlineFeatures(entityRows: readonly Record<string, unknown>[], features: readonly string[], options: OnlineOptions = {}): Promise<FeatureRow[]> {
     if (!Array.isArray(entityRows)) throw invalidOption('entityRows', 'must be an array of rows holding the join keys', { stage: 'getOnlineFeatures' });
     const resolved = this.catalog.resolve(features);
-    const requests = resolved.views.map(({ view, features: fs }) => ({
-      view: viewInfo(view), features: fs.map((f) => f.name), keys: entityRows.map((r, i) => entityKey(view, r, `getOnlineFeatures entity row ${i}`)),
-    }));
+    const plan = onlinePlan(resolved);
+    const n = entityRows.length;
+    const requests = plan.views.map(({ view, info, features: fs }) => {
+      const keys = new Array<string>(n);
+      for (let i = 0; i < n; i++) keys[i] = entityKey(view, entityRows[i]!, `getOnlineFeatures entity row ${i}`);
+      return { view: info, features: fs, keys };
+    });
     let values: (unknown[] | null)[][];
     try {
       values = await this.online.read(requests, options.nowMs ?? Date.now());
@@ -160,18 +195,21 @@ export class FeatureStore {
       options.onUnavailable?.(err);
       values = requests.map((q) => q.keys.map(() => null));
     }
-    const outputs = new Set(resolved.outputs);
-    const direct = resolved.onDemand.length === 0;
-    let rows: FeatureRow[] = entityRows.map((r, i) => {
-      const row: FeatureRow = { ...r };
-      for (let v = 0; v < requests.length; v++) {
-        const q = requests[v]!;
+    // Each row is a fresh object filled key by key: `{ ...entityRow }` followed by added properties
+    // gives every row a map V8 cannot share, which cost more than the whole Redis round trip (issue 16).
+    let rows = new Array<FeatureRow>(n);
+    for (let i = 0; i < n; i++) {
+      const r = entityRows[i]!;
+      const row: FeatureRow = {};
+      for (const k of Object.keys(r)) row[k] = r[k];
+      for (let v = 0; v < plan.views.length; v++) {
         const got = values[v]![i];
-        for (let j = 0; j < q.features.length; j++) if (!direct || outputs.has(q.features[j]!)) row[q.features[j]!] = got?.[j] ?? null;
+        const { write, at } = plan.views[v]!;
+        for (let j = 0; j < write.length; j++) row[write[j]!] = got == null ? null : (got[at[j]!] ?? null);
       }
-      return row;
-    });
-    if (direct) return rows;
+      rows[i] = row;
+    }
+    if (resolved.onDemand.length === 0) return rows;
     for (const { view } of resolved.onDemand) rows = view.pipeline.transformBatch(rows);
     const keep = new Set([...Object.keys(entityRows[0] ?? {}), ...resolved.outputs]);
     return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => keep.has(k))));

@@ -30,7 +30,14 @@ export interface MaterializeResult {
   readonly ms: number;
 }
 
-export const viewInfo = (view: FeatureView): OnlineViewInfo => ({ name: view.name, features: view.features.map((f) => f.name), ttlMs: view.ttlMs });
+const infos = new WeakMap<FeatureView, OnlineViewInfo>();
+
+/** What the online store needs of `view` (one object per view: stores may key their own caches on it). */
+export function viewInfo(view: FeatureView): OnlineViewInfo {
+  let info = infos.get(view);
+  if (info === undefined) infos.set(view, (info = { name: view.name, features: view.features.map((f) => f.name), ttlMs: view.ttlMs }));
+  return info;
+}
 
 /** The online records of a table of latest rows (join keys, event time, features). */
 export function recordsOf(table: arrow.Table, view: { readonly joinKeys: readonly string[]; readonly timestampField: string; readonly features: readonly string[] }): OnlineRecord[] {

@@ -99,20 +99,32 @@ export class RedisOnlineStore implements OnlineStore {
   read(requests: readonly OnlineReadRequest[], nowMs: number): Promise<(unknown[] | null)[][]> {
     return this.call('read', async (c) => {
       const pipe = c.pipeline();
-      for (const { view, keys, features } of requests) for (const k of keys) pipe.hmgetBuffer(hashKey(this.prefix, view.name, k), ...features, TS_FIELD);
+      for (const { view, keys, features } of requests) {
+        const keyPrefix = hashKey(this.prefix, view.name, '');
+        const fields = [...features, TS_FIELD];
+        for (const k of keys) pipe.hmgetBuffer(keyPrefix + k, ...fields);
+      }
       const replies = (await execPipeline(pipe)) as (Buffer | null)[][];
       let i = 0;
-      return requests.map(({ view, keys, features }) =>
-        keys.map(() => {
+      return requests.map(({ view, keys, features }) => {
+        const nf = features.length;
+        const out = new Array<unknown[] | null>(keys.length);
+        for (let e = 0; e < keys.length; e++) {
           const reply = replies[i++]!;
-          const ts = reply[features.length];
-          if (ts === null || ts === undefined) return null;
-          if (view.ttlMs !== null && (decodeValue(ts) as number) + view.ttlMs <= nowMs) return null;
-          const out = new Array<unknown>(features.length);
-          for (let j = 0; j < features.length; j++) out[j] = reply[j] ? decodeValue(reply[j]!) : null;
-          return out;
-        }),
-      );
+          const ts = reply[nf];
+          if (ts == null || (view.ttlMs !== null && (decodeValue(ts) as number) + view.ttlMs <= nowMs)) {
+            out[e] = null;
+            continue;
+          }
+          const values = new Array<unknown>(nf);
+          for (let j = 0; j < nf; j++) {
+            const b = reply[j];
+            values[j] = b == null ? null : decodeValue(b);
+          }
+          out[e] = values;
+        }
+        return out;
+      });
     });
   }
 
