@@ -32,3 +32,6 @@ export type {
   DeploymentOptions, AutoscalingOptions, BatchingOptions, AutoscaleDecision, DeployOptions, ServeStatus, ServeOptions,
   ExposureSink, ExposureLogOptions, ServeRequest, ExposureRecord,
 } from './serve/index.js';
+// Serving a model from the platform store's registry (registry-model.ts).
+export { resolveRegistryModel, loadRegistryModel, deployFromRegistry, signatureDifferences, ModelSignatureMismatchError } from './serve/index.js';
+export type { RegistryModel, RegistryModelOptions, RegistryDeployOptions, DeployTarget } from './serve/index.js';

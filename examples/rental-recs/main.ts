@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { init, isMain, shutdown } from 'shoal';
 import { createServeKey } from 'shoal/serve';
 import { EXAMPLE_DIR, runJob, SERVE_CHOICES, type JobOptions, type JobResult, type ServeChoice } from './job.js';
-import { exposureDirOf, serveModel } from './live.js';
+import { exposureDirOf, serveFromRegistry, serveModel } from './live.js';
 import { textReport, writeHtmlReport, writeJsonReport } from './report.js';
 import { endTracking, finishTracking, MODEL_NAME, snapshotNow, startTracking } from './tracking.js';
 
@@ -83,12 +83,20 @@ function integer(s: string, flag: string, min: number, max: number): number {
   return n;
 }
 
-/** Serves `result.model` until SIGINT / SIGTERM. */
-async function serveUntilInterrupted(result: JobResult, live: NonNullable<MainOptions['live']>, tokenFile: string | undefined, outDir: string): Promise<void> {
+/**
+ * Serves until SIGINT / SIGTERM: `models:/rental-recs@champion` from the registry when the job
+ * registered its model (the champion may be an earlier version: the rule in tracking.ts), else
+ * `result.model` as it is.
+ */
+async function serveUntilInterrupted(result: JobResult, live: NonNullable<MainOptions['live']>, tokenFile: string | undefined, outDir: string, registered: boolean): Promise<void> {
   const model = result.model!;
   const key = createServeKey({ name: `rental-recs ${model.version}` });
-  const { serve, exposure } = await serveModel(model, { host: live.host, port: live.port, numReplicas: live.replicas, clusterTokenFile: tokenFile, exposureDir: exposureDirOf(outDir) });
-  console.log(`serving ${model.name} (version ${model.version}, ${live.replicas} replicas) at ${serve.url}/recommendations`);
+  const o = { host: live.host, port: live.port, numReplicas: live.replicas, clusterTokenFile: tokenFile, exposureDir: exposureDirOf(outDir) };
+  const uri = `models:/${MODEL_NAME}@champion`;
+  const { serve, exposure, what } = registered
+    ? await serveFromRegistry(uri, o).then((s) => ({ ...s, what: `${uri} (registry version ${s.model.label})` }))
+    : await serveModel(model, o).then((s) => ({ ...s, what: `${model.name} (version ${model.version})` }));
+  console.log(`serving ${what}, ${live.replicas} replicas, at ${serve.url}/recommendations`);
   console.log(`serving key (shown once): ${key}`);
   console.log(`  curl -H "Authorization: Bearer ${key}" '${serve.url}/recommendations/${model.userIds[0] ?? '42'}?k=5'`);
   console.log(`exposure log: ${exposure.dir}; Ctrl-C stops`);
@@ -118,7 +126,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     console.log(`\nrun ${o.runId} in ${tracking.store.description}: ${MODEL_NAME} version ${o.version} is now '${o.alias}' (${o.reason})`);
     console.log(`look at it: shoal runs show ${o.runId} · shoal models show ${MODEL_NAME} · shoal lineage models:/${MODEL_NAME}/${o.version}`);
     await endTracking(tracking);
-    if (options.live) await serveUntilInterrupted(result, options.live, cluster.tokenFile, options.outDir);
+    if (options.live) await serveUntilInterrupted(result, options.live, cluster.tokenFile, options.outDir, o.version !== undefined);
   } catch (err) {
     failure = err;
     throw err;

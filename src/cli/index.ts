@@ -30,6 +30,7 @@ import { lineageCommand } from './commands/lineage.js';
 import { modelsCommand } from './commands/models.js';
 import { runsCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
+import { pipelineCommand } from './commands/pipeline.js';
 
 export type { CliIo } from './cli-context.js';
 export { NoClusterError, PortInUseError, ProcessStartError, ClusterRunningError } from './errors.js';
@@ -71,7 +72,7 @@ export function buildProgram(ctx: CliContext): Command {
     .addHelpText('after', EXAMPLES);
   for (const make of [
     startCommand, statusCommand, dashboardCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand,
-    featuresCommand, runsCommand, modelsCommand, lineageCommand, serveCommand,
+    featuresCommand, runsCommand, modelsCommand, lineageCommand, serveCommand, pipelineCommand,
   ]) {
     program.addCommand(inherit(make(ctx), program));
   }

@@ -83,7 +83,25 @@ export class HealthCheckError extends ServeError {
   }
 }
 
+/**
+ * A registry model's stored input/output signature is not the one the deployment declares (or it
+ * has none): thrown at deploy time (registry-model.ts), before any replica starts or takes traffic.
+ * `differences` lists each mismatch (`input 'user': type int32 declared, string stored`).
+ */
+export class ModelSignatureMismatchError extends ServeError {
+  override readonly code = 'SERVE_SIGNATURE_MISMATCH';
+  override get status(): number {
+    return 409;
+  }
+  constructor(readonly model: string, readonly differences: readonly string[]) {
+    super(`${model}: the stored signature does not match the deployment's: ${differences.join('; ')}`);
+  }
+  override context() {
+    return { model: this.model, differences: [...this.differences] };
+  }
+}
+
 markErrorClasses('shoal/serve', {
   ServeError, OverloadedError, DeploymentNotFoundError, ReplicaUnavailableError, BadRequestError, BodyTooLargeError,
-  UnauthorizedError, HealthCheckError,
+  UnauthorizedError, HealthCheckError, ModelSignatureMismatchError,
 });

@@ -12,5 +12,7 @@ export type { ExposureSink, ExposureLogOptions } from './exposure-log.js';
 export type { ServeRequest, ExposureRecord } from './serve-types.js';
 export {
   ServeError, OverloadedError, DeploymentNotFoundError, ReplicaUnavailableError, BadRequestError, BodyTooLargeError,
-  UnauthorizedError, HealthCheckError, InvalidOptionError,
+  UnauthorizedError, HealthCheckError, InvalidOptionError, ModelSignatureMismatchError,
 } from './errors.js';
+export { resolveRegistryModel, loadRegistryModel, deployFromRegistry, signatureDifferences } from './registry-model.js';
+export type { RegistryModel, RegistryModelOptions, RegistryDeployOptions, DeployTarget } from './registry-model.js';

@@ -54,6 +54,23 @@ const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE deployments (seq ${id(d)}, name TEXT NOT NULL, version BIGINT NOT NULL, target TEXT NOT NULL, deployed_at BIGINT NOT NULL, deployed_by TEXT NOT NULL)`,
     ],
   },
+  {
+    // Pipelines (src/platform/pipelines): a pipeline run is a run of `runs` (same id), each step a
+    // child run; these tables add what a run has not — the DAG, step states, cache keys, outputs.
+    // Additive only: no table of version 1 changes.
+    version: 2,
+    statements: () => [
+      `CREATE TABLE IF NOT EXISTS pipeline_runs (id TEXT PRIMARY KEY REFERENCES runs(id), pipeline TEXT NOT NULL, module TEXT,
+        status TEXT NOT NULL, params_json TEXT NOT NULL, options_json TEXT NOT NULL, dag_json TEXT NOT NULL, resumed_from TEXT,
+        start_time BIGINT NOT NULL, end_time BIGINT, error TEXT)`,
+      `CREATE INDEX IF NOT EXISTS pipeline_runs_pipeline ON pipeline_runs (pipeline, start_time)`,
+      `CREATE TABLE IF NOT EXISTS pipeline_steps (pipeline_run_id TEXT NOT NULL REFERENCES pipeline_runs(id), step TEXT NOT NULL,
+        node TEXT NOT NULL, state TEXT NOT NULL, run_id TEXT, code_hash TEXT, cache_key TEXT, cache_hit BIGINT NOT NULL, cached_from TEXT,
+        attempts BIGINT NOT NULL, start_time BIGINT, end_time BIGINT, duration_ms BIGINT, error TEXT, outputs_json TEXT,
+        PRIMARY KEY (pipeline_run_id, step))`,
+      `CREATE INDEX IF NOT EXISTS pipeline_steps_cache ON pipeline_steps (cache_key, state)`,
+    ],
+  },
 ];
 
 /** The newest schema version this shoal writes (and the newest it reads). */

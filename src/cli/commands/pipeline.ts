@@ -1,0 +1,169 @@
+/**
+ * `shoal pipeline run|list|show|resume`: pipelines (shoal/platform) from the command line. `run`
+ * and `resume` load the pipeline module (TypeScript through tsx), connect to the cluster as a
+ * driver (or start a local one) and record into the platform store; `list` and `show` read the store
+ * only, so they work after the cluster is gone.
+ */
+import { Command } from 'commander';
+import { init, InvalidOptionError, shutdown } from '../../core/index.js';
+import {
+  compileParams, loadPipeline, PipelineRecords, PipelineRunError, resumePipeline, runPipeline, type PipelineRunRecord, type PipelineRunResult, type StepRecord,
+} from '../../platform/index.js';
+import type { Store } from '../../store/index.js';
+import type { CliContext } from '../cli-context.js';
+import { formatDuration, formatTime, table } from '../format.js';
+import { STORE_FLAG, withStore } from './runs.js';
+
+const ADDRESS_FLAG = ['--address <host:port>', 'cluster to run on (default: SHOAL_ADDRESS, the cluster `shoal start` recorded, else a local one)'] as const;
+
+interface RunFlags { param: string[]; cache: boolean; store?: string; address?: string; name?: string; json?: boolean }
+
+/** `--param k=v` texts → name → text. */
+function parseParamFlags(texts: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of texts) {
+    const at = t.indexOf('=');
+    if (at <= 0) throw new InvalidOptionError(`--param must be NAME=VALUE; got ${JSON.stringify(t)}`, { option: '--param' });
+    out[t.slice(0, at)] = t.slice(at + 1);
+  }
+  return out;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function stepRow(s: StepRecord, indent: string): string[] {
+  const duration = s.durationMs !== null ? formatDuration(s.durationMs) : s.startTime !== null && s.state === 'running' ? `${formatDuration(Date.now() - s.startTime)}…` : '-';
+  return [
+    `${indent}${s.step}`, s.state, duration, s.cacheHit ? 'hit' : s.state === 'reused' ? 'reused' : '-', s.attempts ? String(s.attempts) : '-',
+    s.error ? s.error.replace(/\s+/g, ' ').slice(0, 100) : '',
+  ];
+}
+
+/** The DAG of a run: each node (in order) with its upstream, state, duration, cache hit; a map's elements under it. */
+export function renderPipelineRun(run: PipelineRunRecord, steps: readonly StepRecord[]): string {
+  const byNode = new Map<string, StepRecord[]>();
+  for (const s of steps) byNode.set(s.node, [...(byNode.get(s.node) ?? []), s]);
+  const rows: string[][] = [['STEP', 'STATE', 'DURATION', 'CACHE', 'ATTEMPTS', 'ERROR']];
+  for (const n of run.dag) {
+    const recs = byNode.get(n.name) ?? [];
+    const own = recs.find((s) => s.step === n.name);
+    const row = own ? stepRow(own, '') : [n.name, 'pending', '-', '-', '-', ''];
+    row[0] = `${n.name}${n.upstream.length ? ` ← ${n.upstream.join(', ')}` : ''}${n.map ? ' (map)' : ''}${n.condition ? ' (when)' : ''}`;
+    rows.push(row);
+    for (const s of recs) if (s.step !== n.name) rows.push(stepRow(s, '  '));
+  }
+  const duration = run.endTime !== null ? formatDuration(run.endTime - run.startTime) : `${formatDuration(Date.now() - run.startTime)} (running)`;
+  return [
+    `pipeline run ${run.id}  ${run.pipeline}  ${run.status}`,
+    `  started: ${formatTime(run.startTime)}  duration: ${duration}${run.options.noCache ? '  (no cache)' : ''}`,
+    run.module ? `  module: ${run.module}` : '',
+    run.resumedFrom ? `  resumes: ${run.resumedFrom}` : '',
+    `  params: ${Object.entries(run.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ') || '(none)'}`,
+    run.error ? `  error: ${run.error}` : '',
+    '',
+    table(rows, '  '),
+  ].filter((l, i) => l !== '' || i === 6).join('\n') + '\n';
+}
+
+async function summary(ctx: CliContext, store: Store, runId: string, json: boolean | undefined): Promise<void> {
+  const records = new PipelineRecords(store);
+  const run = await records.getRun(runId);
+  const steps = await records.getSteps(run.id);
+  ctx.io.stdout(json ? `${JSON.stringify({ ...run, steps }, null, 2)}\n` : renderPipelineRun(run, steps));
+}
+
+/** Runs `fn` connected to the cluster (`--address`, else the default of `init()`), disconnecting after. */
+async function onCluster<T>(flags: { address?: string }, fn: () => Promise<T>): Promise<T> {
+  await init(flags.address !== undefined ? { address: flags.address } : {});
+  try {
+    return await fn();
+  } finally {
+    await shutdown();
+  }
+}
+
+/** Prints the run (failed or not); a failed run sets exit code 1 and names the step. */
+async function report(ctx: CliContext, store: Store, flags: { json?: boolean }, work: () => Promise<PipelineRunResult>): Promise<void> {
+  let runId: string;
+  try {
+    runId = (await work()).runId;
+  } catch (err) {
+    if (!(err instanceof PipelineRunError)) throw err;
+    runId = err.runId;
+    ctx.exitCode = 1;
+    ctx.io.stderr(`error: ${err.message}\n`);
+  }
+  await summary(ctx, store, runId, flags.json);
+}
+
+export function pipelineCommand(ctx: CliContext): Command {
+  const cmd = new Command('pipeline').description('pipelines: run a pipeline module on the cluster, list and show runs, resume a failed run');
+  cmd
+    .command('run <module>')
+    .description('run the pipeline a module exports (its default export, else its only pipeline) on the cluster')
+    .option('--param <name=value>', 'a parameter value (repeatable)', collect, [])
+    .option('--no-cache', 'run every step, even those with a cached result')
+    .option('--name <pipeline>', 'which pipeline, when the module exports several')
+    .option(...STORE_FLAG)
+    .option(...ADDRESS_FLAG)
+    .option('--json', 'print the run as JSON')
+    .action(async (module: string, flags: RunFlags) => {
+      const { pipeline, module: file } = await loadPipeline(module, { name: flags.name });
+      // Parameters are checked before a cluster is started or a run recorded.
+      const params = compileParams(pipeline.name, pipeline.params as Record<string, never>, parseParamFlags(flags.param), true);
+      await withStore(flags, (store) => onCluster(flags, () => report(ctx, store, flags, () => runPipeline(pipeline, { store, params, noCache: !flags.cache, module: file }))));
+    });
+  cmd
+    .command('resume <run>')
+    .description('run the failed steps of a pipeline run and those downstream of them again, reusing the rest (a new run)')
+    .option('--module <file>', 'the pipeline module (default: the one the run was started from)')
+    .option('--no-cache', 'do not take the re-run steps from the cache')
+    .option(...STORE_FLAG)
+    .option(...ADDRESS_FLAG)
+    .option('--json', 'print the new run as JSON')
+    .action(async (id: string, flags: { module?: string; cache: boolean; store?: string; address?: string; json?: boolean }) => {
+      await withStore(flags, async (store) => {
+        const old = await new PipelineRecords(store).getRun(id);
+        const module = flags.module ?? old.module;
+        if (!module) throw new InvalidOptionError(`run ${old.id} records no module; pass --module <file>`, { option: '--module' });
+        const { pipeline, module: file } = await loadPipeline(module, { name: old.pipeline });
+        await onCluster(flags, () => report(ctx, store, flags, () => resumePipeline(pipeline, old.id, { store, module: file, ...(flags.cache ? {} : { noCache: true }) })));
+      });
+    });
+  cmd
+    .command('list')
+    .description('pipeline runs, newest first')
+    .option('--pipeline <name>', 'only runs of this pipeline')
+    .option('--limit <n>', 'at most this many', '50')
+    .option(...STORE_FLAG)
+    .option('--json', 'print the runs as JSON')
+    .action(async (flags: { pipeline?: string; limit: string; store?: string; json?: boolean }) => {
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new InvalidOptionError(`--limit must be a positive integer; got ${flags.limit}`, { option: '--limit' });
+      await withStore(flags, async (store) => {
+        const records = new PipelineRecords(store);
+        const runs = await records.listRuns({ pipeline: flags.pipeline, limit });
+        if (flags.json) return void ctx.io.stdout(`${JSON.stringify(runs, null, 2)}\n`);
+        if (!runs.length) return void ctx.io.stdout('No pipeline runs.\n');
+        const rows = [['RUN', 'PIPELINE', 'STATUS', 'START', 'DURATION', 'STEPS']];
+        for (const r of runs) {
+          const steps = await records.getSteps(r.id);
+          const count = (st: string): number => steps.filter((s) => s.state === st).length;
+          rows.push([
+            r.id, r.pipeline, r.status, formatTime(r.startTime), r.endTime !== null ? formatDuration(r.endTime - r.startTime) : '(running)',
+            `${count('succeeded')} ran, ${count('cached')} cached, ${count('reused')} reused, ${count('failed')} failed`,
+          ]);
+        }
+        ctx.io.stdout(`${table(rows, '')}\n`);
+      });
+    });
+  cmd
+    .command('show <run>')
+    .description('one pipeline run: its DAG with each step\'s state, duration, cache hit, attempts and error')
+    .option(...STORE_FLAG)
+    .option('--json', 'print the run and its steps as JSON')
+    .action(async (id: string, flags: { store?: string; json?: boolean }) => {
+      await withStore(flags, (store) => summary(ctx, store, id, flags.json));
+    });
+  return cmd;
+}
