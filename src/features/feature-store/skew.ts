@@ -38,6 +38,9 @@ export interface SkewReport {
 
 const TS = '__shoal_skew_ts';
 
+/** A key as the report shows it: a number when exact as one, the bigint past 2^53. */
+const reported = (v: unknown): unknown => (typeof v === 'bigint' && Number.isSafeInteger(Number(v)) ? Number(v) : v);
+
 export async function checkSkew(store: FeatureStore, viewName: string, options: SkewOptions = {}): Promise<SkewReport> {
   const view = store.catalog.view(viewName);
   const sample = options.sample ?? 1000;
@@ -66,7 +69,7 @@ export async function checkSkew(store: FeatureStore, viewName: string, options: 
     for (const f of view.features) {
       const hv = h?.[f.name] ?? null;
       const ov = o[f.name] ?? null;
-      if (!Object.is(hv, ov)) mismatches.push({ entity: Object.fromEntries(view.joinKeys.map((k) => [k, o[k]])), feature: f.name, historical: hv, online: ov });
+      if (!Object.is(hv, ov)) mismatches.push({ entity: Object.fromEntries(view.joinKeys.map((k) => [k, reported(o[k])])), feature: f.name, historical: hv, online: ov });
     }
   }
   return { view: view.name, atMs, highWaterMarkMs, entities: keyRows.length, features: refs, mismatches, identical: mismatches.length === 0 };
