@@ -3,7 +3,10 @@
  * the same JSON in one process (baseline, same run): max rps (closed loop) and p50/p99 at half that
  * rate (open loop); the rental model (the job's ALS on Albany, as live.ts serves it) at 500, 1,000
  * and 2,000 rps with and without batching (p50/p99, failed requests); and a hot swap under steady
- * load (failed requests, p99 during the swap). Groups: noop, rental, hotswap (`--only`).
+ * load (failed requests, p99 during the swap); where one request's time goes (hops: the ingress,
+ * an actor call, the head's share of it); the ingress server candidates (server: node:http against
+ * fastify); autoscaling over 100 → 2,000 → 100 rps (autoscale); a canary shift 5% → 50% → 100%
+ * under load (canary). Groups: noop, hops, server, rental, hotswap, autoscale, canary (`--only`).
  * The load generator runs in its own process (bench/fixtures/serve-load.ts); server, replicas and
  * load generator share this machine's cores — the table's notes give the load average.
  */
@@ -13,24 +16,43 @@ import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { init, shutdown } from 'shoal';
+import { Agent, request } from 'node:http';
+import { ActorDiedError, get, init, kill, shutdown } from 'shoal';
 import { createServeKey, startServe } from 'shoal/serve';
 import { albanyDataDir } from '../../examples/albany-data.js';
 import { runJob } from '../../examples/rental-recs/job.js';
 import { Recommendations } from '../../examples/rental-recs/live.js';
-import { NoOp, Versioned } from '../fixtures/serve-apps.js';
+import { Autoscaled, HopProbe, NoOp, Versioned } from '../fixtures/serve-apps.js';
 import type { BenchContext } from '../lib/context.js';
 import { makeResult, type BenchResult } from '../lib/result.js';
 import { fixtureJs } from '../lib/paths.js';
 
-interface Load { sent: number; ok: number; failed: number; rps: number; p50Ms: number; p99Ms: number; statuses: Record<string, number> }
+interface Load {
+  sent: number; ok: number; failed: number; rps: number; p50Ms: number; p99Ms: number; statuses: Record<string, number>;
+  perStep?: Array<{ rate: number; ok: number; failed: number; p99Ms: number }>;
+}
 
-function load(args: { url: string; key?: string; mode: 'closed' | 'open'; concurrency?: number; rate?: number; durationMs: number; users?: string[] }): Promise<Load> {
+function load(args: { url: string; key?: string; mode: 'closed' | 'open'; concurrency?: number; rate?: number; durationMs: number; users?: string[]; steps?: Array<{ rate: number; durationMs: number }> }): Promise<Load> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [fixtureJs('serve-load'), JSON.stringify({ concurrency: 32, rate: 0, ...args })], { maxBuffer: 1 << 20 }, (err, stdout) => {
       if (err) reject(err);
       else resolve(JSON.parse(stdout.trim()) as Load);
     });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const p50Of = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1] ?? NaN;
+
+/** One GET on a keep-alive agent, resolved when the body ended. */
+function httpGet(agent: Agent, url: string, key?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const r = request(url, { agent, headers: key ? { authorization: `Bearer ${key}` } : {} }, (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+    });
+    r.on('error', reject);
+    r.end();
   });
 }
 
@@ -73,6 +95,76 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       results.push(makeResult({ metric: 'no-op p50 at half max rps', unit: 'ms', better: 'lower', samples: p50, baseline: 'plain node:http at the same rate', baselineSamples: bp50, notes: `target: added ≤ 1 ms; ${la()}` }));
       results.push(makeResult({ metric: 'no-op p99 at half max rps', unit: 'ms', better: 'lower', samples: p99, baseline: 'plain node:http at the same rate', baselineSamples: bp99, notes: `target: added ≤ 5 ms; ${la()}` }));
     }
+    if (ctx.enabled('hops')) {
+      // One request at a time (nothing else in flight), the four paths interleaved so they share the
+      // machine's load: where one request's time goes.
+      ctx.log('[hops] one request at a time');
+      const replica = serve.controller.get('noop').stable.group.replicas[0]!;
+      const req = { requestId: 'bench', method: 'GET', path: '/u', query: {}, key: 'u' };
+      const probe = HopProbe.remote();
+      await probe.ready();
+      kill(probe);
+      // Until the head knows it is dead; then a call on it is answered by the head alone.
+      for (;;) {
+        try {
+          await get(probe.ping.remote());
+          await sleep(20);
+        } catch (err) {
+          if (err instanceof ActorDiedError) break;
+          throw err;
+        }
+      }
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const paths: Record<'ingress' | 'plain' | 'actor' | 'head', () => Promise<unknown>> = {
+        ingress: () => httpGet(agent, `${url}/u1`, key),
+        plain: () => httpGet(agent, `${baseUrl}/u1`),
+        actor: () => get((replica.handle as any).call.remote(req)),
+        head: () => get(probe.ping.remote()).catch(() => undefined),
+      };
+      const runs: Record<keyof typeof paths, number[]> = { ingress: [], plain: [], actor: [], head: [] };
+      for (let i = 0; i < ctx.runs; i++) {
+        const lat: Record<keyof typeof paths, number[]> = { ingress: [], plain: [], actor: [], head: [] };
+        for (let j = 0; j < 450; j++) {
+          for (const k of Object.keys(paths) as Array<keyof typeof paths>) {
+            const t0 = performance.now();
+            await paths[k]();
+            if (j >= 50) lat[k].push(performance.now() - t0);
+          }
+        }
+        for (const k of Object.keys(paths) as Array<keyof typeof paths>) runs[k].push(p50Of(lat[k]));
+        ctx.log(`  run ${i + 1}: p50 ingress ${runs.ingress[i]!.toFixed(3)} ms, node:http ${runs.plain[i]!.toFixed(3)}, actor call ${runs.actor[i]!.toFixed(3)}, head round trip ${runs.head[i]!.toFixed(3)}; ${la()}`);
+      }
+      agent.destroy();
+      const direct = runs.actor.map((a, i) => a - runs.head[i]!);
+      results.push(makeResult({ metric: 'no-op via the ingress, one request at a time, p50', unit: 'ms', better: 'lower', samples: runs.ingress, baseline: 'plain node:http, one request at a time', baselineSamples: runs.plain, notes: `actor call alone (driver → head → worker → actor thread and back) p50 ${runs.actor.map((x) => x.toFixed(2)).join('/')} ms; ${la()}` }));
+      results.push(makeResult({ metric: 'actor call from the ingress process, one at a time, p50', unit: 'ms', better: 'lower', samples: runs.actor, baseline: 'head round trip (a call the head answers alone)', baselineSamples: runs.head, notes: `a direct ingress → worker call would save about the head round trip: estimated p50 ${direct.map((x) => x.toFixed(2)).join('/')} ms instead; ${la()}` }));
+    }
+    if (ctx.enabled('server')) {
+      // The ingress's server, chosen by measurement: node:http against fastify (pure JavaScript, no
+      // native download), each answering the same JSON in this process, the same load generator.
+      ctx.log('[server] node:http against fastify');
+      const { default: Fastify } = await import('fastify');
+      const app = Fastify({ logger: false, keepAliveTimeout: 65_000 });
+      app.get('/noop/:user', () => ({ ok: true }));
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const fastUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/noop`;
+      const rps: number[] = [], baseRps: number[] = [], p50: number[] = [], bp50: number[] = [];
+      try {
+        for (let i = 0; i < ctx.runs; i++) {
+          const f = await load({ url: fastUrl, mode: 'closed', durationMs });
+          const b = await load({ url: baseUrl, mode: 'closed', durationMs });
+          const half = Math.max(50, Math.round(b.rps / 2));
+          const fh = await load({ url: fastUrl, mode: 'open', rate: half, durationMs });
+          const bh = await load({ url: baseUrl, mode: 'open', rate: half, durationMs });
+          rps.push(f.rps); baseRps.push(b.rps); p50.push(fh.p50Ms); bp50.push(bh.p50Ms);
+          ctx.log(`  run ${i + 1}: fastify ${f.rps.toFixed(0)} rps, node:http ${b.rps.toFixed(0)} rps; at ${half} rps p50 fastify ${fh.p50Ms.toFixed(2)} ms, node:http ${bh.p50Ms.toFixed(2)} ms; ${la()}`);
+        }
+      } finally {
+        await app.close();
+      }
+      results.push(makeResult({ metric: 'ingress server candidate fastify 5, max rps (32 in flight)', unit: 'req/s', better: 'higher', samples: rps, baseline: 'node:http (the ingress\'s server)', baselineSamples: baseRps, notes: la() }));
+      results.push(makeResult({ metric: 'ingress server candidate fastify 5, p50 at half node:http\'s max rps', unit: 'ms', better: 'lower', samples: p50, baseline: 'node:http at the same rate', baselineSamples: bp50, notes: la() }));
+    }
     if (ctx.enabled('rental')) {
       ctx.log('[rental] the job on Albany (ALS, one grid point), then its model as 2 replicas');
       const job = await runJob({ neural: false, serve: 'als', keepModel: true, grid: { rank: [16], regParam: [0.1], maxIter: [6] }, log: () => undefined, dataDir: join(mkdtempSync(join(tmpdir(), 'shoal-serve-bench-albany-')), 'tables'), input: albanyDataDir() });
@@ -95,19 +187,73 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       }
     }
     if (ctx.enabled('hotswap')) {
-      ctx.log('[hotswap]');
+      ctx.log('[hotswap] at 1,000 rps');
       await serve.run(Versioned.bind('a'), { routePrefix: '/v' });
-      const failed: number[] = [], p99: number[] = [], steadyP99: number[] = [];
+      const failed: number[] = [], p99: number[] = [], steadyP99: number[] = [], achieved: number[] = [];
       for (let i = 0; i < ctx.runs; i++) {
-        const steady = await load({ url: `${serve.url}/v`, key, mode: 'open', rate: 300, durationMs: 2000 });
-        const during = load({ url: `${serve.url}/v`, key, mode: 'open', rate: 300, durationMs: 6000 });
-        await new Promise((r) => setTimeout(r, 1000));
+        const steady = await load({ url: `${serve.url}/v`, key, mode: 'open', rate: 1000, durationMs: 2000 });
+        const during = load({ url: `${serve.url}/v`, key, mode: 'open', rate: 1000, durationMs: 6000 });
+        await sleep(1000);
         await serve.run(Versioned.options({ version: `swap${i}` }).bind(`swap${i}`));
         const d = await during;
-        failed.push(d.failed); p99.push(d.p99Ms); steadyP99.push(steady.p99Ms);
-        ctx.log(`  run ${i + 1}: during swap ${d.ok} ok, ${d.failed} failed, p99 ${d.p99Ms.toFixed(2)} ms (steady p99 ${steady.p99Ms.toFixed(2)}); ${la()}`);
+        failed.push(d.failed); p99.push(d.p99Ms); steadyP99.push(steady.p99Ms); achieved.push(d.rps);
+        ctx.log(`  run ${i + 1}: during swap ${d.ok} ok, ${d.failed} failed ${JSON.stringify(d.statuses)}, ${d.rps.toFixed(0)} rps achieved, p99 ${d.p99Ms.toFixed(2)} ms (steady p99 ${steady.p99Ms.toFixed(2)}); ${la()}`);
       }
-      results.push(makeResult({ metric: 'hot swap at 300 rps: p99 during the swap', unit: 'ms', better: 'lower', samples: p99, baseline: 'same deployment, no swap', baselineSamples: steadyP99, notes: `failed requests per swap: ${failed.join(', ')} (target 0); ${la()}` }));
+      results.push(makeResult({ metric: 'hot swap at 1,000 rps offered: p99 during the swap', unit: 'ms', better: 'lower', samples: p99, baseline: 'same deployment, no swap', baselineSamples: steadyP99, notes: `failed requests per swap: ${failed.join(', ')} (target 0); achieved ${achieved.map((x) => x.toFixed(0)).join('/')} rps; ${la()}` }));
+    }
+    if (ctx.enabled('canary')) {
+      ctx.log('[canary] 5% → 50% → 100% at 1,000 rps');
+      const failed: number[] = [], p99: number[] = [], steadyP99: number[] = [], achieved: number[] = [];
+      for (let i = 0; i < ctx.runs; i++) {
+        const name = `canaried${i}`;
+        await serve.run(Versioned.options({ name, version: 'stable' }).bind('stable'), { routePrefix: `/c${i}` });
+        const steady = await load({ url: `${serve.url}/c${i}`, key, mode: 'open', rate: 1000, durationMs: 2000 });
+        const during = load({ url: `${serve.url}/c${i}`, key, mode: 'open', rate: 1000, durationMs: 8000 });
+        await sleep(1000);
+        await serve.controller.rollout(name, Versioned.options({ name, version: 'cand' }).bind('cand'), 5);
+        await sleep(1500);
+        await serve.controller.rollout(name, undefined, 50);
+        await sleep(1500);
+        await serve.controller.rollout(name, undefined, 100);
+        const d = await during;
+        failed.push(d.failed); p99.push(d.p99Ms); steadyP99.push(steady.p99Ms); achieved.push(d.rps);
+        ctx.log(`  run ${i + 1}: during the shift ${d.ok} ok, ${d.failed} failed ${JSON.stringify(d.statuses)}, ${d.rps.toFixed(0)} rps achieved, p99 ${d.p99Ms.toFixed(2)} ms (steady p99 ${steady.p99Ms.toFixed(2)}); ${la()}`);
+      }
+      results.push(makeResult({ metric: 'canary 5% → 50% → 100% at 1,000 rps offered: p99 during the shift', unit: 'ms', better: 'lower', samples: p99, baseline: 'same deployment, no rollout', baselineSamples: steadyP99, notes: `failed requests per shift: ${failed.join(', ')} (target 0); achieved ${achieved.map((x) => x.toFixed(0)).join('/')} rps; ${la()}` }));
+    }
+    if (ctx.enabled('autoscale')) {
+      // 100 → 2,000 → 100 rps; replicas hold each request ~5 ms (an await), target 2 ongoing per
+      // replica, 1..4 replicas, upscale delay 1 s, downscale delay 3 s. Replica counts polled every 100 ms.
+      ctx.log('[autoscale] 100 → 2,000 → 100 rps');
+      await serve.run(Autoscaled.bind(), { routePrefix: '/auto' });
+      const d = serve.controller.get('autoscaled');
+      const up: number[] = [], down: number[] = [], failed: number[] = [], peak: number[] = [], p99High: number[] = [];
+      for (let i = 0; i < ctx.runs; i++) {
+        while (d.stable.group.running.length > 1) await sleep(100);
+        const steps = [{ rate: 100, durationMs: 4000 }, { rate: 2000, durationMs: 15_000 }, { rate: 100, durationMs: 20_000 }];
+        const timeline: Array<{ t: number; n: number }> = [];
+        const t0 = performance.now();
+        const poll = setInterval(() => timeline.push({ t: performance.now() - t0, n: d.stable.group.running.length }), 100);
+        const r = await load({ url: `${serve.url}/auto`, key, mode: 'open', durationMs: 0, steps });
+        // Replicas may still be starting when the load ends: follow them back to 1.
+        const deadline = performance.now() + 30_000;
+        while (d.stable.group.running.length > 1 && performance.now() < deadline) await sleep(100);
+        timeline.push({ t: performance.now() - t0, n: d.stable.group.running.length });
+        clearInterval(poll);
+        const highStart = steps[0]!.durationMs, lowStart = highStart + steps[1]!.durationMs;
+        // Scale-up: from the step up to the first time the count reached its peak; scale-down: from
+        // the step down (or the peak, when it came later) back to one replica.
+        const max = Math.max(...timeline.map((p) => p.n));
+        const peakAt = timeline.find((p) => p.n === max)!.t;
+        const upAt = max > 1 ? peakAt : NaN;
+        const downAt = timeline.find((p) => p.t >= Math.max(lowStart, peakAt) && p.n === 1)?.t ?? NaN;
+        up.push((upAt - highStart) / 1000); down.push((downAt - Math.max(lowStart, peakAt)) / 1000); failed.push(r.failed); peak.push(max);
+        p99High.push(r.perStep?.[1]?.p99Ms ?? NaN);
+        ctx.log(`  run ${i + 1}: up to ${max} replicas in ${((upAt - highStart) / 1000).toFixed(1)} s, back to 1 in ${down[i]!.toFixed(1)} s after the step down (or the peak); ${r.failed} failed ${JSON.stringify(r.statuses)}; steps ${JSON.stringify(r.perStep)}; ${la()}`);
+      }
+      const decisions = serve.controller.decisions.filter((x) => x.deployment === 'autoscaled').length;
+      results.push(makeResult({ metric: 'autoscaling 100 → 2,000 rps: seconds to scale up (upscale delay 1 s)', unit: 's', better: 'lower', samples: up, baseline: 'upscale delay', baselineSamples: up.map(() => 1), notes: `peak replicas ${peak.join('/')}; failed requests ${failed.join('/')} (target 0); p99 in the 2,000 rps step ${p99High.map((x) => x.toFixed(0)).join('/')} ms; ${decisions} decisions logged; ${la()}` }));
+      results.push(makeResult({ metric: 'autoscaling 2,000 → 100 rps: seconds to scale down (downscale delay 3 s)', unit: 's', better: 'lower', samples: down, baseline: 'downscale delay', baselineSamples: down.map(() => 3), notes: `failed requests ${failed.join('/')} (target 0); ${la()}` }));
     }
   } finally {
     await serve.shutdown();

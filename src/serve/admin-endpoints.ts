@@ -5,11 +5,13 @@
  *   GET  /-/status                           deployments, replicas, traffic, autoscaler decisions
  *   POST /-/rollout   {name, weight, canary?} the running canary's weight (canary: its version, checked)
  *   POST /-/rollback  {name}                 drop the canary, else back to the previous version
+ *   POST /-/deploy    {module, export?, routePrefix?}  import a module on this host, deploy (or hot-swap) its app
  *   POST /-/keys/reload                      re-read the serving keys file (after `shoal serve keys create`)
  *   POST /-/shutdown                         answer, then stop the ingress and every replica
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServeController } from './controller.js';
+import { deployModule } from './deploy-module.js';
 import { BadRequestError, InvalidOptionError, UnauthorizedError } from './errors.js';
 import { bearer, parseJson, readBody, send } from './http-util.js';
 import { sameSecret } from './serve-keys.js';
@@ -30,7 +32,7 @@ export interface AdminRequest {
   reloadKeys: () => number;
 }
 
-const ENDPOINTS = 'GET /-/healthz, GET /-/status, POST /-/rollout, POST /-/rollback, POST /-/keys/reload, POST /-/shutdown';
+const ENDPOINTS = 'GET /-/healthz, GET /-/status, POST /-/rollout, POST /-/rollback, POST /-/deploy, POST /-/keys/reload, POST /-/shutdown';
 
 function field<T>(body: Record<string, unknown>, name: string, check: (v: unknown) => v is T, what: string): T {
   const v = body[name];
@@ -73,6 +75,13 @@ export async function handleAdmin(a: AdminRequest): Promise<void> {
       await controller.rollback(field(body, 'name', isString, 'a deployment name'));
       send(res, 200, controller.status());
       return;
+    case 'POST /-/deploy': {
+      const module = field(body, 'module', isString, 'an absolute path of a module on the serve host');
+      const exp = body.export === undefined ? undefined : field(body, 'export', isString, 'an export name');
+      const routePrefix = body.routePrefix === undefined ? undefined : field(body, 'routePrefix', isString, 'a path prefix');
+      send(res, 200, await deployModule(controller, { module, export: exp, routePrefix }));
+      return;
+    }
     case 'POST /-/keys/reload':
       send(res, 200, { keys: a.reloadKeys() });
       return;

@@ -6,7 +6,7 @@
  */
 import { get } from '../core/index.js';
 import { BoundDeployment } from './deployment.js';
-import { DeploymentHandle } from './deployment-handle.js';
+import { DeploymentHandle, HANDLE_UPDATE_METHOD } from './deployment-handle.js';
 import { drainAndStop, DeploymentState, VersionState } from './deployment-state.js';
 import { DeploymentNotFoundError, HealthCheckError, InvalidOptionError } from './errors.js';
 import { serveLog } from './log.js';
@@ -36,6 +36,8 @@ export class ServeController {
   private readonly pending = new Set<Promise<unknown>>();
   /** Deployments with an upscale in flight (replicas starting). */
   private readonly scaling = new Set<string>();
+  /** For each deployment, the deployments holding handles to it (they hear of its replica changes). */
+  private readonly dependents = new Map<string, Set<string>>();
 
   constructor(readonly autoscaleIntervalMs = 250) {
     this.autoscaleTimer = setInterval(() => this.autoscaleTick(), autoscaleIntervalMs);
@@ -71,6 +73,9 @@ export class ServeController {
     for (const a of bound.args) {
       if (a instanceof BoundDeployment) {
         const dep = this.deployments.get(a.deployment.name) ?? (await this.deploy(a));
+        let set = this.dependents.get(dep.name);
+        if (!set) this.dependents.set(dep.name, (set = new Set()));
+        set.add(bound.deployment.name);
         out.push(new DeploymentHandle(dep.name, dep.stable.group.running.map((r) => r.handle)));
       } else out.push(a);
     }
@@ -101,6 +106,30 @@ export class ServeController {
     return existing;
   }
 
+  /**
+   * Sends `d`'s running stable replicas to every replica of the deployments holding handles to it,
+   * so their handles follow autoscaling, swaps, rollbacks and replacements. Fire and forget: a
+   * replica that misses it (stopping, dead) keeps its list until the next change. Resolves once
+   * every holder answered (a swap stops the old replicas only then).
+   */
+  private publishReplicas(d: DeploymentState): Promise<void> {
+    const holders = this.dependents.get(d.name);
+    if (!holders?.size || this.deployments.get(d.name) !== d) return Promise.resolve();
+    const handles = d.stable.group.running.map((r) => r.handle);
+    const acks: Promise<unknown>[] = [];
+    for (const name of holders) {
+      const e = this.deployments.get(name);
+      if (!e) continue;
+      for (const v of e.versions()) {
+        for (const r of v.group.running) {
+          acks.push(get((r.handle as any)[HANDLE_UPDATE_METHOD].remote(d.name, handles)).catch((err: unknown) =>
+            serveLog.warn({ deployment: name, replica: r.id, dependency: d.name, err: String(err) }, 'a replica did not take its handle update')));
+        }
+      }
+    }
+    return Promise.all(acks).then(() => undefined);
+  }
+
   private swapStable(d: DeploymentState, v: VersionState): void {
     const old = d.stable;
     d.stable = v;
@@ -109,7 +138,8 @@ export class ServeController {
     d.queue.maxQueued = v.config.maxQueuedRequests;
     d.queue.pump();
     serveLog.info({ deployment: d.name, from: old.version, to: v.version }, 'traffic shifted to new version; draining old replicas');
-    this.track(this.stopVersion(old));
+    // Handles held by other deployments move to the new replicas before the old ones stop.
+    this.track(this.publishReplicas(d).then(() => this.stopVersion(old)));
   }
 
   private track(p: Promise<unknown>): void {
@@ -155,7 +185,11 @@ export class ServeController {
     const i = v.group.replicas.indexOf(dead);
     if (i >= 0) v.group.replicas.splice(i, 1);
     if (!d.versions().includes(v)) return;
-    this.track(this.addReplicas(v, 1).then(() => d.queue.pump(), (err: unknown) => serveLog.error({ deployment: d.name, err: String(err) }, 'replacing a dead replica failed')));
+    this.track(this.publishReplicas(d));
+    this.track(this.addReplicas(v, 1).then(() => {
+      d.queue.pump();
+      return this.publishReplicas(d);
+    }, (err: unknown) => serveLog.error({ deployment: d.name, err: String(err) }, 'replacing a dead replica failed')));
   }
 
   /** Starts `bound` as a canary taking `weightPct`% of request keys (sticky), or changes the weight of the running canary. */
@@ -236,13 +270,17 @@ export class ServeController {
       const v = d.stable;
       if (dir === 'up') {
         this.scaling.add(d.name);
-        this.track(this.addReplicas(v, desired - running).then(() => d.queue.pump(), (err: unknown) => serveLog.error({ deployment: d.name, err: String(err) }, 'upscale failed'))
+        this.track(this.addReplicas(v, desired - running).then(() => {
+          d.queue.pump();
+          return this.publishReplicas(d);
+        }, (err: unknown) => serveLog.error({ deployment: d.name, err: String(err) }, 'upscale failed'))
           .finally(() => this.scaling.delete(d.name)));
       } else {
         const victims = [...v.group.running].sort((a, b) => a.ongoing - b.ongoing).slice(0, running - desired);
+        for (const r of victims) r.state = 'draining';
+        const published = this.publishReplicas(d);
         for (const r of victims) {
-          r.state = 'draining';
-          this.track(drainAndStop(r).then(() => {
+          this.track(published.then(() => drainAndStop(r)).then(() => {
             const i = v.group.replicas.indexOf(r);
             if (i >= 0) v.group.replicas.splice(i, 1);
           }));

@@ -2,38 +2,88 @@
  * A handle to a deployment, for one deployment to call another (an ingress that looks up features,
  * calls the model and formats the answer). Bound deployments passed as constructor arguments arrive
  * in the replica as handles. The handle routes by power of two choices on the calls it has in
- * flight itself, over the replicas the dependency had when the caller was deployed.
+ * flight itself. It follows the dependency's replicas: when they change (autoscaling, a hot swap, a
+ * rollback, a replaced replica) the controller sends the new list to every replica holding a handle
+ * to it, and the handles of that name in the replica's thread take it (`updateHandles`).
  */
 import { get, registerCodecClass, type ActorHandle } from '../core/index.js';
 import { ReplicaUnavailableError } from './errors.js';
 
+/** The method `deployment()` adds to every deployment class: takes a dependency's new replica list. */
+export const HANDLE_UPDATE_METHOD = '__shoalHandleUpdate';
+
+/** The handles decoded in this thread, by deployment name (weakly: a dropped handle is not kept). */
+const live = new Map<string, Set<WeakRef<DeploymentHandle>>>();
+
 export class DeploymentHandle {
-  private readonly ongoing: number[];
-  constructor(readonly deploymentName: string, readonly replicas: ActorHandle<any>[]) {
-    this.ongoing = replicas.map(() => 0);
+  private list: ActorHandle<any>[];
+  /** Calls in flight per replica (by actor id). */
+  private readonly ongoing = new Map<string, number>();
+  constructor(readonly deploymentName: string, replicas: ActorHandle<any>[]) {
+    this.list = replicas;
+  }
+
+  /** The replicas calls go to now. */
+  get replicas(): readonly ActorHandle<any>[] {
+    return this.list;
+  }
+
+  /** @internal Replaces the replica list (the dependency scaled, swapped or replaced a replica). */
+  setReplicas(replicas: ActorHandle<any>[]): void {
+    this.list = replicas;
+    const ids = new Set(replicas.map((r) => r.actorId));
+    for (const id of this.ongoing.keys()) if (!ids.has(id)) this.ongoing.delete(id);
   }
 
   /** Calls `method(...args)` on one replica of the deployment. */
   async call<R = unknown>(method: string, ...args: unknown[]): Promise<R> {
-    const n = this.replicas.length;
+    const list = this.list;
+    const n = list.length;
     if (n === 0) throw new ReplicaUnavailableError(this.deploymentName, 'the handle has no replicas');
-    let i = Math.floor(Math.random() * n);
+    let r = list[Math.floor(Math.random() * n)]!;
     if (n > 1) {
-      const j = (i + 1 + Math.floor(Math.random() * (n - 1))) % n;
-      if (this.ongoing[j]! < this.ongoing[i]!) i = j;
+      const other = list[Math.floor(Math.random() * n)]!;
+      if ((this.ongoing.get(other.actorId) ?? 0) < (this.ongoing.get(r.actorId) ?? 0)) r = other;
     }
-    this.ongoing[i]!++;
+    const id = r.actorId;
+    this.ongoing.set(id, (this.ongoing.get(id) ?? 0) + 1);
     try {
-      return (await get((this.replicas[i] as any)[method].remote(...args))) as R;
+      return (await get((r as any)[method].remote(...args))) as R;
     } finally {
-      this.ongoing[i]!--;
+      const left = (this.ongoing.get(id) ?? 1) - 1;
+      if (left > 0) this.ongoing.set(id, left);
+      else this.ongoing.delete(id);
     }
   }
+}
+
+function track(h: DeploymentHandle): DeploymentHandle {
+  let set = live.get(h.deploymentName);
+  if (!set) live.set(h.deploymentName, (set = new Set()));
+  set.add(new WeakRef(h));
+  return h;
+}
+
+/** Gives every live handle to `deploymentName` in this thread the replica list `replicas`; returns how many took it. */
+export function updateHandles(deploymentName: string, replicas: ActorHandle<any>[]): number {
+  const set = live.get(deploymentName);
+  if (!set) return 0;
+  let n = 0;
+  for (const ref of set) {
+    const h = ref.deref();
+    if (!h) {
+      set.delete(ref);
+      continue;
+    }
+    h.setReplicas(replicas);
+    n++;
+  }
+  return n;
 }
 
 registerCodecClass({
   Class: DeploymentHandle,
   type: 0x30,
   write: (h: DeploymentHandle) => [h.deploymentName, h.replicas],
-  read: ([name, replicas]: [string, ActorHandle<any>[]]) => new DeploymentHandle(name, replicas),
+  read: ([name, replicas]: [string, ActorHandle<any>[]]) => track(new DeploymentHandle(name, replicas)),
 });

@@ -4,9 +4,10 @@
  * `bind(...args)` fixes the constructor arguments (a model version, another deployment's handle)
  * and gives an application the controller can run.
  */
-import { actor, type ActorClass, type ActorOptions } from '../core/index.js';
+import { actor, type ActorClass, type ActorHandle, type ActorOptions } from '../core/index.js';
 import { compileDeploymentOptions, type CompiledDeploymentOptions, type DeploymentOptions } from './deployment-options.js';
 import { InvalidOptionError } from './errors.js';
+import { HANDLE_UPDATE_METHOD, updateHandles } from './deployment-handle.js';
 import { serveMany, SERVE_MANY_METHOD } from './replica-mux.js';
 import type { ServeRequest } from './serve-types.js';
 
@@ -70,6 +71,13 @@ export function deployment<C extends AnyClass>(Class: C, options: DeploymentOpti
       value: function (this: object, reqs: ServeRequest[]) {
         return serveMany(this, className, reqs);
       },
+      enumerable: false, writable: true, configurable: true,
+    });
+  }
+  // ... and the replica lists of the deployments it holds handles to, when those change.
+  if (!Object.prototype.hasOwnProperty.call(Class.prototype, HANDLE_UPDATE_METHOD)) {
+    Object.defineProperty(Class.prototype, HANDLE_UPDATE_METHOD, {
+      value: (name: string, replicas: ActorHandle<any>[]) => updateHandles(name, replicas),
       enumerable: false, writable: true, configurable: true,
     });
   }

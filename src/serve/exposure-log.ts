@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import pg from 'pg';
 import { writeParquetFile } from '../data/index.js';
+import { InvalidOptionError } from './errors.js';
 import { serveLog } from './log.js';
 import type { ExposureRecord } from './serve-types.js';
 
@@ -107,8 +108,9 @@ export class PostgresExposureLog extends BatchedSink {
   private readonly pool: pg.Pool;
   private created: Promise<unknown> | undefined;
   constructor(readonly connectionString: string, readonly table: string, options: ExposureLogOptions = {}) {
+    // Checked before super() starts the flush timer: a refused name leaves nothing running.
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new InvalidOptionError(`exposure table name must be an identifier (got ${table})`, { option: 'table' });
     super(options);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new Error(`exposure table name must be an identifier (got ${table})`);
     this.pool = new pg.Pool({ connectionString, max: 2 });
   }
 

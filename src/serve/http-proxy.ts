@@ -13,7 +13,7 @@ import { BodyTooLargeError, DeploymentNotFoundError, OverloadedError, ServeError
 import type { ExposureSink } from './exposure-log.js';
 import { serveLog } from './log.js';
 import { handleAdmin, type AdminHooks } from './admin-endpoints.js';
-import { bearer, hasBody, parseJson, readBody, send } from './http-util.js';
+import { bearer, hasBody, parseJson, readBody, send, stackForLog } from './http-util.js';
 import { hashKey, loadServeKeyHashes } from './serve-keys.js';
 import type { ExposureRecord, ServeRequest } from './serve-types.js';
 
@@ -148,8 +148,7 @@ export class HttpProxy {
       return;
     }
     // An exception in user code (or anything unexpected): 500 with the request id; the stack is in the log.
-    const stack = err instanceof TaskError ? `${err.causeName}: ${err.causeMessage}\n${err.remoteStack}` : err instanceof Error ? err.stack : String(err);
-    serveLog.error({ requestId, stack }, 'request failed in user code');
+    serveLog.error({ requestId, stack: stackForLog(err) }, 'request failed in user code');
     const what = err instanceof TaskError ? `${err.causeName}: ${err.causeMessage}` : 'internal error';
     send(res, 500, { error: `the deployment failed: ${what}`, requestId }, { 'x-request-id': requestId });
   }

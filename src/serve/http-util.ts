@@ -1,5 +1,6 @@
 /** The ingress's HTTP helpers: JSON replies, the bearer credential, the body (bounded) and its JSON. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TaskError } from '../core/index.js';
 import { BadRequestError, BodyTooLargeError } from './errors.js';
 
 export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -48,4 +49,16 @@ export function parseJson(text: string): unknown {
   } catch (err) {
     throw new BadRequestError(`malformed JSON body: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The stack a 500 logs under its request id. A remote error's stack already opens with its
+ * `Name: message` line (V8's format); the header is added only when it does not.
+ */
+export function stackForLog(err: unknown): string {
+  if (err instanceof TaskError) {
+    const header = `${err.causeName}: ${err.causeMessage}`;
+    return err.remoteStack.startsWith(header) ? err.remoteStack : `${header}\n${err.remoteStack}`;
+  }
+  return err instanceof Error ? (err.stack ?? String(err)) : String(err);
 }

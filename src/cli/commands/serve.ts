@@ -1,16 +1,21 @@
 /**
- * `shoal serve status|rollout|rollback|shutdown|keys create`: a running serve instance, through its
+ * `shoal serve deploy|status|rollout|rollback|shutdown|keys create`: a running serve instance (`shoal
+ * serve start`, serve-start.ts, runs one), through its
  * ingress's admin endpoints (src/serve/admin-endpoints.ts; the cluster token). Which instance:
  * `--url`, else SHOAL_SERVE_URL, else http://127.0.0.1:8000. Token: as for every command
  * (`--token-file`, SHOAL_TOKEN, SHOAL_TOKEN_FILE, the recorded cluster's).
  */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
 import { invalidOption, ShoalError } from '../../core/index.js';
 import { createServeKey, serveKeysFile, type ServeStatus } from '../../serve/index.js';
 import type { CliContext } from '../cli-context.js';
 import { readClusterRecord } from '../cluster-record.js';
 import { table } from '../format.js';
 import { resolveToken } from '../target.js';
+import { addServeStart } from './serve-start.js';
 
 /** The serve instance did not answer, or answered with an error. */
 export class ServeAdminError extends ShoalError {
@@ -74,11 +79,54 @@ export function renderServeStatus(s: ServeStatus): string {
   return `${out.join('\n')}\n`;
 }
 
+interface DeployItem {
+  module: string;
+  export?: string | undefined;
+  routePrefix?: string | undefined;
+}
+
+/**
+ * The applications a `deploy` target names: a module (its `app` export, or `--export`), or a YAML
+ * config `applications: [{ module, export?, routePrefix? }]` whose module paths are relative to it.
+ */
+export function deployItems(target: string, flags: { export?: string; route?: string }): DeployItem[] {
+  const path = resolve(target);
+  if (!/\.ya?ml$/i.test(path)) return [{ module: path, export: flags.export, routePrefix: flags.route }];
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw invalidOption('config', `${path} is not readable YAML: ${(err as Error).message}`);
+  }
+  const apps = (doc as { applications?: unknown } | null)?.applications;
+  if (!Array.isArray(apps) || apps.length === 0) throw invalidOption('config', `${path} must have a non-empty list \`applications\` of { module, export?, routePrefix? }`);
+  return apps.map((a: unknown, i) => {
+    const o = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
+    const unknown = Object.keys(o).filter((k) => !['module', 'export', 'routePrefix'].includes(k));
+    if (unknown.length) throw invalidOption('config', `${path}: applications[${i}] has unknown keys ${unknown.join(', ')} (allowed: module, export, routePrefix)`);
+    if (typeof o.module !== 'string' || !o.module) throw invalidOption('config', `${path}: applications[${i}].module must be a module path`);
+    for (const k of ['export', 'routePrefix'] as const) {
+      if (o[k] !== undefined && typeof o[k] !== 'string') throw invalidOption('config', `${path}: applications[${i}].${k} must be a string`);
+    }
+    return { module: resolve(dirname(path), o.module), export: o.export as string | undefined, routePrefix: o.routePrefix as string | undefined };
+  });
+}
+
 export function serveCommand(ctx: CliContext): Command {
   const cmd = new Command('serve').description('manage a running serve instance (deployments behind the HTTP ingress)');
+  addServeStart(cmd, ctx);
   const target = (c: Command): Command => c
     .option('--url <url>', 'the serve instance (default: SHOAL_SERVE_URL, else http://127.0.0.1:8000)')
     .option('--token-file <file>', 'file holding the cluster token (default: SHOAL_TOKEN, SHOAL_TOKEN_FILE, the recorded one)');
+  target(cmd.command('deploy <module-or-config>').description('deploy (or hot-swap) the app a module exports, or those a YAML config lists, to the running instance'))
+    .option('--export <name>', "the module's export holding the app (default: app, else the default export)")
+    .option('--route <prefix>', 'route prefix (default: /<deployment name>)')
+    .action(async (targetPath: string, flags: Flags & { export?: string; route?: string }) => {
+      for (const item of deployItems(targetPath, flags)) {
+        const r = await admin<{ name: string; version: string; route: string }>(flags, 'POST', '/-/deploy', item);
+        ctx.io.stdout(`${r.name}: version ${r.version} serves ${r.route}\n`);
+      }
+    });
   target(cmd.command('status').description('deployments, replicas, traffic, latencies, rollouts and autoscaler decisions'))
     .option('--json', 'print the raw status as JSON')
     .action(async (flags: Flags & { json?: boolean }) => {

@@ -1,0 +1,67 @@
+/**
+ * Handles follow their deployment: a deployment holding a handle to another keeps answering while
+ * that one is hot-swapped (the handle moves to the new replicas before the old ones stop), and sees
+ * the replicas autoscaling adds and removes. Real cluster, real HTTP.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServeKey, startServe, type Serve } from 'shoal/serve';
+import { TestCluster, waitFor } from '../../harness/test-cluster.js';
+import { Caller, Scaled, Tagged } from '../../fixtures/serve/apps.js';
+import { call, type Reply } from '../../fixtures/serve/http-client.js';
+
+let tc: TestCluster;
+let serve: Serve;
+let key: string;
+
+beforeAll(async () => {
+  tc = await TestCluster.start({ numWorkers: 1, numCpus: 2 });
+  const keysFile = join(mkdtempSync(join(tmpdir(), 'shoal-serve-handles-')), 'serve-keys.json');
+  key = createServeKey({ file: keysFile });
+  serve = await startServe({ port: 0, clusterToken: tc.token, serveKeysFile: keysFile, autoscaleIntervalMs: 100 });
+}, 120_000);
+afterAll(async () => {
+  await serve?.shutdown();
+  await tc?.stop();
+});
+
+/** `concurrency` loops calling `path` until `stop()`; returns every reply. */
+function steadyLoad(path: string, concurrency: number): { stop: () => Promise<Reply[]> } {
+  let running = true;
+  const replies: Reply[] = [];
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) replies.push(await call(`${serve.url}${path}`, { key }).catch((e: Error) => ({ status: -1, headers: {}, body: e.message })));
+  });
+  return { stop: async () => { running = false; await Promise.all(loops); return replies; } };
+}
+
+describe('a handle to a deployment', () => {
+  it('follows a hot swap of the deployment it calls, with zero failed requests', async () => {
+    await serve.run(Caller.options({ name: 'caller-tagged' }).bind(Tagged.bind('a') as never, 'whoami'), { routePrefix: '/ct' });
+    expect((await call(`${serve.url}/ct`, { key })).body).toMatchObject({ answer: 'a', replicas: 1 });
+    const load = steadyLoad('/ct', 4);
+    await waitFor('traffic through the handle', () => serve.controller.get('caller-tagged').requests > 30, 30_000);
+    await serve.run(Tagged.options({ version: 'b' }).bind('b'));
+    const before = serve.controller.get('caller-tagged').requests;
+    await waitFor('more traffic after the swap', () => serve.controller.get('caller-tagged').requests > before + 30, 30_000);
+    const replies = await load.stop();
+    expect(replies.filter((r) => r.status !== 200)).toEqual([]);
+    expect(replies.at(-1)!.body.answer).toBe('b');
+    expect(serve.controller.get('tagged').stable.group.replicas.every((r) => r.version === 'b')).toBe(true);
+  }, 120_000);
+
+  it('sees the replicas autoscaling adds and removes', async () => {
+    await serve.run(Caller.options({ name: 'caller-scaled' }).bind(Scaled.bind() as never, 'call'), { routePrefix: '/cs' });
+    const scaled = serve.controller.get('scaled');
+    const known = async (): Promise<number> => ((await call(`${serve.url}/cs?ms=1`, { key })).body as { replicas: number }).replicas;
+    expect(await known()).toBe(1);
+    const load = steadyLoad('/scaled?ms=150', 10);
+    await waitFor('scaled up', () => scaled.stable.group.running.length >= 2, 60_000);
+    await waitFor('the handle knows the new replicas', async () => (await known()) === scaled.stable.group.running.length, 30_000);
+    await load.stop();
+    await waitFor('scaled down', () => scaled.stable.group.running.length === 1, 60_000);
+    await waitFor('the handle dropped the removed replicas', async () => (await known()) === 1, 30_000);
+  }, 180_000);
+});
