@@ -28,7 +28,7 @@
  */
 export {
   init, shutdown, isInitialized, isMain, remote, actor, get, wait, put, cancel, free, getActor, kill,
-  placementGroup, inPlacementGroup, clusterStatus, ObjectRef, startLocalCluster, SHOAL_VERSION,
+  placementGroup, inPlacementGroup, clusterStatus, publish, ObjectRef, startLocalCluster, SHOAL_VERSION,
 } from './core/index.js';
 export {
   ShoalError, TaskError, OutOfMemoryError, WorkerDiedError, ActorDiedError, ActorNameTakenError, ActorNotFoundError,

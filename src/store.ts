@@ -25,7 +25,7 @@ export {
   STORED_MODEL_FORMAT, STORE_SCHEMA_VERSION, HEARTBEAT_MS, STALE_MS, STORE_EXTENSION, storeApi, STORE_API_PREFIX, RUNS_PAGE_DEFAULT, RUNS_PAGE_MAX, lineageGraph,
   StoreError, ArtifactExistsError, ArtifactCorruptError, StoreSchemaError, StoreUnavailableError, StoreNotFoundError, RunNotFoundError,
   ExperimentNotFoundError, ArtifactNotFoundError, ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError, InvalidNameError,
-  InvalidModelUriError, FilterSyntaxError, RunEndedError, AliasConflictError, ModelFormatInvalidError, StoreRequestError,
+  InvalidModelUriError, FilterSyntaxError, RunEndedError, AliasConflictError, ModelFormatInvalidError, StoreRequestError, ArtifactWriteError,
 } from './store/index.js';
 export type {
   SearchRunsOptions, RunRef, StartRunOptions, StoreOptions, StoreLocation, SetAliasOptions, Lineage, DatasetDetails, SnapshotSource, ModelUri,

@@ -5,15 +5,19 @@
  * against the same storm with no dashboard open, interleaved run by run on one cluster.
  * Reported: task throughput (target ≥ 0.9× the no-dashboard run), the head's CPU time per storm
  * (from /proc), and the head's HTTP round trip during the storm (p99 of GET /api/session every
- * 20 ms: how long the head's event loop keeps a request waiting).
+ * 20 ms: how long the head's event loop keeps a request waiting). The page clients and the probe
+ * run in a process of their own (bench/fixtures/dashboard-pages.ts), in both runs: in the driver
+ * they took the CPU the storm needs, and the ratio measured the bench, not the head.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { get, init, shutdown, startLocalCluster, type ObjectRef } from 'shoal';
 import { DASHBOARD_EXTENSION } from 'shoal/dashboard';
 import { noop } from '../fixtures/core-tasks.js';
 import { repeat, type BenchContext } from '../lib/context.js';
 import { makeResult, type BenchResult } from '../lib/result.js';
-import { percentile } from '../lib/stats.js';
+import { fixtureJs } from '../lib/paths.js';
 import { forceGc, perSecond, timeAsync } from '../lib/timing.js';
 
 const TASKS = 20_000;
@@ -28,44 +32,26 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** Open pages: SSE streams plus the per-second reads of the Tasks page. */
-function openPages(base: string, headers: Record<string, string>): () => void {
-  const controllers: AbortController[] = [];
-  const timers: NodeJS.Timeout[] = [];
-  for (let i = 0; i < PAGES; i++) {
-    const c = new AbortController();
-    controllers.push(c);
-    void fetch(`${base}api/stream`, { headers, signal: c.signal }).then(async (res) => {
-      const reader = res.body!.getReader();
-      for (;;) if ((await reader.read()).done) break;
-    }).catch(() => undefined);
-    timers.push(setInterval(() => {
-      void fetch(`${base}api/tasks`, { headers }).then((r) => r.arrayBuffer()).catch(() => undefined);
-      void fetch(`${base}api/cluster`, { headers }).then((r) => r.arrayBuffer()).catch(() => undefined);
-    }, 1000));
-  }
-  return () => {
-    for (const c of controllers) c.abort();
-    for (const t of timers) clearInterval(t);
-  };
-}
-
-/** Round trips of GET /api/session every PROBE_INTERVAL_MS until stopped. */
-function probe(base: string, headers: Record<string, string>): () => Promise<number[]> {
-  const samples: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      await fetch(`${base}api/session`, { headers }).then((r) => r.arrayBuffer());
-      samples.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, PROBE_INTERVAL_MS));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-    return samples;
+/**
+ * The page clients and the probe (bench/fixtures/dashboard-pages.ts) in their own process:
+ * `pages` streaming pages (0: the probe only, for the no-dashboard run). `stop()` ends them and
+ * gives the probe's p99.
+ */
+async function startClients(base: string, token: string, pages: number): Promise<{ stop(): Promise<{ p99Ms: number; probes: number }> }> {
+  const child = spawn(process.execPath, [fixtureJs('dashboard-pages'), JSON.stringify({ base, token, pages, probeMs: PROBE_INTERVAL_MS })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const next = (): Promise<string> => new Promise((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`dashboard-pages exited with ${code}`)));
+  });
+  const ready = await next();
+  if (ready !== 'ready') throw new Error(`dashboard-pages said ${ready}`);
+  return {
+    async stop() {
+      const result = next();
+      child.stdin!.write('stop\n');
+      return JSON.parse(await result) as { p99Ms: number; probes: number };
+    },
   };
 }
 
@@ -74,25 +60,23 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   try {
     const base = (lc.head as { httpMounts?: Record<string, string> }).httpMounts?.dashboard;
     if (!base) throw new Error('the head serves no dashboard');
-    const headers = { authorization: `Bearer ${readFileSync(lc.head.tokenFile, 'utf8').trim()}` };
+    const token = readFileSync(lc.head.tokenFile, 'utf8').trim();
     const headPid = lc.processes[0]!.child.pid!;
     await init({ address: lc.head.address, tokenFile: lc.head.tokenFile });
     await get(Array.from({ length: 2000 }, () => noop.remote()));
     const storm = async (withDashboard: boolean): Promise<{ rate: number; cpu: number; p99: number }> => {
-      const close = withDashboard ? openPages(base, headers) : () => undefined;
-      if (withDashboard) await new Promise((r) => setTimeout(r, 1500)); // pages connected and streaming
+      const clients = await startClients(base, token, withDashboard ? PAGES : 0);
+      if (withDashboard) await new Promise((r) => setTimeout(r, 1500)); // pages streaming and polling before the storm
       forceGc();
       const cpu0 = cpuSeconds(headPid);
-      const stopProbe = probe(base, headers);
       const ms = await timeAsync(async () => {
         const refs = new Array<ObjectRef<null>>(TASKS);
         for (let i = 0; i < TASKS; i++) refs[i] = noop.remote();
         await get(refs, { timeoutMs: 120_000 });
       });
-      const samples = await stopProbe();
       const cpu = cpuSeconds(headPid) - cpu0;
-      close();
-      return { rate: perSecond(TASKS, ms), cpu, p99: percentile(samples, 99) };
+      const { p99Ms } = await clients.stop();
+      return { rate: perSecond(TASKS, ms), cpu, p99: p99Ms };
     };
     const r = await repeat(ctx, 'storm', async () => {
       const without = await storm(false);

@@ -1,7 +1,7 @@
 /** Public surface of the core runtime. */
 export {
   init, shutdown, isInitialized, isMain, remote, actor, get, wait, put, cancel, free, getActor, kill,
-  placementGroup, inPlacementGroup, clusterStatus, shoalHome,
+  placementGroup, inPlacementGroup, clusterStatus, shoalHome, publish,
 } from './api/api.js';
 export type {
   InitOptions, ClusterInfo, RemoteFunction, RemoteArgs, ActorHandle, ActorClass, GetOptions, WaitOptions,
@@ -39,6 +39,7 @@ export { spawnEntry } from './process/spawn.js';
 export type { JobRecord, HistoryKind, StoredRecords } from './head/head-store.js';
 export { openHeadStore } from './head/open-head-store.js';
 export { EVENTS_STORED, EVENT_MAX_AGE_MS } from './head/head-events.js';
+export { PUBLISH_MAX_BYTES, PUBLISH_MAX_PER_SECOND } from './head/published.js';
 export type { TlsOptions } from './wire/transport.js';
 export type { Resources } from './wire/protocol.js';
 export { SHOAL_VERSION, PACKAGE_ROOT, runtimeEntry } from './paths.js';

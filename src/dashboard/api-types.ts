@@ -111,3 +111,123 @@ export interface ErrorReply { error: { code: string; message: string } }
 export type StreamMessage =
   | { type: 'cluster'; cluster: ClusterView; point: MetricPoint }
   | { type: 'event'; event: EventView };
+
+// ---------------------------------------------------------------------------------------------
+// The platform store's REST API (src/store's handler, mounted by the dashboard under /api/store):
+// the shapes the pages read, as the store returns them (store-types.ts), copied here because the
+// browser bundle imports no layer.
+
+export type RunStatusView = 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
+
+export interface ExperimentView { id: string; name: string; description: string | null; createdAt: number }
+
+export interface RunView {
+  id: string;
+  experimentId: string;
+  experimentName: string;
+  name: string;
+  status: RunStatusView;
+  startTime: number;
+  endTime: number | null;
+  parentRunId: string | null;
+  failure: string | null;
+  params: Record<string, string>;
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+}
+
+export interface RunDetailView extends RunView {
+  artifacts: Array<{ path: string; sha256: string; bytes: number }>;
+  inputs: Array<{ kind: string; ref: string; role: string }>;
+  children: string[];
+}
+
+/** GET /api/store/experiments */
+export interface ExperimentsReply { experiments: ExperimentView[] }
+
+/** GET /api/store/runs: a page of the runs that match, and how many match. */
+export interface RunsReply { runs: RunView[]; total: number; offset: number; limit: number }
+
+/** GET /api/store/runs/:id/metrics/:key */
+export interface MetricSeriesReply { runId: string; key: string; points: Array<{ step: number; time: number; value: number }> }
+
+export interface ModelVersionView {
+  name: string;
+  version: number;
+  runId: string | null;
+  source: string;
+  description: string | null;
+  createdAt: number;
+  aliases: string[];
+  tags: Record<string, string>;
+}
+
+export interface RegisteredModelView {
+  name: string;
+  description: string | null;
+  createdAt: number;
+  updatedAt: number;
+  latestVersion: number | null;
+  aliases: Record<string, number>;
+  tags: Record<string, string>;
+}
+
+/** GET /api/store/models */
+export interface ModelsReply { models: RegisteredModelView[] }
+
+export interface AliasChangeView { name: string; alias: string; version: number | null; previousVersion: number | null; setAt: number; setBy: string; reason: string | null }
+
+/** GET /api/store/models/:name: the model, its versions and its alias history. */
+export interface ModelDetailView { model: RegisteredModelView; versions: ModelVersionView[]; history: AliasChangeView[] }
+
+/** GET /api/store/lineage?uri=: data → run → model version → deployment, as a graph (the store's lineage-graph.ts). */
+export interface LineageView {
+  uri: string;
+  nodes: Array<{ id: string; kind: 'dataset' | 'feature-pipeline' | 'run' | 'model-version' | 'deployment'; label: string; detail: Record<string, unknown> }>;
+  edges: Array<{ from: string; to: string; kind: string }>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What drivers publish to the head (core `publish`), as the dashboard keeps it: serving status
+// (topic serve.status, src/serve/status-reporter.ts) and Dataset stage progress (data.progress,
+// src/data/dataset/execution/progress.ts).
+
+export interface ServeDeploymentView {
+  name: string; route: string; version: string;
+  replicas: Array<{ id: string; state: string; ongoing: number; actorId: string; nodeId?: string | undefined }>;
+  canary?: { version: string; weight: number; replicas: number } | undefined;
+  shadow?: { version: string; answers: number } | undefined;
+  previousVersion?: string | undefined;
+  queued: number; requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number;
+  batchSizes?: number[] | undefined;
+}
+
+export interface ServeDecisionView { timeMs: number; deployment: string; from: number; to: number; reason: string }
+
+/** One status sample of a serve instance (every ~2 s). */
+export interface ServeSampleView { at: number; url: string; status: { deployments: ServeDeploymentView[]; decisions: ServeDecisionView[] } }
+
+/** GET /api/serve: the samples kept (oldest first, all instances), the autoscaler's decisions, the newest sample per instance. */
+export interface ServeView { samples: ServeSampleView[]; decisions: ServeDecisionView[]; latest: ServeSampleView[] }
+
+export interface DataStageView { label: string; done: number; total: number; rows: number; startedAt: number; endedAt: number | null }
+
+/** A Dataset action (count, collect, write, …) and its stages, as its driver last published them. */
+export interface DataActionView { action: string; startedAt: number; endedAt: number | null; updatedAt: number; stages: DataStageView[] }
+
+/** GET /api/datasets: running actions first, then the newest finished. */
+export interface DatasetsView { actions: DataActionView[] }
+
+/** GET /api/features: the feature store's registry, with each view's freshness when an online store is known. */
+export interface FeaturesView {
+  registry: string;
+  /** Where the high-water marks come from, or why there are none. */
+  online: string;
+  entities: Array<{ name: string; joinKeys: string[]; keyType: string; version: number; description: string }>;
+  views: Array<{
+    name: string; kind: 'featureView' | 'onDemandFeatureView'; version: number; appliedAt: string; entities: string[]; source: string;
+    features: Array<{ name: string; type: string }>; ttlMs: number | null; description: string;
+    /** ms since the epoch; null: never materialized; undefined: not known (no online store). */
+    highWaterMark?: number | null | undefined;
+  }>;
+}

@@ -6,10 +6,11 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openHeadStore, type JobRecord, type StoredRecords } from '../core/index.js';
-import type { ClusterView, EventView, JobView, LogChunk, MetricPoint, TasksView } from './api-types.js';
+import type { ClusterView, DatasetsView, EventView, JobView, LogChunk, MetricPoint, ServeView, TasksView } from './api-types.js';
 import { DashboardHistoryError, DashboardNotFoundError, DashboardReadOnlyError } from './errors.js';
 import type { StoredJobLog } from './history-keeper.js';
-import { jobView, MAX_LOG_CHUNK_BYTES, type DashboardSource } from './source.js';
+import { PublishedKeeper } from './published-keeper.js';
+import { jobView, MAX_LOG_CHUNK_BYTES, withReplicaNodes, type DashboardSource } from './source.js';
 
 /**
  * The head store a `--history` value names: a database URL as given; a head store file; a
@@ -34,7 +35,11 @@ export function findHistoryStore(spec: string): string {
 export class HistorySource implements DashboardSource {
   readonly readOnly = true;
 
-  private constructor(readonly store: string, private readonly records: StoredRecords) {}
+  private readonly published: PublishedKeeper;
+
+  private constructor(readonly store: string, private readonly records: StoredRecords) {
+    this.published = new PublishedKeeper(this.table('history-published'));
+  }
 
   static async open(spec: string): Promise<HistorySource> {
     const store = findHistoryStore(spec);
@@ -97,6 +102,14 @@ export class HistorySource implements DashboardSource {
   metrics(): MetricPoint[] {
     const t = this.table('history-metric');
     return [...t.keys()].sort().map((k) => t.get(k) as MetricPoint);
+  }
+
+  serve(): ServeView {
+    return withReplicaNodes(this.published.serve(), this.cluster().actors);
+  }
+
+  datasets(): DatasetsView {
+    return this.published.datasets();
   }
 
   onEvent(): () => void {

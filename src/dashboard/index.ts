@@ -17,4 +17,5 @@ export type { HistoryDashboard, HistoryDashboardOptions } from './history-server
 export { DashboardError, DashboardNotFoundError, DashboardReadOnlyError, DashboardHistoryError } from './errors.js';
 export type {
   ClusterView, JobView, TasksView, EventView, MetricPoint, LogChunk, NodeView, ActorView, TaskFailureView, StreamMessage,
+  ServeView, DatasetsView, FeaturesView,
 } from './api-types.js';

@@ -1,18 +1,20 @@
 /** The dashboard's data from the head it runs in (through core's HeadHost). */
 import type { HeadHost, HeadStatus } from '../core/index.js';
-import type { ClusterView, EventView, JobView, LogChunk, MetricPoint, RemoteErrorView, TasksView } from './api-types.js';
+import type { ClusterView, DatasetsView, EventView, JobView, LogChunk, MetricPoint, RemoteErrorView, ServeView, TasksView } from './api-types.js';
 import { DashboardNotFoundError } from './errors.js';
 import { readLogChunk } from './log-file.js';
 import type { MetricSampler } from './metric-sampler.js';
-import { jobView, type DashboardSource } from './source.js';
+import { PublishedKeeper } from './published-keeper.js';
+import { jobView, withReplicaNodes, type DashboardSource } from './source.js';
 
 /** Objects listed on the Tasks page (the largest). */
 export const OBJECTS_LISTED = 50;
 /**
  * Views are computed at most this often, whatever the number of open pages: the tasks view walks
  * the scheduler's table and the object directory, which a task storm fills (bench: dashboard).
+ * The pages refresh once a second, so a second's cache serves them all from one computation.
  */
-export const VIEW_CACHE_MS = 500;
+export const VIEW_CACHE_MS = 1_000;
 
 /** `compute`, memoized for VIEW_CACHE_MS. */
 function cached<T>(compute: () => T): () => T {
@@ -65,10 +67,18 @@ export class LiveSource implements DashboardSource {
   private readonly tasksCached = cached((): TasksView => {
     const t = this.host.tasks();
     const failures = t.failures.map((f) => ({ ...f, error: remoteError(f.error) }));
-    return { ...t, failures, actors: this.host.status().actors, objects: this.host.objects(OBJECTS_LISTED) };
+    return { ...t, failures, actors: this.cluster().actors, objects: this.host.objects(OBJECTS_LISTED) };
   });
 
-  constructor(private readonly host: HeadHost) {}
+  readonly published: PublishedKeeper;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly host: HeadHost) {
+    this.published = new PublishedKeeper(host.stored('history-published'), host);
+    this.unsubscribe = host.onEvent((e) => {
+      if (e.event === 'published') this.published.take(String(e.fields.topic), e.fields.data, e.at);
+    });
+  }
 
   cluster(): ClusterView {
     return this.clusterCached();
@@ -104,6 +114,14 @@ export class LiveSource implements DashboardSource {
     return this.sampler?.all() ?? [];
   }
 
+  serve(): ServeView {
+    return withReplicaNodes(this.published.serve(), this.cluster().actors);
+  }
+
+  datasets(): DatasetsView {
+    return this.published.datasets();
+  }
+
   onEvent(listener: (e: EventView) => void): () => void {
     return this.host.onEvent(listener);
   }
@@ -119,6 +137,7 @@ export class LiveSource implements DashboardSource {
   }
 
   close(): Promise<void> {
+    this.unsubscribe();
     this.sampler?.stop();
     return Promise.resolve();
   }

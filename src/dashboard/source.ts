@@ -3,7 +3,7 @@
  * stopped cluster (history-source.ts). The HTTP side (server/) only sees this interface, so both
  * modes serve the same pages.
  */
-import type { ClusterView, EventView, JobView, LogChunk, MetricPoint, TasksView } from './api-types.js';
+import type { ClusterView, DatasetsView, EventView, JobView, LogChunk, MetricPoint, ServeView, TasksView } from './api-types.js';
 
 /** Largest log chunk one read returns. */
 export const MAX_LOG_CHUNK_BYTES = 256 * 1024;
@@ -19,6 +19,10 @@ export interface DashboardSource {
   tasks(): TasksView;
   events(limit: number): EventView[];
   metrics(): MetricPoint[];
+  /** Serving status samples and autoscaler decisions that serve instances published. */
+  serve(): ServeView;
+  /** Dataset actions and their stages, as their drivers published them. */
+  datasets(): DatasetsView;
   /** Calls `listener` for every event from now on (never, for history); returns the unsubscribe function. */
   onEvent(listener: (e: EventView) => void): () => void;
   /** Throws DashboardReadOnlyError on history, DashboardNotFoundError for an unknown id. */
@@ -33,4 +37,14 @@ export function jobView(j: JobView & { logFile?: string | undefined; pid?: numbe
     id: j.id, status: j.status, entrypoint: j.entrypoint, submittedAt: j.submittedAt, startedAt: j.startedAt,
     endedAt: j.endedAt, exitCode: j.exitCode, message: j.message,
   };
+}
+
+/** The view with each replica's node filled in from the cluster's actors. */
+export function withReplicaNodes(view: ServeView, actors: ReadonlyArray<{ id: string; nodeId?: string | undefined }>): ServeView {
+  const nodeOf = new Map(actors.map((a) => [a.id, a.nodeId]));
+  const fill = (s: ServeView['samples'][number]): ServeView['samples'][number] => ({
+    ...s,
+    status: { ...s.status, deployments: s.status.deployments.map((d) => ({ ...d, replicas: d.replicas.map((r) => ({ ...r, nodeId: nodeOf.get(r.actorId) })) })) },
+  });
+  return { ...view, latest: view.latest.map(fill) };
 }

@@ -3,7 +3,8 @@
  * feature values of the latest feature row with the same key whose timestamp is at or before the
  * entity's timestamp and, with `ttl`, not older than `ttl` (entity_ts − ttl ≤ feature_ts ≤ entity_ts).
  * Entity rows without such a row keep nulls (a left join). Ties among feature rows at the same
- * timestamp resolve to the one later in partition order.
+ * timestamp resolve to the one with the larger `createdTimestamp` when given, then to the one later
+ * in partition order.
  *
  * Distributed as a sort-merge: both sides are aligned into one schema (null-filled), unioned, hash
  * repartitioned by key, and each partition merges its entity and feature rows. Output row order is
@@ -23,6 +24,8 @@ export interface AsOfJoinOptions {
   readonly on: string | readonly string[];
   /** Timestamp column: one name for both sides, or `{ entity, feature }`. */
   readonly timestamp: string | { readonly entity: string; readonly feature: string };
+  /** Feature-side column that breaks ties of equal feature timestamps (the larger wins; not output). @default none */
+  readonly createdTimestamp?: string;
   /** Maximum feature age in milliseconds (inclusive). @default no limit */
   readonly ttlMs?: number;
   /** Partitions of the shuffle by key. @default 8 */
@@ -31,6 +34,7 @@ export interface AsOfJoinOptions {
 
 const SIDE = '__shoal_asof_side';
 const FEATURE_TS = '__shoal_asof_feature_ts';
+const CREATED_TS = '__shoal_asof_created_ts';
 
 /** For each entity row, the latest feature values at or before its timestamp and within `ttlMs`. */
 export async function asOfJoin(entities: Dataset, features: Dataset, options: AsOfJoinOptions): Promise<Dataset> {
@@ -41,9 +45,10 @@ export async function asOfJoin(entities: Dataset, features: Dataset, options: As
   const ttl = options.ttlMs ?? null;
   if (ttl !== null && !(ttl >= 0)) throw invalidOption('options.ttlMs', `must be a non-negative number of milliseconds; got ${ttl}`, { stage });
   const es = await checkColumns(entities, [...on, ets], stage, ['numeric', 'string', 'bool', 'date', 'timestamp']);
-  const fs = await checkColumns(features, [...on, fts], stage, ['numeric', 'string', 'bool', 'date', 'timestamp']);
+  const cts = options.createdTimestamp ?? null;
+  const fs = await checkColumns(features, [...on, fts, ...(cts !== null ? [cts] : [])], stage, ['numeric', 'string', 'bool', 'date', 'timestamp']);
   const entityCols = es.fields.map((f) => f.name);
-  const featureCols = fs.fields.map((f) => f.name).filter((c) => !on.includes(c) && c !== fts);
+  const featureCols = fs.fields.map((f) => f.name).filter((c) => !on.includes(c) && c !== fts && c !== cts);
   for (const c of featureCols) if (entityCols.includes(c)) throw invalidOption('features', `column "${c}" also exists on the entity side (rename one)`, { stage, column: c });
   const typeOf = (schema: arrow.Schema, c: string): string => {
     const t = logicalTypeOf(schema.fields.find((f) => f.name === c)!.type, c);
@@ -52,9 +57,13 @@ export async function asOfJoin(entities: Dataset, features: Dataset, options: As
   };
   const nullOf = (schema: arrow.Schema, c: string): Expr => lit(null).cast(typeOf(schema, c) as 'float64').alias(c);
   const entityOnly = entityCols.filter((c) => !on.includes(c));
-  const left = entities.select(...on, ...entityOnly, ...featureCols.map((c) => nullOf(fs, c)), lit(null).cast(typeOf(fs, fts) as 'float64').alias(FEATURE_TS), lit(true).alias(SIDE));
-  const right = features.select(...on, ...entityOnly.map((c) => nullOf(es, c)), ...featureCols, col(fts).alias(FEATURE_TS), lit(false).alias(SIDE));
-  const spec: AsOfSpec = { on, entityTimestamp: ets, featureTimestamp: FEATURE_TS, ttlMs: ttl, sideColumn: SIDE, entityColumns: entityCols, featureColumns: featureCols };
+  const createdLeft = cts !== null ? [lit(null).cast(typeOf(fs, cts) as 'float64').alias(CREATED_TS)] : [];
+  const createdRight = cts !== null ? [col(cts).alias(CREATED_TS)] : [];
+  const left = entities.select(...on, ...entityOnly, ...featureCols.map((c) => nullOf(fs, c)), lit(null).cast(typeOf(fs, fts) as 'float64').alias(FEATURE_TS), ...createdLeft, lit(true).alias(SIDE));
+  const right = features.select(...on, ...entityOnly.map((c) => nullOf(es, c)), ...featureCols, col(fts).alias(FEATURE_TS), ...createdRight, lit(false).alias(SIDE));
+  const spec: AsOfSpec = {
+    on, entityTimestamp: ets, featureTimestamp: FEATURE_TS, createdTimestamp: cts !== null ? CREATED_TS : null, ttlMs: ttl, sideColumn: SIDE, entityColumns: entityCols, featureColumns: featureCols,
+  };
   return mapWithPayload(left.union(right).repartition(options.numPartitions ?? 8, ...on), { kind: 'asof', spec });
 }
 
@@ -77,7 +86,9 @@ export function asOfKernel(table: arrow.Table, spec: AsOfSpec): arrow.Table {
       g.push(i);
     }
   }
-  for (const g of byKey.values()) g.sort((a, b) => fts[a]! - fts[b]! || a - b);
+  const cts = spec.createdTimestamp ? readMillis(vectorOf(table, spec.createdTimestamp)) : null;
+  const created = (i: number): number => (cts === null || Number.isNaN(cts[i]!) ? -Infinity : cts[i]!);
+  for (const g of byKey.values()) g.sort((a, b) => fts[a]! - fts[b]! || (cts === null ? 0 : Math.sign(created(a) - created(b)) || 0) || a - b);
   const match = new Int32Array(entityRows.length).fill(-1);
   entityRows.forEach((i, r) => {
     const g = byKey.get(keyOf(i));

@@ -13,6 +13,8 @@ export interface AsOfSpec {
   readonly entityTimestamp: string;
   readonly featureTimestamp: string;
   readonly ttlMs: number | null;
+  /** Feature-side column breaking ties of equal feature times (larger wins); null: partition order. */
+  readonly createdTimestamp?: string | null;
   readonly sideColumn: string;
   readonly entityColumns: readonly string[];
   readonly featureColumns: readonly string[];
@@ -22,6 +24,8 @@ export interface AsOfSpec {
 export interface LatestSpec {
   readonly keys: readonly string[];
   readonly timestamp: string;
+  /** Breaks ties of equal times (larger wins); null: partition order. */
+  readonly created?: string | null;
   readonly startMs: number;
   readonly endMs: number;
 }

@@ -10,6 +10,7 @@ import { InvalidOptionError } from './errors.js';
 import type { ExposureSink } from './exposure-log.js';
 import { HttpProxy } from './http-proxy.js';
 import { loadServeKeyHashes, serveKeysFile } from './serve-keys.js';
+import { reportServeStatus } from './status-reporter.js';
 
 export interface ServeOptions {
   /** @default '127.0.0.1' */
@@ -70,5 +71,6 @@ export async function startServe(options: ServeOptions = {}): Promise<Serve> {
   const { url, port } = await proxy.listen();
   const serve = new Serve(controller, proxy, url, port, options.exposureLog);
   proxy.adminHooks.shutdown = () => serve.shutdown();
+  reportServeStatus(serve);
   return serve;
 }

@@ -9,7 +9,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ArtifactCorruptError, ArtifactExistsError } from './errors.js';
+import { ShoalError } from '../core/index.js';
+import { ArtifactCorruptError, ArtifactExistsError, ArtifactWriteError } from './errors.js';
 
 /** What the manifest records of one file. */
 export interface ArtifactFileEntry {
@@ -63,8 +64,8 @@ export async function writeArtifactFolder(dir: string, contents: ArtifactFolderC
   if (!options.overwrite && (await isEmptyOrAbsent(target)) === 'full') throw new ArtifactExistsError(dir);
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const staging = join(dirname(target), `.${basename(target)}.staging-${tag}`);
-  await mkdir(staging, { recursive: true });
   try {
+    await mkdir(staging, { recursive: true });
     const entries: Record<string, ArtifactFileEntry> = {};
     for (const [name, bytes] of Object.entries(contents.files)) {
       if (name !== basename(name) || name === contents.manifestName) throw new Error(`invalid artifact file name ${JSON.stringify(name)}`);
@@ -75,7 +76,8 @@ export async function writeArtifactFolder(dir: string, contents: ArtifactFolderC
     await moveIntoPlace(staging, target, dir, options.overwrite === true, tag);
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
-    throw err;
+    if (err instanceof ShoalError || typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
+    throw new ArtifactWriteError(dir, dirname(target), err);
   }
 }
 

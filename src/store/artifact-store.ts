@@ -11,8 +11,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makePrivateDir, PRIVATE_FILE_MODE } from '../core/index.js';
-import { ArtifactCorruptError } from './errors.js';
+import { makePrivateDir, PRIVATE_FILE_MODE, ShoalError } from '../core/index.js';
+import { ArtifactCorruptError, ArtifactWriteError } from './errors.js';
 
 const DIGEST = /^[0-9a-f]{64}$/;
 
@@ -24,16 +24,20 @@ export class ArtifactStore {
     return join(this.root, 'sha256', sha256.slice(0, 2), sha256.slice(2));
   }
 
-  /** Stores `bytes` (if not stored already); resolves with its sha256. */
-  async put(bytes: Uint8Array): Promise<string> {
+  /**
+   * Stores `bytes` (if not stored already); resolves with its sha256. A failed write (a full disk,
+   * ...) is an {@link ArtifactWriteError} naming `name` and leaves no file behind.
+   */
+  async put(bytes: Uint8Array, name = 'an artifact'): Promise<string> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const target = this.blobPath(sha256);
     const existing = await stat(target).catch(() => undefined);
     if (existing?.isFile() && existing.size === bytes.byteLength) return sha256;
-    const tmpDir = makePrivateDir(join(this.root, 'tmp'), true);
-    makePrivateDir(join(this.root, 'sha256', sha256.slice(0, 2)));
-    const tmp = join(tmpDir, `${sha256.slice(0, 16)}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    let tmp: string | undefined;
     try {
+      const tmpDir = makePrivateDir(join(this.root, 'tmp'), true);
+      makePrivateDir(join(this.root, 'sha256', sha256.slice(0, 2)));
+      tmp = join(tmpDir, `${sha256.slice(0, 16)}-${process.pid}-${randomBytes(6).toString('hex')}`);
       const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, PRIVATE_FILE_MODE);
       try {
         await fh.chmod(PRIVATE_FILE_MODE);
@@ -45,8 +49,9 @@ export class ArtifactStore {
       }
       await rename(tmp, target);
     } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
+      if (tmp !== undefined) await rm(tmp, { force: true });
+      if (err instanceof ShoalError || typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
+      throw new ArtifactWriteError(name, this.root, err);
     }
     return sha256;
   }

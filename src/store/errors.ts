@@ -40,6 +40,36 @@ export class ArtifactCorruptError extends StoreError {
   }
 }
 
+/** What each errno of a failed artifact write means, in words. */
+const WRITE_FAILURES: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is exhausted',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EIO: 'an I/O error',
+};
+
+/**
+ * Writing an artifact failed — the disk is full (`ENOSPC`), a quota is exhausted, the file system is
+ * read-only, or another I/O error — and nothing of it is visible: its temporary file or staging
+ * folder is removed and no record names it (a folder being replaced keeps its previous contents).
+ * `artifact` names what was written (`runs:/<id>/<path>` or a folder path), `errno` the system code.
+ */
+export class ArtifactWriteError extends StoreError {
+  override readonly code = 'ARTIFACT_WRITE_FAILED';
+  readonly errno: string;
+  constructor(readonly artifact: string, readonly dir: string, cause: unknown) {
+    const errno = (cause as NodeJS.ErrnoException | undefined)?.code ?? 'UNKNOWN';
+    const why = WRITE_FAILURES[errno] ?? (cause instanceof Error ? cause.message : String(cause));
+    super(`could not write ${artifact} in ${dir}: ${why} (${errno}); nothing of it was kept`, { cause });
+    this.errno = errno;
+  }
+  override context() {
+    return { artifact: this.artifact, dir: this.dir, errno: this.errno };
+  }
+}
+
 /** A store database written by a newer shoal (or not a shoal store): refused before anything is read. */
 export class StoreSchemaError extends StoreError {
   override readonly code = 'STORE_SCHEMA';
@@ -212,5 +242,5 @@ export class StoreRequestError extends StoreError {
 markErrorClasses('shoal/store', {
   StoreError, ArtifactExistsError, ArtifactCorruptError, StoreSchemaError, StoreUnavailableError, StoreNotFoundError, RunNotFoundError, ExperimentNotFoundError, ArtifactNotFoundError,
   ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError, InvalidNameError, InvalidModelUriError, FilterSyntaxError,
-  RunEndedError, AliasConflictError, ModelFormatInvalidError, StoreRequestError,
+  RunEndedError, AliasConflictError, ModelFormatInvalidError, StoreRequestError, ArtifactWriteError,
 });

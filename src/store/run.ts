@@ -200,7 +200,7 @@ export class Run {
     for (const [path, data] of Object.entries(files)) {
       checkArtifactPath(path);
       const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-      entries.push({ path, sha256: await this.store.artifacts.put(bytes), bytes: bytes.byteLength });
+      entries.push({ path, sha256: await this.store.artifacts.put(bytes, `runs:/${this.id}/${path}`), bytes: bytes.byteLength });
     }
     await this.store.db.transaction((tx) => this.store.recordArtifacts(tx, this.id, entries));
     return entries;

@@ -20,13 +20,15 @@ interface CheckSkewFlags {
   json?: boolean;
 }
 
+/** JSON with int64 keys past 2^53 (bigints, see checkSkew) written as their decimal strings. */
+const json = (v: unknown, indent?: number): string => JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? String(x) : x), indent);
 const show = (v: unknown): string => (v === null || v === undefined ? 'null' : typeof v === 'string' ? JSON.stringify(v) : String(v));
 
 export function renderSkew(r: SkewReport): string {
   const hwm = r.highWaterMarkMs === null ? 'never materialized' : `materialized up to ${new Date(r.highWaterMarkMs).toISOString()}`;
   const head = `view ${r.view} at ${new Date(r.atMs).toISOString()} (${hwm}): ${r.entities} entities × ${r.features.length} features`;
   if (r.identical) return `${head}: identical\n`;
-  const rows = [['ENTITY', 'FEATURE', 'HISTORICAL', 'ONLINE'], ...r.mismatches.slice(0, 20).map((m) => [JSON.stringify(m.entity), m.feature, show(m.historical), show(m.online)])];
+  const rows = [['ENTITY', 'FEATURE', 'HISTORICAL', 'ONLINE'], ...r.mismatches.slice(0, 20).map((m) => [json(m.entity), m.feature, show(m.historical), show(m.online)])];
   const more = r.mismatches.length > 20 ? `… and ${r.mismatches.length - 20} more\n` : '';
   return `${head}: ${r.mismatches.length} values differ\n${table(rows)}\n${more}`;
 }
@@ -54,7 +56,7 @@ export function featuresCommand(ctx: CliContext): Command {
       await init(flags.address !== undefined ? { address: flags.address } : {});
       try {
         const report = await store.checkSkew(view, { sample });
-        ctx.io.stdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderSkew(report));
+        ctx.io.stdout(flags.json ? `${json(report, 2)}\n` : renderSkew(report));
         if (!report.identical) ctx.exitCode = 1;
       } finally {
         await store.close();

@@ -594,6 +594,16 @@ export interface NodeStatus {
   usage?: { objectStoreBytes: number; objectStoreCapacityBytes?: number; spilledBytes: number; objects: number; runningTasks: number; queuedTasks: number; actors: number; rssBytes: number };
 }
 
+/**
+ * Publishes a small JSON event (at most 16 KiB) to the head's extensions, such as the dashboard:
+ * `serve.status`, `data.progress`. Rate-limited per topic on the head (20/s over all publishers):
+ * false when this one was dropped for it. Publish state, not deltas: the next message replaces it.
+ * Throws InvalidControlRequestError for a bad topic name, InvalidOptionError for data too large.
+ */
+export async function publish(topic: string, data: unknown): Promise<boolean> {
+  return (await current('publish()').control('publish', { topic, data })).accepted;
+}
+
 /** Nodes, resources, actors and jobs of the connected cluster. */
 export async function clusterStatus(): Promise<{ nodes: NodeStatus[]; tasks: { pending: number; running: number }; actors: Array<{ id: string; name: string; state: string }>; jobs: unknown[] }> {
   return current('clusterStatus()').control('status', null);

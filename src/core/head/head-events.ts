@@ -68,6 +68,22 @@ export class HeadEvents {
     }
   }
 
+  /**
+   * Hands an event to the listeners only: neither kept in the ring nor stored (what drivers publish,
+   * head/published.ts, arrives often; the extension that shows it keeps what it needs).
+   */
+  notify(event: string, fields: Record<string, unknown>): void {
+    const e: HeadEvent = { seq: ++this.seq, at: Date.now(), event, fields };
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        log.warn({ err, event }, 'a head event listener failed; removed');
+        this.listeners.delete(l);
+      }
+    }
+  }
+
   recent(limit = HEAD_EVENTS_KEPT): HeadEvent[] {
     return this.ring.slice(-limit);
   }

@@ -41,7 +41,7 @@ export interface JobRecord {
 export type RecordKind = 'meta' | 'session' | 'node' | 'actor' | 'pg' | 'job' | 'bundle' | HistoryKind;
 
 /** Kinds of history records an extension may keep (HeadHost.keep). */
-export type HistoryKind = 'history-event' | 'history-metric' | 'history-view' | 'history-job-log';
+export type HistoryKind = 'history-event' | 'history-metric' | 'history-view' | 'history-job-log' | 'history-published';
 
 /** Every record of a store, by kind then key. */
 export type StoredRecords = Map<RecordKind, Map<string, unknown>>;

@@ -22,6 +22,7 @@ import type { LogRequest__Output } from '../wire/generated/shoal/v1/LogRequest.j
 import type { LogChunk } from '../wire/generated/shoal/v1/LogChunk.js';
 import { HeadState, type SessionHandle } from './head-state.js';
 import { HeadEvents } from './head-events.js';
+import { PublishGate } from './published.js';
 import { loadHeadExtensions, type HeadHttpHandler, type HeadStatus } from './head-extension.js';
 import { headHost, type HeadHostParts } from './head-host.js';
 import type { HeadStore, JobRecord, StoredRecords } from './head-store.js';
@@ -141,6 +142,7 @@ export class Head {
   private healthTimer?: NodeJS.Timeout;
   private autoscaler?: Autoscaler;
   private readonly events = new HeadEvents();
+  private readonly publishGate = new PublishGate();
   /** What the store held at start (history records for extensions). */
   private history: StoredRecords = new Map();
   /** HTTP routes mounted by extensions, by path prefix. */
@@ -439,6 +441,11 @@ export class Head {
       'job-list': () => this.jobs.list(),
       'job-get': ({ id }) => this.jobs.get(id),
       'job-stop': ({ id }) => this.jobs.stop(id),
+      publish: ({ topic, data }) => {
+        if (!this.publishGate.admit(topic, data)) return { accepted: false };
+        this.events.notify('published', { topic, data });
+        return { accepted: true };
+      },
     };
   }
 

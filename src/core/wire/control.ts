@@ -45,6 +45,14 @@ export const CONTROL_REQUESTS = {
   'job-list': noBody,
   'job-get': z.object({ id: z.string().min(1) }),
   'job-stop': z.object({ id: z.string().min(1) }),
+  /**
+   * A small JSON event a driver publishes to the head's extensions (the dashboard): serving status,
+   * data stage progress. Bounded (PUBLISH_MAX_BYTES) and rate-limited per topic (head/published.ts).
+   */
+  publish: z.object({
+    topic: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must be a topic name: lower case letters, digits, . _ -, at most 64, e.g. serve.status'),
+    data: z.unknown(),
+  }),
 } satisfies Record<keyof ControlReplies, z.ZodType>;
 
 /** What the head's `status` method replies. */
@@ -66,6 +74,8 @@ export interface ControlReplies {
   'job-list': JobRecord[];
   'job-get': JobRecord;
   'job-stop': JobRecord;
+  /** `accepted` false: over the topic's rate, dropped (publishers send state, the next one replaces it). */
+  publish: { accepted: boolean };
 }
 
 export type ControlMethod = keyof ControlReplies;

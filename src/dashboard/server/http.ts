@@ -15,6 +15,23 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 };
 
+/**
+ * JSON of the views the sources memoize (live-source.ts): pages polling the same view within its
+ * cache window share one JSON.stringify (a tasks view during a storm is the head's largest reply).
+ */
+const jsonOf = new WeakMap<object, string>();
+
+/** Sends a memoized view (never mutated once made) as JSON, stringified once per view object. */
+export function sendView(res: ServerResponse, view: object): void {
+  let text = jsonOf.get(view);
+  if (text === undefined) {
+    text = JSON.stringify(view);
+    jsonOf.set(view, text);
+  }
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8' });
+  res.end(text);
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', ...headers });

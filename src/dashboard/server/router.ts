@@ -5,18 +5,33 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidOptionError } from '../../core/index.js';
 import type { SessionView } from '../api-types.js';
-import { DashboardNotFoundError } from '../errors.js';
+import { DashboardNotFoundError, DashboardReadOnlyError } from '../errors.js';
+import { featuresView, type FeaturesViewOptions } from '../features-view.js';
 import type { DashboardSource } from '../source.js';
 import type { Assets } from './assets.js';
 import { DashboardAuth, unauthorized } from './auth.js';
-import { readBody, sendError, sendJson, sendThrown } from './http.js';
+import { readBody, sendError, sendJson, sendThrown, sendView } from './http.js';
 import { safeNext, sendLogin, sendShell } from './pages.js';
 import { streamJobLog, StreamHub } from './stream.js';
 
-/** Paths the app shell answers (each page is one file under ui/pages). */
-export const PAGE_PATH = /^\/(?:cluster|jobs|jobs\/[\w.-]+|tasks)?$/;
+/** Paths the app shell answers: any page path (each page is one file under ui/pages; the app says when there is none). */
+export const PAGE_PATH = /^\/(?:[\w.~%-]+(?:\/[\w.~%-]+)*)?$/;
 /** Events one GET /api/events returns at most. */
 export const EVENTS_LISTED = 500;
+
+/**
+ * The platform store's REST API (src/store's handler), served under /api/store/ once the router
+ * checked the caller (cookie or Bearer) and, for a state-changing call, the CSRF header.
+ */
+export type StoreHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface RouterExtras {
+  /** The store API handler; absent: /api/store/ answers 503 with the reason. */
+  store?: StoreHandler | undefined;
+  /** Why there is no store API (shown by the pages). */
+  storeMissing?: string | undefined;
+  features?: FeaturesViewOptions | undefined;
+}
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => void | Promise<void>;
 interface Route { method: 'GET' | 'POST'; path: RegExp; handler: Handler; changes?: boolean }
@@ -25,11 +40,11 @@ export class DashboardRouter {
   readonly hub: StreamHub;
   private readonly routes: Route[];
 
-  constructor(private readonly source: DashboardSource, private readonly auth: DashboardAuth, private readonly assets: Assets) {
+  constructor(private readonly source: DashboardSource, private readonly auth: DashboardAuth, private readonly assets: Assets, private readonly extras: RouterExtras = {}) {
     this.hub = new StreamHub(source);
     const s = source;
     this.routes = [
-      { method: 'GET', path: /^\/api\/cluster$/, handler: (_q, res) => sendJson(res, 200, s.cluster()) },
+      { method: 'GET', path: /^\/api\/cluster$/, handler: (_q, res) => sendView(res, s.cluster()) },
       { method: 'GET', path: /^\/api\/jobs$/, handler: (_q, res) => sendJson(res, 200, s.jobs()) },
       { method: 'GET', path: /^\/api\/jobs\/([\w.-]+)$/, handler: (_q, res, [id]) => sendJson(res, 200, s.job(id!)) },
       {
@@ -37,10 +52,13 @@ export class DashboardRouter {
         handler: async (_q, res, [id], url) => sendJson(res, 200, await s.readLog(id!, offsetOf(url))),
       },
       { method: 'GET', path: /^\/api\/jobs\/([\w.-]+)\/logs\/stream$/, handler: (req, res, [id], url) => streamJobLog(s, id!, offsetOf(url), req, res) },
-      { method: 'GET', path: /^\/api\/tasks$/, handler: (_q, res) => sendJson(res, 200, s.tasks()) },
+      { method: 'GET', path: /^\/api\/tasks$/, handler: (_q, res) => sendView(res, s.tasks()) },
       { method: 'GET', path: /^\/api\/events$/, handler: (_q, res) => sendJson(res, 200, s.events(EVENTS_LISTED)) },
       { method: 'GET', path: /^\/api\/metrics\/history$/, handler: (_q, res) => sendJson(res, 200, s.metrics()) },
       { method: 'GET', path: /^\/api\/stream$/, handler: (req, res) => this.hub.open(req, res) },
+      { method: 'GET', path: /^\/api\/serve$/, handler: (_q, res) => sendJson(res, 200, s.serve()) },
+      { method: 'GET', path: /^\/api\/datasets$/, handler: (_q, res) => sendJson(res, 200, s.datasets()) },
+      { method: 'GET', path: /^\/api\/features$/, handler: async (_q, res) => sendJson(res, 200, await featuresView(extras.features)) },
       { method: 'POST', path: /^\/api\/jobs\/([\w.-]+)\/stop$/, changes: true, handler: (_q, res, [id]) => sendJson(res, 200, s.stopJob(id!)) },
       {
         method: 'POST', path: /^\/api\/actors\/([\w.-]+)\/kill$/, changes: true,
@@ -72,6 +90,7 @@ export class DashboardRouter {
         const body: SessionView = { csrf: caller.kind === 'session' ? caller.csrf : '', readOnly: this.source.readOnly };
         return sendJson(res, 200, body);
       }
+      if (path.startsWith('/api/store/')) return this.store(req, res, caller);
       for (const r of this.routes) {
         const m = r.path.exec(path);
         if (!m || r.method !== req.method) continue;
@@ -100,6 +119,23 @@ export class DashboardRouter {
     sendError(res, 404, 'DASHBOARD_NOT_FOUND', `no page ${path}`);
   }
 
+  /** /api/store/*: the store's own handler, after the dashboard's auth (and CSRF for anything but a read). */
+  private store(req: IncomingMessage, res: ServerResponse, caller: NonNullable<ReturnType<DashboardAuth['caller']>>): void {
+    const handler = this.extras.store;
+    if (!handler) return sendError(res, 503, 'STORE_UNAVAILABLE', `the platform store is not served here: ${this.extras.storeMissing ?? 'no store configured'}`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      if (this.source.readOnly) return sendThrown(res, new DashboardReadOnlyError(`${req.method} ${url(req)}`));
+      const why = this.auth.mayChange(req, caller);
+      if (why) return sendError(res, 403, 'CSRF', `refused ${req.method} ${req.url ?? ''}: ${why}`);
+    }
+    try {
+      const out = handler(req, res);
+      if (out) void out.catch((err) => sendThrown(res, err));
+    } catch (err) {
+      sendThrown(res, err);
+    }
+  }
+
   private async login(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (req.method === 'GET') return sendLogin(res, safeNext(url.searchParams.get('next')));
     if (req.method !== 'POST') return sendError(res, 405, 'METHOD', `${req.method} /login: use GET or POST`);
@@ -111,6 +147,8 @@ export class DashboardRouter {
     res.end();
   }
 }
+
+const url = (req: IncomingMessage): string => (req.url ?? '').split('?')[0]!;
 
 function offsetOf(url: URL): number {
   const raw = url.searchParams.get('offset') ?? '0';

@@ -1,4 +1,5 @@
 /** The pages' side of the JSON API: reads, actions (with the session's CSRF header), streams. */
+import { useEffect, useState } from 'preact/hooks';
 import type { ErrorReply, SessionView } from '../api-types.js';
 
 export class ApiError extends Error {
@@ -32,9 +33,11 @@ export async function getSession(): Promise<SessionView> {
 }
 
 /** A state-changing call: the session's CSRF token goes in a header a foreign page cannot set. */
-export async function postAction<T>(path: string): Promise<T> {
+export async function postAction<T>(path: string, body?: unknown): Promise<T> {
   const { csrf } = await getSession();
-  return reply<T>(await fetch(path, { method: 'POST', credentials: 'same-origin', headers: { 'x-shoal-csrf': csrf } }));
+  const headers: Record<string, string> = { 'x-shoal-csrf': csrf };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return reply<T>(await fetch(path, { method: 'POST', credentials: 'same-origin', headers, body: body === undefined ? null : JSON.stringify(body) }));
 }
 
 /** Opens a server-sent event stream; returns its closer. */
@@ -44,4 +47,18 @@ export function openStream(path: string, on: Record<string, (data: unknown) => v
     es.addEventListener(event, (e) => handler(JSON.parse((e as MessageEvent<string>).data)));
   }
   return () => es.close();
+}
+
+/** `getJson(path)` as page state: the reply, or the error's message; fetched again when `path` or `again` changes. */
+export function useJson<T>(path: string | undefined, again: unknown = 0): { data?: T | undefined; error?: string | undefined } {
+  const [state, setState] = useState<{ data?: T | undefined; error?: string | undefined }>({});
+  useEffect(() => {
+    if (!path) return undefined;
+    let live = true;
+    getJson<T>(path).then((data) => live && setState({ data }), (e: Error) => live && setState({ error: e.message }));
+    return () => {
+      live = false;
+    };
+  }, [path, again]);
+  return state;
 }

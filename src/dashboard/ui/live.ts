@@ -11,12 +11,14 @@ export interface LiveState {
   cluster?: ClusterView | undefined;
   points: MetricPoint[];
   events: EventView[];
+  /** Messages drivers published (serve.status, data.progress), by topic: how many arrived, and the last. */
+  published: Record<string, { count: number; data: unknown }>;
   error?: string | undefined;
 }
 
 const EVENTS_KEPT = 200;
 const POINTS_KEPT = 1800;
-let state: LiveState = { points: [], events: [] };
+let state: LiveState = { points: [], events: [], published: {} };
 const listeners = new Set<() => void>();
 let started = false;
 
@@ -35,7 +37,10 @@ function start(): void {
     message: (data) => {
       const m = data as StreamMessage;
       if (m.type === 'cluster') set({ cluster: m.cluster, points: [...state.points, m.point].slice(-POINTS_KEPT), error: undefined });
-      else set({ events: [...state.events, m.event].slice(-EVENTS_KEPT) });
+      else if (m.event.event === 'published') {
+        const topic = String(m.event.fields.topic);
+        set({ published: { ...state.published, [topic]: { count: (state.published[topic]?.count ?? 0) + 1, data: m.event.fields.data } } });
+      } else set({ events: [...state.events, m.event].slice(-EVENTS_KEPT) });
     },
   });
 }

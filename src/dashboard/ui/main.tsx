@@ -1,6 +1,6 @@
 /**
  * The dashboard's front end, bundled by esbuild into dist/src/dashboard/assets/app.js: a shell with
- * the navigation, and the page of the current path (pages/index.ts). Links inside the dashboard
+ * the navigation, and the page of the current path (each file under pages/ exports one, see page.ts). Links inside the dashboard
  * change the page without a reload; every page has its own URL that can be shared.
  */
 import { render } from 'preact';
@@ -9,20 +9,21 @@ import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { getSession } from './api.js';
 import { useLive } from './live.js';
-import { PAGES } from './pages/index.js';
+import { PAGES } from 'shoal-dashboard:pages';
 
 function App() {
-  const [path, setPath] = useState(location.pathname);
+  const [url, setPath] = useState(location.pathname + location.search);
+  const path = url.split('?')[0]!;
   const [readOnly, setReadOnly] = useState(false);
   const { cluster } = useLive();
   useEffect(() => {
-    const onPop = (): void => setPath(location.pathname);
+    const onPop = (): void => setPath(location.pathname + location.search);
     const onClick = (e: MouseEvent): void => {
       const a = (e.target as Element | null)?.closest('a');
       if (!a || a.origin !== location.origin || e.ctrlKey || e.metaKey || e.button !== 0) return;
       e.preventDefault();
-      history.pushState(null, '', a.pathname);
-      setPath(a.pathname);
+      history.pushState(null, '', a.pathname + a.search);
+      setPath(a.pathname + a.search);
     };
     addEventListener('popstate', onPop);
     document.addEventListener('click', onClick);
@@ -36,7 +37,7 @@ function App() {
   for (const p of PAGES) {
     const m = p.path.exec(path);
     if (m) {
-      page = p.render(m.slice(1));
+      page = p.render(m.slice(1).map(decodeURIComponent));
       break;
     }
   }
@@ -49,7 +50,7 @@ function App() {
         {readOnly && <span class="badge" id="read-only">history (read-only)</span>}
         <form method="post" action="/logout"><button type="submit" class="link">Log out</button></form>
       </header>
-      <main>{page}</main>
+      <main key={url}>{page}</main>
     </>
   );
 }

@@ -5,7 +5,7 @@
  */
 import { invalidOption } from '../errors.js';
 import type { Definition, Entity, EntityKeyType, FeatureSpec, FeatureView, OnDemandFeatureView } from './definitions.js';
-import { EntityKeyTypeError, FeatureSourceError, UnknownFeatureError, UnknownFeatureViewError } from './errors.js';
+import { EntityKeyTypeError, FeatureSourceError, UnknownEntityError, UnknownFeatureError, UnknownFeatureViewError } from './errors.js';
 
 export interface ResolvedFeatures {
   /** Stored features to read, per view (including those only on-demand views need). */
@@ -37,6 +37,13 @@ export class FeatureCatalog {
 
   private allViewNames(): string[] {
     return [...new Set([...this.views.keys(), ...this.onDemand.keys(), ...this.unavailable.keys()])].sort();
+  }
+
+  /** The entity named `name`; UnknownEntityError listing the defined ones otherwise. */
+  entity(name: string): Entity {
+    const e = this.entities.get(name);
+    if (e === undefined) throw new UnknownEntityError(name, [...this.entities.keys()].sort());
+    return e;
   }
 
   view(name: string): FeatureView {

@@ -47,6 +47,12 @@ export interface FeatureViewOptions {
   readonly source: FeatureViewSource;
   /** The event-time column of the source (timestamp, date or epoch milliseconds). */
   readonly timestampField: string;
+  /**
+   * A column of when each row was written (timestamp or epoch ms): among rows of one entity with the
+   * same event time, the one created last wins (a correction), in training sets and online. Without
+   * it, or at equal created times, the row later in the source's partition order wins. @default none
+   */
+  readonly createdTimestampField?: string;
   /** Features and their types. A fitted `pipeline` may produce them from the source's columns. */
   readonly features: Readonly<Record<string, FeatureType>>;
   /** Values older than this (relative to the row's or the request's time) are null. @default no limit */
@@ -74,6 +80,8 @@ export interface FeatureView {
   readonly joinKeys: readonly string[];
   readonly source: FeatureViewSource;
   readonly timestampField: string;
+  /** Breaks ties of equal event times (see FeatureViewOptions.createdTimestampField). */
+  readonly createdTimestampField: string | null;
   readonly features: readonly FeatureSpec[];
   readonly ttlMs: number | null;
   readonly allowedLatenessMs: number;
@@ -137,7 +145,7 @@ export function defineEntity(options: EntityOptions): Entity {
 /** A feature view: typed features of entities, read point-in-time from a source. */
 export function defineFeatureView(options: FeatureViewOptions): FeatureView {
   const rules = optionRules('defineFeatureView');
-  rules.knownKeys(rules.object(options), ['name', 'entities', 'source', 'timestampField', 'features', 'ttlMs', 'allowedLatenessMs', 'pipeline', 'description']);
+  rules.knownKeys(rules.object(options), ['name', 'entities', 'source', 'timestampField', 'createdTimestampField', 'features', 'ttlMs', 'allowedLatenessMs', 'pipeline', 'description']);
   const name = checkName(rules, options.name);
   if (!Array.isArray(options.entities) || options.entities.length === 0 || options.entities.some((e) => e?.kind !== 'entity')) rules.fail('entities', 'must be a non-empty list of entities made by defineEntity()');
   const joinKeys = options.entities.flatMap((e) => e.joinKeys);
@@ -148,14 +156,16 @@ export function defineFeatureView(options: FeatureViewOptions): FeatureView {
   if (source.kind === 'postgres' && (typeof source.url !== 'string' || (source.table === undefined) === (source.query === undefined))) rules.fail('source', 'of kind postgres needs a url and exactly one of table and query');
   const timestampField = rules.column('timestampField', options.timestampField, '');
   if (timestampField === '') rules.fail('timestampField', 'must name the event-time column');
+  const created = options.createdTimestampField === undefined ? null : rules.column('createdTimestampField', options.createdTimestampField, '');
+  if (created === '' || created === timestampField || (created !== null && joinKeys.includes(created))) rules.fail('createdTimestampField', 'must be another column than timestampField and the join keys', created);
   const features = featureSpecs(rules, 'features', options.features);
-  for (const f of features) if (joinKeys.includes(f.name) || f.name === timestampField) rules.fail(`features.${f.name}`, 'must not be a join key or the timestamp field');
+  for (const f of features) if (joinKeys.includes(f.name) || f.name === timestampField || f.name === created) rules.fail(`features.${f.name}`, 'must not be a join key or a timestamp field');
   const ttl = options.ttlMs === undefined ? null : rules.number('ttlMs', options.ttlMs, 0, { min: 1 });
   const allowedLatenessMs = rules.number('allowedLatenessMs', options.allowedLatenessMs, 0, { min: 0 });
   const p = options.pipeline;
   if (p !== undefined && typeof p !== 'string' && !(p instanceof PipelineModel)) rules.fail('pipeline', 'must be a fitted PipelineModel or the directory of a saved one');
   return {
-    kind: 'featureView', name, entities: [...options.entities], joinKeys, source, timestampField, features, ttlMs: ttl, allowedLatenessMs,
+    kind: 'featureView', name, entities: [...options.entities], joinKeys, source, timestampField, createdTimestampField: created, features, ttlMs: ttl, allowedLatenessMs,
     pipeline: p instanceof PipelineModel ? p : null, pipelinePath: typeof p === 'string' ? p : null, description: options.description ?? '',
   };
 }

@@ -26,7 +26,7 @@ export function definitionsFromSnapshot(snapshot: RegistrySnapshot): { definitio
       continue;
     }
     definitions.push({
-      kind: 'featureView', name: spec.name, entities: ents as Entity[], joinKeys: spec.joinKeys, source: spec.source, timestampField: spec.timestampField,
+      kind: 'featureView', name: spec.name, entities: ents as Entity[], joinKeys: spec.joinKeys, source: spec.source, timestampField: spec.timestampField, createdTimestampField: spec.createdTimestampField ?? null,
       features: spec.features, ttlMs: spec.ttlMs, allowedLatenessMs: spec.allowedLatenessMs, pipeline: null, pipelinePath: spec.pipeline?.path ?? null, description: spec.description,
     });
   }

@@ -46,7 +46,7 @@ export async function historicalFeatures(catalog: FeatureCatalog, entityRows: Da
   for (const { view, features } of resolved.views) {
     const fds = await viewDataset(view, features);
     acc = await asOfJoin(acc, fds, {
-      on: view.joinKeys, timestamp: { entity: ts, feature: view.timestampField },
+      on: view.joinKeys, timestamp: { entity: ts, feature: view.timestampField }, ...(view.createdTimestampField !== null ? { createdTimestamp: view.createdTimestampField } : {}),
       ...(view.ttlMs !== null ? { ttlMs: view.ttlMs } : {}), numPartitions: options.numPartitions ?? 8,
     });
     for (const f of features) if (!resolved.outputs.includes(f.name)) hidden.add(f.name);

@@ -1,7 +1,8 @@
 /**
  * The materialization kernel: per entity key, the row with the latest event time in [startMs, endMs).
- * Among rows with the same latest time the one later in the partition wins — the same rule as the
- * as-of join of the historical retrieval, so the online store serves what a training set would hold.
+ * Among rows with the same latest time the one created last wins (the view's created-time column),
+ * then the one later in the partition — the same rule as the as-of join of the historical
+ * retrieval, so the online store serves what a training set would hold.
  */
 import type * as arrow from 'apache-arrow';
 import { takeTable } from '../../data/index.js';
@@ -12,6 +13,8 @@ import type { LatestSpec } from '../kernel-payload.js';
 export function latestKernel(table: arrow.Table, spec: LatestSpec): arrow.Table {
   const ts = readMillis(vectorOf(table, spec.timestamp));
   const keys = spec.keys.map((k) => keyStrings(vectorOf(table, k)));
+  const cts = spec.created ? readMillis(vectorOf(table, spec.created)) : null;
+  const created = (i: number): number => (cts === null || Number.isNaN(cts[i]!) ? -Infinity : cts[i]!);
   const best = new Map<string, number>();
   for (let i = 0; i < table.numRows; i++) {
     const t = ts[i]!;
@@ -27,7 +30,7 @@ export function latestKernel(table: arrow.Table, spec: LatestSpec): arrow.Table 
       k = JSON.stringify(vs);
     }
     const j = best.get(k);
-    if (j === undefined || ts[j]! <= t) best.set(k, i);
+    if (j === undefined || ts[j]! < t || (ts[j] === t && created(j) <= created(i))) best.set(k, i);
   }
   return takeTable(table, Int32Array.from([...best.values()].sort((a, b) => a - b)));
 }

@@ -90,7 +90,7 @@ export async function materializeView(store: OnlineStore, view: FeatureView, run
   return store.withLock(view.name, run.lockWaitMs, async () => {
     const t0 = performance.now();
     const src: Dataset = await viewDataset(view);
-    const latest = mapWithPayload(src.repartition(run.numPartitions, ...view.joinKeys), { kind: 'latest', spec: { keys: view.joinKeys, timestamp: view.timestampField, startMs: run.startMs, endMs: run.endMs } });
+    const latest = mapWithPayload(src.repartition(run.numPartitions, ...view.joinKeys), { kind: 'latest', spec: { keys: view.joinKeys, timestamp: view.timestampField, created: view.createdTimestampField, startMs: run.startMs, endMs: run.endMs } });
     const info = viewInfo(view);
     const writer = store.partitionWriter();
     let rows = 0;

@@ -2,7 +2,8 @@
  * The online store interface, and the embedded default that keeps values in this process's memory
  * (so `getOnlineFeatures` works with no server; Redis is the production choice, redis-online-store.ts).
  *
- * A store holds, per view and entity key, the latest feature values and their event time. A value
+ * A store holds, per view and entity key, the latest feature values and their event time; a write
+ * never replaces values with older ones (equal times: the write wins). A value
  * whose event time is more than the view's TTL before the read time is not served (null), as the
  * historical retrieval at that time would not return it either.
  */
@@ -73,6 +74,7 @@ export class InProcessOnlineStore implements OnlineStore {
     for (const r of records) {
       if (view.ttlMs !== null && r.eventTs + view.ttlMs <= nowMs) continue; // expired already: Redis would drop it too
       const slot: Slot = m.get(r.key) ?? { eventTs: r.eventTs, values: new Map() };
+      if (slot.eventTs > r.eventTs) continue; // never replace newer values (a materialization of an older range, a late push)
       slot.eventTs = r.eventTs;
       view.features.forEach((f, i) => slot.values.set(f, r.values[i] ?? null));
       m.set(r.key, slot);

@@ -3,12 +3,15 @@
  *
  * Layout: one hash per view and entity, `<prefix>:v:<view>:<entity key>`, with one field per feature
  * and `_ts` (event time, ms), each value msgpackr-encoded; the hash expires (PEXPIREAT) when its
- * values pass the view's TTL. A lookup of many entities and views is one pipeline of HMGETs: one
+ * values pass the view's TTL. A write is a script that compares `_ts` first, so values are never
+ * replaced by older ones (a materialization of an older range, a late push) — one command per entity,
+ * as HSET + PEXPIREAT were two. A lookup of many entities and views is one pipeline of HMGETs: one
  * round trip. High-water marks live in `<prefix>:hwm:<view>`, materialization locks in `<prefix>:lock:<view>`.
  *
  * Connections are bounded so that a Redis that is down fails fast instead of hanging: a connect
  * timeout, a command timeout, one retry per request, and the offline queue flushed with an error.
  */
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pack } from 'msgpackr';
 import type { OnlineRecord, OnlineViewInfo, RedisConnectionSpec } from './online-store.js';
@@ -38,19 +41,30 @@ export function connect(spec: RedisConnectionSpec): Redis {
   return client;
 }
 
-/** Queues the writes of `records` on `pipe` (HSET + PEXPIREAT per entity); skips already-expired ones. */
+/** KEYS[1] the hash; ARGV: event time, expire-at ms or '', then field/value pairs. Returns 1 when written. */
+const WRITE_SCRIPT = `local cur = redis.call('hget', KEYS[1], '_ts')
+if cur and cmsgpack.unpack(cur) > tonumber(ARGV[1]) then return 0 end
+redis.call('hset', KEYS[1], unpack(ARGV, 3))
+if ARGV[2] ~= '' then redis.call('pexpireat', KEYS[1], ARGV[2]) end
+return 1`;
+const WRITE_SHA = createHash('sha1').update(WRITE_SCRIPT).digest('hex');
+
+/** Makes sure the write script is cached in Redis (EVALSHA in pipelines needs it; SCRIPT FLUSH or a restart drop it). */
+export async function loadWriteScript(client: Redis): Promise<void> {
+  await client.script('LOAD', WRITE_SCRIPT);
+}
+
+/** Queues the writes of `records` on `pipe` (the write script per entity); skips already-expired ones. Needs loadWriteScript() first. */
 export function queueWrites(pipe: ReturnType<Redis['pipeline']>, prefix: string, view: OnlineViewInfo, records: readonly OnlineRecord[], nowMs: number): number {
   let n = 0;
   const fields = view.features;
   for (const r of records) {
     const expireAt = view.ttlMs === null ? null : r.eventTs + view.ttlMs;
     if (expireAt !== null && expireAt <= nowMs) continue;
-    const args: (string | Buffer)[] = [];
+    const args: (string | Buffer)[] = [String(r.eventTs), expireAt === null ? '' : String(Math.ceil(expireAt))];
     for (let i = 0; i < fields.length; i++) args.push(fields[i]!, pack(r.values[i] ?? null));
     args.push(TS_FIELD, pack(r.eventTs));
-    const key = hashKey(prefix, view.name, r.key);
-    pipe.hset(key, ...(args as [string, Buffer]));
-    if (expireAt !== null) pipe.pexpireat(key, Math.ceil(expireAt));
+    pipe.evalsha(WRITE_SHA, 1, hashKey(prefix, view.name, r.key), ...args);
     n++;
   }
   return n;
@@ -70,6 +84,7 @@ export async function execPipeline(pipe: ReturnType<Redis['pipeline']>): Promise
 /** Writes `records` in pipelines of WRITE_CHUNK entities (each reply within the command timeout); returns how many were written. */
 export async function writeChunked(client: Redis, prefix: string, view: OnlineViewInfo, records: readonly OnlineRecord[], nowMs: number): Promise<number> {
   let n = 0;
+  if (records.length > 0) await loadWriteScript(client);
   for (let i = 0; i < records.length; i += WRITE_CHUNK) {
     const pipe = client.pipeline();
     const queued = queueWrites(pipe, prefix, view, records.slice(i, i + WRITE_CHUNK), nowMs);

@@ -4,9 +4,11 @@
  * identical; a difference means the online store is stale (rows newer than its high-water mark) or
  * was written by something else than this view's materialization.
  */
+import { vectorOf } from '../columns.js';
 import { tableToRows } from '../featurizer.js';
 import { entityKey } from './catalog.js';
 import type { FeatureStore } from './feature-store.js';
+import { keyStrings } from './key-strings.js';
 import { viewDataset } from './view-source.js';
 
 export interface SkewOptions {
@@ -41,13 +43,23 @@ export async function checkSkew(store: FeatureStore, viewName: string, options: 
   const sample = options.sample ?? 1000;
   const atMs = options.atMs ?? Date.now();
   const src = await viewDataset(view);
-  const keyRows = tableToRows(await src.select(...view.joinKeys).distinct().limit(sample).toArrow());
+  // Keys read exactly (int64 ids past 2^53 as bigints): plain numbers would merge or miss entities.
+  const keyTable = await src.select(...view.joinKeys).distinct().limit(sample).toArrow();
+  const keyTypes = new Map(view.entities.flatMap((e) => e.joinKeys.map((k) => [k, e.keyType] as const)));
+  const keyCols = view.joinKeys.map((k) => ({ k, int: keyTypes.get(k) === 'int64', values: keyStrings(vectorOf(keyTable, k)) }));
+  const keyRows: Record<string, unknown>[] = [];
+  for (let i = 0; i < keyTable.numRows; i++) {
+    if (keyCols.some((c) => c.values[i] === null)) continue;
+    keyRows.push(Object.fromEntries(keyCols.map((c) => [c.k, c.int ? BigInt(c.values[i]!) : c.values[i]])));
+  }
   const refs = view.features.map((f) => `${view.name}:${f.name}`);
   const highWaterMarkMs = await store.online.highWaterMark(view.name);
   if (keyRows.length === 0) return { view: view.name, atMs, highWaterMarkMs, entities: 0, features: refs, mismatches: [], identical: true };
   const online = await store.getOnlineFeatures(keyRows, refs, { nowMs: atMs });
-  const historical = tableToRows(await (await store.getHistoricalFeatures(keyRows.map((r) => ({ ...r, [TS]: atMs })), refs, { timestampField: TS })).toArrow());
-  const byKey = new Map(historical.map((r) => [entityKey(view, r, 'checkSkew'), r]));
+  const histTable = await (await store.getHistoricalFeatures(keyRows.map((r) => ({ ...r, [TS]: atMs })), refs, { timestampField: TS })).toArrow();
+  const historical = tableToRows(histTable);
+  const histKeys = view.joinKeys.map((k) => keyStrings(vectorOf(histTable, k)));
+  const byKey = new Map(historical.map((r, i) => [histKeys.length === 1 ? histKeys[0]![i]! : JSON.stringify(histKeys.map((c) => c[i])), r]));
   const mismatches: SkewMismatch[] = [];
   for (const o of online) {
     const h = byKey.get(entityKey(view, o, 'checkSkew'));

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { pack } from 'msgpackr';
 import type { PipelineModel } from '../pipeline.js';
 import type { Definition, Entity, FeatureSpec, FeatureViewSource } from './definitions.js';
-import { FeatureTypeChangedError } from './errors.js';
+import { FeatureTypeChangedError, UnknownEntityError } from './errors.js';
 
 /** An entity is stored as it is defined (it holds nothing in memory). */
 export type EntitySpec = Entity;
@@ -23,6 +23,8 @@ export interface FeatureViewSpec {
   readonly joinKeys: readonly string[];
   readonly source: SourceSpec;
   readonly timestampField: string;
+  /** Present only when set (specs of views without it stay as they were, so they keep their version). */
+  readonly createdTimestampField?: string;
   readonly features: readonly FeatureSpec[];
   readonly ttlMs: number | null;
   readonly allowedLatenessMs: number;
@@ -80,7 +82,7 @@ export function specOf(d: Definition): DefinitionSpec {
       const pipeline = d.pipeline !== null ? { sha256: pipelineSha256(d.pipeline), path: d.pipelinePath } : d.pipelinePath !== null ? { sha256: '', path: d.pipelinePath } : null;
       return {
         kind: 'featureView', name: d.name, entities: d.entities.map((e) => e.name), joinKeys: d.joinKeys, source, timestampField: d.timestampField,
-        features: d.features, ttlMs: d.ttlMs, allowedLatenessMs: d.allowedLatenessMs, pipeline, description: d.description,
+        ...(d.createdTimestampField !== null ? { createdTimestampField: d.createdTimestampField } : {}), features: d.features, ttlMs: d.ttlMs, allowedLatenessMs: d.allowedLatenessMs, pipeline, description: d.description,
       };
     }
     case 'onDemandFeatureView':
@@ -90,7 +92,7 @@ export function specOf(d: Definition): DefinitionSpec {
 
 const slotOf = (kind: DefinitionSpec['kind']): keyof RegistrySnapshot => (kind === 'entity' ? 'entities' : kind === 'featureView' ? 'featureViews' : 'onDemandFeatureViews');
 
-/** The snapshot after applying `specs` (throws FeatureTypeChangedError before changing anything). */
+/** The snapshot after applying `specs` (throws FeatureTypeChangedError, or UnknownEntityError for a view over an entity neither held nor applied, before changing anything). */
 export function planApply(snapshot: RegistrySnapshot, specs: readonly DefinitionSpec[], now = new Date()): { snapshot: RegistrySnapshot; applied: AppliedDefinition[] } {
   const next = { entities: { ...snapshot.entities }, featureViews: { ...snapshot.featureViews }, onDemandFeatureViews: { ...snapshot.onDemandFeatureViews } };
   const applied: AppliedDefinition[] = [];
@@ -114,6 +116,10 @@ export function planApply(snapshot: RegistrySnapshot, specs: readonly Definition
     const history = prev === undefined ? [] : [...prev.history, { version: prev.version, spec: prev.spec, appliedAt: prev.appliedAt }];
     slot[spec.name] = { version, spec, appliedAt: now.toISOString(), history };
     applied.push({ kind: spec.kind, name: spec.name, version, changed: true });
+  }
+  for (const spec of specs) {
+    if (spec.kind !== 'featureView') continue;
+    for (const e of spec.entities) if (next.entities[e] === undefined) throw new UnknownEntityError(e, Object.keys(next.entities).sort());
   }
   return { snapshot: next, applied };
 }

@@ -37,7 +37,7 @@ export async function rawViewDataset(view: FeatureView): Promise<Dataset> {
 
 const NUMERIC = ['int32', 'int64', 'float64'];
 
-/** Join keys (cast to the entity key type), the event time, and the declared features (cast). */
+/** Join keys (cast to the entity key type), the event time, the created time if any, and the declared features (cast). */
 export async function viewDataset(view: FeatureView, features = view.features): Promise<Dataset> {
   const ds = await rawViewDataset(view);
   const schema = await ds.schema();
@@ -65,5 +65,7 @@ export async function viewDataset(view: FeatureView, features = view.features): 
     if (!ok) throw new ColumnTypeError(`feature view "${view.name}": feature "${f.name}" is declared ${f.type} but the source column cannot be cast to it`, { column: f.name, expected: f.type, actual: t });
     return f.type === t ? col(f.name) : col(f.name).cast(f.type).alias(f.name);
   });
-  return ds.select(...keyCols, col(view.timestampField), ...featureCols);
+  const created = view.createdTimestampField;
+  if (created !== null && !['timestamp', 'date', 'int64', 'float64', 'int32'].includes(typeOf(created))) throw new ColumnTypeError(`feature view "${view.name}": the created-time column has a type that is not a time`, { column: created, expected: 'timestamp, date or epoch ms', actual: typeOf(created) });
+  return ds.select(...keyCols, col(view.timestampField), ...(created !== null ? [col(created)] : []), ...featureCols);
 }

@@ -58,6 +58,8 @@ export interface PipelineRunRecord {
 }
 
 interface RunRow {
+  /** Status and failure of the pipeline's run in `runs` (the store marks a run whose owner died FAILED). */
+  run_status: string | null; run_failure: string | null;
   id: string; pipeline: string; module: string | null; status: PipelineRunStatus; params_json: string; options_json: string; dag_json: string;
   resumed_from: string | null; start_time: number; end_time: number | null; error: string | null;
 }
@@ -67,11 +69,16 @@ interface StepRow {
   outputs_json: string | null;
 }
 
+/** A RUNNING pipeline run whose run the store found orphaned (its process died) is FAILED, with the store's reason. */
+const orphaned = (r: RunRow): boolean => r.status === 'RUNNING' && r.run_status !== null && r.run_status !== 'RUNNING';
+
 const runRecord = (r: RunRow): PipelineRunRecord => ({
-  id: r.id, pipeline: r.pipeline, module: r.module, status: r.status, params: JSON.parse(r.params_json) as Record<string, unknown>,
+  id: r.id, pipeline: r.pipeline, module: r.module, status: orphaned(r) ? 'FAILED' : r.status, params: JSON.parse(r.params_json) as Record<string, unknown>,
   options: JSON.parse(r.options_json) as { noCache: boolean }, dag: JSON.parse(r.dag_json) as DagNode[], resumedFrom: r.resumed_from,
-  startTime: r.start_time, endTime: r.end_time, error: r.error,
+  startTime: r.start_time, endTime: r.end_time, error: orphaned(r) ? `the process running it stopped: ${r.run_failure ?? 'its run ended'}` : r.error,
 });
+
+const SELECT_RUN = `SELECT p.*, r.status AS run_status, r.failure AS run_failure FROM pipeline_runs p LEFT JOIN runs r ON r.id = p.id`;
 
 const stepRecord = (r: StepRow): StepRecord => ({
   step: r.step, node: r.node, state: r.state, runId: r.run_id, codeHash: r.code_hash, cacheKey: r.cache_key, cacheHit: r.cache_hit === 1,
@@ -124,9 +131,10 @@ export class PipelineRecords {
 
   /** A pipeline run by id (a unique prefix of at least 6 characters works too). Throws {@link PipelineRunNotFoundError}. */
   async getRun(id: string): Promise<PipelineRunRecord> {
-    let row = await this.db.get<RunRow>(`SELECT * FROM pipeline_runs WHERE id = ?`, [id]);
+    await this.store.markOrphanRuns();
+    let row = await this.db.get<RunRow>(`${SELECT_RUN} WHERE p.id = ?`, [id]);
     if (!row && id.length >= 6) {
-      const rows = await this.db.all<RunRow>(`SELECT * FROM pipeline_runs WHERE id LIKE ? LIMIT 2`, [`${id.replace(/[%_]/g, '')}%`]);
+      const rows = await this.db.all<RunRow>(`${SELECT_RUN} WHERE p.id LIKE ? LIMIT 2`, [`${id.replace(/[%_]/g, '')}%`]);
       if (rows.length === 1) row = rows[0];
     }
     if (!row) throw new PipelineRunNotFoundError(id);
@@ -139,9 +147,10 @@ export class PipelineRecords {
   }
 
   async listRuns(options: { pipeline?: string | undefined; limit?: number | undefined } = {}): Promise<PipelineRunRecord[]> {
+    await this.store.markOrphanRuns();
     const rows = options.pipeline
-      ? await this.db.all<RunRow>(`SELECT * FROM pipeline_runs WHERE pipeline = ? ORDER BY start_time DESC LIMIT ?`, [options.pipeline, options.limit ?? 50])
-      : await this.db.all<RunRow>(`SELECT * FROM pipeline_runs ORDER BY start_time DESC LIMIT ?`, [options.limit ?? 50]);
+      ? await this.db.all<RunRow>(`${SELECT_RUN} WHERE p.pipeline = ? ORDER BY p.start_time DESC LIMIT ?`, [options.pipeline, options.limit ?? 50])
+      : await this.db.all<RunRow>(`${SELECT_RUN} ORDER BY p.start_time DESC LIMIT ?`, [options.limit ?? 50]);
     return rows.map(runRecord);
   }
 }

@@ -269,9 +269,10 @@ class Execution {
     const rec: StepRecord = { ...blank(name, node.name, 'pending'), codeHash: step.codeHash };
     let key: string;
     try {
-      key = sha256Text(canonicalJson({ step: step.name, code: step.codeHash, inputs: contentVersion(inputs) }, `step '${name}' inputs`));
+      const source = step.options.sourceVersion ? await step.options.sourceVersion(inputs) : undefined;
+      key = sha256Text(canonicalJson({ step: step.name, code: step.codeHash, inputs: contentVersion(inputs), source }, `step '${name}' inputs`));
     } catch (err) {
-      await this.finish({ ...rec, state: 'failed', error: (err as Error).message });
+      await this.finish({ ...rec, state: 'failed', error: `${(err as Error).name}: ${(err as Error).message}` });
       return undefined;
     }
     rec.cacheKey = key;

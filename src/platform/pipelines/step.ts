@@ -38,6 +38,13 @@ export interface StepOptions {
   cache?: boolean;
   /** Added to the code hash: bump it when code the step calls outside its own function changed. @default '' */
   version?: string;
+  /**
+   * For a step that reads an external source (a PostgreSQL table, a folder): the source's version,
+   * computed in the process running the pipeline before the cache lookup and made part of the cache
+   * key — e.g. a table's `max(id)` and row count, or a snapshot id — so the step is cached while the
+   * source is unchanged and runs again when it changed. Its result must be plain data.
+   */
+  sourceVersion?: (inputs: any) => unknown;
 }
 
 export interface CompiledStepOptions {
@@ -47,6 +54,7 @@ export interface CompiledStepOptions {
   timeoutMs: number | undefined;
   cache: boolean;
   version: string;
+  sourceVersion: ((inputs: Record<string, unknown>) => unknown) | undefined;
 }
 
 /** What a step's function gets besides its inputs (on the worker). */
@@ -100,7 +108,7 @@ export interface Step<I extends object = Record<string, unknown>, O extends obje
 
 export const STEP_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-const KNOWN = ['numCpus', 'memory', 'resources', 'retries', 'retryBackoffMs', 'timeoutMs', 'cache', 'version'];
+const KNOWN = ['numCpus', 'memory', 'resources', 'retries', 'retryBackoffMs', 'timeoutMs', 'cache', 'version', 'sourceVersion'];
 
 export function compileStepOptions(name: string, options: StepOptions | undefined): CompiledStepOptions {
   const r = optionRules(`step '${name}'`);
@@ -120,6 +128,7 @@ export function compileStepOptions(name: string, options: StepOptions | undefine
     timeoutMs: o.timeoutMs === undefined ? undefined : r.positive('timeoutMs', o.timeoutMs, 0),
     cache: r.bool('cache', o.cache, true),
     version,
+    sourceVersion: r.fn('sourceVersion', o.sourceVersion),
   };
 }
 

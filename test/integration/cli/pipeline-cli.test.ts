@@ -53,10 +53,10 @@ describe('shoal pipeline', () => {
     const bad = await shoal(['run', join(FIXTURES, 'cache-v1.ts'), '--param', 'scale']);
     expect(bad.stderr).toMatch(/--param must be NAME=VALUE; got "scale"/);
     const several = await shoal(['run', join(FIXTURES, 'pipelines.ts')]);
-    expect(several.stderr).toMatch(/exports several pipelines \(fail-demo, fan-demo, kill-demo, timeout-demo, wiring-demo\); name one/);
+    expect(several.stderr).toMatch(/exports several pipelines \(fail-demo, fan-demo, kill-demo, source-demo, timeout-demo, wiring-demo\); name one/);
     const missing = await shoal(['run', join(FIXTURES, 'nope.ts')]);
     expect(missing.stderr).toMatch(/nope\.ts: no such file/);
-  });
+  }, 180_000); // four CLI processes, each compiling its fixture: past 60 s at load 19
 
   it('a failing run exits 1 naming the step; resume re-runs the failed step and downstream only', async () => {
     const flag = join(home.dir, 'flag');

@@ -126,7 +126,7 @@ describe.skipIf(!canRun)(`dashboard in Chromium${canRun ? '' : ` (skipped: ${NO_
 
   it('Tasks & actors page shows counts by function and the failures with their stack', async () => {
     await get(throwsTypeError.remote('for the tasks page')).catch(() => undefined);
-    // Views are recomputed at most every 500 ms: the failure shows in the next one.
+    // Views are recomputed at most once a second (VIEW_CACHE_MS): the failure shows in the next one.
     await waitFor('the failure in /api/tasks', async () => {
       const view = (await (await api('/api/tasks', { headers: bearer() })).json()) as TasksView;
       return (view.byName.find((t) => t.name === 'throwsTypeError')?.failed ?? 0) > 0;

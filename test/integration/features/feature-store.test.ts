@@ -101,6 +101,27 @@ describe('getHistoricalFeatures', () => {
     ]);
   });
 
+  it('breaks ties of equal event times by the created timestamp, in training sets and online (regression: partition order decided)', async () => {
+    // Listing 1 has two rows at the same event time; the correction (created later) comes first in the source.
+    const rows = [
+      { listing_id: 1, ts: base + 100 * S, created: base + 500 * S, price: 11 },
+      { listing_id: 1, ts: base + 100 * S, created: base + 400 * S, price: 10 },
+      { listing_id: 2, ts: base + 100 * S, created: base + 400 * S, price: 20 },
+    ];
+    const corrected = defineFeatureView({
+      name: 'corrected', entities: [listing], source: { kind: 'dataset', dataset: fromRows(rows, { numPartitions: 1 }) }, timestampField: 'ts',
+      createdTimestampField: 'created', features: { price: 'float64' },
+    });
+    expect(() => defineFeatureView({ name: 'v', entities: [listing], source: { kind: 'dataset', dataset: fromRows(rows) }, timestampField: 'ts', createdTimestampField: 'ts', features: { price: 'float64' } }))
+      .toThrow(/'createdTimestampField' must be another column than timestampField/);
+    const fs = newStore(new InProcessOnlineStore());
+    await fs.apply([corrected]);
+    const hist = await sorted(await fs.getHistoricalFeatures([{ listing_id: 1, event_timestamp: base + 200 * S }, { listing_id: 2, event_timestamp: base + 200 * S }], ['corrected:price']));
+    expect(hist.map((r) => r['price'])).toEqual([11, 20]);
+    await fs.materialize(base, base + 300 * S);
+    expect((await fs.getOnlineFeatures([{ listing_id: 1 }, { listing_id: 2 }], ['corrected:price'])).map((r) => r['price'])).toEqual([11, 20]);
+  });
+
   it('refuses entity rows whose join key has the wrong type or is missing', async () => {
     const fs = newStore();
     await fs.apply([prices(), users]);
@@ -175,13 +196,18 @@ describe('materialization to Redis', () => {
     const offline = await sorted(await fs.getHistoricalFeatures(entities.map((e) => ({ ...e, event_timestamp: end })), ['prices:price', 'users:stays']));
     expect(offline.map(({ event_timestamp: _, ...r }) => r)).toEqual(online);
     expect(await fs.highWaterMarks()).toEqual({ prices: end, users: end });
+    // Regression: materializing an older range again wrote its older values over the newer ones.
+    await fs.materialize(base, base + 250 * S, { views: ['prices'] });
+    expect((await fs.getOnlineFeatures([{ listing_id: 1 }], ['prices:price']))[0]!['price']).toBe(30);
+    expect(await fs.highWaterMarks()).toEqual({ prices: end, users: end });
   });
 
   it('never interleaves two materializations of one view (the Redis lock), and fails clearly without waiting', async (ctx) => {
     if (!hasRedis) return skipBecause(ctx, NO_REDIS);
     const p = `${prefix}:lock`;
     const N = 3000;
-    // Every entity has a value at t=1 s (v = 1) and at t=2 s (v = 2): a run to 1.5 s writes only 1s, a run to 3 s only 2s.
+    // Every entity has a value at t=1 s (v = 1) and at t=2 s (v = 2): a run to 1.5 s writes only 1s, a run to 3 s only 2s;
+    // whichever runs second, no entity ends with the older value (writes never replace newer values).
     const rows = Array.from({ length: 2 * N }, (_, i) => ({ listing_id: i % N, ts: base + (i < N ? 1 : 2) * S, v: i < N ? 1 : 2 }));
     const view = defineFeatureView({ name: 'bulk', entities: [listing], source: { kind: 'dataset', dataset: fromRows(rows, { numPartitions: 4 }) }, timestampField: 'ts', features: { v: 'float64' } });
     const a = newStore(new RedisOnlineStore({ url: REDIS_URL, prefix: p }));
@@ -196,8 +222,8 @@ describe('materialization to Redis', () => {
     await expect(c.materialize(base, base + 3 * S)).rejects.toThrow(MaterializationLockedError);
     await Promise.all([runA, runB]);
     const values = (await a.getOnlineFeatures(Array.from({ length: N }, (_, i) => ({ listing_id: i })), ['bulk:v'])).map((r) => r['v']);
-    const last = finished[1] === 'two' ? 2 : 1;
-    expect(values.filter((v) => v !== last)).toEqual([]);
+    expect(finished.sort()).toEqual(['one', 'two']);
+    expect(values.filter((v) => v !== 2)).toEqual([]);
   });
 
   it('expires values past the TTL in Redis', async (ctx) => {
@@ -249,6 +275,21 @@ describe('training/serving skew and freshness', () => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
       });
     });
+
+  it('compares entities by their exact keys past 2^53 (regression: sample keys were read as plain numbers)', async () => {
+    const fs = newStore(new InProcessOnlineStore());
+    const big = defineFeatureView({
+      name: 'big_skew', entities: [listing], timestampField: 'ts', features: { price: 'float64' },
+      source: { kind: 'dataset', dataset: fromRows([{ listing_id: 9007199254740993n, ts: base, price: 1 }, { listing_id: 9007199254740992n, ts: base, price: 2 }]) },
+    });
+    await fs.apply([big]);
+    await fs.materialize(base, base + S);
+    const clean = await fs.checkSkew('big_skew', { atMs: base + 2 * S });
+    expect(clean).toMatchObject({ entities: 2, identical: true });
+    await fs.push('big_skew', [{ listing_id: 9007199254740993n, ts: base + S, price: 7 }]);
+    const report = await fs.checkSkew('big_skew', { atMs: base + 2 * S });
+    expect(report.mismatches).toEqual([{ entity: { listing_id: 9007199254740993n }, feature: 'price', historical: 1, online: 7 }]);
+  });
 
   it('finds none after materialization and names the value that differs when the online store disagrees (API and `shoal features check-skew`)', async (ctx) => {
     if (!hasRedis) return skipBecause(ctx, NO_REDIS);

@@ -108,6 +108,31 @@ async function checkReapply(fs: FeatureStore): Promise<void> {
   expect(await fs.getOnlineFeatures([{ listing_id: 2 }], ['wide:f1'], { nowMs: now + 20_000 })).toStrictEqual([{ listing_id: 2, f1: null }]);
 }
 
+/** Regression (issue 16): a write of older values (push, or materialize over an older range) replaced newer ones. */
+async function checkNeverOlder(online: OnlineStore): Promise<void> {
+  const info = { name: 'olders', features: ['a', 'b'], ttlMs: null };
+  await online.write(info, [{ key: '1', eventTs: now, values: [10, 'new'] }, { key: '2', eventTs: now - 5, values: [20, 'x'] }], now);
+  await online.write(info, [{ key: '1', eventTs: now - 1, values: [9, 'old'] }, { key: '2', eventTs: now - 5, values: [21, 'same time'] }, { key: '3', eventTs: 0, values: [30, 'first'] }], now);
+  const [got] = await online.read([{ view: info, keys: ['1', '2', '3'], features: ['b', 'a'] }], now);
+  expect(got).toEqual([['new', 10], ['same time', 21], ['first', 30]]);
+}
+
+describe('writes never replace newer values', () => {
+  it('in the in-process store', async () => {
+    await checkNeverOlder(new InProcessOnlineStore());
+  });
+  it('in Redis', async (ctx) => {
+    if (!hasRedis) return ctx.skip(NO_REDIS);
+    const r = new RedisOnlineStore({ url: REDIS_URL, prefix: `${prefix}:older` });
+    try {
+      await checkNeverOlder(r);
+    } finally {
+      await r.clear();
+      await r.close();
+    }
+  });
+});
+
 describe('getOnlineFeatures of 100 entities × 20 features', () => {
   it('returns exactly the written values from the in-process store', async () => {
     const fs = await storeWith(new InProcessOnlineStore());

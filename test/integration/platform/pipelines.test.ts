@@ -15,7 +15,7 @@ import {
 import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import cacheV1 from '../../fixtures/platform/cache-v1.js';
 import cacheV2 from '../../fixtures/platform/cache-v2.js';
-import { failing, fan, killed, timeout, wiring } from '../../fixtures/platform/pipelines.js';
+import { failing, fan, killed, source, timeout, wiring } from '../../fixtures/platform/pipelines.js';
 
 let cluster: TestCluster;
 let dir: string;
@@ -113,6 +113,22 @@ describe('caching', () => {
     expect(await states(r.runId)).toEqual({ read: 'succeeded', count: 'succeeded', report: 'succeeded', label: 'succeeded' });
   });
 
+  it('a step reading an external source is keyed on the source version: cached while unchanged, run again when it changed', async () => {
+    const path = join(dir, 'source.txt');
+    await writeFile(path, 'p\nq\n');
+    let r = await runPipeline(source, { store, params: { path } });
+    expect(await states(r.runId)).toEqual({ snapshot: 'succeeded', count: 'succeeded' });
+    r = await runPipeline(source, { store, params: { path } });
+    expect(await states(r.runId)).toEqual({ snapshot: 'cached', count: 'cached' });
+    await writeFile(path, 'p\nq\nr\n');
+    r = await runPipeline(source, { store, params: { path } });
+    expect(await states(r.runId)).toEqual({ snapshot: 'succeeded', count: 'succeeded' });
+    expect(r.outputs).toMatchObject({ count: { lines: 3 } });
+    const err = await failureOf(runPipeline(source, { store, params: { path: join(dir, 'missing.txt') } }));
+    expect(err.step).toBe('snapshot');
+    expect((await stepOf(err.runId, 'snapshot')).error).toMatch(/^Error: ENOENT/);
+  });
+
   it('bad parameters are refused before anything runs, naming the parameter', async () => {
     const before = (await new PipelineRecords(store).listRuns()).length;
     await expect(run(cacheV1, { scale: 0 })).rejects.toThrow(/pipeline 'cache-demo' option 'params.scale' must be within \[1, ∞\]; got 0/);
@@ -149,6 +165,16 @@ describe('a failing step, and resume', () => {
     expect(await stepOf(r.runId, 'first')).toMatchObject({ cachedFrom: (await stepOf(runId, 'first')).runId });
     expect(r.outputs).toMatchObject({ boom: { n: 5 }, after: { n: 50 } });
     expect((await new PipelineRecords(store).getRun(r.runId)).resumedFrom).toBe(runId);
+  });
+
+  it('a pipeline run whose process died (its store run marked FAILED by the store) reads as FAILED, with the reason', async () => {
+    const r = await runPipeline(failing, { store, params: { flag: flag() } });
+    // As left by a driver killed mid-run: pipeline row RUNNING, its run found orphaned by the store's sweep.
+    await store.db.run(`UPDATE pipeline_runs SET status = 'RUNNING', end_time = NULL, error = NULL WHERE id = ?`, [r.runId]);
+    await store.db.run(`UPDATE runs SET status = 'FAILED', failure = 'its owner process 123 on h exited without ending the run' WHERE id = ?`, [r.runId]);
+    const rec = await new PipelineRecords(store).getRun(r.runId);
+    expect(rec).toMatchObject({ status: 'FAILED', error: 'the process running it stopped: its owner process 123 on h exited without ending the run' });
+    expect((await new PipelineRecords(store).listRuns({ pipeline: 'fail-demo', limit: 1 }))[0]).toMatchObject({ id: r.runId, status: 'FAILED' });
   });
 
   it('resume of an unknown run is a typed error', async () => {

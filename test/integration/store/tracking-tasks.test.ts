@@ -77,6 +77,34 @@ describe('a run whose owner dies', () => {
     expect(found!.failure).toMatch(new RegExp(`owner process ${child.pid} .* exited without ending the run`));
   });
 
+  it('killed between storing an artifact\'s blobs and recording them: FAILED, and no partial artifact is visible', async () => {
+    // The child stops itself at the point logArtifacts reaches after every blob is stored and before
+    // the rows naming them are written (the blob store's put, then nothing): the worst moment to die.
+    const storeModule = join(process.cwd(), 'dist', 'src', 'store.js');
+    const script = `import { openStore } from ${JSON.stringify(storeModule)};
+      const s = await openStore({ url: ${JSON.stringify(join(dir, 'store.db'))}, artifactDir: ${JSON.stringify(join(dir, 'artifacts'))} });
+      const r = await s.startRun({ experiment: 'owner-death', name: 'mid-artifact' });
+      await r.logArtifact('first.txt', 'recorded before');
+      const sha = await s.artifacts.put(new Uint8Array(1 << 20).fill(7), 'runs:/' + r.id + '/model/w.bin');
+      console.log(r.id + ' ' + sha);
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [runId, sha] = (await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+      child.once('exit', (code) => reject(new Error(`child exited early with ${String(code)}`)));
+    })).split(' ') as [string, string];
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    const [found] = await store.searchRuns({ experiments: ['owner-death'], filter: "name = 'mid-artifact'" });
+    expect(found).toMatchObject({ id: runId, status: 'FAILED' });
+    expect((await store.listArtifacts(runId)).map((a) => a.path)).toEqual(['first.txt']);
+    await expect(store.readArtifact(runId, 'model/w.bin')).rejects.toThrow(/no artifact/);
+    await expect(store.loadModel(`runs:/${runId}/model`)).rejects.toThrow(/no artifact/);
+    // The blob itself is whole (written to a temp file and renamed): unreferenced, never half.
+    expect(Array.from(await store.artifacts.get(sha, 1 << 20, 'the orphan blob')).every((b) => b === 7)).toBe(true);
+  });
+
   it('is marked FAILED when its heartbeat is stale (owner on another host)', async () => {
     const run = await store.startRun({ experiment: 'owner-death', name: 'remote-owner' });
     await store.db.run(`UPDATE runs SET owner_host = 'elsewhere', heartbeat_at = ? WHERE id = ?`, [Date.now() - 120_000, run.id]);

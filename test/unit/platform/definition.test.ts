@@ -124,5 +124,6 @@ describe('steps', () => {
     expect(() => step('s', () => ({}), { timeoutMs: 0 })).toThrow(/step 's' option 'timeoutMs' must be/);
     expect(() => step('s', () => ({}), { cache: 'no' as never })).toThrow(/step 's' option 'cache'/);
     expect(() => step('s', () => ({}), { retry: 1 } as never)).toThrow(/step 's'.*retry/);
+    expect(() => step('s', () => ({}), { sourceVersion: 3 as never })).toThrow(/step 's' option 'sourceVersion' must be a function; got 3/);
   });
 });

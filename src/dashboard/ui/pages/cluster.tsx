@@ -1,4 +1,5 @@
 /** Cluster page: nodes with resources and use over time, object store use and spill, autoscaler decisions. */
+import type { PageEntry } from '../page.js';
 import { Chart, rate } from '../chart.js';
 import { amount, bytes, duration, time } from '../format.js';
 import { useLive } from '../live.js';
@@ -62,3 +63,5 @@ export function ClusterPage() {
 function Card({ label, value, id }: { label: string; value: string; id?: string }) {
   return <div class="card" id={id}><div class="label">{label}</div><div class="value">{value}</div></div>;
 }
+
+export const page: PageEntry = { path: /^\/(?:cluster)?$/, nav: 'Cluster', href: '/', order: 10, render: () => <ClusterPage /> };

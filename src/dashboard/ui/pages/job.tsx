@@ -1,4 +1,5 @@
 /** Job page: its status, its output streaming live, the failures of its tasks with the remote stack, and stop. */
+import type { PageEntry } from '../page.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { JobView, LogChunk, TasksView } from '../../api-types.js';
 import { getJson, openStream, postAction } from '../api.js';
@@ -48,3 +49,5 @@ export function JobPage({ id }: { id: string }) {
     </section>
   );
 }
+
+export const page: PageEntry = { path: /^\/jobs\/([\w.-]+)$/, order: 21, render: ([id]) => <JobPage id={id!} /> };

@@ -1,4 +1,5 @@
 /** Jobs page: every job with its status and duration, newest first. */
+import type { PageEntry } from '../page.js';
 import { useEffect, useState } from 'preact/hooks';
 import type { JobView } from '../../api-types.js';
 import { getJson } from '../api.js';
@@ -35,3 +36,5 @@ export function JobsPage() {
     </section>
   );
 }
+
+export const page: PageEntry = { path: /^\/jobs$/, nav: 'Jobs', href: '/jobs', order: 20, render: () => <JobsPage /> };

@@ -1,4 +1,5 @@
 /** Tasks & actors page: counts by state and by function or class, slowest and failed; actors; objects and sizes. */
+import type { PageEntry } from '../page.js';
 import { useEffect, useState } from 'preact/hooks';
 import type { TaskFailureView, TasksView } from '../../api-types.js';
 import { getJson, postAction } from '../api.js';
@@ -73,3 +74,5 @@ export function FailureList({ failures }: { failures: TaskFailureView[] }) {
     </div>
   );
 }
+
+export const page: PageEntry = { path: /^\/tasks$/, nav: 'Tasks & actors', href: '/tasks', order: 30, render: () => <TasksPage /> };

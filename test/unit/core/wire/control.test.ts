@@ -37,6 +37,7 @@ function recording(): { calls: Array<[string, unknown]>; handlers: ControlHandle
     'job-list': rec('job-list', [JOB]),
     'job-get': rec('job-get', JOB),
     'job-stop': rec('job-stop', JOB),
+    publish: rec('publish', { accepted: true }),
   };
   return { calls, handlers };
 }
@@ -47,6 +48,19 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   expect(err).toBeInstanceOf(Error);
   return errorFromWire(unpackMessage(packMessage((err as InvalidControlRequestError).toWire())));
 }
+
+describe('ControlDispatcher: publish', () => {
+  it('passes a topic and its data on, and refuses a topic that is not a name, naming the field', async () => {
+    const { calls, handlers } = recording();
+    const d = new ControlDispatcher(handlers);
+    await expect(d.dispatch('publish', { topic: 'serve.status', data: { a: 1 } })).resolves.toEqual({ accepted: true });
+    expect(calls).toEqual([['publish', { topic: 'serve.status', data: { a: 1 } }]]);
+    const err = await rejection(d.dispatch('publish', { topic: 'Serve Status!', data: 1 }));
+    expect(err).toBeInstanceOf(InvalidControlRequestError);
+    expect((err as InvalidControlRequestError).field).toBe('topic');
+    expect(err.message).toMatch(/must be a topic name/);
+  });
+});
 
 describe('ControlDispatcher', () => {
   it('runs the handler with the checked body and returns its reply', async () => {
@@ -82,7 +96,7 @@ describe('ControlDispatcher', () => {
     expect(err).toMatchObject({ code: 'UNKNOWN_CONTROL_METHOD', method: 'job-delete', knownMethods: CONTROL_METHODS });
     expect(err.message).toBe(
       "the head has no control method 'job-delete' (it has: ping, status, get-actor, pg-create, pg-ready, pg-remove, job-submit, " +
-        'job-list, job-get, job-stop); the caller may run another shoal version than the head',
+        'job-list, job-get, job-stop, publish); the caller may run another shoal version than the head',
     );
     // Names of Object.prototype are not methods either.
     await expect(d.dispatch('toString', null)).rejects.toBeInstanceOf(UnknownControlMethodError);

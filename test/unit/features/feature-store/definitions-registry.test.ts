@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromRows } from 'shoal/data';
 import {
   BucketizerModel, CorruptedRegistryError, EntityKeyTypeError, FeatureStore, FeatureTypeChangedError, FileFeatureRegistry, InvalidOptionError, PipelineModel,
-  RedisOnlineStore, StandardScalerModel, UnknownFeatureError, UnknownFeatureViewError, defineEntity, defineFeatureView, defineOnDemandFeatureView,
+  RedisOnlineStore, StandardScalerModel, UnknownEntityError, UnknownFeatureError, UnknownFeatureViewError, defineEntity, defineFeatureView, defineOnDemandFeatureView,
 } from 'shoal/features';
 
 let dir: string;
@@ -58,6 +58,23 @@ describe('store options', () => {
 });
 
 describe('file registry', () => {
+  it('refuses a feature view whose entity it does not hold (UnknownEntityError), and names unknown entities', async () => {
+    const reg = new FileFeatureRegistry(join(dir, 'entities'));
+    const fs = new FeatureStore({ registry: reg });
+    await fs.apply([defineEntity({ name: 'host' })]);
+    // The spec of a view over `listing`, taken from another registry, applied without its entity.
+    const scratch = new FileFeatureRegistry(join(dir, 'entities-scratch'));
+    await new FeatureStore({ registry: scratch }).apply([listingStats()]);
+    const viewSpec = (await scratch.snapshot()).featureViews['listing_stats']!.spec;
+    const err = await reg.apply([viewSpec]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownEntityError);
+    expect((err as Error).message).toBe('unknown entity "listing" (defined: host)');
+    expect((err as UnknownEntityError).code).toBe('FEATURE_STORE_UNKNOWN_ENTITY');
+    expect(Object.keys((await reg.snapshot()).featureViews)).toEqual([]);
+    expect(() => fs.catalog.entity('guest')).toThrow('unknown entity "guest" (defined: host)');
+    expect(fs.catalog.entity('host').joinKeys).toEqual(['host']);
+  });
+
   it('versions changed definitions, keeps unchanged ones, writes 0600 atomically', async () => {
     const reg = new FileFeatureRegistry(join(dir, 'r1'));
     const fs = new FeatureStore({ registry: reg });
