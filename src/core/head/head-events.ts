@@ -58,14 +58,7 @@ export class HeadEvents {
       this.storedKeys.push(key);
       this.prune(e.at);
     }
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch (err) {
-        log.warn({ err, event }, 'a head event listener failed; removed');
-        this.listeners.delete(l);
-      }
-    }
+    this.deliver(e);
   }
 
   /**
@@ -74,11 +67,16 @@ export class HeadEvents {
    */
   notify(event: string, fields: Record<string, unknown>): void {
     const e: HeadEvent = { seq: ++this.seq, at: Date.now(), event, fields };
+    this.deliver(e);
+  }
+
+  /** Hands `e` to every listener; one that throws is removed (and logged), the others still get it. */
+  private deliver(e: HeadEvent): void {
     for (const l of this.listeners) {
       try {
         l(e);
       } catch (err) {
-        log.warn({ err, event }, 'a head event listener failed; removed');
+        log.warn({ err, event: e.event }, 'a head event listener failed; removed');
         this.listeners.delete(l);
       }
     }
