@@ -16,11 +16,11 @@ export const OBJECTS_LISTED = 50;
  */
 export const VIEW_CACHE_MS = 1_000;
 
-/** `compute`, memoized for VIEW_CACHE_MS. */
-function cached<T>(compute: () => T): () => T {
+/** `compute`, memoized for VIEW_CACHE_MS; `invalidate()` makes the next call compute afresh. */
+function cached<T>(compute: () => T): { (): T; invalidate(): void } {
   let at = -Infinity;
   let value: T | undefined;
-  return () => {
+  const get = (): T => {
     const now = Date.now();
     if (now - at >= VIEW_CACHE_MS) {
       value = compute();
@@ -28,6 +28,7 @@ function cached<T>(compute: () => T): () => T {
     }
     return value!;
   };
+  return Object.assign(get, { invalidate: () => void (at = -Infinity) });
 }
 
 /** The cluster view of a head status. */
@@ -77,6 +78,9 @@ export class LiveSource implements DashboardSource {
     this.published = new PublishedKeeper(host.stored('history-published'), host);
     this.unsubscribe = host.onEvent((e) => {
       if (e.event === 'published') this.published.take(String(e.fields.topic), e.fields.data, e.at);
+      // A page refetches the tasks view when a job changes state (its failures are final when it
+      // ends): a view cached from before that event would show it without them until the next event.
+      else if (e.event === 'job') this.tasksCached.invalidate();
     });
   }
 
