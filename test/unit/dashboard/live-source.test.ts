@@ -1,9 +1,7 @@
 /**
- * The live dashboard's cached views (live-source.ts) over a head's real parts in this process — its
- * HeadState (with fake sessions standing in for the driver and worker processes, as in the core
- * head tests), its HeadEvents, a JobManager running a real job process, and core's headHost() over
- * them — with the clock stopped, so a view cached once would never expire by age: what the test
- * sees is what invalidation does, not what timing happened to allow.
+ * The live dashboard's cached views (live-source.ts) over a head's real parts in this process
+ * (head-parts.ts; the job is a real process) with the clock stopped, so a view cached once would
+ * never expire by age: what the test sees is what invalidation does, not what timing allowed.
  *
  * The case is commit e77c76d: the job page refetches the tasks view when its job changes state; a
  * tasks view cached before the job's task failed (up to VIEW_CACHE_MS earlier) left the failure off,
@@ -13,13 +11,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HeadEvents } from '../../../src/core/head/head-events.js';
 import type { HeadEvent } from '../../../src/core/head/head-extension.js';
-import { headHost } from '../../../src/core/head/head-host.js';
-import type { HeadInfo } from '../../../src/core/head/head.js';
-import { JobManager } from '../../../src/core/head/job-manager.js';
 import { LiveSource } from '../../../src/dashboard/live-source.js';
-import { FakeCluster, task } from '../core/head/fake-sessions.js';
+import { task } from '../core/head/fake-sessions.js';
+import { headParts } from './head-parts.js';
 
 describe('LiveSource tasks view', () => {
   let dir: string;
@@ -35,19 +30,9 @@ describe('LiveSource tasks view', () => {
   });
 
   it("a job's state change drops the cached view: the refetch after the job ends shows its task's failure", async () => {
-    const fc = new FakeCluster();
-    const events = new HeadEvents();
-    fc.state.onEvent = (event, fields) => events.emit(event, fields);
+    const { fc, events, jobs, host } = headParts(dir);
     const driver = fc.driver();
     const worker = fc.worker('n-1', { CPU: 2 });
-    // As the head wires it (head.ts): each change of a job's record is a 'job' event.
-    const jobs = new JobManager({ put: () => undefined }, join(dir, 'jobs'), () => ({}), [], (job) => events.emit('job', { jobId: job.id, status: job.status }));
-    const info: HeadInfo = { address: '127.0.0.1:1', port: 1, metricsPort: 2, tokenFile: join(dir, 'token'), dir, store: 'memory', clusterId: 'c-test' };
-    const host = headHost({
-      info, token: 'token', state: fc.state, jobs, events, store: { put: () => undefined, delete: () => undefined }, stored: new Map(),
-      status: () => ({ ...fc.state.status(), jobs: jobs.list(), head: { ...info, version: 'test', hostname: 'test', recovering: false }, autoscaler: undefined }),
-      mount: () => undefined,
-    });
     live = new LiveSource(host);
     // The clock stands still from here: a cached view is never too old to be served.
     vi.useFakeTimers({ toFake: ['Date'] });
