@@ -34,7 +34,7 @@ export type { LineageGraph, LineageNode, LineageEdge, LineageNodeKind } from './
 export { Run } from './run.js';
 export type { RunRef, StartRunOptions } from './run.js';
 export { activeRun, withActiveRun, setActiveRun, openRun } from './active-run.js';
-export { resolveStoreLocation } from './store-location.js';
+export { resolveStoreLocation, isPostgresUrl } from './store-location.js';
 export type { StoreOptions, StoreLocation } from './store-location.js';
 export type { SetAliasOptions } from './registry.js';
 export type { Lineage, DatasetDetails, SnapshotSource } from './lineage.js';
