@@ -5,9 +5,10 @@
  * only, so they work after the cluster is gone.
  */
 import { Command, Option } from 'commander';
+import { writeFile } from 'node:fs/promises';
 import { init, InvalidOptionError, shutdown } from '../../core/index.js';
 import {
-  addTrigger, compileParams, loadPipeline, PipelineRecords, PipelineRunError, postPipelineEvent, resumePipeline, runPipeline, TriggerRecords,
+  addTrigger, buildRunReport, compileParams, reportHtml, reportMarkdown, loadPipeline, PipelineRecords, PipelineRunError, postPipelineEvent, resumePipeline, runPipeline, TriggerRecords,
   type AddTriggerOptions, type OverlapPolicy, type PipelineRunRecord, type PipelineRunResult, type StepLogLine, type StepRecord, type TriggerRecord,
 } from '../../platform/index.js';
 import type { Store } from '../../store/index.js';
@@ -189,6 +190,29 @@ export function pipelineCommand(ctx: CliContext): Command {
     .action(async (id: string, flags: { store?: string; json?: boolean; logs?: boolean; step?: string }) => {
       if (flags.step !== undefined && !flags.logs) throw new InvalidOptionError('--step goes with --logs', { option: '--step' });
       await withStore(flags, (store) => summary(ctx, store, id, flags.json, flags.logs ? { step: flags.step } : undefined));
+    });
+  cmd
+    .command('report <run>')
+    .description('candidate vs champion: the metrics of a pipeline run against the champion of its model, with plots, as Markdown (stdout) and HTML')
+    .option('--model <name>', 'the registered model whose champion to compare with (default: the model the run registered a version of)')
+    .option('--alias <alias>', 'the champion\'s alias', 'champion')
+    .option('--lower-is-better <metrics>', 'comma-separated metrics where lower is better (besides loss, error, rmse, mae, mse, latency, time, duration)')
+    .option('--html <file>', 'also write the report as one HTML page (inline SVG plots)')
+    .option('--markdown <file>', 'write the Markdown to this file instead of stdout')
+    .option(...STORE_FLAG)
+    .option('--json', 'print the report data as JSON')
+    .action(async (id: string, flags: { model?: string; alias: string; lowerIsBetter?: string; html?: string; markdown?: string; store?: string; json?: boolean }) => {
+      await withStore(flags, async (store) => {
+        const report = await buildRunReport(store, id, {
+          model: flags.model, alias: flags.alias, lowerIsBetter: flags.lowerIsBetter?.split(',').map((m) => m.trim()).filter(Boolean),
+        });
+        if (flags.html) await writeFile(flags.html, reportHtml(report));
+        if (flags.json) return void ctx.io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+        const md = reportMarkdown(report);
+        if (flags.markdown) await writeFile(flags.markdown, md);
+        else ctx.io.stdout(md);
+        if (flags.html || flags.markdown) ctx.io.stderr(`wrote ${[flags.markdown, flags.html].filter(Boolean).join(' and ')}\n`);
+      });
     });
   triggerCommands(ctx, cmd);
   return cmd;
