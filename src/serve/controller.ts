@@ -4,12 +4,15 @@
  * drained then stopped), runs canary / shadow rollouts and rollbacks, replaces dead replicas and
  * autoscales on ongoing requests per replica. It runs in the process that serves (the head's host).
  */
-import { get } from '../core/index.js';
+import { randomBytes } from 'node:crypto';
+import { get, kill, type ObjectRef } from '../core/index.js';
+import { DIRECT_METHOD, DirectChannel, type DirectAddress } from './direct-channel.js';
 import { BoundDeployment } from './deployment.js';
 import { DeploymentHandle, HANDLE_UPDATE_METHOD } from './deployment-handle.js';
 import { drainAndStop, DeploymentState, VersionState } from './deployment-state.js';
 import { DeploymentNotFoundError, HealthCheckError, InvalidOptionError } from './errors.js';
 import { serveLog } from './log.js';
+import { ReplicaMux } from './replica-mux.js';
 import type { Replica } from './replica-router.js';
 
 export interface AutoscaleDecision {
@@ -18,6 +21,16 @@ export interface AutoscaleDecision {
   from: number;
   to: number;
   reason: string;
+}
+
+export interface ControllerOptions {
+  /** How often the autoscaler looks. @default 250 */
+  autoscaleIntervalMs?: number;
+  /**
+   * Call replicas over a direct TCP channel to their actor thread (one hop) rather than actor calls
+   * through the head (three); a replica that cannot offer one (TLS cluster) takes actor calls. @default true
+   */
+  directCalls?: boolean;
 }
 
 export interface DeployOptions {
@@ -39,7 +52,13 @@ export class ServeController {
   /** For each deployment, the deployments holding handles to it (they hear of its replica changes). */
   private readonly dependents = new Map<string, Set<string>>();
 
-  constructor(readonly autoscaleIntervalMs = 250) {
+  readonly autoscaleIntervalMs: number;
+  readonly directCalls: boolean;
+
+  constructor(options: ControllerOptions = {}) {
+    this.autoscaleIntervalMs = options.autoscaleIntervalMs ?? 250;
+    this.directCalls = options.directCalls ?? true;
+    const autoscaleIntervalMs = this.autoscaleIntervalMs;
     this.autoscaleTimer = setInterval(() => this.autoscaleTick(), autoscaleIntervalMs);
     this.autoscaleTimer.unref();
   }
@@ -174,6 +193,7 @@ export class ServeController {
     await Promise.all(made.map(async (r) => {
       await r.handle.ready();
       if (hasHealth) await get((r.handle as any).checkHealth.remote());
+      r.mux = new ReplicaMux(r.handle, this.directCalls ? await this.openChannel(r) : undefined);
     }));
     for (const r of made) {
       r.state = 'running';
@@ -181,7 +201,27 @@ export class ServeController {
     }
   }
 
+  /** The replica's direct channel, or undefined (calls then take the actor path) when it offers none or it fails. */
+  private async openChannel(r: Replica): Promise<DirectChannel | undefined> {
+    try {
+      const secret = randomBytes(24).toString('base64url');
+      const address: DirectAddress | null = await get((r.handle as any)[DIRECT_METHOD].remote(secret) as ObjectRef<DirectAddress | null>);
+      if (!address) return undefined;
+      return await DirectChannel.connect(address, secret, r.handle.actorId, r.id);
+    } catch (err) {
+      serveLog.warn({ replica: r.id, err: String(err) }, 'no direct channel to the replica; the ingress calls it through the head');
+      return undefined;
+    }
+  }
+
   private replace(d: DeploymentState, v: VersionState, dead: Replica): void {
+    // Its channel may have closed with the actor still up (a broken connection): make sure it is gone.
+    dead.mux?.close();
+    try {
+      kill(dead.handle);
+    } catch {
+      // already gone
+    }
     const i = v.group.replicas.indexOf(dead);
     if (i >= 0) v.group.replicas.splice(i, 1);
     if (!d.versions().includes(v)) return;

@@ -9,6 +9,7 @@ import { compileDeploymentOptions, type CompiledDeploymentOptions, type Deployme
 import { InvalidOptionError } from './errors.js';
 import { HANDLE_UPDATE_METHOD, updateHandles } from './deployment-handle.js';
 import { serveMany, SERVE_MANY_METHOD } from './replica-mux.js';
+import { DIRECT_METHOD, openDirectServer } from './direct-channel.js';
 import type { ServeRequest } from './serve-types.js';
 
 type AnyClass = new (...args: any[]) => any;
@@ -70,6 +71,16 @@ export function deployment<C extends AnyClass>(Class: C, options: DeploymentOpti
     Object.defineProperty(Class.prototype, SERVE_MANY_METHOD, {
       value: function (this: object, reqs: ServeRequest[]) {
         return serveMany(this, className, reqs);
+      },
+      enumerable: false, writable: true, configurable: true,
+    });
+  }
+  // ... and opens the direct channel the ingress calls it over (direct-channel.ts).
+  if (!Object.prototype.hasOwnProperty.call(Class.prototype, DIRECT_METHOD)) {
+    const className = Class.name;
+    Object.defineProperty(Class.prototype, DIRECT_METHOD, {
+      value: function (this: Record<string, unknown>, secret: string) {
+        return openDirectServer(this, className, secret);
       },
       enumerable: false, writable: true, configurable: true,
     });

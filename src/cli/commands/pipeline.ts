@@ -4,10 +4,11 @@
  * driver (or start a local one) and record into the platform store; `list` and `show` read the store
  * only, so they work after the cluster is gone.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { init, InvalidOptionError, shutdown } from '../../core/index.js';
 import {
-  compileParams, loadPipeline, PipelineRecords, PipelineRunError, resumePipeline, runPipeline, type PipelineRunRecord, type PipelineRunResult, type StepRecord,
+  addTrigger, compileParams, loadPipeline, PipelineRecords, PipelineRunError, postPipelineEvent, resumePipeline, runPipeline, TriggerRecords,
+  type AddTriggerOptions, type OverlapPolicy, type PipelineRunRecord, type PipelineRunResult, type StepRecord, type TriggerRecord,
 } from '../../platform/index.js';
 import type { Store } from '../../store/index.js';
 import type { CliContext } from '../cli-context.js';
@@ -16,7 +17,7 @@ import { STORE_FLAG, withStore } from './runs.js';
 
 const ADDRESS_FLAG = ['--address <host:port>', 'cluster to run on (default: SHOAL_ADDRESS, the cluster `shoal start` recorded, else a local one)'] as const;
 
-interface RunFlags { param: string[]; cache: boolean; store?: string; address?: string; name?: string; json?: boolean }
+interface RunFlags { param: string[]; cache: boolean; store?: string; address?: string; name?: string; json?: boolean; trigger?: string }
 
 /** `--param k=v` texts → name → text. */
 function parseParamFlags(texts: readonly string[]): Record<string, string> {
@@ -107,11 +108,12 @@ export function pipelineCommand(ctx: CliContext): Command {
     .option(...STORE_FLAG)
     .option(...ADDRESS_FLAG)
     .option('--json', 'print the run as JSON')
+    .addOption(new Option('--trigger <id>', 'the schedule or trigger that started the run (set by the head)').hideHelp())
     .action(async (module: string, flags: RunFlags) => {
       const { pipeline, module: file } = await loadPipeline(module, { name: flags.name });
       // Parameters are checked before a cluster is started or a run recorded.
       const params = compileParams(pipeline.name, pipeline.params as Record<string, never>, parseParamFlags(flags.param), true);
-      await withStore(flags, (store) => onCluster(flags, () => report(ctx, store, flags, () => runPipeline(pipeline, { store, params, noCache: !flags.cache, module: file }))));
+      await withStore(flags, (store) => onCluster(flags, () => report(ctx, store, flags, () => runPipeline(pipeline, { store, params, noCache: !flags.cache, module: file, ...(flags.trigger ? { trigger: flags.trigger } : {}) }))));
     });
   cmd
     .command('resume <run>')
@@ -165,5 +167,111 @@ export function pipelineCommand(ctx: CliContext): Command {
     .action(async (id: string, flags: { store?: string; json?: boolean }) => {
       await withStore(flags, (store) => summary(ctx, store, id, flags.json));
     });
+  triggerCommands(ctx, cmd);
   return cmd;
+}
+
+function describeSpec(t: TriggerRecord): string {
+  switch (t.spec.kind) {
+    case 'cron':
+      return `cron "${t.spec.cron}"${t.spec.timezone !== 'UTC' ? ` ${t.spec.timezone}` : ''}`;
+    case 'folder':
+      return `new files in ${t.spec.path}`;
+    case 'table':
+      return `rows added to ${t.spec.table}${t.spec.column ? ` (max ${t.spec.column})` : ''}`;
+    case 'event':
+      return `event ${t.spec.event}`;
+  }
+}
+
+function printTriggers(ctx: CliContext, list: TriggerRecord[], json: boolean | undefined, none: string): void {
+  if (json) return void ctx.io.stdout(`${JSON.stringify(list, null, 2)}\n`);
+  if (!list.length) return void ctx.io.stdout(`${none}\n`);
+  const rows = [['ID', 'PIPELINE', 'WHEN', 'OVERLAP', 'FIRES', 'SKIPPED', 'QUEUED', 'LAST FIRED', 'LAST RUN', 'LAST ERROR']];
+  for (const t of list) {
+    rows.push([
+      t.id, t.pipeline, describeSpec(t), t.overlap, String(t.fires), String(t.skipped), String(t.queued), t.lastFiredAt !== null ? formatTime(t.lastFiredAt) : '-',
+      t.lastRunId ?? '-', (t.lastError ?? '').replace(/\s+/g, ' ').slice(0, 80),
+    ]);
+  }
+  ctx.io.stdout(`${table(rows, '')}\n`);
+}
+
+interface TriggerFlags {
+  param: string[]; name?: string; overlap?: string; list?: boolean; remove?: string; store?: string; json?: boolean;
+  cron?: string; timezone?: string; folder?: string; table?: string; url?: string; column?: string; event?: string;
+}
+
+/** Adds, lists or removes (`--list`, `--remove ID`) schedules or data/event triggers. */
+async function manageTriggers(ctx: CliContext, which: 'schedules' | 'triggers', module: string | undefined, flags: TriggerFlags, source: Partial<AddTriggerOptions>): Promise<void> {
+  await withStore(flags, async (store) => {
+    const records = new TriggerRecords(store);
+    if (flags.remove !== undefined) {
+      await records.remove(flags.remove);
+      return void ctx.io.stdout(`removed ${flags.remove}\n`);
+    }
+    if (flags.list || module === undefined) {
+      if (!flags.list) throw new InvalidOptionError(`give a pipeline module, --list or --remove ID`, { option: 'module' });
+      return printTriggers(ctx, await records.list(which), flags.json, which === 'schedules' ? 'No pipeline schedules.' : 'No pipeline triggers.');
+    }
+    const t = await addTrigger(store, {
+      module, pipeline: flags.name, params: parseParamFlags(flags.param), overlap: flags.overlap as OverlapPolicy | undefined, ...source,
+    });
+    if (flags.json) return void ctx.io.stdout(`${JSON.stringify(t, null, 2)}\n`);
+    ctx.io.stdout(`${t.id}: ${t.pipeline} on ${describeSpec(t)} (overlap: ${t.overlap}); a head started with \`shoal start --head\` over this store fires it\n`);
+  });
+}
+
+function triggerCommands(ctx: CliContext, cmd: Command): void {
+  const common = (c: Command): Command =>
+    c
+      .option('--param <name=value>', 'a parameter value of each run (repeatable)', collect, [])
+      .option('--name <pipeline>', 'which pipeline, when the module exports several')
+      .option('--overlap <policy>', 'when it fires while a run of the pipeline is going: skip, queue or allow (default: skip)')
+      .option('--list', 'list them instead')
+      .option('--remove <id>', 'remove one instead')
+      .option(...STORE_FLAG)
+      .option('--json', 'print as JSON');
+  common(
+    cmd
+      .command('schedule [module]')
+      .description('run a pipeline on a cron schedule, held by the head (survives a head restart; one missed run is caught up on start)')
+      .option('--cron <expr>', 'cron expression, 5 fields (or 6 with seconds first), e.g. "0 3 * * *"')
+      .option('--timezone <tz>', 'time zone of the expression (default: UTC)'),
+  ).action(async (module: string | undefined, flags: TriggerFlags) => {
+    if (module !== undefined && !flags.list && flags.remove === undefined && flags.cron === undefined) {
+      throw new InvalidOptionError('shoal pipeline schedule needs --cron "<expr>"', { option: '--cron' });
+    }
+    await manageTriggers(ctx, 'schedules', module, flags, { cron: flags.cron, timezone: flags.timezone });
+  });
+  common(
+    cmd
+      .command('trigger [module]')
+      .description('run a pipeline when new files appear in a folder, rows are added to a PostgreSQL table, or an event is posted')
+      .option('--folder <dir>', 'fire on new files in this folder')
+      .option('--table <name>', 'fire on rows added to this PostgreSQL table (with --url)')
+      .option('--url <postgres-url>', 'the database of --table')
+      .option('--column <name>', 'with --table: fire when the maximum of this column grows (default: the row count)')
+      .option('--event <name>', 'fire when this event is posted (`shoal pipeline event NAME`)'),
+  ).action(async (module: string | undefined, flags: TriggerFlags) => {
+    const table = flags.table !== undefined ? { url: flags.url ?? '', table: flags.table, column: flags.column } : undefined;
+    await manageTriggers(ctx, 'triggers', module, flags, { folder: flags.folder, table, event: flags.event });
+  });
+  cmd
+    .command('event <name>')
+    .description('post an event (e.g. drift) to the store: pipelines triggered by it run')
+    .option('--payload <json>', 'JSON payload', 'null')
+    .option(...STORE_FLAG)
+    .action(async (name: string, flags: { payload: string; store?: string }) => {
+      let payload: unknown;
+      try {
+        payload = JSON.parse(flags.payload);
+      } catch (err) {
+        throw new InvalidOptionError(`--payload must be JSON: ${(err as Error).message}`, { option: '--payload' });
+      }
+      await withStore(flags, async (store) => {
+        const seq = await postPipelineEvent(store, name, payload, { source: 'cli' });
+        ctx.io.stdout(`posted event ${name} #${seq}\n`);
+      });
+    });
 }
