@@ -4,12 +4,16 @@
  * drained then stopped), runs canary / shadow rollouts and rollbacks, replaces dead replicas and
  * autoscales on ongoing requests per replica. It runs in the process that serves (the head's host).
  */
-import { get } from '../core/index.js';
+import { randomBytes } from 'node:crypto';
+import { get, kill, type ObjectRef } from '../core/index.js';
+import { DIRECT_METHOD, DirectChannel, type DirectAddress } from './direct-channel.js';
 import { BoundDeployment } from './deployment.js';
 import { DeploymentHandle, HANDLE_UPDATE_METHOD } from './deployment-handle.js';
 import { drainAndStop, DeploymentState, VersionState } from './deployment-state.js';
 import { DeploymentNotFoundError, HealthCheckError, InvalidOptionError } from './errors.js';
 import { serveLog } from './log.js';
+import { ReplicaMux } from './replica-mux.js';
+import { LOAD_METHOD } from './replica-load.js';
 import type { Replica } from './replica-router.js';
 
 export interface AutoscaleDecision {
@@ -18,6 +22,16 @@ export interface AutoscaleDecision {
   from: number;
   to: number;
   reason: string;
+}
+
+export interface ControllerOptions {
+  /** How often the autoscaler looks. @default 250 */
+  autoscaleIntervalMs?: number;
+  /**
+   * Call replicas over a direct TCP channel to their actor thread (one hop) rather than actor calls
+   * through the head (three); a replica that cannot offer one (TLS cluster) takes actor calls. @default true
+   */
+  directCalls?: boolean;
 }
 
 export interface DeployOptions {
@@ -39,7 +53,13 @@ export class ServeController {
   /** For each deployment, the deployments holding handles to it (they hear of its replica changes). */
   private readonly dependents = new Map<string, Set<string>>();
 
-  constructor(readonly autoscaleIntervalMs = 250) {
+  readonly autoscaleIntervalMs: number;
+  readonly directCalls: boolean;
+
+  constructor(options: ControllerOptions = {}) {
+    this.autoscaleIntervalMs = options.autoscaleIntervalMs ?? 250;
+    this.directCalls = options.directCalls ?? true;
+    const autoscaleIntervalMs = this.autoscaleIntervalMs;
     this.autoscaleTimer = setInterval(() => this.autoscaleTick(), autoscaleIntervalMs);
     this.autoscaleTimer.unref();
   }
@@ -90,10 +110,12 @@ export class ServeController {
   async deploy(bound: BoundDeployment, options: DeployOptions = {}): Promise<DeploymentState> {
     const name = bound.deployment.name;
     const existing = this.deployments.get(name);
+    const route = options.routePrefix ?? existing?.route ?? `/${name}`;
+    if (!route.startsWith('/')) throw new InvalidOptionError(`routePrefix must start with / (got ${route})`, { option: 'routePrefix' });
+    const taken = [...this.deployments.values()].find((d) => d.route === route && d.name !== name);
+    if (taken) throw new InvalidOptionError(`routePrefix ${route} is already routed to deployment ${taken.name}`, { option: 'routePrefix' });
     const v = await this.startVersion(bound, name);
     if (!existing) {
-      const route = options.routePrefix ?? `/${name}`;
-      if (!route.startsWith('/')) throw new InvalidOptionError(`routePrefix must start with / (got ${route})`, { option: 'routePrefix' });
       const d = new DeploymentState(name, route, v);
       d.onReplicaDied = (vs, r) => this.replace(d, vs, r);
       d.enableBatching(v);
@@ -103,6 +125,10 @@ export class ServeController {
     }
     existing.enableBatching(v);
     this.swapStable(existing, v);
+    if (existing.route !== route) {
+      serveLog.info({ deployment: name, from: existing.route, to: route }, 'route moved');
+      existing.route = route;
+    }
     return existing;
   }
 
@@ -174,6 +200,7 @@ export class ServeController {
     await Promise.all(made.map(async (r) => {
       await r.handle.ready();
       if (hasHealth) await get((r.handle as any).checkHealth.remote());
+      r.mux = new ReplicaMux(r.handle, this.directCalls ? await this.openChannel(r) : undefined);
     }));
     for (const r of made) {
       r.state = 'running';
@@ -181,7 +208,27 @@ export class ServeController {
     }
   }
 
+  /** The replica's direct channel, or undefined (calls then take the actor path) when it offers none or it fails. */
+  private async openChannel(r: Replica): Promise<DirectChannel | undefined> {
+    try {
+      const secret = randomBytes(24).toString('base64url');
+      const address: DirectAddress | null = await get((r.handle as any)[DIRECT_METHOD].remote(secret) as ObjectRef<DirectAddress | null>);
+      if (!address) return undefined;
+      return await DirectChannel.connect(address, secret, r.handle.actorId, r.id);
+    } catch (err) {
+      serveLog.warn({ replica: r.id, err: String(err) }, 'no direct channel to the replica; the ingress calls it through the head');
+      return undefined;
+    }
+  }
+
   private replace(d: DeploymentState, v: VersionState, dead: Replica): void {
+    // Its channel may have closed with the actor still up (a broken connection): make sure it is gone.
+    dead.mux?.close();
+    try {
+      kill(dead.handle);
+    } catch {
+      // already gone
+    }
     const i = v.group.replicas.indexOf(dead);
     if (i >= 0) v.group.replicas.splice(i, 1);
     if (!d.versions().includes(v)) return;
@@ -246,7 +293,9 @@ export class ServeController {
       const running = d.stable.group.running.length;
       // One scaling step at a time: while replicas are starting, the signal would ask for them again.
       if (running === 0 || this.scaling.has(d.name)) continue;
-      const load = d.stable.group.ongoing() + d.queue.length;
+      this.pollHandleLoad(d.stable.group.running);
+      const viaHandles = d.stable.group.running.reduce((s, r) => s + (r.handleLoad ?? 0), 0);
+      const load = d.stable.group.ongoing() + d.queue.length + viaHandles;
       const desired = Math.min(cfg.maxReplicas, Math.max(cfg.minReplicas, Math.ceil(load / cfg.targetOngoingRequests)));
       const now = Date.now();
       if (desired === running) {
@@ -262,7 +311,8 @@ export class ServeController {
       const delayMs = (dir === 'up' ? cfg.upscaleDelayS : cfg.downscaleDelayS) * 1000;
       if (now - s.since < delayMs) continue;
       this.scaleSince.delete(d.name);
-      const reason = `${load} ongoing+queued requests over ${running} replicas = ${(load / running).toFixed(2)} per replica, target ${cfg.targetOngoingRequests}, for ${((now - s.since) / 1000).toFixed(1)} s ≥ ${dir === 'up' ? 'upscale' : 'downscale'}DelayS`;
+      const through = viaHandles > 0 ? ` (${viaHandles.toFixed(1)} of them through handles)` : '';
+      const reason = `${load.toFixed(1)} ongoing+queued requests${through} over ${running} replicas = ${(load / running).toFixed(2)} per replica, target ${cfg.targetOngoingRequests}, for ${((now - s.since) / 1000).toFixed(1)} s ≥ ${dir === 'up' ? 'upscale' : 'downscale'}DelayS`;
       const decision = { timeMs: now, deployment: d.name, from: running, to: desired, reason };
       this.decisions.push(decision);
       if (this.decisions.length > 200) this.decisions.shift();
@@ -286,6 +336,21 @@ export class ServeController {
           }));
         }
       }
+    }
+  }
+
+  /** Replicas asked for their handle load and not answered yet. */
+  private readonly polling = new WeakSet<Replica>();
+
+  /** Asks each replica for the handle calls it had in flight on average since it was last asked (for the next tick). */
+  private pollHandleLoad(replicas: Replica[]): void {
+    for (const r of replicas) {
+      if (this.polling.has(r)) continue;
+      this.polling.add(r);
+      void get((r.handle as any)[LOAD_METHOD].remote() as ObjectRef<number>).then(
+        (n) => (r.handleLoad = n),
+        () => (r.handleLoad = 0),
+      ).finally(() => this.polling.delete(r));
     }
   }
 

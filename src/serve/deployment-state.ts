@@ -4,7 +4,7 @@
  * rollback, the shared bounded queue, and request statistics.
  */
 import { createHash } from 'node:crypto';
-import { ActorDiedError, get, kill } from '../core/index.js';
+import { ActorDiedError, kill } from '../core/index.js';
 import { Batcher } from './batcher.js';
 import type { BoundDeployment } from './deployment.js';
 import { ReplicaUnavailableError, ServeError } from './errors.js';
@@ -52,7 +52,11 @@ export class DeploymentState {
   /** Called when a replica died, so the controller replaces it. */
   onReplicaDied: (v: VersionState, r: Replica) => void = () => {};
 
-  constructor(readonly name: string, readonly route: string, stable: VersionState) {
+  /** The path prefix the ingress routes here (a later deploy may move it). */
+  route: string;
+
+  constructor(readonly name: string, route: string, stable: VersionState) {
+    this.route = route;
     this.stable = stable;
     this.queue = new RequestQueue(name, stable.config.maxQueuedRequests);
   }
@@ -121,8 +125,8 @@ export class DeploymentState {
   async onReplica(v: VersionState, method: string, arg: unknown): Promise<unknown> {
     const r = await this.queue.acquire(v.group);
     try {
-      if (method === 'call') return await (r.mux ??= new ReplicaMux(r.handle)).call(arg as ServeRequest);
-      return await get((r.handle as any)[method].remote(arg));
+      const mux = (r.mux ??= new ReplicaMux(r.handle));
+      return await (method === 'call' ? mux.call(arg as ServeRequest) : mux.invoke(method, arg));
     } catch (err) {
       if (err instanceof ActorDiedError && r.state !== 'dead') {
         r.state = 'dead';
@@ -160,6 +164,7 @@ export async function drainAndStop(r: Replica, timeoutMs = 30_000): Promise<void
   r.state = r.state === 'dead' ? 'dead' : 'draining';
   const deadline = Date.now() + timeoutMs;
   while (r.ongoing > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+  r.mux?.close();
   try {
     kill(r.handle);
   } catch {

@@ -9,6 +9,8 @@ import { compileDeploymentOptions, type CompiledDeploymentOptions, type Deployme
 import { InvalidOptionError } from './errors.js';
 import { HANDLE_UPDATE_METHOD, updateHandles } from './deployment-handle.js';
 import { serveMany, SERVE_MANY_METHOD } from './replica-mux.js';
+import { DIRECT_METHOD, openDirectServer } from './direct-channel.js';
+import { INVOKE_METHOD, invokeCounted, LOAD_METHOD, readLoad } from './replica-load.js';
 import type { ServeRequest } from './serve-types.js';
 
 type AnyClass = new (...args: any[]) => any;
@@ -70,6 +72,32 @@ export function deployment<C extends AnyClass>(Class: C, options: DeploymentOpti
     Object.defineProperty(Class.prototype, SERVE_MANY_METHOD, {
       value: function (this: object, reqs: ServeRequest[]) {
         return serveMany(this, className, reqs);
+      },
+      enumerable: false, writable: true, configurable: true,
+    });
+  }
+  // ... and opens the direct channel the ingress calls it over (direct-channel.ts).
+  if (!Object.prototype.hasOwnProperty.call(Class.prototype, DIRECT_METHOD)) {
+    const className = Class.name;
+    Object.defineProperty(Class.prototype, DIRECT_METHOD, {
+      value: function (this: Record<string, unknown>, secret: string) {
+        return openDirectServer(this, className, secret);
+      },
+      enumerable: false, writable: true, configurable: true,
+    });
+  }
+  // ... and takes handle calls counted as load the autoscaler sees (replica-load.ts).
+  if (!Object.prototype.hasOwnProperty.call(Class.prototype, INVOKE_METHOD)) {
+    const className = Class.name;
+    Object.defineProperty(Class.prototype, INVOKE_METHOD, {
+      value: function (this: Record<string, unknown>, method: string, args: unknown[]) {
+        return invokeCounted(this, className, method, args);
+      },
+      enumerable: false, writable: true, configurable: true,
+    });
+    Object.defineProperty(Class.prototype, LOAD_METHOD, {
+      value: function (this: object) {
+        return readLoad(this);
       },
       enumerable: false, writable: true, configurable: true,
     });

@@ -5,8 +5,11 @@
  * spec through the head, a result back) is paid once per turn, not once per request. A lone request
  * is an ordinary `call` (nothing waits for company: the flush is the next `setImmediate`). Each
  * request still counts as one of the replica's ongoing requests, and fails or succeeds on its own.
+ * When the replica has a direct channel (direct-channel.ts), calls go over it instead, one frame
+ * each (frames written in one turn leave as one write); once it closed, calls take the actor path.
  */
-import { errorFromWire, get, ShoalError, TaskError, type ActorHandle, type WireError } from '../core/index.js';
+import { errorFromWire, get, type ActorHandle, type WireError } from '../core/index.js';
+import { wireOf, type DirectChannel } from './direct-channel.js';
 import type { ServeRequest } from './serve-types.js';
 
 /** The method `deployment()` adds to every deployment class (deployment.ts). */
@@ -27,14 +30,6 @@ export async function serveMany(instance: { call?: (req: ServeRequest) => unknow
   }));
 }
 
-/** As the worker reports a failed call: shoal's errors keep their class, anything else becomes a TaskError. */
-function wireOf(err: unknown, name: string, requestId: string): WireError {
-  if (err instanceof ShoalError) return err.toWire();
-  const e = err instanceof Error ? err : new Error(`a non-Error value was thrown: ${String(err)}`);
-  const code = typeof (e as { code?: unknown }).code === 'string' ? (e as unknown as { code: string }).code : undefined;
-  return new TaskError(name, requestId, e.name || 'Error', e.message, e.stack ?? '(no stack)', code).toWire();
-}
-
 interface Pending {
   req: ServeRequest;
   resolve: (v: unknown) => void;
@@ -47,9 +42,26 @@ export class ReplicaMux {
   /** Sizes of the coalesced calls sent (the latest 1,000), for status and the bench. */
   readonly sizes: number[] = [];
 
-  constructor(private readonly handle: ActorHandle<any>) {}
+  constructor(private readonly handle: ActorHandle<any>, readonly channel?: DirectChannel | undefined) {}
+
+  /** True when calls go over a direct channel (still open). */
+  get direct(): boolean {
+    return this.channel?.open === true;
+  }
+
+  /** Calls `method(arg)` on the replica (the direct channel when open, else an actor call). */
+  invoke(method: string, arg: unknown): Promise<unknown> {
+    if (this.channel?.open) return this.channel.invoke(method, arg);
+    return get((this.handle as Record<string, { remote: (...a: unknown[]) => any }>)[method]!.remote(arg)) as Promise<unknown>;
+  }
+
+  /** Closes the direct channel (the replica is stopping). */
+  close(): void {
+    this.channel?.close();
+  }
 
   call(req: ServeRequest): Promise<unknown> {
+    if (this.channel?.open) return this.channel.invoke('call', req);
     return new Promise((resolve, reject) => {
       this.pending.push({ req, resolve, reject });
       if (!this.scheduled) {

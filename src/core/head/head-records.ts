@@ -54,6 +54,11 @@ export interface ObjectEntry {
   subscribers: Set<string>;
   /** Task that makes it (lineage), while the object is referenced. */
   producer?: string | undefined;
+  /**
+   * For a placeholder (a ref heard of before its put): where the put is to come from — a node id
+   * or `session:<id>`. If that goes away first, the object is lost rather than awaited forever.
+   */
+  awaitedFrom?: string | undefined;
 }
 
 export type TaskState = 'waiting' | 'queued' | 'running' | 'done';

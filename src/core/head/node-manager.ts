@@ -77,6 +77,7 @@ export class NodeManager {
     this.c.head.sessions.delete(sessionId);
     this.c.head.persist?.delete('session', sessionId);
     this.c.recovery.sessionClosed(sessionId);
+    objects.creatorGone(driverLocation(sessionId), 'closed');
     if (s.role === 'worker' && s.nodeId) {
       this.nodeDied(s.nodeId, 'its worker process disconnected');
     } else {
@@ -119,6 +120,7 @@ export class NodeManager {
     this.c.groups.nodeDied(nodeId);
     // Objects whose only copy was there.
     for (const o of objects.objects.values()) if (o.locations.delete(nodeId)) objects.locationLost(o);
+    objects.creatorGone(nodeId, 'died');
     scheduler.schedule();
   }
 

@@ -50,11 +50,30 @@ export class ObjectDirectory {
     for (const id of ids) this.unhold(id, sessionId);
   }
 
-  pin(id: string): void {
-    // A ref to an object the head has not heard of yet — put by a task's thread on its own
-    // session, which may arrive after the task's result — is expected: hold a place for it.
-    const o = this.objects.get(id) ?? (this.freed.has(id) ? undefined : this.newObject(id, undefined));
+  /**
+   * A ref to an object the head has not heard of yet — put by a task's thread on its own
+   * session, which may arrive after the task's result — is expected: hold a place for it,
+   * remembering `from` (the node or `session:<id>` the put is to come from; see creatorGone).
+   */
+  pin(id: string, from?: string): void {
+    let o = this.objects.get(id);
+    if (!o && !this.freed.has(id)) {
+      o = this.newObject(id, undefined);
+      o.awaitedFrom = from;
+    }
     if (o) o.pins++;
+  }
+
+  /**
+   * `loc` (a node, or a session's `session:<id>`) is gone: placeholders whose put was to come
+   * from there never will be put — they fail with ObjectLostError instead of waiting forever.
+   */
+  creatorGone(loc: string, reason: string): void {
+    for (const o of this.objects.values()) {
+      if (o.state !== 'pending' || o.producer || o.awaitedFrom !== loc) continue;
+      o.awaitedFrom = undefined;
+      this.setObjectError(o, new ObjectLostError(o.id, `it was made on ${loc}, which ${reason} before the head heard of the object`).toWire());
+    }
   }
 
   unpin(id: string): void {
@@ -117,6 +136,7 @@ export class ObjectDirectory {
   put(msg: PutMsg, sessionId: string): void {
     const placeholder = this.objects.get(msg.id);
     const o = placeholder && placeholder.state === 'pending' ? placeholder : this.newObject(msg.id, undefined);
+    o.awaitedFrom = undefined;
     this.hold(msg.id, sessionId);
     o.nested = msg.nested;
     for (const n of msg.nested) this.pin(n);

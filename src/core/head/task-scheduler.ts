@@ -15,7 +15,7 @@ import { log } from '../log.js';
 import type { DepSource, Resources, TaskDoneMsg, TaskSpec } from '../wire/protocol.js';
 import { add, chooseNode, fits, isPlain, subtract } from './scheduling-policy.js';
 import { trace } from '../trace.js';
-import { classKeyOf, type HeadContext, type NodeState, type ObjectEntry, type TaskRecord } from './head-records.js';
+import { classKeyOf, driverLocation, type HeadContext, type NodeState, type ObjectEntry, type TaskRecord } from './head-records.js';
 import { deathError } from './actor-manager.js';
 import { serialize } from '../wire/serialization.js';
 
@@ -54,7 +54,7 @@ export class TaskScheduler {
       classKey: classKeyOf(spec),
     };
     this.tasks.set(spec.taskId, t);
-    for (const id of spec.nested) objects.pin(id);
+    for (const id of spec.nested) objects.pin(id, driverLocation(owner));
     let failed: WireError | undefined;
     for (const dep of spec.deps) {
       const d = objects.objects.get(dep);
@@ -368,7 +368,7 @@ export class TaskScheduler {
       objects.setObjectError(o, result.error);
     } else {
       o.nested = result.nested ?? [];
-      for (const n of o.nested) objects.pin(n);
+      for (const n of o.nested) objects.pin(n, t.nodeId);
       o.size = result.size ?? result.inline?.byteLength ?? 0;
       if (result.inline) o.inline = result.inline;
       else if (t.nodeId) o.locations.add(t.nodeId);

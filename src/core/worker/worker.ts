@@ -127,6 +127,9 @@ export class WorkerNode {
     process.env.SHOAL_THREAD_HEAD = o.headAddress;
     process.env.SHOAL_THREAD_TOKEN = o.token;
     if (o.tls) process.env.SHOAL_THREAD_TLS = JSON.stringify(o.tls);
+    // The interface this node serves on, for servers an actor opens itself (serve's direct channels).
+    process.env.SHOAL_THREAD_BIND = host;
+    process.env.SHOAL_THREAD_ADVERTISE = o.advertiseHost ?? host;
     this.blockedChannel.onmessage = (e: unknown) => {
       this.blockedThreads = Math.max(0, this.blockedThreads + Number((e as { data: unknown }).data));
       this.dispatch();

@@ -43,7 +43,7 @@ describe.skipIf(!canRun)(`dashboard history after shoal stop${canRun ? '' : ` (s
     url = await waitFor(`the history dashboard's address (output: ${out})`, () => /Dashboard \(history, read-only\): (\S+)/.exec(out)?.[1], 20_000);
     expect(out).toContain(record.tokenFile);
     browser = await launchBrowser();
-  });
+  }, 180_000); // five CLI processes, a job and a browser: past the 60 s default once under CI load
   afterAll(async () => {
     await browser?.close();
     server?.kill('SIGTERM');

@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
@@ -16,6 +17,7 @@ import { fromRows, type Dataset } from 'shoal/data';
 import {
   FeatureStore, InProcessOnlineStore, MaterializationLockedError, OnlineStoreUnavailableError, PipelineModel, RedisOnlineStore, StandardScalerModel,
   EntityKeyTypeError, ColumnTypeError, registerFreshnessGauge, defineEntity, defineFeatureView, defineOnDemandFeatureView, tableToRows, type FeatureView,
+  FeatureSourceError, InvalidOptionError, trailingWindowFeatures,
 } from 'shoal/features';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
@@ -215,11 +217,18 @@ describe('materialization to Redis', () => {
     const c = new FeatureStore({ registry: join(dir, 'registry'), online: { redis: { url: REDIS_URL, prefix: p } }, lockWaitMs: 0 });
     stores.push(c);
     for (const s of [a, b, c]) await s.apply([view]);
+    // A holder that is not a FeatureStore (another process, say) holds the view's lock: a store that may not wait fails at once.
+    const raw = new Redis(REDIS_URL);
+    try {
+      expect(await raw.set(`${p}:lock:bulk`, 'someone-else', 'PX', 60_000, 'NX')).toBe('OK');
+      await expect(c.materialize(base, base + 3 * S)).rejects.toThrow(MaterializationLockedError);
+      await raw.del(`${p}:lock:bulk`);
+    } finally {
+      raw.disconnect();
+    }
     const finished: string[] = [];
     const runA = a.materialize(base, base + 3 * S).then(() => finished.push('two'));
     const runB = b.materialize(base, base + 1.5 * S).then(() => finished.push('one'));
-    await new Promise((r) => setTimeout(r, 50));
-    await expect(c.materialize(base, base + 3 * S)).rejects.toThrow(MaterializationLockedError);
     await Promise.all([runA, runB]);
     const values = (await a.getOnlineFeatures(Array.from({ length: N }, (_, i) => ({ listing_id: i })), ['bulk:v'])).map((r) => r['v']);
     expect(finished.sort()).toEqual(['one', 'two']);
@@ -232,13 +241,14 @@ describe('materialization to Redis', () => {
     const short = defineFeatureView({ name: 'short', entities: [listing], source: { kind: 'dataset', dataset: fromRows(priceRows) }, timestampField: 'ts', features: { price: 'float64' }, ttlMs: 2 * S });
     await fs.apply([short]);
     const now = Date.now();
-    await fs.push('short', [{ listing_id: 1, ts: now - 2 * S + 400, price: 1 }, { listing_id: 2, ts: now - 3 * S, price: 2 }]);
+    // 3 s of life left when pushed: enough for the checks below even on a loaded machine.
+    await fs.push('short', [{ listing_id: 1, ts: now - 2 * S + 3000, price: 1 }, { listing_id: 2, ts: now - 3 * S, price: 2 }]);
     const raw = new Redis(REDIS_URL);
     try {
       const key = `${prefix}:v:short:1`;
       const pttl = await raw.pttl(key);
       expect(pttl).toBeGreaterThan(0);
-      expect(pttl).toBeLessThanOrEqual(400);
+      expect(pttl).toBeLessThanOrEqual(3000);
       expect(await raw.exists(`${prefix}:v:short:2`)).toBe(0); // already expired when pushed: never written
       expect((await fs.getOnlineFeatures([{ listing_id: 1 }], ['short:price']))[0]!['price']).toBe(1);
       await new Promise((r) => setTimeout(r, pttl + 50));
@@ -250,19 +260,26 @@ describe('materialization to Redis', () => {
   });
 
   it('fails fast with OnlineStoreUnavailableError when Redis is down, and serves nulls with the fallback', async () => {
-    for (const url of ['redis://127.0.0.1:1/0', 'redis://10.255.255.1:6379/0']) {
-      const fs = newStore(new RedisOnlineStore({ url, prefix, connectTimeoutMs: 300, commandTimeoutMs: 300, operationTimeoutMs: 1000 }));
-      await fs.apply([prices()]);
-      const t0 = Date.now();
-      const err = await fs.getOnlineFeatures([{ listing_id: 1 }], ['prices:price']).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(OnlineStoreUnavailableError);
-      expect((err as Error).message).toMatch(/^online store redis .* is unavailable \(read\)/);
-      expect(Date.now() - t0).toBeLessThan(1500);
-      const seen: Error[] = [];
-      const rows = await fs.getOnlineFeatures([{ listing_id: 1 }], ['prices:price'], { fallback: 'nulls', onUnavailable: (e) => seen.push(e) });
-      expect(rows).toEqual([{ listing_id: 1, price: null }]);
-      expect(seen).toHaveLength(1);
-      await expect(fs.materialize(base, base + S)).rejects.toThrow(OnlineStoreUnavailableError);
+    // A port nobody listens on, and a server on loopback that accepts connections and never answers
+    // (a hung Redis): both fail with the typed error — a hang would end this test at its timeout.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const silentPort = (silent.address() as AddressInfo).port;
+    try {
+      for (const url of ['redis://127.0.0.1:1/0', `redis://127.0.0.1:${silentPort}/0`]) {
+        const fs = newStore(new RedisOnlineStore({ url, prefix, connectTimeoutMs: 300, commandTimeoutMs: 300, operationTimeoutMs: 1000 }));
+        await fs.apply([prices()]);
+        const err = await fs.getOnlineFeatures([{ listing_id: 1 }], ['prices:price']).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(OnlineStoreUnavailableError);
+        expect((err as Error).message).toMatch(/^online store redis .* is unavailable \(read\)/);
+        const seen: Error[] = [];
+        const rows = await fs.getOnlineFeatures([{ listing_id: 1 }], ['prices:price'], { fallback: 'nulls', onUnavailable: (e) => seen.push(e) });
+        expect(rows).toEqual([{ listing_id: 1, price: null }]);
+        expect(seen).toHaveLength(1);
+        await expect(fs.materialize(base, base + S)).rejects.toThrow(OnlineStoreUnavailableError);
+      }
+    } finally {
+      silent.close();
     }
   });
 });
@@ -352,5 +369,32 @@ describe('offline sources', () => {
       await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
       await client.end();
     }
+  });
+});
+
+describe('FeatureStore.forServing', () => {
+  it('serves every view of a snapshot from a copy of an in-process store; offline use and apply fail saying why', async () => {
+    const defining = new FeatureStore({ registry: join(dir, 'registry-serving'), numPartitions: 2 });
+    stores.push(defining);
+    await defining.apply([prices(), users]);
+    await defining.materialize(0, base + 1000 * S);
+    const serving = FeatureStore.forServing(await defining.registry.snapshot(), { online: new InProcessOnlineStore((defining.online as InProcessOnlineStore).dump()) });
+    stores.push(serving);
+    const rows = [{ listing_id: 1, user_id: 'a' }, { listing_id: 2, user_id: 'zz' }];
+    const refs = ['prices:price', 'users:stays'];
+    expect(await serving.getOnlineFeatures(rows, refs)).toEqual(await defining.getOnlineFeatures(rows, refs));
+    expect(await serving.getOnlineFeatures(rows, refs)).toEqual([{ listing_id: 1, user_id: 'a', price: 30, stays: 4 }, { listing_id: 2, user_id: 'zz', price: 50, stays: null }]);
+    expect(await serving.highWaterMarks()).toEqual({ prices: base + 1000 * S, users: base + 1000 * S });
+    const offline = /feature view "prices": served online only here: its source is an in-memory Dataset/;
+    await expect(serving.materialize(0, base + 2000 * S, { views: ['prices'] })).rejects.toThrow(FeatureSourceError);
+    await expect(serving.materialize(0, base + 2000 * S, { views: ['prices'] })).rejects.toThrow(offline);
+    await expect(serving.getHistoricalFeatures([{ listing_id: 1, event_timestamp: base + 500 * S }], ['prices:price'])).rejects.toThrow(offline);
+    await expect(serving.apply([prices()])).rejects.toThrow(InvalidOptionError);
+    await expect(serving.getOnlineFeatures(rows, ['pricing:price_z'])).rejects.toThrow(/unknown feature view "pricing"/);
+  });
+
+  it("trailingWindowFeatures refuses an unknown op, naming the ops", async () => {
+    await expect(trailingWindowFeatures(fromRows([{ k: 1, t: 0, v: 'a' }]), { key: 'k', timestamp: 't', aggs: [{ column: 'v', op: 'median' as 'mode' }] }))
+      .rejects.toThrow(/op must be one of mean, sum, count, mode; got median/);
   });
 });

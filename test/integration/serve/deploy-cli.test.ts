@@ -47,6 +47,10 @@ describe('shoal serve deploy', () => {
     const r = await call(`${serve.url}/dep/y`, { key });
     expect(r.body).toEqual({ tag: 'd2', path: '/y' });
     expect(r.headers['x-shoal-version']).toBe('d2');
+    // Deployed again with another route: it moves there.
+    expect(await shoal(['deploy', MODULE, '--export', 'v2', '--route', '/dep-moved'])).toMatchObject({ code: 0, stdout: 'deployed: version d2 serves /dep-moved\n' });
+    expect((await call(`${serve.url}/dep-moved/z`, { key })).body).toEqual({ tag: 'd2', path: '/z' });
+    expect((await call(`${serve.url}/dep/z`, { key })).status).toBe(404);
   }, 120_000);
 
   it('deploys the apps a YAML config lists, module paths relative to the config', async () => {

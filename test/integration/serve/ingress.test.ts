@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServeKey, ParquetExposureLog, startServe, type Serve } from 'shoal/serve';
 import { readParquet } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
-import { Batched, Boom, Echo, Front, Model, Slow } from '../../fixtures/serve/apps.js';
+import { get, kill } from 'shoal';
+import { Batched, Boom, Echo, Front, Model, Mortal, Slow } from '../../fixtures/serve/apps.js';
 import { call, pool } from '../../fixtures/serve/http-client.js';
 
 let tc: TestCluster;
@@ -27,7 +28,7 @@ beforeAll(async () => {
   serve = await startServe({ port: 0, clusterToken: tc.token, serveKeysFile: keysFile, maxBodyBytes: 1024, exposureLog: exposure });
   url = serve.url;
   await Promise.all([
-    serve.run(Echo.bind()), serve.run(Boom.bind()), serve.run(Slow.bind()), serve.run(Batched.bind()),
+    serve.run(Echo.bind()), serve.run(Boom.bind()), serve.run(Mortal.bind()), serve.run(Slow.bind()), serve.run(Batched.bind()),
     serve.run(Model.bind('m1'), { routePrefix: '/recommendations' }),
   ]);
 }, 120_000);
@@ -50,6 +51,11 @@ describe('routing', () => {
     expect(new Set(replies.map((r) => r.body.replica)).size).toBe(2);
   });
 
+  it('refuses to route a second deployment at a prefix another has, naming it', async () => {
+    await expect(serve.run(Echo.options({ name: 'echo-again' }).bind(), { routePrefix: '/echo' })).rejects.toThrow(/routePrefix \/echo is already routed to deployment echo/);
+    await expect(serve.run(Echo.options({ name: 'echo-again' }).bind(), { routePrefix: 'echo' })).rejects.toThrow(/routePrefix must start with \/ \(got echo\)/);
+    expect(serve.controller.deployments.has('echo-again')).toBe(false);
+  });
   it('answers 404 for a path no deployment owns', async () => {
     const r = await call(`${url}/nothing-here`, { key });
     expect(r.status).toBe(404);
@@ -101,19 +107,77 @@ describe('bad requests', () => {
   });
 });
 
-describe('coalesced calls to a replica', () => {
-  it('sends concurrent requests to a replica as one actor call; each succeeds or fails on its own', async () => {
-    const kinds = ['ok', 'refuse', 'throw'] as const;
-    const replies = await pool(60, 30, (i) => call(`${url}/echo/${i}${kinds[i % 3] === 'ok' ? '' : `?${kinds[i % 3]}=${i}`}`, { key }));
-    replies.forEach((r, i) => {
-      if (kinds[i % 3] === 'ok') expect(r).toMatchObject({ status: 200, body: { path: `/${i}` } });
-      else if (kinds[i % 3] === 'refuse') expect(r).toMatchObject({ status: 400, body: { code: 'SERVE_BAD_REQUEST', error: `refused: ${i}` } });
-      else expect(r).toMatchObject({ status: 500, body: { error: `the deployment failed: RangeError: thrown: ${i}` } });
-    });
-    const sizes = serve.controller.get('echo').stable.group.replicas.flatMap((r) => r.mux?.sizes ?? []);
+const kinds = ['ok', 'refuse', 'throw'] as const;
+/** 60 requests, 30 at a time, a third answered, a third refused (400), a third throwing (500): each as it should. */
+async function mixedRequests(): Promise<void> {
+  const replies = await pool(60, 30, (i) => call(`${url}/echo/${i}${kinds[i % 3] === 'ok' ? '' : `?${kinds[i % 3]}=${i}`}`, { key }));
+  replies.forEach((r, i) => {
+    if (kinds[i % 3] === 'ok') expect(r).toMatchObject({ status: 200, body: { path: `/${i}` } });
+    else if (kinds[i % 3] === 'refuse') expect(r).toMatchObject({ status: 400, body: { code: 'SERVE_BAD_REQUEST', error: `refused: ${i}` } });
+    else expect(r).toMatchObject({ status: 500, body: { error: `the deployment failed: RangeError: thrown: ${i}` } });
+  });
+}
+
+describe('calls from the ingress to a replica', () => {
+  it('go over the direct channel to the replica; each succeeds or fails on its own', async () => {
+    const replicas = serve.controller.get('echo').stable.group.replicas;
+    expect(replicas.every((r) => r.mux?.direct)).toBe(true);
+    const before = replicas.reduce((s, r) => s + (r.mux?.channel?.calls ?? 0), 0);
+    await mixedRequests();
+    expect(replicas.reduce((s, r) => s + (r.mux?.channel?.calls ?? 0), 0) - before).toBe(60);
+    expect(replicas.flatMap((r) => r.mux?.sizes ?? [])).toEqual([]);
+  });
+
+  it('the direct channel refuses a connection without the secret', async () => {
+    const { DirectChannel } = await import('../../../dist/src/serve/direct-channel.js');
+    const r = serve.controller.get('echo').stable.group.replicas[0]!;
+    const address = (await get((r.handle as any).__shoalDirect.remote('another-secret-of-24-chars'))) as unknown as { host: string; port: number };
+    const wrong = await DirectChannel.connect(address, 'not-the-secret-at-all-xx', r.handle.actorId, r.id);
+    await expect(wrong.invoke('call', { requestId: 'x', method: 'GET', path: '/', query: {}, body: undefined, key: 'k' }))
+      .rejects.toThrow(/direct serving channel closed/);
+    expect(wrong.open).toBe(false);
+  });
+
+  it('once a channel closed, concurrent requests to a replica leave as one actor call', async () => {
+    const replicas = serve.controller.get('echo').stable.group.replicas;
+    for (const r of replicas) r.mux!.close();
+    await mixedRequests();
+    const sizes = replicas.flatMap((r) => r.mux?.sizes ?? []);
     expect(sizes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(60);
     expect(Math.max(...sizes), 'some call carried more than one request').toBeGreaterThan(1);
+    expect(replicas.every((r) => r.state === 'running')).toBe(true);
   });
+});
+
+describe('a replica dying mid-request', () => {
+  /** Starts a slow request, then kills the replica serving it. */
+  async function killMidRequest(method: 'GET' | 'POST') {
+    const d = serve.controller.get('mortal');
+    const pending = call(`${url}/mortal?ms=3000`, { key, method, ...(method === 'POST' ? { body: {} } : {}) });
+    let victim = d.stable.group.replicas.find((r) => r.ongoing > 0);
+    while (!victim) {
+      await new Promise((r) => setTimeout(r, 10));
+      victim = d.stable.group.replicas.find((r) => r.ongoing > 0);
+    }
+    kill(victim.handle);
+    return { reply: await pending, victim };
+  }
+
+  it('a GET is retried once on another replica', async () => {
+    const { reply, victim } = await killMidRequest('GET');
+    expect(reply.status).toBe(200);
+    expect(reply.body.method).toBe('GET');
+    expect(victim.state).toBe('dead');
+    // The controller replaces the dead replica.
+    const d = serve.controller.get('mortal');
+    while (d.stable.group.running.length < 2) await new Promise((r) => setTimeout(r, 50));
+  }, 60_000);
+
+  it('a POST is not retried: 503 saying why', async () => {
+    const { reply } = await killMidRequest('POST');
+    expect(reply.status).toBe(503);
+    expect(reply.body.error).toMatch(/not retried: not idempotent/);
+  }, 60_000);
 });
 
 describe('batching and overload', () => {
