@@ -42,6 +42,9 @@ export {
   MalformedRecordError, ParquetError, PostgresError, SchemaMismatchError, SourceNotFoundError, SourceSchemaMismatchError, UnsafeWriteError, UnsupportedTypeError,
 } from './data/index.js';
 export {
-  PostgresCdcSource, NatsSource, isStreamSource, dropReplicationSlot, listReplicationSlots, DEAD_LETTER_REASON_HEADER, StreamSourceError, StreamQueryError,
+  PostgresCdcSource, NatsSource, isStreamSource, PostgresUpsertSink, StreamFrame, readStream, dropReplicationSlot, listReplicationSlots, DEAD_LETTER_REASON_HEADER, StreamSourceError, StreamQueryError,
 } from './data/index.js';
-export type { StreamRecord, StreamRecordKind, StreamSource, PostgresCdcOptions, NatsSourceOptions } from './data/index.js';
+export type {
+  StreamRecord, StreamRecordKind, StreamSource, PostgresCdcOptions, NatsSourceOptions, PostgresUpsertSinkOptions, StreamCheckpoint, StreamSink,
+  BatchInfo, StreamingQuery, WindowedAggregate, WriteStreamOptions,
+} from './data/index.js';

@@ -46,6 +46,10 @@ export type { PostgresCdcOptions } from './stream/postgres-cdc-source.js';
 export { PostgresCdcSource, dropReplicationSlot, listReplicationSlots, parseLsn } from './stream/postgres-cdc-source.js';
 export type { NatsSourceOptions } from './stream/nats-source.js';
 export { DEAD_LETTER_REASON_HEADER, NatsSource } from './stream/nats-source.js';
+export type { PostgresUpsertSinkOptions, StreamCheckpoint, StreamSink } from './stream/stream-sink.js';
+export { PostgresUpsertSink } from './stream/stream-sink.js';
+export type { BatchInfo, StreamingQuery, WindowedAggregate, WriteStreamOptions } from './stream/stream-query.js';
+export { StreamFrame, readStream } from './stream/stream-query.js';
 export type { ArrowTypeFamily, LogicalType, ScalarTypeName } from './types/logical-type.js';
 export { arrowTypeFamily, logicalTypeOf } from './types/logical-type.js';
 
