@@ -22,7 +22,8 @@
  */
 export {
   openStore, Store, Run, activeRun, withActiveRun, setActiveRun, openRun, resolveStoreLocation, parseModelUri, parseRunFilter,
-  STORED_MODEL_FORMAT, STORE_SCHEMA_VERSION, HEARTBEAT_MS, STALE_MS, STORE_EXTENSION, storeApi, STORE_API_PREFIX, RUNS_PAGE_DEFAULT, RUNS_PAGE_MAX, lineageGraph,
+  STORED_MODEL_FORMAT, STORE_SCHEMA_VERSION, HEARTBEAT_MS, STALE_MS, STORE_EXTENSION, storeApi, STORE_API_PREFIX, RUNS_PAGE_DEFAULT, RUNS_PAGE_MAX, PIPELINE_RUNS_PAGE_DEFAULT,
+  PIPELINE_RUNS_PAGE_MAX, lineageGraph,
   StoreError, ArtifactExistsError, ArtifactCorruptError, StoreSchemaError, StoreUnavailableError, StoreNotFoundError, RunNotFoundError,
   ExperimentNotFoundError, ArtifactNotFoundError, ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError, InvalidNameError,
   InvalidModelUriError, FilterSyntaxError, RunEndedError, AliasConflictError, ModelFormatInvalidError, StoreRequestError, ArtifactWriteError,
@@ -32,4 +33,5 @@ export type {
   FilterableRun, ModelContents, StoredModel, Tensor, TensorDtype, RunStatus, Experiment, MetricPoint, ArtifactEntry, RunInput, RunInfo, RunDetail,
   RegisteredModel, ModelSignature, ModelVersion, AliasChange, DatasetFile, DatasetVersion, StoreEntity, RunComparison,
   StoreApiOptions, StoreApiHandler, StoreApiErrorReply, RunReply, MetricSeriesReply, LineageGraph, LineageNode, LineageEdge, LineageNodeKind,
+  PipelinesReply, PipelineRunsReply, PipelineRunReply, PipelineRunSummary, PipelineRunView, PipelineStepView, PipelineDagNode, PipelineSummary, StepArtifactView,
 } from './store/index.js';

@@ -1,7 +1,9 @@
 /**
  * The rental job's features as feature-store views (issue 16): listing features (price, size,
  * location, room type, ward, amenities) and user aggregates (stays so far and in the trailing 90 days,
- * from the ratings, leakage-free: a stay counts from the next instant on). The job builds a
+ * and the preferred neighbourhood: the most frequent neighbourhood of their stays, ties to the one
+ * stayed in most recently — from the ratings, leakage-free: a stay counts from the next instant on,
+ * so the row of a stay at t holds what was known strictly before t). The job builds a
  * point-in-time training set of its stays from them and materializes the latest values into the
  * online store — the in-process one unless Redis is configured — so serving can call
  * `onlineFeaturesFor(store, userId, listingIds)` and see the values training saw.
@@ -18,6 +20,7 @@ export const userEntity = defineEntity({ name: 'user', joinKeys: 'user_id', desc
 export const RENTAL_FEATURES = [
   'listing_features:price', 'listing_features:accommodates', 'listing_features:bedrooms', 'listing_features:latitude', 'listing_features:longitude',
   'listing_features:room_type', 'listing_features:neighbourhood', 'listing_features:amenities', 'user_stats:stays', 'user_stats:stays_90d',
+  'user_stats:preferred_neighbourhood',
 ] as const;
 
 /** The two views over the job's listings and ratings tables. */
@@ -34,13 +37,28 @@ export async function rentalFeatureViews(listings: Dataset, ratings: Dataset): P
     description: 'listing attributes (a snapshot, valid from the epoch)',
   });
   // Cached: the training set and the materialization read both sources (the windows are computed once).
-  const stays = await trailingWindowFeatures(ratings.select('user_id', 'rated_at', 'rating'), { key: 'user_id', timestamp: 'rated_at', windows: [90], aggs: [{ column: 'rating', op: 'count', as: 'stays' }], numPartitions: 2 });
   const userView = defineFeatureView({
-    name: 'user_stats', entities: [userEntity], source: { kind: 'dataset', name: 'ratings with trailing windows', dataset: stays.select('user_id', 'rated_at', 'stays', 'stays_90d').cache() },
-    timestampField: 'rated_at', features: { stays: 'float64', stays_90d: 'float64' },
-    description: "the user's stays before each stay: in total and in the trailing 90 days",
+    name: 'user_stats', entities: [userEntity], source: { kind: 'dataset', name: 'ratings with trailing windows', dataset: (await userStats(listings, ratings)).cache() },
+    timestampField: 'rated_at', features: { stays: 'float64', stays_90d: 'float64', preferred_neighbourhood: 'utf8' },
+    description: "the user's stays before each stay: in total, in the trailing 90 days, and their most frequent neighbourhood (ties: the most recent)",
   });
   return [listingView, userView];
+}
+
+/**
+ * One row per stay (user_id, rated_at) with the user's aggregates over their stays strictly before
+ * it: `stays`, `stays_90d` and `preferred_neighbourhood` (the listing's neighbourhood of those stays
+ * most often; a tie goes to the neighbourhood of the latest stay among the tied; null before the
+ * first stay, and stays in listings without a neighbourhood do not count for it).
+ */
+export async function userStats(listings: Dataset, ratings: Dataset): Promise<Dataset> {
+  const nbhd = listings.select(col('id').cast('int64').alias('listing_id'), col('neighbourhood'));
+  const stays = ratings.select(col('user_id'), col('listing_id').cast('int64').alias('listing_id'), col('rated_at'), col('rating')).join(nbhd, 'listing_id', 'left');
+  const out = await trailingWindowFeatures(stays, {
+    key: 'user_id', timestamp: 'rated_at', windows: [90], numPartitions: 2,
+    aggs: [{ column: 'rating', op: 'count', as: 'stays' }, { column: 'neighbourhood', op: 'mode', as: 'preferred_neighbourhood' }],
+  });
+  return out.select('user_id', 'rated_at', 'stays', 'stays_90d', 'preferred_neighbourhood');
 }
 
 export interface RentalFeatureSummary {
@@ -67,7 +85,9 @@ export async function buildRentalFeatures(store: FeatureStore, listings: Dataset
     p += Number(pc.get(i) ?? 0);
     s += Number(sc.get(i) ?? 0);
   }
-  const done = await store.materializeIncremental();
+  // Everything up to now (not incremental: listings are rows at the epoch, and a Redis store kept
+  // from an earlier run has a high-water mark past them, so a changed listing would be skipped).
+  const done = await store.materialize(0, Date.now());
   return {
     trainingRows: t.numRows, priceKnown: t.numRows ? p / t.numRows : 0, userHistoryKnown: t.numRows ? s / t.numRows : 0,
     materialized: Object.fromEntries(done.map((d) => [d.view, d.rows])),

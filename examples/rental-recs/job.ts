@@ -197,7 +197,7 @@ export interface JobResult {
   model?: ServedModel | undefined;
   /**
    * The feature store holding the job's views, materialized up to the job's read (getOnlineFeatures
-   * for serving); undefined when the neural model, and with it the listing features, is off.
+   * for serving); undefined when the neural model is off and no store was given (options.featureStore).
    */
   featureStore: FeatureStore | undefined;
   features: RentalFeatureSummary | undefined;
@@ -351,7 +351,8 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     if (listing.imputed) notes.push(`${listing.imputed} rated listing(s) have no listings row: the neural model gives them the catalogue's mean features`);
   } else notes.push('neural model skipped (options.neural is false)');
   // The feature views read the listing columns the featurization needs (checked above with the neural model's inputs).
-  const featureStore = neuralOptions ? (o.featureStore ?? new FeatureStore({ registry: join(EXAMPLE_DIR, 'out', 'feature-registry'), numPartitions: 2 })) : undefined;
+  // A store given by the caller is filled even without the neural model (serving reads it).
+  const featureStore = o.featureStore ?? (neuralOptions ? new FeatureStore({ registry: join(EXAMPLE_DIR, 'out', 'feature-registry'), numPartitions: 2 }) : undefined);
   let features: RentalFeatureSummary | undefined;
   if (featureStore) {
     const f = await timed('feature store', () => buildRentalFeatures(featureStore, readTable(target, 'listings'), readTable(target, 'ratings')));

@@ -5,6 +5,11 @@
  * output folder). `npm start -- --live [--port 8000]` runs the job, then this, until interrupted:
  * the registry's champion (`models:/rental-recs@champion`, serveFromRegistry) when the job
  * registered its model, else the job's model as it is (serveModel).
+ *
+ * Features (serving-features.ts): given the job's `ServingFeatures`, each replica reads the user's
+ * aggregates and the answered listings' attributes from the feature store's online store per
+ * request (Redis, or a copy of the job's in-process store); without them it answers from the model
+ * alone. Redis down: the model's answer with `features.unavailable`, never a hang or a 500.
  */
 import { join } from 'node:path';
 import { deployFromRegistry, deployment, loadRegistryModel, ParquetExposureLog, startServe, type RegistryModel, type Serve, type ServeRequest } from 'shoal/serve';
@@ -12,6 +17,7 @@ import type { StoreOptions } from 'shoal/store';
 import { SERVED_MODEL_SIGNATURE, servedModelFromStored } from './model-store.js';
 import { parseRecommendationRequest } from './recs-request.js';
 import { ModelIndex, type RecommendationAnswer, type ServedModel } from './served-model.js';
+import { FeatureLookup, openServingFeatures, recommendWithFeatures, type ServingFeatures } from './serving-features.js';
 
 /** Answers one known user and one fallback: the replicas' warm-up before traffic. */
 function warmUp(index: ModelIndex): boolean {
@@ -21,11 +27,19 @@ function warmUp(index: ModelIndex): boolean {
   return true;
 }
 
+/** One request's answer: the model's, with the feature store's values when the replica has them. */
+function answer(index: ModelIndex, features: FeatureLookup | null, req: ServeRequest): RecommendationAnswer | Promise<RecommendationAnswer> {
+  const q = parseRecommendationRequest(req, index);
+  return features === null ? index.recommend(q) : recommendWithFeatures(index, features, q);
+}
+
 /** One replica: the model indexed once, each request answered in this actor. */
 export const Recommendations = deployment(class Recommendations {
   readonly index: ModelIndex;
-  constructor(model: ServedModel) {
+  readonly features: FeatureLookup | null;
+  constructor(model: ServedModel, features?: ServingFeatures | null) {
     this.index = new ModelIndex(model);
+    this.features = features == null ? null : new FeatureLookup(openServingFeatures(features));
   }
 
   /** Warm-up before traffic: answers one known user and one fallback. */
@@ -33,13 +47,13 @@ export const Recommendations = deployment(class Recommendations {
     return warmUp(this.index);
   }
 
-  call(req: ServeRequest): RecommendationAnswer {
-    return this.index.recommend(parseRecommendationRequest(req, this.index));
+  call(req: ServeRequest): RecommendationAnswer | Promise<RecommendationAnswer> {
+    return answer(this.index, this.features, req);
   }
 
   /** Batched form (the serve bench's batching rows): one answer per request, in order. */
-  callBatch(reqs: ServeRequest[]): RecommendationAnswer[] {
-    return reqs.map((r) => this.call(r));
+  callBatch(reqs: ServeRequest[]): Promise<RecommendationAnswer[]> {
+    return Promise.all(reqs.map(async (r) => this.call(r)));
   }
 }, { name: 'recommendations', numReplicas: 2, maxOngoingRequests: 32, maxQueuedRequests: 256 });
 
@@ -50,9 +64,11 @@ export const Recommendations = deployment(class Recommendations {
  */
 export const RegistryRecommendations = deployment(class RegistryRecommendations {
   readonly index: Promise<ModelIndex>;
-  constructor(ref: RegistryModel) {
+  readonly features: FeatureLookup | null;
+  constructor(ref: RegistryModel, features?: ServingFeatures | null) {
     this.index = loadRegistryModel(ref).then((s) => new ModelIndex(servedModelFromStored(s)));
     this.index.catch(() => undefined);
+    this.features = features == null ? null : new FeatureLookup(openServingFeatures(features));
   }
 
   async checkHealth(): Promise<boolean> {
@@ -60,13 +76,12 @@ export const RegistryRecommendations = deployment(class RegistryRecommendations 
   }
 
   async call(req: ServeRequest): Promise<RecommendationAnswer> {
-    const index = await this.index;
-    return index.recommend(parseRecommendationRequest(req, index));
+    return answer(await this.index, this.features, req);
   }
 
   async callBatch(reqs: ServeRequest[]): Promise<RecommendationAnswer[]> {
     const index = await this.index;
-    return reqs.map((r) => index.recommend(parseRecommendationRequest(r, index)));
+    return Promise.all(reqs.map(async (r) => answer(index, this.features, r)));
   }
 }, { name: 'recommendations', numReplicas: 2, maxOngoingRequests: 32, maxQueuedRequests: 256 });
 
@@ -84,6 +99,8 @@ export interface LiveOptions {
   exposureDir: string;
   /** Exposure log flush interval. @default 1000 */
   flushIntervalMs?: number;
+  /** The job's feature store for the replicas (servingFeaturesOf(result.featureStore)). @default none: the model alone */
+  features?: ServingFeatures | undefined;
 }
 
 /** Starts the ingress and deploys the model at /recommendations. */
@@ -91,7 +108,7 @@ export async function serveModel(model: ServedModel, o: LiveOptions): Promise<{ 
   const exposure = new ParquetExposureLog(o.exposureDir, { flushIntervalMs: o.flushIntervalMs ?? 1000 });
   const serve = await startServe({ host: o.host, port: o.port ?? 8000, clusterTokenFile: o.clusterTokenFile, serveKeysFile: o.serveKeysFile, exposureLog: exposure });
   try {
-    await serve.run(Recommendations.options({ version: model.version, numReplicas: o.numReplicas ?? 2 }).bind(model), { routePrefix: '/recommendations' });
+    await serve.run(Recommendations.options({ version: model.version, numReplicas: o.numReplicas ?? 2 }).bind(model, o.features), { routePrefix: '/recommendations' });
   } catch (err) {
     await serve.shutdown();
     throw err;
@@ -109,7 +126,7 @@ export async function serveFromRegistry(uri: string, o: LiveOptions & { store?: 
   const serve = await startServe({ host: o.host, port: o.port ?? 8000, clusterTokenFile: o.clusterTokenFile, serveKeysFile: o.serveKeysFile, exposureLog: exposure });
   try {
     const { model } = await deployFromRegistry(serve, RegistryRecommendations.options({ numReplicas: o.numReplicas ?? 2 }), uri, {
-      signature: SERVED_MODEL_SIGNATURE, store: o.store, routePrefix: '/recommendations',
+      signature: SERVED_MODEL_SIGNATURE, store: o.store, routePrefix: '/recommendations', args: o.features === undefined ? [] : [o.features],
     });
     return { serve, exposure, model };
   } catch (err) {

@@ -3,12 +3,15 @@
  *
  *   node dist/examples/rental-recs/main.js [--input DIR] [--synthetic N] [--seed S] [--database-url URL] [--schema S]
  *     [--load DIR | --load-albany] [--data-dir DIR] [--out DIR] [--model best|popular|neighbourhood|knn|als|neural|hybrid] [--no-neural]
- *     [--live [--port 8000] [--host 127.0.0.1] [--replicas 2]]
+ *     [--live [--port 8000] [--host 127.0.0.1] [--replicas 2]] [--redis URL]
  *
  * `--model` picks the served model (`--serve MODEL` is the older spelling of it and still works).
  * `--live` (or `--serve` with no model) keeps the cluster up after the job and serves the model at
  * GET /recommendations/{user_id}?k=5 and POST /recommendations until interrupted (live.ts), with a
- * serving key created at start and printed once.
+ * serving key created at start and printed once. The replicas read the user's and the answered
+ * listings' features from the job's feature store: Redis with `--redis redis://host:port/db` (or
+ * SHOAL_REDIS_URL; keys under the prefix `shoal:rental-recs`), else a copy of its in-process online
+ * store (serving-features.ts).
  *
  * Starts a local cluster (or joins SHOAL_ADDRESS), reads ratings from PostgreSQL when DATABASE_URL
  * (or --database-url) is set, otherwise from Parquet files under examples/rental-recs/data/ (the
@@ -20,7 +23,9 @@ import { join } from 'node:path';
 import { init, isMain, shutdown } from 'shoal';
 import { createServeKey } from 'shoal/serve';
 import { EXAMPLE_DIR, runJob, SERVE_CHOICES, type JobOptions, type JobResult, type ServeChoice } from './job.js';
+import { FeatureStore } from 'shoal/features';
 import { exposureDirOf, serveFromRegistry, serveModel } from './live.js';
+import { servingFeaturesOf } from './serving-features.js';
 import { textReport, writeHtmlReport, writeJsonReport } from './report.js';
 import { endTracking, finishTracking, MODEL_NAME, snapshotNow, startTracking } from './tracking.js';
 
@@ -28,7 +33,12 @@ export interface MainOptions extends JobOptions {
   outDir: string;
   /** Serve the model after the job (`--live`). */
   live?: { host: string; port: number; replicas: number } | undefined;
+  /** The feature store's online store (`--redis URL`, SHOAL_REDIS_URL). @default in-process */
+  redisUrl?: string | undefined;
 }
+
+/** Key prefix of the job's online store in Redis. */
+export const REDIS_PREFIX = 'shoal:rental-recs';
 
 const isModel = (v: string | undefined): v is ServeChoice => v !== undefined && (SERVE_CHOICES as readonly string[]).includes(v);
 
@@ -36,6 +46,7 @@ export function parseArgs(argv: string[]): MainOptions {
   let live: { host?: string; port?: number; replicas?: number; on: boolean } = { on: false };
   const o: MainOptions = {
     databaseUrl: process.env.DATABASE_URL || undefined, outDir: join(EXAMPLE_DIR, 'out'), input: process.env.SHOAL_DATA_DIR || undefined,
+    redisUrl: process.env.SHOAL_REDIS_URL || undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -67,7 +78,12 @@ export function parseArgs(argv: string[]): MainOptions {
     else if (flag === '--host') live = { ...live, host: value() };
     else if (flag === '--replicas') live = { ...live, replicas: integer(value(), flag, 1, 64) };
     else if (flag === '--no-neural' && inline === undefined) o.neural = false;
-    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --input DIR, --load DIR, --load-albany, --data-dir DIR, --out DIR, --model best|popular|neighbourhood|knn|als|neural|hybrid, --no-neural, --live [--port N] [--host H] [--replicas N])`);
+    else if (flag === '--redis') {
+      const v = value();
+      if (!/^redis:\/\/[^/\s]+(\/\d+)?$/.test(v)) throw new Error(`--redis needs a URL like redis://127.0.0.1:6379/0 (got ${v})`);
+      o.redisUrl = v;
+    }
+    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --input DIR, --load DIR, --load-albany, --data-dir DIR, --out DIR, --model best|popular|neighbourhood|knn|als|neural|hybrid, --no-neural, --live [--port N] [--host H] [--replicas N], --redis URL)`);
   }
   if (!live.on && (live.port !== undefined || live.host !== undefined || live.replicas !== undefined)) throw new Error('--port, --host and --replicas go with --live');
   if (live.on) {
@@ -91,12 +107,14 @@ function integer(s: string, flag: string, min: number, max: number): number {
 async function serveUntilInterrupted(result: JobResult, live: NonNullable<MainOptions['live']>, tokenFile: string | undefined, outDir: string, registered: boolean): Promise<void> {
   const model = result.model!;
   const key = createServeKey({ name: `rental-recs ${model.version}` });
-  const o = { host: live.host, port: live.port, numReplicas: live.replicas, clusterTokenFile: tokenFile, exposureDir: exposureDirOf(outDir) };
+  const features = result.featureStore ? await servingFeaturesOf(result.featureStore) : undefined;
+  const o = { host: live.host, port: live.port, numReplicas: live.replicas, clusterTokenFile: tokenFile, exposureDir: exposureDirOf(outDir), features };
   const uri = `models:/${MODEL_NAME}@champion`;
   const { serve, exposure, what } = registered
     ? await serveFromRegistry(uri, o).then((s) => ({ ...s, what: `${uri} (registry version ${s.model.label})` }))
     : await serveModel(model, o).then((s) => ({ ...s, what: `${model.name} (version ${model.version})` }));
   console.log(`serving ${what}, ${live.replicas} replicas, at ${serve.url}/recommendations`);
+  console.log(features ? `features: the ${result.featureStore!.online.target} online store` : 'features: none (the neural model, and with it the feature store, is off)');
   console.log(`serving key (shown once): ${key}`);
   console.log(`  curl -H "Authorization: Bearer ${key}" '${serve.url}/recommendations/${model.userIds[0] ?? '42'}?k=5'`);
   console.log(`exposure log: ${exposure.dir}; Ctrl-C stops`);
@@ -115,9 +133,14 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   // Every run is recorded in the platform store (tracking.ts): SQLite under $SHOAL_HOME unless SHOAL_METADATA_URL is set.
   const tracking = await startTracking(options);
   let failure: unknown;
+  let featureStore: FeatureStore | undefined;
   try {
     const pgSnapshot = options.databaseUrl ? await snapshotNow(options.databaseUrl) : undefined;
-    const result = await runJob({ ...options, keepModel: true });
+    featureStore = options.redisUrl
+      ? new FeatureStore({ registry: join(options.outDir, 'feature-registry'), numPartitions: 2, online: { redis: { url: options.redisUrl, prefix: REDIS_PREFIX } } })
+      : undefined;
+    const result = await runJob({ ...options, keepModel: true, ...(featureStore ? { featureStore } : {}) });
+    featureStore = result.featureStore;
     const html = writeHtmlReport(result, options.outDir);
     const json = writeJsonReport(result, options.outDir);
     console.log(textReport(result, html));
@@ -132,6 +155,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     throw err;
   } finally {
     if (failure !== undefined) await endTracking(tracking, failure).catch((err: unknown) => console.error(`could not end the tracked run: ${String(err)}`));
+    await featureStore?.close();
     await shutdown();
   }
 }

@@ -9,7 +9,9 @@
  *   history — item-kNN sums their neighbours, factor models fold them in as the mean of their item
  *   factors — and the viewed listings are excluded; a model with neither (popularity) falls back.
  *
- * A `neighbourhood` restricts every answer to that neighbourhood's listings.
+ * A `neighbourhood` restricts every answer to that neighbourhood's listings. Without one, a fallback
+ * for a user whose preferred neighbourhood is known (`preferredNbhd`, from the feature store:
+ * serving-features.ts) shows the popular listings of that neighbourhood.
  */
 import type { Csr } from './evaluate.js';
 import { scoreUser, sliceUsers, type ItemSide, type UserSide } from './scoring.js';
@@ -38,6 +40,8 @@ export interface ServedModel {
 export interface Recommendation {
   id: string;
   score: number;
+  /** The listing's stored attributes (feature store; serving-features.ts), when looked up and known. */
+  listing?: Record<string, unknown> | null;
 }
 
 export interface RecommendationAnswer {
@@ -46,11 +50,16 @@ export interface RecommendationAnswer {
   model: string;
   version: string;
   /** null: the model answered; otherwise why and how the fallback did. */
-  fallback: null | { reason: string; by: 'popular' | 'popular in neighbourhood' };
+  fallback: null | { reason: string; by: 'popular' | 'popular in neighbourhood' | 'popular in preferred neighbourhood' };
   neighbourhood: string | null;
   /** Context listing ids that are not in the catalogue (ignored). */
   unknownContext: number;
   items: Recommendation[];
+  /**
+   * What the feature store said (live serving only): the user's aggregates, or why it could not be
+   * read (the answer is then the model's alone).
+   */
+  features?: { user: Record<string, unknown> | null } | { unavailable: string };
 }
 
 export interface RecommendationQuery {
@@ -61,6 +70,8 @@ export interface RecommendationQuery {
   /** Catalogue indices of recently viewed listings. */
   context: number[];
   unknownContext: number;
+  /** Neighbourhood index the user prefers (−1 or absent: unknown): restricts a fallback when `nbhd` is −1. */
+  preferredNbhd?: number;
 }
 
 /** Indexes a model for lookups (user id → dense index, listing id → catalogue index). */
@@ -85,6 +96,7 @@ export class ModelIndex {
     const hasHistory = u !== undefined && m.seen.ptr[u + 1]! > m.seen.ptr[u]!;
     const canUseContext = q.context.length > 0 && (m.item.simPtr !== null || (m.item.items !== null && m.item.rank > 0));
     let fallback: RecommendationAnswer['fallback'] = null;
+    let nbhd = q.nbhd;
     if (hasHistory) {
       scoreUser(sliceUsers(m.user, m.item.rank, [u]), 0, m.item, n, this.score);
       if (q.context.length && m.item.simPtr) this.addContext(q.context);
@@ -92,19 +104,21 @@ export class ModelIndex {
       scoreUser(this.foldIn(q.context), 0, m.item, n, this.score);
     } else {
       this.score.set(m.popularity);
-      const by = q.nbhd >= 0 ? 'popular in neighbourhood' : 'popular';
+      const preferred = q.nbhd < 0 && q.preferredNbhd !== undefined && q.preferredNbhd >= 0;
+      if (preferred) nbhd = q.preferredNbhd!;
+      const by = preferred ? 'popular in preferred neighbourhood' : q.nbhd >= 0 ? 'popular in neighbourhood' : 'popular';
       const why = q.user === null ? (q.context.length ? `the model (${m.id}) cannot score viewed listings` : 'anonymous visitor without context')
         : u === undefined ? `unknown user ${q.user}` : `user ${q.user} has no history`;
-      fallback = { reason: why, by };
+      fallback = { reason: preferred ? `${why}; the feature store knows their preferred neighbourhood` : why, by };
     }
     const seen = u !== undefined ? m.seen.idx.subarray(m.seen.ptr[u]!, m.seen.ptr[u + 1]!) : new Int32Array(0);
     for (const i of seen) this.excluded[i] = 1;
     for (const i of q.context) this.excluded[i] = 1;
-    const items = this.top(q.k, q.nbhd);
+    const items = this.top(q.k, nbhd);
     for (const i of seen) this.excluded[i] = 0;
     for (const i of q.context) this.excluded[i] = 0;
     return {
-      user: q.user, model: m.name, version: m.version, fallback, neighbourhood: q.nbhd >= 0 ? m.nbhdNames[q.nbhd]! : null,
+      user: q.user, model: m.name, version: m.version, fallback, neighbourhood: nbhd >= 0 ? m.nbhdNames[nbhd]! : null,
       unknownContext: q.unknownContext, items,
     };
   }

@@ -187,6 +187,56 @@ export interface LineageView {
   edges: Array<{ from: string; to: string; kind: string }>;
 }
 
+/** A pipeline run as listed (the store's pipeline-views.ts). */
+export interface PipelineRunSummaryView {
+  id: string;
+  pipeline: string;
+  module: string | null;
+  status: 'RUNNING' | 'FINISHED' | 'FAILED';
+  params: Record<string, unknown>;
+  noCache: boolean;
+  resumedFrom: string | null;
+  startTime: number;
+  endTime: number | null;
+  durationMs: number | null;
+  error: string | null;
+  /** Step instances by state. */
+  stepStates: Record<string, number>;
+}
+
+/** A step instance of a pipeline run; a newer store may add fields (a step's log), which the page shows when it knows them. */
+export interface PipelineStepView {
+  step: string;
+  node: string;
+  /** pending, running, succeeded, cached, reused, failed, skipped, not-run (or one a newer shoal adds). */
+  state: string;
+  runId: string | null;
+  codeHash: string | null;
+  cacheKey: string | null;
+  cacheHit: boolean;
+  cachedFrom: string | null;
+  attempts: number;
+  startTime: number | null;
+  endTime: number | null;
+  durationMs: number | null;
+  error: string | null;
+  outputs: Record<string, unknown> | null;
+  inputs: Array<{ kind: string; ref: string; role: string }>;
+  outputArtifacts: Array<{ output: string; artifact: string; uri: string; sha256: string; bytes: number; datasetVersion?: string | undefined }>;
+  [extra: string]: unknown;
+}
+
+export interface PipelineDagNodeView { name: string; step: string; upstream: string[]; map: boolean; condition: boolean }
+
+/** GET /api/store/pipelines */
+export interface PipelinesReply { pipelines: Array<{ name: string; runs: number; lastRunId: string; lastStatus: string; lastStartTime: number }> }
+
+/** GET /api/store/pipeline-runs: a page of runs, newest first. */
+export interface PipelineRunsReply { runs: PipelineRunSummaryView[]; total: number; offset: number; limit: number }
+
+/** GET /api/store/pipeline-runs/:id */
+export interface PipelineRunDetailView extends PipelineRunSummaryView { dag: PipelineDagNodeView[]; steps: PipelineStepView[] }
+
 // ---------------------------------------------------------------------------------------------
 // What drivers publish to the head (core `publish`), as the dashboard keeps it: serving status
 // (topic serve.status, src/serve/status-reporter.ts) and Dataset stage progress (data.progress,

@@ -59,7 +59,7 @@ export { PIPELINE_FORMAT, PIPELINE_FORMAT_VERSION, Pipeline, PipelineModel } fro
 export type {
   AppliedDefinition, Definition, DefinitionSpec, Entity, EntityKeyType, EntityOptions, EntitySpec, FeatureRegistry, FeatureSpec, FeatureStoreOptions, FeatureType,
   FeatureView, FeatureViewOptions, FeatureViewSource, FeatureViewSpec, HistoricalOptions, MaterializeOptions, MaterializeResult, OnDemandFeatureView,
-  OnDemandFeatureViewOptions, OnDemandFeatureViewSpec, OnlineOptions, OnlineReadRequest, OnlineRecord, OnlineStore, OnlineViewInfo, RedisOnlineStoreOptions,
+  OnDemandFeatureViewOptions, OnDemandFeatureViewSpec, OnlineOptions, OnlineReadRequest, OnlineRecord, OnlineStore, OnlineStoreDump, OnlineViewInfo, RedisOnlineStoreOptions,
   RegistrySnapshot, SourceSpec, Versioned, SkewMismatch, SkewOptions, SkewReport,
 } from './feature-store/index.js';
 export {

@@ -5,7 +5,7 @@ export interface TrailingWindowSpec {
   readonly key: readonly string[];
   readonly timestamp: string;
   readonly windowsMs: readonly { readonly name: string; readonly ms: number }[];
-  readonly aggs: readonly { readonly column: string; readonly op: 'mean' | 'sum' | 'count'; readonly as: string }[];
+  readonly aggs: readonly { readonly column: string; readonly op: 'mean' | 'sum' | 'count' | 'mode'; readonly as: string }[];
 }
 
 export interface AsOfSpec {

@@ -26,8 +26,13 @@ export interface TrailingWindowOptions {
   /**
    * Value aggregates: each adds `${as}` over all earlier events ("so far") and `${as}_${days}d` per
    * window. Null values are ignored; a mean over no values is null.
+   *
+   * `mode` (of a string, numeric or bool column; its values as strings) adds only `${as}`, a utf8
+   * column: the most frequent value among the earlier events (null when none has a value). Ties go to
+   * the value of the latest of the tied values' most recent events; events at the same instant count
+   * in partition order (the later row is the more recent).
    */
-  readonly aggs?: readonly { readonly column: string; readonly op: 'mean' | 'sum' | 'count'; readonly as?: string }[];
+  readonly aggs?: readonly { readonly column: string; readonly op: 'mean' | 'sum' | 'count' | 'mode'; readonly as?: string }[];
   /** Partitions of the shuffle by key. @default 8 */
   readonly numPartitions?: number;
 }
@@ -41,7 +46,9 @@ export async function trailingWindowFeatures(dataset: Dataset, options: Trailing
   const aggs = (options.aggs ?? []).map((a) => ({ column: a.column, op: a.op, as: a.as ?? `${a.op}_${a.column}` }));
   await checkColumns(dataset, key, stage, ['numeric', 'string', 'bool', 'date', 'timestamp']);
   await checkColumns(dataset, [options.timestamp], stage, ['date', 'timestamp', 'string', 'numeric']);
-  await checkColumns(dataset, aggs.map((a) => a.column), stage, ['numeric', 'bool']);
+  for (const a of aggs) if (!['mean', 'sum', 'count', 'mode'].includes(a.op)) throw invalidOption(`options.aggs (${a.column})`, `op must be one of mean, sum, count, mode; got ${String(a.op)}`, { stage });
+  await checkColumns(dataset, aggs.filter((a) => a.op !== 'mode').map((a) => a.column), stage, ['numeric', 'bool']);
+  await checkColumns(dataset, aggs.filter((a) => a.op === 'mode').map((a) => a.column), stage, ['string', 'numeric', 'bool']);
   const spec: TrailingWindowSpec = { key, timestamp: options.timestamp, windowsMs: windows.map((d) => ({ name: `${d}d`, ms: d * DAY_MS })), aggs };
   return mapWithPayload(dataset.repartition(options.numPartitions ?? 8, ...key), { kind: 'trailing', spec });
 }
@@ -60,7 +67,11 @@ export function trailingWindowKernel(table: arrow.Table, spec: TrailingWindowSpe
   const n = table.numRows;
   const keyCols = spec.key.map((k) => readStrings(vectorOf(table, k)));
   const ts = readMillis(vectorOf(table, spec.timestamp));
-  const vals = spec.aggs.map((a) => readNumbers(vectorOf(table, a.column)));
+  const numeric = spec.aggs.filter((a) => a.op !== 'mode');
+  const modes = spec.aggs.filter((a) => a.op === 'mode');
+  const vals = numeric.map((a) => readNumbers(vectorOf(table, a.column)));
+  const modeVals = modes.map((a) => readStrings(vectorOf(table, a.column)));
+  const modeOut = modes.map(() => new Array<string | null>(n).fill(null));
   const groups = new Map<string, number[]>();
   for (let i = 0; i < n; i++) {
     const k = JSON.stringify(keyCols.map((c) => c[i]));
@@ -76,7 +87,7 @@ export function trailingWindowKernel(table: arrow.Table, spec: TrailingWindowSpe
     return [v, ok];
   };
   const counts = spec.windowsMs.map((w) => add(`count_${w.name}`));
-  const aggOut = spec.aggs.map((a) => ({ all: add(a.as), win: spec.windowsMs.map((w) => add(`${a.as}_${w.name}`)) }));
+  const aggOut = numeric.map((a) => ({ all: add(a.as), win: spec.windowsMs.map((w) => add(`${a.as}_${w.name}`)) }));
   for (const rows of groups.values()) {
     const order = rows.filter((i) => !Number.isNaN(ts[i]!)).sort((a, b) => ts[a]! - ts[b]!);
     const m = order.length;
@@ -100,7 +111,7 @@ export function trailingWindowKernel(table: arrow.Table, spec: TrailingWindowSpe
       const before = lowerBound(t, 0, m, ti);
       const starts = spec.windowsMs.map((w) => lowerBound(t, 0, before, ti - w.ms));
       counts.forEach(([v], w) => (v[i] = before - starts[w]!));
-      spec.aggs.forEach((a, k) => {
+      numeric.forEach((a, k) => {
         const { s, c } = pre[k]!;
         const put = ([v, ok]: [Float64Array, Uint8Array], from: number): void => {
           const cnt = c[before]! - c[from]!;
@@ -114,6 +125,35 @@ export function trailingWindowKernel(table: arrow.Table, spec: TrailingWindowSpe
         aggOut[k]!.win.forEach((o, w) => put(o, starts[w]!));
       });
     }
+    modeVals.forEach((values, k) => runningMode(order, ts, values, modeOut[k]!));
   }
-  return setColumns(table, outs.map(([name, v, ok]) => [name, float64Vector(v, ok)] as const));
+  return setColumns(table, [
+    ...outs.map(([name, v, ok]) => [name, float64Vector(v, ok)] as const),
+    ...modes.map((a, k) => [a.as, arrow.vectorFromArray(modeOut[k]!, new arrow.Utf8())] as const),
+  ]);
+}
+
+/**
+ * For every row of one key, the most frequent value among the key's events strictly before it:
+ * events are added in time order (`order`); a value reaching the best count takes the lead, since
+ * its latest event is then the most recent of the tied ones.
+ */
+function runningMode(order: readonly number[], ts: Float64Array, values: readonly (string | null)[], out: (string | null)[]): void {
+  const counts = new Map<string, number>();
+  let best: string | null = null;
+  let bestCount = 0;
+  let next = 0;
+  for (const i of order) {
+    while (next < order.length && ts[order[next]!]! < ts[i]!) {
+      const v = values[order[next++]!];
+      if (v == null) continue;
+      const c = (counts.get(v) ?? 0) + 1;
+      counts.set(v, c);
+      if (c >= bestCount) {
+        best = v;
+        bestCount = c;
+      }
+    }
+    out[i] = best;
+  }
 }

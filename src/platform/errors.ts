@@ -87,6 +87,36 @@ export class PipelineModuleError extends PlatformError {
   }
 }
 
+/** What about a trigger is wrong: its cron expression, its spec, its source (folder, table), its overlap policy. */
+export type TriggerProblem = 'cron' | 'spec' | 'source' | 'overlap';
+
+/**
+ * A schedule or trigger cannot be made (or no longer works): a cron expression croner refuses, an
+ * option out of its rule, a folder that does not exist, a table that cannot be read. `option`
+ * names the option at fault, `trigger` the trigger (`(new)` before it has an id).
+ */
+export class PipelineTriggerError extends PlatformError {
+  override readonly code = 'PIPELINE_TRIGGER';
+  constructor(readonly trigger: string, readonly problem: TriggerProblem, readonly option: string, detail: string, options?: { cause?: unknown }) {
+    super(`pipeline trigger ${trigger}: ${option} ${detail}`, options);
+  }
+  override context() {
+    return { trigger: this.trigger, problem: this.problem, option: this.option };
+  }
+}
+
+/** No schedule or trigger with this id in the store. */
+export class PipelineTriggerNotFoundError extends PlatformError {
+  override readonly code = 'PIPELINE_TRIGGER_NOT_FOUND';
+  constructor(readonly trigger: string) {
+    super(`no pipeline schedule or trigger ${JSON.stringify(trigger)} in the store`);
+  }
+  override context() {
+    return { trigger: this.trigger };
+  }
+}
+
 markErrorClasses('shoal/platform', {
   PlatformError, PipelineDefinitionError, PipelineRunError, StepTimeoutError, StepOutputError, PipelineRunNotFoundError, PipelineModuleError,
+  PipelineTriggerError, PipelineTriggerNotFoundError,
 });

@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../core/index.js';
+
 /**
  * Public surface of the platform layer: pipelines — a DAG orchestrator on the cluster whose steps
  * are remote functions passing typed artifact references, with caching keyed on code, parameters and
@@ -17,7 +20,26 @@ export type { RunPipelineOptions, PipelineRunResult } from './pipelines/runner.j
 export { PipelineRecords } from './pipelines/pipeline-records.js';
 export type { StepRecord, StepState, PipelineRunRecord, PipelineRunStatus, DagNode } from './pipelines/pipeline-records.js';
 export { loadPipeline } from './pipelines/load-module.js';
+export { buildRunReport, reportMarkdown, reportHtml } from './pipelines/run-report.js';
+export type { RunReport, RunReportOptions, ReportRow, ReportSide } from './pipelines/run-report.js';
+export { MAX_LOG_LINES, MAX_LOG_LINE_CHARS } from './pipelines/step-logs.js';
+export type { StepLogLine, LogStream } from './pipelines/step-logs.js';
+export { addTrigger, postPipelineEvent } from './triggers/trigger-options.js';
+export type { AddTriggerOptions } from './triggers/trigger-options.js';
+export { TriggerRecords } from './triggers/trigger-records.js';
+export type { TriggerRecord, TriggerSpec, TriggerKind, TriggerSeen, PipelineEvent } from './triggers/trigger-records.js';
+export { TriggerState } from './triggers/trigger-state.js';
+export type { RunLauncher, LaunchRequest, LaunchOutcome, Clock, TriggerStateOptions, Firing } from './triggers/trigger-state.js';
+export { compileCron } from './triggers/cron.js';
+export type { CronSchedule } from './triggers/cron.js';
+export type { OverlapPolicy } from './triggers/overlap-policy.js';
+export { cliLauncher } from './triggers/cli-launcher.js';
+
+/** The head extension that holds pipeline schedules and triggers (extension.ts); `shoal start --head` loads it. */
+export const PIPELINES_EXTENSION = join(PACKAGE_ROOT, 'dist', 'src', 'platform', 'extension.js');
+
 export {
   PlatformError, PipelineDefinitionError, PipelineRunError, StepTimeoutError, StepOutputError, PipelineRunNotFoundError, PipelineModuleError,
+  PipelineTriggerError, PipelineTriggerNotFoundError,
 } from './errors.js';
-export type { DefinitionProblem } from './errors.js';
+export type { DefinitionProblem, TriggerProblem } from './errors.js';

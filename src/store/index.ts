@@ -22,15 +22,19 @@ export const openStore = (options?: StoreOptions): Promise<Store> => Store.open(
 
 export { Store } from './store.js';
 export type { SearchRunsOptions } from './store.js';
-export { storeApi, STORE_API_PREFIX, RUNS_PAGE_DEFAULT, RUNS_PAGE_MAX } from './http/store-api.js';
-export type { StoreApiOptions, StoreApiHandler, RunReply, MetricSeriesReply } from './http/store-api.js';
+export { storeApi, STORE_API_PREFIX, RUNS_PAGE_DEFAULT, RUNS_PAGE_MAX, PIPELINE_RUNS_PAGE_DEFAULT, PIPELINE_RUNS_PAGE_MAX } from './http/store-api.js';
+export type {
+  StoreApiOptions, StoreApiHandler, RunReply, MetricSeriesReply, PipelinesReply, PipelineRunsReply, PipelineRunReply,
+} from './http/store-api.js';
+export { PipelineViews } from './pipeline-views.js';
+export type { PipelineRunSummary, PipelineRunView, PipelineStepView, PipelineDagNode, PipelineSummary, StepArtifactView } from './pipeline-views.js';
 export type { StoreApiErrorReply } from './http/http-json.js';
 export { lineageGraph } from './lineage-graph.js';
 export type { LineageGraph, LineageNode, LineageEdge, LineageNodeKind } from './lineage-graph.js';
 export { Run } from './run.js';
 export type { RunRef, StartRunOptions } from './run.js';
 export { activeRun, withActiveRun, setActiveRun, openRun } from './active-run.js';
-export { resolveStoreLocation } from './store-location.js';
+export { resolveStoreLocation, isPostgresUrl } from './store-location.js';
 export type { StoreOptions, StoreLocation } from './store-location.js';
 export type { SetAliasOptions } from './registry.js';
 export type { Lineage, DatasetDetails, SnapshotSource } from './lineage.js';

@@ -24,6 +24,8 @@ export { ALS } from './als/als.js';
 export type { ALSFitStats } from './als/als.js';
 export { ALSModel } from './als/als-model.js';
 export type { ALSModelParams, FactorMatrix, RecommendOptions } from './als/als-model.js';
+export { FoldInSolver, foldInParams } from './als/fold-in.js';
+export type { FoldInOptions, FoldInParams, FoldInResult, FoldInSolve } from './als/fold-in.js';
 export type { SaveOptions } from '../store/index.js';
 export { compileALSOptions } from './als/als-options.js';
 export type { ALSOptions, CompiledALSOptions, ColdStartStrategy, FactorExchange, ALSSolver } from './als/als-options.js';

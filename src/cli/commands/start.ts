@@ -22,6 +22,7 @@ import { spawnRuntime, type StartedProcess } from '../runtime-process.js';
 import { resolveToken } from '../target.js';
 import { DASHBOARD_EXTENSION } from '../../dashboard/index.js';
 import { STORE_EXTENSION } from '../../store/index.js';
+import { PIPELINES_EXTENSION } from '../../platform/index.js';
 
 /** The head's gRPC port when `--port` is not given. */
 export const DEFAULT_HEAD_PORT = 6380;
@@ -33,9 +34,10 @@ const HEAD_WATCH_INTERVAL_MS = 1_000;
 /**
  * What a head started here serves on its HTTP port: the store's REST API (/api/store/, cluster
  * token) and the dashboard (/). The store's comes first so that a later extension may take over
- * its prefix (the last mount of a prefix wins).
+ * its prefix (the last mount of a prefix wins). The pipelines extension serves nothing: it holds
+ * the pipeline schedules and triggers (src/platform/extension.ts).
  */
-const HEAD_EXTENSIONS = [STORE_EXTENSION, DASHBOARD_EXTENSION];
+const HEAD_EXTENSIONS = [STORE_EXTENSION, DASHBOARD_EXTENSION, PIPELINES_EXTENSION];
 
 interface StartFlags {
   head?: boolean;

@@ -41,6 +41,18 @@ export type FeatureViewSource =
   | { readonly kind: 'parquet'; readonly paths: string | readonly string[] }
   | { readonly kind: 'dataset'; readonly dataset: Dataset; readonly name?: string };
 
+/**
+ * The source of a view rebuilt for serving only (`FeatureStore.forServing`): its values are read
+ * from the online store, but its source (an in-memory Dataset, a pipeline held in memory) lives only
+ * in the process that defined it, so training sets and materialization fail with `why`.
+ */
+export interface OnlineOnlySource {
+  readonly kind: 'onlineOnly';
+  readonly why: string;
+  /** The source as the registry records it. */
+  readonly registered: { readonly kind: string; readonly [k: string]: unknown };
+}
+
 export interface FeatureViewOptions {
   readonly name: string;
   readonly entities: readonly Entity[];
@@ -78,7 +90,7 @@ export interface FeatureView {
   readonly entities: readonly Entity[];
   /** The join keys of all its entities, in order. */
   readonly joinKeys: readonly string[];
-  readonly source: FeatureViewSource;
+  readonly source: FeatureViewSource | OnlineOnlySource;
   readonly timestampField: string;
   /** Breaks ties of equal event times (see FeatureViewOptions.createdTimestampField). */
   readonly createdTimestampField: string | null;

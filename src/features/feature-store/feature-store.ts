@@ -16,9 +16,9 @@ import { historicalFeatures, type HistoricalOptions } from './historical.js';
 import { materializeView, viewInfo, type MaterializeResult } from './materialize.js';
 import { InProcessOnlineStore, type OnlineStore, type OnlineViewInfo } from './online-store.js';
 import { RedisOnlineStore, type RedisOnlineStoreOptions } from './redis-online-store.js';
-import { FileFeatureRegistry, type FeatureRegistry } from './registry.js';
+import { FileFeatureRegistry, SnapshotRegistry, type FeatureRegistry } from './registry.js';
 import { checkSkew, type SkewOptions, type SkewReport } from './skew.js';
-import { specOf, type AppliedDefinition } from './specs.js';
+import { specOf, type AppliedDefinition, type RegistrySnapshot } from './specs.js';
 
 export interface FeatureStoreOptions {
   /** A registry, or the folder of a file registry. @default FileFeatureRegistry at $SHOAL_HOME/features */
@@ -109,6 +109,21 @@ export class FeatureStore {
   static async fromRegistry(options: FeatureStoreOptions = {}): Promise<FeatureStore> {
     const store = new FeatureStore(options);
     const { definitions, unavailable } = definitionsFromSnapshot(await store.registry.snapshot());
+    store.catalog.add(definitions);
+    for (const [name, why] of unavailable) store.catalog.unavailable.set(name, why);
+    return store;
+  }
+
+  /**
+   * A store for a serving process: every feature view of `snapshot` (a registry's, or the one the
+   * defining process hands over) is served by `getOnlineFeatures` from `options.online`, including
+   * views over in-memory Datasets, whose values the defining process materialized; their training
+   * sets and materialization fail here with FeatureSourceError. On-demand views are not served (their
+   * pipelines are held in memory). Nothing is written to a registry.
+   */
+  static forServing(snapshot: RegistrySnapshot, options: Omit<FeatureStoreOptions, 'registry'> = {}): FeatureStore {
+    const store = new FeatureStore({ ...options, registry: new SnapshotRegistry(snapshot) });
+    const { definitions, unavailable } = definitionsFromSnapshot(snapshot, { onlineOnly: true });
     store.catalog.add(definitions);
     for (const [name, why] of unavailable) store.catalog.unavailable.set(name, why);
     return store;

@@ -13,7 +13,7 @@ export {
 export type { AppliedDefinition, DefinitionSpec, EntitySpec, FeatureViewSpec, OnDemandFeatureViewSpec, RegistrySnapshot, SourceSpec, Versioned } from './specs.js';
 export type { FeatureRegistry } from './registry.js';
 export { FileFeatureRegistry, defaultRegistryDir } from './registry.js';
-export type { OnlineReadRequest, OnlineRecord, OnlineStore, OnlineViewInfo } from './online-store.js';
+export type { OnlineReadRequest, OnlineRecord, OnlineStore, OnlineStoreDump, OnlineViewInfo } from './online-store.js';
 export { InProcessOnlineStore } from './online-store.js';
 export type { RedisOnlineStoreOptions } from './redis-online-store.js';
 export { RedisOnlineStore } from './redis-online-store.js';

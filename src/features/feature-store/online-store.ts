@@ -61,12 +61,38 @@ interface Slot {
   values: Map<string, unknown>;
 }
 
+/**
+ * The contents of an in-process store as plain data (structured-clone and msgpack safe): what a
+ * process that materialized hands to serving processes that have no Redis to read
+ * (`new InProcessOnlineStore(dump)`).
+ */
+export interface OnlineStoreDump {
+  readonly views: Readonly<Record<string, readonly { readonly key: string; readonly eventTs: number; readonly values: Readonly<Record<string, unknown>> }[]>>;
+  readonly highWaterMarks: Readonly<Record<string, number>>;
+}
+
 /** The embedded default: values in a Map of this process. */
 export class InProcessOnlineStore implements OnlineStore {
   readonly target = 'in-process';
   private readonly data = new Map<string, Map<string, Slot>>();
   private readonly marks = new Map<string, number>();
   private readonly locks = new Map<string, Promise<void>>();
+
+  /** An empty store, or one holding `dump` (see {@link InProcessOnlineStore.dump}). */
+  constructor(dump?: OnlineStoreDump) {
+    if (dump === undefined) return;
+    for (const [view, records] of Object.entries(dump.views)) {
+      this.data.set(view, new Map(records.map((r) => [r.key, { eventTs: r.eventTs, values: new Map(Object.entries(r.values)) }])));
+    }
+    for (const [view, ms] of Object.entries(dump.highWaterMarks)) this.marks.set(view, ms);
+  }
+
+  /** Every stored value and high-water mark, as plain data. */
+  dump(): OnlineStoreDump {
+    const views: Record<string, { key: string; eventTs: number; values: Record<string, unknown> }[]> = {};
+    for (const [view, m] of this.data) views[view] = [...m].map(([key, slot]) => ({ key, eventTs: slot.eventTs, values: Object.fromEntries(slot.values) }));
+    return { views, highWaterMarks: Object.fromEntries(this.marks) };
+  }
 
   write(view: OnlineViewInfo, records: readonly OnlineRecord[], nowMs: number): Promise<void> {
     let m = this.data.get(view.name);

@@ -50,6 +50,8 @@ function parseUrl(url: string, rules: ReturnType<typeof optionRules>): { host: s
 
 export class RedisOnlineStore implements OnlineStore {
   readonly target: string;
+  /** The `redis://host:port/db` URL it connects to. */
+  readonly url: string;
   readonly prefix: string;
   private readonly spec: RedisConnectionSpec;
   private readonly operationTimeoutMs: number;
@@ -60,7 +62,8 @@ export class RedisOnlineStore implements OnlineStore {
   constructor(options: RedisOnlineStoreOptions = {}) {
     const rules = optionRules('RedisOnlineStore');
     rules.knownKeys(rules.object(options), ['url', 'prefix', 'connectTimeoutMs', 'commandTimeoutMs', 'operationTimeoutMs', 'writeTimeoutMs', 'lockTtlMs']);
-    const { host, port, db } = parseUrl(options.url ?? 'redis://127.0.0.1:6379/0', rules);
+    this.url = options.url ?? 'redis://127.0.0.1:6379/0';
+    const { host, port, db } = parseUrl(this.url, rules);
     this.prefix = options.prefix ?? 'shoal:fs';
     if (typeof this.prefix !== 'string' || this.prefix === '') rules.fail('prefix', 'must be a non-empty string', this.prefix);
     this.spec = {

@@ -7,6 +7,7 @@
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { shoalHome } from '../../core/index.js';
+import { invalidOption } from '../errors.js';
 import { CorruptedRegistryError } from './errors.js';
 import { emptySnapshot, planApply, type AppliedDefinition, type DefinitionSpec, type RegistrySnapshot } from './specs.js';
 
@@ -86,5 +87,19 @@ export class FileFeatureRegistry implements FeatureRegistry {
       await rm(tmp, { force: true });
       throw err;
     }
+  }
+}
+
+/** A fixed snapshot (a serving process's definitions): read-only, `apply` is refused. */
+export class SnapshotRegistry implements FeatureRegistry {
+  readonly location = 'a registry snapshot (read-only)';
+  constructor(private readonly held: RegistrySnapshot) {}
+
+  snapshot(): Promise<RegistrySnapshot> {
+    return Promise.resolve(this.held);
+  }
+
+  apply(): Promise<AppliedDefinition[]> {
+    return Promise.reject(invalidOption('definitions', 'cannot be applied to a serving store (a read-only registry snapshot); apply them where the views are defined', { stage: 'FeatureStore.apply' }));
   }
 }

@@ -78,7 +78,7 @@ export function specOf(d: Definition): DefinitionSpec {
       return { kind: 'entity', name: d.name, joinKeys: d.joinKeys, keyType: d.keyType, description: d.description };
     case 'featureView': {
       const s = d.source;
-      const source: SourceSpec = s.kind === 'dataset' ? { kind: 'dataset', name: s.name ?? null } : s;
+      const source: SourceSpec = s.kind === 'onlineOnly' ? (s.registered as SourceSpec) : s.kind === 'dataset' ? { kind: 'dataset', name: s.name ?? null } : s;
       const pipeline = d.pipeline !== null ? { sha256: pipelineSha256(d.pipeline), path: d.pipelinePath } : d.pipelinePath !== null ? { sha256: '', path: d.pipelinePath } : null;
       return {
         kind: 'featureView', name: d.name, entities: d.entities.map((e) => e.name), joinKeys: d.joinKeys, source, timestampField: d.timestampField,

@@ -8,6 +8,7 @@ import { col, logicalTypeOf, readParquet, readPostgres, type Dataset } from '../
 import { ColumnTypeError } from '../errors.js';
 import { PipelineModel } from '../pipeline.js';
 import type { FeatureView } from './definitions.js';
+import { FeatureSourceError } from './errors.js';
 
 const loaded = new Map<string, Promise<PipelineModel>>();
 
@@ -23,6 +24,7 @@ async function pipelineOf(view: FeatureView): Promise<PipelineModel | null> {
 export async function rawViewDataset(view: FeatureView): Promise<Dataset> {
   const s = view.source;
   let ds: Dataset;
+  if (s.kind === 'onlineOnly') throw new FeatureSourceError(view.name, `served online only here: ${s.why}`);
   if (s.kind === 'dataset') ds = s.dataset;
   else if (s.kind === 'parquet') ds = readParquet(s.paths);
   else {

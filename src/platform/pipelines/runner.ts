@@ -40,6 +40,8 @@ export interface RunPipelineOptions {
   experiment?: string;
   /** The module the pipeline came from, recorded for `shoal pipeline resume`. */
   module?: string;
+  /** The schedule or trigger that started the run (tag `shoal.pipeline.trigger`). */
+  trigger?: string;
 }
 
 /** What a finished run resolves with. */
@@ -110,7 +112,10 @@ function execute(pipeline: Pipeline, params: Record<string, unknown>, options: R
     const records = new PipelineRecords(store);
     const run = await store.startRun({
       experiment: options.experiment ?? 'pipelines', name: pipeline.name, params,
-      tags: { 'shoal.pipeline': pipeline.name, ...(resume ? { 'shoal.pipeline.resumed_from': resume.runId } : {}) },
+      tags: {
+        'shoal.pipeline': pipeline.name, ...(resume ? { 'shoal.pipeline.resumed_from': resume.runId } : {}),
+        ...(options.trigger ? { 'shoal.pipeline.trigger': options.trigger } : {}),
+      },
     });
     const record: PipelineRunRecord = {
       id: run.id, pipeline: pipeline.name, module: options.module ?? null, status: 'RUNNING', params, options: { noCache: options.noCache ?? false },

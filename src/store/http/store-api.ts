@@ -13,12 +13,17 @@
  *   GET  /api/store/models
  *   GET  /api/store/models/:name
  *   GET  /api/store/lineage?uri=models:/x@champion
+ *   GET  /api/store/pipelines                     (each pipeline with runs: how many, its newest run and status)
+ *   GET  /api/store/pipeline-runs?pipeline=&limit=&offset=   (newest first; each with its step counts by state)
+ *   GET  /api/store/pipeline-runs/:id             (id or unique prefix of ≥ 6: the DAG and every step — state, times,
+ *                                                  duration, cache hit, attempts, error, input and output artifacts)
  *   POST /api/store/models/:name/aliases/:alias   {"version": 7, "reason": "...", "ifCurrent": 6 | null}
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkName } from '../names.js';
 import { StoreRequestError } from '../errors.js';
 import { lineageGraph } from '../lineage-graph.js';
+import { PipelineViews, type PipelineRunSummary, type PipelineRunView, type PipelineSummary } from '../pipeline-views.js';
 import type { Store } from '../store.js';
 import type { DatasetVersion, RunDetail } from '../store-types.js';
 import { Query, readJsonObject, sendError, sendJson, sendThrown } from './http-json.js';
@@ -28,6 +33,11 @@ export const STORE_API_PREFIX = '/api/store';
 /** Runs one `GET /runs` returns when `limit` is not given, and at most. */
 export const RUNS_PAGE_DEFAULT = 100;
 export const RUNS_PAGE_MAX = 1000;
+/** Pipeline runs one `GET /pipeline-runs` returns when `limit` is not given, and at most. */
+export const PIPELINE_RUNS_PAGE_DEFAULT = 50;
+export const PIPELINE_RUNS_PAGE_MAX = 500;
+/** Longest pipeline name a filter takes. */
+const MAX_PIPELINE_NAME = 200;
 /** Longest alias-move reason kept. */
 const MAX_REASON = 1000;
 
@@ -59,6 +69,22 @@ export interface MetricSeriesReply {
   key: string;
   points: Array<{ step: number; time: number; value: number }>;
 }
+
+/** `GET /pipelines`. */
+export interface PipelinesReply {
+  pipelines: PipelineSummary[];
+}
+
+/** `GET /pipeline-runs`: a page of the runs, newest first, and how many there are. */
+export interface PipelineRunsReply {
+  runs: PipelineRunSummary[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+/** `GET /pipeline-runs/:id`. */
+export type PipelineRunReply = PipelineRunView;
 
 type Route = (store: Store, ctx: { req: IncomingMessage; segments: string[]; url: URL }) => Promise<unknown>;
 
@@ -121,6 +147,12 @@ function match(method: string, seg: string[], actor: (req: IncomingMessage) => s
       return undefined;
     case 'lineage':
       return seg.length === 1 ? get(lineage) : undefined;
+    case 'pipelines':
+      return seg.length === 1 ? get(pipelines) : undefined;
+    case 'pipeline-runs':
+      if (seg.length === 1) return get(pipelineRuns);
+      if (seg.length === 2 && id) return get(pipelineRun);
+      return undefined;
     default:
       return undefined;
   }
@@ -182,6 +214,28 @@ const lineage: Route = async (store, { url }) => {
   const q = new Query(url.searchParams, ['uri']);
   const l = await store.lineage(q.required('uri', 1024));
   return { ...l, ...lineageGraph(l) };
+};
+
+const pipelines: Route = async (store, { url }) => {
+  new Query(url.searchParams, []);
+  const reply: PipelinesReply = { pipelines: await new PipelineViews(store).pipelines() };
+  return reply;
+};
+
+const pipelineRuns: Route = async (store, { url }) => {
+  const q = new Query(url.searchParams, ['pipeline', 'limit', 'offset']);
+  const pipeline = q.string('pipeline', MAX_PIPELINE_NAME) || undefined;
+  const limit = q.integer('limit', PIPELINE_RUNS_PAGE_DEFAULT, 1, PIPELINE_RUNS_PAGE_MAX);
+  const offset = q.integer('offset', 0, 0, 1_000_000_000);
+  const { runs: list, total } = await new PipelineViews(store).listRuns({ pipeline, limit, offset });
+  const reply: PipelineRunsReply = { runs: list, total, offset, limit };
+  return reply;
+};
+
+const pipelineRun: Route = async (store, { url, segments }) => {
+  new Query(url.searchParams, []);
+  const reply: PipelineRunReply = await new PipelineViews(store).getRun(segments[1]!);
+  return reply;
 };
 
 const moveAlias = (actor: (req: IncomingMessage) => string): Route => async (store, { req, url, segments }) => {

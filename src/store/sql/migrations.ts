@@ -71,6 +71,21 @@ const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS pipeline_steps_cache ON pipeline_steps (cache_key, state)`,
     ],
   },
+  {
+    // Pipeline triggers (src/platform/triggers): schedules and data/event triggers the head fires,
+    // kept here so they survive a head restart; events other parts of shoal post; each step's log
+    // lines. Additive only: no table of versions 1–2 changes.
+    version: 3,
+    statements: (d) => [
+      `CREATE TABLE IF NOT EXISTS pipeline_triggers (id TEXT PRIMARY KEY, kind TEXT NOT NULL, pipeline TEXT NOT NULL, module TEXT NOT NULL,
+        spec_json TEXT NOT NULL, params_json TEXT NOT NULL, overlap TEXT NOT NULL, created_at BIGINT NOT NULL, state_json TEXT,
+        last_fired_at BIGINT, last_reason TEXT, last_run_id TEXT, last_error TEXT, fires BIGINT NOT NULL, skipped BIGINT NOT NULL, queued BIGINT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS pipeline_events (seq ${id(d)}, name TEXT NOT NULL, payload_json TEXT NOT NULL, source TEXT, posted_at BIGINT NOT NULL)`,
+      `CREATE INDEX IF NOT EXISTS pipeline_events_name ON pipeline_events (name, seq)`,
+      `CREATE TABLE IF NOT EXISTS pipeline_step_logs (pipeline_run_id TEXT NOT NULL, step TEXT NOT NULL, seq BIGINT NOT NULL, stream TEXT NOT NULL,
+        line TEXT NOT NULL, ts BIGINT NOT NULL, PRIMARY KEY (pipeline_run_id, step, seq))`,
+    ],
+  },
 ];
 
 /** The newest schema version this shoal writes (and the newest it reads). */

@@ -12,6 +12,8 @@ import { readALSModel, writeALSModel } from './als-model-io.js';
 import type { ColdStartStrategy } from './als-options.js';
 import { topKTask } from './als-tasks.js';
 import { topK } from './kernels.js';
+import { FoldInSolver, foldInParams, type FoldInOptions, type FoldInResult } from './fold-in.js';
+import { InvalidTrainingDataError } from '../errors.js';
 
 /** What a model needs to know about how it was trained (column names, cold start). */
 export interface ALSModelParams {
@@ -129,6 +131,46 @@ export class ALSModel {
     let pos = this.positions[side];
     if (m.labels && !pos) pos = this.positions[side] = labelPositions(m.labels);
     return lookupIds(m.ids, encodeIds(raw, pos, column));
+  }
+
+  /**
+   * Fits one user's factors against the model's item factors held fixed — the ALS half-step for
+   * that user alone, with the model's loss and regularization: how a known user's new rating
+   * updates their vector, and how a user the model never saw gets one. `items` are item ids as
+   * trained (numbers or strings) paired with `ratings`; ratings of items the model does not know
+   * are left out and listed in `unknown`. The model is not changed. YᵀY of the item factors
+   * (implicit feedback) is computed on the first call and reused.
+   */
+  foldInUser(items: readonly (number | string)[] | Float64Array, ratings: ArrayLike<number>, options: FoldInOptions = {}): FoldInResult {
+    return this.foldIn('items', items, ratings, options);
+  }
+
+  /**
+   * Fits one item's factors against the user factors held fixed (a new listing from the users who
+   * rated it); like {@link foldInUser} with the sides swapped.
+   */
+  foldInItem(users: readonly (number | string)[] | Float64Array, ratings: ArrayLike<number>, options: FoldInOptions = {}): FoldInResult {
+    return this.foldIn('users', users, ratings, options);
+  }
+
+  private foldIns: { users?: FoldInSolver | undefined; items?: FoldInSolver | undefined } = {};
+
+  private foldIn(fixedSide: 'users' | 'items', ids: readonly (number | string)[] | Float64Array, ratings: ArrayLike<number>, options: FoldInOptions): FoldInResult {
+    const column = fixedSide === 'users' ? this.params.userCol : this.params.itemCol;
+    if (ids.length !== ratings.length) throw new InvalidTrainingDataError(`fold-in: ${ids.length} ${column} ids but ${ratings.length} ratings (they must pair up)`, column);
+    let raw: RawIds;
+    if (ids instanceof Float64Array) raw = ids;
+    else if (ids.every((x) => typeof x === 'string')) raw = ids as readonly string[];
+    else if (ids.every((x) => typeof x === 'number')) raw = Float64Array.from(ids as readonly number[]);
+    else throw new InvalidTrainingDataError(`fold-in: the ${column} ids mix numbers and strings`, column);
+    const rows = this.rowsOf(fixedSide, raw, column);
+    const known: number[] = [];
+    const unknown: (number | string)[] = [];
+    rows.forEach((r, k) => (r >= 0 ? known.push(k) : unknown.push(raw[k]!)));
+    const m = fixedSide === 'users' ? this.userFactorMatrix : this.itemFactorMatrix;
+    const solver = (this.foldIns[fixedSide] ??= new FoldInSolver(m.factors, foldInParams(this.rank, this.params)));
+    const factors = solver.solve(Int32Array.from(known, (k) => rows[k]!), Float32Array.from(known, (k) => ratings[k]!), options);
+    return { factors, used: known.length, unknown };
   }
 
   private dot(u: number, i: number): number {

@@ -17,6 +17,7 @@ import { fromRows, type Dataset } from 'shoal/data';
 import {
   FeatureStore, InProcessOnlineStore, MaterializationLockedError, OnlineStoreUnavailableError, PipelineModel, RedisOnlineStore, StandardScalerModel,
   EntityKeyTypeError, ColumnTypeError, registerFreshnessGauge, defineEntity, defineFeatureView, defineOnDemandFeatureView, tableToRows, type FeatureView,
+  FeatureSourceError, InvalidOptionError, trailingWindowFeatures,
 } from 'shoal/features';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
@@ -368,5 +369,32 @@ describe('offline sources', () => {
       await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
       await client.end();
     }
+  });
+});
+
+describe('FeatureStore.forServing', () => {
+  it('serves every view of a snapshot from a copy of an in-process store; offline use and apply fail saying why', async () => {
+    const defining = new FeatureStore({ registry: join(dir, 'registry-serving'), numPartitions: 2 });
+    stores.push(defining);
+    await defining.apply([prices(), users]);
+    await defining.materialize(0, base + 1000 * S);
+    const serving = FeatureStore.forServing(await defining.registry.snapshot(), { online: new InProcessOnlineStore((defining.online as InProcessOnlineStore).dump()) });
+    stores.push(serving);
+    const rows = [{ listing_id: 1, user_id: 'a' }, { listing_id: 2, user_id: 'zz' }];
+    const refs = ['prices:price', 'users:stays'];
+    expect(await serving.getOnlineFeatures(rows, refs)).toEqual(await defining.getOnlineFeatures(rows, refs));
+    expect(await serving.getOnlineFeatures(rows, refs)).toEqual([{ listing_id: 1, user_id: 'a', price: 30, stays: 4 }, { listing_id: 2, user_id: 'zz', price: 50, stays: null }]);
+    expect(await serving.highWaterMarks()).toEqual({ prices: base + 1000 * S, users: base + 1000 * S });
+    const offline = /feature view "prices": served online only here: its source is an in-memory Dataset/;
+    await expect(serving.materialize(0, base + 2000 * S, { views: ['prices'] })).rejects.toThrow(FeatureSourceError);
+    await expect(serving.materialize(0, base + 2000 * S, { views: ['prices'] })).rejects.toThrow(offline);
+    await expect(serving.getHistoricalFeatures([{ listing_id: 1, event_timestamp: base + 500 * S }], ['prices:price'])).rejects.toThrow(offline);
+    await expect(serving.apply([prices()])).rejects.toThrow(InvalidOptionError);
+    await expect(serving.getOnlineFeatures(rows, ['pricing:price_z'])).rejects.toThrow(/unknown feature view "pricing"/);
+  });
+
+  it("trailingWindowFeatures refuses an unknown op, naming the ops", async () => {
+    await expect(trailingWindowFeatures(fromRows([{ k: 1, t: 0, v: 'a' }]), { key: 'k', timestamp: 't', aggs: [{ column: 'v', op: 'median' as 'mode' }] }))
+      .rejects.toThrow(/op must be one of mean, sum, count, mode; got median/);
   });
 });

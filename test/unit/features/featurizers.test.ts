@@ -125,6 +125,31 @@ describe('trailing windows (kernel) against brute force', () => {
   });
 });
 
+describe('trailing mode (kernel) against brute force', () => {
+  it('is the most frequent earlier value, ties to the value seen most recently, null before any', () => {
+    const r = rng(5);
+    // Distinct times per key, so the tie rule has one answer.
+    const rows = Array.from({ length: 300 }, (_, i) => ({ k: i % 4, t: i * 1000 + Math.floor(r() * 999), v: r() < 0.15 ? null : ['a', 'b', 'c'][Math.floor(r() * 3)]! }));
+    rows.reverse();
+    const t = new arrow.Table({
+      k: arrow.vectorFromArray(rows.map((x) => x.k), new arrow.Float64()),
+      t: arrow.vectorFromArray(rows.map((x) => x.t), new arrow.TimestampMillisecond()),
+      v: arrow.vectorFromArray(rows.map((x) => x.v), new arrow.Utf8()),
+    });
+    const out = trailingWindowKernel(t, { key: ['k'], timestamp: 't', windowsMs: [], aggs: [{ column: 'v', op: 'mode', as: 'top' }] });
+    let ties = 0;
+    rows.forEach((row, i) => {
+      const prior = rows.filter((e) => e.k === row.k && e.t < row.t && e.v !== null);
+      const n = new Map<string, { c: number; last: number }>();
+      for (const e of prior) n.set(e.v!, { c: (n.get(e.v!)?.c ?? 0) + 1, last: Math.max(n.get(e.v!)?.last ?? -1, e.t) });
+      const best = [...n].sort((a, b) => b[1].c - a[1].c || b[1].last - a[1].last)[0];
+      if (best && [...n.values()].filter((x) => x.c === best[1].c).length > 1) ties++;
+      expect(out.getChild('top')!.get(i)).toBe(best?.[0] ?? null);
+    });
+    expect(ties).toBeGreaterThan(0);
+  });
+});
+
 describe('as-of join (kernel)', () => {
   it('takes the latest feature row at or before the entity time within ttl', () => {
     const t = new arrow.Table({

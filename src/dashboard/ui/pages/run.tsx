@@ -15,7 +15,9 @@ export function RunPage({ id }: { id: string }) {
     <section id="run-page">
       <h1>Run {r.name || r.id} <span id="run-status" class={`status ${r.status}`}>{r.status}</span></h1>
       <p class="muted">{r.id} · experiment {r.experimentName} · started {time(r.startTime)}{r.endTime ? ` · ran ${duration(r.endTime - r.startTime)}` : ''}
-        {r.parentRunId && <> · parent <a href={`/runs/${r.parentRunId}`}>{r.parentRunId}</a></>}</p>
+        {r.parentRunId && <> · parent <a href={`/runs/${r.parentRunId}`}>{r.parentRunId}</a></>}
+        {r.tags['shoal.pipeline'] !== undefined && <> · <a id="run-pipeline" href={`/pipelines/runs/${r.id}`}>its pipeline DAG</a></>}
+        {r.tags['shoal.pipeline.step'] !== undefined && r.parentRunId && <> · step {r.tags['shoal.pipeline.step']} of <a id="run-pipeline" href={`/pipelines/runs/${r.parentRunId}`}>a pipeline run</a></>}</p>
       {r.failure && <p class="error">{r.failure}</p>}
       <div class="columns">
         <KeyValues id="run-params" title="Parameters" values={r.params} />
