@@ -124,7 +124,8 @@ describe.skipIf(!canRun)(`dashboard Pipelines pages in Chromium${canRun ? '' : `
     await dag.locator('g.step-node[data-step="boom"]').click();
     await p.locator('#step-detail[data-step="boom"] #step-error').getByText(/RangeError: boom/).waitFor();
     await browser.screenshot(p, 'pipeline-run');
-    await row('first').click();
+    // The step's name: the row's middle holds its run's link.
+    await row('first').locator('td.step-name').click();
     await p.locator('#step-detail[data-step="first"] #step-outputs').getByText(/"artifact": "file"/).waitFor();
 
     // From a step's own run page back to its pipeline run.
@@ -143,12 +144,12 @@ describe.skipIf(!canRun)(`dashboard Pipelines pages in Chromium${canRun ? '' : `
     const { page: p, problems } = await loggedIn(`/pipelines/runs/${id}`);
     const steps = p.locator('#pipeline-steps');
     await steps.locator('tr[data-step="chatty"] .log-lines').waitFor();
-    await steps.locator('tr[data-step="chatty"]').click();
+    await steps.locator('tr[data-step="chatty"] td.step-name').click();
     const log = p.locator('#step-detail[data-step="chatty"] #step-log');
     await log.getByText('line 1').waitFor();
     await log.getByText('metrics { rmse: 0.5 }').waitFor();
     await log.locator('.stderr').getByText('a warning').waitFor();
-    await steps.locator('tr[data-step="broken"]').click();
+    await steps.locator('tr[data-step="broken"] td.step-name').click();
     const broken = p.locator('#step-detail[data-step="broken"] #step-log');
     await broken.getByText('about to fail with n=2').waitFor();
     await broken.getByText(/RangeError: n is out of range/).first().waitFor();
