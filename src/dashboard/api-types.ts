@@ -74,11 +74,15 @@ export interface RemoteErrorView { name: string; code: string; message: string; 
 
 export interface TaskFailureView { taskId: string; name: string; jobId: string; nodeId?: string | undefined; at: number; error: RemoteErrorView }
 
+export interface TaskCountsView { name: string; kind: string; finished: number; failed: number; totalMs: number; maxMs: number }
+
 export interface TasksView {
-  /** Not finished, by name and state. */
-  live: Array<{ name: string; kind: string; state: string; count: number }>;
+  /** Not finished, by job, name and state. */
+  live: Array<{ name: string; kind: string; jobId?: string; state: string; count: number }>;
   /** Finished, by name. */
-  byName: Array<{ name: string; kind: string; finished: number; failed: number; totalMs: number; maxMs: number }>;
+  byName: TaskCountsView[];
+  /** Finished, by job and name (newest jobs; absent in a history kept before it existed). */
+  byJob?: Array<{ jobId: string; tasks: TaskCountsView[] }>;
   failures: TaskFailureView[];
   slowest: Array<{ taskId: string; name: string; jobId: string; nodeId?: string | undefined; ms: number; at: number }>;
   actors: ActorView[];

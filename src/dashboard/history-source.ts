@@ -91,7 +91,7 @@ export class HistorySource implements DashboardSource {
 
   tasks(): TasksView {
     const last = this.table('history-view').get('tasks') as TasksView | undefined;
-    return last ?? { live: [], byName: [], failures: [], slowest: [], actors: [], objects: [] };
+    return last ?? { live: [], byName: [], byJob: [], failures: [], slowest: [], actors: [], objects: [] };
   }
 
   events(limit: number): EventView[] {

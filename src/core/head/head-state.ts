@@ -228,14 +228,14 @@ export class HeadState {
   }
 
   /** Tasks in the scheduler's table now (not finished), counted by name and state. */
-  liveTasks(): Array<{ name: string; kind: TaskKind; state: 'waiting' | 'queued' | 'running'; count: number }> {
-    const counts = new Map<string, { name: string; kind: TaskKind; state: 'waiting' | 'queued' | 'running'; count: number }>();
+  liveTasks(): Array<{ name: string; kind: TaskKind; jobId: string; state: 'waiting' | 'queued' | 'running'; count: number }> {
+    const counts = new Map<string, { name: string; kind: TaskKind; jobId: string; state: 'waiting' | 'queued' | 'running'; count: number }>();
     for (const t of this.scheduler.tasks.values()) {
       if (t.state === 'done') continue;
-      const key = `${t.state}\0${t.spec.name}`;
+      const key = `${t.state}\0${t.spec.jobId}\0${t.spec.name}`;
       const c = counts.get(key);
       if (c) c.count++;
-      else counts.set(key, { name: t.spec.name, kind: t.spec.kind, state: t.state, count: 1 });
+      else counts.set(key, { name: t.spec.name, kind: t.spec.kind, jobId: t.spec.jobId, state: t.state, count: 1 });
     }
     return [...counts.values()];
   }

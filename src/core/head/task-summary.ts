@@ -11,6 +11,8 @@ import type { TaskKind } from '../wire/protocol.js';
 /** Failures kept (the newest), and slowest runs kept. */
 export const TASK_FAILURES_KEPT = 100;
 export const SLOWEST_TASKS_KEPT = 20;
+/** Jobs whose per-function counts are kept (the newest to finish a task). */
+export const JOBS_KEPT = 200;
 
 export interface TaskNameSummary {
   name: string;
@@ -36,6 +38,8 @@ export interface SlowTask { taskId: string; name: string; jobId: string; nodeId?
 /** The finished side of the task table, for views (the running side is the scheduler's). */
 export interface TaskSummaryView {
   byName: TaskNameSummary[];
+  /** The same counts per job (the job page's tasks), for the newest {@link JOBS_KEPT} jobs. */
+  byJob: Array<{ jobId: string; tasks: TaskNameSummary[] }>;
   failures: TaskFailure[];
   slowest: SlowTask[];
 }
@@ -44,6 +48,7 @@ interface FinishedTask { spec: { taskId: string; name: string; jobId: string; ki
 
 export class TaskSummary {
   private readonly byName = new Map<string, TaskNameSummary>();
+  private readonly byJob = new Map<string, Map<string, TaskNameSummary>>();
   private readonly failures: TaskFailure[] = [];
   private slowest: SlowTask[] = [];
   private slowestFloorMs = 0;
@@ -51,18 +56,27 @@ export class TaskSummary {
   /** Records a finished task: `ms` is its run time in the thread, when the worker reported it. */
   record(t: FinishedTask, error: WireError | undefined, ms: number | undefined): void {
     const { spec } = t;
-    let s = this.byName.get(spec.name);
-    if (!s) this.byName.set(spec.name, (s = { name: spec.name, kind: spec.kind, finished: 0, failed: 0, totalMs: 0, maxMs: 0 }));
+    const s = entry(this.byName, spec);
+    let job = this.byJob.get(spec.jobId);
+    if (!job) {
+      this.byJob.set(spec.jobId, (job = new Map()));
+      if (this.byJob.size > JOBS_KEPT) this.byJob.delete(this.byJob.keys().next().value!);
+    }
+    const js = entry(job, spec);
     if (error) {
       s.failed++;
+      js.failed++;
       this.failures.push({ taskId: spec.taskId, name: spec.name, jobId: spec.jobId, nodeId: t.nodeId, at: Date.now(), error });
       if (this.failures.length > TASK_FAILURES_KEPT) this.failures.shift();
     } else {
       s.finished++;
+      js.finished++;
     }
     if (ms === undefined) return;
     s.totalMs += ms;
+    js.totalMs += ms;
     if (ms > s.maxMs) s.maxMs = ms;
+    if (ms > js.maxMs) js.maxMs = ms;
     if (this.slowest.length >= SLOWEST_TASKS_KEPT && ms <= this.slowestFloorMs) return;
     this.slowest.push({ taskId: spec.taskId, name: spec.name, jobId: spec.jobId, nodeId: t.nodeId, ms, at: Date.now() });
     this.slowest.sort((a, b) => b.ms - a.ms);
@@ -71,6 +85,17 @@ export class TaskSummary {
   }
 
   view(): TaskSummaryView {
-    return { byName: [...this.byName.values()].map((s) => ({ ...s })), failures: [...this.failures], slowest: [...this.slowest] };
+    return {
+      byName: [...this.byName.values()].map((s) => ({ ...s })),
+      byJob: [...this.byJob].map(([jobId, tasks]) => ({ jobId, tasks: [...tasks.values()].map((s) => ({ ...s })) })),
+      failures: [...this.failures],
+      slowest: [...this.slowest],
+    };
   }
+}
+
+function entry(by: Map<string, TaskNameSummary>, spec: FinishedTask['spec']): TaskNameSummary {
+  let s = by.get(spec.name);
+  if (!s) by.set(spec.name, (s = { name: spec.name, kind: spec.kind, finished: 0, failed: 0, totalMs: 0, maxMs: 0 }));
+  return s;
 }

@@ -116,6 +116,11 @@ describe.skipIf(!canRun)(`dashboard in Chromium${canRun ? '' : ` (skipped: ${NO_
     await p.locator('#job-log').getByText('job done').waitFor({ timeout: 30_000 });
     await p.locator('#job-status').getByText('SUCCEEDED').waitFor({ timeout: 30_000 });
     await p.locator('.failure summary').getByText('exploded on purpose at 7').waitFor();
+    // Its tasks by function: the three squares finished, the explosion failed (this job's counts only).
+    const row = (name: string) => p.locator('#job-tasks tr', { hasText: name }).locator('td');
+    await waitFor('the job\'s task counts', async () => ((await row('squareForTheJobPage').allTextContents())[3] === '3' ? true : undefined), 30_000);
+    expect((await row('squareForTheJobPage').allTextContents()).slice(3, 5)).toEqual(['3', '0']);
+    expect((await row('explodeOnPurpose').allTextContents()).slice(3, 5)).toEqual(['0', '1']);
     const stack = (await p.locator('.failure .stack').first().textContent()) ?? '';
     expect(stack).toContain('explodeOnPurpose');
     expect(stack).toMatch(/release-job/);

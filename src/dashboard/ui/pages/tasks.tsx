@@ -1,7 +1,7 @@
 /** Tasks & actors page: counts by state and by function or class, slowest and failed; actors; objects and sizes. */
 import type { PageEntry } from '../page.js';
 import { useEffect, useState } from 'preact/hooks';
-import type { TaskFailureView, TasksView } from '../../api-types.js';
+import type { TaskCountsView, TaskFailureView, TasksView } from '../../api-types.js';
 import { getJson, postAction } from '../api.js';
 import { bytes, duration, time } from '../format.js';
 import { useLive } from '../live.js';
@@ -30,14 +30,7 @@ export function TasksPage() {
       <table id="tasks-by-name">
         <thead><tr><th>Name</th><th>Kind</th><th>Now</th><th>Finished</th><th>Failed</th><th>Mean</th><th>Max</th></tr></thead>
         <tbody>
-          {view.byName.map((t) => {
-            const now = view.live.filter((l) => l.name === t.name).map((l) => `${l.count} ${l.state}`).join(', ');
-            const runs = t.finished + t.failed;
-            return (
-              <tr key={t.name}><td>{t.name}</td><td>{t.kind}</td><td>{now || '-'}</td><td>{t.finished}</td><td class={t.failed ? 'bad' : ''}>{t.failed}</td>
-                <td>{runs ? duration(t.totalMs / runs) : '-'}</td><td>{duration(t.maxMs)}</td></tr>
-            );
-          })}
+          {view.byName.map((t) => <TaskCountsRow key={t.name} t={t} live={view.live} />)}
         </tbody>
       </table>
       <h2>Slowest</h2>
@@ -58,6 +51,17 @@ export function TasksPage() {
         <tbody>{view.objects.map((o) => <tr key={o.id}><td>{o.id}</td><td>{bytes(o.size)}</td><td>{o.state}</td><td>{o.producer ?? '(put)'}</td><td>{o.locations.join(', ') || 'inline'}</td><td>{o.holders}</td></tr>)}</tbody>
       </table>
     </section>
+  );
+}
+
+/** One function's (or class's) row: what is running now (from `live`, summed over jobs), finished, failed, run times. */
+export function TaskCountsRow({ t, live }: { t: TaskCountsView; live: TasksView['live'] }) {
+  const now = new Map<string, number>();
+  for (const l of live) if (l.name === t.name) now.set(l.state, (now.get(l.state) ?? 0) + l.count);
+  const runs = t.finished + t.failed;
+  return (
+    <tr><td>{t.name}</td><td>{t.kind}</td><td>{[...now].map(([state, n]) => `${n} ${state}`).join(', ') || '-'}</td><td>{t.finished}</td>
+      <td class={t.failed ? 'bad' : ''}>{t.failed}</td><td>{runs ? duration(t.totalMs / runs) : '-'}</td><td>{duration(t.maxMs)}</td></tr>
   );
 }
 
