@@ -54,7 +54,7 @@ export {
 export type { FeatureErrorContext, SaveOptions } from './features/index.js';
 // The feature store (src/features/feature-store): definitions, registry, historical retrieval, materialization, online lookups.
 export {
-  FeatureStore, FileFeatureRegistry, InProcessOnlineStore, RedisOnlineStore, FEATURE_TYPES, defaultRegistryDir, defineEntity, defineFeatureView, defineOnDemandFeatureView,
+  FeatureStore, FileFeatureRegistry, InProcessOnlineStore, PlatformFeatureRegistry, SnapshotRegistry, RedisOnlineStore, FEATURE_TYPES, defaultRegistryDir, defineEntity, defineFeatureView, defineOnDemandFeatureView,
   CorruptedRegistryError, EntityKeyTypeError, FeatureSourceError, FeatureTypeChangedError, MaterializationLockedError, OnlineStoreUnavailableError,
   UnknownEntityError, UnknownFeatureError, UnknownFeatureViewError, checkSkew, FRESHNESS_METRIC, registerFreshnessGauge,
 } from './features/index.js';

@@ -11,7 +11,8 @@
  * serving key created at start and printed once. The replicas read the user's and the answered
  * listings' features from the job's feature store: Redis with `--redis redis://host:port/db` (or
  * SHOAL_REDIS_URL; keys under the prefix `shoal:rental-recs`), else a copy of its in-process online
- * store (serving-features.ts).
+ * store (serving-features.ts). The feature definitions are versioned in the platform store the run
+ * is tracked in (PlatformFeatureRegistry).
  *
  * Starts a local cluster (or joins SHOAL_ADDRESS), reads ratings from PostgreSQL when DATABASE_URL
  * (or --database-url) is set, otherwise from Parquet files under examples/rental-recs/data/ (the
@@ -23,9 +24,9 @@ import { join } from 'node:path';
 import { init, isMain, shutdown } from 'shoal';
 import { createServeKey } from 'shoal/serve';
 import { EXAMPLE_DIR, runJob, SERVE_CHOICES, type JobOptions, type JobResult, type ServeChoice } from './job.js';
-import { FeatureStore } from 'shoal/features';
+import { FeatureStore, PlatformFeatureRegistry } from 'shoal/features';
 import { exposureDirOf, serveFromRegistry, serveModel } from './live.js';
-import { servingFeaturesOf } from './serving-features.js';
+import { servingFeaturesOf, type ServingFeatures } from './serving-features.js';
 import { textReport, writeHtmlReport, writeJsonReport } from './report.js';
 import { endTracking, finishTracking, MODEL_NAME, snapshotNow, startTracking } from './tracking.js';
 
@@ -104,17 +105,16 @@ function integer(s: string, flag: string, min: number, max: number): number {
  * registered its model (the champion may be an earlier version: the rule in tracking.ts), else
  * `result.model` as it is.
  */
-async function serveUntilInterrupted(result: JobResult, live: NonNullable<MainOptions['live']>, tokenFile: string | undefined, outDir: string, registered: boolean): Promise<void> {
+async function serveUntilInterrupted(result: JobResult, features: ServingFeatures, live: NonNullable<MainOptions['live']>, tokenFile: string | undefined, outDir: string, registered: boolean): Promise<void> {
   const model = result.model!;
   const key = createServeKey({ name: `rental-recs ${model.version}` });
-  const features = result.featureStore ? await servingFeaturesOf(result.featureStore) : undefined;
   const o = { host: live.host, port: live.port, numReplicas: live.replicas, clusterTokenFile: tokenFile, exposureDir: exposureDirOf(outDir), features };
   const uri = `models:/${MODEL_NAME}@champion`;
   const { serve, exposure, what } = registered
     ? await serveFromRegistry(uri, o).then((s) => ({ ...s, what: `${uri} (registry version ${s.model.label})` }))
     : await serveModel(model, o).then((s) => ({ ...s, what: `${model.name} (version ${model.version})` }));
   console.log(`serving ${what}, ${live.replicas} replicas, at ${serve.url}/recommendations`);
-  console.log(features ? `features: the ${result.featureStore!.online.target} online store` : 'features: none (the neural model, and with it the feature store, is off)');
+  console.log(`features: the ${result.featureStore!.online.target} online store`);
   console.log(`serving key (shown once): ${key}`);
   console.log(`  curl -H "Authorization: Bearer ${key}" '${serve.url}/recommendations/${model.userIds[0] ?? '42'}?k=5'`);
   console.log(`exposure log: ${exposure.dir}; Ctrl-C stops`);
@@ -136,11 +136,14 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   let featureStore: FeatureStore | undefined;
   try {
     const pgSnapshot = options.databaseUrl ? await snapshotNow(options.databaseUrl) : undefined;
-    featureStore = options.redisUrl
-      ? new FeatureStore({ registry: join(options.outDir, 'feature-registry'), numPartitions: 2, online: { redis: { url: options.redisUrl, prefix: REDIS_PREFIX } } })
-      : undefined;
-    const result = await runJob({ ...options, keepModel: true, ...(featureStore ? { featureStore } : {}) });
-    featureStore = result.featureStore;
+    // Feature definitions are versioned in the platform store the run is tracked in.
+    featureStore = new FeatureStore({
+      registry: new PlatformFeatureRegistry(tracking.store), numPartitions: 2,
+      ...(options.redisUrl ? { online: { redis: { url: options.redisUrl, prefix: REDIS_PREFIX } } } : {}),
+    });
+    const result = await runJob({ ...options, keepModel: true, featureStore });
+    // Taken now: the registry's store closes with the tracked run, before serving.
+    const features = await servingFeaturesOf(featureStore);
     const html = writeHtmlReport(result, options.outDir);
     const json = writeJsonReport(result, options.outDir);
     console.log(textReport(result, html));
@@ -149,7 +152,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     console.log(`\nrun ${o.runId} in ${tracking.store.description}: ${MODEL_NAME} version ${o.version} is now '${o.alias}' (${o.reason})`);
     console.log(`look at it: shoal runs show ${o.runId} · shoal models show ${MODEL_NAME} · shoal lineage models:/${MODEL_NAME}/${o.version}`);
     await endTracking(tracking);
-    if (options.live) await serveUntilInterrupted(result, options.live, cluster.tokenFile, options.outDir, o.version !== undefined);
+    if (options.live) await serveUntilInterrupted(result, features, options.live, cluster.tokenFile, options.outDir, o.version !== undefined);
   } catch (err) {
     failure = err;
     throw err;

@@ -63,7 +63,7 @@ export type {
   RegistrySnapshot, SourceSpec, Versioned, SkewMismatch, SkewOptions, SkewReport,
 } from './feature-store/index.js';
 export {
-  CorruptedRegistryError, EntityKeyTypeError, FEATURE_TYPES, FeatureSourceError, FeatureStore, FeatureTypeChangedError, FileFeatureRegistry, InProcessOnlineStore,
+  CorruptedRegistryError, EntityKeyTypeError, FEATURE_TYPES, FeatureSourceError, FeatureStore, FeatureTypeChangedError, FileFeatureRegistry, InProcessOnlineStore, PlatformFeatureRegistry, SnapshotRegistry,
   MaterializationLockedError, OnlineStoreUnavailableError, RedisOnlineStore, UnknownEntityError, UnknownFeatureError, UnknownFeatureViewError,
   defaultRegistryDir, defineEntity, defineFeatureView, defineOnDemandFeatureView, checkSkew, FRESHNESS_METRIC, registerFreshnessGauge,
 } from './feature-store/index.js';

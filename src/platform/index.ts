@@ -22,6 +22,8 @@ export type { StepRecord, StepState, PipelineRunRecord, PipelineRunStatus, DagNo
 export { loadPipeline } from './pipelines/load-module.js';
 export { buildRunReport, reportMarkdown, reportHtml } from './pipelines/run-report.js';
 export type { RunReport, RunReportOptions, ReportRow, ReportSide } from './pipelines/run-report.js';
+export { checkData } from './pipelines/data-checks.js';
+export type { DataChecks, CheckResult, ColumnKind } from './pipelines/data-checks.js';
 export { MAX_LOG_LINES, MAX_LOG_LINE_CHARS } from './pipelines/step-logs.js';
 export type { StepLogLine, LogStream } from './pipelines/step-logs.js';
 export { addTrigger, postPipelineEvent } from './triggers/trigger-options.js';
@@ -40,6 +42,6 @@ export const PIPELINES_EXTENSION = join(PACKAGE_ROOT, 'dist', 'src', 'platform',
 
 export {
   PlatformError, PipelineDefinitionError, PipelineRunError, StepTimeoutError, StepOutputError, PipelineRunNotFoundError, PipelineModuleError,
-  PipelineTriggerError, PipelineTriggerNotFoundError,
+  PipelineTriggerError, PipelineTriggerNotFoundError, DataCheckError,
 } from './errors.js';
 export type { DefinitionProblem, TriggerProblem } from './errors.js';

@@ -32,6 +32,8 @@ export interface ControllerOptions {
    * through the head (three); a replica that cannot offer one (TLS cluster) takes actor calls. @default true
    */
   directCalls?: boolean;
+  /** Replicas are detached actors (the instance itself is: serve-host.ts). @default false */
+  detachedReplicas?: boolean;
 }
 
 export interface DeployOptions {
@@ -55,10 +57,12 @@ export class ServeController {
 
   readonly autoscaleIntervalMs: number;
   readonly directCalls: boolean;
+  readonly detachedReplicas: boolean;
 
   constructor(options: ControllerOptions = {}) {
     this.autoscaleIntervalMs = options.autoscaleIntervalMs ?? 250;
     this.directCalls = options.directCalls ?? true;
+    this.detachedReplicas = options.detachedReplicas ?? false;
     const autoscaleIntervalMs = this.autoscaleIntervalMs;
     this.autoscaleTimer = setInterval(() => this.autoscaleTick(), autoscaleIntervalMs);
     this.autoscaleTimer.unref();
@@ -202,7 +206,7 @@ export class ServeController {
 
   /** Starts `n` replicas of `v`; each takes traffic once its constructor ran and its health check passed. */
   private async addReplicas(v: VersionState, n: number): Promise<void> {
-    const A = v.bound.deployment.replicaActorClass();
+    const A = v.bound.deployment.replicaActorClass(this.detachedReplicas);
     const hasHealth = typeof v.bound.deployment.Class.prototype.checkHealth === 'function';
     const made: Replica[] = Array.from({ length: n }, () => ({
       id: `${v.bound.deployment.name}#${++replicaSeq}`, handle: (A.remote as (...a: unknown[]) => any)(...v.args), version: v.version, ongoing: 0, state: 'dead' as Replica['state'],

@@ -41,9 +41,10 @@ export class Deployment<C extends AnyClass = AnyClass> {
   }
 
   /** @internal The actor class with the replica's resources and concurrency. */
-  replicaActorClass(): ActorClass<C> {
+  replicaActorClass(detached = false): ActorClass<C> {
     const { CPU, memory, ...rest } = this.config.resources;
     const o: ActorOptions = { maxConcurrency: this.config.maxOngoingRequests, numCpus: CPU ?? 0 };
+    if (detached) o.lifetime = 'detached';
     if (memory !== undefined) o.memory = memory;
     if (Object.keys(rest).length) o.resources = rest;
     return this.actorClass.options(o);

@@ -12,7 +12,8 @@ export {
 } from './errors.js';
 export type { AppliedDefinition, DefinitionSpec, EntitySpec, FeatureViewSpec, OnDemandFeatureViewSpec, RegistrySnapshot, SourceSpec, Versioned } from './specs.js';
 export type { FeatureRegistry } from './registry.js';
-export { FileFeatureRegistry, defaultRegistryDir } from './registry.js';
+export { FileFeatureRegistry, SnapshotRegistry, defaultRegistryDir } from './registry.js';
+export { PlatformFeatureRegistry } from './platform-registry.js';
 export type { OnlineReadRequest, OnlineRecord, OnlineStore, OnlineStoreDump, OnlineViewInfo } from './online-store.js';
 export { InProcessOnlineStore } from './online-store.js';
 export type { RedisOnlineStoreOptions } from './redis-online-store.js';

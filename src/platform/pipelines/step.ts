@@ -70,6 +70,11 @@ export interface StepContext {
   readonly attempt: number;
   /** The step's run, for logging metrics, params and tags. */
   run(): Promise<Run>;
+  /**
+   * The outputs of this step's last successful execution in an earlier run of the same pipeline
+   * (run, not cached), or undefined — e.g. the row count a validate step saw last time.
+   */
+  previousOutputs(): Promise<Record<string, unknown> | undefined>;
   /** Adds a line to the step's log (beside what it writes to stdout/stderr; `shoal pipeline show RUN --logs`). */
   log(...values: unknown[]): void;
   /** Saves one file as output artifact `name`. */
@@ -223,6 +228,17 @@ class WorkerStepContext implements StepContext {
     this.runId = input.run.runId;
     this.pipelineRunId = input.pipelineRunId;
     this.attempt = input.attempt;
+  }
+
+  async previousOutputs(): Promise<Record<string, unknown> | undefined> {
+    const store = await storeFor(this.input.run);
+    const row = await store.db.get<{ outputs_json: string }>(
+      `SELECT s.outputs_json FROM pipeline_steps s JOIN pipeline_runs p ON p.id = s.pipeline_run_id
+       WHERE p.pipeline = (SELECT pipeline FROM pipeline_runs WHERE id = ?) AND s.pipeline_run_id <> ? AND s.step = ? AND s.state = 'succeeded'
+         AND s.outputs_json IS NOT NULL ORDER BY s.end_time DESC LIMIT 1`,
+      [this.pipelineRunId, this.pipelineRunId, this.step],
+    );
+    return row ? (JSON.parse(row.outputs_json) as Record<string, unknown>) : undefined;
   }
 
   log(...values: unknown[]): void {

@@ -86,6 +86,15 @@ const MIGRATIONS: readonly Migration[] = [
         line TEXT NOT NULL, ts BIGINT NOT NULL, PRIMARY KEY (pipeline_run_id, step, seq))`,
     ],
   },
+  {
+    // Feature store definitions (src/features/feature-store/platform-registry.ts): every version of
+    // every entity, feature view and on-demand view as its JSON spec. Additive only.
+    version: 4,
+    statements: () => [
+      `CREATE TABLE IF NOT EXISTS feature_definitions (kind TEXT NOT NULL, name TEXT NOT NULL, version BIGINT NOT NULL, spec_json TEXT NOT NULL,
+        applied_at BIGINT NOT NULL, PRIMARY KEY (kind, name, version))`,
+    ],
+  },
 ];
 
 /** The newest schema version this shoal writes (and the newest it reads). */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServeKey, startServe, type Serve } from 'shoal/serve';
-import { TestCluster } from '../../harness/test-cluster.js';
+import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import { call } from '../../fixtures/serve/http-client.js';
 import { BIN, CliHome, REPO_ROOT } from '../cli/cli-harness.js';
 
@@ -104,5 +104,25 @@ describe('shoal serve start', () => {
     expect((await at(['status'])).stdout).toMatch(/deployed +\/s +d1/);
     expect(await at(['shutdown'])).toMatchObject({ code: 0 });
     expect(await exited).toBe(0);
+  }, 180_000);
+
+  it('--detached: the instance runs as an actor on the cluster after the command exited, until `shoal serve shutdown`', async () => {
+    const keysFile = join(dir, 'detached-keys.json');
+    const detachedKey = createServeKey({ file: keysFile });
+    const env = { SHOAL_HOME: cli.dir, SHOAL_TOKEN: tc.token };
+    const r = await cli.run(['serve', 'start', '--detached', '--address', tc.address, '--port', '0', '--keys-file', keysFile], { env });
+    expect(r, r.stderr).toMatchObject({ code: 0 });
+    const url = /serving at (http:\/\/\S+) \(detached/.exec(r.stdout)?.[1];
+    expect(url, r.stdout + r.stderr).toBeDefined();
+    const at = (args: string[]) => cli.run(['serve', ...args], { env: { SHOAL_TOKEN: tc.token, SHOAL_SERVE_URL: url! } });
+    // The command that started it has exited: the instance deploys and serves on its own.
+    expect(await at(['deploy', MODULE, '--route', '/d'])).toMatchObject({ code: 0, stdout: 'deployed: version d1 serves /d\n' });
+    expect((await call(`${url}/d/z`, { key: detachedKey })).body).toEqual({ tag: 'd1', path: '/z' });
+    expect((await at(['status'])).stdout).toMatch(/deployed +\/d +d1/);
+    // A second start finds the running instance.
+    const again = await cli.run(['serve', 'start', '--detached', '--address', tc.address, '--port', '0', '--keys-file', keysFile], { env });
+    expect(again.stdout).toContain(`serving at ${url} `);
+    expect(await at(['shutdown'])).toMatchObject({ code: 0 });
+    await waitFor('the detached instance stopped', async () => (await call(`${url}/-/healthz`).catch(() => undefined)) === undefined, 60_000);
   }, 180_000);
 });
