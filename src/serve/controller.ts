@@ -74,6 +74,16 @@ export class ServeController {
     return d;
   }
 
+  /**
+   * A handle to the running replicas of deployment `name` (every version serving traffic: stable,
+   * canary, shadow), as of now — take a new one after a swap or scaling. Throws
+   * DeploymentNotFoundError for an unknown name.
+   */
+  handle(name: string): DeploymentHandle {
+    const d = this.get(name);
+    return new DeploymentHandle(name, d.versions().flatMap((v) => v.group.running.map((r) => r.handle)));
+  }
+
   /** The deployment whose route prefix is the longest prefix of `path`. */
   route(path: string): { state: DeploymentState; rest: string } | undefined {
     let best: DeploymentState | undefined;

@@ -55,6 +55,17 @@ export class DeploymentHandle {
     return Promise.all(waits).then(() => undefined);
   }
 
+  /**
+   * Calls `method(...args)` on every replica the handle knows, concurrently; resolves to their
+   * answers in replica order (rejects with the first failure). How state is pushed to all replicas
+   * of a deployment without restarting them — e.g. a streaming job's updated user vectors.
+   */
+  async broadcast<R = unknown>(method: string, ...args: unknown[]): Promise<R[]> {
+    const list = this.list;
+    if (list.length === 0) throw new ReplicaUnavailableError(this.deploymentName, 'the handle has no replicas');
+    return (await Promise.all(list.map((r) => get((r as any)[INVOKE_METHOD].remote(method, args))))) as R[];
+  }
+
   /** Calls `method(...args)` on one replica of the deployment. */
   async call<R = unknown>(method: string, ...args: unknown[]): Promise<R> {
     const list = this.list;

@@ -3,12 +3,14 @@ import { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import type { StatusReply } from '../cluster-types.js';
 import { formatAmount, formatBytes, formatDuration, formatTime, table } from '../format.js';
+import { replicationSlotsSection } from '../replication-slots.js';
 import { withHead } from '../with-head.js';
 
 interface StatusFlags {
   address?: string;
   tokenFile?: string;
   json?: boolean;
+  databaseUrl?: string;
 }
 
 export function statusCommand(ctx: CliContext): Command {
@@ -17,9 +19,12 @@ export function statusCommand(ctx: CliContext): Command {
     .option('--address <host:port>', 'head to ask (default: SHOAL_ADDRESS, else the cluster `shoal start` recorded)')
     .option('--token-file <file>', 'file holding the cluster token (default: SHOAL_TOKEN, SHOAL_TOKEN_FILE, the recorded one)')
     .option('--json', 'print the raw status as JSON')
+    .option('--database-url <url>', 'also list the logical replication slots of this PostgreSQL warehouse, flagging orphaned ones (default: DATABASE_URL)')
     .action(async (flags: StatusFlags) => {
       const status = await withHead(flags, (head) => head.control('status'));
       ctx.io.stdout(flags.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status));
+      const url = flags.databaseUrl ?? process.env.DATABASE_URL;
+      if (url && !flags.json) ctx.io.stdout(`\n${await replicationSlotsSection(url)}\n`);
     });
 }
 

@@ -1,0 +1,223 @@
+/**
+ * Freshness suite (issue 18): how fast a new rating changes what serving answers.
+ *
+ * Streaming path: ALS trained on the Albany reviews (implicit, α 20, rank 16) serves top-10 listings
+ * per user from a 2-replica deployment. Ratings are inserted into PostgreSQL at a steady rate
+ * (FRESHNESS_RATE per second, in one multi-row INSERT every 20 ms) for FRESHNESS_SECONDS; a
+ * streaming job reads them by logical replication (PostgresCdcSource), folds each touched user in
+ * against the fixed item factors (exact solve over the user's whole history) and broadcasts the new
+ * vectors to the replicas, then commits the LSN. For every 25th insert, the time from its COMMIT to
+ * the first HTTP answer for that user that reflects it (the answer's `seq` ≥ the rating's id) is
+ * the freshness sample. Sustained events/s = ratings applied / wall time.
+ *
+ * Baseline, the batch path measured in the same run (the tutorial's way): a full ALS fit on all
+ * ratings (original + streamed) plus recomputing every user's top-10 and rewriting them into a
+ * PostgreSQL table — the earliest a batch pipeline could reflect a rating.
+ *
+ * Targets: freshness p50 ≤ 1 s and p99 ≤ 3 s at ≥ 1,000 events/s.
+ */
+import { mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'node:http';
+import pg from 'pg';
+import { init, shutdown } from 'shoal';
+import { PostgresCdcSource, dropReplicationSlot } from 'shoal/data';
+import { createServeKey, startServe } from 'shoal/serve';
+import { ALS, type ALSModel } from 'shoal/train';
+import { albanyDataDir } from '../../examples/albany-data.js';
+import { LiveRecs } from '../fixtures/live-recs.js';
+import type { BenchContext } from '../lib/context.js';
+import { makeResult, type BenchResult } from '../lib/result.js';
+import { latencySummary } from '../lib/timing.js';
+import { loadReviews } from './als-albany.js';
+
+const RATE = Number(process.env.FRESHNESS_RATE ?? 1000);
+const SECONDS = Number(process.env.FRESHNESS_SECONDS ?? 60);
+const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const TICK_MS = 20;
+const SAMPLE_EVERY = 25;
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+function httpJson(url: string, key: string): Promise<{ seq: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, headers: { authorization: `Bearer ${key}` } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(text) as { seq: number });
+        } catch (e) {
+          reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)} (${(e as Error).message})`));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function run(ctx: BenchContext): Promise<BenchResult[]> {
+  const { reviews } = loadReviews(join(albanyDataDir(), 'reviews.csv'));
+  const counts = new Map<string, { user: number; item: number; rating: number }>();
+  for (const r of reviews) {
+    const k = `${r.user}:${r.item}`;
+    const c = counts.get(k);
+    if (c) c.rating++;
+    else counts.set(k, { user: r.user, item: r.item, rating: 1 });
+  }
+  const base = [...counts.values()];
+  const info = await init({ numCpus: 2 });
+  const keysFile = join(mkdtempSync(join(tmpdir(), 'shoal-bench-fresh-')), 'serve-keys.json');
+  const key = createServeKey({ file: keysFile });
+  const serve = await startServe({ port: 0, clusterTokenFile: info.tokenFile, serveKeysFile: keysFile });
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  const tag = `fresh_${process.pid}_${Date.now().toString(36)}`;
+  const table = `${tag}_ratings`;
+  const slot = `${tag}_slot`;
+  const publication = `${tag}_pub`;
+  const fresh: number[] = [];
+  const p99s: number[] = [];
+  const rates: number[] = [];
+  const batchMs: number[] = [];
+  const loads: number[] = [];
+  try {
+    await admin.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, user_id bigint NOT NULL, listing int NOT NULL, rating real NOT NULL)`);
+    const als = { rank: 16, maxIter: 10, regParam: 0.1, implicitPrefs: true, alpha: 20, seed: 1, numUserBlocks: 2, numItemBlocks: 2 } as const;
+    ctx.log(`training ALS on ${base.length} Albany pairs`);
+    const model: ALSModel = await new ALS(als).fit(base);
+    const rank = model.rank;
+    const userIds = Array.from(model.userFactorMatrix.ids);
+    const itemIds = Array.from(model.itemFactorMatrix.ids);
+    await serve.run(LiveRecs.bind(Array.from(model.itemFactorMatrix.factors), rank), { routePrefix: '/recs' });
+    const handle = serve.controller.handle('live-recs');
+    const history = new Map<number, Map<number, number>>();
+    for (const r of base) {
+      let h = history.get(r.user);
+      if (!h) history.set(r.user, (h = new Map()));
+      h.set(r.item, r.rating);
+    }
+    // Every user served from the start (their trained vectors).
+    const initial = userIds.map((u, k) => ({ user: String(u), factors: Array.from(model.userFactorMatrix.factors.subarray(k * rank, (k + 1) * rank)), seq: 0 }));
+    for (let at = 0; at < initial.length; at += 2000) await handle.broadcast('updateUsers', initial.slice(at, at + 2000));
+
+    for (let runNo = 0; runNo < ctx.runs; runNo++) {
+      const source = new PostgresCdcSource({ connection: PG_URL, slot, publication, tables: [table] });
+      await source.open();
+      let applied = 0;
+      let stopping = false;
+      // The streaming job: poll → fold in → broadcast → commit.
+      const job = (async () => {
+        while (!stopping) {
+          const recs = await source.poll(5000, 20);
+          if (recs.length === 0) continue;
+          const touched = new Map<number, number>();
+          for (const rec of recs) {
+            const u = Number(rec.value.user_id);
+            const item = Number(rec.value.listing);
+            let h = history.get(u);
+            if (!h) history.set(u, (h = new Map()));
+            h.set(item, (h.get(item) ?? 0) + Number(rec.value.rating));
+            touched.set(u, Math.max(touched.get(u) ?? 0, Number(rec.value.id)));
+          }
+          const updates = [...touched].map(([u, seq]) => {
+            const h = history.get(u)!;
+            return { user: String(u), factors: Array.from(model.foldInUser([...h.keys()], [...h.values()]).factors), seq };
+          });
+          await handle.broadcast('updateUsers', updates);
+          await source.commit(recs[recs.length - 1]!.offset);
+          applied += recs.length;
+        }
+      })();
+      // The load: RATE ratings per second for SECONDS, sampled for freshness.
+      const pending: { user: number; id: number; committedAt: number }[] = [];
+      const samples: number[] = [];
+      let inserted = 0;
+      let rng = 12345 + runNo;
+      const next = (n: number): number => ((rng = (Math.imul(rng, 1103515245) + 12345) >>> 0) % n);
+      const sampler = (async () => {
+        while (!stopping || pending.length > 0) {
+          const s = pending[0];
+          if (!s) {
+            await new Promise((r) => setTimeout(r, 5));
+            continue;
+          }
+          const ans = await httpJson(`${serve.url}/recs?user=${s.user}`, key);
+          if (ans.seq >= s.id) {
+            samples.push(performance.now() - s.committedAt);
+            pending.shift();
+          } else if (performance.now() - s.committedAt > 30_000) {
+            samples.push(Infinity);
+            pending.shift();
+          }
+        }
+      })();
+      const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
+      const t0 = performance.now();
+      const load0 = loadavg()[0]!;
+      for (let tick = 0; performance.now() - t0 < SECONDS * 1000; tick++) {
+        const due = t0 + tick * TICK_MS;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const rows = Array.from({ length: perTick }, () => [userIds[next(userIds.length)]!, itemIds[next(itemIds.length)]!]);
+        const res = await admin.query<{ id: string; user_id: string }>(
+          `INSERT INTO ${table} (user_id, listing, rating) VALUES ${rows.map((r) => `(${r[0]}, ${r[1]}, 1)`).join(', ')} RETURNING id, user_id`,
+        );
+        const committedAt = performance.now();
+        for (const row of res.rows) {
+          if (++inserted % SAMPLE_EVERY === 0) pending.push({ user: Number(row.user_id), id: Number(row.id), committedAt });
+        }
+      }
+      const insertWall = (performance.now() - t0) / 1000;
+      const end = Date.now() + 120_000;
+      while (applied < inserted && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      const wall = (performance.now() - t0) / 1000;
+      stopping = true;
+      await job;
+      await sampler;
+      await source.close();
+      loads.push((load0 + loadavg()[0]!) / 2);
+      const { p50, p99 } = latencySummary(samples);
+      fresh.push(p50);
+      p99s.push(p99);
+      rates.push(applied / wall);
+      ctx.log(`  streaming run ${runNo + 1}: ${inserted} ratings in ${insertWall.toFixed(1)} s, applied ${applied} in ${wall.toFixed(1)} s, freshness p50 ${p50.toFixed(0)} ms p99 ${p99.toFixed(0)} ms over ${samples.length} samples, load ${loads.at(-1)!.toFixed(1)}`);
+
+      // The batch path: full retrain on everything + every user's top-10 rewritten into PostgreSQL.
+      const tb = performance.now();
+      const all = [...history].flatMap(([user, h]) => [...h].map(([item, rating]) => ({ user, item, rating })));
+      const full = await new ALS(als).fit(all);
+      const top = await full.recommendForAllUsers(10);
+      const recTable = `${tag}_recommendations`;
+      await admin.query(`DROP TABLE IF EXISTS ${recTable}`);
+      await admin.query(`CREATE TABLE ${recTable} (user_id bigint PRIMARY KEY, items text NOT NULL)`);
+      const rows = top.toArray() as { user: number; recommendations: { toArray(): { item: number }[] } }[];
+      for (let at = 0; at < rows.length; at += 1000) {
+        const chunk = rows.slice(at, at + 1000);
+        const params: unknown[] = [];
+        const values = chunk.map((r) => {
+          params.push(Number(r.user), JSON.stringify(r.recommendations.toArray().map((x) => Number(x.item))));
+          return `($${params.length - 1}, $${params.length})`;
+        });
+        await admin.query(`INSERT INTO ${recTable} (user_id, items) VALUES ${values.join(', ')}`, params);
+      }
+      await admin.query(`DROP TABLE ${recTable}`);
+      batchMs.push(performance.now() - tb);
+      ctx.log(`  batch path run ${runNo + 1}: full ALS on ${all.length} pairs + ${rows.length} users' top-10 rewritten: ${(batchMs.at(-1)! / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    await dropReplicationSlot(PG_URL, slot, publication).catch(() => undefined);
+    await admin.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    await admin.end();
+    await serve.shutdown();
+    await shutdown();
+  }
+  const load = loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length);
+  const note = `${SECONDS} s at ${RATE} ratings/s offered per run; load average ${load.toFixed(1)}; Albany ALS rank 16, 2 replicas; batch path = full ALS fit + all users' top-10 rewritten into PostgreSQL`;
+  return [
+    makeResult({ metric: 'freshness p50 (commit → HTTP answer reflecting it)', unit: 'ms', better: 'lower', target: 1000, samples: fresh, baseline: 'batch path (retrain + rewrite)', baselineSamples: batchMs, notes: note }),
+    makeResult({ metric: 'freshness p99', unit: 'ms', better: 'lower', target: 3000, samples: p99s, baseline: 'batch path (retrain + rewrite)', baselineSamples: batchMs, notes: note }),
+    makeResult({ metric: 'sustained ratings applied per second', unit: 'events/s', better: 'higher', target: 1000, samples: rates, baseline: 'offered rate', baselineSamples: rates.map(() => RATE), notes: note }),
+  ];
+}
