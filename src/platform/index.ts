@@ -39,6 +39,8 @@ export { cliLauncher } from './triggers/cli-launcher.js';
 export { detectDrift, detectDriftInProcess, equalWidthEdges } from './monitoring/drift.js';
 export type { ColumnDrift, DriftMethod, DriftReport, QualityAlert, QualityAlertKind } from './monitoring/drift.js';
 export type { DriftOptions } from './monitoring/drift-options.js';
+export { chooseBaseline, detectSeasonalDrift } from './monitoring/seasonal-baseline.js';
+export type { BaselineChoice, TimeRange, SeasonalDriftOptions, SeasonalDriftReport } from './monitoring/seasonal-baseline.js';
 export type { ColumnSummary, DriftKind } from './monitoring/column-summary.js';
 export { ksStatistic, ksPValue, kolmogorovSf, chiSquare, wassersteinOnSupport, wassersteinSamples, jensenShannon } from './monitoring/drift-stats.js';
 

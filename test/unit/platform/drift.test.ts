@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from 'shoal';
+import { fromArrow } from 'shoal/data';
 import {
-  MonitoringInputError, chiSquare, detectDriftInProcess, jensenShannon, kolmogorovSf, ksPValue, ksStatistic, wassersteinSamples, type ColumnDrift, type DriftReport,
+  MonitoringInputError, chiSquare, chooseBaseline, detectDriftInProcess, detectSeasonalDrift, jensenShannon, kolmogorovSf, ksPValue, ksStatistic, wassersteinSamples, type ColumnDrift, type DriftReport,
 } from 'shoal/platform';
 import { gammaQ } from '../../../src/platform/monitoring/drift-stats.js';
 
@@ -164,5 +165,34 @@ describe('bad input', () => {
     const err = await detectDriftInProcess(num([1]), num([1]), { columns: ['y'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MonitoringInputError);
     expect(err).toMatchObject({ code: 'MONITORING_INPUT', column: 'y', side: 'reference' });
+  });
+});
+
+describe('chooseBaseline', () => {
+  const ms = (s: string): number => Date.parse(`${s}T00:00:00Z`);
+  const july23 = { startMs: ms('2023-07-01'), endMs: ms('2023-08-01') };
+  it('takes the same period of earlier years as far as the history reaches', () => {
+    expect(chooseBaseline(july23, ms('2014-07-01'), 1)).toEqual({ kind: 'seasonal', ranges: [{ startMs: ms('2022-07-01'), endMs: ms('2022-08-01') }], description: 'same period of 2022 (1 season)' });
+    const three = chooseBaseline(july23, ms('2021-03-01'), 5);
+    expect(three.ranges.map((r) => new Date(r.startMs).toISOString().slice(0, 10))).toEqual(['2022-07-01', '2021-07-01']);
+    expect(three.description).toBe('same period of 2021, 2022 (2 seasons)');
+  });
+  it('falls back to the trailing window when the history does not reach a year back, and says so', () => {
+    expect(chooseBaseline(july23, ms('2023-01-15'), 1)).toEqual({
+      kind: 'trailing', ranges: [{ startMs: ms('2023-05-31'), endMs: ms('2023-07-01') }],
+      description: 'trailing window 2023-05-31 … 2023-07-01 (history from 2023-01-15 does not reach a year back)',
+    });
+  });
+});
+
+describe('detectSeasonalDrift: bad input (refused before any task runs)', () => {
+  const ds = fromArrow(new arrow.Table({ day: arrow.vectorFromArray([0], new arrow.TimestampMillisecond()), x: arrow.vectorFromArray([1], new arrow.Float64()) }));
+  it('names the option or the column at fault', async () => {
+    await expect(detectSeasonalDrift(ds, { timestamp: 'day', window: { start: '2023-08-01', end: '2023-07-01' } })).rejects.toThrow(/detectSeasonalDrift option 'window' must end after it starts/);
+    await expect(detectSeasonalDrift(ds, { timestamp: 'day', window: { start: 'soon', end: '2023-07-01' } })).rejects.toThrow(/option 'window.start' must be a Date, epoch milliseconds or an ISO date; got "soon"/);
+    await expect(detectSeasonalDrift(ds, { timestamp: 'day', window: { start: 0, end: 1 }, season: 2 } as object as Parameters<typeof detectSeasonalDrift>[1])).rejects.toThrow(/'season' is not an option of detectSeasonalDrift/);
+    const err = await detectSeasonalDrift(ds, { timestamp: 'when', window: { start: 0, end: 1 } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MonitoringInputError);
+    expect((err as Error).message).toBe("monitoring: timestamp column 'when' is not in the data (it has: day, x)");
   });
 });
