@@ -134,7 +134,22 @@ export class DataCheckError extends PlatformError {
   }
 }
 
+/**
+ * A monitor was given input it cannot work with: a column asked for that the reference lacks or has
+ * no drift test for, a window that cannot be cut. `side` is `reference` or `current`, `column` the
+ * column at fault.
+ */
+export class MonitoringInputError extends PlatformError {
+  override readonly code = 'MONITORING_INPUT';
+  constructor(readonly side: string, readonly column: string, detail: string) {
+    super(`monitoring: ${detail}`);
+  }
+  override context() {
+    return { side: this.side, column: this.column };
+  }
+}
+
 markErrorClasses('shoal/platform', {
   PlatformError, PipelineDefinitionError, PipelineRunError, StepTimeoutError, StepOutputError, PipelineRunNotFoundError, PipelineModuleError,
-  PipelineTriggerError, PipelineTriggerNotFoundError, DataCheckError,
+  PipelineTriggerError, PipelineTriggerNotFoundError, DataCheckError, MonitoringInputError,
 });

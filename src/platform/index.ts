@@ -36,12 +36,19 @@ export { compileCron } from './triggers/cron.js';
 export type { CronSchedule } from './triggers/cron.js';
 export type { OverlapPolicy } from './triggers/overlap-policy.js';
 export { cliLauncher } from './triggers/cli-launcher.js';
+export { detectDrift, detectDriftInProcess, equalWidthEdges } from './monitoring/drift.js';
+export type { ColumnDrift, DriftMethod, DriftReport, QualityAlert, QualityAlertKind } from './monitoring/drift.js';
+export type { DriftOptions } from './monitoring/drift-options.js';
+export { chooseBaseline, detectSeasonalDrift } from './monitoring/seasonal-baseline.js';
+export type { BaselineChoice, TimeRange, SeasonalDriftOptions, SeasonalDriftReport } from './monitoring/seasonal-baseline.js';
+export type { ColumnSummary, DriftKind } from './monitoring/column-summary.js';
+export { ksStatistic, ksPValue, kolmogorovSf, chiSquare, wassersteinOnSupport, wassersteinSamples, jensenShannon } from './monitoring/drift-stats.js';
 
 /** The head extension that holds pipeline schedules and triggers (extension.ts); `shoal start --head` loads it. */
 export const PIPELINES_EXTENSION = join(PACKAGE_ROOT, 'dist', 'src', 'platform', 'extension.js');
 
 export {
   PlatformError, PipelineDefinitionError, PipelineRunError, StepTimeoutError, StepOutputError, PipelineRunNotFoundError, PipelineModuleError,
-  PipelineTriggerError, PipelineTriggerNotFoundError, DataCheckError,
+  PipelineTriggerError, PipelineTriggerNotFoundError, DataCheckError, MonitoringInputError,
 } from './errors.js';
 export type { DefinitionProblem, TriggerProblem } from './errors.js';

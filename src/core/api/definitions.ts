@@ -30,10 +30,11 @@ const loaded = new Map<string, Promise<Map<string, Definition>>>();
 // built-in remote functions, which workers import from their own installation. The serve layer's
 // `deployment()` calls `actor()` for the user's class: its module's frames are skipped too, so the
 // class is found in the user's module (the serve layer's own actors, defined elsewhere in it, are
-// built-ins). So are the platform layer's: a pipeline's `step()` calls `remote()` for the user's function.
+// built-ins). So are the platform pipelines': a pipeline's `step()` calls `remote()` for the user's
+// function (the platform's own tasks, e.g. monitoring's summaries, live outside pipelines/ and are built-ins).
 const coreDirs = [
   `${PACKAGE_ROOT}/dist/src/core/`, `${PACKAGE_ROOT}/src/core/`, `${PACKAGE_ROOT}/dist/src/serve/deployment.js`, `${PACKAGE_ROOT}/src/serve/deployment.ts`,
-  `${PACKAGE_ROOT}/dist/src/platform/`, `${PACKAGE_ROOT}/src/platform/`,
+  `${PACKAGE_ROOT}/dist/src/platform/pipelines/`, `${PACKAGE_ROOT}/src/platform/pipelines/`,
 ];
 const builtinPrefixes = [`${PACKAGE_ROOT}/dist/src/`, `${PACKAGE_ROOT}/src/`];
 
