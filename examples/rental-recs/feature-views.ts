@@ -94,6 +94,21 @@ export async function buildRentalFeatures(store: FeatureStore, listings: Dataset
   };
 }
 
+/** The listing_features the neural model's featurization reads (featurize.ts), in the columns it reads them as. */
+export const NEURAL_LISTING_FEATURES = ['price', 'accommodates', 'bedrooms', 'latitude', 'longitude', 'room_type', 'neighbourhood', 'amenities'] as const;
+
+/**
+ * The neural model's listing inputs from the feature store: listing_features of `listingIds` by the
+ * store's point-in-time join at `atMs` (`getHistoricalFeatures`; the values valid at that time, as
+ * `getOnlineFeatures` serves them after a materialization up to it), as the rows featurizeListings
+ * reads (`id` and the listing columns).
+ */
+export async function listingFeaturesAt(store: FeatureStore, listingIds: ArrayLike<bigint | number>, atMs: number): Promise<Dataset> {
+  const rows = Array.from(listingIds, (id) => ({ listing_id: id, event_timestamp: atMs }));
+  const ds = await store.getHistoricalFeatures(rows, NEURAL_LISTING_FEATURES.map((f) => `listing_features:${f}`));
+  return ds.select(col('listing_id').alias('id'), ...NEURAL_LISTING_FEATURES.map((f) => col(f)));
+}
+
 /** Serving: one user's aggregates and the candidate listings' attributes, in one online-store round trip. */
 export function onlineFeaturesFor(store: FeatureStore, userId: number, listingIds: readonly number[]): Promise<FeatureRow[]> {
   return store.getOnlineFeatures(listingIds.map((listingId) => ({ user_id: userId, listing_id: listingId })), RENTAL_FEATURES, { fallback: 'nulls' });
