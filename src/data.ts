@@ -41,3 +41,10 @@ export {
   DataError, UnknownColumnError, ExpressionTypeError, InvalidExpressionError, InvalidOptionError, InvalidPlanError, InvalidWindowError,
   MalformedRecordError, ParquetError, PostgresError, SchemaMismatchError, SourceNotFoundError, SourceSchemaMismatchError, UnsafeWriteError, UnsupportedTypeError,
 } from './data/index.js';
+export {
+  PostgresCdcSource, NatsSource, isStreamSource, PostgresUpsertSink, StreamFrame, readStream, dropReplicationSlot, listReplicationSlots, DEAD_LETTER_REASON_HEADER, StreamSourceError, StreamQueryError,
+} from './data/index.js';
+export type {
+  StreamRecord, StreamRecordKind, StreamSource, PostgresCdcOptions, NatsSourceOptions, PostgresUpsertSinkOptions, StreamCheckpoint, StreamSink,
+  BatchInfo, StreamingQuery, WindowedAggregate, WriteStreamOptions,
+} from './data/index.js';

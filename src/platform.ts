@@ -24,10 +24,11 @@ export {
   step, pipeline, fromParam, fromStep, constant, mapItem, isPipeline, param, compileParams, isArtifactRef, runPipeline, resumePipeline, PipelineRecords,
   loadPipeline, PlatformError, PipelineDefinitionError, PipelineRunError, StepTimeoutError, StepOutputError, PipelineRunNotFoundError, PipelineModuleError,
   PipelineTriggerError, PipelineTriggerNotFoundError, addTrigger, postPipelineEvent, TriggerRecords, TriggerState, compileCron, cliLauncher, PIPELINES_EXTENSION,
+  MAX_LOG_LINES, MAX_LOG_LINE_CHARS, buildRunReport, reportMarkdown, reportHtml, checkData, DataCheckError,
 } from './platform/index.js';
 export type {
   Step, StepOptions, StepContext, Pipeline, PipelineSpec, PipelineNode, StepEntry, InputSource, ConditionContext, ParamSpec, ParamType, ParamValues,
   ArtifactKind, ArtifactRef, FileArtifact, ModelArtifact, MetricsArtifact, DatasetArtifact, RunPipelineOptions, PipelineRunResult, StepRecord, StepState,
   PipelineRunRecord, PipelineRunStatus, DagNode, DefinitionProblem, TriggerProblem, AddTriggerOptions, TriggerRecord, TriggerSpec, TriggerKind, TriggerSeen,
-  PipelineEvent, RunLauncher, LaunchRequest, LaunchOutcome, Clock, TriggerStateOptions, Firing, CronSchedule, OverlapPolicy,
+  PipelineEvent, RunLauncher, LaunchRequest, LaunchOutcome, Clock, TriggerStateOptions, Firing, CronSchedule, OverlapPolicy, StepLogLine, LogStream, RunReport, RunReportOptions, ReportRow, ReportSide, DataChecks, CheckResult, ColumnKind,
 } from './platform/index.js';

@@ -23,7 +23,7 @@
 export {
   openStore, Store, Run, activeRun, withActiveRun, setActiveRun, openRun, resolveStoreLocation, parseModelUri, parseRunFilter,
   STORED_MODEL_FORMAT, STORE_SCHEMA_VERSION, HEARTBEAT_MS, STALE_MS, STORE_EXTENSION, storeApi, STORE_API_PREFIX, RUNS_PAGE_DEFAULT, RUNS_PAGE_MAX, PIPELINE_RUNS_PAGE_DEFAULT,
-  PIPELINE_RUNS_PAGE_MAX, lineageGraph,
+  PIPELINE_RUNS_PAGE_MAX, STEP_LOG_PAGE_DEFAULT, STEP_LOG_PAGE_MAX, lineageGraph,
   StoreError, ArtifactExistsError, ArtifactCorruptError, StoreSchemaError, StoreUnavailableError, StoreNotFoundError, RunNotFoundError,
   ExperimentNotFoundError, ArtifactNotFoundError, ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError, InvalidNameError,
   InvalidModelUriError, FilterSyntaxError, RunEndedError, AliasConflictError, ModelFormatInvalidError, StoreRequestError, ArtifactWriteError,
@@ -34,4 +34,5 @@ export type {
   RegisteredModel, ModelSignature, ModelVersion, AliasChange, DatasetFile, DatasetVersion, StoreEntity, RunComparison,
   StoreApiOptions, StoreApiHandler, StoreApiErrorReply, RunReply, MetricSeriesReply, LineageGraph, LineageNode, LineageEdge, LineageNodeKind,
   PipelinesReply, PipelineRunsReply, PipelineRunReply, PipelineRunSummary, PipelineRunView, PipelineStepView, PipelineDagNode, PipelineSummary, StepArtifactView,
+  StepLogReply, StepLogLineView, StepLogPage,
 } from './store/index.js';

@@ -223,6 +223,8 @@ export interface PipelineStepView {
   outputs: Record<string, unknown> | null;
   inputs: Array<{ kind: string; ref: string; role: string }>;
   outputArtifacts: Array<{ output: string; artifact: string; uri: string; sha256: string; bytes: number; datasetVersion?: string | undefined }>;
+  /** Lines in its log (GET /api/store/pipeline-runs/:id/logs?step=). */
+  logLines: number;
   [extra: string]: unknown;
 }
 
@@ -233,6 +235,9 @@ export interface PipelinesReply { pipelines: Array<{ name: string; runs: number;
 
 /** GET /api/store/pipeline-runs: a page of runs, newest first. */
 export interface PipelineRunsReply { runs: PipelineRunSummaryView[]; total: number; offset: number; limit: number }
+
+/** GET /api/store/pipeline-runs/:id/logs?step=&offset=: lines with seq ≥ offset; `next` is the offset to ask for next. */
+export interface StepLogReply { runId: string; step: string; lines: Array<{ seq: number; stream: string; line: string; ts: number }>; total: number; next: number }
 
 /** GET /api/store/pipeline-runs/:id */
 export interface PipelineRunDetailView extends PipelineRunSummaryView { dag: PipelineDagNodeView[]; steps: PipelineStepView[] }

@@ -189,4 +189,27 @@ export class UnsafeWriteError extends DataError {
   }
 }
 
-markErrorClasses('shoal/data', { DataError, UnknownColumnError, ExpressionTypeError, InvalidExpressionError, UnsupportedTypeError, SchemaMismatchError, MalformedRecordError, ParquetError, PostgresError, SourceNotFoundError, SourceSchemaMismatchError, InvalidPlanError, InvalidWindowError, UnsafeWriteError });
+/**
+ * Thrown by a streaming source (change data capture, an event log) when it cannot be opened or read:
+ * the server refused the replication slot or the stream, a record's offset went backwards, the
+ * source was used after `close()`. `source` names it (`postgres-cdc:<slot>`, `nats:<stream>/<durable>`).
+ */
+export class StreamSourceError extends DataError {
+  override readonly code = 'DATA_STREAM_SOURCE';
+  constructor(readonly source: string, message: string, options?: { cause?: unknown }) {
+    super(`${source}: ${message}`, options);
+  }
+}
+
+/**
+ * Thrown by a streaming query (`readStream(...).writeStream(...)`) when its sink or its checkpoint
+ * fails or disagrees with the source: `query` names it.
+ */
+export class StreamQueryError extends DataError {
+  override readonly code = 'DATA_STREAM_QUERY';
+  constructor(readonly query: string, message: string, options?: { cause?: unknown }) {
+    super(`stream query "${query}": ${message}`, options);
+  }
+}
+
+markErrorClasses('shoal/data', { StreamSourceError, StreamQueryError,  DataError, UnknownColumnError, ExpressionTypeError, InvalidExpressionError, UnsupportedTypeError, SchemaMismatchError, MalformedRecordError, ParquetError, PostgresError, SourceNotFoundError, SourceSchemaMismatchError, InvalidPlanError, InvalidWindowError, UnsafeWriteError });

@@ -33,11 +33,23 @@ export {
   SchemaMismatchError,
   SourceNotFoundError,
   SourceSchemaMismatchError,
+  StreamQueryError,
+  StreamSourceError,
   UnknownColumnError,
   UnsafeWriteError,
   UnsupportedTypeError,
 } from './errors.js';
 
+export type { StreamRecord, StreamRecordKind, StreamSource } from './stream/stream-source.js';
+export { isStreamSource } from './stream/stream-source.js';
+export type { PostgresCdcOptions } from './stream/postgres-cdc-source.js';
+export { PostgresCdcSource, dropReplicationSlot, listReplicationSlots, parseLsn } from './stream/postgres-cdc-source.js';
+export type { NatsSourceOptions } from './stream/nats-source.js';
+export { DEAD_LETTER_REASON_HEADER, NatsSource } from './stream/nats-source.js';
+export type { PostgresUpsertSinkOptions, StreamCheckpoint, StreamSink } from './stream/stream-sink.js';
+export { PostgresUpsertSink } from './stream/stream-sink.js';
+export type { BatchInfo, StreamingQuery, WindowedAggregate, WriteStreamOptions } from './stream/stream-query.js';
+export { StreamFrame, readStream } from './stream/stream-query.js';
 export type { ArrowTypeFamily, LogicalType, ScalarTypeName } from './types/logical-type.js';
 export { arrowTypeFamily, logicalTypeOf } from './types/logical-type.js';
 

@@ -116,7 +116,25 @@ export class PipelineTriggerNotFoundError extends PlatformError {
   }
 }
 
+/**
+ * A data check of a validate step failed (data-checks.ts): `check` names the first that failed,
+ * `failedChecks` all of them. Thrown in a step, it fails the step and the run with the check named.
+ */
+export class DataCheckError extends PlatformError {
+  override readonly code = 'DATA_CHECK_FAILED';
+  readonly check: string;
+  /** `found` says, per failed check, what was found. */
+  constructor(readonly dataset: string, readonly failedChecks: readonly string[], found: readonly string[]) {
+    const more = failedChecks.slice(1).map((c, i) => `${c}: ${found[i + 1]}`);
+    super(`dataset '${dataset}' failed check '${failedChecks[0]}': ${found[0]}${more.length ? ` (and ${more.length} more: ${more.join('; ')})` : ''}`);
+    this.check = failedChecks[0]!;
+  }
+  override context() {
+    return { dataset: this.dataset, check: this.check, failedChecks: this.failedChecks };
+  }
+}
+
 markErrorClasses('shoal/platform', {
   PlatformError, PipelineDefinitionError, PipelineRunError, StepTimeoutError, StepOutputError, PipelineRunNotFoundError, PipelineModuleError,
-  PipelineTriggerError, PipelineTriggerNotFoundError,
+  PipelineTriggerError, PipelineTriggerNotFoundError, DataCheckError,
 });

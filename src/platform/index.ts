@@ -20,6 +20,12 @@ export type { RunPipelineOptions, PipelineRunResult } from './pipelines/runner.j
 export { PipelineRecords } from './pipelines/pipeline-records.js';
 export type { StepRecord, StepState, PipelineRunRecord, PipelineRunStatus, DagNode } from './pipelines/pipeline-records.js';
 export { loadPipeline } from './pipelines/load-module.js';
+export { buildRunReport, reportMarkdown, reportHtml } from './pipelines/run-report.js';
+export type { RunReport, RunReportOptions, ReportRow, ReportSide } from './pipelines/run-report.js';
+export { checkData } from './pipelines/data-checks.js';
+export type { DataChecks, CheckResult, ColumnKind } from './pipelines/data-checks.js';
+export { MAX_LOG_LINES, MAX_LOG_LINE_CHARS } from './pipelines/step-logs.js';
+export type { StepLogLine, LogStream } from './pipelines/step-logs.js';
 export { addTrigger, postPipelineEvent } from './triggers/trigger-options.js';
 export type { AddTriggerOptions } from './triggers/trigger-options.js';
 export { TriggerRecords } from './triggers/trigger-records.js';
@@ -36,6 +42,6 @@ export const PIPELINES_EXTENSION = join(PACKAGE_ROOT, 'dist', 'src', 'platform',
 
 export {
   PlatformError, PipelineDefinitionError, PipelineRunError, StepTimeoutError, StepOutputError, PipelineRunNotFoundError, PipelineModuleError,
-  PipelineTriggerError, PipelineTriggerNotFoundError,
+  PipelineTriggerError, PipelineTriggerNotFoundError, DataCheckError,
 } from './errors.js';
 export type { DefinitionProblem, TriggerProblem } from './errors.js';

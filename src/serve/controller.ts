@@ -13,6 +13,7 @@ import { drainAndStop, DeploymentState, VersionState } from './deployment-state.
 import { DeploymentNotFoundError, HealthCheckError, InvalidOptionError } from './errors.js';
 import { serveLog } from './log.js';
 import { ReplicaMux } from './replica-mux.js';
+import { LOAD_METHOD } from './replica-load.js';
 import type { Replica } from './replica-router.js';
 
 export interface AutoscaleDecision {
@@ -31,6 +32,8 @@ export interface ControllerOptions {
    * through the head (three); a replica that cannot offer one (TLS cluster) takes actor calls. @default true
    */
   directCalls?: boolean;
+  /** Replicas are detached actors (the instance itself is: serve-host.ts). @default false */
+  detachedReplicas?: boolean;
 }
 
 export interface DeployOptions {
@@ -54,10 +57,12 @@ export class ServeController {
 
   readonly autoscaleIntervalMs: number;
   readonly directCalls: boolean;
+  readonly detachedReplicas: boolean;
 
   constructor(options: ControllerOptions = {}) {
     this.autoscaleIntervalMs = options.autoscaleIntervalMs ?? 250;
     this.directCalls = options.directCalls ?? true;
+    this.detachedReplicas = options.detachedReplicas ?? false;
     const autoscaleIntervalMs = this.autoscaleIntervalMs;
     this.autoscaleTimer = setInterval(() => this.autoscaleTick(), autoscaleIntervalMs);
     this.autoscaleTimer.unref();
@@ -109,10 +114,12 @@ export class ServeController {
   async deploy(bound: BoundDeployment, options: DeployOptions = {}): Promise<DeploymentState> {
     const name = bound.deployment.name;
     const existing = this.deployments.get(name);
+    const route = options.routePrefix ?? existing?.route ?? `/${name}`;
+    if (!route.startsWith('/')) throw new InvalidOptionError(`routePrefix must start with / (got ${route})`, { option: 'routePrefix' });
+    const taken = [...this.deployments.values()].find((d) => d.route === route && d.name !== name);
+    if (taken) throw new InvalidOptionError(`routePrefix ${route} is already routed to deployment ${taken.name}`, { option: 'routePrefix' });
     const v = await this.startVersion(bound, name);
     if (!existing) {
-      const route = options.routePrefix ?? `/${name}`;
-      if (!route.startsWith('/')) throw new InvalidOptionError(`routePrefix must start with / (got ${route})`, { option: 'routePrefix' });
       const d = new DeploymentState(name, route, v);
       d.onReplicaDied = (vs, r) => this.replace(d, vs, r);
       d.enableBatching(v);
@@ -122,6 +129,10 @@ export class ServeController {
     }
     existing.enableBatching(v);
     this.swapStable(existing, v);
+    if (existing.route !== route) {
+      serveLog.info({ deployment: name, from: existing.route, to: route }, 'route moved');
+      existing.route = route;
+    }
     return existing;
   }
 
@@ -185,7 +196,7 @@ export class ServeController {
 
   /** Starts `n` replicas of `v`; each takes traffic once its constructor ran and its health check passed. */
   private async addReplicas(v: VersionState, n: number): Promise<void> {
-    const A = v.bound.deployment.replicaActorClass();
+    const A = v.bound.deployment.replicaActorClass(this.detachedReplicas);
     const hasHealth = typeof v.bound.deployment.Class.prototype.checkHealth === 'function';
     const made: Replica[] = Array.from({ length: n }, () => ({
       id: `${v.bound.deployment.name}#${++replicaSeq}`, handle: (A.remote as (...a: unknown[]) => any)(...v.args), version: v.version, ongoing: 0, state: 'dead' as Replica['state'],
@@ -286,7 +297,9 @@ export class ServeController {
       const running = d.stable.group.running.length;
       // One scaling step at a time: while replicas are starting, the signal would ask for them again.
       if (running === 0 || this.scaling.has(d.name)) continue;
-      const load = d.stable.group.ongoing() + d.queue.length;
+      this.pollHandleLoad(d.stable.group.running);
+      const viaHandles = d.stable.group.running.reduce((s, r) => s + (r.handleLoad ?? 0), 0);
+      const load = d.stable.group.ongoing() + d.queue.length + viaHandles;
       const desired = Math.min(cfg.maxReplicas, Math.max(cfg.minReplicas, Math.ceil(load / cfg.targetOngoingRequests)));
       const now = Date.now();
       if (desired === running) {
@@ -302,7 +315,8 @@ export class ServeController {
       const delayMs = (dir === 'up' ? cfg.upscaleDelayS : cfg.downscaleDelayS) * 1000;
       if (now - s.since < delayMs) continue;
       this.scaleSince.delete(d.name);
-      const reason = `${load} ongoing+queued requests over ${running} replicas = ${(load / running).toFixed(2)} per replica, target ${cfg.targetOngoingRequests}, for ${((now - s.since) / 1000).toFixed(1)} s ≥ ${dir === 'up' ? 'upscale' : 'downscale'}DelayS`;
+      const through = viaHandles > 0 ? ` (${viaHandles.toFixed(1)} of them through handles)` : '';
+      const reason = `${load.toFixed(1)} ongoing+queued requests${through} over ${running} replicas = ${(load / running).toFixed(2)} per replica, target ${cfg.targetOngoingRequests}, for ${((now - s.since) / 1000).toFixed(1)} s ≥ ${dir === 'up' ? 'upscale' : 'downscale'}DelayS`;
       const decision = { timeMs: now, deployment: d.name, from: running, to: desired, reason };
       this.decisions.push(decision);
       if (this.decisions.length > 200) this.decisions.shift();
@@ -326,6 +340,21 @@ export class ServeController {
           }));
         }
       }
+    }
+  }
+
+  /** Replicas asked for their handle load and not answered yet. */
+  private readonly polling = new WeakSet<Replica>();
+
+  /** Asks each replica for the handle calls it had in flight on average since it was last asked (for the next tick). */
+  private pollHandleLoad(replicas: Replica[]): void {
+    for (const r of replicas) {
+      if (this.polling.has(r)) continue;
+      this.polling.add(r);
+      void get((r.handle as any)[LOAD_METHOD].remote() as ObjectRef<number>).then(
+        (n) => (r.handleLoad = n),
+        () => (r.handleLoad = 0),
+      ).finally(() => this.polling.delete(r));
     }
   }
 

@@ -10,6 +10,7 @@
  */
 import { get, registerCodecClass, type ActorHandle } from '../core/index.js';
 import { ReplicaUnavailableError } from './errors.js';
+import { INVOKE_METHOD } from './replica-load.js';
 
 /** The method `deployment()` adds to every deployment class: takes a dependency's new replica list. */
 export const HANDLE_UPDATE_METHOD = '__shoalHandleUpdate';
@@ -67,7 +68,8 @@ export class DeploymentHandle {
     const id = r.actorId;
     this.ongoing.set(id, (this.ongoing.get(id) ?? 0) + 1);
     try {
-      return (await get((r as any)[method].remote(...args))) as R;
+      // Through INVOKE_METHOD: the replica counts the call as load its autoscaler sees.
+      return (await get((r as any)[INVOKE_METHOD].remote(method, args))) as R;
     } finally {
       const left = (this.ongoing.get(id) ?? 1) - 1;
       if (left > 0) this.ongoing.set(id, left);

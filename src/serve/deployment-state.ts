@@ -52,7 +52,11 @@ export class DeploymentState {
   /** Called when a replica died, so the controller replaces it. */
   onReplicaDied: (v: VersionState, r: Replica) => void = () => {};
 
-  constructor(readonly name: string, readonly route: string, stable: VersionState) {
+  /** The path prefix the ingress routes here (a later deploy may move it). */
+  route: string;
+
+  constructor(readonly name: string, route: string, stable: VersionState) {
+    this.route = route;
     this.stable = stable;
     this.queue = new RequestQueue(name, stable.config.maxQueuedRequests);
   }

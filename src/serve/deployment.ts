@@ -10,6 +10,7 @@ import { InvalidOptionError } from './errors.js';
 import { HANDLE_UPDATE_METHOD, updateHandles } from './deployment-handle.js';
 import { serveMany, SERVE_MANY_METHOD } from './replica-mux.js';
 import { DIRECT_METHOD, openDirectServer } from './direct-channel.js';
+import { INVOKE_METHOD, invokeCounted, LOAD_METHOD, readLoad } from './replica-load.js';
 import type { ServeRequest } from './serve-types.js';
 
 type AnyClass = new (...args: any[]) => any;
@@ -40,9 +41,10 @@ export class Deployment<C extends AnyClass = AnyClass> {
   }
 
   /** @internal The actor class with the replica's resources and concurrency. */
-  replicaActorClass(): ActorClass<C> {
+  replicaActorClass(detached = false): ActorClass<C> {
     const { CPU, memory, ...rest } = this.config.resources;
     const o: ActorOptions = { maxConcurrency: this.config.maxOngoingRequests, numCpus: CPU ?? 0 };
+    if (detached) o.lifetime = 'detached';
     if (memory !== undefined) o.memory = memory;
     if (Object.keys(rest).length) o.resources = rest;
     return this.actorClass.options(o);
@@ -81,6 +83,22 @@ export function deployment<C extends AnyClass>(Class: C, options: DeploymentOpti
     Object.defineProperty(Class.prototype, DIRECT_METHOD, {
       value: function (this: Record<string, unknown>, secret: string) {
         return openDirectServer(this, className, secret);
+      },
+      enumerable: false, writable: true, configurable: true,
+    });
+  }
+  // ... and takes handle calls counted as load the autoscaler sees (replica-load.ts).
+  if (!Object.prototype.hasOwnProperty.call(Class.prototype, INVOKE_METHOD)) {
+    const className = Class.name;
+    Object.defineProperty(Class.prototype, INVOKE_METHOD, {
+      value: function (this: Record<string, unknown>, method: string, args: unknown[]) {
+        return invokeCounted(this, className, method, args);
+      },
+      enumerable: false, writable: true, configurable: true,
+    });
+    Object.defineProperty(Class.prototype, LOAD_METHOD, {
+      value: function (this: object) {
+        return readLoad(this);
       },
       enumerable: false, writable: true, configurable: true,
     });

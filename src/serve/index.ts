@@ -6,6 +6,8 @@ export { ServeController } from './controller.js';
 export type { AutoscaleDecision, DeployOptions, ServeStatus } from './controller.js';
 export { startServe, Serve } from './serve-instance.js';
 export type { ServeOptions } from './serve-instance.js';
+export { startDetachedServe, SERVE_ACTOR_NAME } from './serve-host.js';
+export type { DetachedServeOptions } from './serve-host.js';
 export { createServeKey, loadServeKeyHashes, serveKeysFile } from './serve-keys.js';
 export { ParquetExposureLog, PostgresExposureLog } from './exposure-log.js';
 export type { ExposureSink, ExposureLogOptions } from './exposure-log.js';

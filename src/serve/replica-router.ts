@@ -15,6 +15,8 @@ export interface Replica {
   /** Calls in flight on this replica. */
   ongoing: number;
   state: 'running' | 'draining' | 'dead';
+  /** Average handle calls in flight on it (deployment-to-deployment traffic), as it last reported. */
+  handleLoad?: number | undefined;
   /** Coalesces the ingress's calls to this replica (made on first use). */
   mux?: ReplicaMux | undefined;
 }

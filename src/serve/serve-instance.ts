@@ -29,6 +29,8 @@ export interface ServeOptions {
   autoscaleIntervalMs?: number;
   /** Call replicas over direct channels to their threads, not actor calls through the head. @default true */
   directCalls?: boolean;
+  /** Replicas outlive the job of the process that runs this instance (a detached instance's). @default false */
+  detachedReplicas?: boolean;
 }
 
 export class Serve {
@@ -64,7 +66,7 @@ export async function startServe(options: ServeOptions = {}): Promise<Serve> {
   const tokenFile = options.clusterTokenFile ?? process.env.SHOAL_TOKEN_FILE;
   if (!token && tokenFile) token = readFileSync(tokenFile, 'utf8').trim();
   if (!token) throw new InvalidOptionError('startServe needs the cluster token: options.clusterToken or options.clusterTokenFile (or SHOAL_TOKEN / SHOAL_TOKEN_FILE)', { option: 'clusterToken' });
-  const controller = new ServeController({ autoscaleIntervalMs: options.autoscaleIntervalMs, directCalls: options.directCalls });
+  const controller = new ServeController({ autoscaleIntervalMs: options.autoscaleIntervalMs, directCalls: options.directCalls, detachedReplicas: options.detachedReplicas });
   const keysFile = options.serveKeysFile ?? serveKeysFile();
   const proxy = new HttpProxy(controller, {
     host: options.host, port: options.port, clusterToken: token, maxBodyBytes: options.maxBodyBytes,

@@ -93,7 +93,7 @@ export class StoreUnavailableError extends StoreError {
 }
 
 /** Kinds of things the store looks up by name or id. */
-export type StoreEntity = 'experiment' | 'run' | 'registered model' | 'model version' | 'alias' | 'artifact' | 'dataset version' | 'pipeline run';
+export type StoreEntity = 'experiment' | 'run' | 'registered model' | 'model version' | 'alias' | 'artifact' | 'dataset version' | 'pipeline run' | 'pipeline step';
 
 /** A run, experiment, model, version, alias, artifact or dataset version that does not exist. `what` and `name` say which. */
 export class StoreNotFoundError extends StoreError {

@@ -22,12 +22,16 @@ export const openStore = (options?: StoreOptions): Promise<Store> => Store.open(
 
 export { Store } from './store.js';
 export type { SearchRunsOptions } from './store.js';
-export { storeApi, STORE_API_PREFIX, RUNS_PAGE_DEFAULT, RUNS_PAGE_MAX, PIPELINE_RUNS_PAGE_DEFAULT, PIPELINE_RUNS_PAGE_MAX } from './http/store-api.js';
+export { storeApi, STORE_API_PREFIX, RUNS_PAGE_DEFAULT, RUNS_PAGE_MAX, PIPELINE_RUNS_PAGE_DEFAULT, PIPELINE_RUNS_PAGE_MAX,
+  STEP_LOG_PAGE_DEFAULT, STEP_LOG_PAGE_MAX,
+} from './http/store-api.js';
 export type {
-  StoreApiOptions, StoreApiHandler, RunReply, MetricSeriesReply, PipelinesReply, PipelineRunsReply, PipelineRunReply,
+  StoreApiOptions, StoreApiHandler, RunReply, MetricSeriesReply, PipelinesReply, PipelineRunsReply, PipelineRunReply, StepLogReply,
 } from './http/store-api.js';
 export { PipelineViews } from './pipeline-views.js';
-export type { PipelineRunSummary, PipelineRunView, PipelineStepView, PipelineDagNode, PipelineSummary, StepArtifactView } from './pipeline-views.js';
+export type {
+  PipelineRunSummary, PipelineRunView, PipelineStepView, PipelineDagNode, PipelineSummary, StepArtifactView, StepLogLineView, StepLogPage,
+} from './pipeline-views.js';
 export type { StoreApiErrorReply } from './http/http-json.js';
 export { lineageGraph } from './lineage-graph.js';
 export type { LineageGraph, LineageNode, LineageEdge, LineageNodeKind } from './lineage-graph.js';

@@ -6,7 +6,9 @@
  * the store's reason. A step's input artifacts are the inputs its step run recorded (a cached or
  * reused step: the run it took its outputs from); its output artifacts are the artifact references
  * in its outputs. Columns a newer writer adds to `pipeline_steps` come along under their camelCase
- * name (a `*_json` column parsed), so a reader need not change for them.
+ * name (a `*_json` column parsed), so a reader need not change for them. A step's log is the lines
+ * platform/pipelines recorded in `pipeline_step_logs` (migration 3): a run's view counts them per
+ * step, and `stepLog` reads them a page at a time.
  */
 import { StoreNotFoundError } from './errors.js';
 import type { SqlValue } from './sql/sql-backend.js';
@@ -74,6 +76,8 @@ export interface PipelineStepView {
   /** What the step run recorded as its inputs (a cached or reused step: those of the run it took its outputs from). */
   inputs: RunInput[];
   outputArtifacts: StepArtifactView[];
+  /** Lines in its log (`stepLog`). */
+  logLines: number;
   /** Columns a newer writer added, camelCase. */
   [extra: string]: unknown;
 }
@@ -82,6 +86,24 @@ export interface PipelineStepView {
 export interface PipelineRunView extends PipelineRunSummary {
   dag: PipelineDagNode[];
   steps: PipelineStepView[];
+}
+
+/** One line of a step's log. `stream`: stdout, stderr, or `log` (the step's `ctx.log()`). */
+export interface StepLogLineView {
+  seq: number;
+  stream: string;
+  line: string;
+  ts: number;
+}
+
+/** A page of a step's log: lines from `offset` (a line's seq), and the offset to ask for next. */
+export interface StepLogPage {
+  runId: string;
+  step: string;
+  lines: StepLogLineView[];
+  /** Lines in the log now. */
+  total: number;
+  next: number;
 }
 
 /** A pipeline with runs: how many, and its newest. */
@@ -204,16 +226,15 @@ export class PipelineViews {
   /** A pipeline run with its DAG and steps, by id or a unique prefix of at least 6 characters. Throws {@link StoreNotFoundError}. */
   async getRun(id: string): Promise<PipelineRunView> {
     await this.store.markOrphanRuns();
-    let row = await this.store.db.get<RunRow>(`${SELECT_RUN} WHERE p.id = ?`, [id]);
-    if (!row && /^[0-9a-zA-Z_-]{6,}$/.test(id)) {
-      const rows = await this.store.db.all<RunRow>(`${SELECT_RUN} WHERE p.id LIKE ? ORDER BY p.id LIMIT 2`, [`${id}%`]);
-      if (rows.length === 1) row = rows[0];
-    }
-    if (!row) throw new StoreNotFoundError('pipeline run', id, 'no pipeline run has this id (or a unique prefix of at least 6 characters)');
+    const row = await this.store.db.get<RunRow>(`${SELECT_RUN} WHERE p.id = ?`, [await this.resolveRun(id)]);
+    if (!row) throw new StoreNotFoundError('pipeline run', id);
     const dag = parseJson<PipelineDagNode[]>(row.dag_json, []);
     const stepRows = await this.store.db.all<Record<string, unknown>>(
       `SELECT * FROM pipeline_steps WHERE pipeline_run_id = ? ORDER BY COALESCE(start_time, 0), step`, [row.id],
     );
+    const logLines = new Map((await this.store.db.all<{ step: string; n: number }>(
+      `SELECT step, COUNT(*) AS n FROM pipeline_step_logs WHERE pipeline_run_id = ? GROUP BY step`, [row.id],
+    )).map((l) => [l.step, Number(l.n)]));
     const inputsOf = await this.runInputs(stepRows.map((s) => (s.run_id ?? s.cached_from) as string | null).filter((x): x is string => typeof x === 'string'));
     const steps = stepRows.map((s): PipelineStepView => {
       const outputs = parseJson<Record<string, unknown> | null>(s.outputs_json as string | null, null);
@@ -223,7 +244,7 @@ export class PipelineViews {
         cacheKey: (s.cache_key as string | null) ?? null, cacheHit: Number(s.cache_hit) === 1, cachedFrom: (s.cached_from as string | null) ?? null,
         attempts: Number(s.attempts ?? 0), startTime: s.start_time === null ? null : Number(s.start_time), endTime: s.end_time === null ? null : Number(s.end_time),
         durationMs: s.duration_ms === null ? null : Number(s.duration_ms), error: (s.error as string | null) ?? null, outputs,
-        inputs: source ? inputsOf.get(source) ?? [] : [], outputArtifacts: artifactsIn(outputs, '', []),
+        inputs: source ? inputsOf.get(source) ?? [] : [], outputArtifacts: artifactsIn(outputs, '', []), logLines: logLines.get(String(s.step)) ?? 0,
       };
       for (const [k, v] of Object.entries(s)) {
         if (KNOWN_STEP_COLUMNS.has(k)) continue;
@@ -233,6 +254,33 @@ export class PipelineViews {
       return view;
     });
     return { ...summary(row, countStates(dag, steps)), dag, steps };
+  }
+
+  /**
+   * Lines of step `step`'s log in pipeline run `id` (id or prefix, as {@link getRun}) with seq ≥
+   * `offset`, at most `limit`. Throws {@link StoreNotFoundError} for an unknown run or a step it has not.
+   */
+  async stepLog(id: string, step: string, offset: number, limit: number): Promise<StepLogPage> {
+    const run = await this.resolveRun(id);
+    const known = await this.store.db.get<{ step: string }>(`SELECT step FROM pipeline_steps WHERE pipeline_run_id = ? AND step = ?`, [run, step]);
+    if (!known) throw new StoreNotFoundError('pipeline step', step, `pipeline run ${run} has no step of this name`);
+    const rows = await this.store.db.all<StepLogLineView>(
+      `SELECT seq, stream, line, ts FROM pipeline_step_logs WHERE pipeline_run_id = ? AND step = ? AND seq >= ? ORDER BY seq LIMIT ?`, [run, step, offset, limit],
+    );
+    const total = await this.store.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM pipeline_step_logs WHERE pipeline_run_id = ? AND step = ?`, [run, step]);
+    const lines = rows.map((r) => ({ seq: Number(r.seq), stream: r.stream, line: r.line, ts: Number(r.ts) }));
+    return { runId: run, step, lines, total: Number(total?.n ?? 0), next: lines.length ? lines[lines.length - 1]!.seq + 1 : offset };
+  }
+
+  /** The id of the pipeline run `id` names (itself or a unique prefix of ≥ 6 characters). */
+  private async resolveRun(id: string): Promise<string> {
+    const row = await this.store.db.get<{ id: string }>(`SELECT id FROM pipeline_runs WHERE id = ?`, [id]);
+    if (row) return row.id;
+    if (/^[0-9a-zA-Z_-]{6,}$/.test(id)) {
+      const rows = await this.store.db.all<{ id: string }>(`SELECT id FROM pipeline_runs WHERE id LIKE ? ORDER BY id LIMIT 2`, [`${id}%`]);
+      if (rows.length === 1) return rows[0]!.id;
+    }
+    throw new StoreNotFoundError('pipeline run', id, 'no pipeline run has this id (or a unique prefix of at least 6 characters)');
   }
 
   private async runInputs(runIds: string[]): Promise<Map<string, RunInput[]>> {

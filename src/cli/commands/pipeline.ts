@@ -5,10 +5,11 @@
  * only, so they work after the cluster is gone.
  */
 import { Command, Option } from 'commander';
+import { writeFile } from 'node:fs/promises';
 import { init, InvalidOptionError, shutdown } from '../../core/index.js';
 import {
-  addTrigger, compileParams, loadPipeline, PipelineRecords, PipelineRunError, postPipelineEvent, resumePipeline, runPipeline, TriggerRecords,
-  type AddTriggerOptions, type OverlapPolicy, type PipelineRunRecord, type PipelineRunResult, type StepRecord, type TriggerRecord,
+  addTrigger, buildRunReport, compileParams, reportHtml, reportMarkdown, loadPipeline, PipelineRecords, PipelineRunError, postPipelineEvent, resumePipeline, runPipeline, TriggerRecords,
+  type AddTriggerOptions, type OverlapPolicy, type PipelineRunRecord, type PipelineRunResult, type StepLogLine, type StepRecord, type TriggerRecord,
 } from '../../platform/index.js';
 import type { Store } from '../../store/index.js';
 import type { CliContext } from '../cli-context.js';
@@ -66,11 +67,31 @@ export function renderPipelineRun(run: PipelineRunRecord, steps: readonly StepRe
   ].filter((l, i) => l !== '' || i === 6).join('\n') + '\n';
 }
 
-async function summary(ctx: CliContext, store: Store, runId: string, json: boolean | undefined): Promise<void> {
+async function summary(ctx: CliContext, store: Store, runId: string, json: boolean | undefined, logs?: { step?: string | undefined }): Promise<void> {
   const records = new PipelineRecords(store);
   const run = await records.getRun(runId);
   const steps = await records.getSteps(run.id);
-  ctx.io.stdout(json ? `${JSON.stringify({ ...run, steps }, null, 2)}\n` : renderPipelineRun(run, steps));
+  const lines = logs ? await records.getLogs(run.id, logs.step) : undefined;
+  if (json) return void ctx.io.stdout(`${JSON.stringify({ ...run, steps, ...(lines ? { logs: lines } : {}) }, null, 2)}\n`);
+  ctx.io.stdout(renderPipelineRun(run, steps));
+  if (lines) ctx.io.stdout(renderStepLogs(steps, lines, logs?.step));
+}
+
+/** Each step's log under a header, in the order the steps started; cached and reused steps say where their log is. */
+export function renderStepLogs(steps: readonly StepRecord[], lines: readonly StepLogLine[], only?: string): string {
+  const byStep = new Map<string, StepLogLine[]>();
+  for (const l of lines) byStep.set(l.step, [...(byStep.get(l.step) ?? []), l]);
+  const out: string[] = [];
+  for (const s of steps) {
+    if (only !== undefined && s.step !== only) continue;
+    if (s.runId === null && s.state !== 'cached' && s.state !== 'reused') continue;
+    out.push('', `── ${s.step} (${s.state}) ──`);
+    const own = byStep.get(s.step) ?? [];
+    if (!own.length) out.push(s.cachedFrom ? `  (no log: its outputs were taken from step run ${s.cachedFrom})` : '  (no output)');
+    for (const l of own) out.push(`  ${new Date(l.ts).toISOString().slice(11, 23)} ${l.stream === 'stdout' ? '' : `[${l.stream}] `}${l.line}`);
+  }
+  if (only !== undefined && !out.length) out.push('', `(no step ${only} in this run)`);
+  return `${out.join('\n')}\n`;
 }
 
 /** Runs `fn` connected to the cluster (`--address`, else the default of `init()`), disconnecting after. */
@@ -162,10 +183,36 @@ export function pipelineCommand(ctx: CliContext): Command {
   cmd
     .command('show <run>')
     .description('one pipeline run: its DAG with each step\'s state, duration, cache hit, attempts and error')
+    .option('--logs', 'also print each step\'s log (its stdout, stderr and ctx.log lines)')
+    .option('--step <name>', 'with --logs: only this step\'s')
     .option(...STORE_FLAG)
     .option('--json', 'print the run and its steps as JSON')
-    .action(async (id: string, flags: { store?: string; json?: boolean }) => {
-      await withStore(flags, (store) => summary(ctx, store, id, flags.json));
+    .action(async (id: string, flags: { store?: string; json?: boolean; logs?: boolean; step?: string }) => {
+      if (flags.step !== undefined && !flags.logs) throw new InvalidOptionError('--step goes with --logs', { option: '--step' });
+      await withStore(flags, (store) => summary(ctx, store, id, flags.json, flags.logs ? { step: flags.step } : undefined));
+    });
+  cmd
+    .command('report <run>')
+    .description('candidate vs champion: the metrics of a pipeline run against the champion of its model, with plots, as Markdown (stdout) and HTML')
+    .option('--model <name>', 'the registered model whose champion to compare with (default: the model the run registered a version of)')
+    .option('--alias <alias>', 'the champion\'s alias', 'champion')
+    .option('--lower-is-better <metrics>', 'comma-separated metrics where lower is better (besides loss, error, rmse, mae, mse, latency, time, duration)')
+    .option('--html <file>', 'also write the report as one HTML page (inline SVG plots)')
+    .option('--markdown <file>', 'write the Markdown to this file instead of stdout')
+    .option(...STORE_FLAG)
+    .option('--json', 'print the report data as JSON')
+    .action(async (id: string, flags: { model?: string; alias: string; lowerIsBetter?: string; html?: string; markdown?: string; store?: string; json?: boolean }) => {
+      await withStore(flags, async (store) => {
+        const report = await buildRunReport(store, id, {
+          model: flags.model, alias: flags.alias, lowerIsBetter: flags.lowerIsBetter?.split(',').map((m) => m.trim()).filter(Boolean),
+        });
+        if (flags.html) await writeFile(flags.html, reportHtml(report));
+        if (flags.json) return void ctx.io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+        const md = reportMarkdown(report);
+        if (flags.markdown) await writeFile(flags.markdown, md);
+        else ctx.io.stdout(md);
+        if (flags.html || flags.markdown) ctx.io.stderr(`wrote ${[flags.markdown, flags.html].filter(Boolean).join(' and ')}\n`);
+      });
     });
   triggerCommands(ctx, cmd);
   return cmd;

@@ -28,11 +28,11 @@ const loaded = new Map<string, Promise<Map<string, Definition>>>();
 
 // Frames inside the core runtime are skipped; other layers of shoal (data, train, ...) define
 // built-in remote functions, which workers import from their own installation. The serve layer's
-// `deployment()` calls `actor()` for the user's class: its frames are skipped too, so the class is
-// found in the user's module. So are the platform layer's: a pipeline's `step()` calls `remote()`
-// for the user's function.
+// `deployment()` calls `actor()` for the user's class: its module's frames are skipped too, so the
+// class is found in the user's module (the serve layer's own actors, defined elsewhere in it, are
+// built-ins). So are the platform layer's: a pipeline's `step()` calls `remote()` for the user's function.
 const coreDirs = [
-  `${PACKAGE_ROOT}/dist/src/core/`, `${PACKAGE_ROOT}/src/core/`, `${PACKAGE_ROOT}/dist/src/serve/`, `${PACKAGE_ROOT}/src/serve/`,
+  `${PACKAGE_ROOT}/dist/src/core/`, `${PACKAGE_ROOT}/src/core/`, `${PACKAGE_ROOT}/dist/src/serve/deployment.js`, `${PACKAGE_ROOT}/src/serve/deployment.ts`,
   `${PACKAGE_ROOT}/dist/src/platform/`, `${PACKAGE_ROOT}/src/platform/`,
 ];
 const builtinPrefixes = [`${PACKAGE_ROOT}/dist/src/`, `${PACKAGE_ROOT}/src/`];

@@ -7,6 +7,7 @@
  */
 import type { Store } from '../../store/index.js';
 import { PipelineRunNotFoundError } from '../errors.js';
+import { readStepLogs, type StepLogLine } from './step-logs.js';
 
 /** A step's state in a run. `reused`: kept from the run this one resumes. */
 export type StepState = 'pending' | 'running' | 'succeeded' | 'cached' | 'reused' | 'failed' | 'skipped' | 'not-run';
@@ -144,6 +145,11 @@ export class PipelineRecords {
   async getSteps(runId: string): Promise<StepRecord[]> {
     const rows = await this.db.all<StepRow>(`SELECT * FROM pipeline_steps WHERE pipeline_run_id = ? ORDER BY COALESCE(start_time, 0), step`, [runId]);
     return rows.map(stepRecord);
+  }
+
+  /** The log lines of a run's steps (one step's when `step` is given); see step-logs.ts. */
+  getLogs(runId: string, step?: string): Promise<StepLogLine[]> {
+    return readStepLogs(this.store, runId, step);
   }
 
   async listRuns(options: { pipeline?: string | undefined; limit?: number | undefined } = {}): Promise<PipelineRunRecord[]> {

@@ -10,11 +10,13 @@
  * (and what consumes a changed output), not every step of the module. Code the function calls in
  * other functions is not in the hash: bump `version` when that changes.
  */
+import { inspect } from 'node:util';
 import { optionRules, remote, type RemoteFunction, type TaskOptions } from '../../core/index.js';
 import {
   ArtifactCorruptError, ArtifactNotFoundError, openStore, sha256Hex, type ModelContents, type Run, type RunRef, type Store, type StoredModel,
 } from '../../store/index.js';
 import { StepOutputError } from '../errors.js';
+import { captureOutput, StepLogSink } from './step-logs.js';
 import {
   canonicalJson, folderDigest, isArtifactRef, parseRunsUri, sha256Text, type ArtifactRef, type DatasetArtifact, type FileArtifact,
   type MetricsArtifact, type ModelArtifact,
@@ -68,6 +70,13 @@ export interface StepContext {
   readonly attempt: number;
   /** The step's run, for logging metrics, params and tags. */
   run(): Promise<Run>;
+  /**
+   * The outputs of this step's last successful execution in an earlier run of the same pipeline
+   * (run, not cached), or undefined — e.g. the row count a validate step saw last time.
+   */
+  previousOutputs(): Promise<Record<string, unknown> | undefined>;
+  /** Adds a line to the step's log (beside what it writes to stdout/stderr; `shoal pipeline show RUN --logs`). */
+  log(...values: unknown[]): void;
   /** Saves one file as output artifact `name`. */
   saveFile(name: string, data: Uint8Array | string): Promise<FileArtifact>;
   /** Saves metrics (also logged as metrics of the step's run). */
@@ -153,11 +162,17 @@ export function step<I extends object, O extends object | void>(
   const codeHash = sha256Text(`${fn.toString()}\0${compiled.version}`);
   const task = remote(
     async function pipelineStep(input: StepTaskInput): Promise<Record<string, unknown>> {
-      const ctx = new WorkerStepContext(input);
+      const logs = new StepLogSink(() => storeFor(input.run), input.pipelineRunId, input.step, input.attempt);
+      const ctx = new WorkerStepContext(input, logs);
       try {
-        const out = await fn(input.inputs as I, ctx);
+        const out = await captureOutput(logs, () => fn(input.inputs as I, ctx));
         return checkOutputs(input.step, out);
+      } catch (err) {
+        logs.log(`step failed: ${err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err)}`);
+        throw err;
       } finally {
+        // The log is best effort: a store that cannot take it must not fail a step that succeeded.
+        await logs.close().catch((e: unknown) => process.stderr.write(`step '${input.step}': its log was not saved: ${(e as Error).message}\n`));
         await ctx.close();
       }
     },
@@ -205,11 +220,29 @@ class WorkerStepContext implements StepContext {
   readonly pipelineRunId: string;
   readonly attempt: number;
 
-  constructor(private readonly input: StepTaskInput) {
+  constructor(
+    private readonly input: StepTaskInput,
+    private readonly logs: StepLogSink,
+  ) {
     this.step = input.step;
     this.runId = input.run.runId;
     this.pipelineRunId = input.pipelineRunId;
     this.attempt = input.attempt;
+  }
+
+  async previousOutputs(): Promise<Record<string, unknown> | undefined> {
+    const store = await storeFor(this.input.run);
+    const row = await store.db.get<{ outputs_json: string }>(
+      `SELECT s.outputs_json FROM pipeline_steps s JOIN pipeline_runs p ON p.id = s.pipeline_run_id
+       WHERE p.pipeline = (SELECT pipeline FROM pipeline_runs WHERE id = ?) AND s.pipeline_run_id <> ? AND s.step = ? AND s.state = 'succeeded'
+         AND s.outputs_json IS NOT NULL ORDER BY s.end_time DESC LIMIT 1`,
+      [this.pipelineRunId, this.pipelineRunId, this.step],
+    );
+    return row ? (JSON.parse(row.outputs_json) as Record<string, unknown>) : undefined;
+  }
+
+  log(...values: unknown[]): void {
+    this.logs.log(values.map((v) => (typeof v === 'string' ? v : inspect(v, { depth: 4, breakLength: Infinity }))).join(' '));
   }
 
   run(): Promise<Run> {

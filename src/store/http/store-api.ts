@@ -17,13 +17,14 @@
  *   GET  /api/store/pipeline-runs?pipeline=&limit=&offset=   (newest first; each with its step counts by state)
  *   GET  /api/store/pipeline-runs/:id             (id or unique prefix of ≥ 6: the DAG and every step — state, times,
  *                                                  duration, cache hit, attempts, error, input and output artifacts)
+ *   GET  /api/store/pipeline-runs/:id/logs?step=&offset=&limit=   (a step's log lines with seq ≥ offset; `next` to ask for next)
  *   POST /api/store/models/:name/aliases/:alias   {"version": 7, "reason": "...", "ifCurrent": 6 | null}
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkName } from '../names.js';
 import { StoreRequestError } from '../errors.js';
 import { lineageGraph } from '../lineage-graph.js';
-import { PipelineViews, type PipelineRunSummary, type PipelineRunView, type PipelineSummary } from '../pipeline-views.js';
+import { PipelineViews, type PipelineRunSummary, type PipelineRunView, type PipelineSummary, type StepLogPage } from '../pipeline-views.js';
 import type { Store } from '../store.js';
 import type { DatasetVersion, RunDetail } from '../store-types.js';
 import { Query, readJsonObject, sendError, sendJson, sendThrown } from './http-json.js';
@@ -36,7 +37,10 @@ export const RUNS_PAGE_MAX = 1000;
 /** Pipeline runs one `GET /pipeline-runs` returns when `limit` is not given, and at most. */
 export const PIPELINE_RUNS_PAGE_DEFAULT = 50;
 export const PIPELINE_RUNS_PAGE_MAX = 500;
-/** Longest pipeline name a filter takes. */
+/** Log lines one `GET /pipeline-runs/:id/logs` returns when `limit` is not given, and at most. */
+export const STEP_LOG_PAGE_DEFAULT = 1000;
+export const STEP_LOG_PAGE_MAX = 10_000;
+/** Longest pipeline name a filter takes (and step name). */
 const MAX_PIPELINE_NAME = 200;
 /** Longest alias-move reason kept. */
 const MAX_REASON = 1000;
@@ -85,6 +89,9 @@ export interface PipelineRunsReply {
 
 /** `GET /pipeline-runs/:id`. */
 export type PipelineRunReply = PipelineRunView;
+
+/** `GET /pipeline-runs/:id/logs?step=`. */
+export type StepLogReply = StepLogPage;
 
 type Route = (store: Store, ctx: { req: IncomingMessage; segments: string[]; url: URL }) => Promise<unknown>;
 
@@ -152,6 +159,7 @@ function match(method: string, seg: string[], actor: (req: IncomingMessage) => s
     case 'pipeline-runs':
       if (seg.length === 1) return get(pipelineRuns);
       if (seg.length === 2 && id) return get(pipelineRun);
+      if (seg.length === 3 && id && sub === 'logs') return get(stepLog);
       return undefined;
     default:
       return undefined;
@@ -235,6 +243,15 @@ const pipelineRuns: Route = async (store, { url }) => {
 const pipelineRun: Route = async (store, { url, segments }) => {
   new Query(url.searchParams, []);
   const reply: PipelineRunReply = await new PipelineViews(store).getRun(segments[1]!);
+  return reply;
+};
+
+const stepLog: Route = async (store, { url, segments }) => {
+  const q = new Query(url.searchParams, ['step', 'offset', 'limit']);
+  const step = q.required('step', MAX_PIPELINE_NAME);
+  const offset = q.integer('offset', 0, 0, 1_000_000_000);
+  const limit = q.integer('limit', STEP_LOG_PAGE_DEFAULT, 1, STEP_LOG_PAGE_MAX);
+  const reply: StepLogReply = await new PipelineViews(store).stepLog(segments[1]!, step, offset, limit);
   return reply;
 };
 

@@ -4,7 +4,7 @@
  * with two steps from the cache, and a run still going while the page is open, which the page
  * follows to its end without a reload. The list shows the runs and their step counts; the run page
  * shows the DAG (a box per step coloured by state, an edge per dependency), each step's state,
- * duration, cache hit, attempts, artifacts and error. After the cluster stops, the history
+ * duration, cache hit, attempts, artifacts, error and log. After the cluster stops, the history
  * dashboard shows the same run read-only. No console errors; screenshots in test/output/dashboard.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,6 +49,10 @@ describe.skipIf(!canRun)(`dashboard Pipelines pages in Chromium${canRun ? '' : `
     const params = { flag: join(home, 'no-such-flag'), n: 4 };
     firstRun = await failedRunId(runPipeline(failing, { store, params }));
     cachedRun = await failedRunId(runPipeline(failing, { store, params }));
+    // boom's log, as platform/pipelines records what a step writes (table pipeline_step_logs, store migration 3).
+    for (const [seq, stream, line] of [[0, 'stdout', 'checking the flag'], [1, 'stderr', 'no flag yet']] as const) {
+      await store.db.run(`INSERT INTO pipeline_step_logs (pipeline_run_id, step, seq, stream, line, ts) VALUES (?, ?, ?, ?, ?, ?)`, [cachedRun, 'boom', seq, stream, line, Date.now()]);
+    }
     browser = await launchBrowser();
   }, 180_000);
 
@@ -121,6 +125,8 @@ describe.skipIf(!canRun)(`dashboard Pipelines pages in Chromium${canRun ? '' : `
 
     await dag.locator('g.step-node[data-step="boom"]').click();
     await p.locator('#step-detail[data-step="boom"] #step-error').getByText(/RangeError: boom/).waitFor();
+    await p.locator('#step-detail #step-log').getByText('checking the flag').waitFor();
+    await p.locator('#step-detail #step-log .stderr').getByText('no flag yet').waitFor();
     await browser.screenshot(p, 'pipeline-run');
     await row('first').click();
     await p.locator('#step-detail[data-step="first"] #step-outputs').getByText(/"artifact": "file"/).waitFor();

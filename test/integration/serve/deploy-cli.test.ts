@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServeKey, startServe, type Serve } from 'shoal/serve';
-import { TestCluster } from '../../harness/test-cluster.js';
+import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import { call } from '../../fixtures/serve/http-client.js';
 import { BIN, CliHome, REPO_ROOT } from '../cli/cli-harness.js';
 
@@ -47,6 +47,10 @@ describe('shoal serve deploy', () => {
     const r = await call(`${serve.url}/dep/y`, { key });
     expect(r.body).toEqual({ tag: 'd2', path: '/y' });
     expect(r.headers['x-shoal-version']).toBe('d2');
+    // Deployed again with another route: it moves there.
+    expect(await shoal(['deploy', MODULE, '--export', 'v2', '--route', '/dep-moved'])).toMatchObject({ code: 0, stdout: 'deployed: version d2 serves /dep-moved\n' });
+    expect((await call(`${serve.url}/dep-moved/z`, { key })).body).toEqual({ tag: 'd2', path: '/z' });
+    expect((await call(`${serve.url}/dep/z`, { key })).status).toBe(404);
   }, 120_000);
 
   it('deploys the apps a YAML config lists, module paths relative to the config', async () => {
@@ -100,5 +104,25 @@ describe('shoal serve start', () => {
     expect((await at(['status'])).stdout).toMatch(/deployed +\/s +d1/);
     expect(await at(['shutdown'])).toMatchObject({ code: 0 });
     expect(await exited).toBe(0);
+  }, 180_000);
+
+  it('--detached: the instance runs as an actor on the cluster after the command exited, until `shoal serve shutdown`', async () => {
+    const keysFile = join(dir, 'detached-keys.json');
+    const detachedKey = createServeKey({ file: keysFile });
+    const env = { SHOAL_HOME: cli.dir, SHOAL_TOKEN: tc.token };
+    const r = await cli.run(['serve', 'start', '--detached', '--address', tc.address, '--port', '0', '--keys-file', keysFile], { env });
+    expect(r, r.stderr).toMatchObject({ code: 0 });
+    const url = /serving at (http:\/\/\S+) \(detached/.exec(r.stdout)?.[1];
+    expect(url, r.stdout + r.stderr).toBeDefined();
+    const at = (args: string[]) => cli.run(['serve', ...args], { env: { SHOAL_TOKEN: tc.token, SHOAL_SERVE_URL: url! } });
+    // The command that started it has exited: the instance deploys and serves on its own.
+    expect(await at(['deploy', MODULE, '--route', '/d'])).toMatchObject({ code: 0, stdout: 'deployed: version d1 serves /d\n' });
+    expect((await call(`${url}/d/z`, { key: detachedKey })).body).toEqual({ tag: 'd1', path: '/z' });
+    expect((await at(['status'])).stdout).toMatch(/deployed +\/d +d1/);
+    // A second start finds the running instance.
+    const again = await cli.run(['serve', 'start', '--detached', '--address', tc.address, '--port', '0', '--keys-file', keysFile], { env });
+    expect(again.stdout).toContain(`serving at ${url} `);
+    expect(await at(['shutdown'])).toMatchObject({ code: 0 });
+    await waitFor('the detached instance stopped', async () => (await call(`${url}/-/healthz`).catch(() => undefined)) === undefined, 60_000);
   }, 180_000);
 });

@@ -64,4 +64,21 @@ describe('a handle to a deployment', () => {
     await waitFor('scaled down', () => scaled.stable.group.running.length === 1, 60_000);
     await waitFor('the handle dropped the removed replicas', async () => (await known()) === 1, 30_000);
   }, 180_000);
+
+  it('traffic that reaches a deployment only through handles scales it up and down', async () => {
+    await serve.run(Caller.options({ name: 'caller-only' }).bind(Scaled.options({ name: 'scaled-by-handle' }).bind() as never, 'call'), { routePrefix: '/co' });
+    const dep = serve.controller.get('scaled-by-handle');
+    expect(dep.stable.group.running.length).toBe(1);
+    // HTTP reaches the caller only; the caller's handle calls scaled-by-handle (10 at a time, 150 ms each).
+    const load = steadyLoad('/co?ms=150', 10);
+    try {
+      await waitFor('scaled up on handle traffic', () => dep.stable.group.running.length >= 2, 60_000);
+    } finally {
+      const replies = await load.stop();
+      expect(replies.filter((r) => r.status !== 200)).toEqual([]);
+    }
+    expect(dep.requests, 'no request came to it through the ingress').toBe(0);
+    expect(serve.controller.decisions.find((d) => d.deployment === 'scaled-by-handle' && d.to > d.from)?.reason).toMatch(/through handles/);
+    await waitFor('scaled down once the handle traffic stopped', () => dep.stable.group.running.length === 1, 60_000);
+  }, 180_000);
 });

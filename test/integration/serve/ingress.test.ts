@@ -51,6 +51,11 @@ describe('routing', () => {
     expect(new Set(replies.map((r) => r.body.replica)).size).toBe(2);
   });
 
+  it('refuses to route a second deployment at a prefix another has, naming it', async () => {
+    await expect(serve.run(Echo.options({ name: 'echo-again' }).bind(), { routePrefix: '/echo' })).rejects.toThrow(/routePrefix \/echo is already routed to deployment echo/);
+    await expect(serve.run(Echo.options({ name: 'echo-again' }).bind(), { routePrefix: 'echo' })).rejects.toThrow(/routePrefix must start with \/ \(got echo\)/);
+    expect(serve.controller.deployments.has('echo-again')).toBe(false);
+  });
   it('answers 404 for a path no deployment owns', async () => {
     const r = await call(`${url}/nothing-here`, { key });
     expect(r.status).toBe(404);

@@ -4,14 +4,14 @@
  * platform's writer (PipelineRecords, as the runner records them) with step runs, artifacts and
  * inputs in the store; listing, the pipeline filter and paging; a run's DAG and steps (cache hit,
  * attempts, error, input and output artifacts); a run whose process died reads FAILED; a column a
- * newer writer adds comes along; and the bad inputs: 404 for an unknown run, 400 for bad page
- * parameters, 405 for a write, 401 without the token.
+ * newer writer adds comes along; a step's log lines, paged; and the bad inputs: 404 for an unknown
+ * run or step, 400 for bad page parameters, 405 for a write, 401 without the token.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  openStore, storeApi, type PipelineRunReply, type PipelineRunsReply, type PipelinesReply, type Store, type StoreApiErrorReply,
+  openStore, storeApi, type PipelineRunReply, type PipelineRunsReply, type PipelinesReply, type StepLogReply, type Store, type StoreApiErrorReply,
 } from 'shoal/store';
 import { PipelineRecords, type StepRecord } from 'shoal/platform';
 import { NO_POSTGRES, skipBecause } from '../../harness/skip.js';
@@ -93,6 +93,12 @@ async function seed(store: Store): Promise<Seeded> {
   const dead = await startPipeline('fan', fanDag, t0 + 3000);
   await records.putStep(dead.id, blank('square', 'running', { startTime: t0 + 3010 }));
   await dead.end('FAILED', 'its owner process 4242 on this host exited without ending the run');
+
+  // count's log in etl1, as platform/pipelines records a step's output (table pipeline_step_logs, migration 3).
+  const lines: Array<[string, string]> = [['stdout', 'counting'], ['stderr', 'a warning'], ['log', 'lines: 3']];
+  for (const [seq, [stream, line]] of lines.entries()) {
+    await store.db.run(`INSERT INTO pipeline_step_logs (pipeline_run_id, step, seq, stream, line, ts) VALUES (?, ?, ?, ?, ?, ?)`, [etl1.id, 'count', seq, stream, line, t0 + 50 + seq]);
+  }
 
   return { etl1: etl1.id, etl2: etl2.id, fan: fan.id, dead: dead.id, readRun: read.id, countRun: count.id };
 }
@@ -181,6 +187,24 @@ for (const backend of BACKENDS) {
       const report = first.steps.find((x) => x.step === 'report')!;
       expect(report.outputArtifacts.map((a) => a.output)).toEqual(['parts[0]']);
       expect(first.steps.find((x) => x.step === 'count')).toMatchObject({ runId: s.countRun, inputs: [{ kind: 'run', ref: s.readRun, role: 'data' }] });
+    });
+
+    it("GET pipeline-runs/:id/logs?step=: a step's log lines from an offset, paged; its count in the run's view", async (ctx) => {
+      if (!fixture) return skipBecause(ctx, NO_POSTGRES);
+      const run = await json<PipelineRunReply>(`pipeline-runs/${s.etl1}`);
+      expect(Object.fromEntries(run.steps.map((x) => [x.step, x.logLines]))).toEqual({ read: 0, count: 3, report: 0 });
+      const all = await json<StepLogReply>(`pipeline-runs/${s.etl1}/logs?step=count`);
+      expect(all).toMatchObject({ runId: s.etl1, step: 'count', total: 3, next: 3 });
+      expect(all.lines.map((l) => [l.seq, l.stream, l.line])).toEqual([[0, 'stdout', 'counting'], [1, 'stderr', 'a warning'], [2, 'log', 'lines: 3']]);
+      const page = await json<StepLogReply>(`pipeline-runs/${s.etl1.slice(0, 10)}/logs?step=count&offset=1&limit=1`);
+      expect(page).toMatchObject({ runId: s.etl1, total: 3, next: 2, lines: [{ seq: 1, line: 'a warning' }] });
+      expect(await json<StepLogReply>(`pipeline-runs/${s.etl1}/logs?step=count&offset=3`)).toMatchObject({ lines: [], next: 3 });
+      expect(await json<StepLogReply>(`pipeline-runs/${s.etl1}/logs?step=read`)).toMatchObject({ lines: [], total: 0, next: 0 });
+      expect((await error(`pipeline-runs/${s.etl1}/logs?step=nope`, 404)).context).toMatchObject({ what: 'pipeline step', key: 'nope' });
+      expect((await error(`pipeline-runs/${'f'.repeat(32)}/logs?step=count`, 404)).context).toMatchObject({ what: 'pipeline run' });
+      expect((await error(`pipeline-runs/${s.etl1}/logs`, 400)).message).toContain("query parameter 'step' is required");
+      expect((await error(`pipeline-runs/${s.etl1}/logs?step=count&offset=x`, 400)).message).toContain("'offset'");
+      expect((await error(`pipeline-runs/${s.etl1}/logs?step=count&limit=10001`, 400)).message).toContain("'limit'");
     });
 
     it('a pipeline run whose process died reads FAILED with the reason', async (ctx) => {

@@ -2,12 +2,13 @@
  * Pipeline run page: the run's DAG (each step a box coloured by its state, edges from the steps it
  * takes inputs from, laid out left to right by topological level), then every step instance with
  * its state, start, duration, cache hit, attempts, input and output artifacts and error; a step
- * clicked in the graph or the table shows its outputs (and its log, when the store has one). While
+ * clicked in the graph or the table shows its outputs and its log (stdout, stderr and `ctx.log()`
+ * lines, as platform/pipelines records them). While
  * the run is running the page refetches it every second.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { PipelineDagNodeView, PipelineRunDetailView, PipelineStepView } from '../../api-types.js';
-import { useJson } from '../api.js';
+import type { PipelineDagNodeView, PipelineRunDetailView, PipelineStepView, StepLogReply } from '../../api-types.js';
+import { getJson, useJson } from '../api.js';
 import { bytes, duration, time } from '../format.js';
 import type { PageEntry } from '../page.js';
 import { StateCounts, useRefresh } from './pipelines.js';
@@ -37,14 +38,25 @@ export function levels(dag: PipelineDagNodeView[]): Map<string, number> {
   return level;
 }
 
-/** A step's log, under whatever field a newer store records it (`log`, `logTail`, `logs`…), as text; undefined when it has none. */
-export function stepLog(s: PipelineStepView): string | undefined {
-  for (const [k, v] of Object.entries(s)) {
-    if (!/^logs?($|[A-Z])/.test(k)) continue;
-    if (typeof v === 'string' && v !== '') return v;
-    if (Array.isArray(v) && v.length) return v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join('\n');
-  }
-  return undefined;
+/** A step's log (what its code wrote, and its `ctx.log()` lines), read from where the page is up to while the run goes on. */
+function StepLog({ runId, step, again }: { runId: string; step: string; again: number }) {
+  const [lines, setLines] = useState<StepLogReply['lines']>([]);
+  const [next, setNext] = useState(0);
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    let live = true;
+    getJson<StepLogReply>(`/api/store/pipeline-runs/${encodeURIComponent(runId)}/logs?step=${encodeURIComponent(step)}&offset=${next}`).then((r) => {
+      if (!live || !r.lines.length) return;
+      // Two reads from the same offset (one slower than the refresh) must not show a line twice.
+      setLines((l) => [...l, ...r.lines.filter((x) => x.seq > (l[l.length - 1]?.seq ?? -1))]);
+      setNext((n) => Math.max(n, r.next));
+    }, (e: Error) => live && setError(e.message));
+    return () => {
+      live = false;
+    };
+  }, [runId, step, again]);
+  if (error) return <p class="error">{error}</p>;
+  return <pre class="log" id="step-log">{lines.map((l) => (l.stream === 'stderr' ? <span key={l.seq} class="stderr">{l.line}{'\n'}</span> : `${l.line}\n`))}</pre>;
 }
 
 function PipelineDag({ run, selected, select }: { run: PipelineRunDetailView; selected: string | undefined; select: (step: string) => void }) {
@@ -100,8 +112,7 @@ function PipelineDag({ run, selected, select }: { run: PipelineRunDetailView; se
 /** A run id as a link to its run page. */
 const RunLink = ({ id }: { id: string }) => <a href={`/runs/${id}`}><code>{id.slice(0, 12)}</code></a>;
 
-function StepDetail({ s, byRun }: { s: PipelineStepView; byRun: Map<string, string> }) {
-  const log = stepLog(s);
+function StepDetail({ s, runId, byRun, again }: { s: PipelineStepView; runId: string; byRun: Map<string, string>; again: number }) {
   return (
     <div id="step-detail" data-step={s.step}>
       <h2>Step {s.step} <span class={`tag step-state ${s.state}`}>{s.state}</span></h2>
@@ -110,7 +121,7 @@ function StepDetail({ s, byRun }: { s: PipelineStepView; byRun: Map<string, stri
       {s.error && <pre class="stack" id="step-error">{s.error}</pre>}
       {s.inputs.length > 0 && <p>Inputs: {s.inputs.map((i) => <span class="tag" key={i.kind + i.ref + i.role}>{i.role} ← {i.kind === 'run' && byRun.has(i.ref) ? `${byRun.get(i.ref)} ` : ''}{i.kind} {i.ref.slice(0, 12)}</span>)}</p>}
       {s.outputs && <><h3>Outputs</h3><pre class="log" id="step-outputs">{JSON.stringify(s.outputs, null, 2)}</pre></>}
-      {log !== undefined && <><h3>Log</h3><pre class="log" id="step-log">{log}</pre></>}
+      {(s.logLines > 0 || s.state === 'running') && <><h3>Log ({s.logLines} line{s.logLines === 1 ? '' : 's'})</h3><StepLog key={s.step} runId={runId} step={s.step} again={again} /></>}
     </div>
   );
 }
@@ -150,7 +161,7 @@ export function PipelineRunPage({ id }: { id: string }) {
         <thead><tr><th>Step</th><th>State</th><th>Started</th><th>Duration</th><th>Cache</th><th>Attempts</th><th>Run</th><th>Inputs</th><th>Output artifacts</th><th>Error</th></tr></thead>
         <tbody>{ordered.map((s) => (
           <tr key={s.step} data-step={s.step} data-state={s.state} class={s.step === selected ? 'selected' : ''} onClick={() => setSelected(s.step)}>
-            <td class="step-name">{s.step}</td>
+            <td class="step-name">{s.step}{s.logLines > 0 && <span class="muted log-lines"> · log {s.logLines}</span>}</td>
             <td><span class={`tag step-state ${s.state}`}>{s.state}</span></td>
             <td>{time(s.startTime ?? undefined)}</td>
             <td class="num">{s.durationMs === null ? '-' : duration(s.durationMs)}</td>
@@ -163,7 +174,7 @@ export function PipelineRunPage({ id }: { id: string }) {
           </tr>
         ))}</tbody>
       </table>
-      {chosen ? <StepDetail s={chosen} byRun={byRun} /> : <p class="muted">Click a step for its outputs{r.steps.some((s) => stepLog(s) !== undefined) ? ' and its log' : ''}.</p>}
+      {chosen ? <StepDetail s={chosen} runId={r.id} byRun={byRun} again={again} /> : <p class="muted">Click a step for its outputs{r.steps.some((s) => s.logLines > 0) ? ' and its log' : ''}.</p>}
     </section>
   );
 }
