@@ -10,7 +10,7 @@
  *
  * Listings are a snapshot without history: their rows are valid from the epoch on (event time 0 ms).
  */
-import { col, lit, type Dataset } from 'shoal/data';
+import { agg, col, lit, type Dataset } from 'shoal/data';
 import { FeatureStore, defineEntity, defineFeatureView, trailingWindowFeatures, type FeatureRow, type FeatureView } from 'shoal/features';
 
 export const listingEntity = defineEntity({ name: 'listing', joinKeys: 'listing_id', description: 'a rental listing' });
@@ -49,11 +49,22 @@ export async function rentalFeatureViews(listings: Dataset, ratings: Dataset): P
  * One row per stay (user_id, rated_at) with the user's aggregates over their stays strictly before
  * it: `stays`, `stays_90d` and `preferred_neighbourhood` (the listing's neighbourhood of those stays
  * most often; a tie goes to the neighbourhood of the latest stay among the tied; null before the
- * first stay, and stays in listings without a neighbourhood do not count for it).
+ * first stay, and stays in listings without a neighbourhood do not count for it) — and one row per
+ * user the day after their last stay, over all their stays. `rated_at` is a timestamp.
  */
 export async function userStats(listings: Dataset, ratings: Dataset): Promise<Dataset> {
   const nbhd = listings.select(col('id').cast('int64').alias('listing_id'), col('neighbourhood'));
-  const stays = ratings.select(col('user_id'), col('listing_id').cast('int64').alias('listing_id'), col('rated_at'), col('rating')).join(nbhd, 'listing_id', 'left');
+  const events = ratings.select(col('user_id'), col('listing_id').cast('int64').alias('listing_id'), col('rated_at').cast('timestamp').alias('rated_at'), col('rating'))
+    .join(nbhd, 'listing_id', 'left');
+  // One more row per user, the day after their last stay, that is no stay itself (no rating, no
+  // neighbourhood): its aggregates cover every stay, so the latest value (what serving reads) counts
+  // the last stay too, while the row of each stay still holds only the stays strictly before it.
+  const after = ratings.groupBy('user_id').agg(agg.max('rated_at', 'last')).select(
+    col('user_id'), lit(null).cast('int64').alias('listing_id'), col('last').addDays(1).cast('timestamp').alias('rated_at'),
+    lit(null).cast('float64').alias('rating'), lit(null).cast('utf8').alias('neighbourhood'),
+  );
+  // Both sides with the same types (a source's rating may be float32, its neighbourhood dictionary-encoded).
+  const stays = events.select(col('user_id'), col('listing_id'), col('rated_at'), col('rating').cast('float64').alias('rating'), col('neighbourhood').cast('utf8').alias('neighbourhood')).union(after);
   const out = await trailingWindowFeatures(stays, {
     key: 'user_id', timestamp: 'rated_at', windows: [90], numPartitions: 2,
     aggs: [{ column: 'rating', op: 'count', as: 'stays' }, { column: 'neighbourhood', op: 'mode', as: 'preferred_neighbourhood' }],

@@ -3,7 +3,8 @@
  * against a brute-force computation: for every stay (user, t), the user's stays strictly before t,
  * those in the 90 days before t, and the preferred neighbourhood — the most frequent neighbourhood
  * of those stays, ties to the one of the latest stay among the tied (stays are dated by day, so a
- * tie between two neighbourhoods last stayed in on the same day may go to either). And the same
+ * tie between two neighbourhoods last stayed in on the same day may go to either), plus a row per
+ * user the day after their last stay that counts every stay. And the same
  * features at training and serving: the neural model's listing inputs, read through the feature
  * store's point-in-time join, featurize to exactly the matrix the listings table gives; and for stays
  * (user, listing, t) the training set's values equal getOnlineFeatures after materializing up to t.
@@ -58,7 +59,12 @@ describe('user_stats on Albany', () => {
       l.push(s);
     }
     const got = await (await userStats(listings, ratings)).take(1e9);
-    expect(got).toHaveLength(stays.length);
+    // A row per stay, and one per user the day after their last stay (over all their stays: what serving reads).
+    expect(got).toHaveLength(stays.length + byUser.size);
+    const lastOf = new Map([...byUser].map(([u, l]) => [u, Math.max(...l.map((s) => s.t))]));
+    const after = got.filter((r) => ms(r.rated_at) === lastOf.get(id(r.user_id))! + DAY);
+    expect(after).toHaveLength(byUser.size);
+    for (const r of after) expect(r.stays).toBe(byUser.get(id(r.user_id))!.length);
     let withPreference = 0;
     let ties = 0;
     for (const r of got) {
