@@ -31,6 +31,17 @@ export class DashboardReadOnlyError extends DashboardError {
   }
 }
 
+/** An action the dashboard asked another process to take (a serve instance's rollback) failed there: `status` and its message say why. */
+export class DashboardActionError extends DashboardError {
+  override readonly code = 'DASHBOARD_ACTION_FAILED';
+  constructor(readonly action: string, readonly status: number, reason: string, options?: { cause?: unknown }) {
+    super(`${action} failed: ${reason}`, options);
+  }
+  override context() {
+    return { action: this.action, status: this.status };
+  }
+}
+
 /** `shoal dashboard --history` was pointed at something that holds no cluster history. */
 export class DashboardHistoryError extends DashboardError {
   override readonly code = 'DASHBOARD_HISTORY';
@@ -42,4 +53,4 @@ export class DashboardHistoryError extends DashboardError {
   }
 }
 
-markErrorClasses('shoal/dashboard', { DashboardError, DashboardNotFoundError, DashboardReadOnlyError, DashboardHistoryError });
+markErrorClasses('shoal/dashboard', { DashboardError, DashboardNotFoundError, DashboardReadOnlyError, DashboardHistoryError, DashboardActionError });

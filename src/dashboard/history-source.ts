@@ -124,6 +124,10 @@ export class HistorySource implements DashboardSource {
     throw new DashboardReadOnlyError('kill an actor');
   }
 
+  rollbackDeployment(): Promise<unknown> {
+    return Promise.reject(new DashboardReadOnlyError('roll back a deployment'));
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -1,7 +1,8 @@
 /** The dashboard's data from the head it runs in (through core's HeadHost). */
+import { readFileSync } from 'node:fs';
 import type { HeadHost, HeadStatus } from '../core/index.js';
 import type { ClusterView, DatasetsView, EventView, JobView, LogChunk, MetricPoint, RemoteErrorView, ServeView, TasksView } from './api-types.js';
-import { DashboardNotFoundError } from './errors.js';
+import { DashboardActionError, DashboardNotFoundError } from './errors.js';
 import { readLogChunk } from './log-file.js';
 import type { MetricSampler } from './metric-sampler.js';
 import { PublishedKeeper } from './published-keeper.js';
@@ -15,6 +16,8 @@ export const OBJECTS_LISTED = 50;
  * The pages refresh once a second, so a second's cache serves them all from one computation.
  */
 export const VIEW_CACHE_MS = 1_000;
+/** How long a serve instance has to answer a rollback the dashboard asks for. */
+export const ROLLBACK_TIMEOUT_MS = 15_000;
 
 /** `compute`, memoized for VIEW_CACHE_MS; `invalidate()` makes the next call compute afresh. */
 function cached<T>(compute: () => T): { (): T; invalidate(): void } {
@@ -138,6 +141,30 @@ export class LiveSource implements DashboardSource {
   killActor(actorId: string): void {
     if (!this.host.status().actors.some((a) => a.id === actorId)) throw new DashboardNotFoundError(`actor ${actorId}`);
     this.host.killActor(actorId);
+  }
+
+  /**
+   * Asks the serve instance at `url` (its admin endpoint, with the cluster token) to roll deployment
+   * `name` back. Only an instance that published its status here, with that deployment, is asked:
+   * no URL a page sends is called otherwise.
+   */
+  async rollbackDeployment(url: string, name: string): Promise<unknown> {
+    const instance = this.published.serve().latest.find((s) => s.url === url && s.status.deployments.some((d) => d.name === name));
+    if (!instance) throw new DashboardNotFoundError(`deployment ${JSON.stringify(name)} of a serve instance at ${JSON.stringify(url)}`);
+    const action = `roll back deployment ${name} at ${url}`;
+    const token = readFileSync(this.host.info.tokenFile, 'utf8').trim();
+    let res: Response;
+    try {
+      res = await fetch(new URL('/-/rollback', instance.url), {
+        method: 'POST', redirect: 'error', signal: AbortSignal.timeout(ROLLBACK_TIMEOUT_MS),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name }),
+      });
+    } catch (err) {
+      throw new DashboardActionError(action, 0, `the serve instance did not answer: ${(err as Error).message}`, { cause: err });
+    }
+    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+    if (!res.ok) throw new DashboardActionError(action, res.status, body?.error?.message ?? `HTTP ${res.status}`);
+    return body;
   }
 
   close(): Promise<void> {

@@ -28,6 +28,11 @@ export interface DashboardSource {
   /** Throws DashboardReadOnlyError on history, DashboardNotFoundError for an unknown id. */
   stopJob(id: string): JobView;
   killActor(actorId: string): void;
+  /**
+   * Rolls deployment `name` of the serve instance at `url` back (its canary dropped, else the previous
+   * version); `url` must be one a serve instance published. Throws DashboardReadOnlyError on history.
+   */
+  rollbackDeployment(url: string, name: string): Promise<unknown>;
   close(): Promise<void>;
 }
 

@@ -8,7 +8,7 @@
  * is answered once the handle's calls to the replicas it dropped have finished (at most
  * `HANDLE_DRAIN_MS`): the controller stops old replicas only then, so no call dies with them.
  */
-import { get, registerCodecClass, type ActorHandle } from '../core/index.js';
+import { get, ObjectRef, registerCodecClass, type ActorHandle } from '../core/index.js';
 import { ReplicaUnavailableError } from './errors.js';
 import { INVOKE_METHOD } from './replica-load.js';
 
@@ -68,7 +68,9 @@ export class DeploymentHandle {
     const id = r.actorId;
     this.ongoing.set(id, (this.ongoing.get(id) ?? 0) + 1);
     try {
-      // Through INVOKE_METHOD: the replica counts the call as load its autoscaler sees.
+      // Through INVOKE_METHOD: the replica counts the call as load its autoscaler sees. Arguments
+      // that are ObjectRefs go as they did (resolved to values before the call), uncounted.
+      if (args.some((a) => a instanceof ObjectRef)) return (await get((r as any)[method].remote(...args))) as R;
       return (await get((r as any)[INVOKE_METHOD].remote(method, args))) as R;
     } finally {
       const left = (this.ongoing.get(id) ?? 1) - 1;

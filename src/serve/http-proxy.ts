@@ -17,6 +17,9 @@ import { bearer, hasBody, parseJson, readBody, send, stackForLog } from './http-
 import { hashKey, loadServeKeyHashes } from './serve-keys.js';
 import type { ExposureRecord, ServeRequest } from './serve-types.js';
 
+/** Accepted serving keys remembered (by value, in memory only) so a request skips hashing its key. */
+const ACCEPTED_CACHE = 256;
+
 export interface HttpProxyOptions {
   /** @default '127.0.0.1' */
   host?: string;
@@ -153,14 +156,20 @@ export class HttpProxy {
     send(res, 500, { error: `the deployment failed: ${what}`, requestId }, { 'x-request-id': requestId });
   }
 
-  /** One sha256 per request: the key's hash is compared with the cluster token's and looked up among the keys'. */
+  /** Keys that passed the check (at most ACCEPTED_CACHE; a refused key is never kept): no sha256 per request for them. */
+  private readonly accepted = new Set<string>();
+
+  /** The key's sha256 is compared with the cluster token's and looked up among the keys'. */
   private checkServeKey(req: IncomingMessage): void {
     const key = bearer(req);
     if (!key) throw new UnauthorizedError('missing serving key: send `Authorization: Bearer <key>` (create one with `shoal serve keys create`)');
+    if (this.accepted.has(key)) return;
     const h = hashKey(key);
     if (timingSafeEqual(Buffer.from(h, 'hex'), this.tokenHash)) {
       throw new UnauthorizedError('the cluster token is not a serving key: create one with `shoal serve keys create`');
     }
     if (!this.keyHashes.has(h)) throw new UnauthorizedError('wrong serving key');
+    if (this.accepted.size >= ACCEPTED_CACHE) this.accepted.clear();
+    this.accepted.add(key);
   }
 }

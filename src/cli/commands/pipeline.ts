@@ -1,8 +1,9 @@
 /**
- * `shoal pipeline run|list|show|resume`: pipelines (shoal/platform) from the command line. `run`
- * and `resume` load the pipeline module (TypeScript through tsx), connect to the cluster as a
- * driver (or start a local one) and record into the platform store; `list` and `show` read the store
- * only, so they work after the cluster is gone.
+ * `shoal pipeline run|list|show|resume|report|schedule|trigger|event`: pipelines (shoal/platform)
+ * from the command line. `run` and `resume` load the pipeline module (TypeScript through tsx),
+ * connect to the cluster as a driver (or start a local one) and record into the platform store;
+ * `list`, `show` and `report` read the store only, so they work after the cluster is gone;
+ * `schedule`, `trigger` and `event` write the store, where the head's pipelines extension reads them.
  */
 import { Command, Option } from 'commander';
 import { writeFile } from 'node:fs/promises';
@@ -119,7 +120,7 @@ async function report(ctx: CliContext, store: Store, flags: { json?: boolean }, 
 }
 
 export function pipelineCommand(ctx: CliContext): Command {
-  const cmd = new Command('pipeline').description('pipelines: run a pipeline module on the cluster, list and show runs, resume a failed run');
+  const cmd = new Command('pipeline').description('pipelines: run a pipeline module on the cluster, list and show runs (with step logs), resume a failed run, report candidate vs champion, schedule and trigger runs');
   cmd
     .command('run <module>')
     .description('run the pipeline a module exports (its default export, else its only pipeline) on the cluster')

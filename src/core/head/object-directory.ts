@@ -28,6 +28,21 @@ export class ObjectDirectory {
     return o;
   }
 
+  /**
+   * The entry for a submitted task's result. A placeholder for it may exist already — a task
+   * that made this call returned its ref, and that result overtook the call's submission (they
+   * travel on different sessions): it becomes the result's entry, keeping its pins and the
+   * sessions already waiting on it.
+   */
+  taskResult(id: string, owner: string, taskId: string): ObjectEntry {
+    const placeholder = this.objects.get(id);
+    if (!placeholder || placeholder.state !== 'pending' || placeholder.producer) return this.newObject(id, owner, taskId);
+    placeholder.producer = taskId;
+    placeholder.awaitedFrom = undefined;
+    this.hold(id, owner);
+    return placeholder;
+  }
+
   hold(id: string, sessionId: string): void {
     const o = this.objects.get(id);
     if (!o) return;

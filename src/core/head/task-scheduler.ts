@@ -47,7 +47,7 @@ export class TaskScheduler {
     const { objects, actors } = this.c;
     this.c.head.counters.tasksSubmitted++;
     const resultId = returnObjectId(spec.taskId);
-    const o = objects.newObject(resultId, owner, spec.taskId);
+    const o = objects.taskResult(resultId, owner, spec.taskId);
     o.subscribers.add(owner);
     const t: TaskRecord = {
       spec, owner, state: 'waiting', pendingDeps: 0, attempts: 0, plain: isPlain(spec.resources),

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidOptionError } from '../../core/index.js';
 import type { ErrorReply } from '../api-types.js';
-import { DashboardError, DashboardNotFoundError, DashboardReadOnlyError } from '../errors.js';
+import { DashboardActionError, DashboardError, DashboardNotFoundError, DashboardReadOnlyError } from '../errors.js';
 
 /** Largest request body read (a login form, an action): anything bigger is refused. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -43,7 +43,7 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
   sendJson(res, status, body);
 }
 
-/** The status of an error a handler threw: 404, 409 (read-only), 400 (bad input) or 500. */
+/** The status of an error a handler threw: 404, 409 (read-only), 502 (another process refused the action), 400 (bad input) or 500. */
 export function sendThrown(res: ServerResponse, err: unknown): void {
   if (res.headersSent) {
     res.destroy();
@@ -51,6 +51,7 @@ export function sendThrown(res: ServerResponse, err: unknown): void {
   }
   if (err instanceof DashboardNotFoundError) return sendError(res, 404, err.code, err.message);
   if (err instanceof DashboardReadOnlyError) return sendError(res, 409, err.code, err.message);
+  if (err instanceof DashboardActionError) return sendError(res, 502, err.code, err.message);
   if (err instanceof InvalidOptionError || err instanceof DashboardError) return sendError(res, 400, err.code, err.message);
   sendError(res, 500, 'INTERNAL', err instanceof Error ? err.message : String(err));
 }

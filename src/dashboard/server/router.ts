@@ -61,6 +61,10 @@ export class DashboardRouter {
       { method: 'GET', path: /^\/api\/features$/, handler: async (_q, res) => sendJson(res, 200, await featuresView(extras.features)) },
       { method: 'POST', path: /^\/api\/jobs\/([\w.-]+)\/stop$/, changes: true, handler: (_q, res, [id]) => sendJson(res, 200, s.stopJob(id!)) },
       {
+        method: 'POST', path: /^\/api\/serve\/deployments\/([\w.-]+)\/rollback$/, changes: true,
+        handler: async (req, res, [name]) => sendJson(res, 200, await s.rollbackDeployment(await serveUrlOf(req), name!)),
+      },
+      {
         method: 'POST', path: /^\/api\/actors\/([\w.-]+)\/kill$/, changes: true,
         handler: (_q, res, [id]) => {
           s.killActor(id!);
@@ -155,4 +159,19 @@ function offsetOf(url: URL): number {
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0) throw new InvalidOptionError(`log offset '${raw}' is not a byte offset (a non-negative integer)`);
   return n;
+}
+
+/** The serve instance a rollback names: the body `{ "url": "http://…" }` (one the instance published; the source checks). */
+async function serveUrlOf(req: IncomingMessage): Promise<string> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await readBody(req));
+  } catch {
+    throw new InvalidOptionError('the rollback body must be JSON: { "url": "<the serve instance>" }');
+  }
+  const u = (body as { url?: unknown } | null)?.url;
+  if (typeof u !== 'string' || !/^https?:\/\/[^/]+\/?$/.test(u) || u.length > 300) {
+    throw new InvalidOptionError(`the rollback body's 'url' must be a serve instance's address (http://host:port); got ${JSON.stringify(u)?.slice(0, 80)}`);
+  }
+  return u;
 }

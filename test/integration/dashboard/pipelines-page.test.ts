@@ -4,8 +4,9 @@
  * with two steps from the cache, and a run still going while the page is open, which the page
  * follows to its end without a reload. The list shows the runs and their step counts; the run page
  * shows the DAG (a box per step coloured by state, an edge per dependency), each step's state,
- * duration, cache hit, attempts, artifacts, error and log. After the cluster stops, the history
- * dashboard shows the same run read-only. No console errors; screenshots in test/output/dashboard.
+ * duration, cache hit, attempts, artifacts and error, and a step's log (a real pipeline's steps
+ * writing to stdout, stderr and ctx.log). After the cluster stops, the history dashboard shows the
+ * same run read-only. No console errors; screenshots in test/output/dashboard.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { openStore, STORE_EXTENSION, type PipelineRunsReply, type Store } from '
 import { chromiumAvailable, launchBrowser, NO_CHROMIUM, type Browser } from '../../harness/browser.js';
 import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import { failing, killed } from '../../fixtures/platform/pipelines.js';
+import logged from '../../fixtures/platform/logged.js';
 
 const canRun = chromiumAvailable();
 
@@ -49,10 +51,6 @@ describe.skipIf(!canRun)(`dashboard Pipelines pages in Chromium${canRun ? '' : `
     const params = { flag: join(home, 'no-such-flag'), n: 4 };
     firstRun = await failedRunId(runPipeline(failing, { store, params }));
     cachedRun = await failedRunId(runPipeline(failing, { store, params }));
-    // boom's log, as platform/pipelines records what a step writes (table pipeline_step_logs, store migration 3).
-    for (const [seq, stream, line] of [[0, 'stdout', 'checking the flag'], [1, 'stderr', 'no flag yet']] as const) {
-      await store.db.run(`INSERT INTO pipeline_step_logs (pipeline_run_id, step, seq, stream, line, ts) VALUES (?, ?, ?, ?, ?, ?)`, [cachedRun, 'boom', seq, stream, line, Date.now()]);
-    }
     browser = await launchBrowser();
   }, 180_000);
 
@@ -125,10 +123,9 @@ describe.skipIf(!canRun)(`dashboard Pipelines pages in Chromium${canRun ? '' : `
 
     await dag.locator('g.step-node[data-step="boom"]').click();
     await p.locator('#step-detail[data-step="boom"] #step-error').getByText(/RangeError: boom/).waitFor();
-    await p.locator('#step-detail #step-log').getByText('checking the flag').waitFor();
-    await p.locator('#step-detail #step-log .stderr').getByText('no flag yet').waitFor();
     await browser.screenshot(p, 'pipeline-run');
-    await row('first').click();
+    // The step's name: the row's middle holds its run's link.
+    await row('first').locator('td.step-name').click();
     await p.locator('#step-detail[data-step="first"] #step-outputs').getByText(/"artifact": "file"/).waitFor();
 
     // From a step's own run page back to its pipeline run.
@@ -138,6 +135,25 @@ describe.skipIf(!canRun)(`dashboard Pipelines pages in Chromium${canRun ? '' : `
     await p.locator('#run-pipeline').click();
     await p.waitForURL((u) => u.pathname === `/pipelines/runs/${firstRun}`);
     await p.locator('#pipeline-dag g.step-node[data-step="first"][data-state="succeeded"]').waitFor();
+    expect(problems).toEqual([]);
+    await p.close();
+  });
+
+  it("shows a step's log: what its code wrote to stdout and stderr and its ctx.log lines; a failing step's ends with its error", async () => {
+    const id = await failedRunId(runPipeline(logged, { store, params: { n: 2, fail: true } }));
+    const { page: p, problems } = await loggedIn(`/pipelines/runs/${id}`);
+    const steps = p.locator('#pipeline-steps');
+    await steps.locator('tr[data-step="chatty"] .log-lines').waitFor();
+    await steps.locator('tr[data-step="chatty"] td.step-name').click();
+    const log = p.locator('#step-detail[data-step="chatty"] #step-log');
+    await log.getByText('line 1').waitFor();
+    await log.getByText('metrics { rmse: 0.5 }').waitFor();
+    await log.locator('.stderr').getByText('a warning').waitFor();
+    await steps.locator('tr[data-step="broken"] td.step-name').click();
+    const broken = p.locator('#step-detail[data-step="broken"] #step-log');
+    await broken.getByText('about to fail with n=2').waitFor();
+    await broken.getByText(/RangeError: n is out of range/).first().waitFor();
+    await browser.screenshot(p, 'pipeline-run-log');
     expect(problems).toEqual([]);
     await p.close();
   });

@@ -1,7 +1,7 @@
 /**
  * The platform pages of the dashboard in Chromium against a live cluster: Runs (filter, sort,
  * compare), Run (metric charts), Models and Model (versions, alias history, set an alias, the
- * lineage graph), Serving (a real serve instance publishing its status), Datasets (a Dataset
+ * lineage graph), Serving (a real serve instance publishing its status; a rollback from the page), Datasets (a Dataset
  * action's stages) and Feature store (views, types, freshness from Redis). The store API is the
  * store's own handler behind the dashboard's login: 401 without the cookie, 403 for the write
  * without the CSRF header. After the cluster stops, the history dashboard still shows runs,
@@ -208,6 +208,41 @@ describe.skipIf(!canRun || !hasRedis)(`dashboard platform pages in Chromium${can
     await p.close();
   });
 
+  it('Serving page rolls a deployment back (the serve instance asked, with the CSRF header); bad requests are refused', async () => {
+    const bearer = { authorization: `Bearer ${tc.token}` };
+    const echoOf = async () => {
+      const v = (await (await api('/api/serve', { headers: bearer })).json()) as { latest: Array<{ url: string; status: { deployments: Array<{ name: string; version: string; previousVersion?: string }> } }> };
+      return v.latest.find((x) => x.url === serve!.url)?.status.deployments.find((d) => d.name === 'echo');
+    };
+    const before = (await echoOf())!.version;
+    await serve!.run(Echo.bind());
+    const swapped = await waitFor('the new version published', async () => {
+      const d = await echoOf();
+      return d && d.version !== before && d.previousVersion === before ? d : undefined;
+    }, 30_000);
+    const { page: p, problems } = await loggedIn('/serving');
+    const row = p.locator('tr[data-deployment="echo"]');
+    await row.getByText(`(before: ${before})`).waitFor();
+    const refused = await p.evaluate(async (url) => {
+      const post = (body: string, csrf?: string) => fetch('/api/serve/deployments/echo/rollback', { method: 'POST', body, headers: csrf ? { 'x-shoal-csrf': csrf } : {} });
+      const { csrf } = (await (await fetch('/api/session')).json()) as { csrf: string };
+      return {
+        noCsrf: (await post(JSON.stringify({ url }))).status,
+        otherUrl: (await post(JSON.stringify({ url: 'http://127.0.0.1:9/' }), csrf)).status,
+        badBody: (await post('{"url": 7}', csrf)).status,
+      };
+    }, serve!.url);
+    expect(refused).toEqual({ noCsrf: 403, otherUrl: 404, badBody: 400 });
+    await row.locator('button.rollback').click();
+    await row.locator('.rollback-done').getByText(`back to ${before}`).waitFor({ timeout: 20_000 });
+    await waitFor('the rolled-back version published', async () => (await echoOf())?.version === before, 30_000);
+    expect(swapped.version).not.toBe(before);
+    await browser.screenshot(p, 'serving-rollback');
+    // The three refusals asked for above are the only problems.
+    expect(problems.filter((m) => !/40[034]/.test(m))).toEqual([]);
+    await p.close();
+  });
+
   it("Datasets page shows the action's stages with rows", async () => {
     const { page: p, problems } = await loggedIn('/datasets');
     const action = p.locator('.data-action').first();
@@ -249,6 +284,8 @@ describe.skipIf(!canRun || !hasRedis)(`dashboard platform pages in Chromium${can
     expect(serving.latest[0]?.status.deployments.map((d) => d.name)).toEqual(['echo']);
     const write = await fetch(new URL('/api/store/models/dash-model/aliases/x', history.url), { method: 'POST', headers: bearer, body: '{"version":1}' });
     expect(write.status).toBe(409);
+    const rollback = await fetch(new URL('/api/serve/deployments/echo/rollback', history.url), { method: 'POST', headers: bearer, body: JSON.stringify({ url: 'http://127.0.0.1:9/' }) });
+    expect(rollback.status).toBe(409);
 
     const { page: p, problems } = await browser.page();
     await p.goto(`${history.url}login?next=/models/dash-model`);

@@ -3,9 +3,11 @@
  * canary weight, shadow, queue), rps and p50/p99 latency over time, and the autoscaler's decisions.
  * Serve instances publish their status to the head every ~2 s (topic serve.status); the page
  * reads the samples the dashboard kept (so it works on --history) and refreshes on each new one.
+ * A deployment with a canary or a previous version can be rolled back from here (live only).
  */
-import type { ServeDeploymentView, ServeSampleView, ServeView } from '../../api-types.js';
-import { useJson } from '../api.js';
+import { useState } from 'preact/hooks';
+import type { ServeDeploymentView, ServeSampleView, ServeView, SessionView } from '../../api-types.js';
+import { postAction, useJson } from '../api.js';
 import { duration, time } from '../format.js';
 import { LineChart, PALETTE } from '../line-chart.js';
 import { useLive } from '../live.js';
@@ -42,6 +44,27 @@ function rates(samples: ServeSampleView[], name: string): Array<number | null> {
   });
 }
 
+/** Rolls a deployment back (its canary dropped, else the previous version): the dashboard asks the serve instance, with the CSRF header. */
+function Rollback({ url, d }: { url: string; d: ServeDeploymentView }) {
+  const [state, setState] = useState<{ busy?: boolean; done?: string; error?: string }>({});
+  const session = useJson<SessionView>('/api/session');
+  const possible = session.data?.readOnly === false && (d.canary !== undefined || d.previousVersion !== undefined);
+  // What it did stays shown after the next status sample (without a previous version: no button).
+  if (!possible && !state.done && !state.error) return null;
+  const roll = (): void => {
+    setState({ busy: true });
+    postAction(`/api/serve/deployments/${encodeURIComponent(d.name)}/rollback`, { url })
+      .then(() => setState({ done: d.canary ? `canary ${d.canary.version} dropped` : `back to ${d.previousVersion ?? 'the previous version'}` }), (e: Error) => setState({ error: e.message }));
+  };
+  return (
+    <>
+      {possible && <button class="rollback" disabled={state.busy} onClick={roll}>Roll back</button>}
+      {state.done && <span class="ok rollback-done"> {state.done}</span>}
+      {state.error && <span class="error rollback-error"> {state.error}</span>}
+    </>
+  );
+}
+
 function Instance({ latest, samples }: { latest: ServeSampleView; samples: ServeSampleView[] }) {
   const names = latest.status.deployments.map((d) => d.name);
   const x = samples.map((s) => s.at);
@@ -54,7 +77,7 @@ function Instance({ latest, samples }: { latest: ServeSampleView; samples: Serve
     <div class="serve-instance" data-url={latest.url}>
       <h2>Instance {latest.url} <span class="muted">· last report {time(latest.at)}{stale ? ` (${duration(Date.now() - latest.at)} ago)` : ''}</span></h2>
       <table class="deployments" id="deployments">
-        <thead><tr><th>Deployment</th><th>Route</th><th>Version</th><th>Replicas</th><th>Rollout</th><th>Queued</th><th>Requests</th><th>Errors</th><th>p50</th><th>p99</th></tr></thead>
+        <thead><tr><th>Deployment</th><th>Route</th><th>Version</th><th>Replicas</th><th>Rollout</th><th>Queued</th><th>Requests</th><th>Errors</th><th>p50</th><th>p99</th><th /></tr></thead>
         <tbody>{latest.status.deployments.map((d) => (
           <tr key={d.name} data-deployment={d.name}>
             <td>{d.name}</td><td><code>{d.route}</code></td><td>{d.version}{d.previousVersion ? <span class="muted"> (before: {d.previousVersion})</span> : ''}</td>
@@ -62,6 +85,7 @@ function Instance({ latest, samples }: { latest: ServeSampleView; samples: Serve
             <td class="rollout">{d.canary ? <>stable {Math.round((1 - d.canary.weight) * 100)}% · canary {d.canary.version} {Math.round(d.canary.weight * 100)}%</> : 'stable 100%'}
               {d.shadow ? ` · shadow ${d.shadow.version}` : ''}</td>
             <td>{d.queued}</td><td>{d.requests}</td><td class={d.errors ? 'bad' : ''}>{d.errors}</td><td>{d.p50Ms.toFixed(1)} ms</td><td>{d.p99Ms.toFixed(1)} ms</td>
+            <td class="actions"><Rollback url={latest.url} d={d} /></td>
           </tr>
         ))}</tbody>
       </table>

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { newObjectId } from '../../../../src/core/ids.js';
 import type { ReadyMsg } from '../../../../src/core/wire/protocol.js';
 import { serialize } from '../../../../src/core/wire/serialization.js';
-import { FakeCluster, task, type FakeSession } from './fake-sessions.js';
+import { returnObjectId } from '../../../../src/core/ids.js';
+import { actorCall, actorCreate, FakeCluster, task, type FakeSession } from './fake-sessions.js';
 
 const readyFor = (d: FakeSession, id: string): ReadyMsg | undefined => d.sent.find((m): m is ReadyMsg => m.t === 'ready' && m.id === id);
 
@@ -64,5 +65,31 @@ describe('objects announced before they are put', () => {
     c.state.sessionClosed(d.id);
     await c.settle();
     expect(readyFor(other, inner)?.error).toMatchObject({ name: 'ObjectLostError' });
+  });
+
+  it("a task's result naming an actor call it made, heard of before the call's submission, is answered when the call finishes", async () => {
+    const c = new FakeCluster();
+    const d = c.driver();
+    const w = c.worker('n-a', { CPU: 2 });
+    const thread = c.driver('thread-on-n-a'); // the task's thread submits on its own session
+    const create = actorCreate('Counter');
+    c.state.submit([create], d.id);
+    await c.settle();
+    c.finish(w, create);
+    const outer = task('callHandle');
+    c.state.submit([outer], d.id);
+    await c.settle();
+    const call = actorCall(create, 'inc');
+    const callResult = returnObjectId(call.taskId);
+    // The task's result (naming the call's result) overtakes the thread's submission of the call.
+    c.state.handle({ t: 'done', taskId: outer.taskId, inline: serialize({ ref: callResult }), nested: [callResult], ms: 1 }, w);
+    c.state.subscribe([callResult], d.id);
+    c.state.submit([call], thread.id);
+    await c.settle();
+    expect(readyFor(d, callResult)).toBeUndefined();
+    c.state.handle({ t: 'done', taskId: call.taskId, inline: serialize(1), ms: 1 }, w);
+    await c.settle();
+    expect(readyFor(d, callResult)?.inline).toBeDefined();
+    expect(readyFor(d, callResult)?.error).toBeUndefined();
   });
 });
