@@ -10,7 +10,7 @@
  *
  * Listings are a snapshot without history: their rows are valid from the epoch on (event time 0 ms).
  */
-import { col, lit, type Dataset } from 'shoal/data';
+import { agg, col, lit, type Dataset } from 'shoal/data';
 import { FeatureStore, defineEntity, defineFeatureView, trailingWindowFeatures, type FeatureRow, type FeatureView } from 'shoal/features';
 
 export const listingEntity = defineEntity({ name: 'listing', joinKeys: 'listing_id', description: 'a rental listing' });
@@ -49,11 +49,22 @@ export async function rentalFeatureViews(listings: Dataset, ratings: Dataset): P
  * One row per stay (user_id, rated_at) with the user's aggregates over their stays strictly before
  * it: `stays`, `stays_90d` and `preferred_neighbourhood` (the listing's neighbourhood of those stays
  * most often; a tie goes to the neighbourhood of the latest stay among the tied; null before the
- * first stay, and stays in listings without a neighbourhood do not count for it).
+ * first stay, and stays in listings without a neighbourhood do not count for it) — and one row per
+ * user the day after their last stay, over all their stays. `rated_at` is a timestamp.
  */
 export async function userStats(listings: Dataset, ratings: Dataset): Promise<Dataset> {
   const nbhd = listings.select(col('id').cast('int64').alias('listing_id'), col('neighbourhood'));
-  const stays = ratings.select(col('user_id'), col('listing_id').cast('int64').alias('listing_id'), col('rated_at'), col('rating')).join(nbhd, 'listing_id', 'left');
+  const events = ratings.select(col('user_id'), col('listing_id').cast('int64').alias('listing_id'), col('rated_at').cast('timestamp').alias('rated_at'), col('rating'))
+    .join(nbhd, 'listing_id', 'left');
+  // One more row per user, the day after their last stay, that is no stay itself (no rating, no
+  // neighbourhood): its aggregates cover every stay, so the latest value (what serving reads) counts
+  // the last stay too, while the row of each stay still holds only the stays strictly before it.
+  const after = ratings.groupBy('user_id').agg(agg.max('rated_at', 'last')).select(
+    col('user_id'), lit(null).cast('int64').alias('listing_id'), col('last').addDays(1).cast('timestamp').alias('rated_at'),
+    lit(null).cast('float64').alias('rating'), lit(null).cast('utf8').alias('neighbourhood'),
+  );
+  // Both sides with the same types (a source's rating may be float32, its neighbourhood dictionary-encoded).
+  const stays = events.select(col('user_id'), col('listing_id'), col('rated_at'), col('rating').cast('float64').alias('rating'), col('neighbourhood').cast('utf8').alias('neighbourhood')).union(after);
   const out = await trailingWindowFeatures(stays, {
     key: 'user_id', timestamp: 'rated_at', windows: [90], numPartitions: 2,
     aggs: [{ column: 'rating', op: 'count', as: 'stays' }, { column: 'neighbourhood', op: 'mode', as: 'preferred_neighbourhood' }],
@@ -92,6 +103,21 @@ export async function buildRentalFeatures(store: FeatureStore, listings: Dataset
     trainingRows: t.numRows, priceKnown: t.numRows ? p / t.numRows : 0, userHistoryKnown: t.numRows ? s / t.numRows : 0,
     materialized: Object.fromEntries(done.map((d) => [d.view, d.rows])),
   };
+}
+
+/** The listing_features the neural model's featurization reads (featurize.ts), in the columns it reads them as. */
+export const NEURAL_LISTING_FEATURES = ['price', 'accommodates', 'bedrooms', 'latitude', 'longitude', 'room_type', 'neighbourhood', 'amenities'] as const;
+
+/**
+ * The neural model's listing inputs from the feature store: listing_features of `listingIds` by the
+ * store's point-in-time join at `atMs` (`getHistoricalFeatures`; the values valid at that time, as
+ * `getOnlineFeatures` serves them after a materialization up to it), as the rows featurizeListings
+ * reads (`id` and the listing columns).
+ */
+export async function listingFeaturesAt(store: FeatureStore, listingIds: ArrayLike<bigint | number>, atMs: number): Promise<Dataset> {
+  const rows = Array.from(listingIds, (id) => ({ listing_id: id, event_timestamp: atMs }));
+  const ds = await store.getHistoricalFeatures(rows, NEURAL_LISTING_FEATURES.map((f) => `listing_features:${f}`));
+  return ds.select(col('listing_id').alias('id'), ...NEURAL_LISTING_FEATURES.map((f) => col(f)));
 }
 
 /** Serving: one user's aggregates and the candidate listings' attributes, in one online-store round trip. */

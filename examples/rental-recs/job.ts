@@ -27,7 +27,7 @@ import { readListingInfo } from './listing-info.js';
 import { evalSet, timeSplit, type SplitOptions, type TimeSplit } from './split.js';
 import { bootstrapMean, pairedBootstrap, resampleCounts, type Interval, type Paired } from './stats.js';
 import { featurizeListings, LISTING_FEATURE_COLUMNS, type ListingFeatures } from './featurize.js';
-import { buildRentalFeatures, type RentalFeatureSummary } from './feature-views.js';
+import { buildRentalFeatures, listingFeaturesAt, type RentalFeatureSummary } from './feature-views.js';
 import { fitNeural, NEURAL_DEFAULTS } from './neural.js';
 import { albanyDataDir } from '../albany-data.js';
 import { describeSource, loadCity, loadCityCached, readManifest } from './city.js';
@@ -344,12 +344,6 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     testFraction: o.split?.testFraction ?? 0.2, validationFraction: o.split?.validationFraction ?? 0.2,
   };
   const info = await timed('read listing content', () => readListingInfo(readTable(target, 'listings'), x.catalogue));
-  let listing: ListingFeatures | undefined;
-  if (neuralOptions) {
-    listing = await timed('featurize listings', () => featurizeListings(readTable(target, 'listings'), x));
-    sizes['listing features'] = listing.width;
-    if (listing.imputed) notes.push(`${listing.imputed} rated listing(s) have no listings row: the neural model gives them the catalogue's mean features`);
-  } else notes.push('neural model skipped (options.neural is false)');
   // The feature views read the listing columns the featurization needs (checked above with the neural model's inputs).
   // A store given by the caller is filled even without the neural model (serving reads it).
   const featureStore = o.featureStore ?? (neuralOptions ? new FeatureStore({ registry: join(EXAMPLE_DIR, 'out', 'feature-registry'), numPartitions: 2 }) : undefined);
@@ -363,6 +357,14 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
         `materialized ${Object.entries(f.materialized).map(([v, n]) => `${n} ${v}`).join(', ')} into the ${featureStore.online.target} online store`,
     );
   }
+  let listing: ListingFeatures | undefined;
+  if (neuralOptions && featureStore) {
+    // The neural model's listing inputs: the feature store's point-in-time join of the listings at the end of the data.
+    const rows = await listingFeaturesAt(featureStore, listingIds, (split.lastDay + 1) * 86_400_000);
+    listing = await timed('featurize listings', () => featurizeListings(rows, x));
+    sizes['listing features'] = listing.width;
+    if (listing.imputed) notes.push(`${listing.imputed} rated listing(s) have no listings row: the neural model gives them the catalogue's mean features`);
+  } else notes.push('neural model skipped (options.neural is false)');
 
   // 4. Tune ALS on train → validation.
   const grid = o.grid ?? DEFAULT_GRIDS[x.feedback];

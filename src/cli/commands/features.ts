@@ -2,18 +2,21 @@
  * `shoal features`: the feature store from the command line. `check-skew VIEW` compares, for a sample
  * of the view's entities, the values a training set built now holds with what the online store
  * serves now (they must be identical) and exits 1 when they differ. Definitions come from the
- * registry (`--registry`, default $SHOAL_HOME/features); the Dataset work runs on the cluster that
+ * registry (`--registry`, default $SHOAL_HOME/features), or with `--platform-store` from the
+ * platform store (SHOAL_METADATA_URL, else $SHOAL_HOME/store; PlatformFeatureRegistry); the Dataset work runs on the cluster that
  * `--address` (else SHOAL_ADDRESS, else `shoal start`) names, or on a local one started for it.
  */
 import { Command } from 'commander';
 import { init, InvalidOptionError, shutdown } from '../../core/index.js';
-import { FeatureStore, type SkewReport } from '../../features/index.js';
+import { FeatureStore, PlatformFeatureRegistry, type SkewReport } from '../../features/index.js';
+import { openStore, type Store } from '../../store/index.js';
 import type { CliContext } from '../cli-context.js';
 import { table } from '../format.js';
 
 interface CheckSkewFlags {
   sample: string;
   registry?: string;
+  platformStore?: boolean;
   redis?: string;
   prefix?: string;
   address?: string;
@@ -41,6 +44,7 @@ export function featuresCommand(ctx: CliContext): Command {
     .argument('<view>', 'feature view to check')
     .option('--sample <n>', 'entities to compare', '1000')
     .option('--registry <dir>', 'feature registry folder (default: $SHOAL_HOME/features)')
+    .option('--platform-store', 'read the definitions from the platform store (SHOAL_METADATA_URL, else $SHOAL_HOME/store) instead')
     .option('--redis <url>', 'the Redis online store, redis://host:port/db (default: the in-process store, empty in a new process)')
     .option('--prefix <prefix>', 'key prefix of the Redis online store', 'shoal:fs')
     .option('--address <host:port>', 'cluster to run on (default: SHOAL_ADDRESS, the cluster `shoal start` recorded, else a local one)')
@@ -48,11 +52,25 @@ export function featuresCommand(ctx: CliContext): Command {
     .action(async (view: string, flags: CheckSkewFlags) => {
       const sample = Number(flags.sample);
       if (!Number.isInteger(sample) || sample < 1) throw new InvalidOptionError(`--sample must be a positive integer; got ${flags.sample}`, { option: '--sample' });
-      const store = await FeatureStore.fromRegistry({
-        ...(flags.registry !== undefined ? { registry: flags.registry } : {}),
-        ...(flags.redis !== undefined ? { online: { redis: { url: flags.redis, ...(flags.prefix !== undefined ? { prefix: flags.prefix } : {}) } } } : {}),
-      });
-      store.catalog.view(view); // an unknown or unusable view fails before a cluster starts
+      if (flags.platformStore && flags.registry !== undefined) throw new InvalidOptionError('--registry and --platform-store name two registries; give one', { option: '--platform-store' });
+      const platform: Store | undefined = flags.platformStore ? await openStore() : undefined;
+      let store: FeatureStore;
+      try {
+        store = await FeatureStore.fromRegistry({
+          ...(platform !== undefined ? { registry: new PlatformFeatureRegistry(platform) } : flags.registry !== undefined ? { registry: flags.registry } : {}),
+          ...(flags.redis !== undefined ? { online: { redis: { url: flags.redis, ...(flags.prefix !== undefined ? { prefix: flags.prefix } : {}) } } } : {}),
+        });
+      } catch (err) {
+        await platform?.close();
+        throw err;
+      }
+      try {
+        store.catalog.view(view); // an unknown or unusable view fails before a cluster starts
+      } catch (err) {
+        await store.close();
+        await platform?.close();
+        throw err;
+      }
       await init(flags.address !== undefined ? { address: flags.address } : {});
       try {
         const report = await store.checkSkew(view, { sample });
@@ -60,6 +78,7 @@ export function featuresCommand(ctx: CliContext): Command {
         if (!report.identical) ctx.exitCode = 1;
       } finally {
         await store.close();
+        await platform?.close();
         await shutdown();
       }
     });

@@ -17,8 +17,9 @@ import { fromRows, type Dataset } from 'shoal/data';
 import {
   FeatureStore, InProcessOnlineStore, MaterializationLockedError, OnlineStoreUnavailableError, PipelineModel, RedisOnlineStore, StandardScalerModel,
   EntityKeyTypeError, ColumnTypeError, registerFreshnessGauge, defineEntity, defineFeatureView, defineOnDemandFeatureView, tableToRows, type FeatureView,
-  FeatureSourceError, InvalidOptionError, trailingWindowFeatures,
+  FeatureSourceError, InvalidOptionError, PlatformFeatureRegistry, trailingWindowFeatures,
 } from 'shoal/features';
+import { openStore } from 'shoal/store';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { connectTestPostgres, uniqueTable } from '../../harness/postgres.js';
 import { NO_REDIS, REDIS_URL, redisAvailable, uniquePrefix } from '../../harness/redis.js';
@@ -287,11 +288,26 @@ describe('materialization to Redis', () => {
 describe('training/serving skew and freshness', () => {
   const shoal = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
-      const env = { ...process.env, SHOAL_HOME: dir, SHOAL_TOKEN_FILE: tc.headInfo.tokenFile };
+      // The platform store is the one under SHOAL_HOME (an outer SHOAL_METADATA_URL is not this test's).
+      const env = { ...process.env, SHOAL_HOME: dir, SHOAL_TOKEN_FILE: tc.headInfo.tokenFile, SHOAL_METADATA_URL: '' };
       execFile(process.execPath, [BIN, ...args, '--address', tc.headInfo.address], { env, timeout: 60_000 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
       });
     });
+
+  it('`check-skew --platform-store` reads the definitions from the platform store', async () => {
+    const platform = await openStore({ url: join(dir, 'store', 'store.db'), artifactDir: join(dir, 'store', 'artifacts') });
+    try {
+      await new FeatureStore({ registry: new PlatformFeatureRegistry(platform) }).apply([users]);
+    } finally {
+      await platform.close();
+    }
+    const r = await shoal(['features', 'check-skew', 'nope', '--platform-store']);
+    expect(r.stderr).toMatch(/^error: unknown feature view "nope" \(defined: users\)/);
+    expect(r.code).toBe(1);
+    const both = await shoal(['features', 'check-skew', 'users', '--platform-store', '--registry', dir]);
+    expect(both.stderr).toMatch(/--registry and --platform-store name two registries; give one/);
+  });
 
   it('compares entities by their exact keys past 2^53 (regression: sample keys were read as plain numbers)', async () => {
     const fs = newStore(new InProcessOnlineStore());
