@@ -40,7 +40,7 @@ export {
   UnsupportedTypeError,
 } from './errors.js';
 
-export type { StreamRecord, StreamRecordKind, StreamSource } from './stream/stream-source.js';
+export type { PgClientSettings, PgConnection, StreamRecord, StreamRecordKind, StreamSource } from './stream/stream-source.js';
 export { isStreamSource } from './stream/stream-source.js';
 export type { PostgresCdcOptions } from './stream/postgres-cdc-source.js';
 export { PostgresCdcSource, dropReplicationSlot, listReplicationSlots, parseLsn } from './stream/postgres-cdc-source.js';

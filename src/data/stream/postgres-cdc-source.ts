@@ -16,12 +16,12 @@ import pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import { optionRules } from '../../core/index.js';
 import { StreamSourceError } from '../errors.js';
-import type { StreamRecord, StreamSource } from './stream-source.js';
+import type { PgConnection, StreamRecord, StreamSource } from './stream-source.js';
 
 /** Options of {@link PostgresCdcSource}. */
 export interface PostgresCdcOptions {
   /** Connection string or node-postgres client config of the database to capture. */
-  connection: string | pg.ClientConfig;
+  connection: PgConnection;
   /** Replication slot (created with pgoutput when missing): lower-case letters, digits and `_`, at most 63. */
   slot: string;
   /** Publication to read (created `FOR TABLE` `tables` when missing). */
@@ -96,7 +96,7 @@ export class PostgresCdcSource implements StreamSource {
       r.fail('tables', 'must be a non-empty array of table names (name or schema.name)', tables);
     }
     this.o = {
-      connection: o.connection as string | pg.ClientConfig,
+      connection: o.connection as PgConnection,
       slot: o.slot as string,
       publication: o.publication as string,
       tables: tables as readonly string[] | undefined,
@@ -295,8 +295,8 @@ export class PostgresCdcSource implements StreamSource {
 }
 
 /** Replication slots of a server with whether a consumer is attached and how much WAL each holds back. */
-export async function listReplicationSlots(connection: string | pg.ClientConfig): Promise<{ slot: string; plugin: string | null; active: boolean; retainedWalBytes: number | null }[]> {
-  const client = new pg.Client(typeof connection === 'string' ? { connectionString: connection } : connection);
+export async function listReplicationSlots(connection: PgConnection): Promise<{ slot: string; plugin: string | null; active: boolean; retainedWalBytes: number | null }[]> {
+  const client = new pg.Client(typeof connection === 'string' ? { connectionString: connection } : (connection as pg.ClientConfig));
   await client.connect();
   try {
     const res = await client.query<{ slot_name: string; plugin: string | null; active: boolean; retained: string | null }>(
@@ -312,8 +312,8 @@ export async function listReplicationSlots(connection: string | pg.ClientConfig)
  * Drops a replication slot (and, when given, a publication) if they exist. A slot still held by a
  * consumer that is going away is waited for up to `waitMs`, then its connection is terminated.
  */
-export async function dropReplicationSlot(connection: string | pg.ClientConfig, slot: string, publication?: string, waitMs = 10_000): Promise<void> {
-  const client = new pg.Client(typeof connection === 'string' ? { connectionString: connection } : connection);
+export async function dropReplicationSlot(connection: PgConnection, slot: string, publication?: string, waitMs = 10_000): Promise<void> {
+  const client = new pg.Client(typeof connection === 'string' ? { connectionString: connection } : (connection as pg.ClientConfig));
   await client.connect();
   try {
     const end = Date.now() + waitMs;

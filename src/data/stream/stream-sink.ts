@@ -8,6 +8,7 @@
 import pg from 'pg';
 import { optionRules } from '../../core/index.js';
 import { StreamQueryError } from '../errors.js';
+import type { PgConnection } from './stream-source.js';
 
 /** What a query stores with each batch. */
 export interface StreamCheckpoint {
@@ -28,7 +29,7 @@ export interface StreamSink<Row = Record<string, unknown>> {
 
 /** Options of {@link PostgresUpsertSink}. */
 export interface PostgresUpsertSinkOptions {
-  connection: string | pg.ClientConfig;
+  connection: PgConnection;
   /** Target table (`name` or `schema.name`); it must exist, with a unique constraint on `key`. */
   table: string;
   /** Key columns: a row whose key exists updates it. */
@@ -68,7 +69,7 @@ export class PostgresUpsertSink<Row extends Record<string, unknown> = Record<str
       return (v as unknown[]).map((c) => ident(key, c));
     };
     this.o = {
-      connection: o.connection as string | pg.ClientConfig,
+      connection: o.connection as PgConnection,
       table: ident('table', o.table),
       key: idents('key', o.key),
       columns: o.columns === undefined ? undefined : idents('columns', o.columns),

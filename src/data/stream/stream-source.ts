@@ -11,6 +11,24 @@
  */
 
 /** What a record is: a row change captured from a table, or an event from a log. */
+/**
+ * How a PostgreSQL source or sink connects: a URL, or node-postgres client settings. Declared here
+ * (not as pg's ClientConfig) so shoal's published declarations need no @types/pg.
+ */
+export type PgConnection = string | PgClientSettings;
+
+/** node-postgres client settings (any of pg's ClientConfig fields; these are the usual ones). */
+export interface PgClientSettings {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  ssl?: boolean | object;
+  [setting: string]: unknown;
+}
+
 export type StreamRecordKind = 'insert' | 'update' | 'delete' | 'event';
 
 /** One record of a stream. */
