@@ -32,7 +32,8 @@ import { makeResult, type BenchResult } from '../lib/result.js';
 import { latencySummary } from '../lib/timing.js';
 import { loadReviews } from './als-albany.js';
 
-const RATE = Number(process.env.FRESHNESS_RATE ?? 1000);
+// Offered above the 1,000 events/s target, so the applied rate can show it is met (at exactly 1,000 it is capped at 1,000).
+const RATE = Number(process.env.FRESHNESS_RATE ?? 1200);
 const SECONDS = Number(process.env.FRESHNESS_SECONDS ?? 60);
 const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TICK_MS = 20;
