@@ -28,7 +28,7 @@ export { storeApi, STORE_API_PREFIX, RUNS_PAGE_DEFAULT, RUNS_PAGE_MAX, PIPELINE_
 export type {
   StoreApiOptions, StoreApiHandler, RunReply, MetricSeriesReply, PipelinesReply, PipelineRunsReply, PipelineRunReply, StepLogReply,
 } from './http/store-api.js';
-export { PipelineViews } from './pipeline-views.js';
+export { PipelineViews, pipelineRunOutcome } from './pipeline-views.js';
 export type {
   PipelineRunSummary, PipelineRunView, PipelineStepView, PipelineDagNode, PipelineSummary, StepArtifactView, StepLogLineView, StepLogPage,
 } from './pipeline-views.js';

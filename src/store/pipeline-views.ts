@@ -1,9 +1,9 @@
 /**
  * Read views of pipeline runs for the REST API and the dashboard: the tables `pipeline_runs` and
  * `pipeline_steps` (migration 2), which platform/pipelines writes (its pipeline-records.ts). The
- * store sits below platform, so it reads the rows here itself, with the same rules: a RUNNING
+ * store sits below platform, so it reads the rows here itself; the rule both follow is here: a RUNNING
  * pipeline run whose run in `runs` the store found orphaned (its process died) reads as FAILED with
- * the store's reason. A step's input artifacts are the inputs its step run recorded (a cached or
+ * the store's reason (pipelineRunOutcome). A step's input artifacts are the inputs its step run recorded (a cached or
  * reused step: the run it took its outputs from); its output artifacts are the artifact references
  * in its outputs. Columns a newer writer adds to `pipeline_steps` come along under their camelCase
  * name (a `*_json` column parsed), so a reader need not change for them. A step's log is the lines
@@ -137,16 +137,27 @@ function parseJson<T>(text: string | null | undefined, fallback: T): T {
   }
 }
 
-const orphaned = (r: RunRow): boolean => r.status === 'RUNNING' && r.run_status !== null && r.run_status !== 'RUNNING';
+/**
+ * A pipeline run's status and error as readers see them: a RUNNING pipeline run whose run in `runs`
+ * the store found orphaned (its process died; `runStatus` no longer RUNNING) is FAILED, with the
+ * store's reason. The one rule for every reader of `pipeline_runs` (platform/pipelines' records too).
+ */
+export function pipelineRunOutcome(
+  r: { status: PipelineRunStatus; error: string | null; run_status: string | null; run_failure: string | null },
+): { status: PipelineRunStatus; error: string | null; orphaned: boolean } {
+  const orphaned = r.status === 'RUNNING' && r.run_status !== null && r.run_status !== 'RUNNING';
+  return orphaned
+    ? { status: 'FAILED', error: `the process running it stopped: ${r.run_failure ?? 'its run ended'}`, orphaned }
+    : { status: r.status, error: r.error, orphaned };
+}
 
 function summary(r: RunRow, stepStates: Record<string, number>): PipelineRunSummary {
-  const dead = orphaned(r);
-  const endTime = dead ? r.end_time ?? r.run_end_time : r.end_time;
+  const { status, error, orphaned } = pipelineRunOutcome(r);
+  const endTime = orphaned ? r.end_time ?? r.run_end_time : r.end_time;
   return {
-    id: r.id, pipeline: r.pipeline, module: r.module, status: dead ? 'FAILED' : r.status, params: parseJson(r.params_json, {}),
+    id: r.id, pipeline: r.pipeline, module: r.module, status, params: parseJson(r.params_json, {}),
     noCache: parseJson<{ noCache?: boolean }>(r.options_json, {}).noCache === true, resumedFrom: r.resumed_from, startTime: r.start_time,
-    endTime, durationMs: endTime === null ? null : endTime - r.start_time, stepStates,
-    error: dead ? `the process running it stopped: ${r.run_failure ?? 'its run ended'}` : r.error,
+    endTime, durationMs: endTime === null ? null : endTime - r.start_time, stepStates, error,
   };
 }
 

@@ -5,7 +5,7 @@
  * store see them; these tables add the DAG, step states, cache keys and outputs. They outlive the
  * cluster like everything in the store.
  */
-import type { Store } from '../../store/index.js';
+import { pipelineRunOutcome, type Store } from '../../store/index.js';
 import { PipelineRunNotFoundError } from '../errors.js';
 import { readStepLogs, type StepLogLine } from './step-logs.js';
 
@@ -70,14 +70,15 @@ interface StepRow {
   outputs_json: string | null;
 }
 
-/** A RUNNING pipeline run whose run the store found orphaned (its process died) is FAILED, with the store's reason. */
-const orphaned = (r: RunRow): boolean => r.status === 'RUNNING' && r.run_status !== null && r.run_status !== 'RUNNING';
-
-const runRecord = (r: RunRow): PipelineRunRecord => ({
-  id: r.id, pipeline: r.pipeline, module: r.module, status: orphaned(r) ? 'FAILED' : r.status, params: JSON.parse(r.params_json) as Record<string, unknown>,
-  options: JSON.parse(r.options_json) as { noCache: boolean }, dag: JSON.parse(r.dag_json) as DagNode[], resumedFrom: r.resumed_from,
-  startTime: r.start_time, endTime: r.end_time, error: orphaned(r) ? `the process running it stopped: ${r.run_failure ?? 'its run ended'}` : r.error,
-});
+/** A RUNNING pipeline run whose run the store found orphaned (its process died) reads as FAILED (the store's rule). */
+const runRecord = (r: RunRow): PipelineRunRecord => {
+  const { status, error } = pipelineRunOutcome(r);
+  return {
+    id: r.id, pipeline: r.pipeline, module: r.module, status, params: JSON.parse(r.params_json) as Record<string, unknown>,
+    options: JSON.parse(r.options_json) as { noCache: boolean }, dag: JSON.parse(r.dag_json) as DagNode[], resumedFrom: r.resumed_from,
+    startTime: r.start_time, endTime: r.end_time, error,
+  };
+};
 
 const SELECT_RUN = `SELECT p.*, r.status AS run_status, r.failure AS run_failure FROM pipeline_runs p LEFT JOIN runs r ON r.id = p.id`;
 
