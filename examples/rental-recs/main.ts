@@ -2,7 +2,7 @@
  * The rental recommendations job (issue 7) — what `npm start` runs:
  *
  *   node dist/examples/rental-recs/main.js [--input DIR] [--synthetic N] [--seed S] [--database-url URL] [--schema S]
- *     [--load DIR | --load-albany] [--data-dir DIR] [--out DIR] [--model best|popular|neighbourhood|knn|als|neural|hybrid] [--no-neural]
+ *     [--load DIR | --load-albany] [--data-dir DIR] [--out DIR] [--model best|popular|neighbourhood|knn|als|neural|hybrid] [--no-neural] [--no-cache]
  *     [--live [--port 8000] [--host 127.0.0.1] [--replicas 2]] [--redis URL]
  *
  * `--model` picks the served model (`--serve MODEL` is the older spelling of it and still works).
@@ -13,6 +13,9 @@
  * SHOAL_REDIS_URL; keys under the prefix `shoal:rental-recs`), else a copy of its in-process online
  * store (serving-features.ts). The feature definitions are versioned in the platform store the run
  * is tracked in (PlatformFeatureRegistry).
+ *
+ * The job runs as the pipeline of pipeline.ts (cached steps recorded in the platform store; `--no-cache`
+ * runs every step); the report is put together from the run's outputs (rentalResult).
  *
  * Starts a local cluster (or joins SHOAL_ADDRESS), reads ratings from PostgreSQL when DATABASE_URL
  * (or --database-url) is set, otherwise from Parquet files under examples/rental-recs/data/ (the
