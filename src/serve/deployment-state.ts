@@ -25,10 +25,13 @@ export class VersionState {
   }
 }
 
+/** Which arm a request went to: `holdout` users get the stable version's non-personalised answer. */
+export type Arm = 'stable' | 'canary' | 'holdout';
+
 export interface Answer {
   value: unknown;
   version: string;
-  arm: 'stable' | 'canary';
+  arm: Arm;
 }
 
 /** Bucket in [0, 10000) of a request key: the same user always lands in the same arm. */
@@ -54,6 +57,8 @@ export class DeploymentState {
 
   /** The path prefix the ingress routes here (a later deploy may move it). */
   route: string;
+  /** Percent of keys held out of personalisation (DeployOptions.holdoutPercent). */
+  holdoutPercent = 0;
 
   constructor(readonly name: string, route: string, stable: VersionState) {
     this.route = route;
@@ -65,9 +70,15 @@ export class DeploymentState {
     return [this.stable, ...(this.canary ? [this.canary.state] : []), ...(this.shadow ? [this.shadow] : [])];
   }
 
-  /** Chooses the arm for a request key (canary by weight, sticky by key hash). */
-  armFor(key: string): { state: VersionState; arm: 'stable' | 'canary' } {
-    if (this.canary && keyBucket(key) < this.canary.weight * 100) return { state: this.canary.state, arm: 'canary' };
+  /**
+   * Chooses the arm for a request key, sticky by key hash: the holdout takes the top
+   * `holdoutPercent` of buckets, the canary the bottom `weight` percent, the stable version the rest
+   * (so the holdout never sees the canary, whatever its weight).
+   */
+  armFor(key: string): { state: VersionState; arm: Arm } {
+    const b = keyBucket(key);
+    if (this.holdoutPercent > 0 && b >= 10_000 - this.holdoutPercent * 100) return { state: this.stable, arm: 'holdout' };
+    if (this.canary && b < this.canary.weight * 100) return { state: this.canary.state, arm: 'canary' };
     return { state: this.stable, arm: 'stable' };
   }
 
@@ -76,6 +87,7 @@ export class DeploymentState {
     const started = performance.now();
     this.requests++;
     const { state, arm } = this.armFor(req.key);
+    if (arm === 'holdout') req = { ...req, holdout: true };
     if (this.shadow) this.mirror(this.shadow, req);
     try {
       let value: unknown;
