@@ -221,12 +221,14 @@ export const DEFAULT_GRIDS: Record<Feedback, Grid> = {
 export interface SourcePaths {
   albanyDir: () => string;
   dataRoot: string;
+  /** schema.sql, for PostgreSQL tables a load creates. @default the one beside storage.ts */
+  schemaFile?: string | undefined;
 }
 
 export const DEFAULT_PATHS: SourcePaths = { albanyDir: albanyDataDir, dataRoot: join(EXAMPLE_DIR, 'data') };
 
 function targetFor(o: JobOptions, paths: SourcePaths): Target {
-  if (o.databaseUrl) return { kind: 'postgres', url: o.databaseUrl, schema: o.pgSchema ?? 'public' };
+  if (o.databaseUrl) return { kind: 'postgres', url: o.databaseUrl, schema: o.pgSchema ?? 'public', ...(paths.schemaFile ? { schemaFile: paths.schemaFile } : {}) };
   // A real city's folder is decided by its content hash (city.ts), once the input is hashed.
   return { kind: 'parquet', dir: o.dataDir ?? join(paths.dataRoot, o.synthetic ? `synthetic-${o.synthetic}-s${o.seed ?? 42}` : 'pending') };
 }

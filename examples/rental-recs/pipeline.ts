@@ -50,7 +50,7 @@ import {
   type JobOptions, type JobResult, type NeuralFitResult, type Prepared, type ServeChoice, type SourcePaths, type StageTimer,
 } from './job.js';
 import { servedModelContents } from './model-store.js';
-import { checkInputs, describeTarget, readTable, REQUIRED_COLUMNS, withClient, type Target } from './storage.js';
+import { checkInputs, describeTarget, readTable, schemaSqlFile, REQUIRED_COLUMNS, withClient, type Target } from './storage.js';
 import { albanyDataDir } from '../albany-data.js';
 import { chooseAlias, championOf, logCandidates, registerServed, tableFiles } from './tracking.js';
 
@@ -81,6 +81,7 @@ export interface SourceParams {
   /** The Albany folder and the embedded default's table root, resolved by the driver (job.ts SourcePaths). */
   albanyDir: string;
   dataRoot: string;
+  schemaFile: string;
 }
 
 const sourceOptions = (s: SourceParams): JobOptions => ({
@@ -94,6 +95,7 @@ const pathsOf = (s: SourceParams): SourcePaths => ({
     return s.albanyDir;
   },
   dataRoot: s.dataRoot,
+  schemaFile: s.schemaFile || undefined,
 });
 
 /** The Albany folder as the driver finds it ('' when it is not there: a worker loading this module from a bundle). */
@@ -321,7 +323,7 @@ export const register = step('register', async (
   return { version, alias: decision.alias, reason: decision.reason };
 }, { version: CODE });
 
-const SOURCE = ['input', 'dataDir', 'databaseUrl', 'pgSchema', 'loadAlbany', 'synthetic', 'seed', 'albanyDir', 'dataRoot'] as const;
+const SOURCE = ['input', 'dataDir', 'databaseUrl', 'pgSchema', 'loadAlbany', 'synthetic', 'seed', 'albanyDir', 'dataRoot', 'schemaFile'] as const;
 const prepareInputs = { tables: fromStep('ingest', 'tables'), feedback: fromParam('feedback'), maxEvalUsers: fromParam('maxEvalUsers') };
 
 export const rentalPipeline = pipeline('rental-recs', {
@@ -336,6 +338,7 @@ export const rentalPipeline = pipeline('rental-recs', {
     seed: param.int({ default: 42 }),
     albanyDir: param.string({ default: foundAlbany(), description: 'the Albany CSV folder (default: data/airbnb-albany of this checkout, or SHOAL_DATA_DIR)' }),
     dataRoot: param.string({ default: DEFAULT_PATHS.dataRoot, description: "where the embedded default's table folders go (examples/rental-recs/data)" }),
+    schemaFile: param.string({ default: schemaSqlFile() ?? '', description: 'schema.sql, for the PostgreSQL tables a load creates' }),
     feedback: param.string({ default: 'auto', choices: ['auto', 'implicit', 'explicit'] }),
     neural: param.boolean({ default: true, description: 'featurize and train the neural model' }),
     serve: param.string({ default: 'best', choices: SERVE_CHOICES, description: 'the served model (best = the selection rule on validation)' }),
