@@ -420,10 +420,11 @@ export class LiveModel {
 
   /**
    * A full retrain: fits on the history as it is now (batches keep being applied meanwhile), then
-   * `swap(reapply)` runs with the fit installed and what arrived since folded in again — the
-   * caller holds the batches off while it deploys the returned model.
+   * `install()` puts the fit in place with what arrived since folded in again — the caller holds
+   * the batches off while it deploys the returned model, and calls `rollback()` if that fails
+   * (`cancel()` instead of `install()` drops the retrain).
    */
-  async retrain(): Promise<{ install: () => ServedModel; reapplied: { users: number; listings: number } }> {
+  async retrain(): Promise<{ install: () => { model: ServedModel; rollback: () => void }; cancel: () => void; reapplied: { users: number; listings: number } }> {
     this.since = { users: new Set(), items: new Set() };
     let fitted;
     try {
@@ -435,15 +436,31 @@ export class LiveModel {
     const reapplied = { users: 0, listings: 0 };
     return {
       reapplied,
+      cancel: () => {
+        this.since = undefined;
+      },
       install: () => {
         const since = this.since!;
         this.since = undefined;
+        const before = {
+          U: this.U.slice(), V: this.V.slice(), valid: this.valid.slice(), trained: this.trained.slice(), raters: this.raters,
+          params: this.params, versionNo: this.versionNo, version: this.version,
+        };
         this.install(fitted);
         const items = [...since.items].filter((i) => !this.trained[i]);
         reapplied.listings = this.foldInItems(items).length;
         reapplied.users = this.foldInUsers([...since.users]).length;
         this.stats.retrains++;
-        return this.servedModel();
+        return {
+          model: this.servedModel(),
+          // The swap failed: back to the vectors the replicas still serve.
+          rollback: () => {
+            Object.assign(this, before);
+            this.userSolver = undefined;
+            this.stats.version = before.version;
+            this.stats.retrains--;
+          },
+        };
       },
     };
   }
@@ -691,10 +708,20 @@ export class LiveUpdates {
     this.retraining ??= (async () => {
       try {
         const r = await this.model.retrain();
-        await o.afterFit?.();
+        try {
+          await o.afterFit?.();
+        } catch (err) {
+          r.cancel();
+          throw err;
+        }
         await this.exclusive(async () => {
-          const model = r.install();
-          await this.d.deploy(model);
+          const { model, rollback } = r.install();
+          try {
+            await this.d.deploy(model);
+          } catch (err) {
+            rollback();
+            throw new LiveUpdateError(`retrain: the hot swap to ${model.version} failed, ${this.model.version} keeps serving: ${(err as Error).message}`, { cause: err });
+          }
           this.handle = this.d.serve.controller.handle(this.d.deployment ?? 'recommendations');
         });
         return r.reapplied;
