@@ -26,12 +26,12 @@
  * @packageDocumentation
  */
 export { ALS, ALSModel, referenceALS, ALS_MODEL_FORMAT, ALS_MODEL_VERSION } from './train/index.js';
-export { FoldInSolver, foldInParams } from './train/index.js';
-export type { FoldInOptions, FoldInParams, FoldInResult, FoldInSolve } from './train/index.js';
 export type {
   ALSOptions, ALSFitStats, ALSModelParams, FactorMatrix, SaveOptions, ColdStartStrategy, FactorExchange, ALSSolver, RatingsInput, ArrowConvertible,
   ReferenceALSResult, RecommendOptions,
 } from './train/index.js';
+export { FoldInSolver, foldInParams } from './train/index.js';
+export type { FoldInOptions, FoldInParams, FoldInResult, FoldInSolve } from './train/index.js';
 export { tune, grid, choice, uniform, loguniform, randint, AshaScheduler, FifoScheduler } from './train/index.js';
 export type {
   Trainable, StepTrainable, TrialMetrics, TrialResult, TuneResult, TuneOptions, Domain, SearchSpace, TrialConfig, TrialScheduler,
