@@ -64,6 +64,8 @@ export { DecisionRecords } from './retraining/decision-records.js';
 export type { RetrainingDecision, RetrainingDecisionKind } from './retraining/decision-records.js';
 export { serveCanary } from './retraining/canary-control.js';
 export type { CanaryControl } from './retraining/canary-control.js';
+export { detectOutputDrift, detectOutputDriftInProcess, outputStatistics, gini } from './monitoring/output-drift.js';
+export type { OutputDriftOptions, OutputDriftReport, OutputStatistics, OutputAlert, OutputAlertKind } from './monitoring/output-drift.js';
 export { ksStatistic, ksPValue, kolmogorovSf, chiSquare, wassersteinOnSupport, wassersteinSamples, jensenShannon } from './monitoring/drift-stats.js';
 
 /** The head extension that holds pipeline schedules and triggers (extension.ts); `shoal start --head` loads it. */
