@@ -28,6 +28,7 @@ export {
   detectDrift, detectDriftInProcess, equalWidthEdges, ksStatistic, ksPValue, kolmogorovSf, chiSquare, wassersteinOnSupport, wassersteinSamples, jensenShannon, MonitoringInputError,
   chooseBaseline, detectSeasonalDrift, MonitorRecords, driftResult, recordDrift, onlineMetrics, outcomeWeights, DEFAULT_MATURITY_MS, readExposures,
   runFeedbackMonitor, twoProportionTest, normalSf, raiseAlert, webhookNotifier, monitoringMetrics, RetrainingLoop, DecisionRecords, serveCanary,
+  monitorStatus, buildMonitorReport, monitorReportHtml,
   detectOutputDrift, detectOutputDriftInProcess, outputStatistics, gini,
 } from './platform/index.js';
 export type {
@@ -40,5 +41,6 @@ export type {
   MonitorResult, MonitorStatus, MonitorKind, AlertRecord, AlertSeverity, RecordRange, RecordDriftOptions, Exposure, Outcome, OnlineMetricsOptions,
   OnlineGroupMetrics, OnlineMetricsReport, ExposureSource, FeedbackMonitorOptions, ProportionTest, AlertNotifier, AlertInput, WebhookOptions,
   AlertWebhookBody, RetrainingOptions, OutputPath, RetrainingPolicy, PolicyFiring, RetrainingDecision, RetrainingDecisionKind, CanaryControl,
+  MonitorStatusView, MonitorReport,
   OutputDriftOptions, OutputDriftReport, OutputStatistics, OutputAlert, OutputAlertKind,
 } from './platform/index.js';

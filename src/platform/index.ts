@@ -63,6 +63,8 @@ export type { RetrainingPolicy, PolicyFiring } from './retraining/retraining-pol
 export { DecisionRecords } from './retraining/decision-records.js';
 export type { RetrainingDecision, RetrainingDecisionKind } from './retraining/decision-records.js';
 export { serveCanary } from './retraining/canary-control.js';
+export { monitorStatus, buildMonitorReport, monitorReportHtml } from './monitoring/monitor-report.js';
+export type { MonitorStatus as MonitorStatusView, MonitorReport } from './monitoring/monitor-report.js';
 export type { CanaryControl } from './retraining/canary-control.js';
 export { detectOutputDrift, detectOutputDriftInProcess, outputStatistics, gini } from './monitoring/output-drift.js';
 export type { OutputDriftOptions, OutputDriftReport, OutputStatistics, OutputAlert, OutputAlertKind } from './monitoring/output-drift.js';
