@@ -26,7 +26,7 @@ export {
   PipelineTriggerError, PipelineTriggerNotFoundError, addTrigger, postPipelineEvent, TriggerRecords, TriggerState, compileCron, cliLauncher, PIPELINES_EXTENSION,
   MAX_LOG_LINES, MAX_LOG_LINE_CHARS, buildRunReport, reportMarkdown, reportHtml, checkData, DataCheckError,
   detectDrift, detectDriftInProcess, equalWidthEdges, ksStatistic, ksPValue, kolmogorovSf, chiSquare, wassersteinOnSupport, wassersteinSamples, jensenShannon, MonitoringInputError,
-  chooseBaseline, detectSeasonalDrift,
+  chooseBaseline, detectSeasonalDrift, detectOutputDrift, detectOutputDriftInProcess, outputStatistics, gini,
 } from './platform/index.js';
 export type {
   Step, StepOptions, StepContext, Pipeline, PipelineSpec, PipelineNode, StepEntry, InputSource, ConditionContext, ParamSpec, ParamType, ParamValues,
@@ -34,5 +34,5 @@ export type {
   PipelineRunRecord, PipelineRunStatus, DagNode, DefinitionProblem, TriggerProblem, AddTriggerOptions, TriggerRecord, TriggerSpec, TriggerKind, TriggerSeen,
   PipelineEvent, RunLauncher, LaunchRequest, LaunchOutcome, Clock, TriggerStateOptions, Firing, CronSchedule, OverlapPolicy, StepLogLine, LogStream, RunReport, RunReportOptions, ReportRow, ReportSide, DataChecks, CheckResult, ColumnKind,
   ColumnDrift, DriftMethod, DriftReport, QualityAlert, QualityAlertKind, DriftOptions, ColumnSummary, DriftKind,
-  BaselineChoice, TimeRange, SeasonalDriftOptions, SeasonalDriftReport,
+  BaselineChoice, TimeRange, SeasonalDriftOptions, SeasonalDriftReport, OutputDriftOptions, OutputDriftReport, OutputStatistics, OutputAlert, OutputAlertKind,
 } from './platform/index.js';

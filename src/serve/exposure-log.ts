@@ -1,6 +1,6 @@
 /**
  * The exposure log: every answered request's (request id, time, user, items shown in order, model
- * version, arm), appended off the request path in batches — to a Parquet dataset (one part file per
+ * version, arm, and the items' scores when the answer gave them), appended off the request path in batches — to a Parquet dataset (one part file per
  * flush) by default, or a PostgreSQL table. The feedback loop's input. A crash loses at most the
  * records not yet flushed; `close()` flushes them and says how many were written.
  */
@@ -98,6 +98,7 @@ export class ParquetExposureLog extends BatchedSink {
       items: arrow.vectorFromArray(records.map((r) => r.items), new arrow.List(new arrow.Field('item', new arrow.Utf8(), true))),
       model_version: arrow.vectorFromArray(records.map((r) => r.modelVersion), new arrow.Utf8()),
       arm: arrow.vectorFromArray(records.map((r) => r.arm), new arrow.Utf8()),
+      scores: arrow.vectorFromArray(records.map((r) => r.scores ?? null), new arrow.List(new arrow.Field('score', new arrow.Float64(), true))),
     });
     await writeParquetFile(join(this.dir, `part-${Date.now()}-${String(this.seq++).padStart(6, '0')}.parquet`), table);
   }
@@ -115,16 +116,18 @@ export class PostgresExposureLog extends BatchedSink {
   }
 
   protected async write(records: ExposureRecord[]): Promise<void> {
+    // A table made before scores were logged gets the column.
     this.created ??= this.pool.query(
-      `CREATE TABLE IF NOT EXISTS ${this.table} (request_id text PRIMARY KEY, time_ms double precision, "user" text, items text[], model_version text, arm text)`,
+      `CREATE TABLE IF NOT EXISTS ${this.table} (request_id text PRIMARY KEY, time_ms double precision, "user" text, items text[], model_version text, arm text, scores double precision[]);
+       ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS scores double precision[]`,
     );
     await this.created;
     const values: unknown[] = [];
     const rows = records.map((r, i) => {
-      values.push(r.requestId, r.timeMs, r.user, r.items, r.modelVersion, r.arm);
-      return `($${i * 6 + 1},$${i * 6 + 2},$${i * 6 + 3},$${i * 6 + 4},$${i * 6 + 5},$${i * 6 + 6})`;
+      values.push(r.requestId, r.timeMs, r.user, r.items, r.modelVersion, r.arm, r.scores ?? null);
+      return `(${Array.from({ length: 7 }, (_, c) => `$${i * 7 + c + 1}`).join(',')})`;
     });
-    await this.pool.query(`INSERT INTO ${this.table} (request_id, time_ms, "user", items, model_version, arm) VALUES ${rows.join(',')}`, values);
+    await this.pool.query(`INSERT INTO ${this.table} (request_id, time_ms, "user", items, model_version, arm, scores) VALUES ${rows.join(',')}`, values);
   }
 
   override async close(): Promise<number> {

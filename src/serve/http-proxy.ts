@@ -43,6 +43,18 @@ function itemsOf(value: unknown): string[] | undefined {
   return ((value as { items: unknown[] }).items).map((i) => String(typeof i === 'object' && i !== null && 'id' in i ? (i as { id: unknown }).id : i));
 }
 
+/** The items' scores of an answer shaped `{ items: [{ id, score }, ...] }`, when every item has a finite numeric score; else null. */
+function scoresOf(value: unknown): number[] | null {
+  const items = (value as { items: unknown[] }).items;
+  const out: number[] = [];
+  for (const i of items) {
+    const s = typeof i === 'object' && i !== null ? (i as { score?: unknown }).score : undefined;
+    if (typeof s !== 'number' || !Number.isFinite(s)) return null;
+    out.push(s);
+  }
+  return out;
+}
+
 /** The `user` field of a JSON object body (a string or an integer), the routing key of a POST. */
 function bodyUser(body: unknown): string | undefined {
   const u = typeof body === 'object' && body !== null ? (body as { user?: unknown }).user : undefined;
@@ -129,7 +141,7 @@ export class HttpProxy {
       send(res, 200, answer.value, { 'x-shoal-version': answer.version, 'x-shoal-arm': answer.arm, 'x-request-id': requestId });
       const items = this.options.exposureLog ? itemsOf(answer.value) : undefined;
       if (items) {
-        const rec: ExposureRecord = { requestId, timeMs: Date.now(), user: userOf(answer.value) ?? key, items, modelVersion: answer.version, arm: answer.arm };
+        const rec: ExposureRecord = { requestId, timeMs: Date.now(), user: userOf(answer.value) ?? key, items, modelVersion: answer.version, arm: answer.arm, scores: scoresOf(answer.value) };
         this.options.exposureLog!.append(rec);
       }
     } catch (err) {

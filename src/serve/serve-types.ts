@@ -26,4 +26,6 @@ export interface ExposureRecord {
   modelVersion: string;
   /** `stable` or `canary`. */
   arm: string;
+  /** The shown items' scores, in the same order, when the answer gave every item a numeric `score` (output drift reads them). */
+  scores?: number[] | null | undefined;
 }

@@ -211,7 +211,7 @@ describe('composition', () => {
 });
 
 describe('exposure log', () => {
-  it('records every answer with items, in order, with version and arm', async () => {
+  it('records every answer with items and their scores, in order, with version and arm', async () => {
     const replies = await pool(30, 6, (i) => call(`${url}/recommendations/user${i}`, { key }));
     expect(replies.every((r) => r.status === 200)).toBe(true);
     await exposure.flush();
@@ -223,6 +223,7 @@ describe('exposure log', () => {
       expect(row).toBeDefined();
       expect(row!.user).toBe(r.body.user);
       expect([...(row!.items as Iterable<string>)]).toEqual(r.body.items.map((i: { id: string }) => i.id));
+      expect([...(row!.scores as Iterable<number>)]).toEqual(r.body.items.map((i: { score: number }) => i.score));
       expect(row!.model_version).toBe('v1');
       expect(row!.arm).toBe('stable');
     }
