@@ -30,6 +30,8 @@ export type {
   ALSOptions, ALSFitStats, ALSModelParams, FactorMatrix, SaveOptions, ColdStartStrategy, FactorExchange, ALSSolver, RatingsInput, ArrowConvertible,
   ReferenceALSResult, RecommendOptions,
 } from './train/index.js';
+export { FoldInSolver, foldInParams } from './train/index.js';
+export type { FoldInOptions, FoldInParams, FoldInResult, FoldInSolve } from './train/index.js';
 export { tune, grid, choice, uniform, loguniform, randint, AshaScheduler, FifoScheduler } from './train/index.js';
 export type {
   Trainable, StepTrainable, TrialMetrics, TrialResult, TuneResult, TuneOptions, Domain, SearchSpace, TrialConfig, TrialScheduler,
