@@ -228,7 +228,7 @@ export const featurize = step('featurize', async (
     const f = await featureStage(fs, () => fromArrow(listings), () => fromArrow(ratings), listingIds, p, neuralOptionsOf({ neural: neural ? undefined : false }), t);
     const listing = f.listing
       ? await ctx.saveModel('listing-features', {
-        flavor: 'rental-recs.listing-features', meta: { width: f.listing.width, imputed: f.listing.imputed, parts: f.listing.parts }, tensors: { matrix: f.listing.matrix },
+        flavor: 'rental-recs.listing-features', meta: { width: f.listing.width, imputed: f.listing.imputed, parts: f.listing.parts, absent: f.listing.absent }, tensors: { matrix: f.listing.matrix },
       })
       : null;
     const report: StepReport = { sizes: f.sizes, notes: f.notes, stages: t.stages };
