@@ -433,6 +433,7 @@ export async function featureStage(
     listing = await t.timed('featurize listings', () => featurizeListings(rows, p.x));
     sizes['listing features'] = listing.width;
     if (listing.imputed) notes.push(`${listing.imputed} rated listing(s) have no listings row: the neural model gives them the catalogue's mean features`);
+    if (listing.absent.length) notes.push(`listing columns the neural model leaves out (NULL in every listing): ${listing.absent.join(', ')}`);
   } else notes.push('neural model skipped (options.neural is false)');
   return { sizes, notes, features, listing };
 }
