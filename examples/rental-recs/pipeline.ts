@@ -226,11 +226,11 @@ export const featurize = step('featurize', async (
   });
   try {
     const f = await featureStage(fs, () => fromArrow(listings), () => fromArrow(ratings), listingIds, p, neuralOptionsOf({ neural: neural ? undefined : false }), t);
-    const listing = f.listing
-      ? await ctx.saveModel('listing-features', {
-        flavor: 'rental-recs.listing-features', meta: { width: f.listing.width, imputed: f.listing.imputed, parts: f.listing.parts, absent: f.listing.absent }, tensors: { matrix: f.listing.matrix },
-      })
-      : null;
+    let listing: ModelArtifact | null = null;
+    if (f.listing) {
+      const { matrix, ...meta } = f.listing;
+      listing = await ctx.saveModel('listing-features', { flavor: 'rental-recs.listing-features', meta, tensors: { matrix } });
+    }
     const report: StepReport = { sizes: f.sizes, notes: f.notes, stages: t.stages };
     return { listing, features: f.features ?? null, report };
   } finally {
