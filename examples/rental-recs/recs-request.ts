@@ -55,7 +55,10 @@ export function parseRecommendationRequest(req: ServeRequest, index: ModelIndex)
     } catch {
       throw new BadRequestError(`the user id in the path is not valid percent-encoding (got ${JSON.stringify(m[1])})`);
     }
-    return { user, k: parseK(req.query.k, 'query parameter'), nbhd: parseNbhd(req.query.neighbourhood, index, 'query parameter'), context: [], unknownContext: 0 };
+    return {
+      user, k: parseK(req.query.k, 'query parameter'), nbhd: parseNbhd(req.query.neighbourhood, index, 'query parameter'), context: [], unknownContext: 0,
+      ...(req.holdout ? { holdout: true } : {}),
+    };
   }
   if (req.method !== 'POST') throw new BadRequestError(`method ${req.method} is not served: GET /recommendations/{user_id} or POST /recommendations`);
   if (req.path !== '/') throw new BadRequestError(`POST goes to /recommendations itself (got path ${JSON.stringify(req.path)}); the user is a body field`);
@@ -86,5 +89,5 @@ export function parseRecommendationRequest(req: ServeRequest, index: ModelIndex)
       else if (!context.includes(at)) context.push(at);
     });
   }
-  return { user, k: parseK(b.k, 'field'), nbhd: parseNbhd(b.neighbourhood, index, 'field'), context, unknownContext };
+  return { user, k: parseK(b.k, 'field'), nbhd: parseNbhd(b.neighbourhood, index, 'field'), context, unknownContext, ...(req.holdout ? { holdout: true } : {}) };
 }
