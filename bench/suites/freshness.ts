@@ -70,7 +70,9 @@ const EVENT_MIX = { view: 60, click: 30, stay: 10 } as const;
 /** Listings of a user's recent context (views and clicks), left out of the answer. */
 const RECENT_CONTEXT = 10;
 const SAMPLE_EVERY = 25;
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+/** Samples of one source followed at once (see the samplers). */
+const SAMPLERS = 8;
+const agent = new Agent({ keepAlive: true, maxSockets: 4 * SAMPLERS });
 
 interface UserState {
   history: Map<number, number>;
@@ -315,24 +317,29 @@ async function streamRows(ctx: BenchContext, clusterTokenFile: string | undefine
           appliedEvents += recs.length;
         }
       })();
-      // Freshness: the first answer for the sampled user whose state covers the sample.
-      const sampler = (pending: Sample[], covered: (ans: LiveAnswer, s: Sample) => boolean, out: number[]) => (async () => {
+      // Freshness: the first answer for the sampled user whose state covers the sample. SAMPLERS samples are followed at
+      // once, each re-asked until covered, so a slow answer delays only its own sample (one at a time, a busy machine's
+      // round trips would queue the samples behind each other and time the queue).
+      const sampler = (pending: Sample[], covered: (ans: LiveAnswer, s: Sample) => boolean, out: number[]) => Promise.all(Array.from({ length: SAMPLERS }, async () => {
         while (!stopping || pending.length > 0) {
-          const s = pending[0];
+          const s = pending.shift();
           if (!s) {
             await new Promise((r) => setTimeout(r, 5));
             continue;
           }
-          const ans = await httpJson(`${serve.url}/recs?user=${s.user}`, key);
-          if (covered(ans, s)) {
-            out.push(performance.now() - s.at);
-            pending.shift();
-          } else if (performance.now() - s.at > 30_000) {
-            out.push(Infinity);
-            pending.shift();
+          for (;;) {
+            const ans = await httpJson(`${serve.url}/recs?user=${s.user}`, key);
+            if (covered(ans, s)) {
+              out.push(performance.now() - s.at);
+              break;
+            }
+            if (performance.now() - s.at > 30_000) {
+              out.push(Infinity);
+              break;
+            }
           }
         }
-      })();
+      }));
       const pending: Sample[] = [];
       const pendingEvents: Sample[] = [];
       const samples: number[] = [];
