@@ -384,22 +384,25 @@ export class ServeController {
   /** Deployments, versions, replicas, traffic and decisions — what `shoal serve status` prints. */
   status(): ServeStatus {
     return {
-      deployments: [...this.deployments.values()].map((d) => ({
-        name: d.name,
-        route: d.route,
-        version: d.stable.version,
-        replicas: d.stable.group.replicas.map((r) => ({ id: r.id, state: r.state, ongoing: r.ongoing, actorId: r.handle.actorId })),
-        canary: d.canary ? { version: d.canary.state.version, weight: d.canary.weight, replicas: d.canary.state.group.replicas.length } : undefined,
-        shadow: d.shadow ? { version: d.shadow.version, answers: d.shadowAnswers } : undefined,
-        previousVersion: d.previous?.version,
-        queued: d.queue.length,
-        requests: d.requests,
-        errors: d.errors,
-        rps: d.requests / Math.max(1e-3, (Date.now() - d.startedAt) / 1000),
-        p50Ms: d.percentile(50),
-        p99Ms: d.percentile(99),
-        batchSizes: d.stable.batcher ? d.stable.batcher.sizes.slice(-20) : undefined,
-      })),
+      deployments: [...this.deployments.values()].map((d) => {
+        const [p50Ms, p99Ms] = d.latencies.percentiles(50, 99) as [number, number];
+        return {
+          name: d.name,
+          route: d.route,
+          version: d.stable.version,
+          replicas: d.stable.group.replicas.map((r) => ({ id: r.id, state: r.state, ongoing: r.ongoing, actorId: r.handle.actorId })),
+          canary: d.canary ? { version: d.canary.state.version, weight: d.canary.weight, replicas: d.canary.state.group.replicas.length } : undefined,
+          shadow: d.shadow ? { version: d.shadow.version, answers: d.shadowAnswers } : undefined,
+          previousVersion: d.previous?.version,
+          queued: d.queue.length,
+          requests: d.requests,
+          errors: d.errors,
+          rps: d.requests / Math.max(1e-3, (Date.now() - d.startedAt) / 1000),
+          p50Ms,
+          p99Ms,
+          batchSizes: d.stable.batcher ? d.stable.batcher.sizes.slice(-20) : undefined,
+        };
+      }),
       decisions: this.decisions.slice(-50),
     };
   }

@@ -8,6 +8,7 @@ import { ActorDiedError, kill } from '../core/index.js';
 import { Batcher } from './batcher.js';
 import type { BoundDeployment } from './deployment.js';
 import { ReplicaUnavailableError, ServeError } from './errors.js';
+import { LatencyWindow } from './latency-window.js';
 import { serveLog } from './log.js';
 import { ReplicaMux } from './replica-mux.js';
 import { ReplicaGroup, RequestQueue, type Replica } from './replica-router.js';
@@ -46,8 +47,8 @@ export class DeploymentState {
   /** The version replaced by the last promotion: what `rollback` returns to. */
   previous: VersionState | undefined;
   readonly queue: RequestQueue;
-  /** Latencies (ms) of recent requests, for status p50/p99; counts since start. */
-  readonly latencies: number[] = [];
+  /** Latencies (ms) of the latest requests, for status p50/p99; counts since start. */
+  readonly latencies = new LatencyWindow();
   requests = 0;
   errors = 0;
   shadowAnswers = 0;
@@ -103,17 +104,12 @@ export class DeploymentState {
           throw err2;
         }
       }
-      this.record(performance.now() - started);
+      this.latencies.record(performance.now() - started);
       return { value, version: state.version, arm };
     } catch (err) {
       this.errors++;
       throw err;
     }
-  }
-
-  private record(ms: number): void {
-    this.latencies.push(ms);
-    if (this.latencies.length > 10_000) this.latencies.splice(0, 5_000);
   }
 
   private mirror(shadow: VersionState, req: ServeRequest): void {
@@ -164,11 +160,6 @@ export class DeploymentState {
     });
   }
 
-  percentile(p: number): number {
-    if (!this.latencies.length) return 0;
-    const s = [...this.latencies].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-  }
 }
 
 /** Stops a replica once its in-flight calls finished (drain), then kills its actor. */
