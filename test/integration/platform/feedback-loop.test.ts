@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { tableFromArrays } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DecisionRecords, detectDriftInProcess, MonitorRecords, monitoringMetrics, readExposures, recordDrift, RetrainingLoop, runFeedbackMonitor, serveCanary,
-  webhookNotifier, type AlertWebhookBody, type Exposure, type Outcome, type RetrainingPolicy,
+  DecisionRecords, detectDriftInProcess, MonitorRecords, monitoringMetrics, PIPELINES_EXTENSION, readExposures, recordDrift, RetrainingLoop, runFeedbackMonitor,
+  serveCanary, webhookNotifier, type AlertWebhookBody, type Exposure, type Outcome, type RetrainingPolicy,
 } from 'shoal/platform';
 import { createServeKey, ParquetExposureLog, startServe, type Serve } from 'shoal/serve';
 import { openStore, type ModelVersion, type Store } from 'shoal/store';
@@ -220,4 +220,27 @@ describe('serving holdout, online metrics and the retraining loop', () => {
     expect(text).toMatch(/shoal_monitor_alerts_total\{source="retraining:loop-recs",kind="retraining-failed",severity="critical"\} 1/);
     expect(text).toMatch(/shoal_online_unmatched_outcomes\{monitor="feedback"\} 0/);
   });
+});
+
+describe("the head's /metrics", () => {
+  it('carries the monitoring metrics of the store the platform extension reads', async () => {
+    const saved = process.env.SHOAL_METADATA_URL;
+    process.env.SHOAL_METADATA_URL = join(dir, 'store.db');
+    let tc: TestCluster | undefined;
+    try {
+      tc = await TestCluster.start({ numWorkers: 0, connect: false, headOptions: { extensions: [PIPELINES_EXTENSION] } });
+      const base = (tc.cluster.head as { httpUrl?: string }).httpUrl;
+      expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${tc.token}` } });
+      const text = await res.text();
+      expect(res.status).toBe(200);
+      expect(text).toMatch(/shoal_tasks_submitted_total \d+/);
+      expect(text).toMatch(/shoal_retraining_decisions_total\{model="loop-recs",decision="rolled-back"\} 1/);
+      expect(text).toMatch(/shoal_monitor_status\{monitor="listings",kind="drift"\} 1/);
+    } finally {
+      if (saved === undefined) delete process.env.SHOAL_METADATA_URL;
+      else process.env.SHOAL_METADATA_URL = saved;
+      await tc?.stop();
+    }
+  }, 60_000);
 });
