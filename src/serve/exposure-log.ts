@@ -5,6 +5,7 @@
  * records not yet flushed; `close()` flushes them and says how many were written.
  */
 import { mkdirSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import pg from 'pg';
@@ -82,7 +83,11 @@ abstract class BatchedSink implements ExposureSink {
   }
 }
 
-/** Parquet dataset: a folder of `part-<ms>-<n>.parquet` files, one per flushed batch. */
+/**
+ * Parquet dataset: a folder of `part-<ms>-<n>.parquet` files, one per flushed batch. Each is written
+ * under a `.tmp` name and renamed when complete, so a crash mid-write leaves no truncated part that
+ * would make the dataset unreadable (readers take `.parquet` files only).
+ */
 export class ParquetExposureLog extends BatchedSink {
   private seq = 0;
   constructor(readonly dir: string, options: ExposureLogOptions = {}) {
@@ -100,7 +105,9 @@ export class ParquetExposureLog extends BatchedSink {
       arm: arrow.vectorFromArray(records.map((r) => r.arm), new arrow.Utf8()),
       scores: arrow.vectorFromArray(records.map((r) => r.scores ?? null), new arrow.List(new arrow.Field('score', new arrow.Float64(), true))),
     });
-    await writeParquetFile(join(this.dir, `part-${Date.now()}-${String(this.seq++).padStart(6, '0')}.parquet`), table);
+    const path = join(this.dir, `part-${Date.now()}-${String(this.seq++).padStart(6, '0')}.parquet`);
+    await writeParquetFile(`${path}.tmp`, table);
+    await rename(`${path}.tmp`, path);
   }
 }
 
