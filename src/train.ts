@@ -48,7 +48,7 @@ export {
   TrainError, InvalidOptionError, ArtifactExistsError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
   TuneError, ModelBuildError, TrainingFailedError, MissingItemFeaturesError, TfjsNotInstalledError,
 } from './train/index.js';
-export { AlsExplainer, sampledShapley, exactShapley, permutationImportance, rocAuc } from './train/index.js';
+export { FoldInSolver, foldInParams, AlsExplainer, sampledShapley, exactShapley, permutationImportance, rocAuc } from './train/index.js';
 export type {
-  HistoryContribution, ItemExplanation, BatchModel, ShapleyOptions, Attribution, ScoreMetric, PermutationImportanceOptions, PermutationImportance, FeatureImportance,
+  FoldInOptions, FoldInParams, FoldInResult, FoldInSolve, HistoryContribution, ItemExplanation, BatchModel, ShapleyOptions, Attribution, ScoreMetric, PermutationImportanceOptions, PermutationImportance, FeatureImportance,
 } from './train/index.js';

@@ -16,6 +16,8 @@ import type { Scorer, WeightedCsr } from './evaluate.js';
 import { coStaySimilarity, historyContext, lastStay, recencyPopularity } from './baselines.js';
 import { AMENITY_DIMS, TEXT_DIMS, type ListingInfo } from './listing-info.js';
 import { collapse, type Interactions } from './prepare.js';
+import type { AdditiveFeature } from './explain.js';
+import { permutationImportance, rocAuc, type PermutationImportance } from 'shoal/train';
 
 const INNER_FRACTION = 0.2;
 const NEGATIVES = 20;
@@ -268,6 +270,47 @@ export interface HybridFit {
   scorer: Scorer;
   weights: Array<{ feature: string; weight: number }>;
   trainingPairs: number;
+  /** Permutation importance of each feature (AUC drop) on the validation pairs, when validation events were given. */
+  importance: PermutationImportance | null;
+}
+
+/**
+ * Training (or validation) pairs: for each event of `rows` that is a discovery by a user with
+ * history in `h` (a listing not in it; each pair once), φ of the listing (label 1) and of up to
+ * NEGATIVES listings drawn from the catalogue (label 0).
+ */
+function discoveryPairs(f: Features, h: Interactions, events: Interactions['events'], rows: ArrayLike<number>, n: number, r: () => number): { xs: Float64Array[]; ys: number[] } {
+  const dims = f.blocks.length + 2;
+  const hist = new Map<number, Map<number, number>>();
+  for (let k = 0; k < h.user.length; k++) {
+    let m = hist.get(h.user[k]!);
+    if (!m) hist.set(h.user[k]!, (m = new Map()));
+    m.set(h.item[k]!, 1);
+  }
+  const xs: Float64Array[] = [];
+  const ys: number[] = [];
+  const seenPair = new Set<number>();
+  for (let k = 0; k < rows.length; k++) {
+    const e = rows[k]!;
+    const u = events.user[e]!;
+    const i = events.item[e]!;
+    const hu = hist.get(u);
+    if (!hu || hu.has(i) || seenPair.has(u * n + i)) continue; // discovery by a user with history
+    seenPair.add(u * n + i);
+    const pos = new Float64Array(dims);
+    phi(f, u, i, hu, pos);
+    xs.push(pos);
+    ys.push(1);
+    for (let t = 0; t < NEGATIVES; t++) {
+      const j = Math.floor(r() * n);
+      if (hu.has(j) || j === i) continue;
+      const neg = new Float64Array(dims);
+      phi(f, u, j, hu, neg);
+      xs.push(neg);
+      ys.push(0);
+    }
+  }
+  return { xs, ys };
 }
 
 /** Logistic regression (full-batch gradient descent on standardised features, small L2). */
@@ -315,8 +358,13 @@ function logistic(x: Float64Array[], y: Uint8Array, dims: number): Float64Array 
   return Float64Array.from(w, (x2, d) => (constant[d] ? 0 : x2 / sd[d]!));
 }
 
-/** Fits the weights on the stays of `h` (all before `cutDay`) and returns the scorer over the whole of `h`. */
-export function fitHybrid(h: Interactions, cutDay: number, info: ListingInfo, seed = 1): HybridFit {
+/**
+ * Fits the weights on the stays of `h` (all before `cutDay`) and returns the scorer over the whole of
+ * `h`. With `validationEvents` (rows of `h.events` after the cut), also the global importance of each
+ * feature: permutation importance (shoal/train) of the fitted logit's AUC on the validation window's
+ * discovery pairs, built from `h`'s histories the way training pairs are.
+ */
+export function fitHybrid(h: Interactions, cutDay: number, info: ListingInfo, seed = 1, validationEvents?: Int32Array): HybridFit {
   const rbf = locationRbf(info);
   const days = Int32Array.from(h.eventRows, (e) => h.events.day[e]!).sort();
   const innerCut = days[Math.floor((1 - INNER_FRACTION) * days.length)] ?? cutDay;
@@ -324,36 +372,7 @@ export function fitHybrid(h: Interactions, cutDay: number, info: ListingInfo, se
   const inner = collapse(h, innerRows);
   const f = features(inner, innerCut, info, rbf);
   const dims = f.blocks.length + 2;
-  const hist = new Map<number, Map<number, number>>();
-  for (let r = 0; r < inner.user.length; r++) {
-    let m = hist.get(inner.user[r]!);
-    if (!m) hist.set(inner.user[r]!, (m = new Map()));
-    m.set(inner.item[r]!, 1);
-  }
-  const r = rng(seed);
-  const xs: Float64Array[] = [];
-  const ys: number[] = [];
-  const seenPair = new Set<number>();
-  for (const e of h.eventRows) {
-    if (h.events.day[e]! < innerCut) continue;
-    const u = h.events.user[e]!;
-    const i = h.events.item[e]!;
-    const hu = hist.get(u);
-    if (!hu || hu.has(i) || seenPair.has(u * info.n + i)) continue; // discovery by a user with history
-    seenPair.add(u * info.n + i);
-    const pos = new Float64Array(dims);
-    phi(f, u, i, hu, pos);
-    xs.push(pos);
-    ys.push(1);
-    for (let k = 0; k < NEGATIVES; k++) {
-      const j = Math.floor(r() * info.n);
-      if (hu.has(j) || j === i) continue;
-      const neg = new Float64Array(dims);
-      phi(f, u, j, hu, neg);
-      xs.push(neg);
-      ys.push(0);
-    }
-  }
+  const { xs, ys } = discoveryPairs(f, inner, h.events, h.eventRows.filter((e) => h.events.day[e]! >= innerCut), info.n, rng(seed));
   // Too few discoveries to learn from: popularity alone (weight 1), the rest off.
   const w = ys.filter((y) => y === 1).length >= 10 ? logistic(xs, Uint8Array.from(ys), dims) : Float64Array.from({ length: dims }, (_, d) => (d === 0 ? 1 : 0));
   // The scorer: the same features over the whole of h, weighted.
@@ -364,17 +383,48 @@ export function fitHybrid(h: Interactions, cutDay: number, info: ListingInfo, se
   const items = new Float32Array(info.n * rank);
   const bias = new Float32Array(info.n);
   let off = 0;
+  // The served score is the sum of these features' terms (explain.ts explains it by them).
+  const explained: AdditiveFeature[] = [];
   full.blocks.forEach((b, k) => {
     const wk = w[k]!;
-    if (b.bias) for (let i = 0; i < info.n; i++) bias[i]! += wk * b.bias[i]!;
+    const feature: AdditiveFeature = { name: b.name, offset: off, dims: 0, bias: null, knn: null };
+    explained.push(feature);
+    if (b.bias) {
+      feature.bias = Float32Array.from(b.bias, (v) => wk * v);
+      for (let i = 0; i < info.n; i++) bias[i]! += wk * b.bias[i]!;
+    }
     if (!b.users || !b.items) return;
+    feature.dims = b.dims;
     for (let u = 0; u < numUsers; u++) for (let d = 0; d < b.dims; d++) users[u * rank + off + d] = wk * b.users[u * b.dims + d]!;
     for (let i = 0; i < info.n; i++) for (let d = 0; d < b.dims; d++) items[i * rank + off + d] = b.items[i * b.dims + d]!;
     off += b.dims;
   });
+  const scaled = (c: WeightedCsr, wk: number): WeightedCsr => ({ ptr: c.ptr, idx: c.idx, val: Float32Array.from(c.val, (v) => wk * v) });
+  explained.push(
+    { name: full.names[dims - 2]!, offset: 0, dims: 0, bias: null, knn: scaled(full.knn.similar, w[dims - 2]!) },
+    { name: full.names[dims - 1]!, offset: 0, dims: 0, bias: null, knn: scaled(full.knn.sameHost, w[dims - 1]!) },
+  );
   const similar = mergeCsr(full.knn.similar, w[dims - 2]!, full.knn.sameHost, w[dims - 1]!, info.n);
+  let importance: PermutationImportance | null = null;
+  if (validationEvents) {
+    const val = discoveryPairs(full, h, h.events, validationEvents, info.n, rng(seed + 1));
+    if (val.ys.includes(1) && val.ys.includes(0)) {
+      const rows = new Float64Array(val.xs.length * dims);
+      val.xs.forEach((x, k) => rows.set(x, k * dims));
+      const logit = (batch: Float64Array, m: number): Float64Array => Float64Array.from({ length: m }, (_, k) => {
+        let z = 0;
+        for (let d = 0; d < dims; d++) z += w[d]! * batch[k * dims + d]!;
+        return z;
+      });
+      importance = permutationImportance(logit, rows, val.xs.length, Uint8Array.from(val.ys), rocAuc, { repeats: 5, seed, names: full.names });
+    }
+  }
   return {
-    scorer: { kind: 'hybrid', name: 'hybrid (learned: content + last stay + co-stays + popularity prior)', rank, users, items, bias, context: full.knn.context, similar, itemValid: null },
+    importance,
+    scorer: {
+      kind: 'hybrid', name: 'hybrid (learned: content + last stay + co-stays + popularity prior)', rank, users, items, bias, context: full.knn.context, similar, itemValid: null,
+      explain: { kind: 'additive', features: explained },
+    },
     weights: full.names.map((feature, d) => ({ feature, weight: w[d]! })),
     trainingPairs: ys.length,
   };

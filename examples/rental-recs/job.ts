@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { tableFromArrays, TimestampMillisecond, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { fromArrow } from 'shoal/data';
 import { activeRun, withActiveRun } from 'shoal/store';
-import { ALS, type NeuralRecommenderOptions } from 'shoal/train';
+import { ALS, type NeuralRecommenderOptions, type PermutationImportance } from 'shoal/train';
 import { FeatureStore } from 'shoal/features';
 import { itemKnn, mostPopular, sameNeighbourhood } from './baselines.js';
 import { csrOf, perUserMetrics, rankingMetrics, rmse, scoresOf, topKFor, type Csr, type PerUserMetrics, type RankingMetrics, type Scorer } from './evaluate.js';
@@ -34,7 +34,8 @@ import { describeSource, loadCity, loadCityCached, readManifest } from './city.j
 import { generateSynthetic } from './load.js';
 import { collapse, prepareRatings, type Feedback, type Interactions } from './prepare.js';
 import { checkInputs, describeTarget, readTable, REQUIRED_COLUMNS, replaceTable, type Target } from './storage.js';
-import type { ServedModel } from './served-model.js';
+import { ModelIndex, type ServedModel } from './served-model.js';
+import type { Explanation } from './explain.js';
 import { snapshotOf } from './snapshot.js';
 import { float32, int32, int64FromBig } from './tasks.js';
 
@@ -193,6 +194,10 @@ export interface JobResult {
   /** Users with test-window stays and no history, served by popularity. */
   coldUsers: MetricSummary & { model: string };
   hybridWeights: Array<{ feature: string; weight: number }>;
+  /** The hybrid's global feature importance: permutation importance (AUC drop) on the validation window's pairs, fitted on train. */
+  hybridImportance: PermutationImportance | null;
+  /** Sample explanations of the served model's recommendations (explain.ts): the first users with a history. */
+  explanations: SampleExplanation[];
   /** The served model as plain data, when `options.keepModel`. */
   model?: ServedModel | undefined;
   /**
@@ -247,7 +252,10 @@ async function fitALS(x: Interactions, rows: Int32Array, numUsers: number, p: { 
     items.set(im.factors.subarray(k * r, (k + 1) * r), id * r);
     itemValid[id] = 1;
   });
-  return { kind: 'factors', name: `ALS (rank ${p.rank}, λ ${p.regParam}, ${p.maxIter} iter)`, rank: r, users, items, userValid, itemValid };
+  return {
+    kind: 'factors', name: `ALS (rank ${p.rank}, λ ${p.regParam}, ${p.maxIter} iter)`, rank: r, users, items, userValid, itemValid,
+    explain: { kind: 'als', regParam: p.regParam, alpha, implicitPrefs: x.feedback === 'implicit' },
+  };
 }
 
 function itemMeans(x: Interactions, rows: Int32Array): { means: Float32Array; global: number } {
@@ -414,6 +422,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   // 5. The candidates: three simple baselines, ALS, the neural model, the learned hybrid.
   const curves: JobResult['curves'] = [];
   let hybridWeights: HybridFit['weights'] = [];
+  let hybridImportance: PermutationImportance | null = null;
   const candidates: Candidate[] = [
     { id: 'popular', kind: 'simple', fit: async (h, cut) => mostPopular(h, cut) },
     { id: 'neighbourhood', kind: 'simple', fit: async (h, cut) => sameNeighbourhood(h, cut, info) },
@@ -428,8 +437,10 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     }] : []),
     {
       id: 'hybrid', kind: 'learned', fit: async (h, cut) => {
-        const fit = fitHybrid(h, cut, info);
+        // Fitted to be chosen (on train): its feature importance on the validation window.
+        const fit = fitHybrid(h, cut, info, 1, h === split.train ? split.validationEvents : undefined);
         hybridWeights = fit.weights;
+        if (fit.importance) hybridImportance = fit.importance;
         return fit.scorer;
       },
     },
@@ -539,6 +550,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   });
   const where = target.kind === 'postgres' ? `table ${target.schema}.recommendations` : join(target.dir, 'recommendations');
   const written = await timed('write', () => replaceTable(target, 'recommendations', fromArrow(recs, { numPartitions: Math.max(1, Math.min(8, Math.ceil(recs.numRows / 250_000))) }), ['user_id', 'rank']));
+  const snapshot = snapshotOf({ id: servedId, scorer: final, x, all: allX, seen: allSeen, info, cutDay: split.lastDay + 1, version: `${servedId}-${(source?.hash ?? `${Date.now()}`).slice(0, 8)}` });
   const selectionRows: MetricsRow[] = rows.map((r) => ({ model: r.name, users: r.validation.users, hr: r.validation.hr.mean, ndcg: r.validation.ndcg.mean, recall: r.validation.recall.mean }));
   return {
     target: describeTarget(target), data: target, source, feedback: x.feedback, sizes, stages, grid: gridRows, gridMetric, best, metrics,
@@ -547,11 +559,29 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     split: splitInfo, candidates: rows, served: { id: servedId, name: final.name, reason, bestSimple: bestSimple.id },
     comparisons: { validation: validationPairs, test: testPairs },
     repeats: { warmUsers: testSet.warmUsers, windowStays: testSet.windowStays, repeatStays: testSet.repeatStays, repeatUsers: testSet.repeatUsers, repeatOfLast: testSet.repeatOfLast },
-    coldUsers, hybridWeights, featureStore, features,
-    model: o.keepModel
-      ? snapshotOf({ id: servedId, scorer: final, x, all: allX, seen: allSeen, info, cutDay: split.lastDay + 1, version: `${servedId}-${(source?.hash ?? `${Date.now()}`).slice(0, 8)}` })
-      : undefined,
+    coldUsers, hybridWeights, hybridImportance, featureStore, features, explanations: sampleExplanations(snapshot, EXPLAINED_USERS),
+    model: o.keepModel ? snapshot : undefined,
   };
+}
+
+/** Users whose explained recommendations the report shows. */
+const EXPLAINED_USERS = 3;
+
+export interface SampleExplanation {
+  user: string;
+  items: Array<{ listing: string; score: number; explanation: Explanation | undefined }>;
+}
+
+/** The served model's explained top 3 for the first `n` users with a history. */
+function sampleExplanations(m: ServedModel, n: number): SampleExplanation[] {
+  const index = new ModelIndex(m);
+  const out: SampleExplanation[] = [];
+  for (let u = 0; u < m.userIds.length && out.length < n; u++) {
+    if (m.seen.ptr[u + 1]! - m.seen.ptr[u]! < 2) continue;
+    const a = index.recommend({ user: m.userIds[u]!, k: 3, nbhd: -1, context: [], unknownContext: 0, explain: true });
+    out.push({ user: m.userIds[u]!, items: a.items.map((i) => ({ listing: i.id, score: i.score, explanation: i.explanation })) });
+  }
+  return out;
 }
 
 const isoDay = (d: number): string => new Date(d * 86_400_000).toISOString().slice(0, 10);
