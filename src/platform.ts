@@ -27,6 +27,8 @@ export {
   MAX_LOG_LINES, MAX_LOG_LINE_CHARS, buildRunReport, reportMarkdown, reportHtml, checkData, DataCheckError,
   detectDrift, detectDriftInProcess, equalWidthEdges, ksStatistic, ksPValue, kolmogorovSf, chiSquare, wassersteinOnSupport, wassersteinSamples, jensenShannon, MonitoringInputError,
   chooseBaseline, detectSeasonalDrift, detectOutputDrift, detectOutputDriftInProcess, outputStatistics, gini,
+  MonitorRecords, driftResult, recordDrift, onlineMetrics, outcomeWeights, DEFAULT_MATURITY_MS, readExposures,
+  runFeedbackMonitor, twoProportionTest, normalSf, raiseAlert, webhookNotifier, monitoringMetrics, RetrainingLoop, DecisionRecords, serveCanary,
 } from './platform/index.js';
 export type {
   Step, StepOptions, StepContext, Pipeline, PipelineSpec, PipelineNode, StepEntry, InputSource, ConditionContext, ParamSpec, ParamType, ParamValues,
@@ -35,4 +37,7 @@ export type {
   PipelineEvent, RunLauncher, LaunchRequest, LaunchOutcome, Clock, TriggerStateOptions, Firing, CronSchedule, OverlapPolicy, StepLogLine, LogStream, RunReport, RunReportOptions, ReportRow, ReportSide, DataChecks, CheckResult, ColumnKind,
   ColumnDrift, DriftMethod, DriftReport, QualityAlert, QualityAlertKind, DriftOptions, ColumnSummary, DriftKind,
   BaselineChoice, TimeRange, SeasonalDriftOptions, SeasonalDriftReport, OutputDriftOptions, OutputDriftReport, OutputStatistics, OutputAlert, OutputAlertKind,
+  MonitorResult, MonitorStatus, MonitorKind, AlertRecord, AlertSeverity, RecordRange, RecordDriftOptions, Exposure, Outcome, OnlineMetricsOptions,
+  OnlineGroupMetrics, OnlineMetricsReport, ExposureSource, FeedbackMonitorOptions, ProportionTest, AlertNotifier, AlertInput, WebhookOptions,
+  AlertWebhookBody, RetrainingOptions, OutputPath, RetrainingPolicy, PolicyFiring, RetrainingDecision, RetrainingDecisionKind, CanaryControl,
 } from './platform/index.js';

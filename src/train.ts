@@ -30,6 +30,8 @@ export type {
   ALSOptions, ALSFitStats, ALSModelParams, FactorMatrix, SaveOptions, ColdStartStrategy, FactorExchange, ALSSolver, RatingsInput, ArrowConvertible,
   ReferenceALSResult, RecommendOptions,
 } from './train/index.js';
+export { FoldInSolver, foldInParams } from './train/index.js';
+export type { FoldInOptions, FoldInParams, FoldInResult, FoldInSolve } from './train/index.js';
 export { tune, grid, choice, uniform, loguniform, randint, AshaScheduler, FifoScheduler } from './train/index.js';
 export type {
   Trainable, StepTrainable, TrialMetrics, TrialResult, TuneResult, TuneOptions, Domain, SearchSpace, TrialConfig, TrialScheduler,
@@ -48,7 +50,7 @@ export {
   TrainError, InvalidOptionError, ArtifactExistsError, InvalidTrainingDataError, InvalidIdError, NumericalError, ModelFormatError, ModelVersionError,
   TuneError, ModelBuildError, TrainingFailedError, MissingItemFeaturesError, TfjsNotInstalledError,
 } from './train/index.js';
-export { FoldInSolver, foldInParams, AlsExplainer, sampledShapley, exactShapley, permutationImportance, rocAuc } from './train/index.js';
+export { AlsExplainer, sampledShapley, exactShapley, permutationImportance, rocAuc } from './train/index.js';
 export type {
-  FoldInOptions, FoldInParams, FoldInResult, FoldInSolve, HistoryContribution, ItemExplanation, BatchModel, ShapleyOptions, Attribution, ScoreMetric, PermutationImportanceOptions, PermutationImportance, FeatureImportance,
+  HistoryContribution, ItemExplanation, BatchModel, ShapleyOptions, Attribution, ScoreMetric, PermutationImportanceOptions, PermutationImportance, FeatureImportance,
 } from './train/index.js';

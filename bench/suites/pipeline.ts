@@ -6,7 +6,10 @@
  * - chain: 50 steps, each taking the previous one's output; the baseline submits the 50 tasks one
  *   after the other, awaiting each (the orchestrator must see a step's outputs to key the next);
  * - wide: 50 independent steps; the baseline submits the 50 tasks at once and awaits them all;
- * - cached: the chain again with the cache on, every step a hit (no task runs).
+ * - cached: the chain again with the cache on, every step a hit (no task runs);
+ * - rental: the rental job's pipeline (examples/rental-recs/pipeline.ts) on the Albany embedded
+ *   default — a first run (every step runs: `noCache`) against the all-cached second run after it,
+ *   wall time of runPipeline each (the cluster up, the city's Parquet tables loaded once before).
  *
  * Overhead per step = (pipeline wall time − baseline wall time) / 50, per run; medians over runs.
  * What the orchestrator adds per step: a child run in the store (SQLite), the step's record written
@@ -19,6 +22,7 @@ import { get, init, shutdown } from 'shoal';
 import { fromStep, pipeline, runPipeline, type Pipeline } from 'shoal/platform';
 import { openStore, type Store } from 'shoal/store';
 import { link, linkTask } from '../fixtures/pipeline-tasks.js';
+import { rentalPipeline } from '../../examples/rental-recs/pipeline.js';
 import type { BenchContext } from '../lib/context.js';
 import { makeResult, type BenchResult } from '../lib/result.js';
 
@@ -107,6 +111,29 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       results.push(makeResult({
         metric: `cached: ${STEPS}-step chain, every step a cache hit`, unit: 'ms', better: 'lower', samples: hit,
         baseline: `the same ${STEPS} tasks submitted directly (chain)`, baselineSamples: base, notes: `no task runs; lookups and records in SQLite; ${la()}`,
+      }));
+    }
+    if (ctx.enabled('rental')) {
+      ctx.log('[rental] Albany, embedded default');
+      const first: number[] = [];
+      const cached: number[] = [];
+      // Neural fits and the 9-point ALS grid make a first run take a minute: at most 3 pairs.
+      for (let r = 0; r < Math.min(ctx.runs, 3); r++) {
+        first.push(await timed(async () => {
+          const res = await runPipeline(rentalPipeline, { store, noCache: true });
+          if (!res.steps.every((x) => x.state === 'succeeded')) throw new Error('a step of the first rental run did not run');
+        }));
+        cached.push(await timed(async () => {
+          const res = await runPipeline(rentalPipeline, { store });
+          const ran = res.steps.filter((x) => x.state !== 'cached');
+          if (ran.length) throw new Error(`steps of the second rental run were not cache hits: ${ran.map((x) => `${x.step} ${x.state}`).join(', ')}`);
+        }));
+        ctx.log(`  run ${r + 1}: first run ${(first[r]! / 1000).toFixed(1)} s, all-cached second run ${cached[r]!.toFixed(0)} ms; ${la()}`);
+      }
+      results.push(makeResult({
+        metric: 'rental: all-cached second run (Albany, 8 steps)', unit: 'ms', better: 'lower', samples: cached,
+        baseline: 'rental pipeline first run (every step runs)', baselineSamples: first,
+        notes: `wall time of runPipeline; first run: tables read, feature store, 9-point ALS grid ∥ 2 neural fits, evaluation; ${la()}`,
       }));
     }
   } finally {

@@ -6,11 +6,14 @@
  * load (failed requests, p99 during the swap); where one request's time goes (hops: the ingress, a replica call over the direct channel,
  * an actor call, the head's share of it); the ingress server candidates (server: node:http against
  * fastify); autoscaling over 100 → 2,000 → 100 rps (autoscale); a canary shift 5% → 50% → 100%
- * under load (canary). Groups: noop, hops, server, rental, hotswap, autoscale, canary (`--only`).
+ * under load (canary); where the no-op's p99 at half load comes from (tail: the ingress's own
+ * time, its event-loop delay and GC pauses, the replica thread's, against the baseline server's).
+ * Groups: noop, tail, hops, server, rental, hotswap, autoscale, canary (`--only`).
  * The load generator runs in its own process (bench/fixtures/serve-load.ts); server, replicas and
  * load generator share this machine's cores — the table's notes give the load average.
  */
 import { execFile } from 'node:child_process';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -30,6 +33,8 @@ import { fixtureJs } from '../lib/paths.js';
 interface Load {
   sent: number; ok: number; failed: number; rps: number; p50Ms: number; p99Ms: number; statuses: Record<string, number>;
   perStep?: Array<{ rate: number; ok: number; failed: number; p99Ms: number }>;
+  /** The load generator's own event-loop delay. */
+  loopP99Ms: number; loopMaxMs: number;
 }
 
 function load(args: { url: string; key?: string; mode: 'closed' | 'open'; concurrency?: number; rate?: number; durationMs: number; users?: string[]; steps?: Array<{ rate: number; durationMs: number }> }): Promise<Load> {
@@ -94,6 +99,69 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       results.push(makeResult({ metric: 'no-op deployment, max rps (32 in flight)', unit: 'req/s', better: 'higher', samples: rps, baseline: 'plain node:http, one process', baselineSamples: baseRps, notes: `target ≥ 0.4× baseline; 1 worker, 2 replicas; ${la()}` }));
       results.push(makeResult({ metric: 'no-op p50 at half max rps', unit: 'ms', better: 'lower', samples: p50, baseline: 'plain node:http at the same rate', baselineSamples: bp50, notes: `target: added ≤ 1 ms; ${la()}` }));
       results.push(makeResult({ metric: 'no-op p99 at half max rps', unit: 'ms', better: 'lower', samples: p99, baseline: 'plain node:http at the same rate', baselineSamples: bp99, notes: `target: added ≤ 5 ms; ${la()}` }));
+    }
+    if (ctx.enabled('tail')) {
+      // The no-op at half its max rps, decomposed: the load generator's p99 (end to end), the time
+      // the request spent in the deployment (DeploymentState: routing + the replica call over the
+      // direct channel), the ingress process's event-loop delay and GC pauses, and each replica
+      // thread's (NoOp.loopDelay). The baseline server's the same way at the same rate.
+      ctx.log('[tail] no-op at half max rps, decomposed');
+      const d = serve.controller.get('noop');
+      const replicas = d.stable.group.replicas;
+      const replicaLoops = (): Promise<Array<{ p99Ms: number; maxMs: number; gcs: number; gcMaxMs: number } | undefined>> =>
+        Promise.all(replicas.map((r) => get((r.handle as any).loopDelay.remote()) as unknown as Promise<{ p99Ms: number; maxMs: number; gcs: number; gcMaxMs: number } | undefined>));
+      const gcs: number[] = [];
+      const obs = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) gcs.push(e.duration);
+      });
+      obs.observe({ entryTypes: ['gc'] });
+      const baseIn: number[] = [];
+      const onBase = (_req: unknown, res: import('node:http').ServerResponse): void => {
+        const t0 = performance.now();
+        res.once('finish', () => baseIn.push(performance.now() - t0));
+      };
+      baseline.prependListener('request', onBase);
+      const q = (a: number[], p: number): number => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))] ?? NaN;
+      const e2e: number[] = [], be2e: number[] = [], inDep: number[] = [], bIn: number[] = [], notes: string[] = [];
+      try {
+        await load({ url, key, mode: 'closed', durationMs: 1000 });
+        const max = await load({ url, key, mode: 'closed', durationMs: 2000 });
+        const half = Math.max(50, Math.round(max.rps / 2));
+        for (let i = 0; i < ctx.runs; i++) {
+          const row: string[] = [];
+          for (const which of ['serve', 'node:http'] as const) {
+            const eld = monitorEventLoopDelay({ resolution: 1 });
+            gcs.length = 0;
+            d.latencies.clear();
+            baseIn.length = 0;
+            await replicaLoops();
+            eld.enable();
+            const r = await load(which === 'serve' ? { url, key, mode: 'open', rate: half, durationMs } : { url: baseUrl, mode: 'open', rate: half, durationMs });
+            eld.disable();
+            const gcNote = `GC ${gcs.length}× max ${Math.max(0, ...gcs).toFixed(1)} ms`;
+            const genNote = `load generator's event-loop delay p99 ${r.loopP99Ms.toFixed(1)} max ${r.loopMaxMs.toFixed(0)} ms`;
+            const loopNote = `event-loop delay p99 ${(eld.percentile(99) / 1e6).toFixed(1)} max ${(eld.max / 1e6).toFixed(0)} ms`;
+            if (which === 'serve') {
+              const rl = await replicaLoops();
+              e2e.push(r.p99Ms);
+              const [depP99] = d.latencies.percentiles(99) as [number];
+              inDep.push(depP99);
+              row.push(`serve p99 ${r.p99Ms.toFixed(1)} ms, in the deployment (route + replica call) p99 ${depP99.toFixed(1)} ms; ingress ${loopNote}, ${gcNote}; replica threads ${rl.map((x) => (x ? `loop delay p99 ${x.p99Ms.toFixed(1)} max ${x.maxMs.toFixed(0)} ms, GC ${x.gcs}× max ${x.gcMaxMs.toFixed(1)} ms` : '?')).join(' / ')}; ${genNote}`);
+            } else {
+              be2e.push(r.p99Ms);
+              bIn.push(q(baseIn, 0.99));
+              row.push(`node:http p99 ${r.p99Ms.toFixed(1)} ms, in the server p99 ${q(baseIn, 0.99).toFixed(2)} ms; its process ${loopNote}, ${gcNote}; ${genNote}`);
+            }
+          }
+          notes.push(row.join('; '));
+          ctx.log(`  run ${i + 1} at ${half} rps: ${row.join(' | ')}; ${la()}`);
+        }
+      } finally {
+        obs.disconnect();
+        baseline.removeListener('request', onBase);
+      }
+      results.push(makeResult({ metric: 'no-op p99 at half max rps (tail group)', unit: 'ms', better: 'lower', samples: e2e, baseline: 'plain node:http at the same rate', baselineSamples: be2e, notes: `target: added ≤ 5 ms; ${la()}` }));
+      results.push(makeResult({ metric: 'no-op p99 of the time in the deployment (route + replica call), half max rps', unit: 'ms', better: 'lower', samples: inDep, baseline: 'node:http: request to response written, same rate', baselineSamples: bIn, notes: `${notes.join(' || ')}; ${la()}` }));
     }
     if (ctx.enabled('hops')) {
       // One request at a time (nothing else in flight), the four paths interleaved so they share the

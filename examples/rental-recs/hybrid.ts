@@ -1,16 +1,22 @@
 /**
  * The learned hybrid: a logistic model over what the data has — the user's last stay (neighbourhood,
- * room type, location, price band, size), their history's text and amenities, co-stays (item-kNN),
- * and popularity as a separate prior — for a listing nobody has stayed in yet, the popularity its
- * content predicts (ridge regression on the warm listings), with a "new listing" indicator — so that
- * a new listing does not sink by construction (issue 21: the neural model's review-count features are zero for every new
- * listing, and cold listings ranked worse than random).
+ * room type, location, price, size), their history's text and amenities, co-stays (item-kNN), and
+ * popularity as a separate prior. For a listing nobody has stayed in yet, the prior is the
+ * popularity its content predicts (ridge regression on the warm listings: neighbourhood, room type,
+ * location, price, size, stay rules, text, amenities, creation order by id, the host's other
+ * listings' stays), on the same scale as a warm listing's and with no "new listing" term: a new
+ * listing competes as a warm listing with its content would, and does not sink by construction
+ * (issue 21: the neural model's review-count features are zero for every new listing, and cold
+ * listings ranked worse than random; a learned "new listing" indicator did the same — it learns
+ * that most never-stayed listings are inactive, and ranked the simulated cold listings at 0.38
+ * (Albany) and 0.47 (Beijing) of the unrated listings, against 0.19 and 0.31 without it).
  *
  * Every feature is bilinear in a user vector and a listing vector (or a listing prior, or the kNN
  * sum), so the fitted model is one `hybrid` Scorer (scoring.ts) that evaluation and top-N run like
  * any other. The weights are learned without looking past the cut: the stays before it are split
- * again by time (the last `INNER_FRACTION` of them are the targets, the ones before the history),
- * positives are the listings users went on to discover, negatives are drawn from the whole catalogue.
+ * again by time into `INNER_WINDOWS` windows of `INNER_FRACTION` of the stays each (the targets,
+ * with the stays before each window as the history), positives are the listings users went on to
+ * discover, negatives are drawn from the whole catalogue.
  */
 import type { Scorer, WeightedCsr } from './evaluate.js';
 import { coStaySimilarity, historyContext, lastStay, recencyPopularity } from './baselines.js';
@@ -20,6 +26,7 @@ import type { AdditiveFeature } from './explain.js';
 import { permutationImportance, rocAuc, type PermutationImportance } from 'shoal/train';
 
 const INNER_FRACTION = 0.2;
+const INNER_WINDOWS = 3;
 const NEGATIVES = 20;
 const LOCATION_CENTRES = 24;
 const EPOCHS = 300;
@@ -113,9 +120,13 @@ function locationRbf(info: ListingInfo): Float32Array {
   return out;
 }
 
-/** Content of each listing as one row (neighbourhood, room type, location, price, size, stay rules, text, amenities, intercept). */
-function contentRows(info: ListingInfo, rbf: Float32Array): { x: Float32Array; dims: number } {
-  const parts = info.nbhdNames.length + info.roomNames.length + LOCATION_CENTRES + 6 + TEXT_DIMS + AMENITY_DIMS + 1;
+/**
+ * Content of each listing as one row (neighbourhood, room type, location, price, size, stay rules,
+ * text, amenities, id rank (creation order) and its square, the host's other listings' log
+ * popularity and whether there is any, intercept).
+ */
+function contentRows(info: ListingInfo, rbf: Float32Array, hostPop: Float32Array): { x: Float32Array; dims: number } {
+  const parts = info.nbhdNames.length + info.roomNames.length + LOCATION_CENTRES + 6 + TEXT_DIMS + AMENITY_DIMS + 4 + 1;
   const x = new Float32Array(info.n * parts);
   for (let i = 0; i < info.n; i++) {
     let o = i * parts;
@@ -135,6 +146,10 @@ function contentRows(info: ListingInfo, rbf: Float32Array): { x: Float32Array; d
     o += TEXT_DIMS;
     x.set(info.amenities.subarray(i * AMENITY_DIMS, (i + 1) * AMENITY_DIMS), o);
     o += AMENITY_DIMS;
+    x[o++] = info.idRank[i]!;
+    x[o++] = info.idRank[i]! ** 2;
+    x[o++] = hostPop[i]!;
+    x[o++] = hostPop[i]! > 0 ? 1 : 0;
     x[o] = 1;
   }
   return { x, dims: parts };
@@ -142,7 +157,11 @@ function contentRows(info: ListingInfo, rbf: Float32Array): { x: Float32Array; d
 
 /** Ridge regression of log-popularity on content, fitted on the warm listings; predictions for all (≥ 0). */
 function contentPrior(info: ListingInfo, rbf: Float32Array, warm: Uint8Array, logPop: Float32Array): Float32Array {
-  const { x, dims } = contentRows(info, rbf);
+  // The host's other listings' stays: a new listing of a host whose listings are stayed in is live.
+  const byHost = new Map<number, number>();
+  for (let i = 0; i < info.n; i++) if (info.host[i]! >= 0) byHost.set(info.host[i]!, (byHost.get(info.host[i]!) ?? 0) + Math.expm1(logPop[i]!));
+  const hostPop = Float32Array.from({ length: info.n }, (_, i) => (info.host[i]! >= 0 ? Math.log1p(Math.max(0, byHost.get(info.host[i]!)! - Math.expm1(logPop[i]!))) : 0));
+  const { x, dims } = contentRows(info, rbf, hostPop);
   const a = new Float64Array(dims * dims);
   const b = new Float64Array(dims);
   let n = 0;
@@ -200,12 +219,11 @@ function features(h: Interactions, cutDay: number, info: ListingInfo, rbf: Float
   for (const i of h.item) warm[i] = 1;
   // Popularity as a separate prior: a listing's recency-weighted stays, or, for one nobody has
   // stayed in before the cut, the popularity its content predicts (a ridge fit on the warm listings)
-  // — so a new listing competes on the same scale instead of sinking by construction.
+  // — so a new listing competes on the same scale instead of sinking by construction (no "new
+  // listing" term: see the header).
   const logPop = Float32Array.from(pop, (p) => Math.log1p(p));
   const predicted = contentPrior(info, rbf, warm, logPop);
   blocks.push({ name: 'popularity prior (content-predicted when new)', dims: 0, users: null, items: null, bias: Float32Array.from(logPop, (p, i) => (warm[i] ? p : predicted[i]!)) });
-  blocks.push({ name: 'new listing', dims: 0, users: null, items: null, bias: Float32Array.from(warm, (w) => (w ? 0 : 1)) });
-  blocks.push({ name: 'new listing × recently created (id rank)', dims: 0, users: null, items: null, bias: Float32Array.from(warm, (w, i) => (w ? 0 : info.idRank[i]!)) });
   const oneHot = (name: string, of: Int32Array, dims: number): void => {
     if (dims === 0) return;
     const items = new Float32Array(n * dims);
@@ -274,45 +292,6 @@ export interface HybridFit {
   importance: PermutationImportance | null;
 }
 
-/**
- * Training (or validation) pairs: for each event of `rows` that is a discovery by a user with
- * history in `h` (a listing not in it; each pair once), φ of the listing (label 1) and of up to
- * NEGATIVES listings drawn from the catalogue (label 0).
- */
-function discoveryPairs(f: Features, h: Interactions, events: Interactions['events'], rows: ArrayLike<number>, n: number, r: () => number): { xs: Float64Array[]; ys: number[] } {
-  const dims = f.blocks.length + 2;
-  const hist = new Map<number, Map<number, number>>();
-  for (let k = 0; k < h.user.length; k++) {
-    let m = hist.get(h.user[k]!);
-    if (!m) hist.set(h.user[k]!, (m = new Map()));
-    m.set(h.item[k]!, 1);
-  }
-  const xs: Float64Array[] = [];
-  const ys: number[] = [];
-  const seenPair = new Set<number>();
-  for (let k = 0; k < rows.length; k++) {
-    const e = rows[k]!;
-    const u = events.user[e]!;
-    const i = events.item[e]!;
-    const hu = hist.get(u);
-    if (!hu || hu.has(i) || seenPair.has(u * n + i)) continue; // discovery by a user with history
-    seenPair.add(u * n + i);
-    const pos = new Float64Array(dims);
-    phi(f, u, i, hu, pos);
-    xs.push(pos);
-    ys.push(1);
-    for (let t = 0; t < NEGATIVES; t++) {
-      const j = Math.floor(r() * n);
-      if (hu.has(j) || j === i) continue;
-      const neg = new Float64Array(dims);
-      phi(f, u, j, hu, neg);
-      xs.push(neg);
-      ys.push(0);
-    }
-  }
-  return { xs, ys };
-}
-
 /** Logistic regression (full-batch gradient descent on standardised features, small L2). */
 function logistic(x: Float64Array[], y: Uint8Array, dims: number): Float64Array {
   const n = x.length;
@@ -359,6 +338,60 @@ function logistic(x: Float64Array[], y: Uint8Array, dims: number): Float64Array 
 }
 
 /**
+ * Training pairs of one inner window [innerCut, windowEnd) of `h`: each discovery (a listing a user
+ * with history before `innerCut` stays in for the first time) is a positive, `NEGATIVES` listings
+ * drawn from the whole catalogue are its negatives; features from the stays before `innerCut`.
+ */
+function windowPairs(h: Interactions, innerCut: number, windowEnd: number, info: ListingInfo, rbf: Float32Array, r: () => number, xs: Float64Array[], ys: number[]): number {
+  const inner = collapse(h, h.eventRows.filter((e) => h.events.day[e]! < innerCut));
+  const f = features(inner, innerCut, info, rbf);
+  const rows = h.eventRows.filter((e) => h.events.day[e]! >= innerCut && h.events.day[e]! < windowEnd);
+  const p = discoveryPairs(f, inner, h.events, rows, info.n, r);
+  for (const x of p.xs) xs.push(x);
+  for (const y of p.ys) ys.push(y);
+  return f.blocks.length + 2;
+}
+
+/**
+ * Training (or validation) pairs: for each event of `rows` that is a discovery by a user with
+ * history in `h` (a listing not in it; each pair once), φ of the listing (label 1) and of up to
+ * NEGATIVES listings drawn from the catalogue (label 0).
+ */
+function discoveryPairs(f: Features, h: Interactions, events: Interactions['events'], rows: ArrayLike<number>, n: number, r: () => number): { xs: Float64Array[]; ys: number[] } {
+  const dims = f.blocks.length + 2;
+  const hist = new Map<number, Map<number, number>>();
+  for (let q = 0; q < h.user.length; q++) {
+    let m = hist.get(h.user[q]!);
+    if (!m) hist.set(h.user[q]!, (m = new Map()));
+    m.set(h.item[q]!, 1);
+  }
+  const xs: Float64Array[] = [];
+  const ys: number[] = [];
+  const seenPair = new Set<number>();
+  for (let q = 0; q < rows.length; q++) {
+    const e = rows[q]!;
+    const u = events.user[e]!;
+    const i = events.item[e]!;
+    const hu = hist.get(u);
+    if (!hu || hu.has(i) || seenPair.has(u * n + i)) continue; // discovery by a user with history
+    seenPair.add(u * n + i);
+    const pos = new Float64Array(dims);
+    phi(f, u, i, hu, pos);
+    xs.push(pos);
+    ys.push(1);
+    for (let k = 0; k < NEGATIVES; k++) {
+      const j = Math.floor(r() * n);
+      if (hu.has(j) || j === i) continue;
+      const neg = new Float64Array(dims);
+      phi(f, u, j, hu, neg);
+      xs.push(neg);
+      ys.push(0);
+    }
+  }
+  return { xs, ys };
+}
+
+/**
  * Fits the weights on the stays of `h` (all before `cutDay`) and returns the scorer over the whole of
  * `h`. With `validationEvents` (rows of `h.events` after the cut), also the global importance of each
  * feature: permutation importance (shoal/train) of the fitted logit's AUC on the validation window's
@@ -367,12 +400,18 @@ function logistic(x: Float64Array[], y: Uint8Array, dims: number): Float64Array 
 export function fitHybrid(h: Interactions, cutDay: number, info: ListingInfo, seed = 1, validationEvents?: Int32Array): HybridFit {
   const rbf = locationRbf(info);
   const days = Int32Array.from(h.eventRows, (e) => h.events.day[e]!).sort();
-  const innerCut = days[Math.floor((1 - INNER_FRACTION) * days.length)] ?? cutDay;
-  const innerRows = h.eventRows.filter((e) => h.events.day[e]! < innerCut);
-  const inner = collapse(h, innerRows);
-  const f = features(inner, innerCut, info, rbf);
-  const dims = f.blocks.length + 2;
-  const { xs, ys } = discoveryPairs(f, inner, h.events, h.eventRows.filter((e) => h.events.day[e]! >= innerCut), info.n, rng(seed));
+  const r = rng(seed);
+  const xs: Float64Array[] = [];
+  const ys: number[] = [];
+  let dims = 0;
+  // `INNER_WINDOWS` consecutive windows back from the cut (each the next `INNER_FRACTION` of the
+  // stays), each with the stays before it as the history: more discoveries to learn from.
+  let windowEnd = cutDay;
+  for (let k = 1; k <= INNER_WINDOWS; k++) {
+    const innerCut = days[Math.floor(Math.max(0, 1 - k * INNER_FRACTION) * days.length)] ?? cutDay;
+    dims = windowPairs(h, innerCut, windowEnd, info, rbf, r, xs, ys);
+    windowEnd = innerCut;
+  }
   // Too few discoveries to learn from: popularity alone (weight 1), the rest off.
   const w = ys.filter((y) => y === 1).length >= 10 ? logistic(xs, Uint8Array.from(ys), dims) : Float64Array.from({ length: dims }, (_, d) => (d === 0 ? 1 : 0));
   // The scorer: the same features over the whole of h, weighted.

@@ -16,14 +16,14 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tableFromArrays, TimestampMillisecond, Table, Utf8, vectorFromArray } from 'apache-arrow';
-import { fromArrow } from 'shoal/data';
+import { fromArrow, type Dataset } from 'shoal/data';
 import { activeRun, withActiveRun } from 'shoal/store';
 import { ALS, type NeuralRecommenderOptions, type PermutationImportance } from 'shoal/train';
 import { FeatureStore } from 'shoal/features';
 import { itemKnn, mostPopular, sameNeighbourhood } from './baselines.js';
 import { csrOf, perUserMetrics, rankingMetrics, rmse, scoresOf, topKFor, type Csr, type PerUserMetrics, type RankingMetrics, type Scorer } from './evaluate.js';
 import { fitHybrid, type HybridFit } from './hybrid.js';
-import { readListingInfo } from './listing-info.js';
+import { readListingInfo, type ListingInfo } from './listing-info.js';
 import { evalSet, timeSplit, type SplitOptions, type TimeSplit } from './split.js';
 import { bootstrapMean, pairedBootstrap, resampleCounts, type Interval, type Paired } from './stats.js';
 import { featurizeListings, LISTING_FEATURE_COLUMNS, type ListingFeatures } from './featurize.js';
@@ -270,41 +270,64 @@ function itemMeans(x: Interactions, rows: Int32Array): { means: Float32Array; gl
   return { means: Float32Array.from(sum, (s, i) => (cnt[i] ? s / cnt[i]! : NaN)), global: rows.length ? g / rows.length : 0 };
 }
 
-export async function runJob(o: JobOptions = {}): Promise<JobResult> {
-  const log = o.log ?? ((l: string) => console.log(l));
-  const topN = o.topN ?? 5;
-  const alpha = o.alpha ?? 20;
-  let target = targetFor(o);
-  const stages: JobResult['stages'] = [];
-  const notes: string[] = [];
-  const sizes: Record<string, number> = {};
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    const v = await fn();
-    const ms = performance.now() - t0;
-    stages.push({ name, ms });
-    log(`  ${name.padEnd(26)} ${(ms / 1000).toFixed(2).padStart(8)} s`);
-    return v;
-  };
-  let source: JobResult['source'];
+/** Times the stages of a job (or of a pipeline step): each is logged and kept, in order. */
+export interface StageTimer {
+  readonly stages: Array<{ name: string; ms: number }>;
+  timed<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
 
-  // 1. Source.
+export function stageTimer(log: (line: string) => void): StageTimer {
+  const stages: StageTimer['stages'] = [];
+  return {
+    stages,
+    async timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
+      const t0 = performance.now();
+      const v = await fn();
+      const ms = performance.now() - t0;
+      stages.push({ name, ms });
+      log(`  ${name.padEnd(26)} ${(ms / 1000).toFixed(2).padStart(8)} s`);
+      return v;
+    },
+  };
+}
+
+/** What a stage adds to the report besides its own result: sizes and notes. */
+export interface StageNotes {
+  sizes: Record<string, number>;
+  notes: string[];
+}
+
+/** Where the job's tables are once its source is in place, and where they came from. */
+export interface SourceResult extends StageNotes {
+  target: Target;
+  source: JobResult['source'];
+}
+
+/**
+ * Stage 1, the source: generates the synthetic tables, loads a city's CSVs (into PostgreSQL, or into
+ * Parquet tables cached by the files' content hash), or takes a table folder as it is.
+ */
+export async function resolveSource(o: JobOptions, t: StageTimer, log: (line: string) => void): Promise<SourceResult> {
+  let target = targetFor(o);
+  const sizes: Record<string, number> = {};
+  const notes: string[] = [];
+  let source: JobResult['source'];
   const input = o.input ?? (o.loadAlbany || (target.kind === 'parquet' && o.dataDir === undefined && !o.synthetic) ? albanyDataDir() : undefined);
   if (o.synthetic) {
     log(`rental-recs: data in ${describeTarget(target)}`);
-    const t = target;
-    const rep = await timed(`generate ${o.synthetic.toLocaleString('en-US')} ratings`, () => generateSynthetic(t, o.synthetic!, o.seed ?? 42));
+    const tg = target;
+    const rep = await t.timed(`generate ${o.synthetic.toLocaleString('en-US')} ratings`, () => generateSynthetic(tg, o.synthetic!, o.seed ?? 42));
     for (const [k, n] of Object.entries(rep.tables)) sizes[`${k} (generated)`] = n;
     source = { dir: `synthetic (${o.synthetic} ratings, seed ${o.seed ?? 42})`, hash: undefined, format: 'synthetic' };
   } else if (input !== undefined && target.kind === 'postgres') {
-    const t = target;
-    const rep = await timed('load city CSV', () => loadCity(t, input));
+    const tg = target;
+    const rep = await t.timed('load city CSV', () => loadCity(tg, input));
     for (const [k, n] of Object.entries(rep.tables)) sizes[`${k} (loaded)`] = n;
     source = { dir: rep.files.dir, hash: rep.hash, format: rep.files.format };
   } else if (input !== undefined) {
     // The embedded default: the city's tables, cached by the input files' content hash; a load is
     // written aside and renamed into place (city.ts), so no run reads another city's or a half-loaded table.
-    const cached = await timed('load city CSV (cached by hash)', () => loadCityCached(input, { root: join(EXAMPLE_DIR, 'data'), tablesDir: o.dataDir }));
+    const cached = await t.timed('load city CSV (cached by hash)', () => loadCityCached(input, { root: join(EXAMPLE_DIR, 'data'), tablesDir: o.dataDir }));
     target = { kind: 'parquet', dir: cached.dir };
     if (cached.loaded) for (const [k, n] of Object.entries(cached.manifest.tables)) sizes[`${k} (loaded)`] = n;
     source = { dir: cached.manifest.dir, hash: cached.manifest.hash, format: cached.manifest.format };
@@ -316,24 +339,38 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     if (m) source = { dir: m.dir, hash: m.hash, format: m.format };
   }
   log(`rental-recs: data ${source ? describeSource(source) : ''} in ${describeTarget(target)}`);
+  return { target, source, sizes, notes };
+}
 
-  // 2. Read.
-  const neuralOptions = o.neural === false ? undefined : { ...NEURAL_DEFAULTS, ...o.neural };
-  await checkInputs(target, neuralOptions ? { ...REQUIRED_COLUMNS, listings: LISTING_FEATURE_COLUMNS } : REQUIRED_COLUMNS);
-  const { ratingsTable, listingIds } = await timed('read', async () => {
-    const [ratingsTable, listingsTable] = await Promise.all([
-      readTable(target, 'ratings').select('user_id', 'listing_id', 'rating', 'rated_at').toArrow(),
-      readTable(target, 'listings').select('id').toArrow(),
-    ]);
-    const ids = listingsTable.getChild('id')!.toArray() as ArrayLike<number | bigint>;
-    const listingIds = ids instanceof BigInt64Array ? ids : BigInt64Array.from(Array.from(ids, (v) => BigInt(v)));
-    return { ratingsTable, listingIds };
-  });
-  sizes.ratings = ratingsTable.numRows;
-  sizes.listings = listingIds.length;
+/** The neural model's options (NEURAL_DEFAULTS under the job's), or undefined when it is off. */
+export const neuralOptionsOf = (o: Pick<JobOptions, 'neural'>): NeuralRecommenderOptions | undefined => (o.neural === false ? undefined : { ...NEURAL_DEFAULTS, ...o.neural });
 
-  // 3. Prepare: validate, merge duplicates, split by time.
-  const x = await timed('validate + split', async () => prepareRatings(ratingsTable, listingIds, o.feedback ?? 'auto'));
+/** The listings table's ids as int64 (the catalogue the ratings are checked against). */
+export function listingIdsOf(listings: Table): BigInt64Array {
+  const ids = listings.getChild('id')!.toArray() as ArrayLike<number | bigint>;
+  return ids instanceof BigInt64Array ? ids : BigInt64Array.from(Array.from(ids, (v) => BigInt(v)));
+}
+
+/** The ratings after validation, duplicates merged and split by time, with the evaluation sets and users. */
+export interface Prepared extends StageNotes {
+  x: Interactions;
+  split: TimeSplit;
+  numUsers: number;
+  numItems: number;
+  valSet: ReturnType<typeof evalSet>;
+  testSet: ReturnType<typeof evalSet>;
+  splitInfo: JobResult['split'];
+  /** At most `maxEvalUsers`, evenly sampled. */
+  sample: (u: Int32Array) => Int32Array;
+  valUsers: Int32Array;
+  testUsers: Int32Array;
+}
+
+/** Stage 3, prepare: validate, merge duplicates, split by time (deterministic: the same tables give the same result). */
+export async function prepareStage(ratingsTable: Table, listingIds: BigInt64Array, o: JobOptions, t: StageTimer): Promise<Prepared> {
+  const sizes: Record<string, number> = { ratings: ratingsTable.numRows, listings: listingIds.length };
+  const notes: string[] = [];
+  const x = await t.timed('validate + split', async () => prepareRatings(ratingsTable, listingIds, o.feedback ?? 'auto'));
   const split = timeSplit(x, o.split);
   const numUsers = x.userIds.length;
   const numItems = x.catalogue.length;
@@ -351,13 +388,27 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     validationCut: isoDay(split.validationCut), testCut: isoDay(split.testCut), lastDay: isoDay(split.lastDay),
     testFraction: o.split?.testFraction ?? 0.2, validationFraction: o.split?.validationFraction ?? 0.2,
   };
-  const info = await timed('read listing content', () => readListingInfo(readTable(target, 'listings'), x.catalogue));
-  // The feature views read the listing columns the featurization needs (checked above with the neural model's inputs).
-  // A store given by the caller is filled even without the neural model (serving reads it).
-  const featureStore = o.featureStore ?? (neuralOptions ? new FeatureStore({ registry: join(EXAMPLE_DIR, 'out', 'feature-registry'), numPartitions: 2 }) : undefined);
+  const maxEval = o.maxEvalUsers ?? 50_000;
+  const sample = (u: Int32Array): Int32Array => (u.length <= maxEval ? u : Int32Array.from({ length: maxEval }, (_, j) => u[Math.floor((j * u.length) / maxEval)]!));
+  const testUsers = sample(testSet.users);
+  if (testUsers.length < testSet.users.length) notes.push(`evaluated on ${testUsers.length} of ${testSet.users.length} test users (evenly sampled)`);
+  return { x, split, numUsers, numItems, valSet, testSet, splitInfo, sample, valUsers: sample(valSet.users), testUsers, sizes, notes };
+}
+
+/**
+ * The featurize stage: the feature store's views built and materialized (when there is a store),
+ * and the neural model's listing inputs — the store's point-in-time join of the listings at the end
+ * of the data, featurized (when the neural model is on).
+ */
+export async function featureStage(
+  featureStore: FeatureStore | undefined, listings: () => Dataset, ratings: () => Dataset, listingIds: BigInt64Array, p: Prepared,
+  neuralOptions: NeuralRecommenderOptions | undefined, t: StageTimer,
+): Promise<StageNotes & { features: RentalFeatureSummary | undefined; listing: ListingFeatures | undefined }> {
+  const sizes: Record<string, number> = {};
+  const notes: string[] = [];
   let features: RentalFeatureSummary | undefined;
   if (featureStore) {
-    const f = await timed('feature store', () => buildRentalFeatures(featureStore, readTable(target, 'listings'), readTable(target, 'ratings')));
+    const f = await t.timed('feature store', () => buildRentalFeatures(featureStore, listings(), ratings()));
     features = f;
     sizes['feature store training rows (stays)'] = f.trainingRows;
     notes.push(
@@ -367,34 +418,40 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   }
   let listing: ListingFeatures | undefined;
   if (neuralOptions && featureStore) {
-    // The neural model's listing inputs: the feature store's point-in-time join of the listings at the end of the data.
-    const rows = await listingFeaturesAt(featureStore, listingIds, (split.lastDay + 1) * 86_400_000);
-    listing = await timed('featurize listings', () => featurizeListings(rows, x));
+    const rows = await listingFeaturesAt(featureStore, listingIds, (p.split.lastDay + 1) * 86_400_000);
+    listing = await t.timed('featurize listings', () => featurizeListings(rows, p.x));
     sizes['listing features'] = listing.width;
     if (listing.imputed) notes.push(`${listing.imputed} rated listing(s) have no listings row: the neural model gives them the catalogue's mean features`);
   } else notes.push('neural model skipped (options.neural is false)');
+  return { sizes, notes, features, listing };
+}
 
-  // 4. Tune ALS on train → validation.
-  const grid = o.grid ?? DEFAULT_GRIDS[x.feedback];
+/** What tuning ALS found. */
+export interface TuneResult {
+  grid: GridRow[];
+  gridMetric: string;
+  best: { rank: number; regParam: number; maxIter: number };
+  notes: string[];
+}
+
+/** Stage 4, tune ALS on train → validation (each trial a child run of the active run, when there is one). */
+export async function tuneStage(p: Prepared, grid: Grid, alpha: number, t: StageTimer): Promise<TuneResult> {
+  const { x, split, valSet, valUsers, numUsers, numItems } = p;
   const gridRows: GridRow[] = [];
   const gridMetric = x.feedback === 'implicit' ? `NDCG@${K}` : 'RMSE';
-  const maxEval = o.maxEvalUsers ?? 50_000;
-  const sample = (u: Int32Array): Int32Array => (u.length <= maxEval ? u : Int32Array.from({ length: maxEval }, (_, j) => u[Math.floor((j * u.length) / maxEval)]!));
-  const valUsers = sample(valSet.users);
-  const testUsers = sample(testSet.users);
-  if (testUsers.length < testSet.users.length) notes.push(`evaluated on ${testUsers.length} of ${testSet.users.length} test users (evenly sampled)`);
+  const notes: string[] = [];
   const trainAll = allRows(split.train);
   const valHistoryRows = valSet.seen;
   let best = { rank: grid.rank[0]!, regParam: grid.regParam[0]!, maxIter: grid.maxIter[0]! };
   if (valUsers.length === 0 || grid.rank.length * grid.regParam.length * grid.maxIter.length === 1) {
     notes.push(valUsers.length === 0 ? 'no validation users (no stay in the validation window by a user with history): grid search skipped, first grid values used' : 'grid has one point');
   } else {
-    await timed(`tune ALS (${grid.rank.length * grid.regParam.length * grid.maxIter.length} fits)`, async () => {
+    await t.timed(`tune ALS (${grid.rank.length * grid.regParam.length * grid.maxIter.length} fits)`, async () => {
       let bestMetric = NaN;
       const valRows = eventsAsRows(x, split.validationEvents, split.train);
       for (const rank of grid.rank) for (const regParam of grid.regParam) for (const maxIter of grid.maxIter) {
         const t0 = performance.now();
-        // With a run active (main.ts), each trial is a child run of it.
+        // With a run active (main.ts, or the pipeline's tune step), each trial is a child run of it.
         const parent = activeRun();
         const trial = parent ? await parent.store.startRun({ parentRunId: parent.id, name: `als rank=${rank} reg=${regParam} iter=${maxIter}`, params: { rank, regParam, maxIter } }) : undefined;
         let metric: number;
@@ -418,6 +475,55 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
       }
     });
   }
+  return { grid: gridRows, gridMetric, best, notes };
+}
+
+/** A neural fit done ahead (the pipeline's train-neural step): its scorer and training loss per epoch. */
+export interface NeuralFitResult {
+  scorer: Extract<Scorer, { kind: 'factors' }>;
+  loss: number[];
+}
+
+/** The fits of the neural model evaluation needs: on the training rows (validation) and on train + validation (test). */
+export const NEURAL_FIT_LABELS = ['train', 'train+val'] as const;
+
+/** The train-neural stage: the neural model fitted on the training rows and on train + validation. */
+export async function neuralStage(p: Prepared, listing: ListingFeatures, neuralOptions: NeuralRecommenderOptions, t: StageTimer): Promise<Record<(typeof NEURAL_FIT_LABELS)[number], NeuralFitResult>> {
+  return t.timed('train neural (train, train+val)', async () => {
+    const fits = {} as Record<(typeof NEURAL_FIT_LABELS)[number], NeuralFitResult>;
+    for (const [label, h] of [['train', p.split.train], ['train+val', p.split.fit]] as const) {
+      const fit = await fitNeural(h, allRows(h), p.numUsers, listing, neuralOptions);
+      fits[label] = { scorer: fit.scorer, loss: fit.stats.lossHistory };
+    }
+    return fits;
+  });
+}
+
+/** What the evaluate stage needs beyond the prepared data. */
+export interface EvaluateInputs {
+  target: Target;
+  info: ListingInfo;
+  best: TuneResult['best'];
+  listing: ListingFeatures | undefined;
+  neuralOptions: NeuralRecommenderOptions | undefined;
+  /** Neural fits done ahead, by label (the others are fitted here). */
+  neuralFits?: Partial<Record<string, NeuralFitResult>> | undefined;
+}
+
+/** What the evaluate stage adds to the result. */
+export type EvaluateResult = Pick<JobResult, 'metrics' | 'selection' | 'recommendations' | 'curves' | 'coldStart' | 'candidates' | 'served' | 'comparisons' | 'repeats' | 'coldUsers' | 'hybridWeights' | 'hybridImportance' | 'explanations' | 'model'> & { notes: string[] };
+
+/**
+ * Stages 5–8, evaluate: the candidates fitted and validated (the one selection rule), tested,
+ * the cold users and listings, the served model fitted on all the stays, its top-N per user
+ * written to the target (and kept as a ServedModel when `keepModel`).
+ */
+export async function evaluateStage(p: Prepared, e: EvaluateInputs, o: JobOptions, t: StageTimer, sourceHash: string | undefined): Promise<EvaluateResult> {
+  const { x, split, valSet, testSet, valUsers, testUsers, numUsers, numItems, sample } = p;
+  const { info, best, listing, neuralOptions, target } = e;
+  const alpha = o.alpha ?? 20;
+  const topN = o.topN ?? 5;
+  const notes: string[] = [];
 
   // 5. The candidates: three simple baselines, ALS, the neural model, the learned hybrid.
   const curves: JobResult['curves'] = [];
@@ -430,8 +536,12 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
     { id: 'als', kind: 'learned', fit: async (h) => fitALS(h, allRows(h), numUsers, best, alpha) },
     ...(neuralOptions && listing ? [{
       id: 'neural', kind: 'learned' as const, fit: async (h: Interactions, _cut: number, label: string) => {
-        const fit = await fitNeural(h, allRows(h), numUsers, listing!, neuralOptions);
-        curves.push({ name: `neural (${label})`, loss: fit.stats.lossHistory });
+        let fit = e.neuralFits?.[label];
+        if (!fit) {
+          const f = await fitNeural(h, allRows(h), numUsers, listing, neuralOptions);
+          fit = { scorer: f.scorer, loss: f.stats.lossHistory };
+        }
+        curves.push({ name: `neural (${label})`, loss: fit.loss });
         return fit.scorer;
       },
     }] : []),
@@ -454,7 +564,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   // 6. Validation (fitted on the stays before the validation cut): the one selection rule.
   const rows: CandidateReport[] = [];
   const valPer = new Map<string, Float64Array>();
-  await timed('fit + validate candidates', async () => {
+  await t.timed('fit + validate candidates', async () => {
     for (const c of candidates) {
       const t0 = performance.now();
       const s = await c.fit(split.train, split.validationCut, 'train');
@@ -495,7 +605,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   const testPer = new Map<string, Float64Array>();
   const testScorers = new Map<string, Scorer>();
   const testResamples = resampleCounts(testUsers.length);
-  await timed('fit + test candidates', async () => {
+  await t.timed('fit + test candidates', async () => {
     for (const c of candidates) {
       const t0 = performance.now();
       const s = await c.fit(split.fit, split.testCut, 'train+val');
@@ -528,7 +638,7 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   }
 
   // Cold users (no stay before the test cut): the path they are served by, popularity.
-  const coldUsers = await timed('cold users + cold listings', async () => {
+  const coldUsers = await t.timed('cold users + cold listings', async () => {
     const pop = testScorers.get('popular')!;
     const empty: Csr = { ptr: new Int32Array(numUsers + 1), idx: new Int32Array(0) };
     const cu = sample(testSet.coldUsers);
@@ -540,26 +650,24 @@ export async function runJob(o: JobOptions = {}): Promise<JobResult> {
   // 8. The served model on all the stays; top-N unrated listings per user, written atomically.
   const served = candidates.find((c) => c.id === servedId)!;
   const allX = collapse(x, Int32Array.from({ length: x.events.day.length }, (_, i) => i));
-  const final = await timed(`train ${served.id} (all data)`, () => served.fit(allX, split.lastDay + 1, 'all data'));
+  const final = await t.timed(`train ${served.id} (all data)`, () => served.fit(allX, split.lastDay + 1, 'all data'));
   notes.push(`recommendations by ${final.name}: ${reason}`);
   const allSeen = csrOf(allX, allRows(allX), numUsers);
-  const recs = await timed('recommend', async () => {
+  const recs = await t.timed('recommend', async () => {
     const users = Int32Array.from({ length: numUsers }, (_, u) => u);
     const top = await topKFor(final, users, allSeen, numItems, topN);
     return recommendationsTable(x, top.indices, top.scores, topN, final.name);
   });
   const where = target.kind === 'postgres' ? `table ${target.schema}.recommendations` : join(target.dir, 'recommendations');
-  const written = await timed('write', () => replaceTable(target, 'recommendations', fromArrow(recs, { numPartitions: Math.max(1, Math.min(8, Math.ceil(recs.numRows / 250_000))) }), ['user_id', 'rank']));
-  const snapshot = snapshotOf({ id: servedId, scorer: final, x, all: allX, seen: allSeen, info, cutDay: split.lastDay + 1, version: `${servedId}-${(source?.hash ?? `${Date.now()}`).slice(0, 8)}` });
+  const written = await t.timed('write', () => replaceTable(target, 'recommendations', fromArrow(recs, { numPartitions: Math.max(1, Math.min(8, Math.ceil(recs.numRows / 250_000))) }), ['user_id', 'rank']));
+  const snapshot = snapshotOf({ id: servedId, scorer: final, x, all: allX, seen: allSeen, info, cutDay: split.lastDay + 1, version: `${servedId}-${(sourceHash ?? `${Date.now()}`).slice(0, 8)}` });
   const selectionRows: MetricsRow[] = rows.map((r) => ({ model: r.name, users: r.validation.users, hr: r.validation.hr.mean, ndcg: r.validation.ndcg.mean, recall: r.validation.recall.mean }));
   return {
-    target: describeTarget(target), data: target, source, feedback: x.feedback, sizes, stages, grid: gridRows, gridMetric, best, metrics,
-    selection: { validation: selectionRows, reason }, k: K,
-    recommendations: { rows: written, users: numUsers, where, model: final.name }, curves, coldStart, notes,
-    split: splitInfo, candidates: rows, served: { id: servedId, name: final.name, reason, bestSimple: bestSimple.id },
+    metrics, selection: { validation: selectionRows, reason }, recommendations: { rows: written, users: numUsers, where, model: final.name }, curves, coldStart,
+    candidates: rows, served: { id: servedId, name: final.name, reason, bestSimple: bestSimple.id },
     comparisons: { validation: validationPairs, test: testPairs },
     repeats: { warmUsers: testSet.warmUsers, windowStays: testSet.windowStays, repeatStays: testSet.repeatStays, repeatUsers: testSet.repeatUsers, repeatOfLast: testSet.repeatOfLast },
-    coldUsers, hybridWeights, hybridImportance, featureStore, features, explanations: sampleExplanations(snapshot, EXPLAINED_USERS),
+    coldUsers, hybridWeights, hybridImportance, notes, explanations: sampleExplanations(snapshot, EXPLAINED_USERS),
     model: o.keepModel ? snapshot : undefined,
   };
 }
@@ -582,6 +690,44 @@ function sampleExplanations(m: ServedModel, n: number): SampleExplanation[] {
     out.push({ user: m.userIds[u]!, items: a.items.map((i) => ({ listing: i.id, score: i.score, explanation: i.explanation })) });
   }
   return out;
+}
+
+export async function runJob(o: JobOptions = {}): Promise<JobResult> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const t = stageTimer(log);
+
+  // 1. Source.
+  const { target, source, ...fromSource } = await resolveSource(o, t, log);
+
+  // 2. Read.
+  const neuralOptions = neuralOptionsOf(o);
+  await checkInputs(target, neuralOptions ? { ...REQUIRED_COLUMNS, listings: LISTING_FEATURE_COLUMNS } : REQUIRED_COLUMNS);
+  const { ratingsTable, listingIds } = await t.timed('read', async () => {
+    const [ratingsTable, listingsTable] = await Promise.all([
+      readTable(target, 'ratings').select('user_id', 'listing_id', 'rating', 'rated_at').toArrow(),
+      readTable(target, 'listings').select('id').toArrow(),
+    ]);
+    return { ratingsTable, listingIds: listingIdsOf(listingsTable) };
+  });
+
+  // 3. Prepare: validate, merge duplicates, split by time; the listings' content; the feature store and the listing features.
+  const p = await prepareStage(ratingsTable, listingIds, o, t);
+  const info = await t.timed('read listing content', () => readListingInfo(readTable(target, 'listings'), p.x.catalogue));
+  // A store given by the caller is filled even without the neural model (serving reads it).
+  const featureStore = o.featureStore ?? (neuralOptions ? new FeatureStore({ registry: join(EXAMPLE_DIR, 'out', 'feature-registry'), numPartitions: 2 }) : undefined);
+  const f = await featureStage(featureStore, () => readTable(target, 'listings'), () => readTable(target, 'ratings'), listingIds, p, neuralOptions, t);
+
+  // 4. Tune ALS on train → validation.
+  const tune = await tuneStage(p, o.grid ?? DEFAULT_GRIDS[p.x.feedback], o.alpha ?? 20, t);
+
+  // 5–8. Candidates, validation, test, the served model and its recommendations (the neural model fitted as a candidate).
+  const ev = await evaluateStage(p, { target, info, best: tune.best, listing: f.listing, neuralOptions }, o, t, source?.hash);
+  return {
+    target: describeTarget(target), data: target, source, feedback: p.x.feedback, sizes: { ...fromSource.sizes, ...p.sizes, ...f.sizes }, stages: t.stages,
+    grid: tune.grid, gridMetric: tune.gridMetric, best: tune.best, k: K, split: p.splitInfo,
+    ...ev, notes: [...fromSource.notes, ...p.notes, ...f.notes, ...tune.notes, ...ev.notes],
+    featureStore, features: f.features,
+  };
 }
 
 const isoDay = (d: number): string => new Date(d * 86_400_000).toISOString().slice(0, 10);

@@ -2,7 +2,7 @@
  * The rental recommendations job (issue 7) — what `npm start` runs:
  *
  *   node dist/examples/rental-recs/main.js [--input DIR] [--synthetic N] [--seed S] [--database-url URL] [--schema S]
- *     [--load DIR | --load-albany] [--data-dir DIR] [--out DIR] [--model best|popular|neighbourhood|knn|als|neural|hybrid] [--no-neural]
+ *     [--load DIR | --load-albany] [--data-dir DIR] [--out DIR] [--model best|popular|neighbourhood|knn|als|neural|hybrid] [--no-neural] [--no-cache]
  *     [--live [--port 8000] [--host 127.0.0.1] [--replicas 2]] [--redis URL]
  *
  * `--model` picks the served model (`--serve MODEL` is the older spelling of it and still works).
@@ -14,6 +14,9 @@
  * store (serving-features.ts). The feature definitions are versioned in the platform store the run
  * is tracked in (PlatformFeatureRegistry).
  *
+ * The job runs as the pipeline of pipeline.ts (cached steps recorded in the platform store; `--no-cache`
+ * runs every step); the report is put together from the run's outputs (rentalResult).
+ *
  * Starts a local cluster (or joins SHOAL_ADDRESS), reads ratings from PostgreSQL when DATABASE_URL
  * (or --database-url) is set, otherwise from Parquet files under examples/rental-recs/data/ (the
  * city in --input / SHOAL_DATA_DIR, Albany by default, loaded into them once per content hash), tunes ALS, trains it and the neural two-tower
@@ -22,13 +25,19 @@
  */
 import { join } from 'node:path';
 import { init, isMain, shutdown } from 'shoal';
-import { createServeKey } from 'shoal/serve';
-import { EXAMPLE_DIR, runJob, SERVE_CHOICES, type JobOptions, type JobResult, type ServeChoice } from './job.js';
 import { FeatureStore, PlatformFeatureRegistry } from 'shoal/features';
-import { exposureDirOf, serveFromRegistry, serveModel } from './live.js';
-import { servingFeaturesOf, type ServingFeatures } from './serving-features.js';
+import { PipelineRunError, runPipeline, type PipelineRunResult } from 'shoal/platform';
+import { createServeKey } from 'shoal/serve';
+import { openStore, type Store } from 'shoal/store';
+import { buildRentalFeatures } from './feature-views.js';
+import { EXAMPLE_DIR, SERVE_CHOICES, type JobOptions, type JobResult, type ServeChoice } from './job.js';
+import { exposureDirOf, serveFromRegistry } from './live.js';
+import { servedModelFromStored } from './model-store.js';
+import { PIPELINE_MODULE, REDIS_PREFIX, rentalPipeline, rentalResult } from './pipeline.js';
+import { servingFeaturesOf } from './serving-features.js';
 import { textReport, writeHtmlReport, writeJsonReport } from './report.js';
-import { endTracking, finishTracking, MODEL_NAME, snapshotNow, startTracking } from './tracking.js';
+import { readTable } from './storage.js';
+import { EXPERIMENT, MODEL_NAME } from './tracking.js';
 
 export interface MainOptions extends JobOptions {
   outDir: string;
@@ -36,10 +45,11 @@ export interface MainOptions extends JobOptions {
   live?: { host: string; port: number; replicas: number } | undefined;
   /** The feature store's online store (`--redis URL`, SHOAL_REDIS_URL). @default in-process */
   redisUrl?: string | undefined;
+  /** Run every step, even those with a cached result (`--no-cache`). */
+  noCache?: boolean;
 }
 
-/** Key prefix of the job's online store in Redis. */
-export const REDIS_PREFIX = 'shoal:rental-recs';
+export { REDIS_PREFIX };
 
 const isModel = (v: string | undefined): v is ServeChoice => v !== undefined && (SERVE_CHOICES as readonly string[]).includes(v);
 
@@ -79,12 +89,13 @@ export function parseArgs(argv: string[]): MainOptions {
     else if (flag === '--host') live = { ...live, host: value() };
     else if (flag === '--replicas') live = { ...live, replicas: integer(value(), flag, 1, 64) };
     else if (flag === '--no-neural' && inline === undefined) o.neural = false;
+    else if (flag === '--no-cache' && inline === undefined) o.noCache = true;
     else if (flag === '--redis') {
       const v = value();
       if (!/^redis:\/\/[^/\s]+(\/\d+)?$/.test(v)) throw new Error(`--redis needs a URL like redis://127.0.0.1:6379/0 (got ${v})`);
       o.redisUrl = v;
     }
-    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --input DIR, --load DIR, --load-albany, --data-dir DIR, --out DIR, --model best|popular|neighbourhood|knn|als|neural|hybrid, --no-neural, --live [--port N] [--host H] [--replicas N], --redis URL)`);
+    else throw new Error(`unknown option ${a} (options: --synthetic N, --seed S, --database-url URL, --schema S, --input DIR, --load DIR, --load-albany, --data-dir DIR, --out DIR, --model best|popular|neighbourhood|knn|als|neural|hybrid, --no-neural, --no-cache, --live [--port N] [--host H] [--replicas N], --redis URL)`);
   }
   if (!live.on && (live.port !== undefined || live.host !== undefined || live.replicas !== undefined)) throw new Error('--port, --host and --replicas go with --live');
   if (live.on) {
@@ -100,65 +111,82 @@ function integer(s: string, flag: string, min: number, max: number): number {
   return n;
 }
 
-/**
- * Serves until SIGINT / SIGTERM: `models:/rental-recs@champion` from the registry when the job
- * registered its model (the champion may be an earlier version: the rule in tracking.ts), else
- * `result.model` as it is.
- */
-async function serveUntilInterrupted(result: JobResult, features: ServingFeatures, live: NonNullable<MainOptions['live']>, tokenFile: string | undefined, outDir: string, registered: boolean): Promise<void> {
-  const model = result.model!;
-  const key = createServeKey({ name: `rental-recs ${model.version}` });
-  const o = { host: live.host, port: live.port, numReplicas: live.replicas, clusterTokenFile: tokenFile, exposureDir: exposureDirOf(outDir), features };
-  const uri = `models:/${MODEL_NAME}@champion`;
-  const { serve, exposure, what } = registered
-    ? await serveFromRegistry(uri, o).then((s) => ({ ...s, what: `${uri} (registry version ${s.model.label})` }))
-    : await serveModel(model, o).then((s) => ({ ...s, what: `${model.name} (version ${model.version})` }));
-  console.log(`serving ${what}, ${live.replicas} replicas, at ${serve.url}/recommendations`);
-  console.log(`features: the ${result.featureStore!.online.target} online store`);
-  console.log(`serving key (shown once): ${key}`);
-  console.log(`  curl -H "Authorization: Bearer ${key}" '${serve.url}/recommendations/${model.userIds[0] ?? '42'}?k=5'`);
-  console.log(`exposure log: ${exposure.dir}; Ctrl-C stops`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  await serve.shutdown();
-  console.log(`stopped; exposure log: ${exposure.written} answers written to ${exposure.dir}`);
+/** The pipeline's parameters for these options (see pipeline.ts). */
+export function pipelineParams(o: MainOptions): Record<string, unknown> {
+  return {
+    input: o.input ?? '', dataDir: o.dataDir ?? '', databaseUrl: o.databaseUrl ?? '', pgSchema: o.pgSchema ?? 'public', loadAlbany: o.loadAlbany ?? false,
+    synthetic: o.synthetic ?? 0, seed: o.seed ?? 42, feedback: o.feedback ?? 'auto', neural: o.neural !== false, serve: o.serve ?? 'best',
+    ...(o.grid ? { rank: o.grid.rank, regParam: o.grid.regParam, maxIter: o.grid.maxIter } : {}),
+    ...(o.alpha !== undefined ? { alpha: o.alpha } : {}), ...(o.topN !== undefined ? { topN: o.topN } : {}),
+    ...(o.maxEvalUsers !== undefined ? { maxEvalUsers: o.maxEvalUsers } : {}), redisUrl: o.redisUrl ?? '',
+  };
 }
 
+/**
+ * Serves `models:/rental-recs@champion` (the champion may be an earlier version: the rule in
+ * tracking.ts) until SIGINT / SIGTERM, with the features of the tables the run read, built into a
+ * feature store here (Redis when `--redis`, else in-process).
+ */
+async function serveUntilInterrupted(store: Store, result: JobResult, o: MainOptions, tokenFile: string | undefined): Promise<void> {
+  const live = o.live!;
+  const featureStore = new FeatureStore({
+    registry: new PlatformFeatureRegistry(store), numPartitions: 2,
+    ...(o.redisUrl ? { online: { redis: { url: o.redisUrl, prefix: REDIS_PREFIX } } } : {}),
+  });
+  try {
+    await buildRentalFeatures(featureStore, readTable(result.data, 'listings'), readTable(result.data, 'ratings'));
+    const features = await servingFeaturesOf(featureStore);
+    const key = createServeKey({ name: 'rental-recs' });
+    const uri = `models:/${MODEL_NAME}@champion`;
+    const { serve, exposure, model } = await serveFromRegistry(uri, { host: live.host, port: live.port, numReplicas: live.replicas, clusterTokenFile: tokenFile, exposureDir: exposureDirOf(o.outDir), features });
+    console.log(`serving ${uri} (registry version ${model.label}), ${live.replicas} replicas, at ${serve.url}/recommendations`);
+    console.log(`features: the ${featureStore.online.target} online store`);
+    console.log(`serving key (shown once): ${key}`);
+    const user = servedModelFromStored(await store.loadModel(uri)).userIds[0] ?? '42';
+    console.log(`  curl -H "Authorization: Bearer ${key}" '${serve.url}/recommendations/${user}?k=5'`);
+    console.log(`exposure log: ${exposure.dir}; Ctrl-C stops`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await serve.shutdown();
+    console.log(`stopped; exposure log: ${exposure.written} answers written to ${exposure.dir}`);
+  } finally {
+    await featureStore.close();
+  }
+}
+
+/**
+ * Runs the job's pipeline (pipeline.ts) on the cluster, recorded in the platform store (SQLite under
+ * $SHOAL_HOME unless SHOAL_METADATA_URL is set), then prints and writes the report from its outputs.
+ */
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   const options = parseArgs(argv);
   const cluster = await init();
   console.log(`shoal cluster at ${cluster.address}`);
-  // Every run is recorded in the platform store (tracking.ts): SQLite under $SHOAL_HOME unless SHOAL_METADATA_URL is set.
-  const tracking = await startTracking(options);
-  let failure: unknown;
-  let featureStore: FeatureStore | undefined;
+  const store = await openStore();
   try {
-    const pgSnapshot = options.databaseUrl ? await snapshotNow(options.databaseUrl) : undefined;
-    // Feature definitions are versioned in the platform store the run is tracked in.
-    featureStore = new FeatureStore({
-      registry: new PlatformFeatureRegistry(tracking.store), numPartitions: 2,
-      ...(options.redisUrl ? { online: { redis: { url: options.redisUrl, prefix: REDIS_PREFIX } } } : {}),
-    });
-    const result = await runJob({ ...options, keepModel: true, featureStore });
-    // Taken now: the registry's store closes with the tracked run, before serving.
-    const features = await servingFeaturesOf(featureStore);
+    const t0 = performance.now();
+    let run: PipelineRunResult;
+    try {
+      run = await runPipeline(rentalPipeline, { store, params: pipelineParams(options), experiment: EXPERIMENT, module: PIPELINE_MODULE, noCache: options.noCache ?? false });
+    } catch (err) {
+      if (err instanceof PipelineRunError) console.error(`look at it: shoal pipeline show ${err.runId} --logs`);
+      throw err;
+    }
+    const wall = performance.now() - t0;
+    const { result, registered } = await rentalResult(store, run);
     const html = writeHtmlReport(result, options.outDir);
     const json = writeJsonReport(result, options.outDir);
     console.log(textReport(result, html));
     console.log(`JSON report: ${json}`);
-    const o = await finishTracking(tracking, result, { html, json }, pgSnapshot);
-    console.log(`\nrun ${o.runId} in ${tracking.store.description}: ${MODEL_NAME} version ${o.version} is now '${o.alias}' (${o.reason})`);
-    console.log(`look at it: shoal runs show ${o.runId} · shoal models show ${MODEL_NAME} · shoal lineage models:/${MODEL_NAME}/${o.version}`);
-    await endTracking(tracking);
-    if (options.live) await serveUntilInterrupted(result, features, options.live, cluster.tokenFile, options.outDir, o.version !== undefined);
-  } catch (err) {
-    failure = err;
-    throw err;
+    const count = (st: string): number => run.steps.filter((s) => s.state === st).length;
+    console.log(`\npipeline run ${run.runId} in ${store.description}: ${run.steps.length} steps, ${count('succeeded')} ran, ${count('cached')} cached (${(wall / 1000).toFixed(1)} s)`);
+    console.log(`${MODEL_NAME} version ${registered.version} is '${registered.alias}' (${registered.reason})`);
+    console.log(`look at it: shoal pipeline show ${run.runId} · shoal models show ${MODEL_NAME} · shoal lineage models:/${MODEL_NAME}/${registered.version}`);
+    if (options.live) await serveUntilInterrupted(store, result, options, cluster.tokenFile);
   } finally {
-    if (failure !== undefined) await endTracking(tracking, failure).catch((err: unknown) => console.error(`could not end the tracked run: ${String(err)}`));
-    await featureStore?.close();
+    await store.close();
     await shutdown();
   }
 }

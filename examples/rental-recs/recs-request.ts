@@ -66,6 +66,7 @@ export function parseRecommendationRequest(req: ServeRequest, index: ModelIndex)
     return {
       user, k: parseK(req.query.k, 'query parameter'), nbhd: parseNbhd(req.query.neighbourhood, index, 'query parameter'), context: [], unknownContext: 0,
       explain: parseExplain(req.query.explain, 'query parameter'),
+      ...(req.holdout ? { holdout: true } : {}),
     };
   }
   if (req.method !== 'POST') throw new BadRequestError(`method ${req.method} is not served: GET /recommendations/{user_id} or POST /recommendations`);
@@ -97,5 +98,8 @@ export function parseRecommendationRequest(req: ServeRequest, index: ModelIndex)
       else if (!context.includes(at)) context.push(at);
     });
   }
-  return { user, k: parseK(b.k, 'field'), nbhd: parseNbhd(b.neighbourhood, index, 'field'), context, unknownContext, explain: parseExplain(b.explain, 'field') };
+  return {
+    user, k: parseK(b.k, 'field'), nbhd: parseNbhd(b.neighbourhood, index, 'field'), context, unknownContext, explain: parseExplain(b.explain, 'field'),
+    ...(req.holdout ? { holdout: true } : {}),
+  };
 }

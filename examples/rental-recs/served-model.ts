@@ -7,7 +7,9 @@
  *   stays over all the data), in the requested neighbourhood when one is given;
  * - an anonymous visitor with recently viewed listings (`context`): the model scores them as a
  *   history — item-kNN sums their neighbours, factor models fold them in as the mean of their item
- *   factors — and the viewed listings are excluded; a model with neither (popularity) falls back.
+ *   factors — and the viewed listings are excluded; a model with neither (popularity) falls back;
+ * - a user in serving's holdout slice (`req.holdout`): the popular listings, whoever they are — the
+ *   feedback loop's non-personalised baseline.
  *
  * A `neighbourhood` restricts every answer to that neighbourhood's listings. Without one, a fallback
  * for a user whose preferred neighbourhood is known (`preferredNbhd`, from the feature store:
@@ -79,6 +81,8 @@ export interface RecommendationQuery {
   preferredNbhd?: number;
   /** Explain every recommended listing (explain.ts). @default false */
   explain?: boolean;
+  /** The user is in serving's holdout slice: the non-personalised ranking (the popular listings), never the model's. */
+  holdout?: boolean;
 }
 
 /** Indexes a model for lookups (user id → dense index, listing id → catalogue index). */
@@ -106,7 +110,10 @@ export class ModelIndex {
     const canUseContext = q.context.length > 0 && (m.item.simPtr !== null || (m.item.items !== null && m.item.rank > 0));
     let fallback: RecommendationAnswer['fallback'] = null;
     let nbhd = q.nbhd;
-    if (hasHistory) {
+    if (q.holdout) {
+      this.score.set(m.popularity);
+      fallback = { reason: 'holdout: this user is in the non-personalised slice (serving holdoutPercent)', by: q.nbhd >= 0 ? 'popular in neighbourhood' : 'popular' };
+    } else if (hasHistory) {
       scoreUser(sliceUsers(m.user, m.item.rank, [u]), 0, m.item, n, this.score);
       if (q.context.length && m.item.simPtr) this.addContext(q.context);
     } else if (canUseContext) {

@@ -53,7 +53,7 @@ export async function startTracking(options: JobOptions & { outDir?: string }): 
  * table is a link to its current version folder (parquet-versions.ts); a part file's random write
  * suffix is dropped from its recorded name, so the same content is the same data version.
  */
-function tableFiles(dir: string): Array<{ path: string; sha256: string; bytes: number }> {
+export function tableFiles(dir: string): Array<{ path: string; sha256: string; bytes: number }> {
   const out: Array<{ path: string; sha256: string; bytes: number }> = [];
   for (const table of ['ratings', 'listings']) {
     const root = realpathSync(join(dir, table));
@@ -102,7 +102,7 @@ export async function snapshotNow(url: string): Promise<string | undefined> {
 }
 
 /** The digest that says two runs validated the same way (see the file header). */
-export function validationProtocol(result: JobResult, dataVersion: string): string {
+export function validationProtocol(result: Pick<JobResult, 'candidates' | 'served' | 'split' | 'k'>, dataVersion: string): string {
   const served = result.candidates.find((c) => c.id === result.served.id);
   const key = { data: dataVersion, split: result.split, k: result.k, users: served?.validation.users ?? 0, metric: `ndcg@${result.k}` };
   return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
@@ -130,10 +130,27 @@ export interface TrackedOutcome {
   reason: string;
 }
 
-/** Logs the result, registers the served model, moves `champion` or `challenger`, ends the run. */
-export async function finishTracking(t: Tracking, result: JobResult, reports: { html: string; json: string }, pgSnapshot?: string): Promise<TrackedOutcome> {
-  const { store, run } = t;
-  const data = await logData(t, result, pgSnapshot);
+/** The current champion of `rental-recs`: its version, validation NDCG and protocol (from the run that logged it), or undefined. */
+export async function championOf(store: Store): Promise<Parameters<typeof chooseAlias>[1]> {
+  let current: number | undefined;
+  try {
+    current = (await store.getModel(MODEL_NAME)).aliases.champion;
+  } catch {
+    current = undefined;
+  }
+  if (current === undefined) return undefined;
+  const cv = await store.getModelVersion(MODEL_NAME, current);
+  const cr = cv.runId ? await store.getRunInfo(cv.runId) : undefined;
+  return { version: current, ndcg: cr?.metrics['val.ndcg'], protocol: cr?.tags.validation_protocol };
+}
+
+/**
+ * Logs each candidate's validation and test metrics on `run`, the served model's as `val.ndcg` /
+ * `test.ndcg`, and the tags the champion rule reads; returns the served model's validation NDCG and the protocol.
+ */
+export async function logCandidates(
+  run: Run, result: Pick<JobResult, 'candidates' | 'served' | 'split' | 'k'>, dataVersion: string,
+): Promise<{ ndcg: number; protocol: string }> {
   for (const c of result.candidates) {
     for (const m of ['ndcg', 'hr', 'recall'] as const) {
       run.logMetric(`val.${c.id}.${m}`, c.validation[m].mean);
@@ -141,31 +158,36 @@ export async function finishTracking(t: Tracking, result: JobResult, reports: { 
     }
   }
   const served = result.candidates.find((c) => c.id === result.served.id)!;
-  const protocol = validationProtocol(result, data.id);
+  const protocol = validationProtocol(result, dataVersion);
   run.logMetrics({ 'val.ndcg': served.validation.ndcg.mean, ...(served.test ? { 'test.ndcg': served.test.ndcg.mean } : {}) });
-  await run.setTags({ served: result.served.id, validation_protocol: protocol, data_version: data.id });
+  await run.setTags({ served: result.served.id, validation_protocol: protocol, data_version: dataVersion });
+  return { ndcg: served.validation.ndcg.mean, protocol };
+}
+
+/** Registers `modelUri` as a new version and moves the alias `decision` names (only if the champion is still `champion`). */
+export async function registerServed(
+  store: Store, modelUri: string, description: string, decision: { alias: 'champion' | 'challenger'; reason: string }, champion: number | undefined,
+): Promise<number> {
+  const v = await store.registerModel(MODEL_NAME, modelUri, { description });
+  // ifCurrent: if another job moved the champion meanwhile, this move fails instead of overwriting it.
+  await store.setAlias(MODEL_NAME, decision.alias, v.version, { reason: decision.reason, ifCurrent: decision.alias === 'champion' ? champion ?? null : undefined });
+  return v.version;
+}
+
+/** Logs the result, registers the served model, moves `champion` or `challenger`, ends the run. */
+export async function finishTracking(t: Tracking, result: JobResult, reports: { html: string; json: string }, pgSnapshot?: string): Promise<TrackedOutcome> {
+  const { store, run } = t;
+  const data = await logData(t, result, pgSnapshot);
+  const candidate = await logCandidates(run, result, data.id);
   await run.logArtifacts({ 'report.html': readFileSync(reports.html), 'report.json': readFileSync(reports.json) });
   if (!result.model) throw new Error('the job kept no model (options.keepModel must be true when tracking)');
   const uri = await run.logModel('model', servedModelContents(result.model));
   await run.flush();
-  const v = await store.registerModel(MODEL_NAME, uri, { description: `${result.served.name}: ${result.served.reason}` });
-  let current: number | undefined;
-  try {
-    current = (await store.getModel(MODEL_NAME)).aliases.champion;
-  } catch {
-    current = undefined;
-  }
-  let champion: Parameters<typeof chooseAlias>[1];
-  if (current !== undefined) {
-    const cv = await store.getModelVersion(MODEL_NAME, current);
-    const cr = cv.runId ? await store.getRunInfo(cv.runId) : undefined;
-    champion = { version: current, ndcg: cr?.metrics['val.ndcg'], protocol: cr?.tags.validation_protocol };
-  }
-  const decision = chooseAlias({ ndcg: served.validation.ndcg.mean, protocol }, champion);
-  // ifCurrent: if another job moved the champion meanwhile, this move fails instead of overwriting it.
-  await store.setAlias(MODEL_NAME, decision.alias, v.version, { reason: decision.reason, ifCurrent: decision.alias === 'champion' ? current ?? null : undefined });
-  await run.setTags({ alias: decision.alias, model_version: String(v.version) });
-  return { runId: run.id, dataVersion: data.id, version: v.version, alias: decision.alias, reason: decision.reason };
+  const champion = await championOf(store);
+  const decision = chooseAlias(candidate, champion);
+  const version = await registerServed(store, uri, `${result.served.name}: ${result.served.reason}`, decision, champion?.version);
+  await run.setTags({ alias: decision.alias, model_version: String(version) });
+  return { runId: run.id, dataVersion: data.id, version, alias: decision.alias, reason: decision.reason };
 }
 
 /** Ends the run (FAILED with the error when the job threw) and closes the store. */

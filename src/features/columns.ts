@@ -39,7 +39,8 @@ export function vectorOf(table: arrow.Table, column: string): arrow.Vector {
 
 /** A plain JS value: bigint → number, Date → epoch ms, Arrow lists → arrays. */
 export function plain(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v);
+  // A 64-bit integer becomes a number when that is exact, else it stays a bigint (ids beyond 2^53 never round).
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v;
   if (v instanceof Date) return v.getTime();
   if (v !== null && typeof v === 'object' && typeof (v as { toArray?: unknown }).toArray === 'function') return Array.from((v as { toArray(): ArrayLike<unknown> }).toArray(), plain);
   return v;

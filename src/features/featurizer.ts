@@ -112,6 +112,7 @@ export function rowsToTable(rows: readonly FeatureRow[]): arrow.Table {
     });
     const sample = values.find((v) => v !== null);
     if (sample === undefined) record[name] = arrow.vectorFromArray(values as null[], new arrow.Null());
+    else if (values.some((v) => typeof v === 'bigint' && !Number.isSafeInteger(Number(v)))) record[name] = int64Vector(name, values);
     else if (typeof sample === 'number' || typeof sample === 'bigint') record[name] = arrow.vectorFromArray(values.map((v) => (v === null ? null : Number(v))), new arrow.Float64());
     else if (typeof sample === 'string') record[name] = arrow.vectorFromArray(values.map((v) => (v === null ? null : String(v))), new arrow.Utf8());
     else if (typeof sample === 'boolean') record[name] = arrow.vectorFromArray(values as (boolean | null)[], new arrow.Bool());
@@ -125,7 +126,17 @@ export function rowsToTable(rows: readonly FeatureRow[]): arrow.Table {
   return new arrow.Table(record);
 }
 
-/** Plain rows from an Arrow table (lists as number/string arrays, int64 as numbers). */
+/** A column holding an integer float64 cannot represent exactly: Int64, every value an integer. */
+function int64Vector(name: string, values: readonly unknown[]): arrow.Vector {
+  const ints = values.map((v, row) => {
+    if (v === null || typeof v === 'bigint') return v;
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+    throw new FeatureError(`holds 64-bit integers beyond 2^53 and, at row ${row}, ${typeof v === 'number' ? v : typeof v}: not an integer`, { column: name });
+  });
+  return arrow.vectorFromArray(ints as (bigint | null)[], new arrow.Int64());
+}
+
+/** Plain rows from an Arrow table (lists as number/string arrays; int64 as numbers when exact, else bigints). */
 export function tableToRows(table: arrow.Table): FeatureRow[] {
   const names = table.schema.fields.map((f) => f.name);
   const cols = names.map((n) => table.getChild(n)!);

@@ -7,11 +7,15 @@
  * so a head starts while its database is down and catches up when it is back (a SQLite store that
  * does not exist yet is left alone until the CLI makes it). The triggers are in
  * the store, so a restarted head picks them up (a schedule missed meanwhile fires once).
+ *
+ * It also adds the monitoring metrics (alerts/monitoring-metrics.ts: every monitor's newest result,
+ * online metrics, alerts, retraining decisions — read from the same store) to the head's /metrics.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HeadHost } from '../core/index.js';
 import { isPostgresUrl, openStore, resolveStoreLocation, type Store } from '../store/index.js';
+import { monitoringMetrics } from './alerts/monitoring-metrics.js';
 import { cliLauncher } from './triggers/cli-launcher.js';
 import { TriggerState } from './triggers/trigger-state.js';
 
@@ -24,17 +28,27 @@ export function mountHead(host: HeadHost): void {
   let busy = false;
   let lastError = '';
   const launcher = cliLauncher({ address: host.info.address, tokenFile: host.info.tokenFile, logDir: join(host.info.dir, 'pipeline-runs') });
+  let opening: Promise<Store | undefined> | undefined;
+  /** The store, opened when it exists (no SQLite store yet: no trigger or monitor can exist, and a head must not make a store nobody asked for). */
+  const open = (): Promise<Store | undefined> => {
+    if (store) return Promise.resolve(store);
+    const where = resolveStoreLocation();
+    if (!isPostgresUrl(where.url) && !existsSync(where.url)) return Promise.resolve(undefined);
+    opening ??= openStore().then((s) => {
+      store = s;
+      state = new TriggerState({ store: s, launcher });
+      return s;
+    }).finally(() => {
+      opening = undefined;
+    });
+    return opening;
+  };
+  host.addMetrics(monitoringMetrics(open));
   const tick = async (): Promise<void> => {
     if (busy) return;
     busy = true;
     try {
-      if (!store) {
-        // No SQLite store yet: no trigger can exist, and a head must not make a store nobody asked for.
-        const where = resolveStoreLocation();
-        if (!isPostgresUrl(where.url) && !existsSync(where.url)) return;
-        store = await openStore();
-        state = new TriggerState({ store, launcher });
-      }
+      if (!(await open())) return;
       await state!.tick();
       lastError = '';
     } catch (err) {

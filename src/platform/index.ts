@@ -44,6 +44,28 @@ export type { BaselineChoice, TimeRange, SeasonalDriftOptions, SeasonalDriftRepo
 export type { ColumnSummary, DriftKind } from './monitoring/column-summary.js';
 export { detectOutputDrift, detectOutputDriftInProcess, outputStatistics, gini } from './monitoring/output-drift.js';
 export type { OutputDriftOptions, OutputDriftReport, OutputStatistics, OutputAlert, OutputAlertKind } from './monitoring/output-drift.js';
+export { MonitorRecords, driftResult } from './monitoring/monitor-records.js';
+export type { MonitorResult, MonitorStatus, MonitorKind, AlertRecord, AlertSeverity, RecordRange } from './monitoring/monitor-records.js';
+export { recordDrift } from './monitoring/drift-monitor.js';
+export type { RecordDriftOptions } from './monitoring/drift-monitor.js';
+export { onlineMetrics, outcomeWeights, DEFAULT_MATURITY_MS } from './feedback/online-metrics.js';
+export type { Exposure, Outcome, OnlineMetricsOptions, OnlineGroupMetrics, OnlineMetricsReport } from './feedback/online-metrics.js';
+export { readExposures } from './feedback/exposure-source.js';
+export type { ExposureSource } from './feedback/exposure-source.js';
+export { runFeedbackMonitor } from './feedback/feedback-monitor.js';
+export type { FeedbackMonitorOptions } from './feedback/feedback-monitor.js';
+export { twoProportionTest, normalSf } from './feedback/proportion-test.js';
+export type { ProportionTest } from './feedback/proportion-test.js';
+export { raiseAlert, webhookNotifier } from './alerts/alert-notifier.js';
+export type { AlertNotifier, AlertInput, WebhookOptions, AlertWebhookBody } from './alerts/alert-notifier.js';
+export { monitoringMetrics } from './alerts/monitoring-metrics.js';
+export { RetrainingLoop } from './retraining/retraining-loop.js';
+export type { RetrainingOptions, OutputPath } from './retraining/retraining-loop.js';
+export type { RetrainingPolicy, PolicyFiring } from './retraining/retraining-policy.js';
+export { DecisionRecords } from './retraining/decision-records.js';
+export type { RetrainingDecision, RetrainingDecisionKind } from './retraining/decision-records.js';
+export { serveCanary } from './retraining/canary-control.js';
+export type { CanaryControl } from './retraining/canary-control.js';
 export { ksStatistic, ksPValue, kolmogorovSf, chiSquare, wassersteinOnSupport, wassersteinSamples, jensenShannon } from './monitoring/drift-stats.js';
 
 /** The head extension that holds pipeline schedules and triggers (extension.ts); `shoal start --head` loads it. */

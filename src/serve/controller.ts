@@ -39,6 +39,13 @@ export interface ControllerOptions {
 export interface DeployOptions {
   /** Path prefix the ingress routes to this deployment. @default `/${name}` */
   routePrefix?: string;
+  /**
+   * Percent of request keys (users, by hash; sticky) held out of personalisation: their requests
+   * reach the stable version with `req.holdout === true`, the deployment answers its
+   * non-personalised ranking, and the exposure log records arm `holdout` — the feedback loop's
+   * baseline for lift. A redeploy without it keeps the current share. @default 0
+   */
+  holdoutPercent?: number;
 }
 
 let replicaSeq = 0;
@@ -128,9 +135,14 @@ export class ServeController {
     if (!route.startsWith('/')) throw new InvalidOptionError(`routePrefix must start with / (got ${route})`, { option: 'routePrefix' });
     const taken = [...this.deployments.values()].find((d) => d.route === route && d.name !== name);
     if (taken) throw new InvalidOptionError(`routePrefix ${route} is already routed to deployment ${taken.name}`, { option: 'routePrefix' });
+    const holdout = options.holdoutPercent;
+    if (holdout !== undefined && !(typeof holdout === 'number' && holdout >= 0 && holdout <= 100)) {
+      throw new InvalidOptionError(`holdoutPercent must be a number between 0 and 100 (got ${String(holdout)})`, { option: 'holdoutPercent' });
+    }
     const v = await this.startVersion(bound, name);
     if (!existing) {
       const d = new DeploymentState(name, route, v);
+      d.holdoutPercent = holdout ?? 0;
       d.onReplicaDied = (vs, r) => this.replace(d, vs, r);
       d.enableBatching(v);
       this.deployments.set(name, d);
@@ -138,6 +150,7 @@ export class ServeController {
       return d;
     }
     existing.enableBatching(v);
+    if (holdout !== undefined) existing.holdoutPercent = holdout;
     this.swapStable(existing, v);
     if (existing.route !== route) {
       serveLog.info({ deployment: name, from: existing.route, to: route }, 'route moved');
@@ -371,22 +384,25 @@ export class ServeController {
   /** Deployments, versions, replicas, traffic and decisions — what `shoal serve status` prints. */
   status(): ServeStatus {
     return {
-      deployments: [...this.deployments.values()].map((d) => ({
-        name: d.name,
-        route: d.route,
-        version: d.stable.version,
-        replicas: d.stable.group.replicas.map((r) => ({ id: r.id, state: r.state, ongoing: r.ongoing, actorId: r.handle.actorId })),
-        canary: d.canary ? { version: d.canary.state.version, weight: d.canary.weight, replicas: d.canary.state.group.replicas.length } : undefined,
-        shadow: d.shadow ? { version: d.shadow.version, answers: d.shadowAnswers } : undefined,
-        previousVersion: d.previous?.version,
-        queued: d.queue.length,
-        requests: d.requests,
-        errors: d.errors,
-        rps: d.requests / Math.max(1e-3, (Date.now() - d.startedAt) / 1000),
-        p50Ms: d.percentile(50),
-        p99Ms: d.percentile(99),
-        batchSizes: d.stable.batcher ? d.stable.batcher.sizes.slice(-20) : undefined,
-      })),
+      deployments: [...this.deployments.values()].map((d) => {
+        const [p50Ms, p99Ms] = d.latencies.percentiles(50, 99) as [number, number];
+        return {
+          name: d.name,
+          route: d.route,
+          version: d.stable.version,
+          replicas: d.stable.group.replicas.map((r) => ({ id: r.id, state: r.state, ongoing: r.ongoing, actorId: r.handle.actorId })),
+          canary: d.canary ? { version: d.canary.state.version, weight: d.canary.weight, replicas: d.canary.state.group.replicas.length } : undefined,
+          shadow: d.shadow ? { version: d.shadow.version, answers: d.shadowAnswers } : undefined,
+          previousVersion: d.previous?.version,
+          queued: d.queue.length,
+          requests: d.requests,
+          errors: d.errors,
+          rps: d.requests / Math.max(1e-3, (Date.now() - d.startedAt) / 1000),
+          p50Ms,
+          p99Ms,
+          batchSizes: d.stable.batcher ? d.stable.batcher.sizes.slice(-20) : undefined,
+        };
+      }),
       decisions: this.decisions.slice(-50),
     };
   }

@@ -8,6 +8,7 @@ import { ActorDiedError, kill } from '../core/index.js';
 import { Batcher } from './batcher.js';
 import type { BoundDeployment } from './deployment.js';
 import { ReplicaUnavailableError, ServeError } from './errors.js';
+import { LatencyWindow } from './latency-window.js';
 import { serveLog } from './log.js';
 import { ReplicaMux } from './replica-mux.js';
 import { ReplicaGroup, RequestQueue, type Replica } from './replica-router.js';
@@ -25,10 +26,13 @@ export class VersionState {
   }
 }
 
+/** Which arm a request went to: `holdout` users get the stable version's non-personalised answer. */
+export type Arm = 'stable' | 'canary' | 'holdout';
+
 export interface Answer {
   value: unknown;
   version: string;
-  arm: 'stable' | 'canary';
+  arm: Arm;
 }
 
 /** Bucket in [0, 10000) of a request key: the same user always lands in the same arm. */
@@ -43,8 +47,8 @@ export class DeploymentState {
   /** The version replaced by the last promotion: what `rollback` returns to. */
   previous: VersionState | undefined;
   readonly queue: RequestQueue;
-  /** Latencies (ms) of recent requests, for status p50/p99; counts since start. */
-  readonly latencies: number[] = [];
+  /** Latencies (ms) of the latest requests, for status p50/p99; counts since start. */
+  readonly latencies = new LatencyWindow();
   requests = 0;
   errors = 0;
   shadowAnswers = 0;
@@ -54,6 +58,8 @@ export class DeploymentState {
 
   /** The path prefix the ingress routes here (a later deploy may move it). */
   route: string;
+  /** Percent of keys held out of personalisation (DeployOptions.holdoutPercent). */
+  holdoutPercent = 0;
 
   constructor(readonly name: string, route: string, stable: VersionState) {
     this.route = route;
@@ -65,9 +71,15 @@ export class DeploymentState {
     return [this.stable, ...(this.canary ? [this.canary.state] : []), ...(this.shadow ? [this.shadow] : [])];
   }
 
-  /** Chooses the arm for a request key (canary by weight, sticky by key hash). */
-  armFor(key: string): { state: VersionState; arm: 'stable' | 'canary' } {
-    if (this.canary && keyBucket(key) < this.canary.weight * 100) return { state: this.canary.state, arm: 'canary' };
+  /**
+   * Chooses the arm for a request key, sticky by key hash: the holdout takes the top
+   * `holdoutPercent` of buckets, the canary the bottom `weight` percent, the stable version the rest
+   * (so the holdout never sees the canary, whatever its weight).
+   */
+  armFor(key: string): { state: VersionState; arm: Arm } {
+    const b = keyBucket(key);
+    if (this.holdoutPercent > 0 && b >= 10_000 - this.holdoutPercent * 100) return { state: this.stable, arm: 'holdout' };
+    if (this.canary && b < this.canary.weight * 100) return { state: this.canary.state, arm: 'canary' };
     return { state: this.stable, arm: 'stable' };
   }
 
@@ -76,6 +88,7 @@ export class DeploymentState {
     const started = performance.now();
     this.requests++;
     const { state, arm } = this.armFor(req.key);
+    if (arm === 'holdout') req = { ...req, holdout: true };
     if (this.shadow) this.mirror(this.shadow, req);
     try {
       let value: unknown;
@@ -91,17 +104,12 @@ export class DeploymentState {
           throw err2;
         }
       }
-      this.record(performance.now() - started);
+      this.latencies.record(performance.now() - started);
       return { value, version: state.version, arm };
     } catch (err) {
       this.errors++;
       throw err;
     }
-  }
-
-  private record(ms: number): void {
-    this.latencies.push(ms);
-    if (this.latencies.length > 10_000) this.latencies.splice(0, 5_000);
   }
 
   private mirror(shadow: VersionState, req: ServeRequest): void {
@@ -152,11 +160,6 @@ export class DeploymentState {
     });
   }
 
-  percentile(p: number): number {
-    if (!this.latencies.length) return 0;
-    const s = [...this.latencies].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-  }
 }
 
 /** Stops a replica once its in-flight calls finished (drain), then kills its actor. */

@@ -13,6 +13,11 @@ export interface ServeRequest {
   body: unknown;
   /** The routing key (user id) that keeps a user in one rollout arm. */
   key: string;
+  /**
+   * The user is in the holdout slice (DeployOptions.holdoutPercent): answer the non-personalised
+   * ranking (e.g. the most popular items). Absent otherwise.
+   */
+  holdout?: boolean;
 }
 
 /** One answered request, as the exposure log stores it. */
@@ -24,7 +29,7 @@ export interface ExposureRecord {
   /** Items shown, in order (the answer's `items[].id`, or `items` when they are ids). */
   items: string[];
   modelVersion: string;
-  /** `stable` or `canary`. */
+  /** `stable`, `canary` or `holdout`. */
   arm: string;
   /** The shown items' scores, in the same order, when the answer gave every item a numeric `score` (output drift reads them). */
   scores?: number[] | null | undefined;

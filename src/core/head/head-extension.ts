@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
+import type { Registry } from 'prom-client';
 import { InvalidOptionError } from '../errors.js';
 import type { ClusterStatusReply } from '../wire/control.js';
 import type { HeadInfo } from './head.js';
@@ -45,6 +46,11 @@ export interface HeadHost {
    * `name` lists it in HeadInfo.httpMounts (what `shoal status` prints).
    */
   mountHttp(name: string, prefix: string, handler: HeadHttpHandler): void;
+  /**
+   * Serves `registry`'s metrics on the head's own /metrics (after the head's; names must not clash),
+   * read at every scrape — one endpoint for Prometheus to scrape.
+   */
+  addMetrics(registry: Registry): void;
   status(): HeadStatus;
   tasks(): HeadTasksView;
   objects(limit: number): ReturnType<HeadState['largestObjects']>;

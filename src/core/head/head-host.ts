@@ -4,6 +4,7 @@
  * control, actor kill, events, and the token check, nothing that mutates the scheduler otherwise.
  */
 import { timingSafeEqual } from 'node:crypto';
+import type { Registry } from 'prom-client';
 import { InvalidOptionError } from '../errors.js';
 import type { HeadInfo } from './head.js';
 import type { HeadEvents } from './head-events.js';
@@ -22,6 +23,7 @@ export interface HeadHostParts {
   stored: StoredRecords;
   status(): HeadStatus;
   mount(prefix: string, handler: HeadHttpHandler, name: string): void;
+  addMetrics(registry: Registry): void;
 }
 
 export function headHost(p: HeadHostParts): HeadHost {
@@ -36,6 +38,7 @@ export function headHost(p: HeadHostParts): HeadHost {
       if (!prefix.startsWith('/')) throw new InvalidOptionError(`an HTTP mount prefix must start with '/', got '${prefix}'`);
       p.mount(prefix, handler, name);
     },
+    addMetrics: (registry: Registry) => p.addMetrics(registry),
     status: () => p.status(),
     tasks: () => ({ ...p.state.taskSummary.view(), live: p.state.liveTasks() }),
     objects: (limit: number) => p.state.largestObjects(limit),

@@ -30,6 +30,7 @@ import { openHeadStore } from './open-head-store.js';
 import { newId } from '../ids.js';
 import { JobManager } from './job-manager.js';
 import { log } from '../log.js';
+import type { Registry } from 'prom-client';
 import { createMetrics } from './metrics.js';
 import { bindServer } from '../wire/object-transfer.js';
 import { SHOAL_VERSION } from '../paths.js';
@@ -147,6 +148,8 @@ export class Head {
   private history: StoredRecords = new Map();
   /** HTTP routes mounted by extensions, by path prefix. */
   private readonly mounts = new Map<string, HeadHttpHandler>();
+  /** Metrics registries of extensions, served after the head's own on /metrics. */
+  private readonly extensionMetrics: Registry[] = [];
   /** Bundle uploads in progress, by caller host. */
   private readonly uploads = new Map<string, number>();
   private readonly control = new ControlDispatcher(this.controlHandlers());
@@ -468,6 +471,9 @@ export class Head {
         this.mounts.set(prefix, handler);
         this.info.httpMounts = { ...this.info.httpMounts, [name]: `${this.info.httpUrl}${prefix}` };
       },
+      addMetrics: (registry) => {
+        this.extensionMetrics.push(registry);
+      },
     };
   }
 
@@ -562,9 +568,9 @@ export class Head {
         return;
       }
       if (req.url === '/metrics') {
-        registry.metrics().then((text) => {
+        Promise.all([registry, ...this.extensionMetrics].map((r) => r.metrics())).then((texts) => {
           res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(text);
+          res.end(texts.join('\n'));
         }, (err) => {
           res.writeHead(500);
           res.end(String(err));

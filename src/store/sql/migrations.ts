@@ -95,6 +95,22 @@ const MIGRATIONS: readonly Migration[] = [
         applied_at BIGINT NOT NULL, PRIMARY KEY (kind, name, version))`,
     ],
   },
+  {
+    // Monitoring and the feedback loop (src/platform/monitoring, feedback, retraining, alerts): each
+    // monitor's results over time, the alerts raised, and every retraining decision with its reason
+    // and evidence. Additive only.
+    version: 5,
+    statements: (d) => [
+      `CREATE TABLE IF NOT EXISTS monitor_results (seq ${id(d)}, monitor TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
+        at BIGINT NOT NULL, summary TEXT NOT NULL, evidence_json TEXT NOT NULL)`,
+      `CREATE INDEX IF NOT EXISTS monitor_results_monitor ON monitor_results (monitor, at)`,
+      `CREATE TABLE IF NOT EXISTS monitor_alerts (seq ${id(d)}, source TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL,
+        message TEXT NOT NULL, at BIGINT NOT NULL, evidence_json TEXT NOT NULL, notified TEXT)`,
+      `CREATE TABLE IF NOT EXISTS retraining_decisions (seq ${id(d)}, model TEXT NOT NULL, decision TEXT NOT NULL, reason TEXT NOT NULL,
+        at BIGINT NOT NULL, policy TEXT, pipeline_run_id TEXT, candidate_version BIGINT, champion_version BIGINT, evidence_json TEXT NOT NULL)`,
+      `CREATE INDEX IF NOT EXISTS retraining_decisions_model ON retraining_decisions (model, seq)`,
+    ],
+  },
 ];
 
 /** The newest schema version this shoal writes (and the newest it reads). */

@@ -35,6 +35,7 @@ export function headParts(dir: string, options: { storedJobs?: JobRecord[]; stor
     info, token: 'token', state: fc.state, jobs, events, store, stored: options.stored ?? new Map(),
     status: () => ({ ...fc.state.status(), jobs: jobs.list(), head: { ...info, version: 'test', hostname: 'test', recovering: false }, autoscaler: undefined }),
     mount: () => undefined,
+    addMetrics: () => undefined,
   });
   return { fc, events, jobs, host, kept };
 }
