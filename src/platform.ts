@@ -26,9 +26,10 @@ export {
   PipelineTriggerError, PipelineTriggerNotFoundError, addTrigger, postPipelineEvent, TriggerRecords, TriggerState, compileCron, cliLauncher, PIPELINES_EXTENSION,
   MAX_LOG_LINES, MAX_LOG_LINE_CHARS, buildRunReport, reportMarkdown, reportHtml, checkData, DataCheckError,
   detectDrift, detectDriftInProcess, equalWidthEdges, ksStatistic, ksPValue, kolmogorovSf, chiSquare, wassersteinOnSupport, wassersteinSamples, jensenShannon, MonitoringInputError,
-  chooseBaseline, detectSeasonalDrift, detectOutputDrift, detectOutputDriftInProcess, outputStatistics, gini,
-  MonitorRecords, driftResult, recordDrift, onlineMetrics, outcomeWeights, DEFAULT_MATURITY_MS, readExposures,
+  chooseBaseline, detectSeasonalDrift, MonitorRecords, driftResult, recordDrift, onlineMetrics, outcomeWeights, DEFAULT_MATURITY_MS, readExposures,
   runFeedbackMonitor, twoProportionTest, normalSf, raiseAlert, webhookNotifier, monitoringMetrics, RetrainingLoop, DecisionRecords, serveCanary,
+  monitorStatus, buildMonitorReport, monitorReportHtml,
+  detectOutputDrift, detectOutputDriftInProcess, outputStatistics, gini,
 } from './platform/index.js';
 export type {
   Step, StepOptions, StepContext, Pipeline, PipelineSpec, PipelineNode, StepEntry, InputSource, ConditionContext, ParamSpec, ParamType, ParamValues,
@@ -36,8 +37,10 @@ export type {
   PipelineRunRecord, PipelineRunStatus, DagNode, DefinitionProblem, TriggerProblem, AddTriggerOptions, TriggerRecord, TriggerSpec, TriggerKind, TriggerSeen,
   PipelineEvent, RunLauncher, LaunchRequest, LaunchOutcome, Clock, TriggerStateOptions, Firing, CronSchedule, OverlapPolicy, StepLogLine, LogStream, RunReport, RunReportOptions, ReportRow, ReportSide, DataChecks, CheckResult, ColumnKind,
   ColumnDrift, DriftMethod, DriftReport, QualityAlert, QualityAlertKind, DriftOptions, ColumnSummary, DriftKind,
-  BaselineChoice, TimeRange, SeasonalDriftOptions, SeasonalDriftReport, OutputDriftOptions, OutputDriftReport, OutputStatistics, OutputAlert, OutputAlertKind,
+  BaselineChoice, TimeRange, SeasonalDriftOptions, SeasonalDriftReport,
   MonitorResult, MonitorStatus, MonitorKind, AlertRecord, AlertSeverity, RecordRange, RecordDriftOptions, Exposure, Outcome, OnlineMetricsOptions,
   OnlineGroupMetrics, OnlineMetricsReport, ExposureSource, FeedbackMonitorOptions, ProportionTest, AlertNotifier, AlertInput, WebhookOptions,
   AlertWebhookBody, RetrainingOptions, OutputPath, RetrainingPolicy, PolicyFiring, RetrainingDecision, RetrainingDecisionKind, CanaryControl,
+  MonitorStatusView, MonitorReport,
+  OutputDriftOptions, OutputDriftReport, OutputStatistics, OutputAlert, OutputAlertKind,
 } from './platform/index.js';

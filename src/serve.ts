@@ -23,7 +23,7 @@
  * @packageDocumentation
  */
 export {
-  deployment, Deployment, BoundDeployment, DeploymentHandle, ServeController, startServe, Serve, startDetachedServe, SERVE_ACTOR_NAME,
+  deployment, Deployment, BoundDeployment, DeploymentHandle, handleCallCounts, ServeController, startServe, Serve, startDetachedServe, SERVE_ACTOR_NAME,
   createServeKey, loadServeKeyHashes, serveKeysFile, ParquetExposureLog, PostgresExposureLog,
   ServeError, OverloadedError, DeploymentNotFoundError, ReplicaUnavailableError, BadRequestError, BodyTooLargeError,
   UnauthorizedError, HealthCheckError, InvalidOptionError,

@@ -198,7 +198,7 @@ export async function loadCity(target: Target, inputDir: string, hash?: string):
     }
   }
   const files: CityFiles = { ...found, format: listingCols.has('amenities') ? 'detailed' : 'summary' };
-  if (target.kind === 'postgres') await applySchema(target.url, target.schema);
+  if (target.kind === 'postgres') await applySchema(target.url, target.schema, target.schemaFile);
   const { exprs, missing } = listingSelect(listingCols);
   const listings = readCsv(files.listings).select(...exprs).filter(col('id').isNotNull());
   const reviews = readCsv(files.reviews)

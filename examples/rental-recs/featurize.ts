@@ -7,7 +7,9 @@
  * the last year of that data: nothing from the held-out rows leaks in).
  *
  * Policy: a rated listing missing from the listings table gets the catalogue's mean feature vector
- * (counted in the report); the neural model itself rejects items without features.
+ * (counted in the report); the neural model itself rejects items without features. A numeric column
+ * the city does not have (NULL in every row: the summary listings format has no `accommodates` or
+ * `bedrooms`, nor amenities) is left out — there is nothing to fit — and named in `ListingFeatures.absent`.
  */
 import type { Table } from 'apache-arrow';
 import { col, type Dataset } from 'shoal/data';
@@ -27,6 +29,8 @@ export interface ListingFeatures {
   imputed: number;
   /** Width of each part, for the report. */
   parts: Record<string, number>;
+  /** Columns left out: NULL in every listing. */
+  absent: string[];
 }
 
 /** Fits the pipeline on the listings and returns one feature row per catalogue index. */
@@ -39,20 +43,34 @@ export async function featurizeListings(listings: Dataset, x: Interactions): Pro
     col('latitude').cast('float64').alias('latitude'),
     col('longitude').cast('float64').alias('longitude'),
   );
+  // A column NULL in every listing (a city without it) has nothing to fit: it is left out.
+  const probe = await ds.toArrow();
+  const has = (c: string): boolean => {
+    const v = probe.getChild(c);
+    return v !== null && v.nullCount < probe.numRows;
+  };
+  const numeric = NUMERIC.filter(has);
+  const categorical = [
+    { input: 'room_type', name: 'room type', out: 'room_type' },
+    { input: 'neighbourhood', name: 'ward', out: 'ward' },
+  ].filter((c) => has(c.input));
+  const amenities = has('amenities');
+  const absent = [...NUMERIC, 'room_type', 'neighbourhood', 'amenities'].filter((c) => !has(c));
   const model = await new Pipeline([
-    new Imputer({ inputCols: NUMERIC, strategy: 'median' }),
-    new StringIndexer({ inputCol: 'room_type', outputCol: 'room_type_index', handleInvalid: 'keep' }),
-    new OneHotEncoder({ inputCol: 'room_type_index', outputCol: 'room_type_vec', handleInvalid: 'keep' }),
-    new StringIndexer({ inputCol: 'neighbourhood', outputCol: 'ward_index', handleInvalid: 'keep' }),
-    new OneHotEncoder({ inputCol: 'ward_index', outputCol: 'ward_vec', handleInvalid: 'keep' }),
-    new MultiHotEncoder({ inputCol: 'amenities', outputCol: 'amenities_vec', maxItems: 40 }),
-    new VectorAssembler({ inputCols: [...NUMERIC, 'room_type_vec', 'ward_vec', 'amenities_vec'], outputCol: 'features' }),
+    ...(numeric.length ? [new Imputer({ inputCols: numeric, strategy: 'median' })] : []),
+    ...categorical.flatMap((c) => [
+      new StringIndexer({ inputCol: c.input, outputCol: `${c.out}_index`, handleInvalid: 'keep' }),
+      new OneHotEncoder({ inputCol: `${c.out}_index`, outputCol: `${c.out}_vec`, handleInvalid: 'keep' }),
+    ]),
+    ...(amenities ? [new MultiHotEncoder({ inputCol: 'amenities', outputCol: 'amenities_vec', maxItems: 40 })] : []),
+    new VectorAssembler({ inputCols: [...numeric, ...categorical.map((c) => `${c.out}_vec`), ...(amenities ? ['amenities_vec'] : [])], outputCol: 'features' }),
   ]).fit(ds);
   const t: Table = await model.transform(ds).select('id', 'features').toArrow();
   const assembler = model.stages[model.stages.length - 1] as VectorAssemblerModel;
   const parts: Record<string, number> = {};
-  ['price, size, location (5)', 'room type', 'ward', 'amenities'].forEach((name, k) => {
-    parts[name] = k === 0 ? 5 : assembler.sizes[NUMERIC.length + k - 1]!;
+  if (numeric.length) parts[`${numeric.join(', ')} (${numeric.length})`] = numeric.length;
+  [...categorical.map((c) => c.name), ...(amenities ? ['amenities'] : [])].forEach((name, k) => {
+    parts[name] = assembler.sizes[numeric.length + k]!;
   });
   const width = (t.getChild('features')!.type as { listSize: number }).listSize;
   const index = new Map<bigint, number>();
@@ -78,7 +96,7 @@ export async function featurizeListings(listings: Dataset, x: Interactions): Pro
     matrix.set(mean, i * width);
     imputed++;
   }
-  return { matrix, width, imputed, parts };
+  return { matrix, width, imputed, parts, absent };
 }
 
 /** Review aggregates of each catalogue listing over `rows`: log(1 + stays), log(1 + stays in the last 365 days of `rows`). */

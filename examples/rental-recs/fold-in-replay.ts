@@ -4,7 +4,10 @@
  *
  * The protocol, chosen by rules (nothing tuned to a city):
  * - The cut day is the `cutQuantile` (default 0.8) quantile of the stays' days. ALS (implicit; the
- *   caller's settings) is fitted on every stay before it: the starting model.
+ *   caller's settings) is fitted on every stay before it: the starting model. With `grid`, its rank
+ *   and λ are chosen first as the rental job chooses them — the best validation NDCG@k — on the
+ *   stays before the cut alone (cut again at their own `cutQuantile` day, the window after it
+ *   evaluated like the checkpoints below), so nothing after the cut decides the settings.
  * - The rest is streamed in day order, one micro-batch per day, as the live path applies it: each
  *   stay is added to its user's history (repeated stays of a pair summed, as the rental job does);
  *   every user touched by the batch is folded in — an exact solve over the user's whole history
@@ -51,7 +54,10 @@ export interface ReplayALS {
 }
 
 export interface ReplayOptions {
+  /** The fits' settings; with `grid`, its rank and regParam are replaced by the grid's choice. */
   als: ReplayALS;
+  /** Rank × regParam choices (the rental job's tuning grid), chosen on the stays before the cut. @default none: `als` as given */
+  grid?: { rank: readonly number[]; regParam: readonly number[] } | undefined;
   /** Quantile of the stays' days where the starting model is cut. @default 0.8 */
   cutQuantile?: number;
   /** Evaluation points inside the streamed part. @default 3 */
@@ -92,6 +98,10 @@ export interface ReplayUnits {
 
 export interface ReplayResult {
   k: number;
+  /** The settings of every fit (after the grid's choice). */
+  als: ReplayALS;
+  /** Each grid point's validation NDCG@k (empty without a grid). */
+  tuning: { rank: number; regParam: number; ndcg: number; users: number }[];
   cutDay: number;
   lastDay: number;
   trainStays: number;
@@ -264,6 +274,52 @@ export async function foldInReplay(s: Stays, o: ReplayOptions): Promise<ReplayRe
   }
   if (checkpointDays.length === 0) throw new ReplayError(`the streamed stays (days ${cutDay}..${lastDay}) span too few days for a checkpoint`);
 
+  // The settings: as given, or the grid's best on the stays before the cut.
+  let als = o.als;
+  const tuning: ReplayResult['tuning'] = [];
+  if (o.grid) {
+    const valCut = dayAt(Math.floor(q * first));
+    let trainEnd = 0;
+    while (trainEnd < first && dayAt(trainEnd) < valCut) trainEnd++;
+    if (trainEnd === 0) throw new ReplayError(`the stays before the cut (days ${dayAt(0)}..${cutDay - 1}) span too few days to tune on`);
+    const h = new Map<number, Map<number, number>>();
+    for (let p = 0; p < trainEnd; p++) {
+      const u = s.user[order[p]!]!;
+      let m = h.get(u);
+      if (!m) h.set(u, (m = new Map()));
+      m.set(s.item[order[p]!]!, (m.get(s.item[order[p]!]!) ?? 0) + 1);
+    }
+    const held = new Map<number, Set<number>>();
+    for (let p = trainEnd; p < first; p++) {
+      const u = s.user[order[p]!]!;
+      const i = s.item[order[p]!]!;
+      const m = h.get(u);
+      if (!m || m.has(i)) continue;
+      let t = held.get(u);
+      if (!t) held.set(u, (t = new Set()));
+      t.add(i);
+    }
+    const users = Int32Array.from(held.keys()).sort();
+    if (users.length === 0) throw new ReplayError(`no user had a history and a new listing in the tuning window (days ${valCut}..${cutDay - 1})`);
+    const seen = csrOfSets(s.numUsers, new Map([...h].map(([u, m]) => [u, m.keys()])));
+    const heldCsr = csrOfSets(s.numUsers, held);
+    const popT = popularity(h, s.numItems);
+    let best = -Infinity;
+    for (const rank of o.grid.rank) {
+      for (const regParam of o.grid.regParam) {
+        const f = await fit(h, s, { ...o.als, rank, regParam });
+        const v = await ndcgOf('tuning', { ...f, rank, popularity: popT }, users, seen, heldCsr, s.numItems, k);
+        const ndcg = v.reduce((a, b) => a + b, 0) / v.length;
+        tuning.push({ rank, regParam, ndcg, users: users.length });
+        log(`replay: tuning rank ${rank}, λ ${regParam}: validation NDCG@${k} ${ndcg.toFixed(4)} (${users.length} users, fit ${(f.ms / 1000).toFixed(1)} s)`);
+        if (ndcg > best) {
+          best = ndcg;
+          als = { ...o.als, rank, regParam };
+        }
+      }
+    }
+  }
+
   // The starting model.
   const history = new Map<number, Map<number, number>>();
   const add = (u: number, i: number): void => {
@@ -273,7 +329,7 @@ export async function foldInReplay(s: Stays, o: ReplayOptions): Promise<ReplayRe
   };
   for (let p = 0; p < first; p++) add(s.user[order[p]!]!, s.item[order[p]!]!);
   const history0 = cloneHistory(history);
-  const start = await fit(history, s, o.als);
+  const start = await fit(history, s, als);
   const rank = start.params.rank;
   const pop0 = popularity(history0, s.numItems);
   log(`replay: starting model on ${first} stays before day ${cutDay} (${(start.ms / 1000).toFixed(1)} s); streaming ${streamed} stays to day ${lastDay}, checkpoints at days ${checkpointDays.join(', ')}`);
@@ -317,7 +373,7 @@ export async function foldInReplay(s: Stays, o: ReplayOptions): Promise<ReplayRe
     const heldCsr = csrOfSets(s.numUsers, held);
     const seenNow = csrOfSets(s.numUsers, new Map([...history].map(([u, h]) => [u, h.keys()])));
     const seen0 = csrOfSets(s.numUsers, new Map([...history0].map(([u, h]) => [u, h.keys()])));
-    const retrain = await fit(history, s, o.als);
+    const retrain = await fit(history, s, als);
     const popNow = pop.slice();
     const f = await ndcgOf('fold-in', { ...state, popularity: popNow }, users, seenNow, heldCsr, s.numItems, k);
     const r = await ndcgOf('retrain', { ...retrain, rank, popularity: popNow }, users, seenNow, heldCsr, s.numItems, k);
@@ -417,7 +473,7 @@ export async function foldInReplay(s: Stays, o: ReplayOptions): Promise<ReplayRe
   const pick = (v: Float64Array): Float64Array => v.filter((_, j) => units.updated[j] === 1);
   const updatedCount = units.updated.reduce((a, b) => a + b, 0);
   return {
-    k, cutDay, lastDay, trainStays: first, streamedStays: streamed, microBatches, userFoldIns, listingFoldIns, foldInMs, startFitMs: start.ms,
+    k, als, tuning, cutDay, lastDay, trainStays: first, streamedStays: streamed, microBatches, userFoldIns, listingFoldIns, foldInMs, startFitMs: start.ms,
     checkpoints, units,
     ndcg: { foldIn: bootstrapMean(units.foldIn, resamples), retrain: bootstrapMean(units.retrain, resamples), never: bootstrapMean(units.never, resamples) },
     foldInVsRetrain: pairedBootstrap('fold-in', units.foldIn, 'retrain', units.retrain, resamples),

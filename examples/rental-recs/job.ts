@@ -218,10 +218,29 @@ export const DEFAULT_GRIDS: Record<Feedback, Grid> = {
   explicit: { rank: [8, 16], regParam: [0.05, 0.2], maxIter: [5, 10] },
 };
 
-function targetFor(o: JobOptions): Target {
-  if (o.databaseUrl) return { kind: 'postgres', url: o.databaseUrl, schema: o.pgSchema ?? 'public' };
+/**
+ * Where the source's files are by default: the Albany folder and the root of the embedded default's
+ * table folders. Found from this module's place in the repository, unless given — a pipeline step
+ * runs from a bundle of the module on a worker, so the driver resolves them and passes them in.
+ */
+export interface SourcePaths {
+  albanyDir: () => string;
+  dataRoot: string;
+  /** schema.sql, for PostgreSQL tables a load creates. @default the one beside storage.ts */
+  schemaFile?: string | undefined;
+}
+
+export const DEFAULT_PATHS: SourcePaths = { albanyDir: albanyDataDir, dataRoot: join(EXAMPLE_DIR, 'data') };
+
+function targetFor(o: JobOptions, paths: SourcePaths): Target {
+  if (o.databaseUrl) return { kind: 'postgres', url: o.databaseUrl, schema: o.pgSchema ?? 'public', ...(paths.schemaFile ? { schemaFile: paths.schemaFile } : {}) };
   // A real city's folder is decided by its content hash (city.ts), once the input is hashed.
-  return { kind: 'parquet', dir: o.dataDir ?? join(EXAMPLE_DIR, 'data', o.synthetic ? `synthetic-${o.synthetic}-s${o.seed ?? 42}` : 'pending') };
+  return { kind: 'parquet', dir: o.dataDir ?? join(paths.dataRoot, o.synthetic ? `synthetic-${o.synthetic}-s${o.seed ?? 42}` : 'pending') };
+}
+
+/** The CSV folder the source is loaded from, if any: `input`, else Albany for the embedded default (or with `loadAlbany`). */
+export function sourceInput(o: JobOptions, paths: SourcePaths = DEFAULT_PATHS): string | undefined {
+  return o.input ?? (o.loadAlbany || (!o.databaseUrl && o.dataDir === undefined && !o.synthetic) ? paths.albanyDir() : undefined);
 }
 
 /** Factors of a fitted model laid out by dense user index and catalogue index. */
@@ -307,12 +326,12 @@ export interface SourceResult extends StageNotes {
  * Stage 1, the source: generates the synthetic tables, loads a city's CSVs (into PostgreSQL, or into
  * Parquet tables cached by the files' content hash), or takes a table folder as it is.
  */
-export async function resolveSource(o: JobOptions, t: StageTimer, log: (line: string) => void): Promise<SourceResult> {
-  let target = targetFor(o);
+export async function resolveSource(o: JobOptions, t: StageTimer, log: (line: string) => void, paths: SourcePaths = DEFAULT_PATHS): Promise<SourceResult> {
+  let target = targetFor(o, paths);
   const sizes: Record<string, number> = {};
   const notes: string[] = [];
   let source: JobResult['source'];
-  const input = o.input ?? (o.loadAlbany || (target.kind === 'parquet' && o.dataDir === undefined && !o.synthetic) ? albanyDataDir() : undefined);
+  const input = sourceInput(o, paths);
   if (o.synthetic) {
     log(`rental-recs: data in ${describeTarget(target)}`);
     const tg = target;
@@ -327,7 +346,7 @@ export async function resolveSource(o: JobOptions, t: StageTimer, log: (line: st
   } else if (input !== undefined) {
     // The embedded default: the city's tables, cached by the input files' content hash; a load is
     // written aside and renamed into place (city.ts), so no run reads another city's or a half-loaded table.
-    const cached = await t.timed('load city CSV (cached by hash)', () => loadCityCached(input, { root: join(EXAMPLE_DIR, 'data'), tablesDir: o.dataDir }));
+    const cached = await t.timed('load city CSV (cached by hash)', () => loadCityCached(input, { root: paths.dataRoot, tablesDir: o.dataDir }));
     target = { kind: 'parquet', dir: cached.dir };
     if (cached.loaded) for (const [k, n] of Object.entries(cached.manifest.tables)) sizes[`${k} (loaded)`] = n;
     source = { dir: cached.manifest.dir, hash: cached.manifest.hash, format: cached.manifest.format };
@@ -422,6 +441,7 @@ export async function featureStage(
     listing = await t.timed('featurize listings', () => featurizeListings(rows, p.x));
     sizes['listing features'] = listing.width;
     if (listing.imputed) notes.push(`${listing.imputed} rated listing(s) have no listings row: the neural model gives them the catalogue's mean features`);
+    if (listing.absent.length) notes.push(`listing columns the neural model leaves out (NULL in every listing): ${listing.absent.join(', ')}`);
   } else notes.push('neural model skipped (options.neural is false)');
   return { sizes, notes, features, listing };
 }

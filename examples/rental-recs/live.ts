@@ -2,7 +2,7 @@
  * The rental model, live: the served model of the job as replicas (actors) behind shoal's HTTP
  * ingress, at /recommendations (recs-request.ts for the API, served-model.ts for the answers and
  * the fallback). Every answer is appended to the exposure log (a Parquet dataset under the job's
- * output folder). `npm start -- --live [--port 8000]` runs the job, then this, until interrupted:
+ * output folder). `npm start -- --serve [--port 8000]` runs the job, then this, until interrupted:
  * the registry's champion (`models:/rental-recs@champion`, serveFromRegistry) when the job
  * registered its model, else the job's model as it is (serveModel).
  *
@@ -14,9 +14,10 @@
 import { join } from 'node:path';
 import { deployFromRegistry, deployment, loadRegistryModel, ParquetExposureLog, startServe, type RegistryModel, type Serve, type ServeRequest } from 'shoal/serve';
 import type { StoreOptions } from 'shoal/store';
+import { startLive, type LiveModelOptions, type LiveSourceSpec, type LiveUpdates, type OnBatch } from './live-updates.js';
 import { SERVED_MODEL_SIGNATURE, servedModelFromStored } from './model-store.js';
 import { parseRecommendationRequest } from './recs-request.js';
-import { ModelIndex, type RecommendationAnswer, type ServedModel } from './served-model.js';
+import { ModelIndex, type LiveUpdate, type RecommendationAnswer, type ServedModel } from './served-model.js';
 import { FeatureLookup, openServingFeatures, recommendWithFeatures, type ServingFeatures } from './serving-features.js';
 
 /** Answers one known user and one fallback: the replicas' warm-up before traffic. */
@@ -54,6 +55,16 @@ export const Recommendations = deployment(class Recommendations {
   /** Batched form (the serve bench's batching rows): one answer per request, in order. */
   callBatch(reqs: ServeRequest[]): Promise<RecommendationAnswer[]> {
     return Promise.all(reqs.map(async (r) => this.call(r)));
+  }
+
+  /** A live update's new vectors (live-updates.ts broadcasts it to every replica); returns the users changed. */
+  applyLive(update: LiveUpdate): number {
+    return this.index.apply(update);
+  }
+
+  /** A user's vector and rated listings as this replica serves them, and the last live update's seq. */
+  userState(user: string): { seq: number; user: { factors: number[]; seen: string[] } | null } {
+    return { seq: this.index.liveSeq, user: this.index.userState(user) };
   }
 }, { name: 'recommendations', numReplicas: 2, maxOngoingRequests: 32, maxQueuedRequests: 256 });
 
@@ -129,6 +140,26 @@ export async function serveFromRegistry(uri: string, o: LiveOptions & { store?: 
       signature: SERVED_MODEL_SIGNATURE, store: o.store, routePrefix: '/recommendations', args: o.features === undefined ? [] : [o.features],
     });
     return { serve, exposure, model };
+  } catch (err) {
+    await serve.shutdown();
+    throw err;
+  }
+}
+
+/**
+ * Starts the ingress and the live job (live-updates.ts): ALS fitted on the data at the start, served
+ * at /recommendations, new ratings from `live.source` applied as they arrive; `live.retrain()`
+ * replaces the model by hot swap. Stop with `live.stop()`, then `serve.shutdown()`.
+ */
+export async function serveLive(o: LiveOptions & LiveModelOptions & { source: LiveSourceSpec; onBatch?: OnBatch | undefined }): Promise<{ serve: Serve; exposure: ParquetExposureLog; live: LiveUpdates }> {
+  const exposure = new ParquetExposureLog(o.exposureDir, { flushIntervalMs: o.flushIntervalMs ?? 1000 });
+  const serve = await startServe({ host: o.host, port: o.port ?? 8000, clusterTokenFile: o.clusterTokenFile, serveKeysFile: o.serveKeysFile, exposureLog: exposure });
+  try {
+    const deploy = async (model: ServedModel): Promise<void> => {
+      await serve.run(Recommendations.options({ version: model.version, numReplicas: o.numReplicas ?? 2 }).bind(model, o.features), { routePrefix: '/recommendations' });
+    };
+    const live = await startLive(o, { serve, deploy });
+    return { serve, exposure, live };
   } catch (err) {
     await serve.shutdown();
     throw err;

@@ -42,7 +42,7 @@ export interface SyntheticReport extends LoadReport {
  */
 export async function generateSynthetic(target: Target, ratings: number, seed = 42): Promise<SyntheticReport> {
   if (!Number.isInteger(ratings) || ratings < 100) throw new Error(`--synthetic needs a number of ratings ≥ 100 (got ${ratings})`);
-  if (target.kind === 'postgres') await applySchema(target.url, target.schema);
+  if (target.kind === 'postgres') await applySchema(target.url, target.schema, target.schemaFile);
   const s = scaleFor(ratings);
   const parts = generatorPartitions(ratings);
   const tables: Record<string, number> = {};

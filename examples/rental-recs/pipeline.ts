@@ -46,11 +46,11 @@ import type { ListingFeatures } from './featurize.js';
 import { LISTING_FEATURE_COLUMNS } from './featurize.js';
 import { readListingInfo } from './listing-info.js';
 import {
-  DEFAULT_GRIDS, evaluateStage, featureStage, K, listingIdsOf, neuralOptionsOf, neuralStage, prepareStage, resolveSource, SERVE_CHOICES, stageTimer, tuneStage,
-  type JobOptions, type JobResult, type NeuralFitResult, type Prepared, type ServeChoice, type StageTimer,
+  DEFAULT_GRIDS, DEFAULT_PATHS, evaluateStage, featureStage, K, listingIdsOf, neuralOptionsOf, neuralStage, prepareStage, resolveSource, SERVE_CHOICES, sourceInput, stageTimer, tuneStage,
+  type JobOptions, type JobResult, type NeuralFitResult, type Prepared, type ServeChoice, type SourcePaths, type StageTimer,
 } from './job.js';
 import { servedModelContents } from './model-store.js';
-import { checkInputs, describeTarget, readTable, REQUIRED_COLUMNS, withClient, type Target } from './storage.js';
+import { checkInputs, describeTarget, readTable, schemaSqlFile, REQUIRED_COLUMNS, withClient, type Target } from './storage.js';
 import { albanyDataDir } from '../albany-data.js';
 import { chooseAlias, championOf, logCandidates, registerServed, tableFiles } from './tracking.js';
 
@@ -78,6 +78,10 @@ export interface SourceParams {
   loadAlbany: boolean;
   synthetic: number;
   seed: number;
+  /** The Albany folder and the embedded default's table root, resolved by the driver (job.ts SourcePaths). */
+  albanyDir: string;
+  dataRoot: string;
+  schemaFile: string;
 }
 
 const sourceOptions = (s: SourceParams): JobOptions => ({
@@ -85,11 +89,29 @@ const sourceOptions = (s: SourceParams): JobOptions => ({
   loadAlbany: s.loadAlbany, synthetic: s.synthetic || undefined, seed: s.seed,
 });
 
+const pathsOf = (s: SourceParams): SourcePaths => ({
+  albanyDir: () => {
+    if (!s.albanyDir) throw new Error('the Albany data folder was not found where the pipeline was started: pass --param albanyDir=DIR (or SHOAL_DATA_DIR), or input / dataDir / databaseUrl / synthetic');
+    return s.albanyDir;
+  },
+  dataRoot: s.dataRoot,
+  schemaFile: s.schemaFile || undefined,
+});
+
+/** The Albany folder as the driver finds it ('' when it is not there: a worker loading this module from a bundle). */
+function foundAlbany(): string {
+  try {
+    return albanyDataDir();
+  } catch {
+    return '';
+  }
+}
+
 /** The version of the source the ingest step would read (see the file header); computed before its cache lookup. */
 export async function sourceVersionOf(s: SourceParams): Promise<unknown> {
   const o = sourceOptions(s);
   if (o.synthetic) return { synthetic: o.synthetic, seed: o.seed ?? 42 };
-  const input = o.input ?? (o.loadAlbany || (!o.databaseUrl && !o.dataDir) ? albanyDataDir() : undefined);
+  const input = sourceInput(o, pathsOf(s));
   if (input !== undefined) return { city: await contentHash(findCityFiles(input)) };
   if (o.databaseUrl) {
     const schema = o.pgSchema ?? 'public';
@@ -162,7 +184,7 @@ export const decodeJson = (s: string): unknown =>
 /** Ingest: the source in place (generated / loaded / as it is), then one read of both tables, saved as a dataset version. */
 export const ingest = step('ingest', async ({ neural, ...source }: SourceParams & { neural: boolean }, ctx) => {
   const t = stageTimer(logTo(ctx));
-  const s = await resolveSource(sourceOptions(source), t, logTo(ctx));
+  const s = await resolveSource(sourceOptions(source), t, logTo(ctx), pathsOf(source));
   await checkInputs(s.target, neural ? { ...REQUIRED_COLUMNS, listings: LISTING_FEATURE_COLUMNS } : REQUIRED_COLUMNS);
   const [ratings, listings] = await t.timed('read', () => Promise.all([readTable(s.target, 'ratings').toArrow(), readTable(s.target, 'listings').toArrow()]));
   const tables = await ctx.saveDataset('rental-tables', { 'ratings.arrow': tableToIPC(ratings), 'listings.arrow': tableToIPC(listings) }, { rowCount: ratings.numRows });
@@ -206,7 +228,7 @@ export const featurize = step('featurize', async (
     const f = await featureStage(fs, () => fromArrow(listings), () => fromArrow(ratings), listingIds, p, neuralOptionsOf({ neural: neural ? undefined : false }), t);
     const listing = f.listing
       ? await ctx.saveModel('listing-features', {
-        flavor: 'rental-recs.listing-features', meta: { width: f.listing.width, imputed: f.listing.imputed, parts: f.listing.parts }, tensors: { matrix: f.listing.matrix },
+        flavor: 'rental-recs.listing-features', meta: { width: f.listing.width, imputed: f.listing.imputed, parts: f.listing.parts, absent: f.listing.absent }, tensors: { matrix: f.listing.matrix },
       })
       : null;
     const report: StepReport = { sizes: f.sizes, notes: f.notes, stages: t.stages };
@@ -301,7 +323,7 @@ export const register = step('register', async (
   return { version, alias: decision.alias, reason: decision.reason };
 }, { version: CODE });
 
-const SOURCE = ['input', 'dataDir', 'databaseUrl', 'pgSchema', 'loadAlbany', 'synthetic', 'seed'] as const;
+const SOURCE = ['input', 'dataDir', 'databaseUrl', 'pgSchema', 'loadAlbany', 'synthetic', 'seed', 'albanyDir', 'dataRoot', 'schemaFile'] as const;
 const prepareInputs = { tables: fromStep('ingest', 'tables'), feedback: fromParam('feedback'), maxEvalUsers: fromParam('maxEvalUsers') };
 
 export const rentalPipeline = pipeline('rental-recs', {
@@ -314,6 +336,9 @@ export const rentalPipeline = pipeline('rental-recs', {
     loadAlbany: param.boolean({ default: false, description: 'load the Albany data into PostgreSQL first' }),
     synthetic: param.int({ default: 0, min: 0, description: 'generate ≈N synthetic ratings first (0: none)' }),
     seed: param.int({ default: 42 }),
+    albanyDir: param.string({ default: foundAlbany(), description: 'the Albany CSV folder (default: data/airbnb-albany of this checkout, or SHOAL_DATA_DIR)' }),
+    dataRoot: param.string({ default: DEFAULT_PATHS.dataRoot, description: "where the embedded default's table folders go (examples/rental-recs/data)" }),
+    schemaFile: param.string({ default: schemaSqlFile() ?? '', description: 'schema.sql, for the PostgreSQL tables a load creates' }),
     feedback: param.string({ default: 'auto', choices: ['auto', 'implicit', 'explicit'] }),
     neural: param.boolean({ default: true, description: 'featurize and train the neural model' }),
     serve: param.string({ default: 'best', choices: SERVE_CHOICES, description: 'the served model (best = the selection rule on validation)' }),

@@ -85,13 +85,33 @@ export interface RecommendationQuery {
   holdout?: boolean;
 }
 
+/**
+ * What a live model's replicas take between two versions (live-updates.ts): new listings appended
+ * to the catalogue, then new item vectors, then users' new vectors and rated listings (a user the
+ * replica does not know is appended). Factor models only (`item.items`, `user.users`).
+ */
+export interface LiveUpdate {
+  /** Batches applied since the version was deployed (1, 2, ...). */
+  seq: number;
+  /** New catalogue entries, in catalogue order, with their neighbourhood's name (null: unknown). */
+  listings: Array<{ id: string; nbhd: string | null }>;
+  /** Catalogue index and vector of listings that got one (a new listing folded in). */
+  items: Array<{ index: number; factors: number[] }>;
+  /** Users' new vectors and all their rated listings (catalogue indices). */
+  users: Array<{ id: string; factors: number[]; seen: number[] }>;
+}
+
 /** Indexes a model for lookups (user id → dense index, listing id → catalogue index). */
 export class ModelIndex {
   readonly users = new Map<string, number>();
   readonly listings = new Map<string, number>();
   readonly nbhds = new Map<string, number>();
-  private readonly score: Float32Array;
-  private readonly excluded: Uint8Array;
+  private score: Float32Array;
+  private excluded: Uint8Array;
+  /** Rated listings of users a live update changed (they replace `m.seen`'s row). */
+  private readonly seenLive = new Map<number, Int32Array>();
+  /** The last live update's `seq` (0: none). */
+  liveSeq = 0;
   private readonly explainer: Explainer;
   constructor(readonly m: ServedModel) {
     this.explainer = new Explainer(m);
@@ -102,11 +122,84 @@ export class ModelIndex {
     this.excluded = new Uint8Array(m.listingIds.length);
   }
 
+  private seenOf(u: number | undefined): Int32Array {
+    if (u === undefined) return new Int32Array(0);
+    return this.seenLive.get(u) ?? this.m.seen.idx.subarray(this.m.seen.ptr[u]!, this.m.seen.ptr[u + 1]!);
+  }
+
+  /** Applies a live update (see {@link LiveUpdate}); returns the users it changed. */
+  apply(up: LiveUpdate): number {
+    const m = this.m;
+    const rank = m.item.rank;
+    if (!m.item.items || !m.user.users || rank <= 0) throw new Error(`live updates need a factor model; ${m.id} has no user and item factors`);
+    if (up.listings.length) {
+      const n = m.listingIds.length + up.listings.length;
+      const grow = <A extends Float32Array | Int32Array | Uint8Array>(a: A, size: number, fill = 0): A => {
+        const b = new (a.constructor as new (n: number) => A)(size);
+        b.set(a);
+        b.fill(fill as never, a.length);
+        return b;
+      };
+      for (const l of up.listings) {
+        this.listings.set(l.id, m.listingIds.length);
+        m.listingIds.push(l.id);
+      }
+      const nb = Int32Array.from(up.listings, (l) => {
+        if (l.nbhd === null) return -1;
+        let k = this.nbhds.get(l.nbhd.toLowerCase());
+        if (k === undefined) {
+          this.nbhds.set(l.nbhd.toLowerCase(), (k = m.nbhdNames.length));
+          m.nbhdNames.push(l.nbhd);
+        }
+        return k;
+      });
+      m.nbhd = grow(m.nbhd, n, -1);
+      m.nbhd.set(nb, n - nb.length);
+      m.popularity = grow(m.popularity, n);
+      m.item.items = grow(m.item.items, n * rank);
+      m.item.valid = grow(m.item.valid ?? new Uint8Array(n - up.listings.length).fill(1), n);
+      if (m.item.bias) m.item.bias = grow(m.item.bias, n);
+      this.score = new Float32Array(n);
+      this.excluded = new Uint8Array(n);
+    }
+    for (const it of up.items) {
+      m.item.items.set(it.factors, it.index * rank);
+      m.item.valid ??= new Uint8Array(m.listingIds.length).fill(1);
+      m.item.valid[it.index] = 1;
+    }
+    for (const u of up.users) {
+      let k = this.users.get(u.id);
+      if (k === undefined) {
+        k = m.userIds.length;
+        this.users.set(u.id, k);
+        m.userIds.push(u.id);
+        if (m.user.users!.length < (k + 1) * rank) {
+          const bigger: Float32Array = new Float32Array(Math.max((k + 1) * rank, 2 * m.user.users!.length));
+          bigger.set(m.user.users!);
+          m.user.users = bigger;
+        }
+      }
+      m.user.users!.set(u.factors, k * rank);
+      this.seenLive.set(k, Int32Array.from(u.seen));
+    }
+    this.liveSeq = up.seq;
+    return up.users.length;
+  }
+
+  /** A user's vector and rated listing ids as this replica holds them (null: unknown user). */
+  userState(user: string): { factors: number[]; seen: string[] } | null {
+    const u = this.users.get(user);
+    const rank = this.m.item.rank;
+    if (u === undefined || !this.m.user.users) return null;
+    return { factors: Array.from(this.m.user.users.subarray(u * rank, (u + 1) * rank)), seen: Array.from(this.seenOf(u), (i) => this.m.listingIds[i]!) };
+  }
+
   recommend(q: RecommendationQuery): RecommendationAnswer {
     const m = this.m;
     const n = m.listingIds.length;
     const u = q.user === null ? undefined : this.users.get(q.user);
-    const hasHistory = u !== undefined && m.seen.ptr[u + 1]! > m.seen.ptr[u]!;
+    const seen = this.seenOf(u);
+    const hasHistory = seen.length > 0;
     const canUseContext = q.context.length > 0 && (m.item.simPtr !== null || (m.item.items !== null && m.item.rank > 0));
     let fallback: RecommendationAnswer['fallback'] = null;
     let nbhd = q.nbhd;
@@ -114,7 +207,7 @@ export class ModelIndex {
       this.score.set(m.popularity);
       fallback = { reason: 'holdout: this user is in the non-personalised slice (serving holdoutPercent)', by: q.nbhd >= 0 ? 'popular in neighbourhood' : 'popular' };
     } else if (hasHistory) {
-      scoreUser(sliceUsers(m.user, m.item.rank, [u]), 0, m.item, n, this.score);
+      scoreUser(sliceUsers(m.user, m.item.rank, [u!]), 0, m.item, n, this.score);
       if (q.context.length && m.item.simPtr) this.addContext(q.context);
     } else if (canUseContext) {
       scoreUser(this.foldIn(q.context), 0, m.item, n, this.score);
@@ -127,7 +220,6 @@ export class ModelIndex {
         : u === undefined ? `unknown user ${q.user}` : `user ${q.user} has no history`;
       fallback = { reason: preferred ? `${why}; the feature store knows their preferred neighbourhood` : why, by };
     }
-    const seen = u !== undefined ? m.seen.idx.subarray(m.seen.ptr[u]!, m.seen.ptr[u + 1]!) : new Int32Array(0);
     for (const i of seen) this.excluded[i] = 1;
     for (const i of q.context) this.excluded[i] = 1;
     const best = this.top(q.k, nbhd);

@@ -12,7 +12,8 @@ import { readParquet, readPostgres, type Dataset } from 'shoal/data';
 import { replaceParquetTable } from './parquet-versions.js';
 
 export type Target =
-  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string }
+  /** `schemaFile`: the schema.sql the tables are created from (default: found beside this module's source). */
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly schemaFile?: string | undefined }
   | { readonly kind: 'parquet'; readonly dir: string };
 
 /** The job's input is missing a table or a column (the message names it and the fix). */
@@ -40,13 +41,17 @@ export function describeTarget(t: Target): string {
   return t.kind === 'postgres' ? `PostgreSQL ${t.url.replace(/\/\/[^@/]*@/, '//…@')} (schema ${t.schema})` : `Parquet under ${t.dir}`;
 }
 
-/** Applies schema.sql (idempotent) in `schema` (created when missing). */
-export async function applySchema(url: string, schema = 'public'): Promise<void> {
+/** The schema.sql beside this module's source, or undefined when it is not there (a module bundled to a worker). */
+export function schemaSqlFile(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
   // dist/examples/rental-recs/ has no .sql: fall back to the source folder.
-  const candidates = [join(here, 'schema.sql'), join(here, '..', '..', '..', 'examples', 'rental-recs', 'schema.sql')];
-  const path = candidates.find((p) => existsSync(p));
-  if (!path) throw new Error(`schema.sql not found (looked in ${candidates.join(', ')})`);
+  return [join(here, 'schema.sql'), join(here, '..', '..', '..', 'examples', 'rental-recs', 'schema.sql')].find((p) => existsSync(p));
+}
+
+/** Applies schema.sql (`file`, else the one beside this module; idempotent) in `schema` (created when missing). */
+export async function applySchema(url: string, schema = 'public', file?: string): Promise<void> {
+  const path = file || schemaSqlFile();
+  if (!path) throw new Error(`schema.sql not found beside ${dirname(fileURLToPath(import.meta.url))}: pass its path`);
   const sql = readFileSync(path, 'utf8');
   await withClient(url, async (c) => {
     await c.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);

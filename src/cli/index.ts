@@ -31,6 +31,7 @@ import { modelsCommand } from './commands/models.js';
 import { runsCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
 import { pipelineCommand } from './commands/pipeline.js';
+import { monitorCommand } from './commands/monitor.js';
 
 export type { CliIo } from './cli-context.js';
 export { NoClusterError, PortInUseError, ProcessStartError, ClusterRunningError } from './errors.js';
@@ -56,6 +57,8 @@ Examples:
   $ shoal serve status                       # a serve instance: deployments, replicas, rps, p50/p99, autoscaler
   $ shoal serve rollout recommendations --weight 10
   $ shoal serve keys create                  # a serving key for the inference endpoints
+  $ shoal monitor status                     # monitors, alerts, retraining decisions with reasons
+  $ shoal monitor report --from 2026-12-01 --out report.html
 
 Which cluster: --address, else SHOAL_ADDRESS, else the one \`shoal start\` recorded in
 $SHOAL_HOME/cluster.json (SHOAL_HOME defaults to ~/.shoal). Token: --token-file, else
@@ -72,7 +75,7 @@ export function buildProgram(ctx: CliContext): Command {
     .addHelpText('after', EXAMPLES);
   for (const make of [
     startCommand, statusCommand, dashboardCommand, stopCommand, submitCommand, jobsCommand, logsCommand, stopJobCommand, upCommand, downCommand,
-    featuresCommand, runsCommand, modelsCommand, lineageCommand, serveCommand, pipelineCommand,
+    featuresCommand, runsCommand, modelsCommand, lineageCommand, serveCommand, pipelineCommand, monitorCommand,
   ]) {
     program.addCommand(inherit(make(ctx), program));
   }

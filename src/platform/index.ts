@@ -42,8 +42,6 @@ export type { DriftOptions } from './monitoring/drift-options.js';
 export { chooseBaseline, detectSeasonalDrift } from './monitoring/seasonal-baseline.js';
 export type { BaselineChoice, TimeRange, SeasonalDriftOptions, SeasonalDriftReport } from './monitoring/seasonal-baseline.js';
 export type { ColumnSummary, DriftKind } from './monitoring/column-summary.js';
-export { detectOutputDrift, detectOutputDriftInProcess, outputStatistics, gini } from './monitoring/output-drift.js';
-export type { OutputDriftOptions, OutputDriftReport, OutputStatistics, OutputAlert, OutputAlertKind } from './monitoring/output-drift.js';
 export { MonitorRecords, driftResult } from './monitoring/monitor-records.js';
 export type { MonitorResult, MonitorStatus, MonitorKind, AlertRecord, AlertSeverity, RecordRange } from './monitoring/monitor-records.js';
 export { recordDrift } from './monitoring/drift-monitor.js';
@@ -65,7 +63,11 @@ export type { RetrainingPolicy, PolicyFiring } from './retraining/retraining-pol
 export { DecisionRecords } from './retraining/decision-records.js';
 export type { RetrainingDecision, RetrainingDecisionKind } from './retraining/decision-records.js';
 export { serveCanary } from './retraining/canary-control.js';
+export { monitorStatus, buildMonitorReport, monitorReportHtml } from './monitoring/monitor-report.js';
+export type { MonitorStatus as MonitorStatusView, MonitorReport } from './monitoring/monitor-report.js';
 export type { CanaryControl } from './retraining/canary-control.js';
+export { detectOutputDrift, detectOutputDriftInProcess, outputStatistics, gini } from './monitoring/output-drift.js';
+export type { OutputDriftOptions, OutputDriftReport, OutputStatistics, OutputAlert, OutputAlertKind } from './monitoring/output-drift.js';
 export { ksStatistic, ksPValue, kolmogorovSf, chiSquare, wassersteinOnSupport, wassersteinSamples, jensenShannon } from './monitoring/drift-stats.js';
 
 /** The head extension that holds pipeline schedules and triggers (extension.ts); `shoal start --head` loads it. */

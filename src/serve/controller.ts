@@ -88,7 +88,8 @@ export class ServeController {
    */
   handle(name: string): DeploymentHandle {
     const d = this.get(name);
-    return new DeploymentHandle(name, d.versions().flatMap((v) => v.group.running.map((r) => r.handle)));
+    const running = d.versions().flatMap((v) => v.group.running);
+    return new DeploymentHandle(name, running.map((r) => r.handle), running.map((r) => r.direct ?? null));
   }
 
   /** The deployment whose route prefix is the longest prefix of `path`. */
@@ -117,7 +118,8 @@ export class ServeController {
         let set = this.dependents.get(dep.name);
         if (!set) this.dependents.set(dep.name, (set = new Set()));
         set.add(bound.deployment.name);
-        out.push(new DeploymentHandle(dep.name, dep.stable.group.running.map((r) => r.handle)));
+        const running = dep.stable.group.running;
+        out.push(new DeploymentHandle(dep.name, running.map((r) => r.handle), running.map((r) => r.direct ?? null)));
       } else out.push(a);
     }
     return out;
@@ -168,14 +170,16 @@ export class ServeController {
   private publishReplicas(d: DeploymentState): Promise<void> {
     const holders = this.dependents.get(d.name);
     if (!holders?.size || this.deployments.get(d.name) !== d) return Promise.resolve();
-    const handles = d.stable.group.running.map((r) => r.handle);
+    const running = d.stable.group.running;
+    const handles = running.map((r) => r.handle);
+    const directs = running.map((r) => r.direct ?? null);
     const acks: Promise<unknown>[] = [];
     for (const name of holders) {
       const e = this.deployments.get(name);
       if (!e) continue;
       for (const v of e.versions()) {
         for (const r of v.group.running) {
-          acks.push(get((r.handle as any)[HANDLE_UPDATE_METHOD].remote(d.name, handles)).catch((err: unknown) =>
+          acks.push(get((r.handle as any)[HANDLE_UPDATE_METHOD].remote(d.name, handles, directs)).catch((err: unknown) =>
             serveLog.warn({ deployment: name, replica: r.id, dependency: d.name, err: String(err) }, 'a replica did not take its handle update')));
         }
       }
@@ -241,7 +245,9 @@ export class ServeController {
       const secret = randomBytes(24).toString('base64url');
       const address: DirectAddress | null = await get((r.handle as any)[DIRECT_METHOD].remote(secret) as ObjectRef<DirectAddress | null>);
       if (!address) return undefined;
-      return await DirectChannel.connect(address, secret, r.handle.actorId, r.id);
+      const ch = await DirectChannel.connect(address, secret, r.handle.actorId, r.id);
+      r.direct = { ...address, secret };
+      return ch;
     } catch (err) {
       serveLog.warn({ replica: r.id, err: String(err) }, 'no direct channel to the replica; the ingress calls it through the head');
       return undefined;

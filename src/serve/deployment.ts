@@ -7,7 +7,7 @@
 import { actor, type ActorClass, type ActorHandle, type ActorOptions } from '../core/index.js';
 import { compileDeploymentOptions, type CompiledDeploymentOptions, type DeploymentOptions } from './deployment-options.js';
 import { InvalidOptionError } from './errors.js';
-import { HANDLE_UPDATE_METHOD, updateHandles } from './deployment-handle.js';
+import { HANDLE_UPDATE_METHOD, updateHandles, type DirectTarget } from './deployment-handle.js';
 import { serveMany, SERVE_MANY_METHOD } from './replica-mux.js';
 import { DIRECT_METHOD, openDirectServer } from './direct-channel.js';
 import { INVOKE_METHOD, invokeCounted, LOAD_METHOD, readLoad } from './replica-load.js';
@@ -106,7 +106,7 @@ export function deployment<C extends AnyClass>(Class: C, options: DeploymentOpti
   // ... and the replica lists of the deployments it holds handles to, when those change.
   if (!Object.prototype.hasOwnProperty.call(Class.prototype, HANDLE_UPDATE_METHOD)) {
     Object.defineProperty(Class.prototype, HANDLE_UPDATE_METHOD, {
-      value: (name: string, replicas: ActorHandle<any>[]) => updateHandles(name, replicas),
+      value: (name: string, replicas: ActorHandle<any>[], directs?: Array<DirectTarget | null>) => updateHandles(name, replicas, directs),
       enumerable: false, writable: true, configurable: true,
     });
   }

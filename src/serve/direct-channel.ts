@@ -15,6 +15,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { ActorDiedError, deserialize, errorFromWire, serialize, ShoalError, TaskError, type WireError } from '../core/index.js';
+import { invokeCounted, INVOKE_METHOD } from './replica-load.js';
 import type { ServeRequest } from './serve-types.js';
 
 /** The method `deployment()` adds to every deployment class: opens (once) the replica's direct channel. */
@@ -166,6 +167,11 @@ function requestIdOf(arg: unknown): string {
 
 async function run(instance: Record<string, unknown>, className: string, method: string, arg: unknown): Promise<{ v: unknown } | { e: WireError }> {
   try {
+    // A handle's call (deployment-handle.ts): `[method, args]`, counted as handle load.
+    if (method === INVOKE_METHOD) {
+      const [m, args] = arg as [string, unknown[]];
+      return { v: await invokeCounted(instance, className, m, args) };
+    }
     const fn = instance[method];
     if (typeof fn !== 'function' || method === 'constructor' || method.startsWith('__shoal')) {
       throw new TypeError(`deployment class ${className} has no ${method}(${method === 'call' ? 'request' : '...'}) method`);

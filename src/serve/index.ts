@@ -1,7 +1,7 @@
 /** Public surface of the serve layer. */
 export { deployment, Deployment, BoundDeployment } from './deployment.js';
 export type { DeploymentOptions, AutoscalingOptions, BatchingOptions } from './deployment-options.js';
-export { DeploymentHandle } from './deployment-handle.js';
+export { DeploymentHandle, handleCallCounts } from './deployment-handle.js';
 export { ServeController } from './controller.js';
 export type { AutoscaleDecision, DeployOptions, ServeStatus } from './controller.js';
 export { startServe, Serve } from './serve-instance.js';

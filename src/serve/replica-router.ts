@@ -5,6 +5,7 @@
  * (503 + Retry-After), so memory never grows without bound under overload.
  */
 import type { ActorHandle } from '../core/index.js';
+import type { DirectTarget } from './deployment-handle.js';
 import { OverloadedError } from './errors.js';
 import type { ReplicaMux } from './replica-mux.js';
 
@@ -17,6 +18,8 @@ export interface Replica {
   state: 'running' | 'draining' | 'dead';
   /** Average handle calls in flight on it (deployment-to-deployment traffic), as it last reported. */
   handleLoad?: number | undefined;
+  /** Its direct channel's address and secret (handles use it too), when it has one. */
+  direct?: DirectTarget | undefined;
   /** Coalesces the ingress's calls to this replica (made on first use). */
   mux?: ReplicaMux | undefined;
 }

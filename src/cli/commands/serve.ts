@@ -41,7 +41,7 @@ export async function admin<T>(flags: Flags, method: 'GET' | 'POST', path: strin
     });
   } catch (err) {
     const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new ServeAdminError(`no serve instance answers at ${url} (${why}): start one (\`npm start -- --live\`, or startServe() in code) or pass --url`);
+    throw new ServeAdminError(`no serve instance answers at ${url} (${why}): start one (\`npm start -- --serve\`, or startServe() in code) or pass --url`);
   }
   const text = await res.text();
   let json: unknown;

@@ -1,7 +1,8 @@
 /**
  * The generic Inside Airbnb loader (examples/rental-recs/city.ts) on a real cluster: the detailed
  * format (Albany: "$70.00" prices, amenities, a calendar) and the summary one (Beijing: plain prices,
- * `neighbourhood`, unicode names, no calendar), a city missing optional columns, the errors of a
+ * `neighbourhood`, unicode names, no calendar; the neural featurization leaves out what it lacks),
+ * a city missing optional columns, the errors of a
  * missing file or required column, the content-hash cache (one city's tables never read for
  * another), and a load killed halfway (the previous tables stay readable).
  */
@@ -16,6 +17,8 @@ import { readParquet } from 'shoal/data';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { repoCityDir } from '../../../examples/albany-data.js';
 import { CityInputError, contentHash, findCityFiles, loadCityCached, readManifest } from '../../../examples/rental-recs/city.js';
+import { featurizeListings } from '../../../examples/rental-recs/featurize.js';
+import { prepareRatings } from '../../../examples/rental-recs/prepare.js';
 
 const ALBANY = repoCityDir('airbnb-albany');
 const BEIJING = repoCityDir('airbnb-beijing');
@@ -67,6 +70,13 @@ describe('one loader for any Inside Airbnb city', () => {
     expect((await column(r.dir, 'listings', 'neighbourhood'))[i]).toBe('怀柔区 / Huairou');
     expect((await column(r.dir, 'listings', 'amenities'))[i]).toBeNull();
     expect(existsSync(join(r.dir, 'calendar'))).toBe(false);
+    // The neural model's featurization leaves out the columns this format lacks (NULL in every listing) instead of failing on them.
+    const ratings = await readParquet(join(r.dir, 'ratings')).select('user_id', 'listing_id', 'rating', 'rated_at').toArrow();
+    const x = prepareRatings(ratings, BigInt64Array.from(ids as bigint[]));
+    const f = await featurizeListings(readParquet(join(r.dir, 'listings')), x);
+    expect(f.absent).toEqual(['accommodates', 'bedrooms', 'amenities']);
+    expect(Object.keys(f.parts)).toEqual(['log_price, latitude, longitude (3)', 'room type', 'ward']);
+    expect(f.matrix.length).toBe(x.catalogue.length * f.width);
   }, 120_000);
 
   it('a city missing optional columns loads them as NULL; currency signs of any kind are removed', async () => {

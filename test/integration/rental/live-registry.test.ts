@@ -1,6 +1,6 @@
 /**
  * The rental job's live mode serving from the model registry (examples/rental-recs/live.ts
- * serveFromRegistry, what `npm start -- --live` does after a tracked run): the job registers its
+ * serveFromRegistry, what `npm start -- --serve` does after a tracked run): the job registers its
  * model, replicas load `models:/rental-recs@champion` from the store, the stored signature is the
  * served model's, and every answer carries the registry version in `x-shoal-version`; the
  * deployment is in the version's lineage.
@@ -51,7 +51,7 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-describe('npm start -- --live after a tracked run', () => {
+describe('npm start -- --serve after a tracked run', () => {
   it('serves models:/rental-recs@champion from the registry, the registry version in every answer', async () => {
     expect(outcome).toMatchObject({ version: 1, alias: 'champion' });
     const keysFile = join(home, 'keys.json');

@@ -1,12 +1,15 @@
 /**
  * Handles follow their deployment: a deployment holding a handle to another keeps answering while
  * that one is hot-swapped (the handle moves to the new replicas before the old ones stop), and sees
- * the replicas autoscaling adds and removes. Real cluster, real HTTP.
+ * the replicas autoscaling adds and removes; its calls go over the replica's direct channel (not
+ * an actor call through the head), and take actor calls when the instance has direct calls off.
+ * Real cluster, real HTTP.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { get } from 'shoal';
 import { createServeKey, startServe, type Serve } from 'shoal/serve';
 import { TestCluster, waitFor } from '../../harness/test-cluster.js';
 import { Caller, Scaled, Tagged } from '../../fixtures/serve/apps.js';
@@ -38,6 +41,25 @@ function steadyLoad(path: string, concurrency: number): { stop: () => Promise<Re
 }
 
 describe('a handle to a deployment', () => {
+  it('calls over the replica\'s direct channel; with direct calls off, as actor calls', async () => {
+    const paths = async (s: Serve, name: string): Promise<unknown> =>
+      get((s.controller.get(name).stable.group.replicas[0]!.handle as any).handlePaths.remote());
+    await serve.run(Caller.options({ name: 'caller-direct' }).bind(Tagged.options({ name: 'tagged-direct' }).bind('d') as never, 'whoami'), { routePrefix: '/cd' });
+    for (let i = 0; i < 20; i++) expect((await call(`${serve.url}/cd`, { key })).body).toMatchObject({ answer: 'd' });
+    expect(await paths(serve, 'caller-direct')).toEqual({ direct: 20, actor: 0 });
+
+    const keysFile = join(mkdtempSync(join(tmpdir(), 'shoal-serve-handles-actor-')), 'serve-keys.json');
+    const key2 = createServeKey({ file: keysFile });
+    const viaHead = await startServe({ port: 0, clusterToken: tc.token, serveKeysFile: keysFile, directCalls: false });
+    try {
+      await viaHead.run(Caller.options({ name: 'caller-actor' }).bind(Tagged.options({ name: 'tagged-actor' }).bind('e') as never, 'whoami'), { routePrefix: '/ca' });
+      for (let i = 0; i < 5; i++) expect((await call(`${viaHead.url}/ca`, { key: key2 })).body).toMatchObject({ answer: 'e' });
+      expect(await paths(viaHead, 'caller-actor')).toEqual({ direct: 0, actor: 5 });
+    } finally {
+      await viaHead.shutdown();
+    }
+  }, 120_000);
+
   it('follows a hot swap of the deployment it calls, with zero failed requests', async () => {
     await serve.run(Caller.options({ name: 'caller-tagged' }).bind(Tagged.bind('a') as never, 'whoami'), { routePrefix: '/ct' });
     expect((await call(`${serve.url}/ct`, { key })).body).toMatchObject({ answer: 'a', replicas: 1 });

@@ -219,13 +219,13 @@ describe('exposure log', () => {
 });
 
 describe('npm start flags', () => {
-  it('--live (or --serve without a model) serves; --serve MODEL still picks the model; --model too', () => {
+  it('--serve (or --live, which also applies new ratings) serves; --serve MODEL still picks the model; --model too', () => {
     expect(parseArgs(['--live', '--port', '9001'])).toMatchObject({ live: { port: 9001, host: '127.0.0.1', replicas: 2 }, keepModel: true });
     expect(parseArgs(['--serve'])).toMatchObject({ live: { port: 8000 } });
     expect(parseArgs(['--serve', 'als'])).toMatchObject({ serve: 'als' });
     expect(parseArgs(['--serve', 'als']).live).toBeUndefined();
     expect(parseArgs(['--serve', '--port', '0', '--model', 'knn'])).toMatchObject({ serve: 'knn', live: { port: 0 } });
-    expect(() => parseArgs(['--port', '80'])).toThrow(/--port, --host and --replicas go with --live/);
+    expect(() => parseArgs(['--port', '80'])).toThrow(/--port, --host and --replicas go with --serve or --live/);
     expect(() => parseArgs(['--live', '--port', 'x'])).toThrow(/--port needs an integer from 0 to 65535 \(got x\)/);
     expect(() => parseArgs(['--model', 'magic'])).toThrow(/--model must be one of best, popular/);
   });

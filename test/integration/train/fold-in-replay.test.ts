@@ -113,8 +113,11 @@ describe('fold-in replay (synthetic stays in four listing groups)', () => {
     expect(worst).toBeLessThan(1e-5); // float32 factors: ~4e-8 here; 0.1% off in every value gives 1e-3
   });
 
-  it('is deterministic: a second replay gives the same per-user NDCG', async () => {
-    const again = await foldInReplay(synthetic(600, 11), { als: ALS_SETTINGS });
+  it('is deterministic: a second replay (through a one-point tuning grid) gives the same per-user NDCG', async () => {
+    const again = await foldInReplay(synthetic(600, 11), { als: { ...ALS_SETTINGS, rank: 4 }, grid: { rank: [ALS_SETTINGS.rank], regParam: [ALS_SETTINGS.regParam] } });
+    expect(again.tuning).toHaveLength(1);
+    expect(again.tuning[0]!.users).toBeGreaterThan(0);
+    expect(again.als.rank).toBe(ALS_SETTINGS.rank);
     expect(Array.from(again.units.foldIn)).toEqual(Array.from(result.units.foldIn));
     expect(Array.from(again.units.retrain)).toEqual(Array.from(result.units.retrain));
     expect(Array.from(again.units.never)).toEqual(Array.from(result.units.never));
