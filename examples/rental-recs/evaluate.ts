@@ -5,6 +5,7 @@
  * popularity vector today; the neural model (built elsewhere) becomes one more Scorer.
  */
 import { get, put } from 'shoal';
+import type { ScorerExplain } from './explain.js';
 import type { Interactions } from './prepare.js';
 import { scoreUser, sliceUsers, type ItemSide, type UserSide } from './scoring.js';
 import { topKExcluding, type TopK } from './tasks.js';
@@ -21,12 +22,14 @@ export interface WeightedCsr {
  * or the general form of scoring.ts (factors + a listing prior + item-kNN over the user's history).
  */
 export type Scorer =
-  | { kind: 'factors'; name: string; rank: number; users: Float32Array; items: Float32Array; itemValid: Uint8Array; userValid: Uint8Array }
+  | { kind: 'factors'; name: string; rank: number; users: Float32Array; items: Float32Array; itemValid: Uint8Array; userValid: Uint8Array; explain?: ScorerExplain }
   | { kind: 'popularity'; name: string; popularity: Float32Array }
   | {
     kind: 'hybrid'; name: string; rank: number; users: Float32Array | null; items: Float32Array | null; bias: Float32Array | null;
     /** Per user (all dense users): weighted history listings; with `similar`, their neighbours add to the score. */
     context: WeightedCsr | null; similar: WeightedCsr | null; itemValid: Uint8Array | null;
+    /** The features the score is the sum of (explain.ts). */
+    explain?: ScorerExplain;
   };
 
 /** The two sides of a scorer in the form the scoring kernel takes (scoring.ts). */

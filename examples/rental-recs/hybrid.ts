@@ -22,6 +22,8 @@ import type { Scorer, WeightedCsr } from './evaluate.js';
 import { coStaySimilarity, historyContext, lastStay, recencyPopularity } from './baselines.js';
 import { AMENITY_DIMS, TEXT_DIMS, type ListingInfo } from './listing-info.js';
 import { collapse, type Interactions } from './prepare.js';
+import type { AdditiveFeature } from './explain.js';
+import { permutationImportance, rocAuc, type PermutationImportance } from 'shoal/train';
 
 const INNER_FRACTION = 0.2;
 const INNER_WINDOWS = 3;
@@ -286,6 +288,8 @@ export interface HybridFit {
   scorer: Scorer;
   weights: Array<{ feature: string; weight: number }>;
   trainingPairs: number;
+  /** Permutation importance of each feature (AUC drop) on the validation pairs, when validation events were given. */
+  importance: PermutationImportance | null;
 }
 
 /** Logistic regression (full-batch gradient descent on standardised features, small L2). */
@@ -341,27 +345,42 @@ function logistic(x: Float64Array[], y: Uint8Array, dims: number): Float64Array 
 function windowPairs(h: Interactions, innerCut: number, windowEnd: number, info: ListingInfo, rbf: Float32Array, r: () => number, xs: Float64Array[], ys: number[]): number {
   const inner = collapse(h, h.eventRows.filter((e) => h.events.day[e]! < innerCut));
   const f = features(inner, innerCut, info, rbf);
+  const rows = h.eventRows.filter((e) => h.events.day[e]! >= innerCut && h.events.day[e]! < windowEnd);
+  const p = discoveryPairs(f, inner, h.events, rows, info.n, r);
+  for (const x of p.xs) xs.push(x);
+  for (const y of p.ys) ys.push(y);
+  return f.blocks.length + 2;
+}
+
+/**
+ * Training (or validation) pairs: for each event of `rows` that is a discovery by a user with
+ * history in `h` (a listing not in it; each pair once), φ of the listing (label 1) and of up to
+ * NEGATIVES listings drawn from the catalogue (label 0).
+ */
+function discoveryPairs(f: Features, h: Interactions, events: Interactions['events'], rows: ArrayLike<number>, n: number, r: () => number): { xs: Float64Array[]; ys: number[] } {
   const dims = f.blocks.length + 2;
   const hist = new Map<number, Map<number, number>>();
-  for (let q = 0; q < inner.user.length; q++) {
-    let m = hist.get(inner.user[q]!);
-    if (!m) hist.set(inner.user[q]!, (m = new Map()));
-    m.set(inner.item[q]!, 1);
+  for (let q = 0; q < h.user.length; q++) {
+    let m = hist.get(h.user[q]!);
+    if (!m) hist.set(h.user[q]!, (m = new Map()));
+    m.set(h.item[q]!, 1);
   }
+  const xs: Float64Array[] = [];
+  const ys: number[] = [];
   const seenPair = new Set<number>();
-  for (const e of h.eventRows) {
-    if (h.events.day[e]! < innerCut || h.events.day[e]! >= windowEnd) continue;
-    const u = h.events.user[e]!;
-    const i = h.events.item[e]!;
+  for (let q = 0; q < rows.length; q++) {
+    const e = rows[q]!;
+    const u = events.user[e]!;
+    const i = events.item[e]!;
     const hu = hist.get(u);
-    if (!hu || hu.has(i) || seenPair.has(u * info.n + i)) continue; // discovery by a user with history
-    seenPair.add(u * info.n + i);
+    if (!hu || hu.has(i) || seenPair.has(u * n + i)) continue; // discovery by a user with history
+    seenPair.add(u * n + i);
     const pos = new Float64Array(dims);
     phi(f, u, i, hu, pos);
     xs.push(pos);
     ys.push(1);
     for (let k = 0; k < NEGATIVES; k++) {
-      const j = Math.floor(r() * info.n);
+      const j = Math.floor(r() * n);
       if (hu.has(j) || j === i) continue;
       const neg = new Float64Array(dims);
       phi(f, u, j, hu, neg);
@@ -369,11 +388,16 @@ function windowPairs(h: Interactions, innerCut: number, windowEnd: number, info:
       ys.push(0);
     }
   }
-  return dims;
+  return { xs, ys };
 }
 
-/** Fits the weights on the stays of `h` (all before `cutDay`) and returns the scorer over the whole of `h`. */
-export function fitHybrid(h: Interactions, cutDay: number, info: ListingInfo, seed = 1): HybridFit {
+/**
+ * Fits the weights on the stays of `h` (all before `cutDay`) and returns the scorer over the whole of
+ * `h`. With `validationEvents` (rows of `h.events` after the cut), also the global importance of each
+ * feature: permutation importance (shoal/train) of the fitted logit's AUC on the validation window's
+ * discovery pairs, built from `h`'s histories the way training pairs are.
+ */
+export function fitHybrid(h: Interactions, cutDay: number, info: ListingInfo, seed = 1, validationEvents?: Int32Array): HybridFit {
   const rbf = locationRbf(info);
   const days = Int32Array.from(h.eventRows, (e) => h.events.day[e]!).sort();
   const r = rng(seed);
@@ -398,17 +422,48 @@ export function fitHybrid(h: Interactions, cutDay: number, info: ListingInfo, se
   const items = new Float32Array(info.n * rank);
   const bias = new Float32Array(info.n);
   let off = 0;
+  // The served score is the sum of these features' terms (explain.ts explains it by them).
+  const explained: AdditiveFeature[] = [];
   full.blocks.forEach((b, k) => {
     const wk = w[k]!;
-    if (b.bias) for (let i = 0; i < info.n; i++) bias[i]! += wk * b.bias[i]!;
+    const feature: AdditiveFeature = { name: b.name, offset: off, dims: 0, bias: null, knn: null };
+    explained.push(feature);
+    if (b.bias) {
+      feature.bias = Float32Array.from(b.bias, (v) => wk * v);
+      for (let i = 0; i < info.n; i++) bias[i]! += wk * b.bias[i]!;
+    }
     if (!b.users || !b.items) return;
+    feature.dims = b.dims;
     for (let u = 0; u < numUsers; u++) for (let d = 0; d < b.dims; d++) users[u * rank + off + d] = wk * b.users[u * b.dims + d]!;
     for (let i = 0; i < info.n; i++) for (let d = 0; d < b.dims; d++) items[i * rank + off + d] = b.items[i * b.dims + d]!;
     off += b.dims;
   });
+  const scaled = (c: WeightedCsr, wk: number): WeightedCsr => ({ ptr: c.ptr, idx: c.idx, val: Float32Array.from(c.val, (v) => wk * v) });
+  explained.push(
+    { name: full.names[dims - 2]!, offset: 0, dims: 0, bias: null, knn: scaled(full.knn.similar, w[dims - 2]!) },
+    { name: full.names[dims - 1]!, offset: 0, dims: 0, bias: null, knn: scaled(full.knn.sameHost, w[dims - 1]!) },
+  );
   const similar = mergeCsr(full.knn.similar, w[dims - 2]!, full.knn.sameHost, w[dims - 1]!, info.n);
+  let importance: PermutationImportance | null = null;
+  if (validationEvents) {
+    const val = discoveryPairs(full, h, h.events, validationEvents, info.n, rng(seed + 1));
+    if (val.ys.includes(1) && val.ys.includes(0)) {
+      const rows = new Float64Array(val.xs.length * dims);
+      val.xs.forEach((x, k) => rows.set(x, k * dims));
+      const logit = (batch: Float64Array, m: number): Float64Array => Float64Array.from({ length: m }, (_, k) => {
+        let z = 0;
+        for (let d = 0; d < dims; d++) z += w[d]! * batch[k * dims + d]!;
+        return z;
+      });
+      importance = permutationImportance(logit, rows, val.xs.length, Uint8Array.from(val.ys), rocAuc, { repeats: 5, seed, names: full.names });
+    }
+  }
   return {
-    scorer: { kind: 'hybrid', name: 'hybrid (learned: content + last stay + co-stays + popularity prior)', rank, users, items, bias, context: full.knn.context, similar, itemValid: null },
+    importance,
+    scorer: {
+      kind: 'hybrid', name: 'hybrid (learned: content + last stay + co-stays + popularity prior)', rank, users, items, bias, context: full.knn.context, similar, itemValid: null,
+      explain: { kind: 'additive', features: explained },
+    },
     weights: full.names.map((feature, d) => ({ feature, weight: w[d]! })),
     trainingPairs: ys.length,
   };

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { tableFromArrays, TimestampMillisecond, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { fromArrow, type Dataset } from 'shoal/data';
 import { activeRun, withActiveRun } from 'shoal/store';
-import { ALS, type NeuralRecommenderOptions } from 'shoal/train';
+import { ALS, type NeuralRecommenderOptions, type PermutationImportance } from 'shoal/train';
 import { FeatureStore } from 'shoal/features';
 import { itemKnn, mostPopular, sameNeighbourhood } from './baselines.js';
 import { csrOf, perUserMetrics, rankingMetrics, rmse, scoresOf, topKFor, type Csr, type PerUserMetrics, type RankingMetrics, type Scorer } from './evaluate.js';
@@ -34,7 +34,8 @@ import { describeSource, loadCity, loadCityCached, readManifest } from './city.j
 import { generateSynthetic } from './load.js';
 import { collapse, prepareRatings, type Feedback, type Interactions } from './prepare.js';
 import { checkInputs, describeTarget, readTable, REQUIRED_COLUMNS, replaceTable, type Target } from './storage.js';
-import type { ServedModel } from './served-model.js';
+import { ModelIndex, type ServedModel } from './served-model.js';
+import type { Explanation } from './explain.js';
 import { snapshotOf } from './snapshot.js';
 import { float32, int32, int64FromBig } from './tasks.js';
 
@@ -193,6 +194,10 @@ export interface JobResult {
   /** Users with test-window stays and no history, served by popularity. */
   coldUsers: MetricSummary & { model: string };
   hybridWeights: Array<{ feature: string; weight: number }>;
+  /** The hybrid's global feature importance: permutation importance (AUC drop) on the validation window's pairs, fitted on train. */
+  hybridImportance: PermutationImportance | null;
+  /** Sample explanations of the served model's recommendations (explain.ts): the first users with a history. */
+  explanations: SampleExplanation[];
   /** The served model as plain data, when `options.keepModel`. */
   model?: ServedModel | undefined;
   /**
@@ -266,7 +271,10 @@ async function fitALS(x: Interactions, rows: Int32Array, numUsers: number, p: { 
     items.set(im.factors.subarray(k * r, (k + 1) * r), id * r);
     itemValid[id] = 1;
   });
-  return { kind: 'factors', name: `ALS (rank ${p.rank}, λ ${p.regParam}, ${p.maxIter} iter)`, rank: r, users, items, userValid, itemValid };
+  return {
+    kind: 'factors', name: `ALS (rank ${p.rank}, λ ${p.regParam}, ${p.maxIter} iter)`, rank: r, users, items, userValid, itemValid,
+    explain: { kind: 'als', regParam: p.regParam, alpha, implicitPrefs: x.feedback === 'implicit' },
+  };
 }
 
 function itemMeans(x: Interactions, rows: Int32Array): { means: Float32Array; global: number } {
@@ -523,7 +531,7 @@ export interface EvaluateInputs {
 }
 
 /** What the evaluate stage adds to the result. */
-export type EvaluateResult = Pick<JobResult, 'metrics' | 'selection' | 'recommendations' | 'curves' | 'coldStart' | 'candidates' | 'served' | 'comparisons' | 'repeats' | 'coldUsers' | 'hybridWeights' | 'model'> & { notes: string[] };
+export type EvaluateResult = Pick<JobResult, 'metrics' | 'selection' | 'recommendations' | 'curves' | 'coldStart' | 'candidates' | 'served' | 'comparisons' | 'repeats' | 'coldUsers' | 'hybridWeights' | 'hybridImportance' | 'explanations' | 'model'> & { notes: string[] };
 
 /**
  * Stages 5–8, evaluate: the candidates fitted and validated (the one selection rule), tested,
@@ -540,6 +548,7 @@ export async function evaluateStage(p: Prepared, e: EvaluateInputs, o: JobOption
   // 5. The candidates: three simple baselines, ALS, the neural model, the learned hybrid.
   const curves: JobResult['curves'] = [];
   let hybridWeights: HybridFit['weights'] = [];
+  let hybridImportance: PermutationImportance | null = null;
   const candidates: Candidate[] = [
     { id: 'popular', kind: 'simple', fit: async (h, cut) => mostPopular(h, cut) },
     { id: 'neighbourhood', kind: 'simple', fit: async (h, cut) => sameNeighbourhood(h, cut, info) },
@@ -558,8 +567,10 @@ export async function evaluateStage(p: Prepared, e: EvaluateInputs, o: JobOption
     }] : []),
     {
       id: 'hybrid', kind: 'learned', fit: async (h, cut) => {
-        const fit = fitHybrid(h, cut, info);
+        // Fitted to be chosen (on train): its feature importance on the validation window.
+        const fit = fitHybrid(h, cut, info, 1, h === split.train ? split.validationEvents : undefined);
         hybridWeights = fit.weights;
+        if (fit.importance) hybridImportance = fit.importance;
         return fit.scorer;
       },
     },
@@ -669,17 +680,36 @@ export async function evaluateStage(p: Prepared, e: EvaluateInputs, o: JobOption
   });
   const where = target.kind === 'postgres' ? `table ${target.schema}.recommendations` : join(target.dir, 'recommendations');
   const written = await t.timed('write', () => replaceTable(target, 'recommendations', fromArrow(recs, { numPartitions: Math.max(1, Math.min(8, Math.ceil(recs.numRows / 250_000))) }), ['user_id', 'rank']));
+  const snapshot = snapshotOf({ id: servedId, scorer: final, x, all: allX, seen: allSeen, info, cutDay: split.lastDay + 1, version: `${servedId}-${(sourceHash ?? `${Date.now()}`).slice(0, 8)}` });
   const selectionRows: MetricsRow[] = rows.map((r) => ({ model: r.name, users: r.validation.users, hr: r.validation.hr.mean, ndcg: r.validation.ndcg.mean, recall: r.validation.recall.mean }));
   return {
     metrics, selection: { validation: selectionRows, reason }, recommendations: { rows: written, users: numUsers, where, model: final.name }, curves, coldStart,
     candidates: rows, served: { id: servedId, name: final.name, reason, bestSimple: bestSimple.id },
     comparisons: { validation: validationPairs, test: testPairs },
     repeats: { warmUsers: testSet.warmUsers, windowStays: testSet.windowStays, repeatStays: testSet.repeatStays, repeatUsers: testSet.repeatUsers, repeatOfLast: testSet.repeatOfLast },
-    coldUsers, hybridWeights, notes,
-    model: o.keepModel
-      ? snapshotOf({ id: servedId, scorer: final, x, all: allX, seen: allSeen, info, cutDay: split.lastDay + 1, version: `${servedId}-${(sourceHash ?? `${Date.now()}`).slice(0, 8)}` })
-      : undefined,
+    coldUsers, hybridWeights, hybridImportance, notes, explanations: sampleExplanations(snapshot, EXPLAINED_USERS),
+    model: o.keepModel ? snapshot : undefined,
   };
+}
+
+/** Users whose explained recommendations the report shows. */
+const EXPLAINED_USERS = 3;
+
+export interface SampleExplanation {
+  user: string;
+  items: Array<{ listing: string; score: number; explanation: Explanation | undefined }>;
+}
+
+/** The served model's explained top 3 for the first `n` users with a history. */
+function sampleExplanations(m: ServedModel, n: number): SampleExplanation[] {
+  const index = new ModelIndex(m);
+  const out: SampleExplanation[] = [];
+  for (let u = 0; u < m.userIds.length && out.length < n; u++) {
+    if (m.seen.ptr[u + 1]! - m.seen.ptr[u]! < 2) continue;
+    const a = index.recommend({ user: m.userIds[u]!, k: 3, nbhd: -1, context: [], unknownContext: 0, explain: true });
+    out.push({ user: m.userIds[u]!, items: a.items.map((i) => ({ listing: i.id, score: i.score, explanation: i.explanation })) });
+  }
+  return out;
 }
 
 export async function runJob(o: JobOptions = {}): Promise<JobResult> {

@@ -2,8 +2,8 @@
  * The recommendations API's requests, checked: anything else is a BadRequestError (HTTP 400) that
  * says what was wrong.
  *
- *   GET  /recommendations/{user_id}?k=5&neighbourhood=Ward%201
- *   POST /recommendations   {"user": "123", "k": 5, "context": ["<listing id>", ...], "neighbourhood": "Ward 1"}
+ *   GET  /recommendations/{user_id}?k=5&neighbourhood=Ward%201&explain=1
+ *   POST /recommendations   {"user": "123", "k": 5, "context": ["<listing id>", ...], "neighbourhood": "Ward 1", "explain": true}
  *
  * `k`: an integer 1..MAX_K (default 5). `user` (POST): optional — an anonymous visitor sends the
  * listings they viewed recently as `context` (at most MAX_CONTEXT). Unknown query parameters and body
@@ -15,8 +15,8 @@ import type { ModelIndex, RecommendationQuery } from './served-model.js';
 export const MAX_K = 100;
 export const DEFAULT_K = 5;
 export const MAX_CONTEXT = 100;
-const QUERY_KEYS = ['k', 'neighbourhood'];
-const BODY_KEYS = ['user', 'k', 'context', 'neighbourhood'];
+const QUERY_KEYS = ['k', 'neighbourhood', 'explain'];
+const BODY_KEYS = ['user', 'k', 'context', 'neighbourhood', 'explain'];
 
 function parseK(v: unknown, where: 'query parameter' | 'field'): number {
   if (v === undefined) return DEFAULT_K;
@@ -38,6 +38,14 @@ function parseNbhd(v: unknown, index: ModelIndex, where: string): number {
   return i;
 }
 
+function parseExplain(v: unknown, where: 'query parameter' | 'field'): boolean {
+  if (v === undefined) return false;
+  if (where === 'query parameter' && (v === '1' || v === 'true')) return true;
+  if (where === 'query parameter' && (v === '0' || v === 'false')) return false;
+  if (where === 'field' && typeof v === 'boolean') return v;
+  throw new BadRequestError(`${where} explain must be ${where === 'field' ? 'true or false' : '1, true, 0 or false'} (got ${JSON.stringify(v)})`);
+}
+
 const idString = (v: unknown): string | undefined =>
   (typeof v === 'string' && v.length > 0 && v.length <= 64) ? v : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : undefined;
 
@@ -57,6 +65,7 @@ export function parseRecommendationRequest(req: ServeRequest, index: ModelIndex)
     }
     return {
       user, k: parseK(req.query.k, 'query parameter'), nbhd: parseNbhd(req.query.neighbourhood, index, 'query parameter'), context: [], unknownContext: 0,
+      explain: parseExplain(req.query.explain, 'query parameter'),
       ...(req.holdout ? { holdout: true } : {}),
     };
   }
@@ -89,5 +98,8 @@ export function parseRecommendationRequest(req: ServeRequest, index: ModelIndex)
       else if (!context.includes(at)) context.push(at);
     });
   }
-  return { user, k: parseK(b.k, 'field'), nbhd: parseNbhd(b.neighbourhood, index, 'field'), context, unknownContext, ...(req.holdout ? { holdout: true } : {}) };
+  return {
+    user, k: parseK(b.k, 'field'), nbhd: parseNbhd(b.neighbourhood, index, 'field'), context, unknownContext, explain: parseExplain(b.explain, 'field'),
+    ...(req.holdout ? { holdout: true } : {}),
+  };
 }

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeSource } from './city.js';
+import type { Explanation } from './explain.js';
 import type { JobResult } from './job.js';
 import type { Interval, Paired } from './stats.js';
 
@@ -98,6 +99,8 @@ export function reportJson(r: JobResult): unknown {
     coldUsers: r.coldUsers,
     coldStart: r.coldStart ?? null,
     hybridWeights: r.hybridWeights,
+    hybridImportance: r.hybridImportance,
+    explanations: r.explanations,
     als: { grid: r.grid, gridMetric: r.gridMetric, best: r.best },
     recommendations: r.recommendations,
     stages: r.stages,
@@ -185,6 +188,28 @@ function htmlTable(header: string[], rows: string[][]): string {
   return `<table><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
+/** One explanation as a line: the past stays behind an ALS score, the hybrid's largest attributions, or why there is none. */
+export function explanationText(e: Explanation | undefined): string {
+  if (!e) return '-';
+  if ('unavailable' in e) return `not explained: ${e.unavailable}`;
+  if (e.method === 'als-history') {
+    return `because you stayed at ${e.because.map((b) => `${b.listing} (${(b.share * 100).toFixed(0)} %)`).join(', ')} — of ${e.historySize} stays; refit score ${f4(e.explainedScore)}`;
+  }
+  return `${e.attributions.slice(0, 3).map((a) => `${a.feature} ${a.value >= 0 ? '+' : ''}${a.value.toFixed(3)}`).join(', ')} (against the user's average listing, ${f4(e.baselineScore)})`;
+}
+
+function explanationsHtml(r: JobResult): string {
+  const rows = r.explanations.flatMap((u) => u.items.map((i) => [u.user, i.listing, f4(i.score), explanationText(i.explanation)]));
+  return rows.length ? htmlTable(['user', 'listing', 'score', 'why'], rows) : '<p>-</p>';
+}
+
+function importanceHtml(r: JobResult): string {
+  const p = r.hybridImportance;
+  if (!p) return '<p>-</p>';
+  const rows = p.features.slice().sort((a, b) => b.importance - a.importance).map((f) => [f.feature, f4(f.importance), f4(f.std)]);
+  return `<p>Validation AUC of the hybrid's logit (fitted on train): ${f4(p.baseline)}; importance = its drop when the feature is shuffled across the validation pairs (mean ± sd of 5 shuffles).</p>${htmlTable(['feature', 'AUC drop', 'sd'], rows)}`;
+}
+
 export function htmlReport(r: JobResult): string {
   const total = r.stages.reduce((s, x) => s + x.ms, 0);
   return `<!doctype html><html><head><meta charset="utf-8"><title>rental-recs report</title><style>
@@ -194,6 +219,8 @@ body{font-family:system-ui,sans-serif;margin:2em;max-width:900px;color:#222}tabl
 <h2>Metrics (test, time split, full catalogue)</h2>${metricsSvg(r)}${htmlTable(metricsHeader(r), metricsRows(r))}
 <h2>Candidates with 95% bootstrap intervals</h2>${htmlTable(candidateHeader(r), candidateRows(r))}
 <h2>Model selection (validation)</h2><p>Served: ${esc(r.recommendations.model)} — ${esc(r.selection.reason)}</p>${htmlTable(['candidate', 'diff', '95% CI', 'ratio', 'ratio 95% CI', 'p'], [...r.comparisons.validation, ...r.comparisons.test].map(pairRow))}
+<h2>Why these recommendations (served model, explain=1)</h2>${explanationsHtml(r)}
+<h2>Global feature importance (hybrid, permutation on validation)</h2>${importanceHtml(r)}
 <h2>Cold start</h2>${coldStartText(r).map((l) => `<p>${esc(l)}</p>`).join('') || '<p>-</p>'}
 <h2>Training curves (neural model)</h2>${curvesSvg(r)}
 <h2>Stage timings</h2>${stagesSvg(r)}

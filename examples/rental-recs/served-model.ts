@@ -16,6 +16,7 @@
  * serving-features.ts) shows the popular listings of that neighbourhood.
  */
 import type { Csr } from './evaluate.js';
+import { Explainer, type Explanation, type ServedExplain } from './explain.js';
 import { scoreUser, sliceUsers, type ItemSide, type UserSide } from './scoring.js';
 
 export interface ServedModel {
@@ -37,6 +38,8 @@ export interface ServedModel {
   /** Neighbourhood index per listing (−1: unknown) and the names. */
   nbhd: Int32Array;
   nbhdNames: string[];
+  /** What the model keeps to explain its scores (explain.ts); absent: answers cannot be explained. */
+  explain?: ServedExplain | undefined;
 }
 
 export interface Recommendation {
@@ -44,6 +47,8 @@ export interface Recommendation {
   score: number;
   /** The listing's stored attributes (feature store; serving-features.ts), when looked up and known. */
   listing?: Record<string, unknown> | null;
+  /** Why it is recommended (asked with `explain`; explain.ts). */
+  explanation?: Explanation;
 }
 
 export interface RecommendationAnswer {
@@ -74,6 +79,8 @@ export interface RecommendationQuery {
   unknownContext: number;
   /** Neighbourhood index the user prefers (−1 or absent: unknown): restricts a fallback when `nbhd` is −1. */
   preferredNbhd?: number;
+  /** Explain every recommended listing (explain.ts). @default false */
+  explain?: boolean;
   /** The user is in serving's holdout slice: the non-personalised ranking (the popular listings), never the model's. */
   holdout?: boolean;
 }
@@ -105,7 +112,9 @@ export class ModelIndex {
   private readonly seenLive = new Map<number, Int32Array>();
   /** The last live update's `seq` (0: none). */
   liveSeq = 0;
+  private readonly explainer: Explainer;
   constructor(readonly m: ServedModel) {
+    this.explainer = new Explainer(m);
     m.userIds.forEach((u, i) => this.users.set(u, i));
     m.listingIds.forEach((l, i) => this.listings.set(l, i));
     m.nbhdNames.forEach((n, i) => this.nbhds.set(n.toLowerCase(), i));
@@ -213,9 +222,15 @@ export class ModelIndex {
     }
     for (const i of seen) this.excluded[i] = 1;
     for (const i of q.context) this.excluded[i] = 1;
-    const items = this.top(q.k, nbhd);
+    const best = this.top(q.k, nbhd);
     for (const i of seen) this.excluded[i] = 0;
     for (const i of q.context) this.excluded[i] = 0;
+    const items: Recommendation[] = best.map((i) => ({ id: m.listingIds[i]!, score: this.score[i]! }));
+    if (q.explain) {
+      // Only the model's own score of a known user with history is explained (not a fallback, not viewed listings).
+      const why = this.explainer.explain(hasHistory && fallback === null && q.context.length === 0 ? u : undefined, best);
+      items.forEach((it, j) => (it.explanation = why[j]!));
+    }
     return {
       user: q.user, model: m.name, version: m.version, fallback, neighbourhood: nbhd >= 0 ? m.nbhdNames[nbhd]! : null,
       unknownContext: q.unknownContext, items,
@@ -238,8 +253,8 @@ export class ModelIndex {
     for (const src of context) for (let p = simPtr![src]!; p < simPtr![src + 1]!; p++) this.score[simIdx![p]!]! += simVal![p]!;
   }
 
-  /** The k best-scored listings (finite score, not excluded, in `nbhd` when ≥ 0), best first; ties by catalogue order. */
-  private top(k: number, nbhd: number): Recommendation[] {
+  /** The k best-scored listings' catalogue indices (finite score, not excluded, in `nbhd` when ≥ 0), best first; ties by catalogue order. */
+  private top(k: number, nbhd: number): number[] {
     const best: number[] = [];
     const s = this.score;
     for (let i = 0; i < s.length; i++) {
@@ -253,6 +268,6 @@ export class ModelIndex {
       }
       best[pos] = i;
     }
-    return best.map((i) => ({ id: this.m.listingIds[i]!, score: s[i]! }));
+    return best;
   }
 }

@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquet } from 'shoal/data';
 import { createServeKey, type ParquetExposureLog, type Serve } from 'shoal/serve';
+import { FoldInSolver } from 'shoal/train';
 import { TestCluster } from '../../harness/test-cluster.js';
 import { call, pool } from '../../fixtures/serve/http-client.js';
 import { albanyDataDir } from '../../../examples/albany-data.js';
-import { runJob } from '../../../examples/rental-recs/job.js';
+import { runJob, type JobResult } from '../../../examples/rental-recs/job.js';
+import { htmlReport } from '../../../examples/rental-recs/report.js';
 import { serveModel } from '../../../examples/rental-recs/live.js';
 import { parseArgs } from '../../../examples/rental-recs/main.js';
 import type { ServedModel } from '../../../examples/rental-recs/served-model.js';
@@ -23,6 +25,7 @@ let tc: TestCluster;
 let serve: Serve;
 let exposure: ParquetExposureLog;
 let model: ServedModel;
+let report: { html: string; explanations: JobResult['explanations']; importance: JobResult['hybridImportance'] };
 let key: string;
 let url: string;
 const dir = mkdtempSync(join(tmpdir(), 'shoal-rental-live-'));
@@ -34,6 +37,7 @@ beforeAll(async () => {
     grid: { rank: [8], regParam: [0.1], maxIter: [4] }, log: () => undefined,
   });
   model = result.model!;
+  report = { html: htmlReport(result), explanations: result.explanations, importance: result.hybridImportance };
   const keysFile = join(dir, 'keys.json');
   key = createServeKey({ file: keysFile });
   ({ serve, exposure } = await serveModel(model, { port: 0, clusterTokenFile: tc.cluster.head.tokenFile, serveKeysFile: keysFile, exposureDir: join(dir, 'exposures'), flushIntervalMs: 100 }));
@@ -104,6 +108,62 @@ describe('GET /recommendations/{user_id}', () => {
   });
 });
 
+describe('GET /recommendations/{user_id}?explain=1 (ALS: the past stays behind each score)', () => {
+  it('says which past stays contributed most; the contributions are the exact refit\'s split of the score', async () => {
+    const u = model.userIds.findIndex((_, i) => model.seen.ptr[i + 1]! - model.seen.ptr[i]! >= 3);
+    const r = await call(`${url}/${model.userIds[u]}?k=4&explain=1`, { key });
+    expect(r.status).toBe(200);
+    const e = model.explain!;
+    expect(e.kind).toBe('als');
+    if (e.kind !== 'als') return;
+    // The user's exact refit against the served listing factors: what the contributions add up to.
+    const a = model.seen.ptr[u]!;
+    const b = model.seen.ptr[u + 1]!;
+    const x = new FoldInSolver(model.item.items!, { rank: model.item.rank, regParam: e.regParam, alpha: e.alpha, implicitPrefs: e.implicitPrefs, nonnegative: false, cgSteps: 3 })
+      .solve(model.seen.idx.subarray(a, b), e.ratings.subarray(a, b));
+    const seen = seenOf(u);
+    for (const item of r.body.items as Array<{ id: string; score: number; explanation: { method: string; explainedScore: number; historySize: number; because: Array<{ listing: string; contribution: number; share: number }> } }>) {
+      const ex = item.explanation;
+      expect(ex.method).toBe('als-history');
+      expect(ex.historySize).toBe(b - a);
+      const i = model.listingIds.indexOf(item.id);
+      let refit = 0;
+      for (let f = 0; f < model.item.rank; f++) refit += x[f]! * model.item.items![i * model.item.rank + f]!;
+      expect(ex.explainedScore).toBeCloseTo(refit, 4);
+      expect(ex.because.length).toBe(Math.min(3, b - a));
+      for (const c of ex.because) {
+        expect(seen.has(c.listing), `${c.listing} is not one of the user's stays`).toBe(true);
+        expect(c.share).toBeCloseTo(c.contribution / ex.explainedScore, 9);
+      }
+      for (let k = 1; k < ex.because.length; k++) expect(ex.because[k]!.contribution).toBeLessThanOrEqual(ex.because[k - 1]!.contribution);
+    }
+  });
+
+  it('without explain, no explanation; a fallback cannot be explained and says so; a bad value is a 400', async () => {
+    const u = model.userIds.findIndex((_, i) => model.seen.ptr[i + 1]! - model.seen.ptr[i]! >= 1);
+    const plain = await call(`${url}/${model.userIds[u]}?k=2`, { key });
+    expect(plain.body.items.every((i: Record<string, unknown>) => !('explanation' in i))).toBe(true);
+    const fb = await call(`${url}/no-such-user-9?k=2&explain=true`, { key });
+    expect(fb.status).toBe(200);
+    expect(fb.body.items[0].explanation).toEqual({ unavailable: expect.stringContaining('fallback') as string });
+    const bad = await call(`${url}/${model.userIds[u]}?explain=yes`, { key });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toContain('query parameter explain must be 1, true, 0 or false (got "yes")');
+  });
+});
+
+describe('the HTML report', () => {
+  it("shows the served model's explanations and the hybrid's permutation importance on validation", () => {
+    expect(report.explanations).toHaveLength(3);
+    for (const u of report.explanations) for (const i of u.items) expect(i.explanation).toMatchObject({ method: 'als-history' });
+    expect(report.html).toContain('Why these recommendations');
+    expect(report.html).toContain('because you stayed at');
+    expect(report.importance!.features.map((f) => f.feature)).toContain('same neighbourhood');
+    expect(report.importance!.baseline).toBeGreaterThan(0.5);
+    expect(report.html).toContain('Global feature importance (hybrid, permutation on validation)');
+  });
+});
+
 describe('POST /recommendations', () => {
   it("scores an anonymous visitor's recently viewed listings and never shows them back", async () => {
     const viewed = popularOrder().slice(0, 3);
@@ -123,7 +183,7 @@ describe('POST /recommendations', () => {
   });
 
   it.each([
-    [{ user: '1', k: 5, colour: 'red' }, /unknown field 'colour' \(fields: user, k, context, neighbourhood\)/],
+    [{ user: '1', k: 5, colour: 'red' }, /unknown field 'colour' \(fields: user, k, context, neighbourhood, explain\)/],
     [{ k: -1 }, /field k must be an integer from 1 to 100 \(got -1\)/],
     [{ k: '5' }, /field k must be an integer/],
     [{ context: 'abc' }, /field context must be an array of at most 100 listing ids/],
