@@ -154,7 +154,7 @@ async function replayRows(ctx: BenchContext): Promise<BenchResult[]> {
     `${r.tuning.map((t) => `${t.rank}/${t.regParam} ${t.ndcg.toFixed(4)}`).join(', ')} over ${r.tuning[0]?.users ?? 0} users) on the ${r.trainStays} stays before ${day(r.cutDay)} (the 0.8 quantile of stay days), ` +
     `then ${r.streamedStays} stays streamed day by day to ${day(r.lastDay)} (${r.microBatches} micro-batches: ${r.userFoldIns} user fold-ins, ${r.listingFoldIns} new-listing fold-ins, ${(r.foldInMs / 1000).toFixed(2)} s of solves); ` +
     `evaluated at ${r.checkpoints.map((c) => `${day(c.day)} (${c.users} users, ${c.updatedUsers} updated, ${c.newUsers} new)`).join(', ')} on the stays up to the next checkpoint; ` +
-    `${r.units.user.length} (checkpoint, user) pairs, bootstrap over them (a user at several checkpoints counts at each); replay ${wall.toFixed(0)} s, busy, load ${load.toFixed(1)}`;
+    `${r.units.user.length} (checkpoint, user) pairs, bootstrap over them (a user at several checkpoints counts at each); replay ${wall.toFixed(0)} s, 1-min load ${load.toFixed(1)}`;
   const { foldIn, retrain, never } = r.ndcg;
   const vsR = r.foldInVsRetrain;
   const vsN = r.foldInVsNever;
@@ -460,10 +460,10 @@ async function streamRows(ctx: BenchContext, clusterTokenFile: string | undefine
   const load = loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length);
   const both = EVENT_RATE > 0 ? ` alongside ${EVENT_RATE} JetStream events/s` : '';
   const reached = (v: number[]): string => `${median(v).toFixed(0)}/s reached (median over runs)`;
-  const note = `${SECONDS} s at ${RATE} ratings/s offered per run (${reached(insertedRates)})${both}; busy, load ${load.toFixed(1)}; Albany ALS rank 16, 2 replicas; batch path = full ALS fit + all users' top-10 rewritten into PostgreSQL`;
+  const note = `${SECONDS} s at ${RATE} ratings/s offered per run (${reached(insertedRates)})${both}; 1-min load ${load.toFixed(1)}; Albany ALS rank 16, 2 replicas; batch path = full ALS fit + all users' top-10 rewritten into PostgreSQL`;
   const total = kinds.view + kinds.click + kinds.stay;
   const eNote = `${SECONDS} s at ${EVENT_RATE} events/s offered per run (${reached(publishedRates)}; published to a JetStream stream, freshness from the publish ack; ${kinds.view} views, ${kinds.click} clicks, ${kinds.stay} stays over ${ctx.runs} runs = ${EVENT_MIX.view}/${EVENT_MIX.click}/${EVENT_MIX.stay}%) alongside ${RATE} PostgreSQL ratings/s; ` +
-    `a stay is an implicit rating (the user folded in), a view or click enters the user's recent context (the last ${RECENT_CONTEXT} listings, left out of the answer); NatsSource dropped ${duplicates} duplicates, dead-lettered ${deadLettered} of ${total}; busy, load ${load.toFixed(1)}`;
+    `a stay is an implicit rating (the user folded in), a view or click enters the user's recent context (the last ${RECENT_CONTEXT} listings, left out of the answer); NatsSource dropped ${duplicates} duplicates, dead-lettered ${deadLettered} of ${total}; 1-min load ${load.toFixed(1)}`;
   const rows = [
     makeResult({ metric: 'freshness p50 (commit → HTTP answer reflecting it)', unit: 'ms', better: 'lower', target: 1000, samples: fresh, baseline: 'batch path (retrain + rewrite)', baselineSamples: batchMs, notes: note }),
     makeResult({ metric: 'freshness p99', unit: 'ms', better: 'lower', target: 3000, samples: p99s, baseline: 'batch path (retrain + rewrite)', baselineSamples: batchMs, notes: note }),
