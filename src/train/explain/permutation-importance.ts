@@ -7,7 +7,8 @@
  */
 import { optionRules } from '../../core/index.js';
 import { InvalidTrainingDataError } from '../errors.js';
-import { seededRandom, type BatchModel } from './shapley.js';
+import { seededRandom } from '../tune/search-space.js';
+import type { BatchModel } from './shapley.js';
 
 /** Higher is better (AUC, NDCG, −log-loss): the metric of predictions against the rows' targets. */
 export type ScoreMetric = (predictions: ArrayLike<number>, targets: ArrayLike<number>) => number;

@@ -13,6 +13,7 @@
  */
 import { optionRules } from '../../core/index.js';
 import { InvalidTrainingDataError } from '../errors.js';
+import { seededRandom } from '../tune/search-space.js';
 
 /** A model over a batch of feature rows (`rows` × d values, row-major): one value per row. */
 export type BatchModel = (batch: Float64Array, rows: number) => ArrayLike<number>;
@@ -33,17 +34,6 @@ export interface Attribution {
   baselineValue: number;
   /** Model rows evaluated. */
   evaluations: number;
-}
-
-/** A seeded uniform [0, 1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function checkVector(name: string, v: ArrayLike<number>, d: number): void {
